@@ -1,0 +1,1 @@
+//! The `ovs-ofctl` text syntax (to be filled in).
