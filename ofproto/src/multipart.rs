@@ -2,7 +2,7 @@
 
 mod table_features;
 
-pub use table_features::{FeatureId, OxmId, PropValue, TableFeatureProp, TableFeatures};
+pub use table_features::{prop_name, FeatureId, OxmId, PropValue, TableFeatureProp, TableFeatures};
 
 use crate::error::Reason;
 use crate::instruction::{decode_instructions, emit_instructions, Instruction};

@@ -3,7 +3,6 @@
 use crate::error::{DecodeError, EncodeError, Reason};
 use crate::MacAddr;
 use bytes::{BufMut, BytesMut};
-use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// A cursor over a byte slice that knows its absolute offset in the message.
 #[derive(Debug, Clone)]
@@ -110,16 +109,6 @@ impl<'a> Reader<'a> {
     /// Ethernet address.
     pub fn mac(&mut self, what: &'static str) -> DResult<MacAddr> {
         Ok(MacAddr(self.array(what)?))
-    }
-
-    /// IPv4 address.
-    pub fn ipv4(&mut self, what: &'static str) -> DResult<Ipv4Addr> {
-        Ok(Ipv4Addr::from(self.array::<4>(what)?))
-    }
-
-    /// IPv6 address.
-    pub fn ipv6(&mut self, what: &'static str) -> DResult<Ipv6Addr> {
-        Ok(Ipv6Addr::from(self.array::<16>(what)?))
     }
 
     /// Big-endian u16 at `at` bytes ahead, without consuming.

@@ -4,8 +4,6 @@ use crate::wire::{put_fixed_str, DResult, Reader};
 use crate::MacAddr;
 use bytes::{BufMut, BytesMut};
 
-/// Length of `ofp_port`.
-pub const OFP_PORT_LEN: usize = 64;
 /// Length of a port name field.
 pub const OFP_MAX_PORT_NAME_LEN: usize = 16;
 

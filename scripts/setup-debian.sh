@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the demo and the tests need, when they are missing.
+# Sourced by scripts/demo.sh and scripts/test.sh; safe to run repeatedly.
+set -euo pipefail
+
+need_pkgs=()
+command -v ovs-ofctl >/dev/null 2>&1 || need_pkgs+=(openvswitch-switch)
+command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
+
+if ((${#need_pkgs[@]})); then
+    echo "setup: installing ${need_pkgs[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup: need root to install ${need_pkgs[*]} (run as root or with sudo)" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "setup: cargo (Rust toolchain) not found; install Rust (rustup) first" >&2
+    exit 1
+fi
+ovs-ofctl --version | head -n 1
+cargo --version

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every check and test of the project: formatting, clippy, unit, property, vector,
+# malformed-input, framing and Open vSwitch oracle tests, and the ofdump tool on the sample.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/setup-debian.sh
+
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace
+echo "== ofdump on the captured ovs-ofctl session"
+cargo run -q -p ofproto --bin ofdump -- --roundtrip ofproto/testdata/ovs-ofctl-capture.bin | tail -n 1
+echo "== all tests passed"
