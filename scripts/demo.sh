@@ -11,4 +11,8 @@ cargo run -q -p ofproto --bin ofdump -- --roundtrip ofproto/testdata/ovs-ofctl-c
 echo
 echo "The same from hex text, cross-checked with ovs-ofctl ofp-print:"
 cargo run -q -p ofproto --bin ofdump -- --hex --roundtrip ofproto/testdata/flow-mod.hex
-ovs-ofctl ofp-print "$(grep -v '^#' ofproto/testdata/flow-mod.hex | tr -d ' \n')"
+# Each comment line starts a new message in the hex file.
+awk '/^#/ { if (m != "") print m; m = ""; next } { gsub(/ /, ""); m = m $0 } END { print m }' \
+    ofproto/testdata/flow-mod.hex | while read -r hex; do
+    echo "ovs-ofctl ofp-print: $(ovs-ofctl ofp-print "$hex")"
+done

@@ -166,11 +166,11 @@ impl Action {
     /// Reads one action.
     pub(crate) fn decode(r: &mut Reader<'_>) -> DResult<Action> {
         let at = r.offset();
-        let mut a = r.tlv("action", 8, 8)?;
+        let mut a = r.tlv("action", 8, 1)?;
         let len = a.remaining();
         if len % 8 != 0 {
             return Err(crate::DecodeError::new(
-                at,
+                at + 2,
                 Reason::BadLength {
                     what: "action",
                     len,

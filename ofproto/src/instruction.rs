@@ -78,11 +78,11 @@ impl Instruction {
 
     pub(crate) fn decode(r: &mut Reader<'_>) -> DResult<Instruction> {
         let at = r.offset();
-        let mut i = r.tlv("instruction", 8, 8)?;
+        let mut i = r.tlv("instruction", 8, 1)?;
         let len = i.remaining();
         if len % 8 != 0 {
             return Err(crate::DecodeError::new(
-                at,
+                at + 2,
                 Reason::BadLength {
                     what: "instruction",
                     len,

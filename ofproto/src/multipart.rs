@@ -744,7 +744,13 @@ impl GroupDesc {
 impl MeterStats {
     fn decode(r: &mut Reader<'_>) -> DResult<MeterStats> {
         let at = r.offset();
-        let len = r.peek_u16(4).unwrap_or(0) as usize;
+        let len = r.peek_u16(4).ok_or_else(|| {
+            r.err(Reason::Truncated {
+                what: "meter stats",
+                need: 6,
+                have: r.remaining(),
+            })
+        })? as usize;
         if len < 40 || len > r.remaining() {
             return Err(DecodeError::new(
                 at + 4,

@@ -289,10 +289,17 @@ impl OxmField {
         let field = ((header >> 9) & 0x7f) as u8;
         let hasmask = header & 0x100 != 0;
         let len = (header & 0xff) as usize;
+        // The length is the header's last byte; it must fit the match (or action) it is in.
+        if len > r.remaining() {
+            return Err(crate::DecodeError::new(
+                start + 3,
+                Reason::BadLength { what: "oxm", len },
+            ));
+        }
         let payload = r.take(len, "oxm payload")?;
         if class == OFPXMC_EXPERIMENTER && len < 4 {
             return Err(crate::DecodeError::new(
-                start,
+                start + 3,
                 Reason::BadLength {
                     what: "experimenter oxm",
                     len,

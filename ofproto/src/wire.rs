@@ -119,15 +119,22 @@ impl<'a> Reader<'a> {
             .map(|b| u16::from_be_bytes([b[0], b[1]]))
     }
 
-    /// A NUL-padded fixed-size string.
+    /// A NUL-padded fixed-size string. Invalid UTF-8 becomes U+FFFD; as that takes 3 bytes,
+    /// the result is then cut (at a character boundary) to fit the field again, so that it
+    /// re-encodes to a string that decodes to the same value.
     pub fn fixed_str(&mut self, n: usize, what: &'static str) -> DResult<String> {
         let s = self.take(n, what)?;
         let end = s.iter().position(|&b| b == 0).unwrap_or(n);
-        Ok(String::from_utf8_lossy(&s[..end]).into_owned())
+        let mut s = String::from_utf8_lossy(&s[..end]).into_owned();
+        if s.len() > n {
+            s.truncate(char_floor(&s, n));
+        }
+        Ok(s)
     }
 
     /// Reads one TLV item: it starts with a u16 type and a u16 length that covers the item's
     /// header and body (not the padding to `align`, which is skipped). Returns the item.
+    /// A length below `min` or beyond the container is reported at the length field.
     pub fn tlv(&mut self, what: &'static str, min: usize, align: usize) -> DResult<Reader<'a>> {
         let len = match self.peek_u16(2) {
             Some(l) => l as usize,
@@ -139,20 +146,13 @@ impl<'a> Reader<'a> {
                 }))
             }
         };
-        if len < min {
-            return Err(self.err(Reason::BadLength { what, len }));
+        if len < min || len > self.remaining() {
+            return Err(DecodeError::new(
+                self.offset() + 2,
+                Reason::BadLength { what, len },
+            ));
         }
         let padded = len.div_ceil(align) * align;
-        if len > self.remaining() {
-            return Err(self.err(Reason::BadLength { what, len }));
-        }
-        if padded > self.remaining() {
-            return Err(self.err(Reason::Truncated {
-                what: "padding",
-                need: padded - len,
-                have: self.remaining() - len,
-            }));
-        }
         let item = self.sub(len, what)?;
         self.skip(padded - len, "padding")?;
         Ok(item)
@@ -198,10 +198,18 @@ pub(crate) fn pad_to(buf: &mut BytesMut, start: usize, align: usize) {
     buf.put_bytes(0, padded - len);
 }
 
-/// Writes a string NUL-padded (and truncated) to `n` bytes.
+/// The largest character boundary of `s` at or below `at`.
+fn char_floor(s: &str, mut at: usize) -> usize {
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// Writes a string NUL-padded (and truncated, at a character boundary) to `n` bytes.
 pub(crate) fn put_fixed_str(buf: &mut BytesMut, s: &str, n: usize) {
     let b = s.as_bytes();
-    let take = b.len().min(n);
+    let take = char_floor(s, b.len().min(n));
     buf.put_slice(&b[..take]);
     buf.put_bytes(0, n - take);
 }

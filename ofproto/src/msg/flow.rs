@@ -305,8 +305,18 @@ impl PacketOut {
     pub(crate) fn decode(r: &mut Reader<'_>) -> DResult<PacketOut> {
         let buffer_id = r.u32("buffer_id")?;
         let in_port = r.u32("in_port")?;
+        let len_at = r.offset();
         let actions_len = r.u16("actions_len")? as usize;
         r.skip(6, "pad")?;
+        if actions_len > r.remaining() {
+            return Err(crate::DecodeError::new(
+                len_at,
+                Reason::BadLength {
+                    what: "packet_out actions",
+                    len: actions_len,
+                },
+            ));
+        }
         let mut a = r.sub(actions_len, "packet_out actions")?;
         let actions = decode_actions(&mut a)?;
         Ok(PacketOut {

@@ -115,8 +115,14 @@ impl Bucket {
 
     pub(crate) fn decode(r: &mut Reader<'_>) -> DResult<Bucket> {
         let at = r.offset();
-        let len = r.peek_u16(0).unwrap_or(0) as usize;
-        if len < 16 || len % 8 != 0 {
+        let len = r.peek_u16(0).ok_or_else(|| {
+            r.err(Reason::Truncated {
+                what: "bucket",
+                need: 2,
+                have: r.remaining(),
+            })
+        })? as usize;
+        if len < 16 || !len.is_multiple_of(8) || len > r.remaining() {
             return Err(crate::DecodeError::new(
                 at,
                 Reason::BadLength {

@@ -251,7 +251,7 @@ impl Message {
     pub fn decode(buf: &[u8]) -> Result<Message, DecodeError> {
         let mut r = Reader::new(buf);
         let version = r.u8("header")?;
-        let typ = r.u8("header").map_err(|e| e)?;
+        let typ = r.u8("header")?;
         Message::decode_after_type(&mut r, version, typ).map_err(|e| e.with_type(typ))
     }
 

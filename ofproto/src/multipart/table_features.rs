@@ -180,7 +180,13 @@ impl TableFeatureProp {
 impl TableFeatures {
     fn decode(r: &mut Reader<'_>) -> DResult<TableFeatures> {
         let at = r.offset();
-        let len = r.peek_u16(0).unwrap_or(0) as usize;
+        let len = r.peek_u16(0).ok_or_else(|| {
+            r.err(Reason::Truncated {
+                what: "table features",
+                need: 2,
+                have: r.remaining(),
+            })
+        })? as usize;
         if len < TABLE_FEATURES_FIXED_LEN || len > r.remaining() {
             return Err(DecodeError::new(
                 at,

@@ -28,11 +28,14 @@ pub fn ovs_ofctl() -> PathBuf {
                 })
                 .unwrap_or_default(),
         };
-        let path = candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
-            "ovs-ofctl (Open vSwitch) is required by this test but was not found in $PATH \
+        let path = candidates
+            .into_iter()
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                "ovs-ofctl (Open vSwitch) is required by this test but was not found in $PATH \
              (or $OVS_OFCTL); install openvswitch-common"
-                .to_string()
-        })?;
+                    .to_string()
+            })?;
         let out = Command::new(&path)
             .arg("--version")
             .output()
@@ -120,8 +123,10 @@ pub fn run_ovs_ofctl(args: &[&str], stdin: Option<&[u8]>) -> Run {
                 let pid = child.id();
                 let _ = child.kill();
                 let _ = child.wait();
-                let stdout = String::from_utf8_lossy(&out_t.join().unwrap_or_default()).into_owned();
-                let stderr = String::from_utf8_lossy(&err_t.join().unwrap_or_default()).into_owned();
+                let stdout =
+                    String::from_utf8_lossy(&out_t.join().unwrap_or_default()).into_owned();
+                let stderr =
+                    String::from_utf8_lossy(&err_t.join().unwrap_or_default()).into_owned();
                 panic!(
                     "`{cmdline}` (pid {pid}) did not finish within {OVS_TIMEOUT:?}; killed it\n\
                      --- stdout\n{stdout}\n--- stderr\n{stderr}"

@@ -1,1 +1,0 @@
-//! The `ovs-ofctl` text syntax (to be filled in).
