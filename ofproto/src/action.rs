@@ -165,33 +165,8 @@ impl Action {
 
     /// Reads one action.
     pub(crate) fn decode(r: &mut Reader<'_>) -> DResult<Action> {
-        let at = r.offset();
-        let mut a = r.tlv("action", 8, 1)?;
-        let len = a.remaining();
-        if len % 8 != 0 {
-            return Err(crate::DecodeError::new(
-                at + 2,
-                Reason::BadLength {
-                    what: "action",
-                    len,
-                },
-            ));
-        }
-        let typ = a.u16("action type")?;
-        a.skip(2, "action length")?;
-        let fixed = |want: usize| -> DResult<()> {
-            if len == want {
-                Ok(())
-            } else {
-                Err(crate::DecodeError::new(
-                    at + 2,
-                    Reason::BadLength {
-                        what: "action",
-                        len,
-                    },
-                ))
-            }
-        };
+        let (typ, mut a, len) = r.tlv8("action")?;
+        let fixed = |n| len.expect(n);
         use action_type::*;
         let action = match typ {
             OUTPUT => {

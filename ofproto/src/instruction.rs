@@ -1,7 +1,6 @@
 //! OpenFlow 1.3 instructions (`ofp_instruction_*`).
 
 use crate::action::{decode_actions, emit_actions, Action};
-use crate::error::Reason;
 use crate::wire::{len_placeholder, pad_to, patch_len, DResult, Reader};
 use crate::EncodeError;
 use bytes::{BufMut, BytesMut};
@@ -77,33 +76,8 @@ impl Instruction {
     }
 
     pub(crate) fn decode(r: &mut Reader<'_>) -> DResult<Instruction> {
-        let at = r.offset();
-        let mut i = r.tlv("instruction", 8, 1)?;
-        let len = i.remaining();
-        if len % 8 != 0 {
-            return Err(crate::DecodeError::new(
-                at + 2,
-                Reason::BadLength {
-                    what: "instruction",
-                    len,
-                },
-            ));
-        }
-        let typ = i.u16("instruction type")?;
-        i.skip(2, "instruction length")?;
-        let want = |n: usize| -> DResult<()> {
-            if len == n {
-                Ok(())
-            } else {
-                Err(crate::DecodeError::new(
-                    at + 2,
-                    Reason::BadLength {
-                        what: "instruction",
-                        len,
-                    },
-                ))
-            }
-        };
+        let (typ, mut i, len) = r.tlv8("instruction")?;
+        let want = |n| len.expect(n);
         use instruction_type::*;
         Ok(match typ {
             GOTO_TABLE => {

@@ -158,6 +158,22 @@ impl<'a> Reader<'a> {
         Ok(item)
     }
 
+    /// Reads one item of an action or instruction list: a u16 type and a u16 length that must
+    /// be at least 8, a multiple of 8 and within the container. Returns the type, a reader over
+    /// the body after the 4-byte header, and a checker for fixed-length items.
+    pub fn tlv8(&mut self, what: &'static str) -> DResult<(u16, Reader<'a>, LenCheck)> {
+        let len_at = self.offset() + 2;
+        let mut item = self.tlv(what, 8, 1)?;
+        let len = item.remaining();
+        let check = LenCheck { what, len, len_at };
+        if !len.is_multiple_of(8) {
+            return Err(check.error());
+        }
+        let typ = item.u16(what)?;
+        item.skip(2, what)?;
+        Ok((typ, item, check))
+    }
+
     /// Fails unless everything was consumed.
     pub fn finish(&self, what: &'static str) -> DResult<()> {
         if self.is_empty() {
@@ -212,4 +228,33 @@ pub(crate) fn put_fixed_str(buf: &mut BytesMut, s: &str, n: usize) {
     let take = char_floor(s, b.len().min(n));
     buf.put_slice(&b[..take]);
     buf.put_bytes(0, n - take);
+}
+
+/// The length of an item read with [`Reader::tlv8`], for checking fixed-size item types.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LenCheck {
+    what: &'static str,
+    len: usize,
+    len_at: usize,
+}
+
+impl LenCheck {
+    /// Fails unless the item is exactly `want` bytes long.
+    pub fn expect(&self, want: usize) -> DResult<()> {
+        if self.len == want {
+            Ok(())
+        } else {
+            Err(self.error())
+        }
+    }
+
+    fn error(&self) -> DecodeError {
+        DecodeError::new(
+            self.len_at,
+            Reason::BadLength {
+                what: self.what,
+                len: self.len,
+            },
+        )
+    }
 }
