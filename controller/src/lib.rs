@@ -1,0 +1,19 @@
+//! netmaster: the OpenFlow 1.3 controller of netplugin.
+//!
+//! * [`transport`] accepts switch connections (TCP, unix socket; pluggable).
+//! * [`session`] runs one tokio task per switch: handshake, keepalive, xid matching, roles.
+//! * [`desired`] holds the flows, groups and meters each switch should have; [`cookie`] says
+//!   who owns a flow; [`pipeline`] gives the fixed base pipeline.
+//! * [`reconcile`] diffs desired against actual state and sends only the difference.
+//!
+//! The in-memory OpenFlow 1.3 switch used by the tests is the `fakeswitch` crate beside this one.
+
+pub mod app;
+pub mod cookie;
+pub mod desired;
+pub mod desired_store;
+pub mod pipeline;
+pub mod reconcile;
+pub mod session;
+pub mod static_flows;
+pub mod transport;

@@ -1,0 +1,168 @@
+//! `netmaster`: the netplugin OpenFlow 1.3 controller.
+
+use clap::{Parser, ValueEnum};
+use netmaster::app::Controller;
+use netmaster::desired_store::DesiredStore;
+use netmaster::pipeline::base_pipeline;
+use netmaster::reconcile::ReconcileConfig;
+use netmaster::session::SessionConfig;
+use netmaster::static_flows;
+use netmaster::transport::{ListenAddr, Listener};
+use ofproto::msg::Role;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{error, info};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum RoleArg {
+    Equal,
+    Master,
+    Slave,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The netplugin OpenFlow 1.3 controller.
+#[derive(Parser, Debug)]
+#[command(name = "netmaster", version)]
+struct Args {
+    /// OpenFlow TCP listen address (repeatable).
+    #[arg(long = "of-listen", value_name = "ADDR:PORT")]
+    of_listen: Vec<SocketAddr>,
+    /// OpenFlow unix-socket listener (Open vSwitch: `set-controller BR unix:PATH`).
+    #[arg(long = "of-unix", value_name = "PATH")]
+    of_unix: Vec<PathBuf>,
+    /// Do not listen on TCP unless `--of-listen` is given.
+    #[arg(long)]
+    no_tcp: bool,
+    /// OpenFlow controller role requested from every switch.
+    #[arg(long = "of-role", value_enum, default_value = "equal")]
+    role: RoleArg,
+    /// Generation id for master/slave role requests (default: milliseconds since the epoch at
+    /// start-up, so a restarted controller always claims with a newer generation).
+    #[arg(long)]
+    generation_id: Option<u64>,
+    /// Static flows, groups and meters in ovs-ofctl syntax pushed to every switch.
+    #[arg(long, value_name = "FILE")]
+    flows: Option<PathBuf>,
+    /// Milliseconds between audits of every switch.
+    #[arg(long, default_value_t = 1000)]
+    audit_interval_ms: u64,
+    /// Seconds of silence after which an echo request is sent.
+    #[arg(long, default_value_t = 5)]
+    echo_interval_s: u64,
+    /// Seconds of silence after which a switch is declared dead.
+    #[arg(long, default_value_t = 15)]
+    dead_after_s: u64,
+    /// Never use ONF bundles (send flow-mods fenced by barriers).
+    #[arg(long)]
+    no_bundles: bool,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn listen_addrs(args: &Args) -> Vec<ListenAddr> {
+    let mut v: Vec<ListenAddr> = args.of_listen.iter().map(|a| ListenAddr::Tcp(*a)).collect();
+    if v.is_empty() && !args.no_tcp {
+        v.push(ListenAddr::Tcp(SocketAddr::from(([0, 0, 0, 0], 6653))));
+    }
+    v.extend(args.of_unix.iter().cloned().map(ListenAddr::Unix));
+    v
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let mut common = base_pipeline();
+    if let Some(path) = &args.flows {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let extra = static_flows::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        info!(file = %path.display(), flows = extra.flows.len(), groups = extra.groups.len(), meters = extra.meters.len(), "static flows loaded");
+        common.flows.extend(extra.flows);
+        common.groups.extend(extra.groups);
+        common.meters.extend(extra.meters);
+    }
+    let generation_id = args.generation_id.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    });
+    let sessions = SessionConfig {
+        role: match args.role {
+            RoleArg::Equal => Role::Equal,
+            RoleArg::Master => Role::Master,
+            RoleArg::Slave => Role::Slave,
+        },
+        generation_id,
+        echo_interval: Duration::from_secs(args.echo_interval_s.max(1)),
+        dead_after: Duration::from_secs(args.dead_after_s.max(2)),
+        ..SessionConfig::default()
+    };
+    let reconcile = ReconcileConfig {
+        audit_interval: Duration::from_millis(args.audit_interval_ms.max(10)),
+        use_bundles: !args.no_bundles,
+        ..ReconcileConfig::default()
+    };
+    let addrs = listen_addrs(&args);
+    if addrs.is_empty() {
+        return Err("no listener: give --of-listen or --of-unix".into());
+    }
+    let mut listeners = Vec::new();
+    for a in &addrs {
+        let l = Listener::bind(a)
+            .await
+            .map_err(|e| format!("listen on {a}: {e}"))?;
+        info!(addr = %l.local_addr().map(|a| a.to_string()).unwrap_or_default(), "listening for switches");
+        listeners.push(l);
+    }
+    let controller = Controller::new(sessions, reconcile, Arc::new(DesiredStore::new(common)));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| e.to_string())?;
+    tokio::select! {
+        _ = controller.serve(listeners) => {}
+        _ = tokio::signal::ctrl_c() => info!("interrupted"),
+        _ = term.recv() => info!("terminated"),
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging(args.log_format);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("netmaster: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!(error = %e, "netmaster failed");
+            ExitCode::FAILURE
+        }
+    }
+}

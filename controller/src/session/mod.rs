@@ -1,0 +1,117 @@
+//! One OpenFlow 1.3 session per switch, each in its own tokio task.
+//!
+//! [`run`] performs the handshake ([`handshake`]: HELLO version negotiation, FEATURES, SET_CONFIG,
+//! PORT_DESC, ROLE_REQUEST), then serves the switch until it disconnects: requests from
+//! [`SwitchHandle`]s are matched to replies by xid (multipart sequences are gathered, errors
+//! answer their request), echo keepalive detects dead peers, PORT_STATUS is tracked, and a
+//! switch that sends garbage or floods is answered with OFPT_ERROR and dropped without
+//! affecting any other session.
+
+mod conn;
+mod handle;
+mod handshake;
+mod pending;
+
+pub use handle::{BatchErrors, BundleError, RequestError, SwitchHandle, SwitchInfo};
+
+use crate::transport::BoxedStream;
+use ofproto::msg::{FlowRemoved, PacketIn, PortStatus, Role};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Settings shared by all sessions.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Role to request (`Equal` sends no ROLE_REQUEST).
+    pub role: Role,
+    /// Generation id for master/slave role requests.
+    pub generation_id: u64,
+    /// Idle time after which an ECHO_REQUEST is sent.
+    pub echo_interval: Duration,
+    /// Silence after which the switch is considered dead.
+    pub dead_after: Duration,
+    /// Time allowed for the whole handshake.
+    pub handshake_timeout: Duration,
+    /// Time allowed for a request's reply.
+    pub request_timeout: Duration,
+    /// Messages per second a switch may send on average (twice that in a burst).
+    pub max_msgs_per_sec: u32,
+    /// Undecodable messages tolerated before the switch is disconnected.
+    pub max_bad_messages: u32,
+    /// `miss_send_len` set with SET_CONFIG.
+    pub miss_send_len: u16,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            role: Role::Equal,
+            generation_id: 0,
+            echo_interval: Duration::from_secs(5),
+            dead_after: Duration::from_secs(15),
+            handshake_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_msgs_per_sec: 20_000,
+            max_bad_messages: 10,
+            miss_send_len: 0xffff,
+        }
+    }
+}
+
+/// What sessions report to the rest of the controller.
+#[derive(Debug)]
+pub enum SessionEvent {
+    /// A switch finished its handshake.
+    Connected(SwitchHandle),
+    /// A switch reported a port change (the handle's port table is already updated).
+    PortStatus {
+        /// Datapath id.
+        dpid: u64,
+        /// The message.
+        status: PortStatus,
+    },
+    /// A packet sent to the controller.
+    PacketIn {
+        /// Datapath id.
+        dpid: u64,
+        /// The message.
+        packet_in: PacketIn,
+    },
+    /// A flow expired or was deleted.
+    FlowRemoved {
+        /// Datapath id.
+        dpid: u64,
+        /// The message.
+        removed: FlowRemoved,
+    },
+    /// A session ended.
+    Disconnected {
+        /// Datapath id.
+        dpid: u64,
+        /// Which session (a reconnected switch has a new one).
+        session_id: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+/// Runs a session on an accepted stream until it ends. Handshake failures are logged and end
+/// the session; they never affect other sessions.
+pub async fn run(
+    stream: BoxedStream,
+    peer: String,
+    cfg: Arc<SessionConfig>,
+    events: mpsc::UnboundedSender<SessionEvent>,
+) {
+    let session_id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+    conn::Connection::start(stream, peer, session_id, cfg, events).await;
+}
+
+/// Formats a datapath id as Open vSwitch does (16 hex digits).
+pub fn dpid_str(dpid: u64) -> String {
+    format!("{dpid:016x}")
+}
