@@ -117,6 +117,8 @@ impl Cookie {
     ///
     /// # Panics
     /// If `id` is above [`ID_MAX`]; use [`Cookie::try_new`] for ids that may not fit.
+    // Returns the wire value rather than `Self`: that is what every flow needs.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(kind: OwnerKind, id: u64) -> u64 {
         Cookie::try_new(kind, id).expect("cookie owner id wider than 40 bits")
     }
@@ -227,7 +229,7 @@ mod tests {
     #[test]
     fn layout_puts_magic_kind_and_id_in_place() {
         let c = Cookie::new(OwnerKind::Endpoint, 42);
-        assert_eq!(c, 0x4e50_04_00_0000_002a);
+        assert_eq!(c, 0x4e50_0400_0000_002a);
         assert_eq!(format!("{c:#x}"), "0x4e5004000000002a");
         assert_eq!(
             Cookie::parse(c),

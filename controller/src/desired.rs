@@ -6,6 +6,7 @@
 
 use ofproto::msg::{Bucket, GroupType, MeterBand};
 use ofproto::multipart::{FlowStats, GroupDesc, MeterConfig};
+use ofproto::oxm::OFPXMC_OPENFLOW_BASIC;
 use ofproto::{Instruction, Match, OxmField};
 use std::collections::{BTreeMap, HashMap};
 
@@ -129,14 +130,24 @@ impl SwitchState {
     }
 }
 
-/// Sort key of a field: its OXM class and field number.
-fn field_order(f: &OxmField) -> (u16, u8) {
+/// Sort key of a field: OpenFlow basic fields first, by field number, then the fields of
+/// other classes (Nicira, experimenter) by class and field number. A basic field's
+/// prerequisites have lower field numbers, and Open vSwitch checks prerequisites in wire
+/// order (`OFPBMC_BAD_PREREQ` for `ip_proto` before `eth_type`), so a canonical match is
+/// also one a switch accepts.
+fn field_order(f: &OxmField) -> (bool, u16, u8) {
     let h = f.header();
-    ((h >> 16) as u16, ((h >> 9) & 0x7f) as u8)
+    let class = (h >> 16) as u16;
+    (
+        class != OFPXMC_OPENFLOW_BASIC,
+        class,
+        ((h >> 9) & 0x7f) as u8,
+    )
 }
 
-/// The canonical form of a match: fields sorted by (class, field), masked values reduced to
-/// `value & mask`, all-ones masks turned into exact matches and fields with an all-zero mask
+/// The canonical form of a match: fields sorted (basic fields first, by field number, which
+/// puts every prerequisite before the fields that need it), masked values reduced to
+/// `value & mask`, all-ones masks turned into exact matches, and fields with an all-zero mask
 /// (which match everything, and which a switch does not report back) left out. Two matches
 /// that select the same packets with the same fields have the same canonical form.
 pub fn canonical_match(m: &Match) -> Match {
@@ -276,6 +287,30 @@ mod tests {
             canonical_match(&a),
             canonical_match(&Match::new().with(OxmField::EthType(0x0800)))
         );
+    }
+
+    #[test]
+    fn canonical_puts_basic_fields_and_prerequisites_first() {
+        let reg0 = OxmField::Raw(ofproto::oxm::RawOxm {
+            class: 0x0001,
+            field: 0,
+            hasmask: false,
+            payload: vec![0, 0, 0, 7],
+        });
+        let m = Match::new()
+            .with(reg0.clone())
+            .with(OxmField::TcpDst(80))
+            .with(OxmField::IpProto(6))
+            .with(OxmField::EthType(0x0800));
+        let c = canonical_match(&m);
+        let want = [
+            OxmField::EthType(0x0800),
+            OxmField::IpProto(6),
+            OxmField::TcpDst(80),
+            reg0,
+        ];
+        assert_eq!(c.fields, want);
+        assert!(c.check_prerequisites().is_ok());
     }
 
     #[test]

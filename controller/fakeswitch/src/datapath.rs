@@ -326,9 +326,9 @@ impl Datapath {
 
     /// True when the port exists, is not administratively down and its link is up.
     pub fn port_live(&self, port_no: u32) -> bool {
-        self.ports.get(&port_no).is_some_and(|p| {
-            p.config & OFPPC_PORT_DOWN == 0 && p.state & OFPPS_LINK_DOWN == 0
-        })
+        self.ports
+            .get(&port_no)
+            .is_some_and(|p| p.config & OFPPC_PORT_DOWN == 0 && p.state & OFPPS_LINK_DOWN == 0)
     }
 
     /// True when the group exists and, for fast-failover, has a live bucket.
@@ -598,10 +598,7 @@ impl Datapath {
                 for g in &ids {
                     self.groups.remove(g);
                 }
-                Ok(self.remove_where(
-                    |e| ids.iter().any(|g| e.uses_group(*g)),
-                    OFPRR_GROUP_DELETE,
-                ))
+                Ok(self.remove_where(|e| ids.iter().any(|g| e.uses_group(*g)), OFPRR_GROUP_DELETE))
             }
             GroupModCommand::Other(_) => Err(OfError::GROUP_BAD_COMMAND),
         }
@@ -615,13 +612,10 @@ impl Datapath {
         let Some(g) = self.groups.get(&from) else {
             return false;
         };
-        g.buckets
-            .iter()
-            .flat_map(|b| &b.actions)
-            .any(|a| match a {
-                Action::Group(n) => *n == target || self.group_reaches(*n, target, depth + 1),
-                _ => false,
-            })
+        g.buckets.iter().flat_map(|b| &b.actions).any(|a| match a {
+            Action::Group(n) => *n == target || self.group_reaches(*n, target, depth + 1),
+            _ => false,
+        })
     }
 
     /// Applies a METER_MOD. Returns the flow entries removed with deleted meters.

@@ -47,15 +47,15 @@ pub struct CanonicalMatch {
 /// The bits of a basic field that carry meaning (a value narrower than its wire width).
 fn significant(code: u8, width: usize) -> Vec<u8> {
     let bits: Option<u64> = match code {
-        6 => Some(0x1fff),     // VLAN_VID with OFPVID_PRESENT
-        7 => Some(0x07),       // VLAN_PCP
-        8 => Some(0x3f),       // IP_DSCP
-        9 => Some(0x03),       // IP_ECN
-        28 => Some(0xf_ffff),  // IPV6_FLABEL
-        34 => Some(0xf_ffff),  // MPLS_LABEL
-        35 => Some(0x07),      // MPLS_TC
-        36 => Some(0x01),      // MPLS_BOS
-        39 => Some(0x01ff),    // IPV6_EXTHDR
+        6 => Some(0x1fff),    // VLAN_VID with OFPVID_PRESENT
+        7 => Some(0x07),      // VLAN_PCP
+        8 => Some(0x3f),      // IP_DSCP
+        9 => Some(0x03),      // IP_ECN
+        28 => Some(0xf_ffff), // IPV6_FLABEL
+        34 => Some(0xf_ffff), // MPLS_LABEL
+        35 => Some(0x07),     // MPLS_TC
+        36 => Some(0x01),     // MPLS_BOS
+        39 => Some(0x01ff),   // IPV6_EXTHDR
         _ => None,
     };
     match bits {

@@ -419,8 +419,8 @@ impl Packet {
             match (v.mask, old) {
                 (Some(k), Some(o)) => {
                     let mut out = [0u8; 6];
-                    for i in 0..6 {
-                        out[i] = (o.0[i] & !k.0[i]) | (v.value.0[i] & k.0[i]);
+                    for (i, b) in out.iter_mut().enumerate() {
+                        *b = (o.0[i] & !k.0[i]) | (v.value.0[i] & k.0[i]);
                     }
                     MacAddr(out)
                 }

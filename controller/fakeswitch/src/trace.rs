@@ -229,7 +229,8 @@ impl Datapath {
             match next {
                 Some(n) if n > table => table = n,
                 Some(n) => {
-                    t.notes.push(format!("goto_table:{n} from table {table} ignored"));
+                    t.notes
+                        .push(format!("goto_table:{n} from table {table} ignored"));
                     break;
                 }
                 None => break,
@@ -391,7 +392,11 @@ impl Datapath {
                 let all_zero = live.iter().all(|(_, w)| *w == 0);
                 let weight = |w: u64| if all_zero { 1 } else { w };
                 let total: u64 = live.iter().map(|(_, w)| weight(*w)).sum();
-                let mut pick = if total == 0 { 0 } else { flow_hash(pkt) % total };
+                let mut pick = if total == 0 {
+                    0
+                } else {
+                    flow_hash(pkt) % total
+                };
                 let mut out = Vec::new();
                 for (i, w) in &live {
                     if pick < weight(*w) {

@@ -3,8 +3,9 @@
 //!
 //! # Ownership
 //!
-//! A flow is ours when its cookie is ([`cookie::is_ours`]), a group or meter when its id is
-//! ([`cookie::is_owned_id`]). The plan never adds, modifies or deletes anything else:
+//! A flow is ours when its cookie is ([`crate::cookie::is_ours`]), a group or meter when its
+//! id is ([`crate::cookie::is_owned_id`]). The plan never adds, modifies or deletes anything
+//! else:
 //!
 //! * an actual entry that is not ours is left alone and counted in [`Counts::foreign`];
 //! * a desired flow whose key is held on the switch by a foreign flow is a *conflict*: a
@@ -348,35 +349,40 @@ fn group_mod(
 }
 
 /// `ids` ordered so that every group comes after the groups of `ids` that its buckets (as
-/// `groups` has them) name: a depth-first post-order, which ignores the edge that closes a
-/// cycle.
+/// `groups` has them) name: a depth-first post-order (with its own stack, so that a long
+/// chain cannot overflow the thread's), which ignores the edge that closes a cycle.
 fn dependency_order(
     ids: impl Iterator<Item = u32>,
     groups: &BTreeMap<u32, GroupEntry>,
 ) -> Vec<u32> {
     let wanted: BTreeSet<u32> = ids.collect();
+    // The groups of `wanted` that `id` names, last first (the stack pops the first).
+    let named = |id: u32| -> Vec<u32> {
+        let all = groups.get(&id).map(chained_groups).unwrap_or_default();
+        all.into_iter()
+            .rev()
+            .filter(|g| wanted.contains(g))
+            .collect()
+    };
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(wanted.len());
-    for &id in &wanted {
-        visit(id, groups, &wanted, &mut seen, &mut out);
+    for &root in &wanted {
+        if !seen.insert(root) {
+            continue;
+        }
+        let mut stack = vec![(root, named(root))];
+        while let Some((id, pending)) = stack.last_mut() {
+            match pending.pop() {
+                Some(next) if seen.insert(next) => stack.push((next, named(next))),
+                Some(_) => {}
+                None => {
+                    out.push(*id);
+                    stack.pop();
+                }
+            }
+        }
     }
     out
-}
-
-fn visit(
-    id: u32,
-    groups: &BTreeMap<u32, GroupEntry>,
-    wanted: &BTreeSet<u32>,
-    seen: &mut BTreeSet<u32>,
-    out: &mut Vec<u32>,
-) {
-    if !wanted.contains(&id) || !seen.insert(id) {
-        return;
-    }
-    for next in groups.get(&id).map(chained_groups).unwrap_or_default() {
-        visit(next, groups, wanted, seen, out);
-    }
-    out.push(id);
 }
 
 /// The groups a group's buckets forward to.

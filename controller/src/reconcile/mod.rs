@@ -17,6 +17,7 @@ use crate::desired_store::DesiredStore;
 use crate::session::{dpid_str, BundleError, RequestError, SwitchHandle};
 use diff::{diff, Plan, PlanStats};
 use ofproto::multipart::{FlowStatsRequest, MultipartReplyBody, MultipartRequestBody};
+use ofproto::Body;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
@@ -74,27 +75,30 @@ pub async fn read_actual(h: &SwitchHandle) -> Result<SwitchState, RequestError> 
 }
 
 /// Sends a plan's messages; `bundles` is cleared when the switch turns out not to support them.
+///
+/// With bundles, the flow and group mods go in one atomic bundle. Open vSwitch refuses
+/// METER_MOD inside a bundle, so meter adds and modifies (at the front of a plan) are sent
+/// before it and meter deletes (at its end) after it, each fenced by a barrier.
 pub async fn apply(
     h: &SwitchHandle,
     plan: Plan,
     bundles: &mut bool,
 ) -> Result<Outcome, RequestError> {
-    let messages = plan.messages.len();
     let mut outcome = Outcome {
         stats: plan.stats,
-        messages,
+        messages: plan.messages.len(),
         delivery: Delivery::InSync,
         errors: 0,
     };
-    if messages == 0 {
+    if plan.messages.is_empty() {
         return Ok(outcome);
     }
-    if *bundles {
-        match h.bundle(plan.messages.clone()).await {
-            Ok(()) => {
-                outcome.delivery = Delivery::Bundle;
-                return Ok(outcome);
-            }
+    let (before, inner, after) = split_meter_mods(&plan.messages);
+    outcome.errors += send_fenced(h, before).await?;
+    outcome.delivery = Delivery::Barrier;
+    if *bundles && !inner.is_empty() {
+        match h.bundle(inner.to_vec()).await {
+            Ok(()) => outcome.delivery = Delivery::Bundle,
             Err(BundleError::Unsupported(e)) => {
                 info!(dpid = %dpid_str(h.dpid()), error = ?e, "switch has no bundle support: using barriers");
                 *bundles = false;
@@ -102,13 +106,36 @@ pub async fn apply(
             Err(BundleError::Failed(e)) => return Err(e),
         }
     }
-    let errors = h.batch(plan.messages).await?;
+    if outcome.delivery != Delivery::Bundle {
+        outcome.errors += send_fenced(h, inner).await?;
+    }
+    outcome.errors += send_fenced(h, after).await?;
+    Ok(outcome)
+}
+
+/// Splits a plan into its leading meter mods, the middle, and its trailing meter mods.
+fn split_meter_mods(msgs: &[Body]) -> (&[Body], &[Body], &[Body]) {
+    let is_meter = |b: &Body| matches!(b, Body::MeterMod(_));
+    let start = msgs.iter().take_while(|b| is_meter(b)).count();
+    let end = msgs.len()
+        - msgs[start..]
+            .iter()
+            .rev()
+            .take_while(|b| is_meter(b))
+            .count();
+    (&msgs[..start], &msgs[start..end], &msgs[end..])
+}
+
+/// Sends messages followed by a barrier; logs and counts the errors they caused.
+async fn send_fenced(h: &SwitchHandle, msgs: &[Body]) -> Result<usize, RequestError> {
+    if msgs.is_empty() {
+        return Ok(0);
+    }
+    let errors = h.batch(msgs.to_vec()).await?;
     for (xid, e) in &errors {
         warn!(dpid = %dpid_str(h.dpid()), xid, error = ?e, "switch rejected a reconcile message");
     }
-    outcome.delivery = Delivery::Barrier;
-    outcome.errors = errors.len();
-    Ok(outcome)
+    Ok(errors.len())
 }
 
 /// One full reconciliation: read, diff, send.
@@ -168,7 +195,7 @@ pub async fn run(h: SwitchHandle, store: Arc<DesiredStore>, cfg: ReconcileConfig
         let desired = store.desired_for(dpid);
         let started = Instant::now();
         let full = match trigger {
-            "audit" if ticks % cfg.full_audit_every.max(1) != 0 => {
+            "audit" if !ticks.is_multiple_of(cfg.full_audit_every.max(1)) => {
                 let want = desired
                     .flows
                     .values()
@@ -207,5 +234,39 @@ pub async fn run(h: SwitchHandle, store: Arc<DesiredStore>, cfg: ReconcileConfig
         if h.is_closed() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_meter_mods;
+    use ofproto::msg::{MeterMod, MeterModCommand};
+    use ofproto::Body;
+
+    fn meter() -> Body {
+        Body::MeterMod(MeterMod {
+            command: MeterModCommand::Add,
+            flags: 0,
+            meter_id: 1,
+            bands: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn meter_mods_are_split_off_both_ends() {
+        let msgs = vec![
+            meter(),
+            meter(),
+            Body::BarrierRequest,
+            meter(),
+            Body::BarrierRequest,
+            meter(),
+        ];
+        let (b, i, a) = split_meter_mods(&msgs);
+        assert_eq!((b.len(), i.len(), a.len()), (2, 3, 1));
+        let (b, i, a) = split_meter_mods(&msgs[..2]);
+        assert_eq!((b.len(), i.len(), a.len()), (2, 0, 0));
+        let (b, i, a) = split_meter_mods(&msgs[2..3]);
+        assert_eq!((b.len(), i.len(), a.len()), (0, 1, 0));
     }
 }
