@@ -5,7 +5,10 @@ set -euo pipefail
 
 need_pkgs=()
 command -v ovs-ofctl >/dev/null 2>&1 || need_pkgs+=(openvswitch-switch)
+command -v ovs-vswitchd >/dev/null 2>&1 || need_pkgs+=(openvswitch-switch)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
+command -v ping >/dev/null 2>&1 || need_pkgs+=(iputils-ping)
+command -v ethtool >/dev/null 2>&1 || need_pkgs+=(ethtool)
 
 if ((${#need_pkgs[@]})); then
     echo "setup: installing ${need_pkgs[*]}"
@@ -15,7 +18,8 @@ if ((${#need_pkgs[@]})); then
     fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+    # shellcheck disable=SC2046
+    apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need_pkgs[@]}" | sort -u) >/dev/null
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
