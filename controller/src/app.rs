@@ -3,7 +3,7 @@
 use crate::desired_store::DesiredStore;
 use crate::reconcile::{self, ReconcileConfig};
 use crate::session::{self, dpid_str, SessionConfig, SessionEvent, SwitchHandle};
-use crate::transport::Listener;
+use crate::transport::{BoxedStream, Listener};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -15,6 +15,8 @@ pub struct Controller {
     reconcile: ReconcileConfig,
     store: Arc<DesiredStore>,
     switches: Mutex<HashMap<u64, SwitchHandle>>,
+    events_tx: mpsc::UnboundedSender<SessionEvent>,
+    events_rx: Mutex<Option<mpsc::UnboundedReceiver<SessionEvent>>>,
 }
 
 impl Controller {
@@ -24,11 +26,14 @@ impl Controller {
         reconcile: ReconcileConfig,
         store: Arc<DesiredStore>,
     ) -> Arc<Controller> {
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
         Arc::new(Controller {
             sessions: Arc::new(sessions),
             reconcile,
             store,
             switches: Mutex::new(HashMap::new()),
+            events_tx,
+            events_rx: Mutex::new(Some(events_rx)),
         })
     }
 
@@ -59,23 +64,29 @@ impl Controller {
         v
     }
 
-    /// Accepts switches on every listener and serves them until the process ends.
+    /// Runs a session for a switch connected over `stream` (any transport).
+    pub fn attach(&self, stream: BoxedStream, peer: String) {
+        tokio::spawn(session::run(
+            stream,
+            peer,
+            self.sessions.clone(),
+            self.events_tx.clone(),
+        ));
+    }
+
+    /// Accepts switches on every listener and serves them (and those given to
+    /// [`Controller::attach`]) until the process ends. Call it once.
     pub async fn serve(self: Arc<Self>, listeners: Vec<Listener>) {
-        let (events_tx, mut events) = mpsc::unbounded_channel();
+        let Some(mut events) = self.events_rx.lock().expect("events lock").take() else {
+            warn!("Controller::serve called twice");
+            return;
+        };
         for l in listeners {
-            let cfg = self.sessions.clone();
-            let tx = events_tx.clone();
+            let me = self.clone();
             tokio::spawn(async move {
                 loop {
                     match l.accept().await {
-                        Ok(inc) => {
-                            tokio::spawn(session::run(
-                                inc.stream,
-                                inc.peer,
-                                cfg.clone(),
-                                tx.clone(),
-                            ));
-                        }
+                        Ok(inc) => me.attach(inc.stream, inc.peer),
                         Err(e) => {
                             warn!(error = %e, "accept failed");
                             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -84,7 +95,6 @@ impl Controller {
                 }
             });
         }
-        drop(events_tx);
         while let Some(ev) = events.recv().await {
             self.on_event(ev);
         }
