@@ -43,8 +43,8 @@ impl Handshake<'_> {
     async fn next(&mut self) -> Result<Message, String> {
         match self.reader.next().await {
             None => Err("connection closed during handshake".into()),
-            Some(Err(e)) => Err(format!("during handshake: {e}")),
-            Some(Ok(m)) => Ok(m),
+            Some(Ok(Err(e)) | Err(e)) => Err(format!("during handshake: {e}")),
+            Some(Ok(Ok(m))) => Ok(m),
         }
     }
 
