@@ -746,3 +746,50 @@ async fn installed_pipeline_forwards_static_flows_and_guards() {
         "default deny for an unclassified port"
     );
 }
+
+#[tokio::test]
+async fn one_rejected_flow_does_not_keep_the_others_out() {
+    let fs = fake();
+    // The switch rejects a flow that outputs to a group it does not have.
+    let statics = parse(
+        "table=0,priority=100,in_port=1,actions=output:2\n\
+         table=0,priority=100,in_port=2,actions=group:0x4e000063\n",
+    );
+    let desired = with_base(&statics);
+    let ctl = Ctl::start(Arc::new(DesiredStore::new(desired.clone())), audit(10)).await;
+    ctl.attach(&fs).await;
+    let mut good = desired.clone();
+    good.flows
+        .retain(|_, f| f.cookie != Cookie::new(OwnerKind::StaticFlow, 2));
+    converge(&fs, &good).await;
+    let t = fs.trace(&Packet::ethernet(1, mac(1), mac(2), 0x0800));
+    assert_eq!(t.ports(), [2], "{t:?}");
+    ctl.stop();
+}
+
+#[tokio::test]
+async fn a_slave_controller_never_writes() {
+    let fs = fake();
+    let store = Arc::new(DesiredStore::new(base_pipeline()));
+    let cfg = SessionConfig {
+        role: ofproto::msg::Role::Slave,
+        generation_id: 1,
+        ..session_cfg()
+    };
+    let controller = Controller::new(cfg, audit(1), store);
+    let (ours, theirs) = tokio::io::duplex(64 * 1024);
+    controller.attach(Box::new(ours), "duplex".into());
+    let serve = tokio::spawn(controller.clone().serve(Vec::new()));
+    fs.serve(theirs);
+    let registered = fs
+        .wait_until(WAIT, |_| controller.switch(DPID).is_some())
+        .await;
+    assert!(registered, "switch never registered");
+    assert_eq!(fs.roles(), [ofproto::msg::Role::Slave]);
+    // Several audit intervals pass: no flow, group, meter or bundle message is sent.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(fs.received_flow_mods().is_empty());
+    assert_eq!(fs.received_count(ofproto::MsgType::Experimenter), 0);
+    assert!(fs.flows().is_empty());
+    serve.abort();
+}

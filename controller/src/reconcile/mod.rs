@@ -16,6 +16,7 @@ use crate::desired::SwitchState;
 use crate::desired_store::DesiredStore;
 use crate::session::{dpid_str, BundleError, RequestError, SwitchHandle};
 use diff::{diff, Plan, PlanStats};
+use ofproto::msg::Role;
 use ofproto::multipart::{FlowStatsRequest, MultipartReplyBody, MultipartRequestBody};
 use ofproto::Body;
 use std::sync::Arc;
@@ -103,6 +104,12 @@ pub async fn apply(
                 info!(dpid = %dpid_str(h.dpid()), error = ?e, "switch has no bundle support: using barriers");
                 *bundles = false;
             }
+            Err(BundleError::Failed(RequestError::Switch(e))) => {
+                // One message the switch rejects must not keep every other one out: send
+                // them one by one so that the good ones are installed and the bad one is
+                // reported.
+                warn!(dpid = %dpid_str(h.dpid()), error = ?e, "bundle rejected: sending its messages one by one");
+            }
             Err(BundleError::Failed(e)) => return Err(e),
         }
     }
@@ -186,6 +193,10 @@ fn log_outcome(h: &SwitchHandle, o: &Outcome, started: Instant, trigger: &str) {
 
 /// Keeps one switch in its desired state until its session ends.
 pub async fn run(h: SwitchHandle, store: Arc<DesiredStore>, cfg: ReconcileConfig) {
+    if h.info().role == Role::Slave {
+        info!(dpid = %dpid_str(h.dpid()), "slave role: read-only, not reconciling");
+        return;
+    }
     let mut bundles = cfg.use_bundles;
     let mut changes = store.subscribe();
     let mut trigger = "connect";
@@ -240,6 +251,7 @@ pub async fn run(h: SwitchHandle, store: Arc<DesiredStore>, cfg: ReconcileConfig
 #[cfg(test)]
 mod tests {
     use super::split_meter_mods;
+    use ofproto::msg::Role;
     use ofproto::msg::{MeterMod, MeterModCommand};
     use ofproto::Body;
 

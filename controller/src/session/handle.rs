@@ -2,7 +2,8 @@
 
 use super::pending::{BatchTx, ReplyTx};
 use ofproto::msg::{
-    bundle_flags, BundleAdd, BundleControl, BundleCtrlType, ErrorMsg, FeaturesReply, Port,
+    bundle_flags, error_type, BundleAdd, BundleControl, BundleCtrlType, ErrorMsg, FeaturesReply,
+    Port, Role,
 };
 use ofproto::multipart::{
     FlowStats, FlowStatsRequest, GroupDesc, MeterConfig, MultipartReplyBody, MultipartRequest,
@@ -80,6 +81,8 @@ pub struct SwitchInfo {
     pub ports: BTreeMap<u32, Port>,
     /// Peer address, for logs.
     pub peer: String,
+    /// The role this controller holds on the switch (a slave must not write).
+    pub role: Role,
 }
 
 /// Commands from handles to the session task.
@@ -280,7 +283,9 @@ impl SwitchHandle {
             .expect_ctrl(ctrl(BundleCtrlType::OpenRequest), BundleCtrlType::OpenReply)
             .await
         {
-            Err(RequestError::Switch(e)) => return Err(BundleError::Unsupported(e)),
+            Err(RequestError::Switch(e)) if means_unsupported(&e) => {
+                return Err(BundleError::Unsupported(e))
+            }
             other => other.map_err(BundleError::Failed)?,
         }
         let adds = bodies
@@ -319,4 +324,20 @@ impl SwitchHandle {
             other => Err(RequestError::Unexpected(format!("{other:?}"))),
         }
     }
+}
+
+/// Whether an error answering a bundle open means "this switch has no bundles" (an unknown
+/// message type or experimenter), as opposed to a refusal such as `OFPBRC_IS_SLAVE`.
+fn means_unsupported(e: &ErrorMsg) -> bool {
+    const BAD_TYPE: u16 = 1;
+    const BAD_EXPERIMENTER: u16 = 3;
+    const BAD_EXP_TYPE: u16 = 4;
+    matches!(
+        e,
+        ErrorMsg::Standard {
+            typ: error_type::BAD_REQUEST,
+            code: BAD_TYPE | BAD_EXPERIMENTER | BAD_EXP_TYPE,
+            ..
+        }
+    )
 }

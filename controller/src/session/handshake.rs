@@ -5,7 +5,7 @@ use super::conn::{Reader, Xids};
 use super::handle::SwitchInfo;
 use super::SessionConfig;
 use futures_util::StreamExt;
-use ofproto::msg::{error_type, ErrorMsg, FeaturesReply, Hello, Role, RoleMessage, SwitchConfig};
+use ofproto::msg::{error_type, ErrorMsg, Hello, Role, RoleMessage, SwitchConfig};
 use ofproto::multipart::{MultipartReplyBody, MultipartRequest, MultipartRequestBody, OFPMPF_MORE};
 use ofproto::{Body, Message, OFP_VERSION};
 use std::collections::BTreeMap;
@@ -113,9 +113,10 @@ impl Handshake<'_> {
             self.role(cfg).await?;
         }
         Ok(SwitchInfo {
-            features: FeaturesReply { ..features },
+            features,
             ports,
             peer: peer.to_string(),
+            role: cfg.role,
         })
     }
 
