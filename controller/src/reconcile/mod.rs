@@ -251,7 +251,6 @@ pub async fn run(h: SwitchHandle, store: Arc<DesiredStore>, cfg: ReconcileConfig
 #[cfg(test)]
 mod tests {
     use super::split_meter_mods;
-    use ofproto::msg::Role;
     use ofproto::msg::{MeterMod, MeterModCommand};
     use ofproto::Body;
 
