@@ -279,11 +279,7 @@ impl Action {
 
 /// Reads actions until the reader is exhausted.
 pub(crate) fn decode_actions(r: &mut Reader<'_>) -> DResult<Vec<Action>> {
-    let mut v = Vec::new();
-    while !r.is_empty() {
-        v.push(Action::decode(r)?);
-    }
-    Ok(v)
+    r.many(Action::decode)
 }
 
 /// Writes a list of actions.

@@ -153,11 +153,7 @@ impl Instruction {
 
 /// Reads instructions until the reader is exhausted.
 pub(crate) fn decode_instructions(r: &mut Reader<'_>) -> DResult<Vec<Instruction>> {
-    let mut v = Vec::new();
-    while !r.is_empty() {
-        v.push(Instruction::decode(r)?);
-    }
-    Ok(v)
+    r.many(Instruction::decode)
 }
 
 /// Writes a list of instructions.

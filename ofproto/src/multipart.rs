@@ -55,18 +55,6 @@ pub mod multipart_type {
 /// `OFPMPF_REQ_MORE` / `OFPMPF_REPLY_MORE`: more parts follow.
 pub const OFPMPF_MORE: u16 = 1;
 
-/// Reads `T`s until the reader is exhausted.
-pub(crate) fn many<T>(
-    r: &mut Reader<'_>,
-    f: impl Fn(&mut Reader<'_>) -> DResult<T>,
-) -> DResult<Vec<T>> {
-    let mut v = Vec::new();
-    while !r.is_empty() {
-        v.push(f(r)?);
-    }
-    Ok(v)
-}
-
 /// Takes a record whose first u16 is its own length (at least `min`).
 fn record<'a>(r: &mut Reader<'a>, what: &'static str, min: usize) -> DResult<Reader<'a>> {
     let len = r.peek_u16(0).ok_or_else(|| {

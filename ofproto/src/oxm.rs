@@ -505,10 +505,7 @@ impl Match {
             crate::DecodeError::new(start + 2, Reason::BadLength { what: "match", len })
         })?;
         r.skip(len.div_ceil(8) * 8 - len, "match padding")?;
-        let mut fields = Vec::new();
-        while !body.is_empty() {
-            fields.push(OxmField::decode(&mut body)?);
-        }
+        let fields = body.many(OxmField::decode)?;
         Ok(Match { fields })
     }
 

@@ -174,6 +174,15 @@ impl<'a> Reader<'a> {
         Ok((typ, item, check))
     }
 
+    /// Reads items with `f` until the reader is exhausted.
+    pub fn many<T>(&mut self, f: impl Fn(&mut Reader<'a>) -> DResult<T>) -> DResult<Vec<T>> {
+        let mut v = Vec::new();
+        while !self.is_empty() {
+            v.push(f(self)?);
+        }
+        Ok(v)
+    }
+
     /// Fails unless everything was consumed.
     pub fn finish(&self, what: &'static str) -> DResult<()> {
         if self.is_empty() {

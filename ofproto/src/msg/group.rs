@@ -159,11 +159,7 @@ impl Bucket {
 
 /// Reads buckets until the reader is exhausted.
 pub(crate) fn decode_buckets(r: &mut Reader<'_>) -> DResult<Vec<Bucket>> {
-    let mut v = Vec::new();
-    while !r.is_empty() {
-        v.push(Bucket::decode(r)?);
-    }
-    Ok(v)
+    r.many(Bucket::decode)
 }
 
 /// `OFPT_GROUP_MOD`.

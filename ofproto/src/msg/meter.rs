@@ -179,11 +179,7 @@ impl MeterBand {
 
 /// Reads bands until the reader is exhausted.
 pub(crate) fn decode_bands(r: &mut Reader<'_>) -> DResult<Vec<MeterBand>> {
-    let mut v = Vec::new();
-    while !r.is_empty() {
-        v.push(MeterBand::decode(r)?);
-    }
-    Ok(v)
+    r.many(MeterBand::decode)
 }
 
 /// `OFPT_METER_MOD`.

@@ -123,10 +123,7 @@ impl PacketQueue {
         }
         r.skip(6, "pad")?;
         let mut body = r.sub(len - 16, "queue properties")?;
-        let mut properties = Vec::new();
-        while !body.is_empty() {
-            properties.push(QueueProperty::decode(&mut body)?);
-        }
+        let properties = body.many(QueueProperty::decode)?;
         Ok(PacketQueue {
             queue_id,
             port,
@@ -151,10 +148,7 @@ impl QueueGetConfigReply {
     pub(crate) fn decode(r: &mut Reader<'_>) -> DResult<QueueGetConfigReply> {
         let port = r.u32("port")?;
         r.skip(4, "pad")?;
-        let mut queues = Vec::new();
-        while !r.is_empty() {
-            queues.push(PacketQueue::decode(r)?);
-        }
+        let queues = r.many(PacketQueue::decode)?;
         Ok(QueueGetConfigReply { port, queues })
     }
 

@@ -2,7 +2,7 @@
 
 use super::stats::*;
 use super::{
-    bad_type, decode_header, encode_header, many, multipart_type, table_features, TableFeatures,
+    bad_type, decode_header, encode_header, multipart_type, table_features, TableFeatures,
 };
 use crate::msg::Port;
 use crate::wire::{DResult, Reader};
@@ -95,19 +95,19 @@ impl MultipartReply {
         let (at, typ, flags) = decode_header(r)?;
         let body = match typ {
             DESC => B::Desc(Desc::decode(r)?),
-            FLOW => B::Flow(many(r, FlowStats::decode)?),
+            FLOW => B::Flow(r.many(FlowStats::decode)?),
             AGGREGATE => B::Aggregate(AggregateStats::decode(r)?),
-            TABLE => B::Table(many(r, TableStats::decode)?),
-            PORT_STATS => B::PortStats(many(r, PortStats::decode)?),
-            QUEUE => B::Queue(many(r, QueueStats::decode)?),
-            GROUP => B::Group(many(r, GroupStats::decode)?),
-            GROUP_DESC => B::GroupDesc(many(r, GroupDesc::decode)?),
+            TABLE => B::Table(r.many(TableStats::decode)?),
+            PORT_STATS => B::PortStats(r.many(PortStats::decode)?),
+            QUEUE => B::Queue(r.many(QueueStats::decode)?),
+            GROUP => B::Group(r.many(GroupStats::decode)?),
+            GROUP_DESC => B::GroupDesc(r.many(GroupDesc::decode)?),
             GROUP_FEATURES => B::GroupFeatures(GroupFeatures::decode(r)?),
-            METER => B::Meter(many(r, MeterStats::decode)?),
-            METER_CONFIG => B::MeterConfig(many(r, MeterConfig::decode)?),
+            METER => B::Meter(r.many(MeterStats::decode)?),
+            METER_CONFIG => B::MeterConfig(r.many(MeterConfig::decode)?),
             METER_FEATURES => B::MeterFeatures(MeterFeatures::decode(r)?),
             TABLE_FEATURES => B::TableFeatures(table_features::decode_list(r)?),
-            PORT_DESC => B::PortDesc(many(r, Port::decode)?),
+            PORT_DESC => B::PortDesc(r.many(Port::decode)?),
             EXPERIMENTER => B::Experimenter {
                 experimenter: r.u32("experimenter")?,
                 exp_type: r.u32("exp_type")?,

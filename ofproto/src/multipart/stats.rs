@@ -1,6 +1,6 @@
 //! The records of multipart replies: statistics, descriptions and features.
 
-use super::{counters, many, record};
+use super::{counters, record};
 use crate::instruction::{decode_instructions, emit_instructions, Instruction};
 use crate::msg::{
     group::{decode_buckets, decode_group_type},
@@ -345,7 +345,7 @@ impl GroupStats {
             byte_count,
             duration_sec,
             duration_nsec,
-            bucket_stats: many(&mut s, counters)?,
+            bucket_stats: s.many(counters)?,
         })
     }
 
@@ -429,7 +429,7 @@ impl MeterStats {
             byte_in_count,
             duration_sec,
             duration_nsec,
-            band_stats: many(&mut s, counters)?,
+            band_stats: s.many(counters)?,
         })
     }
 

@@ -205,10 +205,7 @@ impl TableFeatures {
         let metadata_write = s.u64("metadata_write")?;
         let config = s.u32("config")?;
         let max_entries = s.u32("max_entries")?;
-        let mut properties = Vec::new();
-        while !s.is_empty() {
-            properties.push(TableFeatureProp::decode(&mut s)?);
-        }
+        let properties = s.many(TableFeatureProp::decode)?;
         Ok(TableFeatures {
             table_id,
             name,
@@ -239,10 +236,7 @@ impl TableFeatures {
 
 /// Reads table-features records until the reader is exhausted.
 pub(crate) fn decode_list(r: &mut Reader<'_>) -> DResult<Vec<TableFeatures>> {
-    let mut v = Vec::new();
-    while !r.is_empty() {
-        v.push(TableFeatures::decode(r)?);
-    }
+    let v = r.many(TableFeatures::decode)?;
     Ok(v)
 }
 
