@@ -9,9 +9,11 @@
 //! The in-memory OpenFlow 1.3 switch used by the tests is the `fakeswitch` crate beside this one.
 
 pub mod app;
+pub mod compiler;
 pub mod cookie;
 pub mod desired;
 pub mod desired_store;
+pub mod intent;
 pub mod pipeline;
 pub mod reconcile;
 pub mod session;

@@ -1,0 +1,33 @@
+//! Intent: the validated object store behind the northbound API.
+//!
+//! [`Snapshot`] is the read-only view the compiler consumes: every object with its allocated
+//! fields filled in (a network's `pkt_tag`, an endpoint's addresses), plus stable numeric ids
+//! for networks and endpoints (used in metadata and cookies), which never change while the
+//! object exists and are never reused for another object.
+
+use northbound_api::model::{Endpoint, EndpointGroup, Global, Host, Network, Tenant};
+use std::collections::BTreeMap;
+
+/// Everything the compiler needs from intent, keyed as the API keys objects
+/// (`tenant:name`, or the plain name for tenants and hosts).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Snapshot {
+    /// Global settings.
+    pub global: Global,
+    /// Tenants by name.
+    pub tenants: BTreeMap<String, Tenant>,
+    /// Networks by `tenant:network`; `pkt_tag` is always set.
+    pub networks: BTreeMap<String, Network>,
+    /// Endpoint groups by `tenant:group`.
+    pub groups: BTreeMap<String, EndpointGroup>,
+    /// Endpoints by `tenant:container`; `mac_address` and `ip_address` are always set.
+    pub endpoints: BTreeMap<String, Endpoint>,
+    /// Hosts by name.
+    pub hosts: BTreeMap<String, Host>,
+    /// Stable network ids (1..=0xffffff) by network key.
+    pub network_ids: BTreeMap<String, u32>,
+    /// Stable endpoint-group ids (1..=0xffff) by group key.
+    pub group_ids: BTreeMap<String, u16>,
+    /// Stable endpoint ids (1..=2^40-1) by endpoint key.
+    pub endpoint_ids: BTreeMap<String, u64>,
+}

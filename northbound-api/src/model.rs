@@ -1,0 +1,292 @@
+//! The intent object model, with Contiv's JSON field names (camelCase) and keys
+//! (`tenant:name`).
+//!
+//! Fields the controller allocates (a network's `pktTag`, an endpoint's `ipAddress` and
+//! `macAddress`) may be left out when creating an object; reading it back shows the allocated
+//! values.
+
+use serde::{Deserialize, Serialize};
+
+/// Forwarding mode of the fabric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FwdMode {
+    /// Layer-2 bridging only.
+    #[default]
+    Bridge,
+    /// Gateways route between the networks of a tenant.
+    Routing,
+}
+
+/// How ARP requests are handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ArpMode {
+    /// ARP for known endpoints is answered locally, never flooded to other hosts.
+    #[default]
+    Proxy,
+    /// ARP is flooded like other broadcasts.
+    Flood,
+}
+
+/// Encapsulation of a network between hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Encap {
+    /// 802.1Q VLAN tag on uplinks.
+    Vlan,
+    /// VXLAN tunnels between VTEPs.
+    #[default]
+    Vxlan,
+}
+
+/// Fabric-wide settings (key `global`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Global {
+    /// Always `global`.
+    #[serde(default = "global_name")]
+    pub name: String,
+    /// VLAN ids the controller may allocate, e.g. `1-4094` or `100-200,300`.
+    #[serde(default = "default_vlans")]
+    pub vlans: String,
+    /// VXLAN network ids the controller may allocate, e.g. `1-10000`.
+    #[serde(default = "default_vxlans")]
+    pub vxlans: String,
+    /// Forwarding mode.
+    #[serde(default)]
+    pub fwd_mode: FwdMode,
+    /// ARP mode.
+    #[serde(default)]
+    pub arp_mode: ArpMode,
+    /// VXLAN UDP port.
+    #[serde(default = "default_vxlan_port")]
+    pub vxlan_port: u16,
+    /// MTU of the underlay; container interfaces get this minus the encapsulation overhead.
+    #[serde(default = "default_mtu")]
+    pub mtu: u16,
+}
+
+fn global_name() -> String {
+    "global".into()
+}
+fn default_vlans() -> String {
+    "1-4094".into()
+}
+fn default_vxlans() -> String {
+    "1-10000".into()
+}
+fn default_vxlan_port() -> u16 {
+    4789
+}
+fn default_mtu() -> u16 {
+    1500
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Global {
+            name: global_name(),
+            vlans: default_vlans(),
+            vxlans: default_vxlans(),
+            fwd_mode: FwdMode::default(),
+            arp_mode: ArpMode::default(),
+            vxlan_port: default_vxlan_port(),
+            mtu: default_mtu(),
+        }
+    }
+}
+
+/// A tenant: a separate address space (key: its name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Tenant {
+    /// Name.
+    pub tenant_name: String,
+}
+
+/// A network of a tenant (key `tenant:network`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Network {
+    /// Owning tenant.
+    pub tenant_name: String,
+    /// Name.
+    pub network_name: String,
+    /// Encapsulation.
+    #[serde(default)]
+    pub encap: Encap,
+    /// VLAN id or VNI; allocated from the global ranges when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkt_tag: Option<u32>,
+    /// IPv4 subnet, `a.b.c.d/len`, or `a.b.c.d-a.b.c.e/len` to allocate only from that range.
+    pub subnet: String,
+    /// IPv4 gateway (inside the subnet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
+    /// IPv6 subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_subnet: Option<String>,
+    /// IPv6 gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_gateway: Option<String>,
+}
+
+/// An endpoint group (key `tenant:group`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointGroup {
+    /// Owning tenant.
+    pub tenant_name: String,
+    /// Name.
+    pub group_name: String,
+    /// The network its endpoints are on.
+    pub network_name: String,
+    /// Sub-range of the network's subnet for its endpoints, `a.b.c.d-a.b.c.e`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_pool: Option<String>,
+    /// Attached policies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
+    /// Attached QoS profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_profile: Option<String>,
+}
+
+/// An endpoint: a container (or other workload) interface (key `tenant:container`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Endpoint {
+    /// Owning tenant.
+    pub tenant_name: String,
+    /// Network (or the group's network).
+    pub network_name: String,
+    /// Endpoint group, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    /// Container name.
+    pub container_name: String,
+    /// Host the container runs on (may be bound later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Interface name inside the container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    /// MAC address; allocated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    /// IPv4 address; allocated from the network (or group pool) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// IPv6 address; allocated when the network has an IPv6 subnet and this is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+}
+
+/// A host running the agent (key: its name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Host {
+    /// Name (`--host-label` of the agent).
+    pub name: String,
+    /// VTEP (underlay) IPv4 address for VXLAN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vtep_ip: Option<String>,
+    /// Uplink interfaces for VLAN networks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uplinks: Vec<String>,
+    /// Datapath id of the host's integration bridge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpid: Option<u64>,
+}
+
+/// The kinds of object, with their REST collection names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Kind {
+    /// `globals`.
+    Global,
+    /// `tenants`.
+    Tenant,
+    /// `networks`.
+    Network,
+    /// `endpointGroups`.
+    EndpointGroup,
+    /// `endpoints`.
+    Endpoint,
+    /// `hosts`.
+    Host,
+}
+
+impl Kind {
+    /// Every kind, parents before children.
+    pub const ALL: [Kind; 6] = [
+        Kind::Global,
+        Kind::Tenant,
+        Kind::Host,
+        Kind::Network,
+        Kind::EndpointGroup,
+        Kind::Endpoint,
+    ];
+
+    /// The REST collection (`/api/v1/<collection>/`).
+    pub fn collection(self) -> &'static str {
+        match self {
+            Kind::Global => "globals",
+            Kind::Tenant => "tenants",
+            Kind::Network => "networks",
+            Kind::EndpointGroup => "endpointGroups",
+            Kind::Endpoint => "endpoints",
+            Kind::Host => "hosts",
+        }
+    }
+
+    /// The kind of a REST collection name.
+    pub fn from_collection(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.collection() == s)
+    }
+}
+
+/// Any intent object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "spec", rename_all = "camelCase")]
+pub enum Object {
+    /// Global settings.
+    Global(Global),
+    /// A tenant.
+    Tenant(Tenant),
+    /// A network.
+    Network(Network),
+    /// An endpoint group.
+    EndpointGroup(EndpointGroup),
+    /// An endpoint.
+    Endpoint(Endpoint),
+    /// A host.
+    Host(Host),
+}
+
+impl Object {
+    /// The object's kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Object::Global(_) => Kind::Global,
+            Object::Tenant(_) => Kind::Tenant,
+            Object::Network(_) => Kind::Network,
+            Object::EndpointGroup(_) => Kind::EndpointGroup,
+            Object::Endpoint(_) => Kind::Endpoint,
+            Object::Host(_) => Kind::Host,
+        }
+    }
+
+    /// The object's key: `global`, a tenant or host name, or `tenant:name`.
+    pub fn key(&self) -> String {
+        match self {
+            Object::Global(g) => g.name.clone(),
+            Object::Tenant(t) => t.tenant_name.clone(),
+            Object::Network(n) => format!("{}:{}", n.tenant_name, n.network_name),
+            Object::EndpointGroup(g) => format!("{}:{}", g.tenant_name, g.group_name),
+            Object::Endpoint(e) => format!("{}:{}", e.tenant_name, e.container_name),
+            Object::Host(h) => h.name.clone(),
+        }
+    }
+}
