@@ -4,6 +4,17 @@
 //! fields filled in (a network's `pkt_tag`, an endpoint's addresses), plus stable numeric ids
 //! for networks and endpoints (used in metadata and cookies), which never change while the
 //! object exists and are never reused for another object.
+//!
+//! * [`addr`] parses subnets, ranges and MACs; [`ipam`] allocates addresses, tags and ids.
+//! * [`state`] validates a batch and applies it (all-or-nothing by working on a copy).
+//! * [`store`] persists objects and allocator state (redb file, or memory for tests).
+//! * [`service`] is [`service::IntentDb`], the `IntentService` the REST API drives.
+
+pub mod addr;
+pub mod ipam;
+pub mod service;
+pub mod state;
+pub mod store;
 
 use northbound_api::model::{Endpoint, EndpointGroup, Global, Host, Network, Tenant};
 use std::collections::BTreeMap;

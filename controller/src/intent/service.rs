@@ -1,0 +1,153 @@
+//! [`IntentDb`]: the [`IntentService`] over an [`IntentStore`].
+//!
+//! The validated state lives in memory; a batch is applied to a copy, committed to the store
+//! in one transaction (changed objects and the allocator counters), and only then becomes the
+//! current state. A version number, published on a `watch` channel, counts successful
+//! applies so that the compiler can run after each.
+
+use super::ipam::{Counters, Ipam};
+use super::state::State;
+use super::store::{IntentStore, MemStore, StoreError, Txn};
+use super::Snapshot;
+use northbound_api::model::{Kind, Object};
+use northbound_api::service::{ApiError, Batch, IntentService};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::watch;
+
+/// How an object is stored: the object with its allocations, and its stable id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Record {
+    object: Object,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<u64>,
+}
+
+const COUNTERS: &str = "counters";
+
+/// The store key of an object: `<collection>/<key>`.
+fn store_key(kind: Kind, key: &str) -> String {
+    format!("{}/{key}", kind.collection())
+}
+
+fn json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("intent objects serialize")
+}
+
+/// The intent database: validated state in memory, persisted in a store.
+pub struct IntentDb {
+    store: Box<dyn IntentStore>,
+    /// Serializes writers (apply runs one at a time).
+    writer: Mutex<()>,
+    state: RwLock<Arc<State>>,
+    version: watch::Sender<u64>,
+}
+
+impl IntentDb {
+    /// Loads the state from a store.
+    pub fn open(store: Box<dyn IntentStore>) -> Result<IntentDb, StoreError> {
+        let contents = store.load()?;
+        let counters: Counters = match contents.meta.get(COUNTERS) {
+            Some(v) => {
+                serde_json::from_slice(v).map_err(|e| StoreError(format!("{COUNTERS}: {e}")))?
+            }
+            None => Counters::default(),
+        };
+        let mut records = Vec::with_capacity(contents.objects.len());
+        for (k, v) in &contents.objects {
+            let r: Record =
+                serde_json::from_slice(v).map_err(|e| StoreError(format!("{k}: {e}")))?;
+            records.push(r);
+        }
+        records.sort_by_key(|r| Kind::ALL.iter().position(|k| *k == r.object.kind()));
+        let mut state = State {
+            ipam: Ipam::new(counters),
+            ..State::default()
+        };
+        for r in records {
+            state.restore(r.object, r.id).map_err(StoreError)?;
+        }
+        Ok(IntentDb {
+            store,
+            writer: Mutex::new(()),
+            state: RwLock::new(Arc::new(state)),
+            version: watch::channel(0).0,
+        })
+    }
+
+    /// An empty database kept in memory only (tests).
+    pub fn in_memory() -> IntentDb {
+        IntentDb::open(Box::new(MemStore::default())).expect("an empty memory store loads")
+    }
+
+    fn current(&self) -> Arc<State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// What the compiler consumes: every object with allocations, and the ids.
+    pub fn snapshot(&self) -> Snapshot {
+        self.current().snap.clone()
+    }
+
+    /// A receiver of the version, bumped after every successful apply.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
+    /// The current version (number of successful applies since open).
+    pub fn version(&self) -> u64 {
+        *self.version.borrow()
+    }
+
+    /// The store transaction writing the touched objects (as they are in `new`) and counters.
+    fn txn(new: &State, applied: &super::state::Applied) -> Txn {
+        let mut txn = Txn {
+            meta: vec![(COUNTERS.to_string(), json(&new.ipam.counters))],
+            ..Txn::default()
+        };
+        for (kind, key) in &applied.touched {
+            let skey = store_key(*kind, key);
+            match new.get(*kind, key) {
+                Some(object) => txn.puts.push((
+                    skey,
+                    json(&Record {
+                        object,
+                        id: new.id(*kind, key),
+                    }),
+                )),
+                None => txn.deletes.push(skey),
+            }
+        }
+        txn
+    }
+}
+
+impl IntentService for IntentDb {
+    fn list(&self, kind: Kind) -> Vec<Object> {
+        let state = self.current();
+        state
+            .keys(kind)
+            .iter()
+            .filter_map(|k| state.get(kind, k))
+            .collect()
+    }
+
+    fn get(&self, kind: Kind, key: &str) -> Option<Object> {
+        self.current().get(kind, key)
+    }
+
+    fn apply(&self, batch: Batch) -> Result<Vec<Object>, ApiError> {
+        let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = (*self.current()).clone();
+        let applied = next.apply(batch)?;
+        self.store
+            .commit(&Self::txn(&next, &applied))
+            .map_err(|e| ApiError {
+                status: 500,
+                message: e.to_string(),
+            })?;
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        self.version.send_modify(|v| *v += 1);
+        Ok(applied.objects)
+    }
+}

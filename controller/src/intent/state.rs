@@ -1,0 +1,840 @@
+//! The validated intent and how a batch changes it: validation, allocation and ordering.
+//!
+//! [`State::apply`] mutates the state in place and may fail half-way; callers apply a batch to
+//! a clone and keep the clone only on success, which makes batches all-or-nothing (allocations
+//! included).
+
+use super::addr::{
+    ipv4_string, ipv6_string, mac_string, parse_ipv4, parse_ipv4_range, parse_ipv6, parse_mac,
+    IdRanges, Subnet4, Subnet6,
+};
+use super::ipam::{Family, Ipam};
+use super::Snapshot;
+use northbound_api::model::{Encap, Endpoint, EndpointGroup, Global, Host, Kind, Network, Object};
+use northbound_api::service::{ApiError, Batch};
+use std::collections::BTreeSet;
+
+/// The validated objects, their ids and the allocators.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    /// Every object with allocated fields, and the ids.
+    pub snap: Snapshot,
+    /// What is allocated.
+    pub ipam: Ipam,
+}
+
+/// What a successful batch did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The upserted objects as stored, in batch order.
+    pub objects: Vec<Object>,
+    /// Every object upserted or deleted.
+    pub touched: BTreeSet<(Kind, String)>,
+}
+
+/// Position of a kind in the parents-before-children order.
+fn rank(kind: Kind) -> usize {
+    Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Global => "global",
+        Kind::Tenant => "tenant",
+        Kind::Network => "network",
+        Kind::EndpointGroup => "endpoint group",
+        Kind::Endpoint => "endpoint",
+        Kind::Host => "host",
+    }
+}
+
+fn tag_space(encap: Encap) -> (&'static str, &'static str, u32) {
+    match encap {
+        Encap::Vlan => ("vlans", "VLAN", 4094),
+        Encap::Vxlan => ("vxlans", "VNI", 0xff_ffff),
+    }
+}
+
+/// Rejects empty names and names with characters that break keys.
+fn check_name(what: &str, field: &str, value: &str) -> Result<(), ApiError> {
+    if value.is_empty() || value.contains([':', '/']) || value.contains(char::is_whitespace) {
+        return Err(ApiError::invalid(format!(
+            "{what}: {field} '{value}' must be non-empty without ':', '/' or spaces"
+        )));
+    }
+    Ok(())
+}
+
+fn net_key(tenant: &str, network: &str) -> String {
+    format!("{tenant}:{network}")
+}
+
+/// The parsed subnet of a stored (so already valid) network.
+fn subnet_of(n: &Network) -> Subnet4 {
+    Subnet4::parse(&n.subnet).expect("stored subnets are valid")
+}
+
+fn subnet6_of(n: &Network) -> Option<Subnet6> {
+    n.ipv6_subnet
+        .as_deref()
+        .map(|s| Subnet6::parse(s).expect("stored subnets are valid"))
+}
+
+fn tag_ranges(global: &Global, encap: Encap) -> Result<IdRanges, String> {
+    let (space, _, max) = tag_space(encap);
+    let s = match encap {
+        Encap::Vlan => &global.vlans,
+        Encap::Vxlan => &global.vxlans,
+    };
+    IdRanges::parse(s, max).map_err(|e| format!("global: {space}: {e}"))
+}
+
+/// The pool an endpoint's IPv4 address comes from, and how to name it in errors.
+fn endpoint_pool(net: &Network, group: Option<&EndpointGroup>) -> ((u32, u32), String) {
+    if let Some(pool) = group.and_then(|g| g.ip_pool.as_deref()) {
+        let range = parse_ipv4_range(pool).expect("stored pools are valid");
+        let g = group.expect("pool implies group");
+        return (
+            range,
+            format!("ipPool {pool} of group {}:{}", g.tenant_name, g.group_name),
+        );
+    }
+    let s = subnet_of(net);
+    (
+        (s.first, s.last),
+        format!(
+            "the subnet {} of network {}:{}",
+            net.subnet, net.tenant_name, net.network_name
+        ),
+    )
+}
+
+impl State {
+    /// One object, with its allocated fields.
+    pub fn get(&self, kind: Kind, key: &str) -> Option<Object> {
+        let s = &self.snap;
+        match kind {
+            Kind::Global => (key == "global").then(|| Object::Global(s.global.clone())),
+            Kind::Tenant => s.tenants.get(key).cloned().map(Object::Tenant),
+            Kind::Network => s.networks.get(key).cloned().map(Object::Network),
+            Kind::EndpointGroup => s.groups.get(key).cloned().map(Object::EndpointGroup),
+            Kind::Endpoint => s.endpoints.get(key).cloned().map(Object::Endpoint),
+            Kind::Host => s.hosts.get(key).cloned().map(Object::Host),
+        }
+    }
+
+    /// The keys of every object of a kind, sorted.
+    pub fn keys(&self, kind: Kind) -> Vec<String> {
+        let s = &self.snap;
+        match kind {
+            Kind::Global => vec!["global".to_string()],
+            Kind::Tenant => s.tenants.keys().cloned().collect(),
+            Kind::Network => s.networks.keys().cloned().collect(),
+            Kind::EndpointGroup => s.groups.keys().cloned().collect(),
+            Kind::Endpoint => s.endpoints.keys().cloned().collect(),
+            Kind::Host => s.hosts.keys().cloned().collect(),
+        }
+    }
+
+    /// The stable id of a network, group or endpoint.
+    pub fn id(&self, kind: Kind, key: &str) -> Option<u64> {
+        let s = &self.snap;
+        match kind {
+            Kind::Network => s.network_ids.get(key).map(|i| u64::from(*i)),
+            Kind::EndpointGroup => s.group_ids.get(key).map(|i| u64::from(*i)),
+            Kind::Endpoint => s.endpoint_ids.get(key).copied(),
+            _ => None,
+        }
+    }
+
+    /// Puts back a stored object with its id, marking its allocations in use (no validation:
+    /// the object was validated when it was applied). Parents must be restored first.
+    pub fn restore(&mut self, object: Object, id: Option<u64>) -> Result<(), String> {
+        let key = object.key();
+        let missing = || format!("stored {key} has no id");
+        match object {
+            Object::Global(g) => self.snap.global = g,
+            Object::Tenant(t) => {
+                self.snap.tenants.insert(key, t);
+            }
+            Object::Host(h) => {
+                self.snap.hosts.insert(key, h);
+            }
+            Object::Network(n) => {
+                let tag = n
+                    .pkt_tag
+                    .ok_or_else(|| format!("stored {key} has no pktTag"))?;
+                self.ipam.take_tag(n.encap, tag);
+                let id = id.ok_or_else(missing)?;
+                self.snap.network_ids.insert(key.clone(), id as u32);
+                self.snap.networks.insert(key, n);
+            }
+            Object::EndpointGroup(g) => {
+                let id = id.ok_or_else(missing)?;
+                self.snap.group_ids.insert(key.clone(), id as u16);
+                self.snap.groups.insert(key, g);
+            }
+            Object::Endpoint(e) => {
+                self.take_endpoint(&e)?;
+                let id = id.ok_or_else(missing)?;
+                self.snap.endpoint_ids.insert(key.clone(), id);
+                self.snap.endpoints.insert(key, e);
+            }
+        }
+        Ok(())
+    }
+
+    fn take_endpoint(&mut self, e: &Endpoint) -> Result<(), String> {
+        let net = net_key(&e.tenant_name, &e.network_name);
+        if let Some(ip) = &e.ip_address {
+            self.ipam
+                .take_addr(Family::V4, &net, u128::from(parse_ipv4(ip)?));
+        }
+        if let Some(ip) = &e.ipv6_address {
+            self.ipam.take_addr(Family::V6, &net, parse_ipv6(ip)?);
+        }
+        if let Some(mac) = &e.mac_address {
+            self.ipam.take_mac(parse_mac(mac)?);
+        }
+        Ok(())
+    }
+
+    fn release_endpoint(&mut self, e: &Endpoint) {
+        let net = net_key(&e.tenant_name, &e.network_name);
+        if let Some(Ok(ip)) = e.ip_address.as_deref().map(parse_ipv4) {
+            self.ipam.release_addr(Family::V4, &net, u128::from(ip));
+        }
+        if let Some(Ok(ip)) = e.ipv6_address.as_deref().map(parse_ipv6) {
+            self.ipam.release_addr(Family::V6, &net, ip);
+        }
+        if let Some(Ok(mac)) = e.mac_address.as_deref().map(parse_mac) {
+            self.ipam.release_mac(mac);
+        }
+    }
+
+    /// Applies a batch in place: deletes children first, then upserts parents first, then
+    /// checks that nothing left refers to a deleted object. On error the state is partly
+    /// changed and must be thrown away.
+    pub fn apply(&mut self, batch: Batch) -> Result<Applied, ApiError> {
+        let mut upserted = BTreeSet::new();
+        for o in &batch.upserts {
+            if !upserted.insert((o.kind(), o.key())) {
+                return Err(ApiError::invalid(format!(
+                    "{} {}: appears twice in the batch",
+                    kind_name(o.kind()),
+                    o.key()
+                )));
+            }
+        }
+        let mut deletes = BTreeSet::new();
+        for (kind, key) in &batch.deletes {
+            let what = format!("{} {key}", kind_name(*kind));
+            if upserted.contains(&(*kind, key.clone())) {
+                return Err(ApiError::invalid(format!(
+                    "{what}: both upserted and deleted"
+                )));
+            }
+            if !deletes.insert((*kind, key.clone())) {
+                return Err(ApiError::invalid(format!(
+                    "{what}: deleted twice in the batch"
+                )));
+            }
+            if self.get(*kind, key).is_none() {
+                return Err(ApiError::not_found(format!("{what}: does not exist")));
+            }
+        }
+        if batch.replace {
+            for kind in Kind::ALL {
+                for key in self.keys(kind) {
+                    let default_global =
+                        kind == Kind::Global && self.snap.global == Global::default();
+                    if !upserted.contains(&(kind, key.clone())) && !default_global {
+                        deletes.insert((kind, key));
+                    }
+                }
+            }
+        }
+        let mut deletes: Vec<(Kind, String)> = deletes.into_iter().collect();
+        deletes.sort_by_key(|(kind, _)| std::cmp::Reverse(rank(*kind)));
+        for (kind, key) in &deletes {
+            self.remove(*kind, key);
+        }
+
+        let mut order: Vec<usize> = (0..batch.upserts.len()).collect();
+        order.sort_by_key(|i| rank(batch.upserts[*i].kind()));
+        let mut stored: Vec<Option<Object>> = vec![None; batch.upserts.len()];
+        for i in order {
+            stored[i] = Some(self.upsert(batch.upserts[i].clone())?);
+        }
+        self.check_deleted_unused(&deletes)?;
+        self.check_consistency(&upserted)?;
+        let mut touched = upserted;
+        touched.extend(deletes);
+        Ok(Applied {
+            objects: stored.into_iter().flatten().collect(),
+            touched,
+        })
+    }
+
+    fn remove(&mut self, kind: Kind, key: &str) {
+        let s = &mut self.snap;
+        match kind {
+            Kind::Global => s.global = Global::default(),
+            Kind::Tenant => {
+                s.tenants.remove(key);
+            }
+            Kind::Host => {
+                s.hosts.remove(key);
+            }
+            Kind::Network => {
+                if let Some(n) = s.networks.remove(key) {
+                    s.network_ids.remove(key);
+                    if let Some(tag) = n.pkt_tag {
+                        self.ipam.release_tag(n.encap, tag);
+                    }
+                    self.ipam.drop_network(key);
+                }
+            }
+            Kind::EndpointGroup => {
+                s.groups.remove(key);
+                s.group_ids.remove(key);
+            }
+            Kind::Endpoint => {
+                if let Some(e) = s.endpoints.remove(key) {
+                    s.endpoint_ids.remove(key);
+                    self.release_endpoint(&e);
+                }
+            }
+        }
+    }
+
+    fn upsert(&mut self, object: Object) -> Result<Object, ApiError> {
+        match object {
+            Object::Global(g) => self.upsert_global(g).map(Object::Global),
+            Object::Tenant(t) => {
+                check_name("tenant", "tenantName", &t.tenant_name)?;
+                self.snap.tenants.insert(t.tenant_name.clone(), t.clone());
+                Ok(Object::Tenant(t))
+            }
+            Object::Host(h) => self.upsert_host(h).map(Object::Host),
+            Object::Network(n) => self.upsert_network(n).map(Object::Network),
+            Object::EndpointGroup(g) => self.upsert_group(g).map(Object::EndpointGroup),
+            Object::Endpoint(e) => self.upsert_endpoint(e).map(Object::Endpoint),
+        }
+    }
+
+    fn upsert_global(&mut self, g: Global) -> Result<Global, ApiError> {
+        if g.name != "global" {
+            return Err(ApiError::invalid(format!(
+                "global {}: name must be 'global'",
+                g.name
+            )));
+        }
+        for encap in [Encap::Vlan, Encap::Vxlan] {
+            tag_ranges(&g, encap).map_err(ApiError::invalid)?;
+        }
+        self.snap.global = g.clone();
+        Ok(g)
+    }
+
+    fn upsert_host(&mut self, h: Host) -> Result<Host, ApiError> {
+        check_name("host", "name", &h.name)?;
+        if let Some(ip) = &h.vtep_ip {
+            parse_ipv4(ip)
+                .map_err(|e| ApiError::invalid(format!("host {}: vtepIp: {e}", h.name)))?;
+        }
+        self.snap.hosts.insert(h.name.clone(), h.clone());
+        Ok(h)
+    }
+
+    fn upsert_network(&mut self, mut n: Network) -> Result<Network, ApiError> {
+        let key = net_key(&n.tenant_name, &n.network_name);
+        let what = format!("network {key}");
+        check_name(&what, "tenantName", &n.tenant_name)?;
+        check_name(&what, "networkName", &n.network_name)?;
+        if !self.snap.tenants.contains_key(&n.tenant_name) {
+            return Err(ApiError::not_found(format!(
+                "{what}: tenantName '{}' does not exist",
+                n.tenant_name
+            )));
+        }
+        let bad = |field: &str, e: String| ApiError::invalid(format!("{what}: {field}: {e}"));
+        let subnet = Subnet4::parse(&n.subnet).map_err(|e| bad("subnet", e))?;
+        let gateway = match &n.gateway {
+            Some(g) => {
+                let a = parse_ipv4(g).map_err(|e| bad("gateway", e))?;
+                if !subnet.is_host(a) {
+                    return Err(bad(
+                        "gateway",
+                        format!("{g} is not a host address of {}", n.subnet),
+                    ));
+                }
+                Some(a)
+            }
+            None => None,
+        };
+        let subnet6 = match &n.ipv6_subnet {
+            Some(s) => Some(Subnet6::parse(s).map_err(|e| bad("ipv6Subnet", e))?),
+            None => None,
+        };
+        let gateway6 = match (&n.ipv6_gateway, subnet6) {
+            (Some(g), Some(s6)) => {
+                let a = parse_ipv6(g).map_err(|e| bad("ipv6Gateway", e))?;
+                if !s6.is_host(a) {
+                    return Err(bad(
+                        "ipv6Gateway",
+                        format!("{g} is not a host address of the ipv6Subnet"),
+                    ));
+                }
+                Some(a)
+            }
+            (Some(_), None) => return Err(bad("ipv6Gateway", "needs an ipv6Subnet".into())),
+            (None, _) => None,
+        };
+        for (other_key, other) in &self.snap.networks {
+            if other.tenant_name != n.tenant_name || *other_key == key {
+                continue;
+            }
+            if subnet_of(other).overlaps(&subnet) {
+                return Err(ApiError::conflict(format!(
+                    "{what}: subnet {} overlaps subnet {} of network {other_key}",
+                    n.subnet, other.subnet
+                )));
+            }
+            if let (Some(a), Some(b)) = (subnet6, subnet6_of(other)) {
+                if a.overlaps(&b) {
+                    return Err(ApiError::conflict(format!(
+                        "{what}: ipv6Subnet overlaps the ipv6Subnet of network {other_key}"
+                    )));
+                }
+            }
+        }
+        let old = self.snap.networks.get(&key).cloned();
+        if let Some(old) = &old {
+            if let Some(ep) = self.endpoints_on(&key).next() {
+                if subnet_of(old) != subnet || subnet6_of(old) != subnet6 {
+                    return Err(ApiError::conflict(format!(
+                        "{what}: subnet cannot change while endpoint {ep} is on the network"
+                    )));
+                }
+            }
+        }
+        if let Some(g) = gateway.filter(|g| self.ipam.addr_in_use(Family::V4, &key, u128::from(*g)))
+        {
+            return Err(ApiError::conflict(format!(
+                "{what}: gateway {} is an endpoint's address",
+                ipv4_string(g)
+            )));
+        }
+        if let Some(g) = gateway6.filter(|g| self.ipam.addr_in_use(Family::V6, &key, *g)) {
+            return Err(ApiError::conflict(format!(
+                "{what}: ipv6Gateway {} is an endpoint's address",
+                ipv6_string(g)
+            )));
+        }
+        n.pkt_tag = Some(self.network_tag(&n, old.as_ref(), &what)?);
+        if !self.snap.network_ids.contains_key(&key) {
+            let id = self.ipam.new_network_id()?;
+            self.snap.network_ids.insert(key.clone(), id);
+        }
+        self.snap.networks.insert(key, n.clone());
+        Ok(n)
+    }
+
+    /// Takes the requested tag, keeps the old one, or allocates one.
+    fn network_tag(
+        &mut self,
+        n: &Network,
+        old: Option<&Network>,
+        what: &str,
+    ) -> Result<u32, ApiError> {
+        if let Some(tag) = old.and_then(|o| o.pkt_tag.map(|t| (o.encap, t))) {
+            self.ipam.release_tag(tag.0, tag.1);
+        }
+        let ranges = tag_ranges(&self.snap.global, n.encap).map_err(ApiError::invalid)?;
+        let (space, name, _) = tag_space(n.encap);
+        let range = match n.encap {
+            Encap::Vlan => &self.snap.global.vlans,
+            Encap::Vxlan => &self.snap.global.vxlans,
+        };
+        if let Some(tag) = n.pkt_tag {
+            if !ranges.contains(tag) {
+                return Err(ApiError::invalid(format!(
+                    "{what}: pktTag {tag} is outside the global {space} range {range}"
+                )));
+            }
+            if !self.ipam.take_tag(n.encap, tag) {
+                let user = self
+                    .snap
+                    .networks
+                    .iter()
+                    .find(|(_, o)| o.encap == n.encap && o.pkt_tag == Some(tag))
+                    .map(|(k, _)| k.clone())
+                    .unwrap_or_default();
+                return Err(ApiError::conflict(format!(
+                    "{what}: pktTag: {name} {tag} is already used by network {user}"
+                )));
+            }
+            return Ok(tag);
+        }
+        let kept = old
+            .filter(|o| o.encap == n.encap)
+            .and_then(|o| o.pkt_tag)
+            .filter(|t| ranges.contains(*t) && self.ipam.take_tag(n.encap, *t));
+        match kept.or_else(|| self.ipam.alloc_tag(n.encap, &ranges)) {
+            Some(tag) => Ok(tag),
+            None => Err(ApiError::conflict(format!(
+                "{what}: pktTag: no free {name} in the global {space} range {range}"
+            ))),
+        }
+    }
+
+    fn endpoints_on<'a>(&'a self, network: &'a str) -> impl Iterator<Item = &'a String> + 'a {
+        self.snap
+            .endpoints
+            .iter()
+            .filter(move |(_, e)| net_key(&e.tenant_name, &e.network_name) == network)
+            .map(|(k, _)| k)
+    }
+
+    fn upsert_group(&mut self, g: EndpointGroup) -> Result<EndpointGroup, ApiError> {
+        let key = net_key(&g.tenant_name, &g.group_name);
+        let what = format!("endpoint group {key}");
+        check_name(&what, "tenantName", &g.tenant_name)?;
+        check_name(&what, "groupName", &g.group_name)?;
+        let nkey = net_key(&g.tenant_name, &g.network_name);
+        let net = self.snap.networks.get(&nkey).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "{what}: networkName '{}' does not exist",
+                g.network_name
+            ))
+        })?;
+        if let Some(pool) = &g.ip_pool {
+            let (lo, hi) = parse_ipv4_range(pool)
+                .map_err(|e| ApiError::invalid(format!("{what}: ipPool: {e}")))?;
+            check_pool(&what, pool, (lo, hi), net)?;
+        }
+        if !self.snap.group_ids.contains_key(&key) {
+            let id = self.ipam.new_group_id()?;
+            self.snap.group_ids.insert(key.clone(), id);
+        }
+        self.snap.groups.insert(key, g.clone());
+        Ok(g)
+    }
+
+    fn upsert_endpoint(&mut self, mut e: Endpoint) -> Result<Endpoint, ApiError> {
+        let key = net_key(&e.tenant_name, &e.container_name);
+        let what = format!("endpoint {key}");
+        check_name(&what, "tenantName", &e.tenant_name)?;
+        check_name(&what, "containerName", &e.container_name)?;
+        let nkey = net_key(&e.tenant_name, &e.network_name);
+        let net = self.snap.networks.get(&nkey).cloned().ok_or_else(|| {
+            ApiError::not_found(format!(
+                "{what}: networkName '{}' does not exist",
+                e.network_name
+            ))
+        })?;
+        let group = match &e.group_name {
+            Some(name) => {
+                let g = self
+                    .snap
+                    .groups
+                    .get(&net_key(&e.tenant_name, name))
+                    .ok_or_else(|| {
+                        ApiError::not_found(format!("{what}: groupName '{name}' does not exist"))
+                    })?;
+                if g.network_name != e.network_name {
+                    return Err(ApiError::invalid(format!(
+                        "{what}: groupName '{name}' is on network '{}', not '{}'",
+                        g.network_name, e.network_name
+                    )));
+                }
+                Some(g.clone())
+            }
+            None => None,
+        };
+        if let Some(h) = e
+            .host
+            .as_ref()
+            .filter(|h| !self.snap.hosts.contains_key(*h))
+        {
+            return Err(ApiError::not_found(format!(
+                "{what}: host '{h}' does not exist"
+            )));
+        }
+        let old = self.snap.endpoints.get(&key).cloned();
+        if let Some(old) = &old {
+            self.release_endpoint(old);
+        }
+        let same_net = old.filter(|o| o.network_name == e.network_name);
+        e.ip_address =
+            Some(self.endpoint_ipv4(&e, &what, &nkey, &net, group.as_ref(), same_net.as_ref())?);
+        e.ipv6_address = self.endpoint_ipv6(&e, &what, &nkey, &net, same_net.as_ref())?;
+        e.mac_address = Some(self.endpoint_mac(&e, &what, same_net.as_ref())?);
+        if !self.snap.endpoint_ids.contains_key(&key) {
+            let id = self.ipam.new_endpoint_id()?;
+            self.snap.endpoint_ids.insert(key.clone(), id);
+        }
+        self.snap.endpoints.insert(key, e.clone());
+        Ok(e)
+    }
+
+    /// The endpoint (other than `me`, on network `net` if given) whose field equals `value`.
+    fn user_of(
+        &self,
+        me: &Endpoint,
+        net: Option<&str>,
+        field: impl Fn(&Endpoint) -> Option<&String>,
+        value: &str,
+    ) -> String {
+        let me = net_key(&me.tenant_name, &me.container_name);
+        let on_net =
+            |e: &Endpoint| net.is_none_or(|n| net_key(&e.tenant_name, &e.network_name) == n);
+        self.snap
+            .endpoints
+            .iter()
+            .find(|(k, e)| {
+                **k != me && on_net(e) && field(e).is_some_and(|v| v.eq_ignore_ascii_case(value))
+            })
+            .map(|(k, _)| k.clone())
+            .unwrap_or_default()
+    }
+
+    fn endpoint_ipv4(
+        &mut self,
+        e: &Endpoint,
+        what: &str,
+        nkey: &str,
+        net: &Network,
+        group: Option<&EndpointGroup>,
+        old: Option<&Endpoint>,
+    ) -> Result<String, ApiError> {
+        let ((lo, hi), pool_name) = endpoint_pool(net, group);
+        let gateway = net.gateway.as_deref().and_then(|g| parse_ipv4(g).ok());
+        let usable = |a: u32| a >= lo && a <= hi && Some(a) != gateway;
+        if let Some(req) = &e.ip_address {
+            let a = parse_ipv4(req)
+                .map_err(|err| ApiError::invalid(format!("{what}: ipAddress: {err}")))?;
+            if !usable(a) {
+                return Err(ApiError::invalid(format!(
+                    "{what}: ipAddress {req} is outside {pool_name} or is its gateway"
+                )));
+            }
+            if !self.ipam.take_addr(Family::V4, nkey, u128::from(a)) {
+                let user = self.user_of(e, Some(nkey), |o| o.ip_address.as_ref(), &ipv4_string(a));
+                return Err(ApiError::conflict(format!(
+                    "{what}: ipAddress {req} is already used by endpoint {user}"
+                )));
+            }
+            return Ok(ipv4_string(a));
+        }
+        let kept = old
+            .and_then(|o| o.ip_address.as_deref())
+            .and_then(|ip| parse_ipv4(ip).ok())
+            .filter(|a| usable(*a) && self.ipam.take_addr(Family::V4, nkey, u128::from(*a)));
+        let pool = (u128::from(lo), u128::from(hi));
+        kept.map(u128::from)
+            .or_else(|| {
+                self.ipam
+                    .alloc_addr(Family::V4, nkey, pool, gateway.map(u128::from))
+            })
+            .map(|a| ipv4_string(a as u32))
+            .ok_or_else(|| {
+                ApiError::conflict(format!("{what}: ipAddress: no free address in {pool_name}"))
+            })
+    }
+
+    fn endpoint_ipv6(
+        &mut self,
+        e: &Endpoint,
+        what: &str,
+        nkey: &str,
+        net: &Network,
+        old: Option<&Endpoint>,
+    ) -> Result<Option<String>, ApiError> {
+        let Some(s6) = subnet6_of(net) else {
+            if e.ipv6_address.is_some() {
+                return Err(ApiError::invalid(format!(
+                    "{what}: ipv6Address given but network {nkey} has no ipv6Subnet"
+                )));
+            }
+            return Ok(None);
+        };
+        let gateway = net.ipv6_gateway.as_deref().and_then(|g| parse_ipv6(g).ok());
+        let usable = |a: u128| s6.is_host(a) && Some(a) != gateway;
+        if let Some(req) = &e.ipv6_address {
+            let a = parse_ipv6(req)
+                .map_err(|err| ApiError::invalid(format!("{what}: ipv6Address: {err}")))?;
+            if !usable(a) {
+                return Err(ApiError::invalid(format!(
+                    "{what}: ipv6Address {req} is outside the ipv6Subnet of network {nkey} or is reserved"
+                )));
+            }
+            if !self.ipam.take_addr(Family::V6, nkey, a) {
+                let user =
+                    self.user_of(e, Some(nkey), |o| o.ipv6_address.as_ref(), &ipv6_string(a));
+                return Err(ApiError::conflict(format!(
+                    "{what}: ipv6Address {req} is already used by endpoint {user}"
+                )));
+            }
+            return Ok(Some(ipv6_string(a)));
+        }
+        let kept = old
+            .and_then(|o| o.ipv6_address.as_deref())
+            .and_then(|ip| parse_ipv6(ip).ok())
+            .filter(|a| usable(*a) && self.ipam.take_addr(Family::V6, nkey, *a));
+        kept.or_else(|| {
+            self.ipam
+                .alloc_addr(Family::V6, nkey, (s6.network + 1, s6.last()), gateway)
+        })
+        .map(|a| Some(ipv6_string(a)))
+        .ok_or_else(|| {
+            ApiError::conflict(format!(
+                "{what}: ipv6Address: no free address in network {nkey}"
+            ))
+        })
+    }
+
+    fn endpoint_mac(
+        &mut self,
+        e: &Endpoint,
+        what: &str,
+        old: Option<&Endpoint>,
+    ) -> Result<String, ApiError> {
+        if let Some(req) = &e.mac_address {
+            let m = parse_mac(req)
+                .map_err(|err| ApiError::invalid(format!("{what}: macAddress: {err}")))?;
+            if !self.ipam.take_mac(m) {
+                let user = self.user_of(e, None, |o| o.mac_address.as_ref(), &mac_string(m));
+                return Err(ApiError::conflict(format!(
+                    "{what}: macAddress {req} is already used by endpoint {user}"
+                )));
+            }
+            return Ok(mac_string(m));
+        }
+        let kept = old
+            .and_then(|o| o.mac_address.as_deref())
+            .and_then(|m| parse_mac(m).ok())
+            .filter(|m| self.ipam.take_mac(*m));
+        match kept {
+            Some(m) => Ok(mac_string(m)),
+            None => self.ipam.alloc_mac().map(mac_string),
+        }
+    }
+
+    /// Nothing that remains may refer to a deleted object.
+    fn check_deleted_unused(&self, deletes: &[(Kind, String)]) -> Result<(), ApiError> {
+        let s = &self.snap;
+        for (kind, key) in deletes {
+            let user = match kind {
+                Kind::Tenant => s
+                    .networks
+                    .iter()
+                    .find(|(_, n)| n.tenant_name == *key)
+                    .map(|(k, _)| format!("network {k}"))
+                    .or_else(|| {
+                        s.endpoints
+                            .keys()
+                            .find(|k| k.starts_with(&format!("{key}:")))
+                            .map(|k| format!("endpoint {k}"))
+                    }),
+                Kind::Network => s
+                    .groups
+                    .iter()
+                    .find(|(_, g)| net_key(&g.tenant_name, &g.network_name) == *key)
+                    .map(|(k, _)| format!("endpoint group {k}"))
+                    .or_else(|| {
+                        self.endpoints_on(key)
+                            .next()
+                            .map(|k| format!("endpoint {k}"))
+                    }),
+                Kind::EndpointGroup => s
+                    .endpoints
+                    .iter()
+                    .find(|(_, e)| {
+                        e.group_name
+                            .as_ref()
+                            .is_some_and(|g| net_key(&e.tenant_name, g) == *key)
+                    })
+                    .map(|(k, _)| format!("endpoint {k}")),
+                Kind::Host => s
+                    .endpoints
+                    .iter()
+                    .find(|(_, e)| e.host.as_ref() == Some(key))
+                    .map(|(k, _)| format!("endpoint {k}")),
+                Kind::Global | Kind::Endpoint => None,
+            };
+            if let Some(user) = user {
+                return Err(ApiError::conflict(format!(
+                    "cannot delete {} {key}: {user} still uses it",
+                    kind_name(*kind)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Objects not in the batch must still agree with the changed ones: network tags with the
+    /// global ranges, group pools with their network, endpoints with their group.
+    fn check_consistency(&self, upserted: &BTreeSet<(Kind, String)>) -> Result<(), ApiError> {
+        let s = &self.snap;
+        let touched = |kind: Kind, key: &str| upserted.contains(&(kind, key.to_string()));
+        if touched(Kind::Global, "global") {
+            for (k, n) in &s.networks {
+                let ranges = tag_ranges(&s.global, n.encap).map_err(ApiError::invalid)?;
+                if let Some(tag) = n.pkt_tag.filter(|t| !ranges.contains(*t)) {
+                    let (space, name, _) = tag_space(n.encap);
+                    return Err(ApiError::conflict(format!(
+                        "global: {space}: the new range leaves out {name} {tag} of network {k}"
+                    )));
+                }
+            }
+        }
+        for (gkey, g) in &s.groups {
+            let nkey = net_key(&g.tenant_name, &g.network_name);
+            if !touched(Kind::EndpointGroup, gkey) && !touched(Kind::Network, &nkey) {
+                continue;
+            }
+            let net = &s.networks[&nkey];
+            if let Some(pool) = &g.ip_pool {
+                let range = parse_ipv4_range(pool).expect("validated");
+                check_pool(&format!("endpoint group {gkey}"), pool, range, net)
+                    .map_err(|e| ApiError::conflict(e.message))?;
+            }
+            for (ekey, e) in &s.endpoints {
+                if e.group_name
+                    .as_ref()
+                    .is_none_or(|n| net_key(&e.tenant_name, n) != *gkey)
+                {
+                    continue;
+                }
+                if e.network_name != g.network_name {
+                    return Err(ApiError::conflict(format!(
+                        "endpoint group {gkey}: endpoint {ekey} is on network '{}', not '{}'",
+                        e.network_name, g.network_name
+                    )));
+                }
+                let ((lo, hi), pool_name) = endpoint_pool(net, Some(g));
+                let ip = e.ip_address.as_deref().and_then(|a| parse_ipv4(a).ok());
+                if ip.is_none_or(|a| a < lo || a > hi) {
+                    return Err(ApiError::conflict(format!(
+                        "endpoint group {gkey}: endpoint {ekey} would be outside {pool_name}"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An EPG pool must lie within its network's allocation range.
+fn check_pool(what: &str, pool: &str, (lo, hi): (u32, u32), net: &Network) -> Result<(), ApiError> {
+    let s = subnet_of(net);
+    if lo < s.first || hi > s.last {
+        return Err(ApiError::invalid(format!(
+            "{what}: ipPool {pool} is outside the subnet {} of network {}:{}",
+            net.subnet, net.tenant_name, net.network_name
+        )));
+    }
+    Ok(())
+}

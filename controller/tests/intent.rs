@@ -1,0 +1,742 @@
+//! Intent service: validation, IPAM, replace, persistence and crash safety.
+
+use netmaster::intent::service::IntentDb;
+use netmaster::intent::store::RedbStore;
+use northbound_api::model::{
+    Encap, Endpoint, EndpointGroup, Global, Host, Kind, Network, Object, Tenant,
+};
+use northbound_api::service::{ApiError, Batch, IntentService};
+use std::path::Path;
+
+fn tenant(name: &str) -> Object {
+    Object::Tenant(Tenant {
+        tenant_name: name.into(),
+    })
+}
+
+fn host(name: &str) -> Object {
+    Object::Host(Host {
+        name: name.into(),
+        vtep_ip: Some("192.168.0.1".into()),
+        uplinks: vec![],
+        dpid: None,
+    })
+}
+
+fn net(tenant: &str, name: &str, subnet: &str) -> Network {
+    Network {
+        tenant_name: tenant.into(),
+        network_name: name.into(),
+        encap: Encap::Vxlan,
+        pkt_tag: None,
+        subnet: subnet.into(),
+        gateway: None,
+        ipv6_subnet: None,
+        ipv6_gateway: None,
+    }
+}
+
+fn group(tenant: &str, name: &str, network: &str, pool: Option<&str>) -> EndpointGroup {
+    EndpointGroup {
+        tenant_name: tenant.into(),
+        group_name: name.into(),
+        network_name: network.into(),
+        ip_pool: pool.map(Into::into),
+        policies: vec![],
+        net_profile: None,
+    }
+}
+
+fn ep(tenant: &str, name: &str, network: &str) -> Endpoint {
+    Endpoint {
+        tenant_name: tenant.into(),
+        network_name: network.into(),
+        group_name: None,
+        container_name: name.into(),
+        host: None,
+        interface: None,
+        mac_address: None,
+        ip_address: None,
+        ipv6_address: None,
+    }
+}
+
+fn ups(objects: Vec<Object>) -> Batch {
+    Batch {
+        upserts: objects,
+        ..Batch::default()
+    }
+}
+
+fn del(kind: Kind, key: &str) -> Batch {
+    Batch {
+        deletes: vec![(kind, key.into())],
+        ..Batch::default()
+    }
+}
+
+fn endpoint(db: &IntentDb, key: &str) -> Endpoint {
+    match db.get(Kind::Endpoint, key) {
+        Some(Object::Endpoint(e)) => e,
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+fn network(db: &IntentDb, key: &str) -> Network {
+    match db.get(Kind::Network, key) {
+        Some(Object::Network(n)) => n,
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+/// A database with tenant `t`, host `h1` and network `t:n` (10.1.1.0/24, gateway .1).
+fn base() -> IntentDb {
+    let db = IntentDb::in_memory();
+    let mut n = net("t", "n", "10.1.1.0/24");
+    n.gateway = Some("10.1.1.1".into());
+    db.apply(ups(vec![tenant("t"), host("h1"), Object::Network(n)]))
+        .unwrap();
+    db
+}
+
+/// Applies a batch that must fail with `status` and a message containing `needle`, and
+/// checks that nothing changed, including the next allocations.
+fn rejected(db: &IntentDb, batch: Batch, status: u16, needle: &str) -> ApiError {
+    let before = db.snapshot();
+    let version = db.version();
+    let err = db.apply(batch).expect_err("batch must be rejected");
+    assert_eq!(err.status, status, "{err}");
+    assert!(err.message.contains(needle), "'{err}' lacks '{needle}'");
+    assert_eq!(db.snapshot(), before, "a rejected batch changed the state");
+    assert_eq!(db.version(), version);
+    err
+}
+
+/// What the next endpoint (IPv4, MAC) and VLAN network get: applied, then deleted again.
+fn probe_next(db: &IntentDb) -> (String, String, u32) {
+    let mut n = net("t", "probe", "172.31.0.0/24");
+    n.encap = Encap::Vlan;
+    let out = db
+        .apply(ups(vec![
+            Object::Network(n),
+            Object::Endpoint(ep("t", "probe", "n")),
+        ]))
+        .unwrap();
+    let (Object::Network(n), Object::Endpoint(e)) = (&out[0], &out[1]) else {
+        panic!("{out:?}")
+    };
+    let r = (
+        e.ip_address.clone().unwrap(),
+        e.mac_address.clone().unwrap(),
+        n.pkt_tag.unwrap(),
+    );
+    db.apply(Batch {
+        deletes: vec![
+            (Kind::Endpoint, "t:probe".into()),
+            (Kind::Network, "t:probe".into()),
+        ],
+        ..Batch::default()
+    })
+    .unwrap();
+    r
+}
+
+#[test]
+fn allocates_ips_macs_tags_and_ids() {
+    let db = base();
+    let n = network(&db, "t:n");
+    assert_eq!(n.pkt_tag, Some(1));
+    db.apply(ups(vec![
+        Object::Endpoint(ep("t", "a", "n")),
+        Object::Endpoint(ep("t", "b", "n")),
+    ]))
+    .unwrap();
+    let (a, b) = (endpoint(&db, "t:a"), endpoint(&db, "t:b"));
+    assert_eq!(
+        a.ip_address.as_deref(),
+        Some("10.1.1.2"),
+        "gateway .1 is skipped"
+    );
+    assert_eq!(b.ip_address.as_deref(), Some("10.1.1.3"));
+    assert_eq!(a.mac_address.as_deref(), Some("02:02:00:00:00:01"));
+    assert_eq!(b.mac_address.as_deref(), Some("02:02:00:00:00:02"));
+    let s = db.snapshot();
+    assert_eq!(s.network_ids["t:n"], 1);
+    assert_eq!((s.endpoint_ids["t:a"], s.endpoint_ids["t:b"]), (1, 2));
+
+    // Release and reuse: the address comes back, the MAC counter and ids do not.
+    db.apply(del(Kind::Endpoint, "t:a")).unwrap();
+    db.apply(ups(vec![Object::Endpoint(ep("t", "c", "n"))]))
+        .unwrap();
+    let c = endpoint(&db, "t:c");
+    assert_eq!(c.ip_address.as_deref(), Some("10.1.1.2"));
+    assert_eq!(c.mac_address.as_deref(), Some("02:02:00:00:00:03"));
+    assert_eq!(db.snapshot().endpoint_ids["t:c"], 3);
+
+    // Re-applying an endpoint without addresses keeps them.
+    db.apply(ups(vec![Object::Endpoint(ep("t", "c", "n"))]))
+        .unwrap();
+    assert_eq!(endpoint(&db, "t:c"), c);
+
+    // Network ids are never reused; VLANs and VNIs are separate spaces.
+    db.apply(del(Kind::Endpoint, "t:b")).unwrap();
+    db.apply(del(Kind::Endpoint, "t:c")).unwrap();
+    db.apply(del(Kind::Network, "t:n")).unwrap();
+    let mut v = net("t", "v", "10.2.0.0/24");
+    v.encap = Encap::Vlan;
+    db.apply(ups(vec![
+        Object::Network(v),
+        Object::Network(net("t", "x", "10.3.0.0/24")),
+    ]))
+    .unwrap();
+    let s = db.snapshot();
+    assert_eq!((s.network_ids["t:v"], s.network_ids["t:x"]), (2, 3));
+    assert_eq!(s.networks["t:v"].pkt_tag, Some(1));
+    assert_eq!(s.networks["t:x"].pkt_tag, Some(1), "VNI 1 is free again");
+}
+
+#[test]
+fn range_subnet_group_pool_requested_address_and_ipv6() {
+    let db = base();
+    let mut r = net("t", "r", "10.9.0.10-10.9.0.11/24");
+    r.ipv6_subnet = Some("2001:db8::/64".into());
+    r.ipv6_gateway = Some("2001:db8::1".into());
+    db.apply(ups(vec![
+        Object::Network(r),
+        Object::EndpointGroup(group("t", "g", "n", Some("10.1.1.100-10.1.1.101"))),
+    ]))
+    .unwrap();
+    db.apply(ups(vec![
+        Object::Endpoint(ep("t", "r1", "r")),
+        Object::Endpoint(ep("t", "r2", "r")),
+    ]))
+    .unwrap();
+    let (r1, r2) = (endpoint(&db, "t:r1"), endpoint(&db, "t:r2"));
+    assert_eq!(r1.ip_address.as_deref(), Some("10.9.0.10"));
+    assert_eq!(r2.ip_address.as_deref(), Some("10.9.0.11"));
+    assert_eq!(
+        r1.ipv6_address.as_deref(),
+        Some("2001:db8::2"),
+        ":: and the gateway skipped"
+    );
+    assert_eq!(r2.ipv6_address.as_deref(), Some("2001:db8::3"));
+    rejected(
+        &db,
+        ups(vec![Object::Endpoint(ep("t", "r3", "r"))]),
+        409,
+        "no free address",
+    );
+
+    let mut g1 = ep("t", "g1", "n");
+    g1.group_name = Some("g".into());
+    let mut g2 = g1.clone();
+    g2.container_name = "g2".into();
+    g2.ip_address = Some("10.1.1.100".into());
+    db.apply(ups(vec![Object::Endpoint(g2), Object::Endpoint(g1)]))
+        .unwrap();
+    assert_eq!(
+        endpoint(&db, "t:g2").ip_address.as_deref(),
+        Some("10.1.1.100")
+    );
+    assert_eq!(
+        endpoint(&db, "t:g1").ip_address.as_deref(),
+        Some("10.1.1.101")
+    );
+
+    let mut req = ep("t", "q", "n");
+    req.ip_address = Some("10.1.1.50".into());
+    req.mac_address = Some("02:AA:00:00:00:01".into());
+    req.ipv6_address = None;
+    db.apply(ups(vec![Object::Endpoint(req)])).unwrap();
+    let q = endpoint(&db, "t:q");
+    assert_eq!(q.ip_address.as_deref(), Some("10.1.1.50"));
+    assert_eq!(q.mac_address.as_deref(), Some("02:aa:00:00:00:01"));
+}
+
+#[test]
+fn rejections_leave_no_trace() {
+    let db = base();
+    db.apply(ups(vec![Object::Endpoint(ep("t", "a", "n"))]))
+        .unwrap();
+    let next = probe_next(&db);
+    let n = |f: &dyn Fn(&mut Network)| {
+        let mut n = net("t", "m", "10.5.0.0/24");
+        f(&mut n);
+        ups(vec![Object::Network(n)])
+    };
+    // A failing batch that allocated before failing.
+    let mut bad = ep("t", "z", "n");
+    bad.host = Some("nohost".into());
+    let batch = ups(vec![
+        Object::Endpoint(ep("t", "y", "n")),
+        Object::Endpoint(bad),
+    ]);
+    rejected(&db, batch, 404, "endpoint t:z: host 'nohost'");
+
+    rejected(
+        &db,
+        n(&|n| n.subnet = "10.1.0.0/16".into()),
+        409,
+        "overlaps subnet 10.1.1.0/24 of network t:n",
+    );
+    rejected(
+        &db,
+        n(&|n| n.subnet = "10.5.0.1/24".into()),
+        400,
+        "network t:m: subnet",
+    );
+    rejected(
+        &db,
+        n(&|n| n.subnet = "10.5.0.0".into()),
+        400,
+        "network t:m: subnet",
+    );
+    rejected(
+        &db,
+        n(&|n| n.gateway = Some("10.6.0.1".into())),
+        400,
+        "network t:m: gateway",
+    );
+    rejected(
+        &db,
+        n(&|n| n.gateway = Some("10.5.0.255".into())),
+        400,
+        "gateway",
+    );
+    rejected(
+        &db,
+        n(&|n| n.pkt_tag = Some(20000)),
+        400,
+        "pktTag 20000 is outside the global vxlans range",
+    );
+    rejected(
+        &db,
+        n(&|n| n.pkt_tag = Some(1)),
+        409,
+        "VNI 1 is already used by network t:n",
+    );
+    rejected(
+        &db,
+        n(&|n| {
+            n.encap = Encap::Vlan;
+            n.pkt_tag = Some(4095)
+        }),
+        400,
+        "vlans",
+    );
+    rejected(
+        &db,
+        n(&|n| n.tenant_name = "nobody".into()),
+        404,
+        "tenantName 'nobody'",
+    );
+    rejected(
+        &db,
+        n(&|n| {
+            n.ipv6_subnet = Some("2001:db8::/64".into());
+            n.ipv6_gateway = Some("2001:db9::1".into())
+        }),
+        400,
+        "ipv6Gateway",
+    );
+    let g = |pool: &str| {
+        ups(vec![Object::EndpointGroup(group(
+            "t",
+            "g",
+            "n",
+            Some(pool),
+        ))])
+    };
+    rejected(
+        &db,
+        g("10.1.2.1-10.1.2.5"),
+        400,
+        "endpoint group t:g: ipPool 10.1.2.1-10.1.2.5 is outside",
+    );
+    rejected(&db, g("10.1.1.0-10.1.1.5"), 400, "outside");
+    rejected(&db, g("10.1.1.9-10.1.1.5"), 400, "ipPool");
+    rejected(
+        &db,
+        ups(vec![Object::EndpointGroup(group("t", "g", "nonet", None))]),
+        404,
+        "networkName 'nonet'",
+    );
+    let e = |f: &dyn Fn(&mut Endpoint)| {
+        let mut e = ep("t", "e", "n");
+        f(&mut e);
+        ups(vec![Object::Endpoint(e)])
+    };
+    rejected(
+        &db,
+        e(&|e| e.network_name = "nonet".into()),
+        404,
+        "endpoint t:e: networkName 'nonet'",
+    );
+    rejected(
+        &db,
+        e(&|e| e.group_name = Some("nogroup".into())),
+        404,
+        "groupName 'nogroup'",
+    );
+    rejected(
+        &db,
+        e(&|e| e.ip_address = Some("10.1.2.9".into())),
+        400,
+        "ipAddress 10.1.2.9 is outside",
+    );
+    rejected(
+        &db,
+        e(&|e| e.ip_address = Some("10.1.1.1".into())),
+        400,
+        "gateway",
+    );
+    rejected(
+        &db,
+        e(&|e| e.ip_address = Some("10.1.1.2".into())),
+        409,
+        "already used by endpoint t:a",
+    );
+    rejected(
+        &db,
+        e(&|e| e.mac_address = Some("02:02:00:00:00:01".into())),
+        409,
+        "macAddress",
+    );
+    rejected(
+        &db,
+        e(&|e| e.mac_address = Some("zz".into())),
+        400,
+        "macAddress",
+    );
+    rejected(
+        &db,
+        e(&|e| e.ipv6_address = Some("2001:db8::5".into())),
+        400,
+        "no ipv6Subnet",
+    );
+    rejected(
+        &db,
+        ups(vec![tenant("t2"), tenant("t2")]),
+        400,
+        "tenant t2: appears twice",
+    );
+    rejected(
+        &db,
+        Batch {
+            upserts: vec![tenant("t")],
+            deletes: vec![(Kind::Tenant, "t".into())],
+            replace: false,
+        },
+        400,
+        "both upserted and deleted",
+    );
+    rejected(
+        &db,
+        del(Kind::Network, "t:nonet"),
+        404,
+        "network t:nonet: does not exist",
+    );
+    rejected(
+        &db,
+        del(Kind::Network, "t:n"),
+        409,
+        "cannot delete network t:n: endpoint t:a",
+    );
+    rejected(
+        &db,
+        del(Kind::Tenant, "t"),
+        409,
+        "cannot delete tenant t: network t:n",
+    );
+    let after = probe_next(&db);
+    assert_eq!(next.1, "02:02:00:00:00:02");
+    assert_eq!(
+        (after.0, after.1.as_str(), after.2),
+        (next.0, "02:02:00:00:00:03", next.2),
+        "the failed batches allocated nothing"
+    );
+}
+
+#[test]
+fn more_conflicts() {
+    let db = base();
+    let mut a = ep("t", "a", "n");
+    a.host = Some("h1".into());
+    a.group_name = Some("g".into());
+    db.apply(ups(vec![
+        Object::EndpointGroup(group("t", "g", "n", None)),
+        Object::Endpoint(a),
+    ]))
+    .unwrap();
+    rejected(
+        &db,
+        del(Kind::Host, "h1"),
+        409,
+        "cannot delete host h1: endpoint t:a",
+    );
+    rejected(
+        &db,
+        del(Kind::EndpointGroup, "t:g"),
+        409,
+        "cannot delete endpoint group t:g: endpoint t:a",
+    );
+    let mut moved = group("t", "g", "n", Some("10.1.1.200-10.1.1.210"));
+    rejected(
+        &db,
+        ups(vec![Object::EndpointGroup(moved.clone())]),
+        409,
+        "endpoint t:a would be outside ipPool",
+    );
+    moved.ip_pool = None;
+    moved.network_name = "other".into();
+    rejected(
+        &db,
+        ups(vec![Object::EndpointGroup(moved)]),
+        404,
+        "networkName 'other'",
+    );
+    let mut changed = net("t", "n", "10.1.0.0/16");
+    changed.gateway = Some("10.1.1.1".into());
+    rejected(
+        &db,
+        ups(vec![Object::Network(changed)]),
+        409,
+        "subnet cannot change while endpoint t:a",
+    );
+    let global = Global {
+        vxlans: "100-200".into(),
+        ..Global::default()
+    };
+    rejected(
+        &db,
+        ups(vec![Object::Global(global)]),
+        409,
+        "leaves out VNI 1 of network t:n",
+    );
+    let bad_range = Global {
+        vlans: "1-5000".into(),
+        ..Global::default()
+    };
+    rejected(
+        &db,
+        ups(vec![Object::Global(bad_range)]),
+        400,
+        "global: vlans",
+    );
+    // Network-level delete with groups only.
+    db.apply(del(Kind::Endpoint, "t:a")).unwrap();
+    rejected(&db, del(Kind::Network, "t:n"), 409, "endpoint group t:g");
+}
+
+#[test]
+fn overlapping_subnets_in_different_tenants_are_fine() {
+    let db = base();
+    db.apply(ups(vec![
+        tenant("u"),
+        Object::Network(net("u", "n", "10.1.1.0/24")),
+        Object::Endpoint(ep("u", "a", "n")),
+        Object::Endpoint(ep("t", "a", "n")),
+    ]))
+    .unwrap();
+    assert_eq!(endpoint(&db, "u:a").ip_address.as_deref(), Some("10.1.1.1"));
+    assert_eq!(endpoint(&db, "t:a").ip_address.as_deref(), Some("10.1.1.2"));
+    assert_ne!(
+        endpoint(&db, "u:a").mac_address,
+        endpoint(&db, "t:a").mac_address
+    );
+    assert_eq!(network(&db, "u:n").pkt_tag, Some(2), "VNIs are global");
+}
+
+#[test]
+fn replace_deletes_what_is_missing_children_first() {
+    let db = base();
+    db.apply(ups(vec![
+        tenant("u"),
+        Object::Network(net("u", "n", "10.1.1.0/24")),
+        Object::EndpointGroup(group("u", "g", "n", None)),
+        Object::Endpoint(ep("u", "a", "n")),
+        Object::Endpoint(ep("t", "a", "n")),
+        Object::Global(Global {
+            mtu: 9000,
+            ..Global::default()
+        }),
+    ]))
+    .unwrap();
+    let keep_net = network(&db, "t:n");
+    let keep_ep = endpoint(&db, "t:a");
+    let out = db
+        .apply(Batch {
+            upserts: vec![
+                Object::Endpoint(ep("t", "a", "n")),
+                tenant("t"),
+                Object::Network(net("t", "n", "10.1.1.0/24")),
+            ],
+            deletes: vec![],
+            replace: true,
+        })
+        .unwrap();
+    assert_eq!(out.len(), 3);
+    assert_eq!(
+        out[0],
+        Object::Endpoint(keep_ep.clone()),
+        "batch order, allocations kept"
+    );
+    let s = db.snapshot();
+    assert_eq!(s.tenants.keys().collect::<Vec<_>>(), ["t"]);
+    assert_eq!(s.networks.keys().collect::<Vec<_>>(), ["t:n"]);
+    assert!(s.groups.is_empty() && s.hosts.is_empty());
+    assert_eq!(s.endpoints.keys().collect::<Vec<_>>(), ["t:a"]);
+    assert_eq!(s.global, Global::default());
+    assert_eq!(s.networks["t:n"].pkt_tag, keep_net.pkt_tag);
+    assert_eq!(s.network_ids["t:n"], 1);
+
+    // A replace that leaves a child of a deleted parent is refused as a whole.
+    rejected(
+        &db,
+        Batch {
+            upserts: vec![tenant("t"), Object::Endpoint(ep("t", "a", "n"))],
+            deletes: vec![],
+            replace: true,
+        },
+        404,
+        "endpoint t:a: networkName 'n'",
+    );
+}
+
+#[test]
+fn change_notifications() {
+    let db = base();
+    let mut rx = db.subscribe();
+    assert_eq!(*rx.borrow_and_update(), 1);
+    db.apply(ups(vec![tenant("u")])).unwrap();
+    assert!(rx.has_changed().unwrap());
+    assert_eq!(*rx.borrow_and_update(), 2);
+    let _ = db.apply(del(Kind::Tenant, "t"));
+    assert!(!rx.has_changed().unwrap());
+}
+
+fn open(path: &Path) -> IntentDb {
+    IntentDb::open(Box::new(RedbStore::open(path).unwrap())).unwrap()
+}
+
+#[test]
+fn restart_keeps_objects_allocations_and_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("intent.redb");
+    let before = {
+        let db = open(&path);
+        let mut n = net("t", "n", "10.1.1.0/24");
+        n.ipv6_subnet = Some("2001:db8::/64".into());
+        db.apply(ups(vec![
+            tenant("t"),
+            host("h1"),
+            Object::Network(n),
+            Object::EndpointGroup(group("t", "g", "n", Some("10.1.1.50-10.1.1.60"))),
+            Object::Endpoint(ep("t", "a", "n")),
+            Object::Endpoint(ep("t", "b", "n")),
+        ]))
+        .unwrap();
+        db.apply(del(Kind::Endpoint, "t:a")).unwrap();
+        db.snapshot()
+    };
+    let db = open(&path);
+    assert_eq!(db.snapshot(), before);
+    db.apply(ups(vec![
+        Object::Endpoint(ep("t", "c", "n")),
+        Object::Network(net("t", "m", "10.2.0.0/24")),
+    ]))
+    .unwrap();
+    let c = endpoint(&db, "t:c");
+    assert_eq!(
+        c.ip_address.as_deref(),
+        Some("10.1.1.1"),
+        "a's released address"
+    );
+    assert_eq!(c.ipv6_address.as_deref(), Some("2001:db8::1"));
+    assert_eq!(
+        c.mac_address.as_deref(),
+        Some("02:02:00:00:00:03"),
+        "MAC counter persisted"
+    );
+    let s = db.snapshot();
+    assert_eq!(
+        s.endpoint_ids["t:c"], 3,
+        "endpoint ids are not reused after a restart"
+    );
+    assert_eq!(s.network_ids["t:m"], 2);
+    assert_eq!(s.networks["t:m"].pkt_tag, Some(2));
+    assert_eq!(s.group_ids["t:g"], 1);
+    assert_eq!(s.endpoints["t:b"].ip_address.as_deref(), Some("10.1.1.2"));
+}
+
+const CRASH_DIR: &str = "NETMASTER_INTENT_CRASH_DIR";
+
+/// The child side of `killed_writer_loses_no_acknowledged_batch`: applies batches forever,
+/// appending each acknowledged endpoint name to a side file.
+#[test]
+fn crash_child() {
+    use std::io::Write;
+    let Some(dir) = std::env::var_os(CRASH_DIR) else {
+        return;
+    };
+    let dir = Path::new(&dir);
+    let db = open(&dir.join("intent.redb"));
+    let mut acked = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("acked"))
+        .unwrap();
+    db.apply(ups(vec![
+        tenant("t"),
+        Object::Network(net("t", "n", "10.0.0.0/8")),
+    ]))
+    .unwrap();
+    for i in 0.. {
+        db.apply(ups(vec![Object::Endpoint(ep("t", &format!("e{i}"), "n"))]))
+            .unwrap();
+        writeln!(acked, "e{i}").unwrap();
+    }
+}
+
+#[test]
+fn killed_writer_loses_no_acknowledged_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+        .env(CRASH_DIR, dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let acked = dir.path().join("acked");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let n = std::fs::read_to_string(&acked)
+            .map(|s| s.lines().count())
+            .unwrap_or(0);
+        if n >= 30 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "child made no progress"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "child exited");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let acked = std::fs::read_to_string(&acked).unwrap();
+    let db = open(&dir.path().join("intent.redb"));
+    let s = db.snapshot();
+    for name in acked.lines() {
+        assert!(
+            s.endpoints.contains_key(&format!("t:{name}")),
+            "{name} was acknowledged but lost"
+        );
+    }
+    // The reopened store keeps allocating consistently.
+    let n = s.endpoints.len();
+    db.apply(ups(vec![Object::Endpoint(ep("t", "after", "n"))]))
+        .unwrap();
+    assert_eq!(db.snapshot().endpoint_ids["t:after"], n as u64 + 1);
+}
