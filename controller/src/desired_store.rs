@@ -56,6 +56,16 @@ impl DesiredStore {
         self.bump();
     }
 
+    /// Replaces the per-switch parts of every switch at once (switches absent from `states`
+    /// keep only the common part).
+    pub fn set_switches(&self, states: impl IntoIterator<Item = (u64, SwitchState)>) {
+        *self.per_switch.write().expect("store lock") = states
+            .into_iter()
+            .map(|(dpid, s)| (dpid, Arc::new(s)))
+            .collect();
+        self.bump();
+    }
+
     /// A receiver that sees every change.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.version.subscribe()

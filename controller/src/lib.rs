@@ -4,6 +4,8 @@
 //! * [`session`] runs one tokio task per switch: handshake, keepalive, xid matching, roles.
 //! * [`desired`] holds the flows, groups and meters each switch should have; [`cookie`] says
 //!   who owns a flow; [`pipeline`] gives the fixed base pipeline.
+//! * [`compiler`] turns intent ([`intent::Snapshot`]) and the observed topology into the
+//!   desired state of every switch (a pure function).
 //! * [`reconcile`] diffs desired against actual state and sends only the difference.
 //!
 //! The in-memory OpenFlow 1.3 switch used by the tests is the `fakeswitch` crate beside this one.
@@ -14,6 +16,7 @@ pub mod cookie;
 pub mod desired;
 pub mod desired_store;
 pub mod intent;
+pub mod intent_sync;
 pub mod pipeline;
 pub mod reconcile;
 pub mod session;

@@ -3,6 +3,9 @@
 use clap::{Parser, ValueEnum};
 use netmaster::app::Controller;
 use netmaster::desired_store::DesiredStore;
+use netmaster::intent::service::IntentDb;
+use netmaster::intent::store::RedbStore;
+use netmaster::intent_sync::{self, ObservedTopology};
 use netmaster::pipeline::base_pipeline;
 use netmaster::reconcile::ReconcileConfig;
 use netmaster::session::SessionConfig;
@@ -64,6 +67,13 @@ struct Args {
     /// Never use ONF bundles (send flow-mods fenced by barriers).
     #[arg(long)]
     no_bundles: bool,
+    /// The intent store (a redb file, created if absent). Without it, intent lives in memory
+    /// and is lost on restart.
+    #[arg(long, value_name = "PATH")]
+    store: Option<PathBuf>,
+    /// Address of the REST API (`/api/v1`).
+    #[arg(long, default_value = "127.0.0.1:9999")]
+    api_listen: SocketAddr,
     /// Log format.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -134,7 +144,24 @@ async fn run(args: Args) -> Result<(), String> {
         info!(addr = %l.local_addr().map(|a| a.to_string()).unwrap_or_default(), "listening for switches");
         listeners.push(l);
     }
-    let controller = Controller::new(sessions, reconcile, Arc::new(DesiredStore::new(common)));
+    let desired = Arc::new(DesiredStore::new(common));
+    let db = Arc::new(open_intent(args.store.as_deref())?);
+    let api = tokio::net::TcpListener::bind(args.api_listen)
+        .await
+        .map_err(|e| format!("API listen on {}: {e}", args.api_listen))?;
+    info!(addr = %args.api_listen, "REST API listening");
+    let router = northbound_api::rest::router(db.clone());
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(api, router).await {
+            error!(error = %e, "REST API failed");
+        }
+    });
+    tokio::spawn(intent_sync::run(
+        db,
+        Arc::new(ObservedTopology::default()),
+        desired.clone(),
+    ));
+    let controller = Controller::new(sessions, reconcile, desired);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| e.to_string())?;
     tokio::select! {
@@ -143,6 +170,22 @@ async fn run(args: Args) -> Result<(), String> {
         _ = term.recv() => info!("terminated"),
     }
     Ok(())
+}
+
+fn open_intent(path: Option<&std::path::Path>) -> Result<IntentDb, String> {
+    match path {
+        Some(p) => {
+            let store = RedbStore::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let db =
+                IntentDb::open(Box::new(store)).map_err(|e| format!("{}: {e}", p.display()))?;
+            info!(store = %p.display(), version = db.version(), "intent store loaded");
+            Ok(db)
+        }
+        None => {
+            info!("no --store: intent is kept in memory only");
+            Ok(IntentDb::in_memory())
+        }
+    }
 }
 
 fn main() -> ExitCode {

@@ -3,6 +3,15 @@
 //! * [`model`]: the intent objects (Contiv netmaster semantics and JSON field names).
 //! * [`service`]: the [`service::IntentService`] trait the controller implements, with the
 //!   all-or-nothing [`service::Batch`].
+//! * [`wire`]: one object's JSON body on the REST API (its fields, without the kind tag).
+//! * [`rest`]: the `/api/v1` axum router over an [`service::IntentService`].
+//! * [`client`]: a blocking HTTP client of that API (used by `netctl`).
+//! * [`intent_file`]: the intent files of the original netplugin (`netctl -cfg FILE`),
+//!   converted into a [`service::Batch`].
 
+pub mod client;
+pub mod intent_file;
 pub mod model;
+pub mod rest;
 pub mod service;
+pub mod wire;

@@ -202,10 +202,14 @@ pub async fn run(h: SwitchHandle, store: Arc<DesiredStore>, cfg: ReconcileConfig
     let mut trigger = "connect";
     let mut ticks = 0u32;
     let dpid = h.dpid();
+    // What this switch was last reconciled to: an intent change elsewhere in the fabric that
+    // leaves this switch's desired state alone costs it nothing.
+    let mut last: Option<SwitchState> = None;
     loop {
         let desired = store.desired_for(dpid);
         let started = Instant::now();
         let full = match trigger {
+            "intent" if last.as_ref() == Some(&desired) => false,
             "audit" if !ticks.is_multiple_of(cfg.full_audit_every.max(1)) => {
                 let want = desired
                     .flows
@@ -225,7 +229,10 @@ pub async fn run(h: SwitchHandle, store: Arc<DesiredStore>, cfg: ReconcileConfig
         };
         if full {
             match reconcile_once(&h, &desired, &mut bundles).await {
-                Ok(o) => log_outcome(&h, &o, started, trigger),
+                Ok(o) => {
+                    log_outcome(&h, &o, started, trigger);
+                    last = Some(desired);
+                }
                 Err(RequestError::Closed) => return,
                 Err(e) => warn!(dpid = %dpid_str(dpid), trigger, error = %e, "reconcile failed"),
             }

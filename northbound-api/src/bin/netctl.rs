@@ -1,0 +1,516 @@
+//! `netctl`: the command-line client of netmaster's REST API.
+//!
+//! ```text
+//! netctl [--netmaster URL] -cfg FILE                # desired state: the file replaces everything
+//! netctl -add-cfg FILE | -del-cfg FILE              # add (or delete) the file's objects
+//! netctl -host-bindings-cfg FILE                    # bind containers to hosts
+//! netctl tenant|network|group|endpoint|host ls      # table
+//! netctl network inspect t1:net1                    # JSON (or `-t t1 net1`)
+//! netctl network create -t t1 --encap vxlan --subnet 10.1.1.0/24 --gateway 10.1.1.254 net1
+//! netctl network rm t1:net1
+//! ```
+//!
+//! The files are the original netplugin's intent files (see `northbound_api::intent_file`);
+//! `-` reads standard input. The single-dash long options are the original's and are accepted
+//! as such (as well as with two dashes). Errors go to standard error, with a non-zero exit.
+
+use clap::{Args, Parser, Subcommand};
+use northbound_api::client::Client;
+use northbound_api::intent_file::{self, IntentFile};
+use northbound_api::model::{Encap, Endpoint, EndpointGroup, Host, Kind, Network, Object, Tenant};
+use northbound_api::wire;
+use std::io::Read;
+use std::process::ExitCode;
+
+/// netctl: manage netmaster's intent.
+#[derive(Parser)]
+#[command(name = "netctl", arg_required_else_help = true)]
+struct Cli {
+    /// Netmaster's REST API.
+    #[arg(long, global = true, default_value = "http://127.0.0.1:9999")]
+    netmaster: String,
+    /// Intent file of the desired state: objects not in it are deleted (`-` for stdin).
+    #[arg(long, value_name = "FILE", group = "config")]
+    cfg: Option<String>,
+    /// Intent file whose objects are created or replaced.
+    #[arg(long, value_name = "FILE", group = "config")]
+    add_cfg: Option<String>,
+    /// Intent file whose objects (except the global settings) are deleted.
+    #[arg(long, value_name = "FILE", group = "config")]
+    del_cfg: Option<String>,
+    /// Container-to-host bindings: `[{"Container": .., "Host": ..}, ..]`.
+    #[arg(long, value_name = "FILE", group = "config")]
+    host_bindings_cfg: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// The original's single-dash long options, rewritten to clap's double-dash form.
+const SINGLE_DASH: [&str; 5] = [
+    "cfg",
+    "add-cfg",
+    "del-cfg",
+    "host-bindings-cfg",
+    "netmaster",
+];
+
+/// Maps `-cfg FILE` (and `-cfg=FILE`) to `--cfg FILE`, for each of [`SINGLE_DASH`], up to `--`.
+fn long_options(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut done = false;
+    args.into_iter()
+        .map(|arg| {
+            done |= arg == "--";
+            let name = arg
+                .strip_prefix('-')
+                .filter(|_| !done && !arg.starts_with("--"));
+            match name.map(|n| n.split_once('=').map_or(n, |(n, _)| n)) {
+                Some(n) if SINGLE_DASH.contains(&n) => format!("-{arg}"),
+                _ => arg,
+            }
+        })
+        .collect()
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Tenants.
+    #[command(subcommand)]
+    Tenant(Verb<TenantArgs>),
+    /// Networks.
+    #[command(subcommand, alias = "net")]
+    Network(Verb<NetworkArgs>),
+    /// Endpoint groups.
+    #[command(subcommand, alias = "epg")]
+    Group(Verb<GroupArgs>),
+    /// Endpoints.
+    #[command(subcommand, alias = "ep")]
+    Endpoint(Verb<EndpointArgs>),
+    /// Hosts.
+    #[command(subcommand)]
+    Host(Verb<HostArgs>),
+}
+
+/// What to do with objects of one kind.
+#[derive(Subcommand)]
+enum Verb<C: Args> {
+    /// List them, as a table.
+    Ls,
+    /// Show one, as JSON.
+    Inspect(KeyArgs),
+    /// Create (or replace) one.
+    Create(C),
+    /// Delete one.
+    Rm(KeyArgs),
+}
+
+/// An object's key.
+#[derive(Args)]
+struct KeyArgs {
+    /// Key: a name, or `tenant:name` for tenant objects.
+    key: String,
+    /// Tenant of a key given without `tenant:`.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+}
+
+impl KeyArgs {
+    fn key(&self, kind: Kind) -> String {
+        let scoped = !matches!(kind, Kind::Global | Kind::Tenant | Kind::Host);
+        if scoped && !self.key.contains(':') {
+            format!("{}:{}", self.tenant, self.key)
+        } else {
+            self.key.clone()
+        }
+    }
+}
+
+/// A tenant.
+#[derive(Args)]
+struct TenantArgs {
+    /// Name.
+    name: String,
+}
+
+/// A network.
+#[derive(Args)]
+struct NetworkArgs {
+    /// Name.
+    name: String,
+    /// Tenant.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+    /// Encapsulation: vlan or vxlan.
+    #[arg(short, long, default_value = "vxlan", value_parser = parse_encap)]
+    encap: Encap,
+    /// VLAN id or VNI (allocated when absent).
+    #[arg(short, long)]
+    pkt_tag: Option<u32>,
+    /// IPv4 subnet, a.b.c.d/len.
+    #[arg(short, long)]
+    subnet: String,
+    /// IPv4 gateway.
+    #[arg(short, long)]
+    gateway: Option<String>,
+    /// IPv6 subnet.
+    #[arg(long)]
+    ipv6_subnet: Option<String>,
+    /// IPv6 gateway.
+    #[arg(long)]
+    ipv6_gateway: Option<String>,
+}
+
+fn parse_encap(s: &str) -> Result<Encap, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("`{s}` is neither vlan nor vxlan"))
+}
+
+/// An endpoint group.
+#[derive(Args)]
+struct GroupArgs {
+    /// Name.
+    name: String,
+    /// Tenant.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+    /// Network of its endpoints.
+    #[arg(short, long)]
+    network: String,
+    /// Address range for its endpoints, a.b.c.d-a.b.c.e.
+    #[arg(long)]
+    ip_pool: Option<String>,
+    /// Attached policy (repeatable).
+    #[arg(short, long)]
+    policy: Vec<String>,
+    /// Attached QoS profile.
+    #[arg(long)]
+    net_profile: Option<String>,
+}
+
+/// An endpoint.
+#[derive(Args)]
+struct EndpointArgs {
+    /// Container name.
+    container: String,
+    /// Tenant.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+    /// Network.
+    #[arg(short, long)]
+    network: String,
+    /// Endpoint group.
+    #[arg(short, long)]
+    group: Option<String>,
+    /// Host the container runs on.
+    #[arg(long)]
+    host: Option<String>,
+    /// Interface name in the container.
+    #[arg(long)]
+    interface: Option<String>,
+    /// MAC address (allocated when absent).
+    #[arg(long)]
+    mac: Option<String>,
+    /// IPv4 address (allocated when absent).
+    #[arg(long)]
+    ip: Option<String>,
+    /// IPv6 address.
+    #[arg(long)]
+    ipv6: Option<String>,
+}
+
+/// A host.
+#[derive(Args)]
+struct HostArgs {
+    /// Name (the agent's host label).
+    name: String,
+    /// VTEP address.
+    #[arg(long)]
+    vtep_ip: Option<String>,
+    /// Uplink interface (repeatable).
+    #[arg(short, long)]
+    uplink: Vec<String>,
+    /// Datapath id of the integration bridge.
+    #[arg(long)]
+    dpid: Option<u64>,
+}
+
+/// Builds the object a `create` describes.
+trait Create: Args {
+    const KIND: Kind;
+    fn object(self) -> Object;
+}
+
+impl Create for TenantArgs {
+    const KIND: Kind = Kind::Tenant;
+    fn object(self) -> Object {
+        Object::Tenant(Tenant {
+            tenant_name: self.name,
+        })
+    }
+}
+
+impl Create for NetworkArgs {
+    const KIND: Kind = Kind::Network;
+    fn object(self) -> Object {
+        Object::Network(Network {
+            tenant_name: self.tenant,
+            network_name: self.name,
+            encap: self.encap,
+            pkt_tag: self.pkt_tag,
+            subnet: self.subnet,
+            gateway: self.gateway,
+            ipv6_subnet: self.ipv6_subnet,
+            ipv6_gateway: self.ipv6_gateway,
+        })
+    }
+}
+
+impl Create for GroupArgs {
+    const KIND: Kind = Kind::EndpointGroup;
+    fn object(self) -> Object {
+        Object::EndpointGroup(EndpointGroup {
+            tenant_name: self.tenant,
+            group_name: self.name,
+            network_name: self.network,
+            ip_pool: self.ip_pool,
+            policies: self.policy,
+            net_profile: self.net_profile,
+        })
+    }
+}
+
+impl Create for EndpointArgs {
+    const KIND: Kind = Kind::Endpoint;
+    fn object(self) -> Object {
+        Object::Endpoint(Endpoint {
+            tenant_name: self.tenant,
+            network_name: self.network,
+            group_name: self.group,
+            container_name: self.container,
+            host: self.host,
+            interface: self.interface,
+            mac_address: self.mac,
+            ip_address: self.ip,
+            ipv6_address: self.ipv6,
+        })
+    }
+}
+
+impl Create for HostArgs {
+    const KIND: Kind = Kind::Host;
+    fn object(self) -> Object {
+        Object::Host(Host {
+            name: self.name,
+            vtep_ip: self.vtep_ip,
+            uplinks: self.uplink,
+            dpid: self.dpid,
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse_from(long_options(std::env::args()));
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("netctl: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type CliResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn run(cli: Cli) -> CliResult<()> {
+    let client = Client::new(&cli.netmaster);
+    let files = [&cli.cfg, &cli.add_cfg, &cli.del_cfg, &cli.host_bindings_cfg];
+    if cli.command.is_some() && files.iter().any(|f| f.is_some()) {
+        return Err("a configuration file option can't be combined with a subcommand".into());
+    }
+    if let Some(path) = &cli.cfg {
+        let batch = read_intent(path)?.to_batch(true)?;
+        return report(&client, &batch, "desired state applied");
+    }
+    if let Some(path) = &cli.add_cfg {
+        let batch = read_intent(path)?.to_batch(false)?;
+        return report(&client, &batch, "added");
+    }
+    if let Some(path) = &cli.del_cfg {
+        let batch = read_intent(path)?.to_delete_batch()?;
+        client.apply(&batch)?;
+        println!("{} objects deleted", batch.deletes.len());
+        return Ok(());
+    }
+    if let Some(path) = &cli.host_bindings_cfg {
+        let bindings =
+            intent_file::parse_host_bindings(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
+        let endpoints: Vec<Endpoint> = client
+            .list(Kind::Endpoint)?
+            .into_iter()
+            .filter_map(|o| match o {
+                Object::Endpoint(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        let bound = intent_file::bind_hosts(&bindings, &endpoints)?;
+        let batch = northbound_api::service::Batch {
+            upserts: bound.into_iter().map(Object::Endpoint).collect(),
+            ..Default::default()
+        };
+        return report(&client, &batch, "endpoints bound");
+    }
+    match cli.command {
+        Some(Command::Tenant(verb)) => object_command(&client, verb),
+        Some(Command::Network(verb)) => object_command(&client, verb),
+        Some(Command::Group(verb)) => object_command(&client, verb),
+        Some(Command::Endpoint(verb)) => object_command(&client, verb),
+        Some(Command::Host(verb)) => object_command(&client, verb),
+        None => Err("nothing to do (see --help)".into()),
+    }
+}
+
+/// Reads a file, or standard input for `-`.
+fn read(path: &str) -> CliResult<String> {
+    if path == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}").into())
+    }
+}
+
+fn read_intent(path: &str) -> CliResult<IntentFile> {
+    Ok(intent_file::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?)
+}
+
+fn report(client: &Client, batch: &northbound_api::service::Batch, what: &str) -> CliResult<()> {
+    let stored = client.apply(batch)?;
+    println!("{what}: {} objects", stored.len());
+    Ok(())
+}
+
+fn object_command<C: Create>(client: &Client, verb: Verb<C>) -> CliResult<()> {
+    match verb {
+        Verb::Ls => print!("{}", table(C::KIND, &client.list(C::KIND)?)),
+        Verb::Inspect(key) => {
+            let object = client.get(C::KIND, &key.key(C::KIND))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&wire::to_value(&object))?
+            );
+        }
+        Verb::Create(args) => {
+            client.put(&args.object())?;
+        }
+        Verb::Rm(key) => client.delete(C::KIND, &key.key(C::KIND))?,
+    }
+    Ok(())
+}
+
+/// The objects as an aligned table with a header.
+fn table(kind: Kind, objects: &[Object]) -> String {
+    let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+    let header: &[&str] = match kind {
+        Kind::Global => &["NAME", "VLANS", "VXLANS"],
+        Kind::Tenant => &["NAME"],
+        Kind::Network => &["TENANT", "NETWORK", "ENCAP", "PKTTAG", "SUBNET", "GATEWAY"],
+        Kind::EndpointGroup => &["TENANT", "GROUP", "NETWORK", "IPPOOL", "POLICIES"],
+        Kind::Endpoint => &[
+            "TENANT",
+            "CONTAINER",
+            "NETWORK",
+            "GROUP",
+            "HOST",
+            "IP",
+            "MAC",
+        ],
+        Kind::Host => &["NAME", "VTEPIP", "UPLINKS", "DPID"],
+    };
+    let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    for object in objects {
+        rows.push(match object {
+            Object::Global(g) => vec![g.name.clone(), g.vlans.clone(), g.vxlans.clone()],
+            Object::Tenant(t) => vec![t.tenant_name.clone()],
+            Object::Network(n) => vec![
+                n.tenant_name.clone(),
+                n.network_name.clone(),
+                wire::to_value(object)["encap"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .into(),
+                n.pkt_tag.map_or("-".into(), |t| t.to_string()),
+                n.subnet.clone(),
+                opt(&n.gateway),
+            ],
+            Object::EndpointGroup(g) => vec![
+                g.tenant_name.clone(),
+                g.group_name.clone(),
+                g.network_name.clone(),
+                opt(&g.ip_pool),
+                if g.policies.is_empty() {
+                    "-".into()
+                } else {
+                    g.policies.join(",")
+                },
+            ],
+            Object::Endpoint(e) => vec![
+                e.tenant_name.clone(),
+                e.container_name.clone(),
+                e.network_name.clone(),
+                opt(&e.group_name),
+                opt(&e.host),
+                opt(&e.ip_address),
+                opt(&e.mac_address),
+            ],
+            Object::Host(h) => vec![
+                h.name.clone(),
+                opt(&h.vtep_ip),
+                if h.uplinks.is_empty() {
+                    "-".into()
+                } else {
+                    h.uplinks.join(",")
+                },
+                h.dpid.map_or("-".into(), |d| format!("{d:#x}")),
+            ],
+        });
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::long_options;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        long_options(list.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn single_dash_long_options() {
+        assert_eq!(
+            args(&["netctl", "-cfg", "f.json", "-netmaster=http://x"]),
+            ["netctl", "--cfg", "f.json", "--netmaster=http://x"]
+        );
+        assert_eq!(
+            args(&["netctl", "-host-bindings-cfg", "-", "--add-cfg", "a"]),
+            ["netctl", "--host-bindings-cfg", "-", "--add-cfg", "a"]
+        );
+        assert_eq!(
+            args(&["netctl", "network", "create", "-t", "t1", "--", "-cfg"]),
+            ["netctl", "network", "create", "-t", "t1", "--", "-cfg"]
+        );
+    }
+}

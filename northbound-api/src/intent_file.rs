@@ -1,0 +1,671 @@
+//! The intent files of the original netplugin (`netdcli -cfg FILE`, now `netctl -cfg FILE`),
+//! converted into a [`Batch`] of model objects.
+//!
+//! The schema is the original's (`netmaster/intent/config.go`), with its capitalized field names:
+//!
+//! ```json
+//! { "Hosts":   [ { "Name": "host1", "Intf": "eth2", "VtepIp": "192.168.2.10" } ],
+//!   "Tenants": [ { "Name": "tenant-one", "DefaultNetType": "vlan",
+//!                  "SubnetPool": "11.1.0.0/16", "AllocSubnetLen": 24,
+//!                  "Vlans": "11-28", "Vxlans": "10001-20000",
+//!                  "Networks": [ { "Name": "orange", "PktTagType": "vlan", "PktTag": "12",
+//!                                  "SubnetCIDR": "11.1.5.0/24", "Gateway": "11.1.5.254",
+//!                                  "Endpoints": [ { "Container": "myContainer1",
+//!                                                   "Host": "host1",
+//!                                                   "IPAddress": "11.1.5.1" } ] } ] } ],
+//!   "HostBindings": [ { "Container": "myContainer1", "Host": "host1" } ] }
+//! ```
+//!
+//! Go matched field names case-insensitively, so the spellings the original files and structs use
+//! are all accepted: `VtepIp`/`VtepIP`, `Vlans`/`VLANs`, `Vxlans`/`VXLANs`, `SubnetCIDR`/`SubnetCidr`,
+//! `Gateway`/`DefaultGw`, `IPAddress`/`IpAddress`, and in host bindings `Container`/`ContainerName`,
+//! `Host`/`HostName`, `Tenant`/`TenantName`. `AttachUUID` (a runtime id the original tooling wrote
+//! into bindings) is accepted and ignored. Any other field is an error naming it. An empty
+//! string means the field is absent, as in Go.
+//!
+//! Conversion rules ([`IntentFile::to_objects`]):
+//! * each tenant becomes a [`Tenant`]; each host a [`Host`] (`VtepIp` as `vtepIp`, `Intf` as its
+//!   one uplink);
+//! * the tenants' `Vlans` and `Vxlans` ranges (per tenant in the original, fabric-wide here) become
+//!   one [`Global`] with the distinct ranges joined by `,` (the model's default for a missing
+//!   one); no `Global` when no tenant gives a range;
+//! * each network becomes a [`Network`]: encapsulation from its `PktTagType`, else the tenant's
+//!   `DefaultNetType`, else VXLAN; `PktTag` (a string or a number; `auto` or empty: allocated by
+//!   the controller); `SubnetCIDR` and `Gateway` as given. A network without `SubnetCIDR` gets
+//!   the next free subnet of length `AllocSubnetLen` (24 when absent) carved from its tenant's
+//!   `SubnetPool`, in file order, starting at the pool's first address and skipping every
+//!   subnet that overlaps one given explicitly in the same tenant. (The original netmaster
+//!   carved these itself; here the file conversion does it, so the controller always receives
+//!   explicit subnets. Tenants are separate address spaces: two tenants with the same pool get
+//!   the same subnets.) Carved subnets have no gateway;
+//! * each endpoint becomes an [`Endpoint`] keyed `tenant:container` on its network, with `Host`
+//!   and `IPAddress` when given (else the controller allocates the address and the host is
+//!   bound later); a container may appear only once per tenant;
+//! * each `HostBindings` entry sets `host` on the file's endpoints of that container (in the named
+//!   tenant only, when it gives one); a binding that matches none is an error.
+//!
+//! A host-bindings file (`netctl -host-bindings-cfg FILE`) is, as in the original, a JSON array
+//! of bindings — or an object with a `HostBindings` array; [`bind_hosts`] applies it to the
+//! endpoints the controller has.
+
+use crate::model::{Encap, Endpoint, Global, Host, Kind, Network, Object, Tenant};
+use crate::service::Batch;
+use serde::de::{Deserializer, Error as _};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::fmt;
+use std::net::Ipv4Addr;
+
+/// Why an intent file was refused.
+#[derive(Debug)]
+pub enum IntentFileError {
+    /// Not JSON of the schema (the message has the line and column).
+    Syntax(serde_json::Error),
+    /// Well-formed, but inconsistent (duplicate names, no subnet, exhausted pool...).
+    Invalid(String),
+}
+
+impl fmt::Display for IntentFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IntentFileError::Syntax(e) => write!(f, "malformed intent file: {e}"),
+            IntentFileError::Invalid(e) => write!(f, "invalid intent file: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for IntentFileError {}
+
+fn invalid(message: String) -> IntentFileError {
+    IntentFileError::Invalid(message)
+}
+
+/// A whole intent file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntentFile {
+    /// The hosts.
+    #[serde(rename = "Hosts", default)]
+    pub hosts: Vec<FileHost>,
+    /// The tenants, with their networks and endpoints.
+    #[serde(rename = "Tenants", default)]
+    pub tenants: Vec<FileTenant>,
+    /// Container-to-host bindings for the file's endpoints.
+    #[serde(rename = "HostBindings", default)]
+    pub host_bindings: Vec<HostBinding>,
+}
+
+/// A host (`ConfigHost`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileHost {
+    /// Host name (the agent's host label).
+    #[serde(rename = "Name")]
+    pub name: String,
+    /// Uplink interface for VLAN networks.
+    #[serde(rename = "Intf", default)]
+    pub intf: Option<String>,
+    /// VTEP address for VXLAN networks.
+    #[serde(rename = "VtepIp", alias = "VtepIP", default)]
+    pub vtep_ip: Option<String>,
+}
+
+/// A tenant (`ConfigTenant`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileTenant {
+    /// Tenant name.
+    #[serde(rename = "Name")]
+    pub name: String,
+    /// `vlan` or `vxlan`: the encapsulation of networks without `PktTagType`.
+    #[serde(rename = "DefaultNetType", default)]
+    pub default_net_type: Option<String>,
+    /// Pool that subnets of networks without `SubnetCIDR` are carved from.
+    #[serde(rename = "SubnetPool", default)]
+    pub subnet_pool: Option<String>,
+    /// Prefix length of carved subnets (24 when absent or 0).
+    #[serde(rename = "AllocSubnetLen", default)]
+    pub alloc_subnet_len: Option<u8>,
+    /// VLAN ids for allocation, e.g. `11-28`.
+    #[serde(rename = "Vlans", alias = "VLANs", default)]
+    pub vlans: Option<String>,
+    /// VXLAN ids for allocation, e.g. `10001-20000`.
+    #[serde(rename = "Vxlans", alias = "VXLANs", default)]
+    pub vxlans: Option<String>,
+    /// The tenant's networks.
+    #[serde(rename = "Networks", default)]
+    pub networks: Vec<FileNetwork>,
+}
+
+/// A network (`ConfigNetwork`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileNetwork {
+    /// Network name.
+    #[serde(rename = "Name")]
+    pub name: String,
+    /// `vlan` or `vxlan`.
+    #[serde(rename = "PktTagType", default)]
+    pub pkt_tag_type: Option<String>,
+    /// VLAN id or VNI (a string in the original files; a number is accepted too).
+    #[serde(rename = "PktTag", default, deserialize_with = "pkt_tag")]
+    pub pkt_tag: Option<u32>,
+    /// Subnet, `a.b.c.d/len`.
+    #[serde(rename = "SubnetCIDR", alias = "SubnetCidr", default)]
+    pub subnet_cidr: Option<String>,
+    /// Gateway address.
+    #[serde(rename = "Gateway", alias = "DefaultGw", default)]
+    pub gateway: Option<String>,
+    /// The network's endpoints.
+    #[serde(rename = "Endpoints", default)]
+    pub endpoints: Vec<FileEndpoint>,
+}
+
+/// An endpoint (`ConfigEP`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEndpoint {
+    /// Container name.
+    #[serde(rename = "Container")]
+    pub container: String,
+    /// Host the container runs on; absent for late binding.
+    #[serde(rename = "Host", default)]
+    pub host: Option<String>,
+    /// IPv4 address; allocated by the controller when absent.
+    #[serde(rename = "IPAddress", alias = "IpAddress", default)]
+    pub ip_address: Option<String>,
+    /// The original's runtime attach id: accepted and ignored.
+    #[serde(rename = "AttachUUID", default)]
+    pub attach_uuid: Option<String>,
+}
+
+/// A container-to-host binding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostBinding {
+    /// Container name.
+    #[serde(rename = "Container", alias = "ContainerName")]
+    pub container: String,
+    /// Host name.
+    #[serde(rename = "Host", alias = "HostName")]
+    pub host: String,
+    /// Only bind the container's endpoint in this tenant.
+    #[serde(rename = "Tenant", alias = "TenantName", default)]
+    pub tenant: Option<String>,
+    /// The original's runtime attach id: accepted and ignored.
+    #[serde(rename = "AttachUUID", default)]
+    pub attach_uuid: Option<String>,
+}
+
+impl HostBinding {
+    fn matches(&self, endpoint: &Endpoint) -> bool {
+        endpoint.container_name == self.container
+            && set(&self.tenant).is_none_or(|t| t == endpoint.tenant_name)
+    }
+}
+
+/// `PktTag`: a number, a decimal string, or `""`/`auto` (none).
+fn pkt_tag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("PktTag {n} is not a 32-bit tag"))),
+        Value::String(s) if s.is_empty() || s == "auto" => Ok(None),
+        Value::String(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("PktTag `{s}` is not a number"))),
+        other => Err(D::Error::custom(format!(
+            "PktTag must be a number or a string, not {other}"
+        ))),
+    }
+}
+
+/// An optional string field, with `""` meaning absent.
+fn set(field: &Option<String>) -> Option<&str> {
+    field.as_deref().filter(|s| !s.is_empty())
+}
+
+/// Parses an intent file.
+pub fn parse(text: &str) -> Result<IntentFile, IntentFileError> {
+    serde_json::from_str(text).map_err(IntentFileError::Syntax)
+}
+
+/// Parses a host-bindings file: a JSON array of bindings, or `{"HostBindings": [...]}`.
+pub fn parse_host_bindings(text: &str) -> Result<Vec<HostBinding>, IntentFileError> {
+    if text.trim_start().starts_with('[') {
+        serde_json::from_str(text).map_err(IntentFileError::Syntax)
+    } else {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Bindings {
+            #[serde(rename = "HostBindings")]
+            host_bindings: Vec<HostBinding>,
+        }
+        let file: Bindings = serde_json::from_str(text).map_err(IntentFileError::Syntax)?;
+        Ok(file.host_bindings)
+    }
+}
+
+/// Sets the host of every endpoint a binding matches; returns the endpoints that changed,
+/// ready to upsert. A binding without container or host, or that matches no endpoint, is an
+/// error.
+pub fn bind_hosts(
+    bindings: &[HostBinding],
+    endpoints: &[Endpoint],
+) -> Result<Vec<Endpoint>, IntentFileError> {
+    let mut endpoints = endpoints.to_vec();
+    let bound = bind(bindings, &mut endpoints)?;
+    Ok(endpoints
+        .into_iter()
+        .zip(bound)
+        .filter_map(|(e, bound)| bound.then_some(e))
+        .collect())
+}
+
+/// Applies `bindings` to `endpoints` in place; which endpoints were bound.
+fn bind(
+    bindings: &[HostBinding],
+    endpoints: &mut [Endpoint],
+) -> Result<Vec<bool>, IntentFileError> {
+    let mut bound = vec![false; endpoints.len()];
+    for binding in bindings {
+        if binding.container.is_empty() || binding.host.is_empty() {
+            return Err(invalid(format!(
+                "host binding {{Container: `{}`, Host: `{}`}} needs both",
+                binding.container, binding.host
+            )));
+        }
+        let mut found = false;
+        for (endpoint, bound) in endpoints.iter_mut().zip(&mut bound) {
+            if binding.matches(endpoint) {
+                endpoint.host = Some(binding.host.clone());
+                *bound = true;
+                found = true;
+            }
+        }
+        if !found {
+            let scope = set(&binding.tenant).map_or(String::new(), |t| format!(" in tenant `{t}`"));
+            return Err(invalid(format!(
+                "host binding of container `{}`{scope}: no such endpoint",
+                binding.container
+            )));
+        }
+    }
+    Ok(bound)
+}
+
+impl IntentFile {
+    /// The file's objects, parents before children: the global settings (if any range is
+    /// given), tenants, hosts, networks, endpoints (with the file's host bindings applied).
+    pub fn to_objects(&self) -> Result<Vec<Object>, IntentFileError> {
+        let mut objects = Vec::new();
+        if let Some(global) = self.global() {
+            objects.push(Object::Global(global));
+        }
+        let mut names = HashSet::new();
+        for tenant in &self.tenants {
+            if !names.insert(&tenant.name) {
+                return Err(invalid(format!(
+                    "tenant `{}` is defined twice",
+                    tenant.name
+                )));
+            }
+            objects.push(Object::Tenant(Tenant {
+                tenant_name: tenant.name.clone(),
+            }));
+        }
+        let mut names = HashSet::new();
+        for host in &self.hosts {
+            if !names.insert(&host.name) {
+                return Err(invalid(format!("host `{}` is defined twice", host.name)));
+            }
+            objects.push(Object::Host(Host {
+                name: host.name.clone(),
+                vtep_ip: set(&host.vtep_ip).map(Into::into),
+                uplinks: set(&host.intf).map(Into::into).into_iter().collect(),
+                dpid: None,
+            }));
+        }
+        for tenant in &self.tenants {
+            objects.extend(tenant.networks()?.into_iter().map(Object::Network));
+        }
+        let mut endpoints = Vec::new();
+        for tenant in &self.tenants {
+            endpoints.extend(tenant.endpoints()?);
+        }
+        bind(&self.host_bindings, &mut endpoints)?;
+        objects.extend(endpoints.into_iter().map(Object::Endpoint));
+        Ok(objects)
+    }
+
+    /// A batch creating or replacing the file's objects; with `replace`, it is the desired state
+    /// (every other object is deleted).
+    pub fn to_batch(&self, replace: bool) -> Result<Batch, IntentFileError> {
+        Ok(Batch {
+            upserts: self.to_objects()?,
+            deletes: Vec::new(),
+            replace,
+        })
+    }
+
+    /// A batch deleting the file's objects, children first. The global settings, shared by every
+    /// tenant, are left alone.
+    pub fn to_delete_batch(&self) -> Result<Batch, IntentFileError> {
+        let mut deletes: Vec<(Kind, String)> = self
+            .to_objects()?
+            .iter()
+            .filter(|o| o.kind() != Kind::Global)
+            .map(|o| (o.kind(), o.key()))
+            .collect();
+        deletes.reverse();
+        Ok(Batch {
+            deletes,
+            ..Batch::default()
+        })
+    }
+
+    /// The tenants' VLAN and VXLAN ranges as one global object.
+    fn global(&self) -> Option<Global> {
+        let join = |field: fn(&FileTenant) -> &Option<String>| {
+            let mut ranges: Vec<&str> = Vec::new();
+            for tenant in &self.tenants {
+                if let Some(r) = set(field(tenant)) {
+                    if !ranges.contains(&r) {
+                        ranges.push(r);
+                    }
+                }
+            }
+            (!ranges.is_empty()).then(|| ranges.join(","))
+        };
+        let vlans = join(|t| &t.vlans);
+        let vxlans = join(|t| &t.vxlans);
+        if vlans.is_none() && vxlans.is_none() {
+            return None;
+        }
+        let default = Global::default();
+        Some(Global {
+            vlans: vlans.unwrap_or(default.vlans.clone()),
+            vxlans: vxlans.unwrap_or(default.vxlans.clone()),
+            ..default
+        })
+    }
+}
+
+impl FileTenant {
+    /// The tenant's networks, with carved subnets where none is given.
+    fn networks(&self) -> Result<Vec<Network>, IntentFileError> {
+        let tenant = &self.name;
+        let default_encap = match set(&self.default_net_type) {
+            Some(t) => {
+                encap(t).map_err(|e| invalid(format!("tenant `{tenant}`: DefaultNetType {e}")))?
+            }
+            None => Encap::default(),
+        };
+        let mut names = HashSet::new();
+        let mut taken = Vec::new();
+        for net in &self.networks {
+            if !names.insert(&net.name) {
+                return Err(invalid(format!(
+                    "network `{}` is defined twice in tenant `{tenant}`",
+                    net.name
+                )));
+            }
+            if let Some(cidr) = set(&net.subnet_cidr) {
+                taken.push(Ipv4Net::parse(cidr).map_err(|e| {
+                    invalid(format!("network `{tenant}:{}`: SubnetCIDR {e}", net.name))
+                })?);
+            }
+        }
+        let mut networks = Vec::new();
+        for net in &self.networks {
+            let what = format!("network `{tenant}:{}`", net.name);
+            let encap = match set(&net.pkt_tag_type) {
+                Some(t) => encap(t).map_err(|e| invalid(format!("{what}: PktTagType {e}")))?,
+                None => default_encap,
+            };
+            let subnet = match set(&net.subnet_cidr) {
+                Some(cidr) => cidr.to_string(),
+                None => {
+                    let carved = self
+                        .carve(&taken)
+                        .map_err(|e| invalid(format!("{what}: {e}")))?;
+                    taken.push(carved);
+                    carved.to_string()
+                }
+            };
+            networks.push(Network {
+                tenant_name: tenant.clone(),
+                network_name: net.name.clone(),
+                encap,
+                pkt_tag: net.pkt_tag,
+                subnet,
+                gateway: set(&net.gateway).map(Into::into),
+                ipv6_subnet: None,
+                ipv6_gateway: None,
+            });
+        }
+        Ok(networks)
+    }
+
+    /// The next subnet of the pool that overlaps none of `taken`.
+    fn carve(&self, taken: &[Ipv4Net]) -> Result<Ipv4Net, String> {
+        let pool = set(&self.subnet_pool)
+            .ok_or("no SubnetCIDR, and the tenant has no SubnetPool to carve one from")?;
+        let pool = Ipv4Net::parse(pool).map_err(|e| format!("tenant SubnetPool {e}"))?;
+        let len = match self.alloc_subnet_len {
+            None | Some(0) => 24,
+            Some(len) => len,
+        };
+        if len < pool.len || len > 32 {
+            return Err(format!(
+                "AllocSubnetLen {len} must be between the pool's length {} and 32",
+                pool.len
+            ));
+        }
+        let size = 1u64 << (32 - len);
+        let end = pool.end();
+        let mut start = u64::from(pool.addr);
+        while start + size - 1 <= end {
+            let candidate = Ipv4Net {
+                addr: start as u32,
+                len,
+            };
+            match taken.iter().find(|t| t.overlaps(&candidate)) {
+                None => return Ok(candidate),
+                // Jump past the taken subnet, to the next boundary of `size`.
+                Some(t) => start = (t.end() + 1).max(start + size).div_ceil(size) * size,
+            }
+        }
+        Err(format!("SubnetPool {pool} has no free /{len} left"))
+    }
+
+    /// The tenant's endpoints.
+    fn endpoints(&self) -> Result<Vec<Endpoint>, IntentFileError> {
+        let mut endpoints: Vec<Endpoint> = Vec::new();
+        for net in &self.networks {
+            for ep in &net.endpoints {
+                if let Some(other) = endpoints.iter().find(|e| e.container_name == ep.container) {
+                    return Err(invalid(format!(
+                        "container `{}` is on networks `{}` and `{}` of tenant `{}`: an endpoint's key is tenant:container, so a container may join one network per tenant",
+                        ep.container, other.network_name, net.name, self.name
+                    )));
+                }
+                endpoints.push(Endpoint {
+                    tenant_name: self.name.clone(),
+                    network_name: net.name.clone(),
+                    group_name: None,
+                    container_name: ep.container.clone(),
+                    host: set(&ep.host).map(Into::into),
+                    interface: None,
+                    mac_address: None,
+                    ip_address: set(&ep.ip_address).map(Into::into),
+                    ipv6_address: None,
+                });
+            }
+        }
+        Ok(endpoints)
+    }
+}
+
+/// `vlan` or `vxlan`, any case.
+fn encap(s: &str) -> Result<Encap, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "vlan" => Ok(Encap::Vlan),
+        "vxlan" => Ok(Encap::Vxlan),
+        _ => Err(format!("`{s}` is neither `vlan` nor `vxlan`")),
+    }
+}
+
+/// An IPv4 prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ipv4Net {
+    addr: u32,
+    len: u8,
+}
+
+impl Ipv4Net {
+    /// Parses `a.b.c.d/len` (or the model's `a.b.c.d-a.b.c.e/len` range form), masking host bits.
+    fn parse(s: &str) -> Result<Ipv4Net, String> {
+        let bad = || format!("`{s}` is not an IPv4 subnet a.b.c.d/len");
+        let (addr, len) = s.split_once('/').ok_or_else(bad)?;
+        let addr = addr.split_once('-').map_or(addr, |(start, _)| start);
+        let addr: Ipv4Addr = addr.trim().parse().map_err(|_| bad())?;
+        let len: u8 = len.trim().parse().map_err(|_| bad())?;
+        if len > 32 {
+            return Err(bad());
+        }
+        Ok(Ipv4Net {
+            addr: u32::from(addr) & mask(len),
+            len,
+        })
+    }
+
+    /// The last address, as u64 so that `end() + 1` cannot overflow.
+    fn end(&self) -> u64 {
+        u64::from(self.addr | !mask(self.len))
+    }
+
+    fn overlaps(&self, other: &Ipv4Net) -> bool {
+        let len = self.len.min(other.len);
+        self.addr & mask(len) == other.addr & mask(len)
+    }
+}
+
+impl fmt::Display for Ipv4Net {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", Ipv4Addr::from(self.addr), self.len)
+    }
+}
+
+fn mask(len: u8) -> u32 {
+    u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant(pool: &str, len: Option<u8>, nets: &[(&str, Option<&str>)]) -> FileTenant {
+        FileTenant {
+            name: "t".into(),
+            subnet_pool: Some(pool.into()),
+            alloc_subnet_len: len,
+            networks: nets
+                .iter()
+                .map(|(name, cidr)| FileNetwork {
+                    name: (*name).into(),
+                    subnet_cidr: cidr.map(Into::into),
+                    ..FileNetwork::default()
+                })
+                .collect(),
+            ..FileTenant::default()
+        }
+    }
+
+    fn subnets(t: &FileTenant) -> Vec<String> {
+        t.networks()
+            .unwrap()
+            .into_iter()
+            .map(|n| n.subnet)
+            .collect()
+    }
+
+    #[test]
+    fn carving_is_sequential_and_skips_explicit_subnets() {
+        let t = tenant(
+            "11.1.0.0/16",
+            None,
+            &[
+                ("a", None),
+                ("b", Some("11.1.1.0/24")),
+                ("c", None),
+                ("d", Some("11.1.4.0/23")),
+                ("e", None),
+                ("f", None),
+            ],
+        );
+        assert_eq!(
+            subnets(&t),
+            [
+                "11.1.0.0/24",
+                "11.1.1.0/24",
+                "11.1.2.0/24",
+                "11.1.4.0/23",
+                "11.1.3.0/24",
+                "11.1.6.0/24"
+            ]
+        );
+    }
+
+    #[test]
+    fn carving_honours_alloc_len_and_exhaustion() {
+        let t = tenant("10.0.0.0/24", Some(25), &[("a", None), ("b", None)]);
+        assert_eq!(subnets(&t), ["10.0.0.0/25", "10.0.0.128/25"]);
+        let t = tenant(
+            "10.0.0.0/24",
+            Some(25),
+            &[("a", None), ("b", None), ("c", None)],
+        );
+        let err = t.networks().unwrap_err().to_string();
+        assert!(err.contains("no free /25"), "{err}");
+        let t = tenant("10.0.0.0/24", Some(16), &[("a", None)]);
+        let err = t.networks().unwrap_err().to_string();
+        assert!(err.contains("AllocSubnetLen 16"), "{err}");
+        let t = tenant("10.0.0.0/33", None, &[("a", None)]);
+        let err = t.networks().unwrap_err().to_string();
+        assert!(err.contains("not an IPv4 subnet"), "{err}");
+    }
+
+    #[test]
+    fn carving_at_the_top_of_the_address_space() {
+        let t = tenant(
+            "255.255.255.0/24",
+            Some(25),
+            &[("a", Some("255.255.255.0/25")), ("b", None), ("c", None)],
+        );
+        let err = t.networks().unwrap_err().to_string();
+        assert!(err.contains("network `t:c`"), "{err}");
+    }
+
+    #[test]
+    fn pkt_tag_forms() {
+        let parse_tag = |json: &str| {
+            serde_json::from_str::<FileNetwork>(&format!(r#"{{"Name":"n","PktTag":{json}}}"#))
+                .map(|n| n.pkt_tag)
+        };
+        assert_eq!(parse_tag("\"100\"").unwrap(), Some(100));
+        assert_eq!(parse_tag("100").unwrap(), Some(100));
+        assert_eq!(parse_tag("\"auto\"").unwrap(), None);
+        assert_eq!(parse_tag("\"\"").unwrap(), None);
+        let err = parse_tag("\"x1\"").unwrap_err().to_string();
+        assert!(
+            err.contains("PktTag `x1` is not a number") && err.contains("line 1"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! The REST API over an [`IntentService`], with Contiv netmaster's paths.
+//!
+//! | method | path | does |
+//! |---|---|---|
+//! | `GET` | `/api/v1/{collection}/` | every object of the collection, sorted by key (JSON array) |
+//! | `GET` | `/api/v1/{collection}/{key}/` | one object (404 if absent) |
+//! | `POST`, `PUT` | `/api/v1/{collection}/{key}/` | creates or replaces the object in the body; returns it as stored |
+//! | `DELETE` | `/api/v1/{collection}/{key}/` | deletes the object (204) |
+//! | `POST` | `/api/v1/batch` | applies a [`Batch`] all-or-nothing; returns the stored upserts |
+//! | `GET` | `/api/v1/inspect/endpoints/[{key}/]` | endpoints with their allocated addresses |
+//!
+//! Collections are [`Kind::collection`] names (`globals`, `tenants`, `networks`,
+//! `endpointGroups`, `endpoints`, `hosts`); keys are `tenant:name` for tenant objects. Every path
+//! works with or without the trailing slash. An object's body is its own fields (see
+//! [`crate::wire`]); the key in the path must be the body's key.
+//!
+//! Errors are `{"error": "<message>"}` with the [`ApiError`] status; a malformed body is a 400
+//! naming the problem (unknown or missing field, wrong type, with line and column); an unknown
+//! collection or path is a 404. The service is called on tokio's blocking pool, since
+//! [`IntentService`] is synchronous and may write to disk.
+
+use crate::model::{Kind, Object};
+use crate::service::{ApiError, Batch, IntentService};
+use crate::wire;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+type Svc = Arc<dyn IntentService>;
+
+/// The `/api/v1` router over `svc`.
+pub fn router(svc: Arc<dyn IntentService>) -> Router {
+    let object: fn() -> MethodRouter<Svc> =
+        || get(get_object).post(upsert).put(upsert).delete(delete);
+    Router::new()
+        .route("/api/v1/batch", post(batch))
+        .route("/api/v1/batch/", post(batch))
+        .route("/api/v1/inspect/endpoints", get(inspect_endpoints))
+        .route("/api/v1/inspect/endpoints/", get(inspect_endpoints))
+        .route("/api/v1/inspect/endpoints/{key}", get(inspect_endpoint))
+        .route("/api/v1/inspect/endpoints/{key}/", get(inspect_endpoint))
+        .route("/api/v1/{collection}", get(list))
+        .route("/api/v1/{collection}/", get(list))
+        .route("/api/v1/{collection}/{key}", object())
+        .route("/api/v1/{collection}/{key}/", object())
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(svc)
+}
+
+/// An error response: `{"error": message}` with a status.
+#[derive(Debug)]
+struct Error(StatusCode, String);
+
+impl Error {
+    fn bad_request(message: String) -> Error {
+        Error(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn not_found(message: String) -> Error {
+        Error(StatusCode::NOT_FOUND, message)
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Error {
+        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Error(status, e.message)
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+/// Runs `f` on the service in tokio's blocking pool.
+async fn call<T: Send + 'static>(
+    svc: &Svc,
+    f: impl FnOnce(&dyn IntentService) -> T + Send + 'static,
+) -> Result<T, Error> {
+    let svc = svc.clone();
+    tokio::task::spawn_blocking(move || f(&*svc))
+        .await
+        .map_err(|e| {
+            Error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("intent service failed: {e}"),
+            )
+        })
+}
+
+/// The kind of a collection name, or a 404 listing the collections.
+fn kind(collection: &str) -> Result<Kind, Error> {
+    Kind::from_collection(collection).ok_or_else(|| {
+        let known: Vec<&str> = Kind::ALL.iter().map(|k| k.collection()).collect();
+        Error::not_found(format!(
+            "unknown collection `{collection}` (known: {})",
+            known.join(", ")
+        ))
+    })
+}
+
+async fn list(
+    State(svc): State<Svc>,
+    Path(collection): Path<String>,
+) -> Result<Json<Value>, Error> {
+    let kind = kind(&collection)?;
+    let objects = call(&svc, move |s| s.list(kind)).await?;
+    Ok(Json(Value::Array(
+        objects.iter().map(wire::to_value).collect(),
+    )))
+}
+
+async fn get_object(
+    State(svc): State<Svc>,
+    Path((collection, key)): Path<(String, String)>,
+) -> Result<Json<Value>, Error> {
+    let kind = kind(&collection)?;
+    one(&svc, kind, key).await
+}
+
+/// One object as JSON, or a 404 naming it.
+async fn one(svc: &Svc, kind: Kind, key: String) -> Result<Json<Value>, Error> {
+    let what = format!("{} `{key}`", kind.collection());
+    match call(svc, move |s| s.get(kind, &key)).await? {
+        Some(object) => Ok(Json(wire::to_value(&object))),
+        None => Err(Error::not_found(format!("{what} not found"))),
+    }
+}
+
+async fn upsert(
+    State(svc): State<Svc>,
+    Path((collection, key)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<Value>, Error> {
+    let kind = kind(&collection)?;
+    let object = wire::from_slice(kind, &body)
+        .map_err(|e| Error::bad_request(format!("invalid {collection} body: {e}")))?;
+    if object.key() != key {
+        return Err(Error::bad_request(format!(
+            "key `{key}` in the path does not match the body's key `{}`",
+            object.key()
+        )));
+    }
+    let batch = Batch {
+        upserts: vec![object],
+        ..Batch::default()
+    };
+    let stored = call(&svc, move |s| s.apply(batch)).await??;
+    match stored
+        .into_iter()
+        .find(|o| o.kind() == kind && o.key() == key)
+    {
+        Some(object) => Ok(Json(wire::to_value(&object))),
+        None => one(&svc, kind, key).await,
+    }
+}
+
+async fn delete(
+    State(svc): State<Svc>,
+    Path((collection, key)): Path<(String, String)>,
+) -> Result<StatusCode, Error> {
+    let kind = kind(&collection)?;
+    let batch = Batch {
+        deletes: vec![(kind, key)],
+        ..Batch::default()
+    };
+    call(&svc, move |s| s.apply(batch)).await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn batch(State(svc): State<Svc>, body: Bytes) -> Result<Json<Vec<Object>>, Error> {
+    let batch: Batch = serde_json::from_slice(&body)
+        .map_err(|e| Error::bad_request(format!("invalid batch: {e}")))?;
+    Ok(Json(call(&svc, move |s| s.apply(batch)).await??))
+}
+
+async fn inspect_endpoints(State(svc): State<Svc>) -> Result<Json<Value>, Error> {
+    list(State(svc), Path(Kind::Endpoint.collection().to_string())).await
+}
+
+async fn inspect_endpoint(
+    State(svc): State<Svc>,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, Error> {
+    one(&svc, Kind::Endpoint, key).await
+}
+
+async fn no_route(uri: Uri) -> Error {
+    Error::not_found(format!("no route for {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Error {
+    Error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}

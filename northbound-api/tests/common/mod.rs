@@ -1,0 +1,99 @@
+//! An in-memory `IntentService` for testing the HTTP layer, and a real server over it.
+#![allow(dead_code)] // each test crate uses a part
+
+use northbound_api::model::{Kind, Object};
+use northbound_api::service::{ApiError, Batch, IntentService};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// Objects in a map; all-or-nothing batches; endpoints get a MAC when they have none; a
+/// network's subnet must contain `/`.
+#[derive(Default)]
+pub struct MemService {
+    objects: Mutex<BTreeMap<(Kind, String), Object>>,
+}
+
+impl MemService {
+    /// How many objects of a kind are stored.
+    pub fn count(&self, kind: Kind) -> usize {
+        self.list(kind).len()
+    }
+}
+
+impl IntentService for MemService {
+    fn list(&self, kind: Kind) -> Vec<Object> {
+        let objects = self.objects.lock().unwrap();
+        objects
+            .iter()
+            .filter(|((k, _), _)| *k == kind)
+            .map(|(_, o)| o.clone())
+            .collect()
+    }
+
+    fn get(&self, kind: Kind, key: &str) -> Option<Object> {
+        let objects = self.objects.lock().unwrap();
+        objects.get(&(kind, key.to_string())).cloned()
+    }
+
+    fn apply(&self, batch: Batch) -> Result<Vec<Object>, ApiError> {
+        let mut objects = self.objects.lock().unwrap();
+        let mut next = objects.clone();
+        if batch.replace {
+            let keep: Vec<_> = batch.upserts.iter().map(|o| (o.kind(), o.key())).collect();
+            next.retain(|k, _| keep.contains(k));
+        }
+        for (kind, key) in batch.deletes {
+            if next.remove(&(kind, key.clone())).is_none() {
+                return Err(ApiError::not_found(format!(
+                    "{} `{key}` not found",
+                    kind.collection()
+                )));
+            }
+        }
+        let mut stored = Vec::new();
+        for mut object in batch.upserts {
+            let key = object.key();
+            match &mut object {
+                Object::Network(n) if !n.subnet.contains('/') => {
+                    return Err(ApiError::invalid(format!(
+                        "network `{}`: subnet `{}` is not a.b.c.d/len",
+                        key, n.subnet
+                    )));
+                }
+                Object::Endpoint(e) if e.mac_address.is_none() => {
+                    e.mac_address = Some(format!("02:00:00:00:00:{:02x}", next.len() % 256));
+                }
+                _ => {}
+            }
+            next.insert((object.kind(), object.key()), object.clone());
+            stored.push(object);
+        }
+        *objects = next;
+        Ok(stored)
+    }
+}
+
+/// Serves the router over `svc` on a loopback port, in a thread of its own; the base URL.
+pub fn spawn_server(svc: Arc<MemService>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, northbound_api::rest::router(svc))
+                .await
+                .unwrap();
+        });
+    });
+    format!("http://{addr}")
+}
+
+/// The path of an example file.
+pub fn example(name: &str) -> String {
+    format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}

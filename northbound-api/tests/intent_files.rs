@@ -1,0 +1,475 @@
+//! The example intent files convert into the expected objects; malformed files are refused
+//! with a message naming the problem.
+
+mod common;
+
+use northbound_api::intent_file::{self, IntentFile};
+use northbound_api::model::{Encap, Endpoint, Global, Host, Kind, Network, Object};
+use std::net::Ipv4Addr;
+
+fn load(name: &str) -> IntentFile {
+    let text = std::fs::read_to_string(common::example(name)).unwrap();
+    intent_file::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The objects of a file, by kind.
+struct Objects {
+    all: Vec<Object>,
+    globals: Vec<Global>,
+    hosts: Vec<Host>,
+    tenants: Vec<String>,
+    networks: Vec<Network>,
+    endpoints: Vec<Endpoint>,
+}
+
+fn objects(file: &IntentFile) -> Objects {
+    let all = file.to_objects().unwrap();
+    let mut o = Objects {
+        all: all.clone(),
+        globals: vec![],
+        hosts: vec![],
+        tenants: vec![],
+        networks: vec![],
+        endpoints: vec![],
+    };
+    for object in all {
+        match object {
+            Object::Global(g) => o.globals.push(g),
+            Object::Host(h) => o.hosts.push(h),
+            Object::Tenant(t) => o.tenants.push(t.tenant_name),
+            Object::Network(n) => o.networks.push(n),
+            Object::Endpoint(e) => o.endpoints.push(e),
+            Object::EndpointGroup(g) => panic!("no groups in intent files: {g:?}"),
+        }
+    }
+    o
+}
+
+fn network<'a>(o: &'a Objects, key: &str) -> &'a Network {
+    o.networks
+        .iter()
+        .find(|n| format!("{}:{}", n.tenant_name, n.network_name) == key)
+        .unwrap_or_else(|| panic!("no network {key}"))
+}
+
+/// (key, network, host, ip) of every endpoint.
+fn endpoints(o: &Objects) -> Vec<(String, &str, Option<&str>, Option<&str>)> {
+    o.endpoints
+        .iter()
+        .map(|e| {
+            (
+                format!("{}:{}", e.tenant_name, e.container_name),
+                e.network_name.as_str(),
+                e.host.as_deref(),
+                e.ip_address.as_deref(),
+            )
+        })
+        .collect()
+}
+
+/// Parents come before children; endpoints are on the file's networks and hosts, inside their
+/// subnets.
+fn check_consistent(o: &Objects) {
+    let order: Vec<usize> = o
+        .all
+        .iter()
+        .map(|x| Kind::ALL.iter().position(|k| *k == x.kind()).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
+    for e in &o.endpoints {
+        let net = network(o, &format!("{}:{}", e.tenant_name, e.network_name));
+        if let Some(host) = &e.host {
+            assert!(o.hosts.iter().any(|h| &h.name == host), "{host}");
+        }
+        if let Some(ip) = &e.ip_address {
+            let (base, len) = net.subnet.split_once('/').unwrap();
+            let mask = u32::MAX << (32 - len.parse::<u32>().unwrap());
+            let base = u32::from(base.parse::<Ipv4Addr>().unwrap());
+            let ip = u32::from(ip.parse::<Ipv4Addr>().unwrap());
+            assert_eq!(ip & mask, base & mask, "{e:?} outside {}", net.subnet);
+        }
+    }
+}
+
+#[test]
+fn one_host_multiple_nets() {
+    let o = objects(&load("one_host_multiple_nets.json"));
+    check_consistent(&o);
+    assert_eq!(o.all.len(), 1 + 1 + 1 + 2 + 4);
+    assert_eq!(o.globals[0].vlans, "11-28");
+    assert_eq!(o.globals[0].vxlans, Global::default().vxlans);
+    assert_eq!(o.tenants, ["default"]);
+    assert_eq!(
+        o.hosts,
+        [Host {
+            name: "host1".into(),
+            vtep_ip: None,
+            uplinks: vec!["eth2".into()],
+            dpid: None
+        }]
+    );
+    let orange = network(&o, "default:orange");
+    assert_eq!(
+        (orange.encap, orange.pkt_tag, orange.subnet.as_str()),
+        (Encap::Vlan, None, "11.1.0.0/24")
+    );
+    assert_eq!(orange.gateway, None);
+    let purple = network(&o, "default:purple");
+    assert_eq!(
+        (purple.encap, purple.subnet.as_str()),
+        (Encap::Vlan, "11.1.1.0/24")
+    );
+    assert_eq!(
+        endpoints(&o),
+        [
+            ("default:myContainer1".into(), "orange", Some("host1"), None),
+            ("default:myContainer2".into(), "orange", Some("host1"), None),
+            ("default:myContainer3".into(), "purple", Some("host1"), None),
+            ("default:myContainer4".into(), "purple", Some("host1"), None),
+        ]
+    );
+}
+
+#[test]
+fn two_hosts_multiple_tenants_share_a_subnet_pool() {
+    let o = objects(&load("two_hosts_multiple_tenants.json"));
+    check_consistent(&o);
+    assert_eq!(o.all.len(), 1 + 2 + 2 + 2 + 4);
+    assert_eq!(o.globals[0].vxlans, "10001-20000");
+    assert_eq!(o.globals[0].vlans, Global::default().vlans);
+    assert_eq!(o.tenants, ["tenant-one", "tenant-two"]);
+    let vteps: Vec<_> = o
+        .hosts
+        .iter()
+        .map(|h| (h.name.as_str(), h.vtep_ip.as_deref(), h.uplinks.len()))
+        .collect();
+    assert_eq!(
+        vteps,
+        [
+            ("host1", Some("192.168.2.10"), 0),
+            ("host2", Some("192.168.2.11"), 0)
+        ]
+    );
+    // Separate address spaces: the same first subnet of the same pool.
+    for key in ["tenant-one:orange", "tenant-two:purple"] {
+        let n = network(&o, key);
+        assert_eq!(
+            (n.encap, n.pkt_tag, n.subnet.as_str()),
+            (Encap::Vxlan, None, "11.1.0.0/24"),
+            "{key}"
+        );
+    }
+    assert_eq!(
+        endpoints(&o),
+        [
+            (
+                "tenant-one:myContainer1".into(),
+                "orange",
+                Some("host1"),
+                None
+            ),
+            (
+                "tenant-one:myContainer3".into(),
+                "orange",
+                Some("host2"),
+                None
+            ),
+            (
+                "tenant-two:myContainer2".into(),
+                "purple",
+                Some("host1"),
+                None
+            ),
+            (
+                "tenant-two:myContainer4".into(),
+                "purple",
+                Some("host2"),
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn two_hosts_multiple_tenants_mix_vlan_vxlan() {
+    let o = objects(&load("two_hosts_multiple_tenants_mix_vlan_vxlan.json"));
+    check_consistent(&o);
+    assert_eq!(o.all.len(), 1 + 2 + 2 + 2 + 4);
+    assert_eq!(
+        (o.globals[0].vlans.as_str(), o.globals[0].vxlans.as_str()),
+        ("200-300", "10001-14000")
+    );
+    for h in &o.hosts {
+        assert_eq!(h.uplinks, ["eth2"]);
+        assert!(h.vtep_ip.is_some());
+    }
+    assert_eq!(network(&o, "tenant-one:orange").encap, Encap::Vlan);
+    assert_eq!(network(&o, "tenant-two:purple").encap, Encap::Vxlan);
+    assert_eq!(network(&o, "tenant-two:purple").subnet, "11.1.0.0/24");
+    assert_eq!(o.endpoints.len(), 4);
+}
+
+#[test]
+fn three_hosts_vxlan() {
+    let o = objects(&load("three_hosts_vxlan.json"));
+    check_consistent(&o);
+    assert_eq!(o.all.len(), 1 + 1 + 3 + 2 + 6);
+    assert_eq!(
+        o.hosts
+            .iter()
+            .map(|h| h.vtep_ip.as_deref().unwrap())
+            .collect::<Vec<_>>(),
+        ["192.168.2.10", "192.168.2.11", "192.168.2.12"]
+    );
+    let orange = network(&o, "tenant-one:orange");
+    assert_eq!((orange.encap, orange.pkt_tag), (Encap::Vxlan, Some(10001)));
+    assert_eq!(
+        (orange.subnet.as_str(), orange.gateway.as_deref()),
+        ("11.1.1.0/24", Some("11.1.1.254"))
+    );
+    // Carved around orange's explicit subnet.
+    let purple = network(&o, "tenant-one:purple");
+    assert_eq!(
+        (purple.encap, purple.pkt_tag, purple.subnet.as_str()),
+        (Encap::Vxlan, None, "11.1.0.0/24")
+    );
+    assert_eq!(
+        endpoints(&o),
+        [
+            (
+                "tenant-one:myContainer1".into(),
+                "orange",
+                Some("host1"),
+                Some("11.1.1.1")
+            ),
+            (
+                "tenant-one:myContainer2".into(),
+                "orange",
+                Some("host2"),
+                Some("11.1.1.2")
+            ),
+            (
+                "tenant-one:myContainer3".into(),
+                "orange",
+                Some("host3"),
+                Some("11.1.1.3")
+            ),
+            (
+                "tenant-one:myContainer4".into(),
+                "purple",
+                Some("host1"),
+                None
+            ),
+            (
+                "tenant-one:myContainer5".into(),
+                "purple",
+                Some("host2"),
+                None
+            ),
+            (
+                "tenant-one:myContainer6".into(),
+                "purple",
+                Some("host3"),
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn late_bindings() {
+    let o = objects(&load("late_bindings/multiple_intents.json"));
+    check_consistent(&o);
+    assert_eq!(o.all.len(), 1 + 1 + 2 + 2 + 4);
+    assert!(o.endpoints.iter().all(|e| e.host.is_none()));
+    assert_eq!(network(&o, "tenant-one:orange").subnet, "11.1.0.0/24");
+    assert_eq!(network(&o, "tenant-one:purple").subnet, "11.1.1.0/24");
+
+    let text =
+        std::fs::read_to_string(common::example("late_bindings/host_bindings.json")).unwrap();
+    let bindings = intent_file::parse_host_bindings(&text).unwrap();
+    assert_eq!(bindings.len(), 4);
+    let bound = intent_file::bind_hosts(&bindings, &o.endpoints).unwrap();
+    let hosts: Vec<_> = bound
+        .iter()
+        .map(|e| (e.container_name.as_str(), e.host.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            ("myContainer1", "host1"),
+            ("myContainer3", "host2"),
+            ("myContainer2", "host1"),
+            ("myContainer4", "host2")
+        ]
+    );
+    assert!(bound
+        .iter()
+        .zip(&o.endpoints)
+        .all(|(b, e)| b.ip_address == e.ip_address && b.network_name == e.network_name));
+}
+
+#[test]
+fn host_bindings_object_form_aliases_and_tenant_scope() {
+    let eps = objects(&load("two_hosts_multiple_tenants.json")).endpoints;
+    let text = r#"{"HostBindings": [
+        {"ContainerName": "myContainer1", "HostName": "host2", "TenantName": "tenant-one"},
+        {"Container": "myContainer4", "Host": "host1", "AttachUUID": "abc"}]}"#;
+    let bindings = intent_file::parse_host_bindings(text).unwrap();
+    let bound = intent_file::bind_hosts(&bindings, &eps).unwrap();
+    let got: Vec<_> = bound
+        .iter()
+        .map(|e| {
+            (
+                e.tenant_name.as_str(),
+                e.container_name.as_str(),
+                e.host.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("tenant-one", "myContainer1", Some("host2")),
+            ("tenant-two", "myContainer4", Some("host1"))
+        ]
+    );
+
+    let wrong_tenant = r#"[{"Container": "myContainer1", "Host": "h", "Tenant": "tenant-two"}]"#;
+    let err = intent_file::bind_hosts(
+        &intent_file::parse_host_bindings(wrong_tenant).unwrap(),
+        &eps,
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "invalid intent file: host binding of container `myContainer1` in tenant `tenant-two`: no such endpoint");
+    let empty_host = r#"[{"Container": "myContainer1", "Host": ""}]"#;
+    let err = intent_file::bind_hosts(&intent_file::parse_host_bindings(empty_host).unwrap(), &eps)
+        .unwrap_err();
+    assert!(err.to_string().contains("needs both"), "{err}");
+    let err = intent_file::parse_host_bindings(r#"[{"Container": "c"}]"#).unwrap_err();
+    assert!(
+        err.to_string().contains("missing field `Host` at line 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn host_bindings_in_the_intent_file_and_go_spellings() {
+    let text = r#"{
+        "Hosts": [{"Name": "h1", "VtepIP": "10.0.0.1", "Intf": ""}],
+        "Tenants": [{"Name": "t", "DefaultNetType": "VLAN", "VLANs": "5-9", "VXLANs": "7-8",
+            "Networks": [{"Name": "n", "PktTagType": "vxlan", "PktTag": 77, "SubnetCidr": "10.9.0.0/16",
+                          "DefaultGw": "10.9.0.1", "Endpoints": [{"Container": "c", "IpAddress": "10.9.3.4", "Host": ""}]}]}],
+        "HostBindings": [{"Container": "c", "Host": "h1"}]
+    }"#;
+    let o = objects(&intent_file::parse(text).unwrap());
+    check_consistent(&o);
+    assert_eq!(
+        (o.globals[0].vlans.as_str(), o.globals[0].vxlans.as_str()),
+        ("5-9", "7-8")
+    );
+    assert_eq!(o.hosts[0].vtep_ip.as_deref(), Some("10.0.0.1"));
+    assert!(o.hosts[0].uplinks.is_empty());
+    let n = network(&o, "t:n");
+    assert_eq!(
+        (n.encap, n.pkt_tag, n.gateway.as_deref()),
+        (Encap::Vxlan, Some(77), Some("10.9.0.1"))
+    );
+    assert_eq!(
+        endpoints(&o),
+        [("t:c".into(), "n", Some("h1"), Some("10.9.3.4"))]
+    );
+}
+
+#[test]
+fn no_ranges_no_global_and_delete_batch_is_children_first() {
+    let text = r#"{"Hosts": [{"Name": "h"}], "Tenants": [{"Name": "t", "Networks": [
+        {"Name": "n", "SubnetCIDR": "10.0.0.0/24", "Endpoints": [{"Container": "c"}]}]}]}"#;
+    let file = intent_file::parse(text).unwrap();
+    let o = objects(&file);
+    assert!(o.globals.is_empty());
+    assert_eq!(network(&o, "t:n").encap, Encap::Vxlan);
+    let batch = file.to_batch(true).unwrap();
+    assert!(batch.replace && batch.deletes.is_empty());
+    assert_eq!(batch.upserts, o.all);
+    let deletes = load("three_hosts_vxlan.json").to_delete_batch().unwrap();
+    assert!(deletes.upserts.is_empty() && !deletes.replace);
+    let kinds: Vec<Kind> = deletes.deletes.iter().map(|(k, _)| *k).collect();
+    assert_eq!(kinds.len(), 6 + 2 + 3 + 1);
+    assert!(kinds[..6].iter().all(|k| *k == Kind::Endpoint));
+    assert!(kinds[6..8].iter().all(|k| *k == Kind::Network));
+    assert!(kinds[8..11].iter().all(|k| *k == Kind::Host));
+    assert_eq!(
+        deletes.deletes[11],
+        (Kind::Tenant, "tenant-one".to_string())
+    );
+}
+
+#[test]
+fn malformed_files_name_the_problem() {
+    let syntax = |text: &str| intent_file::parse(text).unwrap_err().to_string();
+    let err = syntax("{\n  \"Tenants\": [ {\"Name\": \"t\",, } ]\n}");
+    assert!(
+        err.starts_with("malformed intent file: ") && err.contains("line 2 column"),
+        "{err}"
+    );
+    let err = syntax(r#"{"Tenants": [{"Name": "t", "Netwroks": []}]}"#);
+    assert!(
+        err.contains("unknown field `Netwroks`") && err.contains("line 1 column"),
+        "{err}"
+    );
+    let err = syntax(r#"{"Tenants": [{"DefaultNetType": "vlan"}]}"#);
+    assert!(err.contains("missing field `Name`"), "{err}");
+    let err = syntax(r#"{"Tenants": [{"Name": "t", "AllocSubnetLen": "24"}]}"#);
+    assert!(
+        err.contains("invalid type: string \"24\", expected u8"),
+        "{err}"
+    );
+    let err = syntax(r#"{"Hosts": {"Name": "h"}}"#);
+    assert!(err.contains("expected a sequence"), "{err}");
+
+    let invalid = |text: &str| {
+        intent_file::parse(text)
+            .unwrap()
+            .to_objects()
+            .unwrap_err()
+            .to_string()
+    };
+    let err = invalid(
+        r#"{"Tenants": [{"Name": "t", "DefaultNetType": "gre", "Networks": [{"Name": "n"}]}]}"#,
+    );
+    assert_eq!(
+        err,
+        "invalid intent file: tenant `t`: DefaultNetType `gre` is neither `vlan` nor `vxlan`"
+    );
+    let err = invalid(r#"{"Tenants": [{"Name": "t", "Networks": [{"Name": "n"}]}]}"#);
+    assert_eq!(err, "invalid intent file: network `t:n`: no SubnetCIDR, and the tenant has no SubnetPool to carve one from");
+    let err = invalid(
+        r#"{"Tenants": [{"Name": "t", "SubnetPool": "10.0.0.0/8", "Networks": [
+        {"Name": "a", "Endpoints": [{"Container": "c"}]}, {"Name": "b", "Endpoints": [{"Container": "c"}]}]}]}"#,
+    );
+    assert!(
+        err.contains("container `c` is on networks `a` and `b` of tenant `t`"),
+        "{err}"
+    );
+    let err = invalid(r#"{"Tenants": [{"Name": "t"}, {"Name": "t"}]}"#);
+    assert_eq!(err, "invalid intent file: tenant `t` is defined twice");
+    let err = invalid(r#"{"Hosts": [{"Name": "h"}, {"Name": "h"}]}"#);
+    assert_eq!(err, "invalid intent file: host `h` is defined twice");
+    let err = invalid(
+        r#"{"Tenants": [{"Name": "t", "SubnetPool": "10.0.0.0/8", "Networks": [{"Name": "n"}, {"Name": "n"}]}]}"#,
+    );
+    assert_eq!(
+        err,
+        "invalid intent file: network `n` is defined twice in tenant `t`"
+    );
+    let err = invalid(
+        r#"{"Tenants": [{"Name": "t", "Networks": [{"Name": "n", "SubnetCIDR": "10.0.0.0"}]}]}"#,
+    );
+    assert!(
+        err.contains("SubnetCIDR `10.0.0.0` is not an IPv4 subnet"),
+        "{err}"
+    );
+    let err = invalid(r#"{"HostBindings": [{"Container": "ghost", "Host": "h"}]}"#);
+    assert!(err.contains("container `ghost`: no such endpoint"), "{err}");
+}

@@ -1,0 +1,268 @@
+//! The `netctl` binary against a real server over the in-memory service.
+
+mod common;
+
+use common::{example, spawn_server, MemService};
+use northbound_api::model::{Kind, Object};
+use northbound_api::service::IntentService;
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+fn server() -> (Arc<MemService>, String) {
+    let svc = Arc::new(MemService::default());
+    let url = spawn_server(svc.clone());
+    (svc, url)
+}
+
+fn netctl(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netctl"))
+        .arg("-netmaster")
+        .arg(url)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs netctl and expects success; its standard output.
+fn ok(url: &str, args: &[&str]) -> String {
+    let out = netctl(url, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "netctl {args:?}: {stderr}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs netctl and expects failure; its standard error.
+fn fails(url: &str, args: &[&str]) -> String {
+    let out = netctl(url, args);
+    assert!(!out.status.success(), "netctl {args:?} succeeded");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn temp_file(name: &str, text: &str) -> String {
+    let path = std::env::temp_dir().join(format!("netctl-test-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn cfg_uploads_the_file_and_ls_shows_it() {
+    let (svc, url) = server();
+    let out = ok(&url, &["-cfg", &example("two_hosts_multiple_tenants.json")]);
+    assert_eq!(out, "desired state applied: 11 objects\n");
+    assert_eq!(svc.count(Kind::Tenant), 2);
+    assert_eq!(svc.count(Kind::Endpoint), 4);
+
+    assert_eq!(
+        ok(&url, &["tenant", "ls"]),
+        "NAME\ntenant-one\ntenant-two\n"
+    );
+    let nets = ok(&url, &["network", "ls"]);
+    assert_eq!(
+        nets,
+        "TENANT      NETWORK  ENCAP  PKTTAG  SUBNET       GATEWAY\n\
+         tenant-one  orange   vxlan  -       11.1.0.0/24  -\n\
+         tenant-two  purple   vxlan  -       11.1.0.0/24  -\n"
+    );
+    let eps = ok(&url, &["endpoint", "ls"]);
+    assert_eq!(eps.lines().count(), 5, "{eps}");
+    assert!(
+        eps.lines().any(|l| l
+            .starts_with("tenant-one  myContainer3  orange   -      host2  -   02:00:00:00:00:")),
+        "{eps}"
+    );
+    let hosts = ok(&url, &["host", "ls"]);
+    assert!(hosts.contains("host2  192.168.2.11  -"), "{hosts}");
+    assert_eq!(
+        ok(&url, &["group", "ls"]),
+        "TENANT  GROUP  NETWORK  IPPOOL  POLICIES\n"
+    );
+
+    // Desired state: the next file replaces everything.
+    ok(&url, &["--cfg", &example("one_host_multiple_nets.json")]);
+    assert_eq!(ok(&url, &["tenant", "ls"]), "NAME\ndefault\n");
+    let hosts = ok(&url, &["host", "ls"]);
+    assert_eq!(
+        hosts,
+        "NAME   VTEPIP  UPLINKS  DPID\nhost1  -       eth2     -\n"
+    );
+}
+
+#[test]
+fn add_cfg_del_cfg_and_late_host_bindings() {
+    let (svc, url) = server();
+    ok(
+        &url,
+        &["-add-cfg", &example("late_bindings/multiple_intents.json")],
+    );
+    ok(&url, &["-add-cfg", &example("three_hosts_vxlan.json")]);
+    assert_eq!(svc.count(Kind::Network), 2);
+    assert_eq!(svc.count(Kind::Host), 3);
+    assert_eq!(svc.count(Kind::Endpoint), 6);
+
+    let out = ok(
+        &url,
+        &[
+            "-host-bindings-cfg",
+            &example("late_bindings/host_bindings.json"),
+        ],
+    );
+    assert_eq!(out, "endpoints bound: 4 objects\n");
+    let ep = svc.get(Kind::Endpoint, "tenant-one:myContainer4").unwrap();
+    let Object::Endpoint(ep) = ep else { panic!() };
+    assert_eq!(ep.host.as_deref(), Some("host2"));
+
+    let out = ok(&url, &["-del-cfg", &example("three_hosts_vxlan.json")]);
+    assert_eq!(out, "12 objects deleted\n");
+    for kind in [Kind::Tenant, Kind::Network, Kind::Endpoint, Kind::Host] {
+        assert_eq!(svc.count(kind), 0, "{kind:?}");
+    }
+    assert_eq!(svc.count(Kind::Global), 1);
+
+    let bindings = temp_file(
+        "bindings.json",
+        r#"[{"Container": "nobody", "Host": "host1"}]"#,
+    );
+    let err = fails(&url, &["-host-bindings-cfg", &bindings]);
+    assert_eq!(
+        err,
+        "netctl: invalid intent file: host binding of container `nobody`: no such endpoint\n"
+    );
+}
+
+#[test]
+fn create_inspect_rm() {
+    let (_, url) = server();
+    ok(&url, &["tenant", "create", "t1"]);
+    ok(
+        &url,
+        &[
+            "network",
+            "create",
+            "--tenant",
+            "t1",
+            "--encap",
+            "vxlan",
+            "--subnet",
+            "10.1.1.0/24",
+            "--gateway",
+            "10.1.1.254",
+            "net1",
+        ],
+    );
+    ok(
+        &url,
+        &[
+            "group",
+            "create",
+            "-t",
+            "t1",
+            "--network",
+            "net1",
+            "-p",
+            "web",
+            "-p",
+            "db",
+            "g1",
+        ],
+    );
+    ok(
+        &url,
+        &[
+            "endpoint", "create", "-t", "t1", "-n", "net1", "--group", "g1", "--host", "h1",
+            "--ip", "10.1.1.9", "c1",
+        ],
+    );
+    ok(
+        &url,
+        &[
+            "host",
+            "create",
+            "--vtep-ip",
+            "192.168.2.10",
+            "-u",
+            "eth2",
+            "--dpid",
+            "255",
+            "h1",
+        ],
+    );
+
+    let net: serde_json::Value =
+        serde_json::from_str(&ok(&url, &["network", "inspect", "t1:net1"])).unwrap();
+    assert_eq!(net["subnet"], "10.1.1.0/24");
+    assert_eq!(net["gateway"], "10.1.1.254");
+    assert_eq!(net["encap"], "vxlan");
+    let same = ok(&url, &["net", "inspect", "-t", "t1", "net1"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&same).unwrap(),
+        net
+    );
+    assert!(ok(&url, &["group", "ls"]).contains("t1      g1     net1     -       web,db"));
+    assert!(ok(&url, &["ep", "ls"]).contains("t1      c1         net1     g1     h1    10.1.1.9"));
+    assert!(ok(&url, &["host", "ls"]).contains("h1    192.168.2.10  eth2     0xff"));
+
+    ok(&url, &["network", "rm", "t1:net1"]);
+    let err = fails(&url, &["network", "inspect", "t1:net1"]);
+    assert_eq!(err, "netctl: networks `t1:net1` not found (404)\n");
+    let err = fails(&url, &["network", "rm", "net1", "--tenant", "t1"]);
+    assert_eq!(err, "netctl: networks `t1:net1` not found (404)\n");
+}
+
+#[test]
+fn errors_exit_non_zero_with_the_message() {
+    let (svc, url) = server();
+    let bad = temp_file(
+        "bad.json",
+        "{\n  \"Tenants\": [\n    {\"Name\": \"t\", \"Netwroks\": []}\n  ]\n}\n",
+    );
+    let err = fails(&url, &["-cfg", &bad]);
+    assert!(
+        err.starts_with(&format!(
+            "netctl: {bad}: malformed intent file: unknown field `Netwroks`"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("at line 3 column"), "{err}");
+    let broken = temp_file("broken.json", "{\"Tenants\": [");
+    let err = fails(&url, &["-add-cfg", &broken]);
+    assert!(
+        err.contains("EOF while parsing a list at line 1 column 13"),
+        "{err}"
+    );
+    assert_eq!(svc.count(Kind::Tenant), 0);
+
+    let err = fails(&url, &["-cfg", "/nonexistent/file.json"]);
+    assert!(err.starts_with("netctl: /nonexistent/file.json: "), "{err}");
+    let err = fails(
+        &url,
+        &[
+            "network", "create", "-t", "t1", "--subnet", "nonsense", "n1",
+        ],
+    );
+    assert_eq!(
+        err,
+        "netctl: network `t1:n1`: subnet `nonsense` is not a.b.c.d/len (400)\n"
+    );
+    let err = fails(
+        &url,
+        &[
+            "network",
+            "create",
+            "--encap",
+            "gre",
+            "--subnet",
+            "10.0.0.0/8",
+            "n1",
+        ],
+    );
+    assert!(err.contains("`gre` is neither vlan nor vxlan"), "{err}");
+    let err = fails(&url, &["-cfg", &bad, "tenant", "ls"]);
+    assert!(err.contains("can't be combined with a subcommand"), "{err}");
+    let err = fails(&url, &["-cfg", &bad, "-add-cfg", &bad]);
+    assert!(err.contains("cannot be used with"), "{err}");
+    let err = fails("http://127.0.0.1:1", &["tenant", "ls"]);
+    assert!(
+        err.starts_with("netctl: ") && err.contains("127.0.0.1:1"),
+        "{err}"
+    );
+}
