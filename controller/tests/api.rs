@@ -1,0 +1,212 @@
+//! The REST API and netctl against a running netmaster with its redb intent store: every
+//! example uploads and reads back with allocations; bad files are refused with a message that
+//! names the problem and change nothing; a restart keeps every object and allocation.
+
+use northbound_api::client::Client;
+use northbound_api::model::{Kind, Object};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+const EXAMPLES: [&str; 5] = [
+    "one_host_multiple_nets.json",
+    "two_hosts_multiple_tenants.json",
+    "two_hosts_multiple_tenants_mix_vlan_vxlan.json",
+    "three_hosts_vxlan.json",
+    "late_bindings/multiple_intents.json",
+];
+
+/// The netctl binary, built beside netmaster by `cargo test --workspace` (it belongs to the
+/// northbound-api package).
+fn netctl() -> PathBuf {
+    let p = Path::new(env!("CARGO_BIN_EXE_netmaster")).with_file_name("netctl");
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build -p northbound-api --bin netctl` or `cargo test --workspace`",
+        p.display()
+    );
+    p
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
+}
+
+/// A netmaster process serving the API on a free loopback port, killed on drop.
+struct Netmaster {
+    child: Child,
+    url: String,
+}
+
+impl Netmaster {
+    fn start(store: &Path) -> Netmaster {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let sock = store.with_extension("sock");
+        let child = Command::new(env!("CARGO_BIN_EXE_netmaster"))
+            .args(["--no-tcp", "--of-unix"])
+            .arg(&sock)
+            .arg("--store")
+            .arg(store)
+            .args(["--api-listen", &format!("127.0.0.1:{port}")])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start netmaster");
+        let url = format!("http://127.0.0.1:{port}");
+        let nm = Netmaster { child, url };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Client::new(&nm.url).list(Kind::Tenant).is_err() {
+            assert!(Instant::now() < deadline, "netmaster API never came up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        nm
+    }
+
+    fn netctl(&self, args: &[&str]) -> Output {
+        Command::new(netctl())
+            .args(["--netmaster", &self.url])
+            .args(args)
+            .output()
+            .expect("run netctl")
+    }
+
+    fn everything(&self) -> Vec<Object> {
+        let c = Client::new(&self.url);
+        Kind::ALL
+            .iter()
+            .flat_map(|k| c.list(*k).expect("list"))
+            .collect()
+    }
+}
+
+impl Drop for Netmaster {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn temp_store(name: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("nm-api-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let store = dir.join("intent.redb");
+    (dir, store)
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "netctl failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn every_example_uploads_and_reads_back_with_allocations() {
+    for (i, ex) in EXAMPLES.iter().enumerate() {
+        let (dir, store) = temp_store(&format!("example{i}"));
+        let nm = Netmaster::start(&store);
+        let path = examples().join(ex);
+        ok(&nm.netctl(&["-cfg", path.to_str().expect("path")]));
+        let c = Client::new(&nm.url);
+        let networks = c.list(Kind::Network).expect("networks");
+        assert!(!networks.is_empty(), "{ex}: no networks");
+        for n in &networks {
+            let Object::Network(n) = n else { panic!() };
+            assert!(
+                n.pkt_tag.is_some(),
+                "{ex}: {} has no VLAN/VNI",
+                n.network_name
+            );
+            assert!(n.subnet.contains('/'), "{ex}: subnet {}", n.subnet);
+        }
+        let endpoints = c.list(Kind::Endpoint).expect("endpoints");
+        assert!(!endpoints.is_empty(), "{ex}: no endpoints");
+        for e in &endpoints {
+            let Object::Endpoint(e) = e else { panic!() };
+            assert!(
+                e.ip_address.is_some(),
+                "{ex}: {} has no IP",
+                e.container_name
+            );
+            assert!(
+                e.mac_address.is_some(),
+                "{ex}: {} has no MAC",
+                e.container_name
+            );
+        }
+        if ex.starts_with("late_bindings/") {
+            // The late-binding pair: hosts are bound afterwards.
+            let bindings = examples().join("late_bindings/host_bindings.json");
+            ok(&nm.netctl(&["-host-bindings-cfg", bindings.to_str().expect("path")]));
+            let bound = c.list(Kind::Endpoint).expect("endpoints");
+            assert!(bound
+                .iter()
+                .all(|e| matches!(e, Object::Endpoint(e) if e.host.is_some())));
+        }
+        drop(nm);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[test]
+fn bad_files_are_refused_and_change_nothing() {
+    let (dir, store) = temp_store("bad");
+    let nm = Netmaster::start(&store);
+    let good = examples().join("two_hosts_multiple_tenants.json");
+    ok(&nm.netctl(&["-cfg", good.to_str().expect("path")]));
+    let before = nm.everything();
+
+    let cases = [
+        ("malformed.json", "{ \"Tenants\": [ {\"Name\": ", "line"),
+        (
+            "overlap.json",
+            r#"{"Tenants":[{"Name":"t","Networks":[
+                {"Name":"a","PktTagType":"vxlan","SubnetCIDR":"10.9.0.0/16"},
+                {"Name":"b","PktTagType":"vxlan","SubnetCIDR":"10.9.1.0/24"}]}]}"#,
+            "overlap",
+        ),
+        (
+            "vlan.json",
+            r#"{"Tenants":[{"Name":"t","Vlans":"100-200","Networks":[
+                {"Name":"a","PktTagType":"vlan","PktTag":"300","SubnetCIDR":"10.8.0.0/24"}]}]}"#,
+            "300",
+        ),
+    ];
+    for (name, text, needle) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        let out = nm.netctl(&["-add-cfg", path.to_str().expect("path")]);
+        let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+        assert!(!out.status.success(), "{name} was accepted");
+        assert!(
+            err.contains(needle),
+            "{name}: message {err:?} lacks {needle:?}"
+        );
+        assert_eq!(nm.everything(), before, "{name} changed the intent");
+    }
+    drop(nm);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_restart_keeps_objects_and_allocations() {
+    let (dir, store) = temp_store("restart");
+    let nm = Netmaster::start(&store);
+    let f = examples().join("two_hosts_multiple_tenants_mix_vlan_vxlan.json");
+    ok(&nm.netctl(&["-cfg", f.to_str().expect("path")]));
+    let before = nm.everything();
+    drop(nm);
+    let nm = Netmaster::start(&store);
+    assert_eq!(nm.everything(), before);
+    // Re-applying the same file keeps every allocated address.
+    ok(&nm.netctl(&["-cfg", f.to_str().expect("path")]));
+    assert_eq!(nm.everything(), before);
+    drop(nm);
+    let _ = std::fs::remove_dir_all(dir);
+}
