@@ -22,7 +22,8 @@
 //! Not modelled: flow timeouts, packet buffering, PACKET_IN (a trace records an output to
 //! `CONTROLLER` instead), PACKET_OUT execution (it is logged only), queues, table features
 //! set requests, experimenter (e.g. Nicira) actions and match fields (accepted, never
-//! executed or matched), OpenFlow versions other than 1.3.
+//! executed or matched; the one exception is `set_field` of Open vSwitch's `tun_dst`, which
+//! sets [`Packet::tun_dst`]), OpenFlow versions other than 1.3.
 //!
 //! ```
 //! use fakeswitch::{port, FakeSwitch, Packet};

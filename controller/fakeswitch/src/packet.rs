@@ -29,6 +29,11 @@ pub const IPPROTO_UDP: u8 = 17;
 /// IP protocol number of ICMPv6.
 pub const IPPROTO_ICMPV6: u8 = 58;
 
+/// OXM class of Open vSwitch's Nicira extension fields (`NXM_1`).
+pub const NXM_NX_CLASS: u16 = 0x0001;
+/// Field number of `NXM_NX_TUN_IPV4_DST` (`tun_dst`) in [`NXM_NX_CLASS`].
+pub const NXM_NX_TUN_IPV4_DST: u8 = 32;
+
 /// One 802.1Q tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VlanTag {
@@ -62,6 +67,9 @@ pub struct Packet {
     pub metadata: u64,
     /// Tunnel id (`TUNNEL_ID`), 0 when the packet did not come from a tunnel.
     pub tunnel_id: u64,
+    /// Open vSwitch's tunnel destination (`tun_dst`, Nicira `NXM_NX_TUN_IPV4_DST`): the remote
+    /// VTEP a flow-based tunnel port sends to. Only a `set_field` changes it; it is not matched.
+    pub tun_dst: Option<Ipv4Addr>,
     /// Ethernet destination.
     pub eth_dst: MacAddr,
     /// Ethernet source.
@@ -144,6 +152,7 @@ impl Packet {
             in_phy_port: None,
             metadata: 0,
             tunnel_id: 0,
+            tun_dst: None,
             eth_dst,
             eth_src,
             vlans: Vec::new(),
@@ -501,6 +510,14 @@ impl Packet {
             }
             F::TunnelId(v) => self.tunnel_id = m(Some(self.tunnel_id), v),
             F::Ipv6Exthdr(v) => self.ipv6_exthdr = Some(m(self.ipv6_exthdr, v)),
+            F::Raw(r)
+                if r.class == NXM_NX_CLASS && r.field == NXM_NX_TUN_IPV4_DST && !r.hasmask =>
+            {
+                let Ok(ip) = <[u8; 4]>::try_from(r.payload.as_slice()) else {
+                    return false;
+                };
+                self.tun_dst = Some(Ipv4Addr::from(ip));
+            }
             F::Raw(_) => return false,
         }
         true

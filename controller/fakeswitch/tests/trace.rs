@@ -102,6 +102,31 @@ fn set_field_changes_later_outputs_only() {
 }
 
 #[test]
+fn set_field_tun_dst_sets_the_tunnel_destination_only() {
+    use fakeswitch::packet::{NXM_NX_CLASS, NXM_NX_TUN_IPV4_DST};
+    let raw = |field, payload: Vec<u8>| {
+        OxmField::Raw(ofproto::oxm::RawOxm {
+            class: NXM_NX_CLASS,
+            field,
+            hasmask: false,
+            payload,
+        })
+    };
+    let mut p = udp(1, 1, 2);
+    assert_eq!(p.tun_dst, None);
+    assert!(p.set_field(&raw(NXM_NX_TUN_IPV4_DST, vec![10, 200, 0, 2])));
+    assert_eq!(p.tun_dst, Some(std::net::Ipv4Addr::new(10, 200, 0, 2)));
+    assert!(
+        !p.set_field(&raw(NXM_NX_TUN_IPV4_DST, vec![10, 200])),
+        "bad length"
+    );
+    assert!(
+        !p.set_field(&raw(0, vec![0, 0, 0, 7])),
+        "reg0 is not modelled"
+    );
+}
+
+#[test]
 fn action_set_runs_in_openflow_order_at_the_end() {
     let mut dp = with(&[
         // Written output first, set-field and push_vlan after: the set still orders them.

@@ -1,1 +1,100 @@
-//! placeholder: the intent compiler
+//! The intent compiler: a pure function from intent ([`Snapshot`]) and observed topology
+//! ([`Topology`]) to the state every switch should hold ([`SwitchState`]).
+//!
+//! Every switch gets the base pipeline ([`crate::pipeline::base_pipeline`]) plus, for each
+//! network with an endpoint on its host, the flows of this first scope: L2 isolation per
+//! network over VLAN and VXLAN.
+//!
+//! * Table 0 (`classify`): local endpoint port + its source MAC, tunnel port + VNI, or
+//!   uplink + VLAN tag to the network (and source EPG) in the metadata.
+//! * Table 10 (`arp`): in ARP proxy mode, an ARP request for a known endpoint is sent to that
+//!   endpoint only, never flooded.
+//! * Table 60 (`forward`): known MAC to a local port, a tunnel or the uplink; everything else
+//!   of the network to its flood group, or, when it came from a tunnel or uplink, to the local
+//!   ports only (split horizon).
+//!
+//! The result depends only on the inputs, and every id in it comes from a stable id of the
+//! [`Snapshot`] (cookies, the metadata network field, group ids), so recompiling after a small
+//! change and diffing ([`crate::reconcile::diff::diff`]) touches only what that change
+//! affects. The flows, their priorities and one reason per flow kind are documented in
+//! `docs/pipeline.md`.
+
+mod arp;
+mod classify;
+mod forward;
+mod resolve;
+pub mod topology;
+
+#[cfg(test)]
+mod tests;
+
+pub use topology::{HostPorts, Topology, TunnelMode};
+
+use crate::desired::SwitchState;
+use crate::intent::Snapshot;
+use crate::pipeline::base_pipeline;
+use northbound_api::model::ArpMode;
+use resolve::Net;
+use std::collections::BTreeMap;
+
+/// Priorities of the compiled flows (all in the intent band `1..=49_999`).
+pub mod priority {
+    /// Table 0: a local endpoint, a tunnel + VNI or an uplink + VLAN classified.
+    pub const CLASSIFY: u16 = 100;
+    /// Table 10: an ARP request for a known endpoint sent to that endpoint only.
+    pub const ARP_DIRECT: u16 = 100;
+    /// Table 60: a known destination MAC.
+    pub const KNOWN_MAC: u16 = 100;
+    /// Table 60: broadcast, multicast and unknown unicast from a local endpoint.
+    pub const FLOOD: u16 = 20;
+    /// Table 60: broadcast and multicast from a tunnel or uplink (split horizon).
+    pub const FLOOD_LOCAL: u16 = 10;
+}
+
+/// The state every switch in `topo` should hold, by datapath id.
+///
+/// Hosts are the ones the agents reported; endpoints are placed where an agent found their
+/// port. Intent objects that cannot be compiled (see the `resolve` module: no stable id, no
+/// packet tag, an unparsable MAC, a port on a host other than the intended one) are left out
+/// rather than half compiled.
+pub fn compile(snapshot: &Snapshot, topo: &Topology) -> BTreeMap<u64, SwitchState> {
+    let nets = resolve::networks(snapshot, topo);
+    let arp_proxy = snapshot.global.arp_mode == ArpMode::Proxy;
+    topo.hosts
+        .iter()
+        .map(|(name, ports)| {
+            let host = Host { name, ports, topo };
+            (ports.dpid, compile_host(&host, &nets, arp_proxy))
+        })
+        .collect()
+}
+
+/// The state of one host's switch.
+fn compile_host(host: &Host, nets: &BTreeMap<u32, Net>, arp_proxy: bool) -> SwitchState {
+    let mut s = base_pipeline();
+    for net in nets.values().filter(|n| host.has_member_of(n)) {
+        classify::add(&mut s, host, net);
+        if arp_proxy {
+            arp::add(&mut s, host, net);
+        }
+        forward::add(&mut s, host, net);
+    }
+    s
+}
+
+/// The host a switch state is compiled for.
+struct Host<'a> {
+    /// Its name.
+    name: &'a str,
+    /// Its ports.
+    ports: &'a HostPorts,
+    /// Every host (for the remote VTEPs).
+    topo: &'a Topology,
+}
+
+impl Host<'_> {
+    /// Whether an endpoint of `net` is on this host (only then does it get flows for `net`).
+    fn has_member_of(&self, net: &Net) -> bool {
+        net.members.iter().any(|m| m.host == self.name)
+    }
+}

@@ -1,0 +1,72 @@
+//! Table 0, classify: which network (and source EPG) a frame belongs to, by where it came in.
+//! Anything not classified here hits the table-miss entry and is dropped.
+
+use super::priority::CLASSIFY;
+use super::resolve::Net;
+use super::Host;
+use crate::cookie::{Cookie, OwnerKind};
+use crate::desired::SwitchState;
+use crate::pipeline::metadata::{Meta, FROM_TUNNEL, FROM_UPLINK};
+use crate::pipeline::Table;
+use northbound_api::model::Encap;
+use ofproto::oxm::OFPVID_PRESENT;
+use ofproto::{Action, Instruction, Masked, Match, OxmField};
+
+/// `VLAN_VID` of an untagged frame (`OFPVID_NONE`).
+const OFPVID_NONE: u16 = 0;
+
+/// The classify flows of `net` on `host`.
+pub(super) fn add(s: &mut SwitchState, host: &Host, net: &Net) {
+    let table = Table::Classify.id();
+    let next = Instruction::GotoTable(Table::Protocols.id());
+    // Port security: only the endpoint's own source MAC, untagged, is accepted on its port.
+    for m in net.members.iter().filter(|m| m.host == host.name) {
+        let r#match = Match::new()
+            .with(OxmField::InPort(m.port))
+            .with(OxmField::EthSrc(Masked::exact(m.mac)))
+            .with(OxmField::VlanVid(Masked::exact(OFPVID_NONE)));
+        let meta = Meta::network(net.id).and(Meta::src_epg(m.epg));
+        let cookie = Cookie::new(OwnerKind::Endpoint, m.id);
+        s.add_flow(
+            table,
+            CLASSIFY,
+            &r#match,
+            cookie,
+            vec![meta.write(), next.clone()],
+        );
+    }
+    let cookie = Cookie::new(OwnerKind::Network, net.id.into());
+    match net.encap {
+        Encap::Vxlan => {
+            let meta = Meta::network(net.id).and(Meta::flag(FROM_TUNNEL, true));
+            for port in host.ports.tunnel_ports() {
+                let r#match = Match::new()
+                    .with(OxmField::InPort(port))
+                    .with(OxmField::TunnelId(Masked::exact(u64::from(net.tag))));
+                s.add_flow(
+                    table,
+                    CLASSIFY,
+                    &r#match,
+                    cookie,
+                    vec![meta.write(), next.clone()],
+                );
+            }
+        }
+        Encap::Vlan => {
+            let meta = Meta::network(net.id).and(Meta::flag(FROM_UPLINK, true));
+            let pop = Instruction::ApplyActions(vec![Action::PopVlan]);
+            for &port in &host.ports.uplinks {
+                let r#match = Match::new()
+                    .with(OxmField::InPort(port))
+                    .with(OxmField::VlanVid(Masked::exact(vlan_vid(net.tag))));
+                let instructions = vec![pop.clone(), meta.write(), next.clone()];
+                s.add_flow(table, CLASSIFY, &r#match, cookie, instructions);
+            }
+        }
+    }
+}
+
+/// The `VLAN_VID` value of a frame tagged with `vlan` (`OFPVID_PRESENT | vlan`).
+pub(super) fn vlan_vid(vlan: u32) -> u16 {
+    OFPVID_PRESENT | (vlan as u16 & 0x0fff)
+}

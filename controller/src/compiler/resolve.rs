@@ -1,0 +1,120 @@
+//! Intent and topology joined into what the flow builders need: every network with its
+//! encapsulation and the endpoints the agents found on some host, with parsed addresses.
+//!
+//! Objects that cannot be compiled are left out (never half compiled): a network without a
+//! stable id or a packet tag, or whose tag does not fit its encapsulation (VLAN 1..=4094, VNI
+//! up to 24 bits); an endpoint whose network is left out or that has no stable id, whose MAC
+//! does not parse or is not a unicast address, or whose port was reported by a host other
+//! than the one its intent names.
+
+use super::topology::Topology;
+use crate::intent::Snapshot;
+use northbound_api::model::{Encap, Endpoint};
+use ofproto::MacAddr;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+/// A network that can be compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Net {
+    /// Stable network id: the metadata network field, the cookie id, the flood group index.
+    pub id: u32,
+    /// VLAN or VXLAN.
+    pub encap: Encap,
+    /// The VLAN id or the VNI.
+    pub tag: u32,
+    /// Its endpoints that are plugged in, in host-name then endpoint-key order.
+    pub members: Vec<Member>,
+}
+
+/// An endpoint plugged into a host's bridge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Member {
+    /// Stable endpoint id (cookie id).
+    pub id: u64,
+    /// Endpoint group id, 0 for none.
+    pub epg: u16,
+    /// MAC address.
+    pub mac: MacAddr,
+    /// IPv4 address, if it has a valid one.
+    pub ip: Option<Ipv4Addr>,
+    /// Name of the host it is on.
+    pub host: String,
+    /// Its OpenFlow port on that host.
+    pub port: u32,
+}
+
+/// Every compilable network by stable id.
+pub(super) fn networks(snap: &Snapshot, topo: &Topology) -> BTreeMap<u32, Net> {
+    let mut by_key: BTreeMap<&str, Net> = snap
+        .networks
+        .iter()
+        .filter_map(|(key, n)| {
+            let id = *snap.network_ids.get(key)?;
+            let tag = n.pkt_tag?;
+            let tag_ok = match n.encap {
+                Encap::Vlan => (1..=4094).contains(&tag),
+                Encap::Vxlan => tag <= 0xff_ffff,
+            };
+            let id_ok = (1..=crate::pipeline::metadata::NETWORK_MAX).contains(&id);
+            (tag_ok && id_ok).then(|| {
+                let net = Net {
+                    id,
+                    encap: n.encap,
+                    tag,
+                    members: Vec::new(),
+                };
+                (key.as_str(), net)
+            })
+        })
+        .collect();
+    for (host, ports) in &topo.hosts {
+        for (key, &port) in &ports.endpoint_ports {
+            let Some(ep) = snap.endpoints.get(key) else {
+                continue;
+            };
+            let net_key = format!("{}:{}", ep.tenant_name, ep.network_name);
+            if let (Some(net), Some(m)) = (
+                by_key.get_mut(net_key.as_str()),
+                member(snap, key, ep, host, port),
+            ) {
+                net.members.push(m);
+            }
+        }
+    }
+    by_key.into_values().map(|n| (n.id, n)).collect()
+}
+
+/// The member for endpoint `key` found on `host` at `port`, if it can be compiled.
+fn member(snap: &Snapshot, key: &str, ep: &Endpoint, host: &str, port: u32) -> Option<Member> {
+    if ep.host.as_deref().is_some_and(|h| h != host) {
+        return None;
+    }
+    let mac: MacAddr = ep.mac_address.as_deref()?.parse().ok()?;
+    if mac.0[0] & 1 != 0 || mac.0 == [0; 6] {
+        return None;
+    }
+    let ip = ep
+        .ip_address
+        .as_deref()
+        .and_then(|s| s.split('/').next())
+        .and_then(|s| s.parse().ok());
+    let epg = ep
+        .group_name
+        .as_ref()
+        .and_then(|g| snap.group_ids.get(&format!("{}:{g}", ep.tenant_name)))
+        .copied()
+        .unwrap_or(0);
+    let id = *snap.endpoint_ids.get(key)?;
+    if id > crate::cookie::ID_MAX {
+        return None;
+    }
+    Some(Member {
+        id,
+        epg,
+        mac,
+        ip,
+        host: host.to_owned(),
+        port,
+    })
+}

@@ -1,0 +1,241 @@
+//! L2 isolation, traced through fake switches: frames reach exactly the ports of their own
+//! network, on one host and across hosts, over VXLAN (flow-based and per-peer tunnel ports)
+//! and VLAN.
+
+use super::fixture::*;
+use fakeswitch::{FakeSwitch, Packet, Trace};
+use std::collections::BTreeMap;
+
+/// One host, three networks: t1:blue, t1:red and t2:blue, which reuses t1:blue's addresses.
+fn one_host() -> BTreeMap<u8, FakeSwitch> {
+    let mut f = Fixture::new(1, Fabric::VxlanFlow);
+    f.network("t1", "blue", 100);
+    f.network("t1", "red", 200);
+    f.network("t2", "blue", 300);
+    f.endpoint("t1", "blue", "b1", at(1, 1), 1);
+    f.endpoint("t1", "blue", "b2", at(1, 2), 2);
+    f.endpoint("t1", "red", "r1", at(1, 3), 3);
+    f.endpoint("t1", "red", "r2", at(1, 4), 4);
+    f.endpoint("t2", "blue", "x1", at(1, 5), 1);
+    f.endpoint("t2", "blue", "x2", at(1, 6), 2);
+    f.install()
+}
+
+#[test]
+fn one_host_delivers_within_a_network_only() {
+    let sw = one_host();
+    let h1 = &sw[&1];
+    assert_eq!(h1.trace(&unicast(1, "b1", "b2")).ports(), [2]);
+    assert_eq!(h1.trace(&unicast(5, "x1", "x2")).ports(), [6]);
+    // A MAC of another network is unknown in the sender's: flooded in the sender's network
+    // only, never delivered to the other network's port.
+    for (port, src, dst, flood) in [
+        (1, "b1", "r1", 2),
+        (1, "b1", "x2", 2),
+        (5, "x1", "b2", 6),
+        (3, "r1", "b1", 4),
+    ] {
+        let t = h1.trace(&unicast(port, src, dst));
+        assert_eq!(t.ports(), [flood], "{src} -> {dst}");
+    }
+    assert_eq!(h1.trace(&broadcast(1, "b1")).ports(), [2]);
+    assert_eq!(h1.trace(&broadcast(4, "r2")).ports(), [3]);
+    assert_eq!(h1.trace(&broadcast(6, "x2")).ports(), [5]);
+}
+
+#[test]
+fn one_host_answers_arp_within_the_tenant_even_for_the_same_ip() {
+    let sw = one_host();
+    let h1 = &sw[&1];
+    // b2 and x2 both have 10.0.0.2: each tenant's request reaches its own endpoint only.
+    let t = h1.trace(&arp(1, "b1", 1, 2));
+    assert_eq!(t.ports(), [2]);
+    assert_eq!(t.output_to(2).unwrap().eth_dst, mac_of("b2"));
+    let t = h1.trace(&arp(5, "x1", 1, 2));
+    assert_eq!(t.ports(), [6]);
+    assert_eq!(t.output_to(6).unwrap().eth_dst, mac_of("x2"));
+    // 10.0.0.1 is known in t1:blue, not in t1:red: flooded in red only.
+    let t = h1.trace(&arp(3, "r1", 3, 1));
+    assert_eq!(t.ports(), [4]);
+    assert_eq!(t.output_to(4).unwrap().eth_dst, ofproto::MacAddr::BROADCAST);
+}
+
+#[test]
+fn port_security_drops_foreign_source_macs_and_tagged_frames() {
+    let sw = one_host();
+    let h1 = &sw[&1];
+    assert!(
+        h1.trace(&unicast(1, "b2", "b2")).dropped(),
+        "b2's MAC on b1's port"
+    );
+    assert!(
+        h1.trace(&unicast(3, "b1", "b2")).dropped(),
+        "b1's MAC on r1's port"
+    );
+    let tagged = unicast(1, "b1", "b2").with_vlan(100, 0);
+    assert!(h1.trace(&tagged).dropped(), "tagged frame from an endpoint");
+    assert!(h1.trace(&unicast(9, "b1", "b2")).dropped(), "unknown port");
+}
+
+/// Three hosts; t1:net (tag 100) has a1, a2, a3 on h1, h2, h3; t2:net (tag 200) reuses the
+/// subnet with b1 on h1 and b2 on h2 (same IPs as a1 and a2).
+fn two_tenants(fabric: Fabric) -> BTreeMap<u8, FakeSwitch> {
+    let mut f = Fixture::new(3, fabric);
+    f.network("t1", "net", 100);
+    f.network("t2", "net", 200);
+    f.endpoint("t1", "net", "a1", at(1, 1), 1);
+    f.endpoint("t1", "net", "a2", at(2, 1), 2);
+    f.endpoint("t1", "net", "a3", at(3, 1), 3);
+    f.endpoint("t2", "net", "b1", at(1, 2), 1);
+    f.endpoint("t2", "net", "b2", at(2, 2), 2);
+    f.install()
+}
+
+/// The port of host `from` that leads to host `to`.
+fn egress(fabric: Fabric, to: u8) -> u32 {
+    match fabric {
+        Fabric::VxlanFlow => TUN,
+        Fabric::VxlanPerPeer => peer_port(to),
+        Fabric::Vlan => UPLINK,
+    }
+}
+
+/// Asserts that `p` left towards host `to` encapsulated with `tag`.
+fn assert_encap(fabric: Fabric, p: &Packet, tag: u16, to: u8) {
+    match fabric {
+        Fabric::VxlanFlow | Fabric::VxlanPerPeer => {
+            assert_eq!(p.tunnel_id, u64::from(tag), "VNI");
+            let dst = (fabric == Fabric::VxlanFlow).then(|| vtep(to));
+            assert_eq!(p.tun_dst, dst, "tun_dst");
+            assert_eq!(p.vlan_vid(), None);
+        }
+        Fabric::Vlan => assert_eq!(p.vlan_vid(), Some(tag), "VLAN"),
+    }
+}
+
+/// `p`, sent by host `from` with `tag`, as it enters the next host.
+fn arriving(fabric: Fabric, p: &Packet, from: u8, tag: u16) -> Packet {
+    match fabric {
+        Fabric::VxlanFlow => from_tunnel(p, TUN, tag.into()),
+        Fabric::VxlanPerPeer => from_tunnel(p, peer_port(from), tag.into()),
+        Fabric::Vlan => {
+            let mut p = p.clone().with_in_port(UPLINK);
+            p.vlans[0].vid = tag;
+            p
+        }
+    }
+}
+
+/// The only packet of `t`, which must have left by `port`.
+fn only(t: &Trace, port: u32) -> Packet {
+    assert_eq!(t.ports(), [port], "{t:?}");
+    t.output_to(port).unwrap().clone()
+}
+
+const FABRICS: [Fabric; 3] = [Fabric::VxlanFlow, Fabric::VxlanPerPeer, Fabric::Vlan];
+
+#[test]
+fn unicast_crosses_hosts_within_the_tenant_only() {
+    for fabric in FABRICS {
+        let sw = two_tenants(fabric);
+        let out = only(&sw[&1].trace(&unicast(1, "a1", "a2")), egress(fabric, 2));
+        assert_encap(fabric, &out, 100, 2);
+        let t = sw[&2].trace(&arriving(fabric, &out, 1, 100));
+        let delivered = only(&t, 1);
+        assert_eq!(
+            (delivered.vlan_vid(), delivered.eth_dst),
+            (None, mac_of("a2"))
+        );
+        // The same frame with t2's tag is not t1's: a2's MAC is unknown there.
+        assert!(
+            sw[&2].trace(&arriving(fabric, &out, 1, 200)).dropped(),
+            "{fabric:?}"
+        );
+        // Across tenants, even with the same subnet: never. The other tenant's MAC is unknown
+        // unicast in the sender's network, flooded with the sender's tag and dropped by the
+        // receiving host, which has no such endpoint in that network.
+        for (port, src, dst, tag) in [(2, "b1", "a2", 200), (1, "a1", "b2", 100)] {
+            let t = sw[&1].trace(&unicast(port, src, dst));
+            assert!(!t.outputs.is_empty(), "{fabric:?}");
+            for (n, (_, out)) in t.outputs.iter().enumerate() {
+                let to = if t.outputs.len() == 1 { 2 } else { n as u8 + 2 };
+                assert_encap(fabric, out, tag, to);
+                for host in [2, 3] {
+                    let t = sw[&host].trace(&arriving(fabric, out, 1, tag));
+                    assert!(t.dropped(), "{fabric:?}: {src} -> {dst} at h{host}");
+                }
+            }
+        }
+        let out = only(&sw[&1].trace(&unicast(2, "b1", "b2")), egress(fabric, 2));
+        assert_encap(fabric, &out, 200, 2);
+        assert_eq!(
+            only(&sw[&2].trace(&arriving(fabric, &out, 1, 200)), 2).eth_dst,
+            mac_of("b2")
+        );
+    }
+}
+
+#[test]
+fn broadcast_floods_the_network_and_never_back_into_the_fabric() {
+    for fabric in FABRICS {
+        let sw = two_tenants(fabric);
+        let t = sw[&1].trace(&broadcast(1, "a1"));
+        match fabric {
+            Fabric::VxlanFlow => {
+                let sent = t.sent_to(TUN);
+                assert_eq!(t.ports(), [TUN, TUN]);
+                assert_encap(fabric, sent[0], 100, 2);
+                assert_encap(fabric, sent[1], 100, 3);
+            }
+            Fabric::VxlanPerPeer => {
+                assert_eq!(t.ports(), [peer_port(2), peer_port(3)]);
+                assert_encap(fabric, t.output_to(peer_port(2)).unwrap(), 100, 2);
+                assert_encap(fabric, t.output_to(peer_port(3)).unwrap(), 100, 3);
+            }
+            Fabric::Vlan => assert_encap(fabric, &only(&t, UPLINK), 100, 0),
+        }
+        // Split horizon: from the fabric, to the local ports of the network only.
+        let out = &t.outputs[0].1;
+        assert_eq!(
+            only(&sw[&2].trace(&arriving(fabric, out, 1, 100)), 1).vlan_vid(),
+            None
+        );
+        assert_eq!(
+            only(&sw[&3].trace(&arriving(fabric, out, 1, 100)), 1).vlan_vid(),
+            None
+        );
+        // t2's broadcast stays in t2: h3 has no t2 endpoint, so it is not sent there.
+        let t = sw[&1].trace(&broadcast(2, "b1"));
+        let out = only(&t, egress(fabric, 2));
+        assert_encap(fabric, &out, 200, 2);
+        assert_eq!(
+            only(&sw[&2].trace(&arriving(fabric, &out, 1, 200)), 2).eth_src,
+            mac_of("b1")
+        );
+        assert!(
+            sw[&3].trace(&arriving(fabric, &out, 1, 200)).dropped(),
+            "{fabric:?}"
+        );
+    }
+}
+
+#[test]
+fn arp_for_a_known_endpoint_goes_to_its_host_only() {
+    for fabric in FABRICS {
+        let sw = two_tenants(fabric);
+        for (port, src, spa, dst, tag, dst_port) in
+            [(1, "a1", 1, "a2", 100, 1), (2, "b1", 1, "b2", 200, 2)]
+        {
+            let t = sw[&1].trace(&arp(port, src, spa, 2));
+            let out = only(&t, egress(fabric, 2));
+            assert_encap(fabric, &out, tag, 2);
+            assert_eq!(out.eth_dst, mac_of(dst), "{fabric:?}: directed to {dst}");
+            let t = sw[&2].trace(&arriving(fabric, &out, 1, tag));
+            assert_eq!(only(&t, dst_port).arp_tpa, Some([10, 0, 0, 2].into()));
+        }
+        // An unknown address is flooded like any broadcast (to both peers in VXLAN).
+        let t = sw[&1].trace(&arp(1, "a1", 1, 99));
+        let peers = if fabric == Fabric::Vlan { 1 } else { 2 };
+        assert_eq!(t.outputs.len(), peers, "{fabric:?}");
+    }
+}

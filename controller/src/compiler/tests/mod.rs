@@ -1,0 +1,6 @@
+//! Compiler tests: intent + topology built in code, compiled, installed into fake switches,
+//! and frames traced through them.
+
+mod fixture;
+mod incremental;
+mod isolation;
