@@ -49,6 +49,7 @@ pub mod datapath;
 pub mod error;
 pub mod matching;
 mod multipart;
+pub mod nicira;
 pub mod packet;
 mod protocol;
 mod state;

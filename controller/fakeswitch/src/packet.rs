@@ -408,6 +408,35 @@ impl Packet {
         })
     }
 
+    /// Writes the value `bytes` (wire format) into basic field `code`, for the address fields
+    /// an `NXAST_REG_MOVE` copies between (`ETH_DST`, `ETH_SRC`, `IPV4_SRC`, `IPV4_DST`,
+    /// `ARP_SPA`, `ARP_TPA`, `ARP_SHA`, `ARP_THA`). Returns `false` (leaving the packet alone)
+    /// for any other field or a value of the wrong length.
+    pub fn set_field_bytes(&mut self, code: u8, bytes: &[u8]) -> bool {
+        if let Ok(b) = <[u8; 6]>::try_from(bytes) {
+            let mac = MacAddr(b);
+            match code {
+                3 => self.eth_dst = mac,
+                4 => self.eth_src = mac,
+                24 => self.arp_sha = Some(mac),
+                25 => self.arp_tha = Some(mac),
+                _ => return false,
+            }
+        } else if let Ok(b) = <[u8; 4]>::try_from(bytes) {
+            let ip = Some(Ipv4Addr::from(b));
+            match code {
+                11 => self.ipv4_src = ip,
+                12 => self.ipv4_dst = ip,
+                22 => self.arp_spa = ip,
+                23 => self.arp_tpa = ip,
+                _ => return false,
+            }
+        } else {
+            return false;
+        }
+        true
+    }
+
     /// Applies a `set_field` action. A mask, if any, limits which bits change. Returns `false`
     /// (leaving the packet alone) for a field the packet cannot take: a raw/experimenter field,
     /// `VLAN_VID`/`VLAN_PCP` on an untagged packet, MPLS fields without a label.

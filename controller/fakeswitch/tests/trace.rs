@@ -399,3 +399,83 @@ fn mpls_push_pop() {
     let q = t.output_to(3).unwrap();
     assert_eq!((q.eth_type, q.mpls.len()), (0x0800, 0));
 }
+
+/// `NXAST_REG_MOVE` (Open vSwitch's `move:SRC[]->DST[]`) from `src` to `dst` NXM/OXM header.
+fn reg_move(n_bits: u16, src: u32, dst: u32) -> ofproto::Action {
+    let mut data = Vec::new();
+    data.extend_from_slice(&6u16.to_be_bytes());
+    data.extend_from_slice(&n_bits.to_be_bytes());
+    data.extend_from_slice(&[0; 4]);
+    data.extend_from_slice(&src.to_be_bytes());
+    data.extend_from_slice(&dst.to_be_bytes());
+    ofproto::Action::Experimenter {
+        experimenter: 0x2320,
+        data,
+    }
+}
+
+#[test]
+fn nicira_reg_move_builds_an_arp_reply_in_place() {
+    use ofproto::msg::FlowMod;
+    use ofproto::{Action, Instruction};
+    let me = mac(9);
+    let actions = vec![
+        reg_move(48, 0x0000_0406, 0x0000_0206), // NXM_OF_ETH_SRC -> NXM_OF_ETH_DST
+        Action::SetField(OxmField::EthSrc(Masked::exact(me))),
+        Action::SetField(OxmField::ArpOp(2)),
+        reg_move(48, 0x0001_2206, 0x0001_2406), // NXM_NX_ARP_SHA -> NXM_NX_ARP_THA
+        reg_move(32, 0x0000_2004, 0x0000_2204), // NXM_OF_ARP_SPA -> NXM_OF_ARP_TPA
+        Action::SetField(OxmField::ArpSha(Masked::exact(me))),
+        Action::SetField(OxmField::ArpSpa(Masked::exact(ip(2)))),
+        Action::output(port_no::IN_PORT),
+    ];
+    let m = Match::new().with(OxmField::EthType(0x0806));
+    let mut dp = dp();
+    dp.flow_mod(&FlowMod::add(
+        0,
+        1,
+        m,
+        vec![Instruction::ApplyActions(actions)],
+    ))
+    .unwrap();
+    let t = dp.trace(&Packet::arp_request(1, mac(1), ip(1), ip(2)));
+    assert!(t.notes.is_empty(), "{:?}", t.notes);
+    assert_eq!(t.ports(), vec![1]);
+    let r = t.output_to(1).unwrap();
+    assert_eq!((r.eth_src, r.eth_dst), (me, mac(1)));
+    assert_eq!(r.arp_op, Some(2));
+    assert_eq!((r.arp_sha, r.arp_spa), (Some(me), Some(ip(2))));
+    assert_eq!((r.arp_tha, r.arp_tpa), (Some(mac(1)), Some(ip(1))));
+}
+
+#[test]
+fn nicira_reg_move_takes_oxm_headers_and_skips_what_it_does_not_model() {
+    use ofproto::msg::FlowMod;
+    use ofproto::Instruction;
+    let m = Match::new();
+    let actions = vec![
+        reg_move(48, 0x8000_0806, 0x8000_0606), // OXM ETH_SRC -> ETH_DST
+        reg_move(16, 0x0000_0406, 0x0000_0206), // part of a field: not modelled
+        reg_move(32, 0x0001_0004, 0x0001_0204), // reg0 -> reg1: not modelled
+        reg_move(32, 0x0000_2004, 0x0000_2204), // ARP fields of a non-ARP packet
+        ofproto::Action::Experimenter {
+            experimenter: 0x2320,
+            data: vec![0, 7, 0, 0, 0, 0, 0, 0], // another Nicira action: ignored
+        },
+        ofproto::Action::output(2),
+    ];
+    let mut dp = dp();
+    dp.flow_mod(&FlowMod::add(
+        0,
+        1,
+        m,
+        vec![Instruction::ApplyActions(actions)],
+    ))
+    .unwrap();
+    let p = udp(1, 1, 2);
+    let t = dp.trace(&p);
+    assert_eq!(t.notes.len(), 4, "{:?}", t.notes);
+    let out = t.output_to(2).unwrap();
+    assert_eq!((out.eth_src, out.eth_dst), (p.eth_src, p.eth_src));
+    assert_eq!((out.arp_spa, out.arp_tpa), (None, None));
+}

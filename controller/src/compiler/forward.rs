@@ -113,7 +113,7 @@ pub(super) fn route(host: &Host, net: &Net, m: &Member) -> Option<Vec<Action>> {
 }
 
 /// Metadata of a frame of `net` that came from a local endpoint (neither flag set).
-fn from_local(net: &Net) -> Meta {
+pub(super) fn from_local(net: &Net) -> Meta {
     Meta::network(net.id)
         .and(Meta::flag(FROM_TUNNEL, false))
         .and(Meta::flag(FROM_UPLINK, false))

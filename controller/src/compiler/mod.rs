@@ -7,8 +7,10 @@
 //!
 //! * Table 0 (`classify`): local endpoint port + its source MAC, tunnel port + VNI, or
 //!   uplink + VLAN tag to the network (and source EPG) in the metadata.
-//! * Table 10 (`arp`): in ARP proxy mode, an ARP request for a known endpoint is sent to that
-//!   endpoint only, never flooded.
+//! * Table 10 (`arp`): in ARP proxy mode, an ARP responder: a request from a local endpoint
+//!   for a known endpoint of its network is answered by the switch (the reply is built in
+//!   place with Open vSwitch's `NXAST_REG_MOVE`, see [`nicira`]) and sent back to the
+//!   requester, never flooded.
 //! * Table 60 (`forward`): known MAC to a local port, a tunnel or the uplink; everything else
 //!   of the network to its flood group, or, when it came from a tunnel or uplink, to the local
 //!   ports only (split horizon).
@@ -22,6 +24,7 @@
 mod arp;
 mod classify;
 mod forward;
+pub mod nicira;
 mod resolve;
 pub mod topology;
 
@@ -41,8 +44,13 @@ use std::collections::BTreeMap;
 pub mod priority {
     /// Table 0: a local endpoint, a tunnel + VNI or an uplink + VLAN classified.
     pub const CLASSIFY: u16 = 100;
-    /// Table 10: an ARP request for a known endpoint sent to that endpoint only.
-    pub const ARP_DIRECT: u16 = 100;
+    /// Table 10: an ARP request for a known endpoint, answered by the switch (ARP responder).
+    pub const ARP_RESPONDER: u16 = 100;
+    /// Table 10: an endpoint's ARP request for its own address (gratuitous ARP, duplicate
+    /// address probe), dropped rather than answered.
+    pub const ARP_SELF: u16 = 110;
+    /// The former name of [`ARP_RESPONDER`] (directed ARP), kept for existing callers.
+    pub const ARP_DIRECT: u16 = ARP_RESPONDER;
     /// Table 60: a known destination MAC.
     pub const KNOWN_MAC: u16 = 100;
     /// Table 60: broadcast, multicast and unknown unicast from a local endpoint.

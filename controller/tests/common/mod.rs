@@ -1018,6 +1018,8 @@ impl Netmaster {
             .arg("--of-unix")
             .arg(&self.socket)
             .args(["--log-format", "json"])
+            // Any free port: tests run in parallel, and each would take the default 9999.
+            .args(["--api-listen", "127.0.0.1:0"])
             .args(&self.extra)
             .env("RUST_LOG", "info,netmaster::reconcile=debug")
             .stdin(Stdio::null())

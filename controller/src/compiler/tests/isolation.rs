@@ -4,7 +4,9 @@
 
 use super::fixture::*;
 use fakeswitch::{FakeSwitch, Packet, Trace};
+use northbound_api::model::ArpMode;
 use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 
 /// One host, three networks: t1:blue, t1:red and t2:blue, which reuses t1:blue's addresses.
 fn one_host() -> BTreeMap<u8, FakeSwitch> {
@@ -43,21 +45,64 @@ fn one_host_delivers_within_a_network_only() {
     assert_eq!(h1.trace(&broadcast(6, "x2")).ports(), [5]);
 }
 
+/// Asserts that `t` is exactly one ARP reply, sent back out of the requester's port `port`:
+/// "`10.0.0.<spa>` is at `target`'s MAC", addressed to `requester` at `10.0.0.<tpa>`.
+pub fn assert_arp_reply(t: &Trace, port: u32, requester: &str, tpa: u8, target: &str, spa: u8) {
+    assert_eq!(
+        t.ports(),
+        [port],
+        "one reply, to the requester's port: {t:?}"
+    );
+    let r = t.output_to(port).unwrap();
+    assert_eq!(r.arp_op, Some(2), "a reply");
+    assert_eq!(r.eth_src, mac_of(target), "eth_src");
+    assert_eq!(r.arp_sha, Some(mac_of(target)), "arp_sha");
+    assert_eq!(r.arp_spa, Some(Ipv4Addr::new(10, 0, 0, spa)), "arp_spa");
+    assert_eq!(r.eth_dst, mac_of(requester), "eth_dst");
+    assert_eq!(r.arp_tha, Some(mac_of(requester)), "arp_tha");
+    assert_eq!(r.arp_tpa, Some(Ipv4Addr::new(10, 0, 0, tpa)), "arp_tpa");
+    assert_eq!((r.eth_type, r.vlan_vid(), r.in_port), (0x0806, None, port));
+    assert!(t.notes.iter().all(|n| !n.contains("move")), "{:?}", t.notes);
+}
+
 #[test]
 fn one_host_answers_arp_within_the_tenant_even_for_the_same_ip() {
     let sw = one_host();
     let h1 = &sw[&1];
-    // b2 and x2 both have 10.0.0.2: each tenant's request reaches its own endpoint only.
-    let t = h1.trace(&arp(1, "b1", 1, 2));
-    assert_eq!(t.ports(), [2]);
-    assert_eq!(t.output_to(2).unwrap().eth_dst, mac_of("b2"));
-    let t = h1.trace(&arp(5, "x1", 1, 2));
-    assert_eq!(t.ports(), [6]);
-    assert_eq!(t.output_to(6).unwrap().eth_dst, mac_of("x2"));
-    // 10.0.0.1 is known in t1:blue, not in t1:red: flooded in red only.
+    // b2 and x2 both have 10.0.0.2: each tenant's request is answered with its own
+    // endpoint's MAC, by the switch, back to the requester only.
+    assert_arp_reply(&h1.trace(&arp(1, "b1", 1, 2)), 1, "b1", 1, "b2", 2);
+    assert_arp_reply(&h1.trace(&arp(5, "x1", 1, 2)), 5, "x1", 1, "x2", 2);
+    assert_arp_reply(&h1.trace(&arp(2, "b2", 2, 1)), 2, "b2", 2, "b1", 1);
+    // 10.0.0.1 is known in t1:blue, not in t1:red: flooded in red only, still a request.
     let t = h1.trace(&arp(3, "r1", 3, 1));
     assert_eq!(t.ports(), [4]);
-    assert_eq!(t.output_to(4).unwrap().eth_dst, ofproto::MacAddr::BROADCAST);
+    let out = t.output_to(4).unwrap();
+    assert_eq!(out.eth_dst, ofproto::MacAddr::BROADCAST);
+    assert_eq!(out.arp_op, Some(1));
+    // An endpoint asking for its own address (gratuitous ARP) is neither answered nor flooded.
+    assert!(h1.trace(&arp(1, "b1", 1, 1)).dropped());
+}
+
+#[test]
+fn arp_flood_mode_floods_every_request() {
+    let mut f = Fixture::new(1, Fabric::VxlanFlow);
+    f.snap.global.arp_mode = ArpMode::Flood;
+    f.network("t1", "blue", 100);
+    f.endpoint("t1", "blue", "b1", at(1, 1), 1);
+    f.endpoint("t1", "blue", "b2", at(1, 2), 2);
+    f.endpoint("t1", "blue", "b3", at(1, 3), 3);
+    let states = f.compile();
+    assert!(states[&1]
+        .flows
+        .keys()
+        .all(|k| k.table_id != 10 || k.priority == 0));
+    let sw = f.install();
+    let t = sw[&1].trace(&arp(1, "b1", 1, 2));
+    assert_eq!(t.ports(), [2, 3]);
+    assert!(t.outputs.iter().all(|(_, p)| p.arp_op == Some(1)
+        && p.eth_dst == ofproto::MacAddr::BROADCAST
+        && p.eth_src == mac_of("b1")));
 }
 
 #[test]
@@ -220,22 +265,42 @@ fn broadcast_floods_the_network_and_never_back_into_the_fabric() {
 }
 
 #[test]
-fn arp_for_a_known_endpoint_goes_to_its_host_only() {
+fn arp_for_a_known_endpoint_is_answered_by_the_requesters_switch() {
     for fabric in FABRICS {
         let sw = two_tenants(fabric);
-        for (port, src, spa, dst, tag, dst_port) in
-            [(1, "a1", 1, "a2", 100, 1), (2, "b1", 1, "b2", 200, 2)]
-        {
-            let t = sw[&1].trace(&arp(port, src, spa, 2));
-            let out = only(&t, egress(fabric, 2));
-            assert_encap(fabric, &out, tag, 2);
-            assert_eq!(out.eth_dst, mac_of(dst), "{fabric:?}: directed to {dst}");
-            let t = sw[&2].trace(&arriving(fabric, &out, 1, tag));
-            assert_eq!(only(&t, dst_port).arp_tpa, Some([10, 0, 0, 2].into()));
-        }
+        // a2 and b2 (same IP, other tenant) are on h2; h1 answers for them itself, each within
+        // its own network: never to a tunnel, an uplink or another port.
+        let t = sw[&1].trace(&arp(1, "a1", 1, 2));
+        assert_arp_reply(&t, 1, "a1", 1, "a2", 2);
+        let t = sw[&1].trace(&arp(2, "b1", 1, 2));
+        assert_arp_reply(&t, 2, "b1", 1, "b2", 2);
+        // a3 exists only in t1: t2's request for 10.0.0.3 is unknown there and flooded in t2
+        // (to h2 only, the one other host of t2), as a request with t2's tag.
+        let t = sw[&1].trace(&arp(2, "b1", 1, 3));
+        let out = only(&t, egress(fabric, 2));
+        assert_encap(fabric, &out, 200, 2);
+        assert_eq!(
+            (out.arp_op, out.eth_dst),
+            (Some(1), ofproto::MacAddr::BROADCAST)
+        );
         // An unknown address is flooded like any broadcast (to both peers in VXLAN).
         let t = sw[&1].trace(&arp(1, "a1", 1, 99));
         let peers = if fabric == Fabric::Vlan { 1 } else { 2 };
         assert_eq!(t.outputs.len(), peers, "{fabric:?}");
+        assert!(t.outputs.iter().all(|(_, p)| p.arp_op == Some(1)));
+        // A request that still arrives from the fabric (a host that did not answer it) is not
+        // answered back into the fabric: it reaches the local ports of the network only.
+        let t = sw[&2].trace(&arriving(fabric, &out, 1, 200));
+        assert_eq!(only(&t, 2).arp_op, Some(1), "{fabric:?}");
+        let mut req = arp(1, "a1", 1, 2);
+        if fabric == Fabric::Vlan {
+            req = req.with_vlan(100, 0);
+        }
+        let t = sw[&2].trace(&arriving(fabric, &req, 1, 100));
+        let delivered = only(&t, 1);
+        assert_eq!(
+            (delivered.arp_op, delivered.eth_src),
+            (Some(1), mac_of("a1"))
+        );
     }
 }
