@@ -17,9 +17,8 @@
 //! switch knows the destination MAC on, or to every other host when it does not (broadcast,
 //! unknown unicast).
 //!
-//! The ARP checks hold both for directed ARP (the request rewritten to the target's MAC and
-//! forwarded to it — over the fabric when the target is remote) and for ARP answered by the
-//! switch (a reply sent back to the requester's port): the mode is recognised per request.
+//! ARP requests for a known endpoint must be answered by the switch (a correct reply back to
+//! the requester's port, arpMode proxy) and never cross the fabric.
 //!
 //! Run with `--nocapture` to see the matrices.
 
@@ -437,22 +436,15 @@ impl World {
                     }
                     'A'
                 } else {
-                    // Directed: to the target only, at most one hop straight to its host.
-                    match r.delivered.as_slice() {
-                        [(i, p)] if *i == t && p.eth_dst == tgt.mac && p.arp_op == Some(1) => {}
-                        _ => problems
-                            .push(format!("directed ARP reached {:?}", self.delivered_to(&r))),
-                    }
-                    let want_hops = usize::from(src.host != tgt.host);
-                    if r.hops.len() != want_hops || r.hops.iter().any(|h| h.to != tgt.host) {
-                        problems.push(format!("fabric hops {:?}", r.hops));
-                    }
+                    // arpMode proxy: every request for a known endpoint is answered by the
+                    // switch; it never reaches the target, let alone crosses the fabric.
+                    problems.push(format!(
+                        "not answered by the switch: {:?} via {:?}",
+                        self.delivered_to(&r),
+                        r.hops
+                    ));
                     over_fabric = !r.hops.is_empty();
-                    if over_fabric {
-                        'R'
-                    } else {
-                        'L'
-                    }
+                    'X'
                 }
             }
         };
@@ -520,7 +512,7 @@ struct Counts {
     denied: usize,
     broadcasts: usize,
     arps: usize,
-    /// ARP requests for a known remote endpoint that crossed the fabric (directed ARP).
+    /// ARP requests for a known endpoint that crossed the fabric (must stay 0).
     arp_over_fabric: usize,
     /// ARP requests for a known endpoint answered by the switch.
     arp_answered: usize,
@@ -572,18 +564,16 @@ fn check(w: &World) -> Counts {
         problems.extend(b.into_iter().map(|p| format!("broadcast from {s}: {p}")));
         let _ = writeln!(report, "  [{s:>2}]{:11} {uni}       {arp}   {bcell}", "");
     }
-    // A switch that answers ARP answers it for every known endpoint, remote ones included:
-    // then no request for a known endpoint may cross the fabric.
-    if c.arp_answered > 0 && c.arp_over_fabric > 0 {
+    if c.arp_over_fabric > 0 {
         problems.push(format!(
-            "ARP answered by the switch for some targets, yet {} requests crossed the fabric",
+            "{} ARP requests for known endpoints crossed the fabric",
             c.arp_over_fabric
         ));
     }
     let _ = writeln!(
         report,
         "  unicast: D delivered to dst only, . nowhere, f flooded in the sender's network only\n  \
-         arp: L/R directed to the (local/remote) target only, A answered to the sender, \
+         arp: A answered to the sender, \
          s own address, ./f unknown (nowhere/flooded in the network), X problem\n  {c:?}"
     );
     println!("{report}");

@@ -49,8 +49,6 @@ pub mod priority {
     /// Table 10: an endpoint's ARP request for its own address (gratuitous ARP, duplicate
     /// address probe), dropped rather than answered.
     pub const ARP_SELF: u16 = 110;
-    /// The former name of [`ARP_RESPONDER`] (directed ARP), kept for existing callers.
-    pub const ARP_DIRECT: u16 = ARP_RESPONDER;
     /// Table 60: a known destination MAC.
     pub const KNOWN_MAC: u16 = 100;
     /// Table 60: broadcast, multicast and unknown unicast from a local endpoint.
