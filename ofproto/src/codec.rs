@@ -5,18 +5,30 @@ use crate::{DecodeError, EncodeError};
 use bytes::BytesMut;
 use tokio_util::codec::{Decoder, Encoder};
 
-/// Errors of the framing codec.
+/// A complete frame that did not decode. It was consumed; the stream is still in sync, so it is
+/// an item of the stream (`Err(BadFrame)`), not a stream error — `FramedRead` ends the stream
+/// after a decoder error, and one bad message must not end a session.
+#[derive(Debug)]
+pub struct BadFrame {
+    /// Why it did not decode.
+    pub error: DecodeError,
+    /// The raw frame, so that the caller can echo it in an OFPT_ERROR.
+    pub frame: BytesMut,
+}
+
+impl std::fmt::Display for BadFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.error)
+    }
+}
+
+impl std::error::Error for BadFrame {}
+
+/// Errors that end a framed stream.
 #[derive(Debug)]
 pub enum CodecError {
     /// The header's length field is below 8: the stream cannot be resynchronised.
     BadLength(usize),
-    /// A complete frame did not decode. The frame was consumed; the stream is still in sync.
-    Decode {
-        /// The error.
-        error: DecodeError,
-        /// The raw frame, so that the caller can echo it in an OFPT_ERROR.
-        frame: BytesMut,
-    },
     /// A message could not be encoded.
     Encode(EncodeError),
     /// I/O error from the transport.
@@ -27,7 +39,6 @@ impl std::fmt::Display for CodecError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CodecError::BadLength(l) => write!(f, "OpenFlow header length {l} is below 8"),
-            CodecError::Decode { error, .. } => write!(f, "{error}"),
             CodecError::Encode(e) => write!(f, "{e}"),
             CodecError::Io(e) => write!(f, "{e}"),
         }
@@ -42,7 +53,8 @@ impl From<std::io::Error> for CodecError {
     }
 }
 
-/// Splits a stream into frames (length from the header) and decodes them into [`Message`]s.
+/// Splits a stream into frames (length from the header) and decodes them: each item is a
+/// [`Message`] or the [`BadFrame`] that did not decode.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OfCodec;
 
@@ -63,17 +75,12 @@ pub fn split_frame(src: &mut BytesMut) -> Result<Option<BytesMut>, CodecError> {
 }
 
 impl Decoder for OfCodec {
-    type Item = Message;
+    type Item = Result<Message, BadFrame>;
     type Error = CodecError;
 
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Message>, CodecError> {
-        match split_frame(src)? {
-            None => Ok(None),
-            Some(frame) => match Message::decode(&frame) {
-                Ok(m) => Ok(Some(m)),
-                Err(error) => Err(CodecError::Decode { error, frame }),
-            },
-        }
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, CodecError> {
+        Ok(split_frame(src)?
+            .map(|frame| Message::decode(&frame).map_err(|error| BadFrame { error, frame })))
     }
 }
 

@@ -2,7 +2,7 @@
 //! stream in sync, back-to-back frames, the encoder, and `codec::frames`.
 
 use bytes::BytesMut;
-use ofproto::codec::{frames, split_frame, CodecError, OfCodec};
+use ofproto::codec::{frames, split_frame, BadFrame, CodecError, OfCodec};
 use ofproto::msg::{FlowMod, SwitchConfig};
 use ofproto::{Action, Body, EncodeError, Instruction, Match, Message, OxmField, Reason};
 use tokio_util::codec::{Decoder, Encoder};
@@ -42,6 +42,12 @@ fn bad_frame() -> Vec<u8> {
     b
 }
 
+/// The message of a decode step that must succeed with a complete, valid frame (or none).
+fn msg(r: Result<Option<Result<Message, BadFrame>>, CodecError>) -> Option<Message> {
+    r.expect("no stream error")
+        .map(|m| m.expect("a valid message"))
+}
+
 #[test]
 fn partial_frames_return_none_and_keep_the_bytes() {
     for m in samples() {
@@ -55,7 +61,7 @@ fn partial_frames_return_none_and_keep_the_bytes() {
             assert_eq!(&buf[..], &w[..k], "the bytes are kept");
             // Adding the rest completes the frame.
             buf.extend_from_slice(&w[k..]);
-            assert_eq!(OfCodec.decode(&mut buf).expect("decodes"), Some(m.clone()));
+            assert_eq!(msg(OfCodec.decode(&mut buf)), Some(m.clone()));
             assert!(buf.is_empty());
         }
     }
@@ -113,14 +119,14 @@ fn bad_complete_frame_is_reported_and_the_stream_stays_in_sync() {
 
     let mut buf = BytesMut::from(&stream[..]);
     let mut codec = OfCodec;
-    assert_eq!(codec.decode(&mut buf).unwrap(), Some(good[0].clone()));
+    assert_eq!(msg(codec.decode(&mut buf)), Some(good[0].clone()));
     match codec.decode(&mut buf) {
-        Err(CodecError::Decode { error, frame }) => {
+        Ok(Some(Err(BadFrame { error, frame }))) => {
             assert_eq!(&frame[..], &bad[..]);
             assert_eq!(error.msg_type, Some(14));
             assert_eq!(error.offset, 25);
             assert!(matches!(error.reason, Reason::BadValue { value: 9, .. }));
-            let text = CodecError::Decode {
+            let text = BadFrame {
                 error: error.clone(),
                 frame: frame.clone(),
             }
@@ -129,22 +135,22 @@ fn bad_complete_frame_is_reported_and_the_stream_stays_in_sync() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(codec.decode(&mut buf).unwrap(), Some(good[1].clone()));
+    assert_eq!(msg(codec.decode(&mut buf)), Some(good[1].clone()));
     match codec.decode(&mut buf) {
-        Err(CodecError::Decode { error, frame }) => {
+        Ok(Some(Err(BadFrame { error, frame }))) => {
             assert_eq!(&frame[..], &v1[..]);
             assert_eq!(error.reason, Reason::BadVersion(1));
         }
         other => panic!("{other:?}"),
     }
     match codec.decode(&mut buf) {
-        Err(CodecError::Decode { error, frame }) => {
+        Ok(Some(Err(BadFrame { error, frame }))) => {
             assert_eq!(&frame[..], &unknown[..]);
             assert_eq!((error.msg_type, error.offset), (Some(99), 1));
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(codec.decode(&mut buf).unwrap(), Some(good[4].clone()));
+    assert_eq!(msg(codec.decode(&mut buf)), Some(good[4].clone()));
     assert!(matches!(codec.decode(&mut buf), Ok(None)));
     assert!(buf.is_empty());
 }
@@ -155,7 +161,7 @@ fn back_to_back_frames_decode_in_order() {
     let stream: Vec<u8> = msgs.iter().flat_map(wire).collect();
     let mut buf = BytesMut::from(&stream[..]);
     let mut got = Vec::new();
-    while let Some(m) = OfCodec.decode(&mut buf).expect("decodes") {
+    while let Some(m) = msg(OfCodec.decode(&mut buf)) {
         got.push(m);
     }
     assert_eq!(got, msgs);
@@ -167,7 +173,7 @@ fn back_to_back_frames_decode_in_order() {
     let mut got = Vec::new();
     for pair in stream.chunks(2) {
         buf.extend_from_slice(pair);
-        while let Some(m) = OfCodec.decode(&mut buf).expect("decodes") {
+        while let Some(m) = msg(OfCodec.decode(&mut buf)) {
             got.push(m);
         }
     }

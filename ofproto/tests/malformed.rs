@@ -3,7 +3,7 @@
 mod strategies;
 
 use bytes::BytesMut;
-use ofproto::codec::{CodecError, OfCodec};
+use ofproto::codec::{BadFrame, CodecError, OfCodec};
 use ofproto::{DecodeError, Message, MsgType, Reason};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -63,7 +63,7 @@ fn expect_err(bytes: &[u8], msg_type: Option<u8>, offset: usize, reason: Reason)
     if bytes.len() >= 8 && u16::from_be_bytes([bytes[2], bytes[3]]) as usize == bytes.len() {
         let mut buf = BytesMut::from(bytes);
         match OfCodec.decode(&mut buf) {
-            Err(CodecError::Decode { error, frame }) => {
+            Ok(Some(Err(BadFrame { error, frame }))) => {
                 assert_eq!(error, e);
                 assert_eq!(&frame[..], bytes);
             }
@@ -983,7 +983,7 @@ proptest! {
         let _ = Message::decode(&b);
         check_stable(&b)?;
         let mut buf = BytesMut::from(&b[..]);
-        while let Ok(Some(_)) | Err(CodecError::Decode { .. }) = OfCodec.decode(&mut buf) {}
+        while let Ok(Some(_)) = OfCodec.decode(&mut buf) {}
     }
 
     /// Truncations of generated messages, as for the fixed samples.

@@ -50,7 +50,7 @@ fn decode_in_chunks(wire: &[u8], sizes: &[usize]) -> Result<Vec<Message>, TestCa
             .decode(&mut buf)
             .map_err(|e| TestCaseError::fail(format!("codec error: {e}")))?
         {
-            out.push(m);
+            out.push(m.map_err(|bad| TestCaseError::fail(format!("bad frame: {bad}")))?);
         }
     }
     prop_assert!(buf.is_empty(), "{} bytes left in the buffer", buf.len());

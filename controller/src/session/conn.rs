@@ -7,9 +7,8 @@ use super::handshake::Handshake;
 use super::pending::{describe_error, Pending, Routed};
 use super::{dpid_str, SessionConfig, SessionEvent};
 use crate::transport::BoxedStream;
-use bytes::BytesMut;
 use futures_util::{SinkExt, StreamExt};
-use ofproto::codec::{CodecError, OfCodec};
+use ofproto::codec::{BadFrame, CodecError, OfCodec};
 use ofproto::msg::{error_type, ErrorMsg, PortStatus};
 use ofproto::{Body, DecodeError, Message, MsgType, Reason};
 use std::sync::Arc;
@@ -17,30 +16,11 @@ use std::time::{Duration, Instant};
 use tokio::io::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
-use tokio_util::codec::{Decoder, FramedRead, FramedWrite};
+use tokio_util::codec::{FramedRead, FramedWrite};
 use tracing::{debug, info, warn};
 
 /// The framed reading side of a session.
-pub(super) type Reader = FramedRead<ReadHalf<BoxedStream>, SessionCodec>;
-
-/// [`OfCodec`], except that an undecodable frame is an item (`Ok(Some(Err(..)))`), not a
-/// stream error: after a decoder error `FramedRead` ends the stream (its next poll yields
-/// `None`), which would make the first bad message look like a closed connection. Framing
-/// errors (a header length below 8) stay stream errors: the stream cannot be resynchronised.
-pub(super) struct SessionCodec;
-
-impl Decoder for SessionCodec {
-    type Item = Result<Message, CodecError>;
-    type Error = CodecError;
-
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, CodecError> {
-        match OfCodec.decode(src) {
-            Ok(m) => Ok(m.map(Ok)),
-            Err(e @ CodecError::Decode { .. }) => Ok(Some(Err(e))),
-            Err(e) => Err(e),
-        }
-    }
-}
+pub(super) type Reader = FramedRead<ReadHalf<BoxedStream>, OfCodec>;
 
 type Writer = FramedWrite<WriteHalf<BoxedStream>, OfCodec>;
 
@@ -174,7 +154,7 @@ impl Connection {
         events: UnboundedSender<SessionEvent>,
     ) {
         let (rd, wr) = tokio::io::split(stream);
-        let mut reader = FramedRead::new(rd, SessionCodec);
+        let mut reader = FramedRead::new(rd, OfCodec);
         let (out, out_rx) = mpsc::unbounded_channel();
         let mut writer: JoinHandle<Result<(), String>> =
             tokio::spawn(write_loop(FramedWrite::new(wr, OfCodec), out_rx));
@@ -254,7 +234,7 @@ impl Connection {
                         }
                         self.dispatch(m);
                     }
-                    Some(Ok(Err(CodecError::Decode { error, frame }))) => {
+                    Some(Ok(Err(BadFrame { error, frame }))) => {
                         self.last_rx = Instant::now();
                         if let Some(reason) = self.bad_message(&error, &frame) {
                             return reason;
@@ -264,7 +244,7 @@ impl Connection {
                         self.send_error(0, error_type::BAD_REQUEST, error_type::BAD_REQUEST_BAD_LEN, &[]);
                         return format!("garbage: header length {len} below 8");
                     }
-                    Some(Ok(Err(e)) | Err(e)) => return format!("read failed: {e}"),
+                    Some(Err(e)) => return format!("read failed: {e}"),
                 },
                 cmd = cmds.recv() => match cmd {
                     None => return "no handle left".into(),

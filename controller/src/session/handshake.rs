@@ -43,7 +43,8 @@ impl Handshake<'_> {
     async fn next(&mut self) -> Result<Message, String> {
         match self.reader.next().await {
             None => Err("connection closed during handshake".into()),
-            Some(Ok(Err(e)) | Err(e)) => Err(format!("during handshake: {e}")),
+            Some(Ok(Err(bad))) => Err(format!("during handshake: {bad}")),
+            Some(Err(e)) => Err(format!("during handshake: {e}")),
             Some(Ok(Ok(m))) => Ok(m),
         }
     }

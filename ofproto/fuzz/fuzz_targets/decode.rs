@@ -16,9 +16,9 @@ fuzz_target!(|data: &[u8]| {
     let mut buf = BytesMut::from(data);
     loop {
         match codec.decode(&mut buf) {
-            Ok(Some(m)) => roundtrip(&m),
-            Ok(None) | Err(ofproto::codec::CodecError::BadLength(_)) => break,
-            Err(_) => continue,
+            Ok(Some(Ok(m))) => roundtrip(&m),
+            Ok(Some(Err(_bad_frame))) => continue,
+            Ok(None) | Err(_) => break,
         }
     }
 });
