@@ -68,13 +68,14 @@ impl Ctl {
             .await
             .expect("timed out waiting for the switch")
             .expect("stream closed")
-            .expect("decode error")
+            .expect("stream error")
+            .expect("undecodable message")
     }
 
     /// The next message, `None` if nothing comes within `ms` milliseconds.
     async fn try_recv(&mut self, ms: u64) -> Option<Message> {
         match timeout(Duration::from_millis(ms), self.io.next()).await {
-            Ok(Some(Ok(m))) => Some(m),
+            Ok(Some(Ok(Ok(m)))) => Some(m),
             _ => None,
         }
     }
@@ -713,12 +714,22 @@ async fn tcp_connect() {
     let task = fs.connect_tcp(addr).await.unwrap();
     let (stream, _) = listener.accept().await.unwrap();
     let mut io = Framed::new(stream, OfCodec);
-    let hello = timeout(WAIT, io.next()).await.unwrap().unwrap().unwrap();
+    let hello = timeout(WAIT, io.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert!(matches!(hello.body, Body::Hello(_)));
     io.send(Message::new(1, Body::FeaturesRequest))
         .await
         .unwrap();
-    let f = timeout(WAIT, io.next()).await.unwrap().unwrap().unwrap();
+    let f = timeout(WAIT, io.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert!(matches!(f.body, Body::FeaturesReply(r) if r.datapath_id == 0xabcd));
     drop(io);
     timeout(WAIT, task).await.unwrap().unwrap();
