@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod intent_file;
+pub mod agent;
 pub mod model;
 pub mod rest;
 pub mod service;

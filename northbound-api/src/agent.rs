@@ -1,0 +1,44 @@
+//! What a host's agent reports to netmaster: its integration bridge and the OpenFlow ports it
+//! created, so that the compiler knows where every endpoint is plugged in.
+//!
+//! `PUT /api/v1/agents/{host}/` with a [`HostReport`] body replaces the host's report; the
+//! agent sends it on start, after every port change, and periodically as a keepalive.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How the host's VXLAN tunnels are set up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "mode")]
+pub enum TunnelReport {
+    /// One port with `remote_ip=flow key=flow`.
+    Flow {
+        /// Its OpenFlow port.
+        port: u32,
+    },
+    /// One port per remote VTEP.
+    PerPeer {
+        /// OpenFlow port by remote VTEP address.
+        ports: BTreeMap<String, u32>,
+    },
+}
+
+/// One host's bridge and ports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HostReport {
+    /// Datapath id of the integration bridge.
+    pub dpid: u64,
+    /// VTEP address, if the host takes part in VXLAN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vtep_ip: Option<String>,
+    /// OpenFlow port of each local endpoint, by endpoint key (`tenant:container`).
+    #[serde(default)]
+    pub endpoint_ports: BTreeMap<String, u32>,
+    /// OpenFlow ports of the uplinks.
+    #[serde(default)]
+    pub uplinks: Vec<u32>,
+    /// The tunnel port(s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<TunnelReport>,
+}
