@@ -2,10 +2,14 @@
 //! intent change (and every topology change), the whole intent is recompiled — a pure function —
 //! and handed to the reconcilers, which send each switch only what changed for it.
 
-use crate::compiler::{compile, Topology};
+use crate::compiler::{compile, HostPorts, Topology, TunnelMode};
 use crate::desired_store::DesiredStore;
 use crate::intent::service::IntentDb;
 use crate::intent::Snapshot;
+use northbound_api::agent::{AgentService, HostReport, TunnelReport};
+use northbound_api::service::ApiError;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 use tokio::sync::watch;
@@ -13,7 +17,10 @@ use tracing::info;
 
 /// The topology the agents report (ports, tunnels, uplinks per host), shared with the
 /// compiler loop. Hosts declared in intent but not reported yet are compiled from their
-/// intent (dpid, VTEP) alone.
+/// intent (dpid, VTEP) alone; once a host's agent reports, its report replaces that.
+///
+/// It is the controller's [`AgentService`]: `PUT /api/v1/agents/{host}/` replaces the host's
+/// entry and wakes the compiler (an identical report, e.g. a keepalive, changes nothing).
 #[derive(Default)]
 pub struct ObservedTopology {
     topo: RwLock<Topology>,
@@ -34,6 +41,119 @@ impl ObservedTopology {
 
     fn subscribe(&self) -> watch::Receiver<u64> {
         self.version.subscribe()
+    }
+}
+
+/// The highest OpenFlow port number of a physical or logical port (`OFPP_MAX`).
+const OFPP_MAX: u32 = 0xffff_ff00;
+
+/// `port` as a port of `host`'s bridge, or a 400 naming `what`.
+fn check_port(host: &str, what: &str, port: u32) -> Result<u32, ApiError> {
+    if (1..=OFPP_MAX).contains(&port) {
+        Ok(port)
+    } else {
+        Err(ApiError::invalid(format!(
+            "host `{host}`: {what}: {port} is not an OpenFlow port number (1..={OFPP_MAX})"
+        )))
+    }
+}
+
+/// `addr` as an IPv4 address, or a 400 naming `what`.
+fn parse_vtep(host: &str, what: &str, addr: &str) -> Result<Ipv4Addr, ApiError> {
+    addr.parse().map_err(|_| {
+        ApiError::invalid(format!(
+            "host `{host}`: {what} `{addr}` is not an IPv4 address"
+        ))
+    })
+}
+
+/// A host report as the compiler's [`HostPorts`]: a 400 if its dpid is 0, an address does not
+/// parse as IPv4 or a port is not an OpenFlow port number.
+pub fn host_ports(host: &str, report: &HostReport) -> Result<HostPorts, ApiError> {
+    if report.dpid == 0 {
+        return Err(ApiError::invalid(format!(
+            "host `{host}`: dpid must not be 0"
+        )));
+    }
+    let mut h = HostPorts::new(report.dpid);
+    h.vtep_ip = match &report.vtep_ip {
+        Some(v) => Some(parse_vtep(host, "vtepIp", v)?),
+        None => None,
+    };
+    for (key, &port) in &report.endpoint_ports {
+        let port = check_port(host, &format!("port of endpoint `{key}`"), port)?;
+        h.endpoint_ports.insert(key.clone(), port);
+    }
+    h.uplinks = report
+        .uplinks
+        .iter()
+        .map(|&p| check_port(host, "uplink", p))
+        .collect::<Result<_, _>>()?;
+    h.uplinks.sort_unstable();
+    h.uplinks.dedup();
+    h.tunnel = match &report.tunnel {
+        None => None,
+        Some(TunnelReport::Flow { port }) => Some(TunnelMode::Flow {
+            port: check_port(host, "tunnel port", *port)?,
+        }),
+        Some(TunnelReport::PerPeer { ports }) => {
+            let mut by_vtep = BTreeMap::new();
+            for (vtep, &port) in ports {
+                let ip = parse_vtep(host, "tunnel peer", vtep)?;
+                by_vtep.insert(ip, check_port(host, &format!("tunnel port to {ip}"), port)?);
+            }
+            Some(TunnelMode::PerPeer { ports: by_vtep })
+        }
+    };
+    Ok(h)
+}
+
+/// The report that [`host_ports`] converts into `h`.
+fn host_report(h: &HostPorts) -> HostReport {
+    HostReport {
+        dpid: h.dpid,
+        vtep_ip: h.vtep_ip.map(|v| v.to_string()),
+        endpoint_ports: h.endpoint_ports.clone(),
+        uplinks: h.uplinks.clone(),
+        tunnel: h.tunnel.as_ref().map(|t| match t {
+            TunnelMode::Flow { port } => TunnelReport::Flow { port: *port },
+            TunnelMode::PerPeer { ports } => TunnelReport::PerPeer {
+                ports: ports.iter().map(|(ip, p)| (ip.to_string(), *p)).collect(),
+            },
+        }),
+    }
+}
+
+impl AgentService for ObservedTopology {
+    /// Replaces `host`'s entry: a 400 if the report does not convert (see [`host_ports`]), a
+    /// 409 if another reported host has the same dpid (one switch cannot be two hosts).
+    fn report(&self, host: &str, report: HostReport) -> Result<(), ApiError> {
+        let ports = host_ports(host, &report)?;
+        let mut topo = self.topo.write().expect("topology lock");
+        if let Some((other, _)) = topo
+            .hosts
+            .iter()
+            .find(|(name, h)| h.dpid == ports.dpid && name.as_str() != host)
+        {
+            return Err(ApiError::conflict(format!(
+                "host `{host}`: dpid {:#x} is already host `{other}`'s",
+                ports.dpid
+            )));
+        }
+        if topo.hosts.get(host) != Some(&ports) {
+            topo.hosts.insert(host.to_owned(), ports);
+            drop(topo);
+            self.version.send_modify(|v| *v += 1);
+        }
+        Ok(())
+    }
+
+    fn reports(&self) -> BTreeMap<String, HostReport> {
+        let topo = self.topo.read().expect("topology lock");
+        topo.hosts
+            .iter()
+            .map(|(name, h)| (name.clone(), host_report(h)))
+            .collect()
     }
 }
 
@@ -73,5 +193,117 @@ pub async fn run(db: Arc<IntentDb>, observed: Arc<ObservedTopology>, store: Arc<
             r = intent.changed() => if r.is_err() { return },
             r = topo.changed() => if r.is_err() { return },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> HostReport {
+        HostReport {
+            dpid: 0x1,
+            vtep_ip: Some("192.168.2.10".into()),
+            endpoint_ports: [("t1:c1".to_string(), 5), ("t1:c2".to_string(), 6)].into(),
+            uplinks: vec![2, 3],
+            tunnel: Some(TunnelReport::PerPeer {
+                ports: [("192.168.2.11".to_string(), 7)].into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_report_converts_and_reads_back() {
+        let unsorted = HostReport {
+            uplinks: vec![3, 2, 3],
+            ..report()
+        };
+        let h = host_ports("host1", &unsorted).unwrap();
+        assert_eq!(h.dpid, 1);
+        assert_eq!(h.vtep_ip, Some(Ipv4Addr::new(192, 168, 2, 10)));
+        assert_eq!(h.uplinks, [2, 3], "lowest first, once each");
+        assert_eq!(host_report(&h), report());
+        assert_eq!(
+            h.tunnel_port_to(Ipv4Addr::new(192, 168, 2, 11)),
+            Some((7, false))
+        );
+        let flow = HostReport {
+            tunnel: Some(TunnelReport::Flow { port: 4 }),
+            uplinks: vec![2],
+            ..report()
+        };
+        assert_eq!(host_report(&host_ports("h", &flow).unwrap()), flow);
+    }
+
+    #[test]
+    fn unusable_reports_are_400() {
+        let cases = [
+            (
+                HostReport {
+                    dpid: 0,
+                    ..report()
+                },
+                "dpid",
+            ),
+            (
+                HostReport {
+                    vtep_ip: Some("10.0.0".into()),
+                    ..report()
+                },
+                "10.0.0",
+            ),
+            (
+                HostReport {
+                    uplinks: vec![0],
+                    ..report()
+                },
+                "uplink",
+            ),
+            (
+                HostReport {
+                    tunnel: Some(TunnelReport::PerPeer {
+                        ports: [("peer".to_string(), 7)].into(),
+                    }),
+                    ..report()
+                },
+                "peer",
+            ),
+            (
+                HostReport {
+                    tunnel: Some(TunnelReport::Flow { port: 0xffff_fffe }),
+                    ..report()
+                },
+                "tunnel port",
+            ),
+        ];
+        let topo = ObservedTopology::default();
+        for (r, needle) in cases {
+            let e = topo.report("host1", r).unwrap_err();
+            assert_eq!(e.status, 400);
+            assert!(e.message.contains(needle), "{e} lacks {needle}");
+        }
+        assert!(topo.reports().is_empty());
+        assert_eq!(*topo.version.borrow(), 0);
+    }
+
+    #[test]
+    fn a_report_replaces_the_host_and_wakes_the_compiler_once() {
+        let topo = ObservedTopology::default();
+        let rx = topo.subscribe();
+        topo.report("host1", report()).unwrap();
+        assert_eq!(*rx.borrow(), 1);
+        topo.report("host1", report()).unwrap(); // a keepalive
+        assert_eq!(*rx.borrow(), 1);
+        let moved = HostReport {
+            endpoint_ports: [("t1:c1".to_string(), 9)].into(),
+            ..report()
+        };
+        topo.report("host1", moved.clone()).unwrap();
+        assert_eq!(*rx.borrow(), 2);
+        assert_eq!(topo.reports(), [("host1".to_string(), moved)].into());
+        assert_eq!(topo.get().hosts["host1"].endpoint_ports["t1:c1"], 9);
+        let e = topo.report("host2", report()).unwrap_err();
+        assert_eq!(e.status, 409, "{e}");
+        assert_eq!(*rx.borrow(), 2);
     }
 }

@@ -150,17 +150,14 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("API listen on {}: {e}", args.api_listen))?;
     info!(addr = %args.api_listen, "REST API listening");
-    let router = northbound_api::rest::router(db.clone());
+    let observed = Arc::new(ObservedTopology::default());
+    let router = northbound_api::rest::router(db.clone(), observed.clone());
     tokio::spawn(async move {
         if let Err(e) = axum::serve(api, router).await {
             error!(error = %e, "REST API failed");
         }
     });
-    tokio::spawn(intent_sync::run(
-        db,
-        Arc::new(ObservedTopology::default()),
-        desired.clone(),
-    ));
+    tokio::spawn(intent_sync::run(db, observed, desired.clone()));
     let controller = Controller::new(sessions, reconcile, desired);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| e.to_string())?;

@@ -3,7 +3,10 @@
 //!
 //! `PUT /api/v1/agents/{host}/` with a [`HostReport`] body replaces the host's report; the
 //! agent sends it on start, after every port change, and periodically as a keepalive.
+//! `GET /api/v1/agents/` returns every host's latest report (a JSON object by host name).
+//! The controller implements [`AgentService`] to receive them.
 
+use crate::service::ApiError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -41,4 +44,13 @@ pub struct HostReport {
     /// The tunnel port(s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tunnel: Option<TunnelReport>,
+}
+
+/// The agent service: what netmaster does with the agents' host reports.
+pub trait AgentService: Send + Sync + 'static {
+    /// Replaces `host`'s report (a 400 [`ApiError`] when the report is unusable, e.g. its
+    /// VTEP does not parse or its dpid is 0).
+    fn report(&self, host: &str, report: HostReport) -> Result<(), ApiError>;
+    /// The latest report of every host that reported, by host name.
+    fn reports(&self) -> BTreeMap<String, HostReport>;
 }

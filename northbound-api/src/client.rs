@@ -1,9 +1,11 @@
 //! A blocking client of the REST API (see [`crate::rest`]), over plain HTTP/1.1.
 
+use crate::agent::HostReport;
 use crate::model::{Kind, Object};
 use crate::service::{ApiError, Batch};
 use crate::wire;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -82,6 +84,21 @@ impl Client {
         let url = format!("{}/api/v1/batch", self.base);
         let body = serde_json::to_string(batch).expect("a batch serializes to JSON");
         let value = self.send(self.agent.post(&url), Some(body))?;
+        serde_json::from_value(value).map_err(|e| bad_answer(&url, e))
+    }
+
+    /// Replaces `host`'s report (`PUT /api/v1/agents/{host}/`), as its agent does.
+    pub fn report_host(&self, host: &str, report: &HostReport) -> Result<(), ClientError> {
+        let url = format!("{}/api/v1/agents/{}/", self.base, encode_segment(host));
+        let body = serde_json::to_string(report).expect("a host report serializes to JSON");
+        self.send(self.agent.put(&url), Some(body))?;
+        Ok(())
+    }
+
+    /// The latest report of every host that reported, by host name.
+    pub fn host_reports(&self) -> Result<BTreeMap<String, HostReport>, ClientError> {
+        let url = format!("{}/api/v1/agents/", self.base);
+        let value = self.send(self.agent.get(&url), None)?;
         serde_json::from_value(value).map_err(|e| bad_answer(&url, e))
     }
 

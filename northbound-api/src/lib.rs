@@ -1,17 +1,20 @@
 //! netplugin's northbound interface.
 //!
 //! * [`model`]: the intent objects (Contiv netmaster semantics and JSON field names).
+//! * [`agent`]: the [`agent::HostReport`] a host's agent sends, and the [`agent::AgentService`]
+//!   trait the controller implements to receive it.
 //! * [`service`]: the [`service::IntentService`] trait the controller implements, with the
 //!   all-or-nothing [`service::Batch`].
 //! * [`wire`]: one object's JSON body on the REST API (its fields, without the kind tag).
-//! * [`rest`]: the `/api/v1` axum router over an [`service::IntentService`].
+//! * [`rest`]: the `/api/v1` axum router over an [`service::IntentService`] and an
+//!   [`agent::AgentService`].
 //! * [`client`]: a blocking HTTP client of that API (used by `netctl`).
 //! * [`intent_file`]: the intent files of the original netplugin (`netctl -cfg FILE`),
 //!   converted into a [`service::Batch`].
 
+pub mod agent;
 pub mod client;
 pub mod intent_file;
-pub mod agent;
 pub mod model;
 pub mod rest;
 pub mod service;

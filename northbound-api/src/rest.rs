@@ -1,4 +1,5 @@
-//! The REST API over an [`IntentService`], with Contiv netmaster's paths.
+//! The REST API over an [`IntentService`] (Contiv netmaster's paths) and an [`AgentService`]
+//! (the host reports of the agents).
 //!
 //! | method | path | does |
 //! |---|---|---|
@@ -8,6 +9,9 @@
 //! | `DELETE` | `/api/v1/{collection}/{key}/` | deletes the object (204) |
 //! | `POST` | `/api/v1/batch` | applies a [`Batch`] all-or-nothing; returns the stored upserts |
 //! | `GET` | `/api/v1/inspect/endpoints/[{key}/]` | endpoints with their allocated addresses |
+//! | `PUT` | `/api/v1/agents/{host}/` | replaces the host's [`HostReport`] (the body); returns it |
+//! | `GET` | `/api/v1/agents/` | every host's latest report, as a JSON object by host name |
+//! | `GET` | `/api/v1/agents/{host}/` | one host's latest report (404 if it never reported) |
 //!
 //! Collections are [`Kind::collection`] names (`globals`, `tenants`, `networks`,
 //! `endpointGroups`, `endpoints`, `hosts`); keys are `tenant:name` for tenant objects. Every path
@@ -16,28 +20,55 @@
 //!
 //! Errors are `{"error": "<message>"}` with the [`ApiError`] status; a malformed body is a 400
 //! naming the problem (unknown or missing field, wrong type, with line and column); an unknown
-//! collection or path is a 404. The service is called on tokio's blocking pool, since
-//! [`IntentService`] is synchronous and may write to disk.
+//! collection or path is a 404. The services are called on tokio's blocking pool, since
+//! they are synchronous and [`IntentService`] may write to disk.
 
+use crate::agent::{AgentService, HostReport};
 use crate::model::{Kind, Object};
 use crate::service::{ApiError, Batch, IntentService};
 use crate::wire;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 type Svc = Arc<dyn IntentService>;
+type Agents = Arc<dyn AgentService>;
 
-/// The `/api/v1` router over `svc`.
-pub fn router(svc: Arc<dyn IntentService>) -> Router {
-    let object: fn() -> MethodRouter<Svc> =
+/// The router's state: both services.
+#[derive(Clone)]
+struct Services {
+    intent: Svc,
+    agents: Agents,
+}
+
+impl FromRef<Services> for Svc {
+    fn from_ref(s: &Services) -> Svc {
+        s.intent.clone()
+    }
+}
+
+impl FromRef<Services> for Agents {
+    fn from_ref(s: &Services) -> Agents {
+        s.agents.clone()
+    }
+}
+
+/// The `/api/v1` router over the intent service and the agent service.
+pub fn router(intent: Arc<dyn IntentService>, agents: Arc<dyn AgentService>) -> Router {
+    let object: fn() -> MethodRouter<Services> =
         || get(get_object).post(upsert).put(upsert).delete(delete);
+    let agent: fn() -> MethodRouter<Services> = || get(get_report).put(put_report);
     Router::new()
+        .route("/api/v1/agents", get(list_reports))
+        .route("/api/v1/agents/", get(list_reports))
+        .route("/api/v1/agents/{host}", agent())
+        .route("/api/v1/agents/{host}/", agent())
         .route("/api/v1/batch", post(batch))
         .route("/api/v1/batch/", post(batch))
         .route("/api/v1/inspect/endpoints", get(inspect_endpoints))
@@ -50,7 +81,7 @@ pub fn router(svc: Arc<dyn IntentService>) -> Router {
         .route("/api/v1/{collection}/{key}/", object())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(svc)
+        .with_state(Services { intent, agents })
 }
 
 /// An error response: `{"error": message}` with a status.
@@ -191,6 +222,51 @@ async fn inspect_endpoint(
     Path(key): Path<String>,
 ) -> Result<Json<Value>, Error> {
     one(&svc, Kind::Endpoint, key).await
+}
+
+/// Runs `f` on the agent service in tokio's blocking pool.
+async fn call_agents<T: Send + 'static>(
+    agents: &Agents,
+    f: impl FnOnce(&dyn AgentService) -> T + Send + 'static,
+) -> Result<T, Error> {
+    let agents = agents.clone();
+    tokio::task::spawn_blocking(move || f(&*agents))
+        .await
+        .map_err(|e| {
+            Error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("agent service failed: {e}"),
+            )
+        })
+}
+
+async fn list_reports(
+    State(agents): State<Agents>,
+) -> Result<Json<BTreeMap<String, HostReport>>, Error> {
+    Ok(Json(call_agents(&agents, |a| a.reports()).await?))
+}
+
+async fn get_report(
+    State(agents): State<Agents>,
+    Path(host): Path<String>,
+) -> Result<Json<HostReport>, Error> {
+    let what = format!("no report from host `{host}`");
+    call_agents(&agents, move |a| a.reports().remove(&host))
+        .await?
+        .map(Json)
+        .ok_or_else(|| Error::not_found(what))
+}
+
+async fn put_report(
+    State(agents): State<Agents>,
+    Path(host): Path<String>,
+    body: Bytes,
+) -> Result<Json<HostReport>, Error> {
+    let report: HostReport = serde_json::from_slice(&body)
+        .map_err(|e| Error::bad_request(format!("invalid report of host `{host}`: {e}")))?;
+    let stored = report.clone();
+    call_agents(&agents, move |a| a.report(&host, report)).await??;
+    Ok(Json(stored))
 }
 
 async fn no_route(uri: Uri) -> Error {

@@ -5,7 +5,9 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use common::MemService;
+use common::{MemAgents, MemService};
+use northbound_api::agent::AgentService;
+use northbound_api::agent::{HostReport, TunnelReport};
 use northbound_api::client::{Client, ClientError};
 use northbound_api::model::{Kind, Network, Object, Tenant};
 use northbound_api::rest::router;
@@ -15,8 +17,14 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 fn app() -> (Arc<MemService>, Router) {
+    let (svc, _, app) = app_with_agents();
+    (svc, app)
+}
+
+fn app_with_agents() -> (Arc<MemService>, Arc<MemAgents>, Router) {
     let svc = Arc::new(MemService::default());
-    (svc.clone(), router(svc))
+    let agents = Arc::new(MemAgents::default());
+    (svc.clone(), agents.clone(), router(svc, agents))
 }
 
 async fn send(app: &Router, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
@@ -293,4 +301,117 @@ fn client_over_a_real_server() {
         .list(Kind::Tenant)
         .unwrap_err();
     assert!(matches!(refused, ClientError::Transport(_)), "{refused}");
+}
+
+const REPORT: &str = r#"{"dpid":1,"vtepIp":"192.168.2.10","endpointPorts":{"t1:c1":5,"t1:c2":6},"uplinks":[2],"tunnel":{"mode":"flow","port":3}}"#;
+
+#[tokio::test]
+async fn agent_reports_are_stored_listed_and_replaced() {
+    let (_, agents, app) = app_with_agents();
+    let (status, body) = send(&app, "GET", "/api/v1/agents/", "").await;
+    assert_eq!((status, body), (StatusCode::OK, json!({})));
+
+    let (status, body) = send(&app, "PUT", "/api/v1/agents/host1/", REPORT).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let expected: Value = serde_json::from_str(REPORT).unwrap();
+    assert_eq!(body, expected);
+    let report: HostReport = serde_json::from_str(REPORT).unwrap();
+    assert_eq!(report.tunnel, Some(TunnelReport::Flow { port: 3 }));
+    assert_eq!(
+        agents.reports(),
+        [("host1".to_string(), report.clone())].into()
+    );
+
+    // Without the trailing slash too; a second host; a replacement of the first.
+    let host2 = r#"{"dpid":2,"tunnel":{"mode":"perPeer","ports":{"192.168.2.10":7}}}"#;
+    let (status, _) = send(&app, "PUT", "/api/v1/agents/host2", host2).await;
+    assert_eq!(status, StatusCode::OK);
+    let host1 = r#"{"dpid":1,"endpointPorts":{"t1:c1":9}}"#;
+    let (status, _) = send(&app, "PUT", "/api/v1/agents/host1/", host1).await;
+    assert_eq!(status, StatusCode::OK);
+    for path in ["/api/v1/agents/", "/api/v1/agents"] {
+        let (status, body) = send(&app, "GET", path, "").await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(
+            body,
+            json!({
+                "host1": {"dpid": 1, "endpointPorts": {"t1:c1": 9}, "uplinks": []},
+                "host2": {"dpid": 2, "endpointPorts": {}, "uplinks": [],
+                          "tunnel": {"mode": "perPeer", "ports": {"192.168.2.10": 7}}},
+            }),
+            "{path}"
+        );
+    }
+    let (status, body) = send(&app, "GET", "/api/v1/agents/host2/", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["dpid"], 2);
+    let (status, body) = send(&app, "GET", "/api/v1/agents/host3/", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error(&body), "no report from host `host3`");
+}
+
+#[tokio::test]
+async fn malformed_or_refused_agent_reports_are_400_and_change_nothing() {
+    let (_, agents, app) = app_with_agents();
+    let (status, _) = send(&app, "PUT", "/api/v1/agents/host1/", REPORT).await;
+    assert_eq!(status, StatusCode::OK);
+    let before = agents.reports();
+    let cases = [
+        ("{\"dpid\": ", "line 1"),
+        (r#"{"endpointPorts":{}}"#, "missing field `dpid`"),
+        (r#"{"dpid":1,"bridge":"br0"}"#, "unknown field `bridge`"),
+        (r#"{"dpid":"one"}"#, "invalid type"),
+        (
+            r#"{"dpid":1,"tunnel":{"mode":"gre"}}"#,
+            "unknown variant `gre`",
+        ),
+        (
+            r#"{"dpid":1,"endpointPorts":{"t1:c1":-1}}"#,
+            "invalid value",
+        ),
+    ];
+    for (body, needle) in cases {
+        let (status, answer) = send(&app, "PUT", "/api/v1/agents/host1/", body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let message = error(&answer);
+        assert!(
+            message.starts_with("invalid report of host `host1`: ") && message.contains(needle),
+            "{body}: {message:?} lacks {needle:?}"
+        );
+    }
+    // The service's own refusal keeps its status and message.
+    let (status, answer) = send(&app, "PUT", "/api/v1/agents/host1/", r#"{"dpid":0}"#).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error(&answer), "host `host1`: dpid 0");
+    assert_eq!(agents.reports(), before);
+
+    // Only GET and PUT.
+    for method in ["POST", "DELETE"] {
+        let (status, _) = send(&app, method, "/api/v1/agents/host1/", REPORT).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
+    }
+    let (status, _) = send(&app, "PUT", "/api/v1/agents/", REPORT).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[test]
+fn client_reports_a_host() {
+    let svc = Arc::new(MemService::default());
+    let agents = Arc::new(MemAgents::default());
+    let client = Client::new(&common::spawn_server_with(svc, agents.clone()));
+    assert!(client.host_reports().unwrap().is_empty());
+    let report: HostReport = serde_json::from_str(REPORT).unwrap();
+    client.report_host("host 1", &report).unwrap();
+    let expected: std::collections::BTreeMap<_, _> = [("host 1".to_string(), report)].into();
+    assert_eq!(agents.reports(), expected);
+    assert_eq!(client.host_reports().unwrap(), expected);
+    let mut bad: HostReport = serde_json::from_str(REPORT).unwrap();
+    bad.dpid = 0;
+    match client.report_host("host1", &bad) {
+        Err(ClientError::Api(e)) => {
+            assert_eq!(e.status, 400);
+            assert_eq!(e.message, "host `host1`: dpid 0");
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -1,6 +1,8 @@
-//! An in-memory `IntentService` for testing the HTTP layer, and a real server over it.
+//! In-memory `IntentService` and `AgentService` doubles for testing the HTTP layer, and a real
+//! server over them.
 #![allow(dead_code)] // each test crate uses a part
 
+use northbound_api::agent::{AgentService, HostReport};
 use northbound_api::model::{Kind, Object};
 use northbound_api::service::{ApiError, Batch, IntentService};
 use std::collections::BTreeMap;
@@ -73,8 +75,38 @@ impl IntentService for MemService {
     }
 }
 
-/// Serves the router over `svc` on a loopback port, in a thread of its own; the base URL.
+/// Host reports in a map; a report with dpid 0 is refused (400).
+#[derive(Default)]
+pub struct MemAgents {
+    reports: Mutex<BTreeMap<String, HostReport>>,
+}
+
+impl AgentService for MemAgents {
+    fn report(&self, host: &str, report: HostReport) -> Result<(), ApiError> {
+        if report.dpid == 0 {
+            return Err(ApiError::invalid(format!("host `{host}`: dpid 0")));
+        }
+        self.reports
+            .lock()
+            .unwrap()
+            .insert(host.to_string(), report);
+        Ok(())
+    }
+
+    fn reports(&self) -> BTreeMap<String, HostReport> {
+        self.reports.lock().unwrap().clone()
+    }
+}
+
+/// Serves the router over `svc` (and an empty [`MemAgents`]) on a loopback port, in a thread
+/// of its own; the base URL.
 pub fn spawn_server(svc: Arc<MemService>) -> String {
+    spawn_server_with(svc, Arc::new(MemAgents::default()))
+}
+
+/// Serves the router over `svc` and `agents` on a loopback port, in a thread of its own; the
+/// base URL.
+pub fn spawn_server_with(svc: Arc<MemService>, agents: Arc<MemAgents>) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -85,7 +117,7 @@ pub fn spawn_server(svc: Arc<MemService>) -> String {
             .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, northbound_api::rest::router(svc))
+            axum::serve(listener, northbound_api::rest::router(svc, agents))
                 .await
                 .unwrap();
         });

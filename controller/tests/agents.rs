@@ -1,0 +1,285 @@
+//! Host reports against a running netmaster: intent applied through the API plus an agent's
+//! report (`PUT /api/v1/agents/{host}/`) compile into flows on the host's switch (a fake
+//! switch on netmaster's unix socket); a new report moves the flows; a malformed or unusable
+//! report is a 400 and changes nothing.
+
+use fakeswitch::FakeSwitch;
+use netmaster::cookie::{Cookie, OwnerKind};
+use netmaster::pipeline::Table;
+use northbound_api::agent::HostReport;
+use northbound_api::client::{Client, ClientError};
+use northbound_api::model::{Encap, Endpoint, Host, Kind, Network, Object, Tenant};
+use northbound_api::service::Batch;
+use ofproto::{MacAddr, Masked, OxmField};
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// A netmaster process (intent in memory) with its API on a free loopback port and its
+/// OpenFlow listener on a unix socket; killed on drop, its directory removed.
+struct Netmaster {
+    child: Child,
+    url: String,
+    sock: PathBuf,
+    dir: PathBuf,
+}
+
+impl Netmaster {
+    fn start(name: &str) -> Netmaster {
+        let dir = std::env::temp_dir().join(format!("nm-agents-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let sock = dir.join("of.sock");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_netmaster"))
+            .args(["--no-tcp", "--of-unix"])
+            .arg(&sock)
+            .args(["--audit-interval-ms", "100"])
+            .args(["--api-listen", &format!("127.0.0.1:{port}")])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start netmaster");
+        let url = format!("http://127.0.0.1:{port}");
+        let nm = Netmaster {
+            child,
+            url,
+            sock,
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Client::new(&nm.url).list(Kind::Tenant).is_err() || !nm.sock.exists() {
+            assert!(Instant::now() < deadline, "netmaster never came up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        nm
+    }
+}
+
+impl Drop for Netmaster {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn endpoint(container: &str) -> Object {
+    Object::Endpoint(Endpoint {
+        tenant_name: "t1".into(),
+        network_name: "net1".into(),
+        group_name: None,
+        container_name: container.into(),
+        host: Some("host1".into()),
+        interface: None,
+        mac_address: None,
+        ip_address: None,
+        ipv6_address: None,
+    })
+}
+
+/// One tenant, one VLAN network, host1 (no dpid: its switch is known only from its agent's
+/// report) and two endpoints on it.
+fn intent() -> Batch {
+    Batch {
+        upserts: vec![
+            Object::Tenant(Tenant {
+                tenant_name: "t1".into(),
+            }),
+            Object::Network(Network {
+                tenant_name: "t1".into(),
+                network_name: "net1".into(),
+                encap: Encap::Vlan,
+                pkt_tag: None,
+                subnet: "10.1.1.0/24".into(),
+                gateway: None,
+                ipv6_subnet: None,
+                ipv6_gateway: None,
+            }),
+            Object::Host(Host {
+                name: "host1".into(),
+                vtep_ip: None,
+                uplinks: Vec::new(),
+                dpid: None,
+            }),
+            endpoint("c1"),
+            endpoint("c2"),
+        ],
+        ..Batch::default()
+    }
+}
+
+fn report(c1: u32, c2: u32) -> HostReport {
+    HostReport {
+        dpid: 1,
+        vtep_ip: Some("192.168.2.10".into()),
+        endpoint_ports: [("t1:c1".to_string(), c1), ("t1:c2".to_string(), c2)].into(),
+        uplinks: vec![2],
+        tunnel: None,
+    }
+}
+
+/// The endpoints' MACs, as allocated by netmaster.
+fn macs(c: &Client) -> BTreeMap<String, MacAddr> {
+    c.list(Kind::Endpoint)
+        .expect("endpoints")
+        .into_iter()
+        .map(|o| {
+            let Object::Endpoint(e) = o else {
+                panic!("{o:?}")
+            };
+            let mac = e.mac_address.expect("allocated MAC").parse().expect("MAC");
+            (format!("t1:{}", e.container_name), mac)
+        })
+        .collect()
+}
+
+/// The classify flows of endpoints on `fs`: (in_port, eth_src) by endpoint cookie.
+fn endpoint_classify(fs: &FakeSwitch) -> BTreeMap<u64, (u32, MacAddr)> {
+    fs.flows_in(Table::Classify.id())
+        .into_iter()
+        .filter(|f| Cookie::parse(f.cookie).is_some_and(|c| c.kind == OwnerKind::Endpoint))
+        .map(|f| {
+            let port = f.r#match.fields.iter().find_map(|m| match m {
+                OxmField::InPort(p) => Some(*p),
+                _ => None,
+            });
+            let mac = f.r#match.fields.iter().find_map(|m| match m {
+                OxmField::EthSrc(Masked { value, mask: None }) => Some(*value),
+                _ => None,
+            });
+            let (Some(port), Some(mac)) = (port, mac) else {
+                panic!("endpoint classify flow without in_port and eth_src: {f:?}")
+            };
+            (f.cookie, (port, mac))
+        })
+        .collect()
+}
+
+/// Waits until the endpoint classify flows of `fs` put `c1` and `c2` on these ports.
+fn await_ports(fs: &FakeSwitch, macs: &BTreeMap<String, MacAddr>, c1: u32, c2: u32) {
+    let want: Vec<(u32, MacAddr)> = vec![(c1, macs["t1:c1"]), (c2, macs["t1:c2"])];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let flows = endpoint_classify(fs);
+        let mut got: Vec<(u32, MacAddr)> = flows.values().copied().collect();
+        got.sort_unstable_by_key(|(p, _)| *p);
+        let mut want = want.clone();
+        want.sort_unstable_by_key(|(p, _)| *p);
+        if got == want {
+            // One cookie per endpoint.
+            assert_eq!(flows.len(), 2, "{flows:?}");
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "switch never got the endpoint classify flows {want:?}; it has {got:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn refused(result: Result<(), ClientError>, needle: &str) {
+    match result {
+        Err(ClientError::Api(e)) => {
+            assert_eq!(e.status, 400, "{e}");
+            assert!(e.message.contains(needle), "{e} lacks {needle:?}");
+        }
+        other => panic!("expected a 400 containing {needle:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn intent_and_a_host_report_compile_into_flows_on_the_switch() {
+    let nm = Netmaster::start("flows");
+    let c = Client::new(&nm.url);
+    c.apply(&intent()).expect("apply intent");
+    let macs = macs(&c);
+    assert_eq!(macs.len(), 2);
+
+    // Unusable reports are refused and stored nowhere.
+    let mut bad = report(5, 6);
+    bad.vtep_ip = Some("192.168.2.300".into());
+    refused(c.report_host("host1", &bad), "192.168.2.300");
+    let mut bad = report(5, 6);
+    bad.dpid = 0;
+    refused(c.report_host("host1", &bad), "dpid");
+    refused(c.report_host("host1", &report(0, 6)), "t1:c1");
+    assert!(c.host_reports().expect("reports").is_empty());
+
+    c.report_host("host1", &report(5, 6)).expect("report host1");
+    assert_eq!(
+        c.host_reports().expect("reports"),
+        [("host1".to_string(), report(5, 6))].into()
+    );
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let fs = FakeSwitch::new(1);
+    rt.block_on(fs.connect_unix(&nm.sock)).expect("connect");
+    await_ports(&fs, &macs, 5, 6);
+
+    // A malformed report (through raw HTTP) changes nothing: same report, same flows.
+    let url = format!("{}/api/v1/agents/host1/", nm.url);
+    let answer = raw_put(&url, r#"{"dpid":1,"endpointPorts":{"t1:c1":"five"}}"#);
+    assert_eq!(answer.0, 400, "{answer:?}");
+    assert!(answer.1.contains("invalid type"), "{answer:?}");
+    refused(
+        c.report_host(
+            "host1",
+            &HostReport {
+                vtep_ip: Some("nowhere".into()),
+                ..report(7, 6)
+            },
+        ),
+        "nowhere",
+    );
+    assert_eq!(
+        c.host_reports().expect("reports"),
+        [("host1".to_string(), report(5, 6))].into()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    await_ports(&fs, &macs, 5, 6);
+
+    // A new report moves the endpoint: the compiler is woken and the switch updated.
+    c.report_host("host1", &report(7, 6))
+        .expect("report host1 again");
+    await_ports(&fs, &macs, 7, 6);
+
+    // Another host cannot claim the same switch.
+    match c.report_host("host2", &report(8, 9)) {
+        Err(ClientError::Api(e)) => assert_eq!(e.status, 409, "{e}"),
+        other => panic!("{other:?}"),
+    }
+    fs.disconnect();
+}
+
+/// A PUT of a raw body over plain HTTP/1.1: (status, body).
+fn raw_put(url: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (addr, path) = rest.split_once('/').expect("path");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "PUT /{path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("read");
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, body.to_string())
+}
