@@ -3,6 +3,13 @@
 //! * [`ovsdb`]: an RFC 7047 OVSDB client (JSON-RPC over a unix socket: `transact`, `monitor`,
 //!   `echo`) and typed operations on Open vSwitch bridges, ports and interfaces.
 //! * [`netlink`]: container plumbing (veth pairs into network namespaces, addresses, routes).
+//! * [`report`]: the host report (the bridge's endpoint, tunnel and uplink ports) sent to
+//!   netmaster.
+//! * [`daemon`]: the agent daemon (bridge, tunnel and uplink set-up; periodic reports).
+//! * [`attach`]: `netplugin attach|detach` for runtimes without CNI.
 
+pub mod attach;
+pub mod daemon;
 pub mod netlink;
 pub mod ovsdb;
+pub mod report;

@@ -1,0 +1,292 @@
+//! Attaching a container to its network without CNI: the endpoint's addresses come from
+//! netmaster's intent, a veth goes into the container's namespace, its host end onto the
+//! bridge, and an updated host report goes out at once (so that netmaster compiles the
+//! endpoint's flows without waiting for the daemon's next poll). `detach` reverses it.
+
+use crate::netlink::{EndpointSpec, IpConfig, Plumbing};
+use crate::ovsdb::vswitch::{InterfaceType, PortConfig, Vswitch};
+use crate::report;
+use northbound_api::client::{Client, ClientError};
+use northbound_api::model::{Encap, Endpoint, Global, Kind, Network, Object};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Prefix of the host ends of container veths.
+pub const HOST_IFNAME_PREFIX: &str = "vnp";
+/// VXLAN overhead subtracted from the global MTU for VXLAN networks.
+const VXLAN_OVERHEAD: u16 = 50;
+
+/// What `attach`/`detach` work on.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// Container name (the endpoint is `tenant:container`).
+    pub container: String,
+    /// Tenant.
+    pub tenant: String,
+    /// The container's network namespace.
+    pub netns: PathBuf,
+    /// Base URL of netmaster's REST API.
+    pub netmaster: String,
+    /// ovsdb-server's socket (`unix:PATH` or PATH).
+    pub ovsdb: String,
+    /// The integration bridge.
+    pub bridge: String,
+    /// This host's name in intent.
+    pub host_label: String,
+}
+
+impl Target {
+    /// The endpoint key `tenant:container`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.tenant, self.container)
+    }
+}
+
+/// 64-bit FNV-1a.
+pub fn fnv1a(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The host end's name for endpoint `key`: `vnp` + 12 hex digits of its hash (15 characters,
+/// the kernel's limit).
+pub fn host_ifname(key: &str) -> String {
+    format!(
+        "{HOST_IFNAME_PREFIX}{:012x}",
+        fnv1a(key.as_bytes()) & 0xffff_ffff_ffff
+    )
+}
+
+/// Parses `aa:bb:cc:dd:ee:ff`.
+pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let mut mac = [0u8; 6];
+    let mut parts = s.split(':');
+    for b in &mut mac {
+        *b = u8::from_str_radix(parts.next()?, 16).ok()?;
+    }
+    parts.next().is_none().then_some(mac)
+}
+
+/// The prefix length of a subnet `a.b.c.d/len` or `a.b.c.d-a.b.c.e/len`.
+pub fn prefix_len(subnet: &str) -> Option<u8> {
+    subnet
+        .rsplit_once('/')
+        .and_then(|(_, l)| l.parse().ok())
+        .filter(|l| *l <= 32)
+}
+
+/// Everything the plumbing needs about one endpoint, from intent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The endpoint.
+    pub endpoint: Endpoint,
+    /// Its network.
+    pub network: Network,
+    /// The container interface's spec.
+    pub spec: EndpointSpec,
+}
+
+/// Builds the container interface's spec from the endpoint, its network and the globals.
+pub fn resolve(
+    target: &Target,
+    endpoint: Endpoint,
+    network: Network,
+    global: &Global,
+) -> Result<Resolved, String> {
+    let key = target.key();
+    let ip: Ipv4Addr = endpoint
+        .ip_address
+        .as_deref()
+        .ok_or_else(|| format!("endpoint {key} has no IPv4 address"))?
+        .parse()
+        .map_err(|e| format!("endpoint {key}: ipAddress: {e}"))?;
+    let mac = match endpoint.mac_address.as_deref() {
+        Some(m) => Some(parse_mac(m).ok_or_else(|| format!("endpoint {key}: bad MAC {m}"))?),
+        None => None,
+    };
+    let prefix = prefix_len(&network.subnet)
+        .ok_or_else(|| format!("network of {key}: bad subnet {}", network.subnet))?;
+    let gateway = match network.gateway.as_deref() {
+        Some(g) => Some(
+            g.parse::<Ipv4Addr>()
+                .map_err(|e| format!("network of {key}: gateway {g}: {e}"))?,
+        ),
+        None => None,
+    };
+    let mtu = match network.encap {
+        Encap::Vxlan => global.mtu.saturating_sub(VXLAN_OVERHEAD),
+        Encap::Vlan => global.mtu,
+    };
+    let spec = EndpointSpec {
+        netns: target.netns.clone(),
+        host_ifname: host_ifname(&key),
+        container_ifname: endpoint
+            .interface
+            .clone()
+            .unwrap_or_else(|| "eth0".to_string()),
+        mtu: u32::from(mtu),
+        mac,
+        ipv4: IpConfig {
+            address: ip,
+            prefix_len: prefix,
+            gateway,
+        },
+        ipv6: None,
+    };
+    Ok(Resolved {
+        endpoint,
+        network,
+        spec,
+    })
+}
+
+/// Reads the endpoint, its network and the globals from netmaster.
+pub fn fetch(target: &Target) -> Result<Resolved, String> {
+    let client = Client::new(&target.netmaster);
+    let key = target.key();
+    let endpoint = match client.get(Kind::Endpoint, &key) {
+        Ok(Object::Endpoint(e)) => e,
+        Ok(other) => return Err(format!("endpoint {key}: unexpected {other:?}")),
+        Err(e) => return Err(format!("endpoint {key}: {e}")),
+    };
+    let net_key = format!("{}:{}", endpoint.tenant_name, endpoint.network_name);
+    let network = match client.get(Kind::Network, &net_key) {
+        Ok(Object::Network(n)) => n,
+        Ok(other) => return Err(format!("network {net_key}: unexpected {other:?}")),
+        Err(e) => return Err(format!("network {net_key}: {e}")),
+    };
+    let global = match client.get(Kind::Global, "global") {
+        Ok(Object::Global(g)) => g,
+        Err(ClientError::Api(e)) if e.status == 404 => Global::default(),
+        Ok(other) => return Err(format!("globals: unexpected {other:?}")),
+        Err(e) => return Err(format!("globals: {e}")),
+    };
+    if let Some(host) = endpoint.host.as_deref() {
+        if host != target.host_label {
+            tracing::warn!(endpoint = %key, intent_host = %host, host = %target.host_label,
+                "the endpoint is bound to another host in intent");
+        }
+    }
+    resolve(target, endpoint, network, &global)
+}
+
+/// Attaches the container; returns the OpenFlow port of its endpoint.
+pub async fn attach(target: &Target) -> Result<u32, String> {
+    let t = target.clone();
+    let resolved = tokio::task::spawn_blocking(move || fetch(&t))
+        .await
+        .map_err(|e| e.to_string())??;
+    let key = target.key();
+    let spec = &resolved.spec;
+    let vs = Vswitch::connect(crate::daemon::ovsdb_path(&target.ovsdb))
+        .await
+        .map_err(|e| format!("connecting to {}: {e}", target.ovsdb))?;
+    let plumbing = Plumbing::new().map_err(|e| e.to_string())?;
+    plumbing
+        .create_endpoint(spec)
+        .await
+        .map_err(|e| format!("plumbing {key}: {e}"))?;
+    let plugged = async {
+        let mut port = PortConfig::new(&spec.host_ifname, InterfaceType::System);
+        let netns = target.netns.display().to_string();
+        port.external_ids = report::owned_ids(
+            report::ROLE_ENDPOINT,
+            &[
+                (report::ENDPOINT_KEY, key.as_str()),
+                (report::TENANT_KEY, resolved.endpoint.tenant_name.as_str()),
+                (report::NETWORK_KEY, resolved.endpoint.network_name.as_str()),
+                (report::NETNS_KEY, netns.as_str()),
+            ],
+        );
+        vs.ensure_port(&target.bridge, &port)
+            .await
+            .map_err(|e| format!("adding {} to {}: {e}", spec.host_ifname, target.bridge))?;
+        vs.wait_ofport(&spec.host_ifname, Duration::from_secs(10))
+            .await
+            .map_err(|e| format!("OpenFlow port of {}: {e}", spec.host_ifname))
+    }
+    .await;
+    let ofport = match plugged {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = vs.delete_port(&target.bridge, &spec.host_ifname).await;
+            let _ = plumbing.delete_endpoint(&spec.host_ifname).await;
+            return Err(e);
+        }
+    };
+    tracing::info!(endpoint = %key, ifname = %spec.host_ifname, ofport,
+        ip = %spec.ipv4.address, "attached");
+    report_now(target, &vs).await;
+    Ok(ofport)
+}
+
+/// Detaches the container: removes its port and veth; returns whether anything was there.
+pub async fn detach(target: &Target) -> Result<bool, String> {
+    let key = target.key();
+    let vs = Vswitch::connect(crate::daemon::ovsdb_path(&target.ovsdb))
+        .await
+        .map_err(|e| format!("connecting to {}: {e}", target.ovsdb))?;
+    // The port that carries the endpoint key (or, failing that, the name derived from it).
+    let ports = vs
+        .list_ports(&target.bridge)
+        .await
+        .map_err(|e| format!("listing the ports of {}: {e}", target.bridge))?;
+    let ifname = ports
+        .iter()
+        .find(|p| p.external_ids.get(report::ENDPOINT_KEY) == Some(&key))
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| host_ifname(&key));
+    let had_port = vs
+        .delete_port(&target.bridge, &ifname)
+        .await
+        .map_err(|e| format!("removing port {ifname}: {e}"))?;
+    let plumbing = Plumbing::new().map_err(|e| e.to_string())?;
+    let had_veth = plumbing
+        .delete_endpoint(&ifname)
+        .await
+        .map_err(|e| format!("removing veth {ifname}: {e}"))?;
+    tracing::info!(endpoint = %key, %ifname, had_port, had_veth, "detached");
+    report_now(target, &vs).await;
+    Ok(had_port || had_veth)
+}
+
+/// Sends the bridge's report at once (a few attempts; the daemon keeps reporting anyway).
+async fn report_now(target: &Target, vs: &Vswitch) {
+    let r = match report::collect(vs, &target.bridge, None).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not build the host report");
+            return;
+        }
+    };
+    for attempt in 1..=5 {
+        match report::send(&target.netmaster, &target.host_label, &r).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(attempt, error = %e, "sending the host report failed");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_parsing() {
+        let n = host_ifname("default:myContainer1");
+        assert_eq!(n.len(), 15);
+        assert!(n.starts_with("vnp"));
+        assert_ne!(n, host_ifname("default:myContainer2"));
+        assert_eq!(parse_mac("02:02:00:00:00:0a"), Some([2, 2, 0, 0, 0, 0x0a]));
+        assert_eq!(parse_mac("02:02:00:00:00"), None);
+        assert_eq!(parse_mac("02:02:00:00:00:00:01"), None);
+        assert_eq!(prefix_len("11.1.0.0/24"), Some(24));
+        assert_eq!(prefix_len("10.1.1.10-10.1.1.20/24"), Some(24));
+        assert_eq!(prefix_len("10.1.1.0"), None);
+    }
+}

@@ -1,0 +1,186 @@
+//! `netplugin`: the per-host agent daemon, and `attach`/`detach` for runtimes without CNI.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use netplugin::attach::{self, Target};
+use netplugin::daemon::{self, Config};
+use netplugin::ovsdb::vswitch::DatapathType;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "netplugin",
+    about = "netplugin's per-host agent: creates ports on the integration bridge and reports them to netmaster",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    daemon: DaemonArgs,
+}
+
+#[derive(Args, Debug)]
+struct Common {
+    /// This host's name in intent.
+    #[arg(long = "host-label", default_value = "host1")]
+    host_label: String,
+    /// Base URL of netmaster's REST API.
+    #[arg(long, default_value = "http://127.0.0.1:9999")]
+    netmaster: String,
+    /// ovsdb-server's socket.
+    #[arg(long, default_value = "unix:/var/run/openvswitch/db.sock")]
+    ovsdb: String,
+    /// The integration bridge.
+    #[arg(long, default_value = "br-int")]
+    bridge: String,
+}
+
+#[derive(Args, Debug)]
+struct DaemonArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Controller target of the bridge: `unix:PATH` or `tcp:IP:PORT`.
+    #[arg(long, required = true)]
+    controller: Option<String>,
+    /// VTEP address; creates the flow-based VXLAN port `vxlan0`.
+    #[arg(long = "vtep-ip")]
+    vtep_ip: Option<std::net::Ipv4Addr>,
+    /// Uplink interface for VLAN networks (repeatable; missing ones are skipped).
+    #[arg(long = "uplink")]
+    uplinks: Vec<String>,
+    /// Datapath type of the bridge.
+    #[arg(long, value_enum, default_value = "system")]
+    datapath: Datapath,
+    /// Datapath id of the bridge (default: derived from the host label).
+    #[arg(long)]
+    dpid: Option<u64>,
+    /// Seconds between reads of the bridge's ports (changes are reported at once).
+    #[arg(long = "poll-s", default_value_t = 1.0)]
+    poll_s: f64,
+    /// Seconds between keepalive reports.
+    #[arg(long = "keepalive-s", default_value_t = 5.0)]
+    keepalive_s: f64,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Datapath {
+    Netdev,
+    System,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Plugs a container (network namespace) into its network.
+    Attach(AttachArgs),
+    /// Unplugs a container.
+    Detach(AttachArgs),
+}
+
+#[derive(Args, Debug)]
+struct AttachArgs {
+    /// Container name (endpoint `TENANT:NAME`).
+    #[arg(long)]
+    container: String,
+    /// The container's network namespace (`/var/run/netns/NAME` or `/proc/PID/ns/net`).
+    #[arg(long)]
+    netns: PathBuf,
+    /// Tenant.
+    #[arg(long, default_value = "default")]
+    tenant: String,
+    #[command(flatten)]
+    common: Common,
+}
+
+impl AttachArgs {
+    fn target(self) -> Target {
+        Target {
+            container: self.container,
+            tenant: self.tenant,
+            netns: self.netns,
+            netmaster: self.common.netmaster,
+            ovsdb: self.common.ovsdb,
+            bridge: self.common.bridge,
+            host_label: self.common.host_label,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("netplugin: tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.command {
+            Some(Command::Attach(a)) => attach::attach(&a.target()).await.map(|port| {
+                println!("{port}");
+            }),
+            Some(Command::Detach(a)) => attach::detach(&a.target()).await.map(|_| ()),
+            None => {
+                let d = cli.daemon;
+                let dpid = d
+                    .dpid
+                    .unwrap_or_else(|| daemon::default_dpid(&d.common.host_label));
+                let cfg = Config {
+                    host_label: d.common.host_label,
+                    netmaster: d.common.netmaster,
+                    ovsdb: d.common.ovsdb,
+                    bridge: d.common.bridge,
+                    controller: d.controller.unwrap_or_default(),
+                    vtep_ip: d.vtep_ip.map(|v| v.to_string()),
+                    uplinks: d.uplinks,
+                    datapath: match d.datapath {
+                        Datapath::Netdev => DatapathType::Netdev,
+                        Datapath::System => DatapathType::System,
+                    },
+                    dpid,
+                    poll: Duration::from_secs_f64(d.poll_s.max(0.05)),
+                    keepalive: Duration::from_secs_f64(d.keepalive_s.max(0.1)),
+                };
+                tokio::select! {
+                    r = daemon::run(cfg) => r,
+                    _ = shutdown() => Ok(()),
+                }
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("netplugin: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

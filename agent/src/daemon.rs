@@ -1,0 +1,153 @@
+//! The agent daemon: sets up the integration bridge (controller, datapath id), the VXLAN port
+//! and the uplinks once, then keeps netmaster informed of the bridge's ports with a
+//! [`HostReport`](northbound_api::agent::HostReport) — at once after every change and
+//! periodically as a keepalive, retrying while netmaster is unreachable. It computes no flows.
+
+use crate::ovsdb::vswitch::{BridgeConfig, DatapathType, InterfaceType, PortConfig, Vswitch};
+use crate::report;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The daemon's configuration (the command line of `netplugin`).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The host's name in intent (`Host::name`).
+    pub host_label: String,
+    /// Base URL of netmaster's REST API.
+    pub netmaster: String,
+    /// Path of ovsdb-server's unix socket.
+    pub ovsdb: String,
+    /// The integration bridge.
+    pub bridge: String,
+    /// Controller target of the bridge (`unix:PATH` or `tcp:IP:PORT`).
+    pub controller: String,
+    /// VTEP address: creates the flow-based VXLAN port `vxlan0` when set.
+    pub vtep_ip: Option<String>,
+    /// Uplink interfaces (existing devices; missing ones are skipped with a warning).
+    pub uplinks: Vec<String>,
+    /// Datapath type of the bridge.
+    pub datapath: DatapathType,
+    /// Datapath id of the bridge.
+    pub dpid: u64,
+    /// How often the ports are read back (changes are reported at once).
+    pub poll: Duration,
+    /// How often an unchanged report is sent again (keepalive).
+    pub keepalive: Duration,
+}
+
+/// The VXLAN port's name and requested OpenFlow port.
+pub const VXLAN_PORT: &str = "vxlan0";
+/// OpenFlow port requested for [`VXLAN_PORT`].
+pub const VXLAN_OFPORT: u16 = 100;
+
+/// A datapath id derived from the host label (when `--dpid` is not given): 48 bits, never 0.
+pub fn default_dpid(host_label: &str) -> u64 {
+    (crate::attach::fnv1a(host_label.as_bytes()) & 0xffff_ffff_ffff).max(1)
+}
+
+/// Strips an optional `unix:` prefix from an OVSDB target.
+pub fn ovsdb_path(target: &str) -> &str {
+    target.strip_prefix("unix:").unwrap_or(target)
+}
+
+/// Sets up the bridge, tunnel and uplinks (idempotent).
+pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
+    vs.ensure_initialized()
+        .await
+        .map_err(|e| format!("initializing the database: {e}"))?;
+    vs.ensure_bridge(&BridgeConfig {
+        name: cfg.bridge.clone(),
+        datapath_type: cfg.datapath,
+        datapath_id: cfg.dpid,
+        controller: cfg.controller.clone(),
+    })
+    .await
+    .map_err(|e| format!("bridge {}: {e}", cfg.bridge))?;
+    tracing::info!(bridge = %cfg.bridge, dpid = cfg.dpid, controller = %cfg.controller, "bridge ready");
+    if let Some(vtep) = &cfg.vtep_ip {
+        let mut port = PortConfig::new(VXLAN_PORT, InterfaceType::Vxlan);
+        port.options = [
+            ("remote_ip", "flow"),
+            ("key", "flow"),
+            ("local_ip", vtep.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        port.ofport_request = Some(VXLAN_OFPORT);
+        port.external_ids =
+            report::owned_ids(report::ROLE_TUNNEL, &[(report::VTEP_KEY, vtep.as_str())]);
+        vs.ensure_port(&cfg.bridge, &port)
+            .await
+            .map_err(|e| format!("tunnel port {VXLAN_PORT}: {e}"))?;
+        tracing::info!(port = VXLAN_PORT, %vtep, "VXLAN port ready");
+    }
+    for uplink in &cfg.uplinks {
+        if !Path::new("/sys/class/net").join(uplink).exists() {
+            tracing::warn!(%uplink, "uplink interface does not exist here; skipped");
+            continue;
+        }
+        let mut port = PortConfig::new(uplink, InterfaceType::System);
+        port.external_ids = report::owned_ids(report::ROLE_UPLINK, &[]);
+        vs.ensure_port(&cfg.bridge, &port)
+            .await
+            .map_err(|e| format!("uplink {uplink}: {e}"))?;
+        tracing::info!(%uplink, "uplink ready");
+    }
+    Ok(())
+}
+
+/// Runs the daemon until the process is stopped.
+pub async fn run(cfg: Config) -> Result<(), String> {
+    let path = ovsdb_path(&cfg.ovsdb).to_string();
+    let vs = connect_retrying(&path).await;
+    setup(&cfg, &vs).await?;
+    let mut last_sent = None;
+    let mut sent_at = Instant::now();
+    loop {
+        match report::collect(&vs, &cfg.bridge, Some(cfg.dpid)).await {
+            Err(e) => tracing::warn!(error = %e, "could not read the bridge"),
+            Ok(r) => {
+                let changed = last_sent.as_ref() != Some(&r);
+                if changed || sent_at.elapsed() >= cfg.keepalive {
+                    match report::send(&cfg.netmaster, &cfg.host_label, &r).await {
+                        Ok(()) => {
+                            if changed {
+                                tracing::info!(
+                                    endpoints = r.endpoint_ports.len(),
+                                    uplinks = r.uplinks.len(),
+                                    tunnel = r.tunnel.is_some(),
+                                    "host report sent"
+                                );
+                            }
+                            last_sent = Some(r);
+                            sent_at = Instant::now();
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "netmaster unreachable; retrying");
+                            last_sent = None;
+                        }
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(cfg.poll).await;
+    }
+}
+
+/// Connects to ovsdb-server, waiting while it is not up yet.
+async fn connect_retrying(path: &str) -> Vswitch {
+    let mut warned = false;
+    loop {
+        match Vswitch::connect(path).await {
+            Ok(vs) => return vs,
+            Err(e) => {
+                if !warned {
+                    tracing::warn!(%path, error = %e, "ovsdb-server unreachable; retrying");
+                    warned = true;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
