@@ -100,13 +100,21 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
 /// Runs the daemon until the process is stopped.
 pub async fn run(cfg: Config) -> Result<(), String> {
     let path = ovsdb_path(&cfg.ovsdb).to_string();
-    let vs = connect_retrying(&path).await;
+    let mut vs = connect_retrying(&path).await;
     setup(&cfg, &vs).await?;
     let mut last_sent = None;
     let mut sent_at = Instant::now();
     loop {
         match report::collect(&vs, &cfg.bridge, Some(cfg.dpid)).await {
-            Err(e) => tracing::warn!(error = %e, "could not read the bridge"),
+            Err(e) => {
+                // ovsdb-server may have restarted: reconnect and make sure the bridge, tunnel
+                // and uplinks are (still) there.
+                tracing::warn!(error = %e, "could not read the bridge; reconnecting to ovsdb-server");
+                vs = connect_retrying(&path).await;
+                if let Err(e) = setup(&cfg, &vs).await {
+                    tracing::warn!(error = %e, "bridge set-up failed; retrying");
+                }
+            }
             Ok(r) => {
                 let changed = last_sent.as_ref() != Some(&r);
                 if changed || sent_at.elapsed() >= cfg.keepalive {
