@@ -13,6 +13,8 @@
 # Environment (for tests running several demos at once): DEMO_TAG makes every name unique
 # (namespaces npdemo$DEMO_TAG and ${DEMO_TAG}-myContainerN); NETPLUGIN_BIN_DIR points at
 # already built netmaster/netctl/netplugin binaries (otherwise they are built here).
+# DEMO_CNI=1 plugs the containers in with the CNI plugin `netplugin-cni` (ADD, CHECK; DEL twice
+# for the detach) through the daemon's CNI socket instead of `netplugin attach|detach`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 START=$(date +%s.%N)
@@ -131,7 +133,7 @@ wait_for 30 "netmaster's API" in_ns "$BIN/netctl" --netmaster "$URL" network ls
 echo "== netplugin daemon (host1, br-int, dpid 1)"
 ip netns exec "$NS" "$BIN/netplugin" --host-label host1 --netmaster "$URL" --ovsdb "unix:$DIR/db.sock" \
     --bridge br-int --datapath netdev --controller "unix:$DIR/netmaster.sock" --dpid 1 \
-    --uplink eth2 >"$DIR/netplugin.log" 2>&1 &
+    --uplink eth2 --cni-socket "$DIR/cni.sock" >"$DIR/netplugin.log" 2>&1 &
 PIDS+=($!)
 wait_for 30 "br-int" "${VSCTL[@]}" br-exists br-int
 wait_for 30 "br-int to connect to netmaster" \
@@ -141,15 +143,35 @@ echo "== intent: examples/one_host_multiple_nets.json"
 in_ns "$BIN/netctl" --netmaster "$URL" -cfg examples/one_host_multiple_nets.json
 in_ns "$BIN/netctl" --netmaster "$URL" network ls
 
+# The CNI plugin as a runtime runs it: CNI_* variables, the network configuration on stdin.
+CNI_CONF="{\"cniVersion\":\"1.0.0\",\"name\":\"contiv\",\"type\":\"netplugin-cni\",\"agentSocket\":\"$DIR/cni.sock\"}"
+cni() { # COMMAND CONTAINER NETNS CONFIG
+    echo "$4" | CNI_COMMAND=$1 CNI_CONTAINERID="id-$2" CNI_NETNS="/var/run/netns/$3" CNI_IFNAME=eth0 \
+        CNI_PATH=/opt/cni/bin CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$2" \
+        "$BIN/netplugin-cni" 2>>"$DIR/attach.log"
+}
+cni_conf_with_prev() { # RESULT
+    echo "${CNI_CONF%\}},\"prevResult\":$1}"
+}
+
 echo "== containers"
 for c in "${CONTAINERS[@]}"; do
     ns="$CT_PREFIX$c"
     ip netns add "$ns"
     CREATED_NS+=("$ns")
     ip -n "$ns" link set lo up
-    port=$(in_ns "$BIN/netplugin" attach --container "$c" --netns "/var/run/netns/$ns" \
-        --netmaster "$URL" --ovsdb "unix:$DIR/db.sock" --bridge br-int --host-label host1 \
-        2>>"$DIR/attach.log")
+    if [ "${DEMO_CNI:-}" = 1 ]; then
+        wait_for 30 "the CNI socket" test -S "$DIR/cni.sock"
+        result=$(cni ADD "$c" "$ns" "$CNI_CONF")
+        echo "  CNI ADD $c: $result"
+        port=cni
+        cni CHECK "$c" "$ns" "$(cni_conf_with_prev "$result")" >/dev/null
+        echo "  CNI CHECK $c: ok"
+    else
+        port=$(in_ns "$BIN/netplugin" attach --container "$c" --netns "/var/run/netns/$ns" \
+            --netmaster "$URL" --ovsdb "unix:$DIR/db.sock" --bridge br-int --host-label host1 \
+            2>>"$DIR/attach.log")
+    fi
     # A route to every tenant subnet, so that packets to the other network really reach the
     # switch (which must drop them) instead of failing in the container's routing table.
     ip -n "$ns" route add 11.1.0.0/16 dev eth0
@@ -194,10 +216,16 @@ done
 echo "== ovs-ofctl -O OpenFlow13 dump-flows br-int"
 ovs-ofctl -O OpenFlow13 dump-flows br-int --no-stats | sed 's/^ */  /'
 
-echo "== netplugin detach --container myContainer4"
-in_ns "$BIN/netplugin" detach --container myContainer4 --netns "/var/run/netns/${CT_PREFIX}myContainer4" \
-    --netmaster "$URL" --ovsdb "unix:$DIR/db.sock" --bridge br-int --host-label host1 \
-    2>>"$DIR/attach.log"
+if [ "${DEMO_CNI:-}" = 1 ]; then
+    echo "== netplugin-cni DEL myContainer4 (twice: DEL is idempotent)"
+    cni DEL myContainer4 "${CT_PREFIX}myContainer4" "$CNI_CONF"
+    cni DEL myContainer4 "${CT_PREFIX}myContainer4" "$CNI_CONF"
+else
+    echo "== netplugin detach --container myContainer4"
+    in_ns "$BIN/netplugin" detach --container myContainer4 --netns "/var/run/netns/${CT_PREFIX}myContainer4" \
+        --netmaster "$URL" --ovsdb "unix:$DIR/db.sock" --bridge br-int --host-label host1 \
+        2>>"$DIR/attach.log"
+fi
 if ip -n "${CT_PREFIX}myContainer4" link show eth0 >/dev/null 2>&1; then
     echo "  WRONG: eth0 is still in myContainer4" >&2
     FAIL=1

@@ -34,6 +34,8 @@ pub struct Target {
     pub bridge: String,
     /// This host's name in intent.
     pub host_label: String,
+    /// The container interface's name, overriding the endpoint's (CNI's `CNI_IFNAME`).
+    pub ifname: Option<String>,
 }
 
 impl Target {
@@ -122,9 +124,10 @@ pub fn resolve(
     let spec = EndpointSpec {
         netns: target.netns.clone(),
         host_ifname: host_ifname(&key),
-        container_ifname: endpoint
-            .interface
+        container_ifname: target
+            .ifname
             .clone()
+            .or_else(|| endpoint.interface.clone())
             .unwrap_or_else(|| "eth0".to_string()),
         mtu: u32::from(mtu),
         mac,
@@ -142,26 +145,102 @@ pub fn resolve(
     })
 }
 
+/// Why an attach failed, for callers that map failures to codes (the CNI socket).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The endpoint is not in intent.
+    NotInIntent,
+    /// netmaster or ovsdb-server could not be reached.
+    Unreachable,
+    /// The namespace path is not a network namespace (or nothing is there).
+    Namespace,
+    /// The request or the intent is not usable (names, addresses, an existing interface).
+    Invalid,
+    /// Anything else.
+    Other,
+}
+
+/// A failed attach: its kind and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// What kind of failure.
+    pub kind: FailureKind,
+    /// The message.
+    pub msg: String,
+}
+
+impl Failure {
+    /// A failure of `kind`.
+    pub fn new(kind: FailureKind, msg: impl Into<String>) -> Failure {
+        Failure {
+            kind,
+            msg: msg.into(),
+        }
+    }
+
+    fn other(msg: impl Into<String>) -> Failure {
+        Failure::new(FailureKind::Other, msg)
+    }
+
+    fn plumbing(context: &str, e: crate::netlink::Error) -> Failure {
+        use crate::netlink::Error as E;
+        let kind = match &e {
+            E::NamespaceNotFound(_) | E::NotANetworkNamespace(_) => FailureKind::Namespace,
+            E::InvalidSpec(_) | E::InterfaceExists(_) => FailureKind::Invalid,
+            _ => FailureKind::Other,
+        };
+        Failure::new(kind, format!("{context}: {e}"))
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
 /// Reads the endpoint, its network and the globals from netmaster.
 pub fn fetch(target: &Target) -> Result<Resolved, String> {
+    fetch_typed(target).map_err(|f| f.msg)
+}
+
+/// [`fetch`] with typed failures.
+pub fn fetch_typed(target: &Target) -> Result<Resolved, Failure> {
     let client = Client::new(&target.netmaster);
     let key = target.key();
+    let failed = |e: ClientError, what: &str| match e {
+        ClientError::Api(a) if a.status == 404 => {
+            Failure::new(FailureKind::NotInIntent, format!("{what}: {a}"))
+        }
+        ClientError::Transport(t) => {
+            Failure::new(FailureKind::Unreachable, format!("{what}: netmaster: {t}"))
+        }
+        e => Failure::other(format!("{what}: {e}")),
+    };
     let endpoint = match client.get(Kind::Endpoint, &key) {
         Ok(Object::Endpoint(e)) => e,
-        Ok(other) => return Err(format!("endpoint {key}: unexpected {other:?}")),
-        Err(e) => return Err(format!("endpoint {key}: {e}")),
+        Ok(other) => {
+            return Err(Failure::other(format!(
+                "endpoint {key}: unexpected {other:?}"
+            )))
+        }
+        Err(e) => return Err(failed(e, &format!("endpoint {key}"))),
     };
     let net_key = format!("{}:{}", endpoint.tenant_name, endpoint.network_name);
     let network = match client.get(Kind::Network, &net_key) {
         Ok(Object::Network(n)) => n,
-        Ok(other) => return Err(format!("network {net_key}: unexpected {other:?}")),
-        Err(e) => return Err(format!("network {net_key}: {e}")),
+        Ok(other) => {
+            return Err(Failure::other(format!(
+                "network {net_key}: unexpected {other:?}"
+            )))
+        }
+        Err(e) => return Err(failed(e, &format!("network {net_key}"))),
     };
     let global = match client.get(Kind::Global, "global") {
         Ok(Object::Global(g)) => g,
         Err(ClientError::Api(e)) if e.status == 404 => Global::default(),
-        Ok(other) => return Err(format!("globals: unexpected {other:?}")),
-        Err(e) => return Err(format!("globals: {e}")),
+        Ok(other) => return Err(Failure::other(format!("globals: unexpected {other:?}"))),
+        Err(e) => return Err(failed(e, "globals")),
     };
     if let Some(host) = endpoint.host.as_deref() {
         if host != target.host_label {
@@ -169,25 +248,54 @@ pub fn fetch(target: &Target) -> Result<Resolved, String> {
                 "the endpoint is bound to another host in intent");
         }
     }
-    resolve(target, endpoint, network, &global)
+    resolve(target, endpoint, network, &global).map_err(|e| Failure::new(FailureKind::Invalid, e))
+}
+
+/// [`fetch_typed`] on a blocking thread.
+pub async fn fetch_async(target: &Target) -> Result<Resolved, Failure> {
+    let t = target.clone();
+    tokio::task::spawn_blocking(move || fetch_typed(&t))
+        .await
+        .map_err(|e| Failure::other(e.to_string()))?
+}
+
+/// An attached endpoint.
+#[derive(Clone, Debug)]
+pub struct Attached {
+    /// The OpenFlow port of its host end.
+    pub ofport: u32,
+    /// What intent said about it.
+    pub resolved: Resolved,
+    /// The container end's MAC address.
+    pub mac: [u8; 6],
 }
 
 /// Attaches the container; returns the OpenFlow port of its endpoint.
 pub async fn attach(target: &Target) -> Result<u32, String> {
-    let t = target.clone();
-    let resolved = tokio::task::spawn_blocking(move || fetch(&t))
+    attach_endpoint(target)
         .await
-        .map_err(|e| e.to_string())??;
+        .map(|a| a.ofport)
+        .map_err(|f| f.msg)
+}
+
+/// Attaches the container (typed failures, and everything about the endpoint).
+pub async fn attach_endpoint(target: &Target) -> Result<Attached, Failure> {
+    let resolved = fetch_async(target).await?;
     let key = target.key();
     let spec = &resolved.spec;
     let vs = Vswitch::connect(crate::daemon::ovsdb_path(&target.ovsdb))
         .await
-        .map_err(|e| format!("connecting to {}: {e}", target.ovsdb))?;
-    let plumbing = Plumbing::new().map_err(|e| e.to_string())?;
-    plumbing
+        .map_err(|e| {
+            Failure::new(
+                FailureKind::Unreachable,
+                format!("connecting to {}: {e}", target.ovsdb),
+            )
+        })?;
+    let plumbing = Plumbing::new().map_err(|e| Failure::other(e.to_string()))?;
+    let created = plumbing
         .create_endpoint(spec)
         .await
-        .map_err(|e| format!("plumbing {key}: {e}"))?;
+        .map_err(|e| Failure::plumbing(&format!("plumbing {key}"), e))?;
     let plugged = async {
         let mut port = PortConfig::new(&spec.host_ifname, InterfaceType::System);
         let netns = target.netns.display().to_string();
@@ -213,13 +321,17 @@ pub async fn attach(target: &Target) -> Result<u32, String> {
         Err(e) => {
             let _ = vs.delete_port(&target.bridge, &spec.host_ifname).await;
             let _ = plumbing.delete_endpoint(&spec.host_ifname).await;
-            return Err(e);
+            return Err(Failure::other(e));
         }
     };
     tracing::info!(endpoint = %key, ifname = %spec.host_ifname, ofport,
         ip = %spec.ipv4.address, "attached");
     report_now(target, &vs).await;
-    Ok(ofport)
+    Ok(Attached {
+        ofport,
+        mac: created.container_mac,
+        resolved,
+    })
 }
 
 /// Detaches the container: removes its port and veth; returns whether anything was there.

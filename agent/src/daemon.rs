@@ -33,6 +33,8 @@ pub struct Config {
     pub poll: Duration,
     /// How often an unchanged report is sent again (keepalive).
     pub keepalive: Duration,
+    /// The CNI socket served for `netplugin-cni` (none: not served).
+    pub cni_socket: Option<std::path::PathBuf>,
 }
 
 /// The VXLAN port's name and requested OpenFlow port.
@@ -99,6 +101,23 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
 
 /// Runs the daemon until the process is stopped.
 pub async fn run(cfg: Config) -> Result<(), String> {
+    // The CNI socket; the task ends with the daemon (dropped with this future's runtime).
+    let _cni = match &cfg.cni_socket {
+        Some(sock) => match crate::cni::server::bind(sock).await {
+            Ok(listener) => {
+                tracing::info!(socket = %sock.display(), "serving CNI requests");
+                Some(AbortOnDrop(tokio::spawn(crate::cni::server::serve(
+                    listener,
+                    cfg.clone(),
+                ))))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "CNI socket not served");
+                None
+            }
+        },
+        None => None,
+    };
     let path = ovsdb_path(&cfg.ovsdb).to_string();
     let mut vs = connect_retrying(&path).await;
     setup(&cfg, &vs).await?;
@@ -140,6 +159,15 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             }
         }
         tokio::time::sleep(cfg.poll).await;
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

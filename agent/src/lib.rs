@@ -7,8 +7,10 @@
 //!   netmaster.
 //! * [`daemon`]: the agent daemon (bridge, tunnel and uplink set-up; periodic reports).
 //! * [`attach`]: `netplugin attach|detach` for runtimes without CNI.
+//! * [`cni`]: the CNI plugin `netplugin-cni` and the daemon's CNI socket.
 
 pub mod attach;
+pub mod cni;
 pub mod daemon;
 pub mod netlink;
 pub mod ovsdb;

@@ -63,6 +63,9 @@ struct DaemonArgs {
     /// Seconds between keepalive reports.
     #[arg(long = "keepalive-s", default_value_t = 5.0)]
     keepalive_s: f64,
+    /// Unix socket served for the CNI plugin `netplugin-cni` (empty: none).
+    #[arg(long = "cni-socket", default_value = netplugin::cni::protocol::DEFAULT_SOCKET)]
+    cni_socket: PathBuf,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -104,6 +107,7 @@ impl AttachArgs {
             ovsdb: self.common.ovsdb,
             bridge: self.common.bridge,
             host_label: self.common.host_label,
+            ifname: None,
         }
     }
 }
@@ -153,6 +157,7 @@ fn main() -> ExitCode {
                     dpid,
                     poll: Duration::from_secs_f64(d.poll_s.max(0.05)),
                     keepalive: Duration::from_secs_f64(d.keepalive_s.max(0.1)),
+                    cni_socket: Some(d.cni_socket).filter(|p| !p.as_os_str().is_empty()),
                 };
                 tokio::select! {
                     r = daemon::run(cfg) => r,

@@ -1,0 +1,271 @@
+//! The agent's CNI socket: serves [`protocol`](super::protocol) requests with
+//! [`attach`](crate::attach). ADD attaches, DEL detaches (success when nothing is there, even
+//! without the namespace), CHECK compares the container's interface with intent.
+//! Requests are handled one at a time.
+
+use super::protocol::{code, ErrorReply, IpReply, Reply, Request, Response, RouteReply};
+use crate::attach::{self, Failure, FailureKind, Resolved, Target};
+use crate::daemon::Config;
+use crate::netlink::{format_mac, Error as NlError, Plumbing};
+use crate::ovsdb::vswitch::Vswitch;
+use crate::report;
+use std::net::IpAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::Mutex;
+
+/// Largest request accepted.
+const MAX_REQUEST: u64 = 64 * 1024;
+
+/// Binds the socket at `path`: creates its directory and replaces a stale socket, but refuses
+/// to take over the socket of a live agent.
+pub async fn bind(path: &Path) -> Result<UnixListener, String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    }
+    if path.exists() {
+        if UnixStream::connect(path).await.is_ok() {
+            return Err(format!("{} is served by another agent", path.display()));
+        }
+        std::fs::remove_file(path).map_err(|e| format!("removing {}: {e}", path.display()))?;
+    }
+    let listener =
+        UnixListener::bind(path).map_err(|e| format!("binding {}: {e}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("chmod {}: {e}", path.display()))?;
+    Ok(listener)
+}
+
+/// Serves the socket until the task is dropped.
+pub async fn serve(listener: UnixListener, cfg: Config) {
+    let cfg = Arc::new(cfg);
+    let lock = Arc::new(Mutex::new(()));
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let (cfg, lock) = (cfg.clone(), lock.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = connection(stream, &cfg, &lock).await {
+                        tracing::warn!(error = %e, "CNI connection failed");
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "accepting on the CNI socket");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn connection(stream: UnixStream, cfg: &Config, lock: &Mutex<()>) -> std::io::Result<()> {
+    let (r, mut w) = stream.into_split();
+    let mut line = String::new();
+    BufReader::new(r.take(MAX_REQUEST))
+        .read_line(&mut line)
+        .await?;
+    let response = match serde_json::from_str::<Request>(&line) {
+        Err(e) => Response::Error(ErrorReply::new(
+            code::DECODE_FAILURE,
+            "bad request",
+            e.to_string(),
+        )),
+        Ok(req) => {
+            let _one_at_a_time = lock.lock().await;
+            tracing::info!(command = %req.command, container_id = %req.container_id,
+                netns = %req.netns, "CNI request");
+            let resp = handle(cfg, &req).await;
+            if let Response::Error(e) = &resp {
+                tracing::warn!(command = %req.command, container_id = %req.container_id,
+                    code = e.code, msg = %e.msg, details = %e.details, "CNI request failed");
+            }
+            resp
+        }
+    };
+    let mut out = serde_json::to_vec(&response).map_err(std::io::Error::other)?;
+    out.push(b'\n');
+    w.write_all(&out).await?;
+    w.shutdown().await
+}
+
+/// The attach target of a request.
+pub fn target(cfg: &Config, req: &Request) -> Target {
+    let nonempty = |o: &Option<String>| o.clone().filter(|s| !s.is_empty());
+    Target {
+        container: nonempty(&req.container).unwrap_or_else(|| req.container_id.clone()),
+        tenant: nonempty(&req.tenant).unwrap_or_else(|| "default".to_string()),
+        netns: PathBuf::from(&req.netns),
+        netmaster: cfg.netmaster.clone(),
+        ovsdb: cfg.ovsdb.clone(),
+        bridge: cfg.bridge.clone(),
+        host_label: cfg.host_label.clone(),
+        ifname: Some(req.ifname.clone()).filter(|s| !s.is_empty()),
+    }
+}
+
+/// Handles one request.
+pub async fn handle(cfg: &Config, req: &Request) -> Response {
+    let target = target(cfg, req);
+    let result = match req.command.as_str() {
+        "ADD" => add(&target, req).await,
+        "DEL" => del(&target).await,
+        "CHECK" => check(&target, req).await,
+        other => Err(ErrorReply::new(
+            code::INVALID_ENV,
+            "unknown command",
+            format!("{other:?} is not ADD, DEL or CHECK"),
+        )),
+    };
+    match result {
+        Ok(r) => Response::Ok(r),
+        Err(e) => Response::Error(e),
+    }
+}
+
+fn failure(f: Failure) -> ErrorReply {
+    let (c, msg) = match f.kind {
+        FailureKind::NotInIntent => (code::NOT_IN_INTENT, "endpoint not in intent"),
+        FailureKind::Unreachable => (code::TRY_AGAIN, "netmaster or ovsdb-server unreachable"),
+        FailureKind::Namespace => (code::UNKNOWN_CONTAINER, "no such network namespace"),
+        FailureKind::Invalid => (code::INVALID_ENDPOINT, "cannot create the endpoint"),
+        FailureKind::Other => (code::INTERNAL, "attach failed"),
+    };
+    ErrorReply::new(c, msg, f.msg)
+}
+
+/// The `io.contiv.network` / `io.contiv.net-group` of the request must match intent.
+fn placement(target: &Target, req: &Request, r: &Resolved) -> Result<(), ErrorReply> {
+    let key = target.key();
+    if let Some(n) = req.network.as_deref().filter(|n| !n.is_empty()) {
+        if n != r.endpoint.network_name {
+            return Err(ErrorReply::new(
+                code::PLACEMENT_MISMATCH,
+                "network does not match intent",
+                format!(
+                    "endpoint {key} is on network {}, not {n}",
+                    r.endpoint.network_name
+                ),
+            ));
+        }
+    }
+    if let Some(g) = req.group.as_deref().filter(|g| !g.is_empty()) {
+        if Some(g) != r.endpoint.group_name.as_deref() {
+            return Err(ErrorReply::new(
+                code::PLACEMENT_MISMATCH,
+                "group does not match intent",
+                format!(
+                    "endpoint {key} is in group {}, not {g}",
+                    r.endpoint.group_name.as_deref().unwrap_or("(none)")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The reply describing an endpoint.
+pub fn reply(r: &Resolved, mac: [u8; 6]) -> Reply {
+    let ip = &r.spec.ipv4;
+    let gateway = ip.gateway.map(|g| g.to_string());
+    Reply {
+        interface: r.spec.container_ifname.clone(),
+        mac: format_mac(&mac),
+        ips: vec![IpReply {
+            address: format!("{}/{}", ip.address, ip.prefix_len),
+            gateway: gateway.clone(),
+        }],
+        routes: gateway
+            .map(|gw| RouteReply {
+                dst: "0.0.0.0/0".to_string(),
+                gw: Some(gw),
+            })
+            .into_iter()
+            .collect(),
+    }
+}
+
+async fn add(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {
+    let resolved = attach::fetch_async(target).await.map_err(failure)?;
+    placement(target, req, &resolved)?;
+    let attached = attach::attach_endpoint(target).await.map_err(failure)?;
+    Ok(reply(&attached.resolved, attached.mac))
+}
+
+async fn del(target: &Target) -> Result<Reply, ErrorReply> {
+    attach::detach(target)
+        .await
+        .map(|_| Reply::default())
+        .map_err(|e| ErrorReply::new(code::TRY_AGAIN, "detach failed", e))
+}
+
+async fn check(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {
+    let resolved = attach::fetch_async(target).await.map_err(failure)?;
+    placement(target, req, &resolved)?;
+    let spec = &resolved.spec;
+    let key = target.key();
+    let mismatch = |d: String| ErrorReply::new(code::CHECK_FAILED, "check failed", d);
+    let plumbing =
+        Plumbing::new().map_err(|e| failure(Failure::new(FailureKind::Other, e.to_string())))?;
+    let found = plumbing
+        .inspect_container(&target.netns, &spec.container_ifname)
+        .await
+        .map_err(|e| match e {
+            NlError::NamespaceNotFound(_) | NlError::NotANetworkNamespace(_) => ErrorReply::new(
+                code::UNKNOWN_CONTAINER,
+                "no such network namespace",
+                e.to_string(),
+            ),
+            NlError::InterfaceNotFound(_) => mismatch(format!("{key}: {e}")),
+            e => ErrorReply::new(code::INTERNAL, "inspecting the container", e.to_string()),
+        })?;
+    let want = (IpAddr::V4(spec.ipv4.address), spec.ipv4.prefix_len);
+    if !found.addresses.contains(&want) {
+        return Err(mismatch(format!(
+            "{key}: {} has {:?}, not {}/{}",
+            spec.container_ifname, found.addresses, want.0, want.1
+        )));
+    }
+    if let Some(gw) = spec.ipv4.gateway {
+        if !found.gateways.contains(&IpAddr::V4(gw)) {
+            return Err(mismatch(format!("{key}: no default route via {gw}")));
+        }
+    }
+    if let Some(mac) = spec.mac {
+        if mac != found.mac {
+            return Err(mismatch(format!(
+                "{key}: MAC {} is not {}",
+                format_mac(&found.mac),
+                format_mac(&mac)
+            )));
+        }
+    }
+    if found.mtu != spec.mtu {
+        return Err(mismatch(format!(
+            "{key}: MTU {} is not {}",
+            found.mtu, spec.mtu
+        )));
+    }
+    if !found.up {
+        return Err(mismatch(format!(
+            "{key}: {} is down",
+            spec.container_ifname
+        )));
+    }
+    let vs = Vswitch::connect(crate::daemon::ovsdb_path(&target.ovsdb))
+        .await
+        .map_err(|e| ErrorReply::new(code::TRY_AGAIN, "ovsdb-server unreachable", e.to_string()))?;
+    let ports = vs
+        .list_ports(&target.bridge)
+        .await
+        .map_err(|e| ErrorReply::new(code::TRY_AGAIN, "listing ports", e.to_string()))?;
+    if !ports
+        .iter()
+        .any(|p| p.external_ids.get(report::ENDPOINT_KEY) == Some(&key))
+    {
+        return Err(mismatch(format!("{key}: no port on {}", target.bridge)));
+    }
+    Ok(reply(&resolved, found.mac))
+}
