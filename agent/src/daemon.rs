@@ -121,6 +121,24 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     let path = ovsdb_path(&cfg.ovsdb).to_string();
     let mut vs = connect_retrying(&path).await;
     setup(&cfg, &vs).await?;
+    // What a previous run (or an interrupted attach/detach) left behind goes before the first
+    // report; working endpoints are not touched.
+    match crate::netlink::Plumbing::new() {
+        Ok(plumbing) => {
+            if let Err(e) = crate::restore::reconcile(
+                &plumbing,
+                &vs,
+                &cfg.bridge,
+                crate::attach::HOST_IFNAME_PREFIX,
+                crate::restore::GRACE,
+            )
+            .await
+            {
+                tracing::warn!(error = %e, "restart reconciliation failed; continuing");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "no netlink: restart reconciliation skipped"),
+    }
     let mut last_sent = None;
     let mut sent_at = Instant::now();
     loop {

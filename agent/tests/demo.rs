@@ -4,7 +4,8 @@
 //! the matrix it prints. Needs root and Open vSwitch, like the other end-to-end tests.
 //!
 //! Every name is unique to this run (`DEMO_TAG`), and the script removes everything it created
-//! on exit (its own trap), so the test can run beside other tests.
+//! on exit (its own trap), so the test can run beside other tests. `DEMO_RESTARTS=1` adds the
+//! restart phase (agent and netmaster SIGKILLed and started again under a continuous ping).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,8 +23,10 @@ fn bin_dir() -> Option<PathBuf> {
         .then_some(dir)
 }
 
-#[test]
-fn demo_same_network_pings_other_networks_isolated() {
+/// Runs `scripts/demo.sh` with a tag unique to this run and `env`; asserts it passed, that the
+/// matrices printed under `matrix_headers` are the expected ones and that nothing is left behind.
+/// Returns the script's stdout.
+fn run_demo(tag_prefix: &str, env: &[(&str, &str)], matrix_headers: &[&str]) -> String {
     let uid =
         std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("/proc/self"));
     assert!(
@@ -31,11 +34,12 @@ fn demo_same_network_pings_other_networks_isolated() {
         "the demo test needs root (network namespaces, Open vSwitch)"
     );
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let tag = format!("t{}", std::process::id());
+    let tag = format!("{tag_prefix}{}", std::process::id());
     let mut cmd = Command::new("bash");
     cmd.arg(root.join("scripts/demo.sh"))
         .current_dir(&root)
-        .env("DEMO_TAG", &tag);
+        .env("DEMO_TAG", &tag)
+        .envs(env.iter().copied());
     match bin_dir() {
         Some(dir) => cmd.env("NETPLUGIN_BIN_DIR", dir),
         // Only this package was built: the script builds the other binaries itself.
@@ -43,10 +47,10 @@ fn demo_same_network_pings_other_networks_isolated() {
     };
     let started = Instant::now();
     let out = cmd.output().expect("running scripts/demo.sh");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     eprintln!(
-        "demo.sh exited with {} after {:.1?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        "demo.sh ({env:?}) exited with {} after {:.1?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         out.status,
         started.elapsed()
     );
@@ -57,17 +61,19 @@ fn demo_same_network_pings_other_networks_isolated() {
         ("myContainer3", ["--", "--", ".", "ok"]),
         ("myContainer4", ["--", "--", "ok", "."]),
     ];
-    let matrix = stdout
-        .split_once("== ping matrix")
-        .expect("the demo prints a ping matrix")
-        .1;
-    for (row, cells) in expected {
-        let line = matrix
-            .lines()
-            .find(|l| l.starts_with(row))
-            .unwrap_or_else(|| panic!("no matrix row for {row}"));
-        let got: Vec<&str> = line.split_whitespace().skip(1).collect();
-        assert_eq!(got, cells, "matrix row {row}");
+    for header in matrix_headers {
+        let matrix = stdout
+            .split_once(&format!("== {header} ("))
+            .unwrap_or_else(|| panic!("the demo prints \"{header}\""))
+            .1;
+        for (row, cells) in expected {
+            let line = matrix
+                .lines()
+                .find(|l| l.starts_with(row))
+                .unwrap_or_else(|| panic!("no row for {row} in {header}"));
+            let got: Vec<&str> = line.split_whitespace().skip(1).collect();
+            assert_eq!(got, cells, "{header}: row {row}");
+        }
     }
     assert!(stdout.contains("DEMO PASSED"));
     // Nothing of this run is left behind.
@@ -80,4 +86,46 @@ fn demo_same_network_pings_other_networks_isolated() {
         !netns.lines().any(|l| l.contains(&tag)),
         "namespaces of this run left behind:\n{netns}"
     );
+    stdout
+}
+
+#[test]
+fn demo_same_network_pings_other_networks_isolated() {
+    run_demo("t", &[], &["ping matrix"]);
+}
+
+/// `DEMO_RESTARTS=1`: the agent daemon is SIGKILLed and started again under a continuous ping
+/// (no packet lost), removing the orphan veth and the stale port planted while it was down;
+/// then netmaster is SIGKILLed and started again; the ports are untouched and the matrix
+/// still holds. The packets lost across the netmaster restart are tolerated here
+/// (`DEMO_NETMASTER_LOSS_OK=1`): see [`demo_netmaster_restart_loses_no_packet`].
+#[test]
+fn demo_agent_restart_loses_no_packet_and_cleans_up() {
+    let out = run_demo(
+        "r",
+        &[("DEMO_RESTARTS", "1"), ("DEMO_NETMASTER_LOSS_OK", "1")],
+        &["ping matrix", "ping matrix after the restarts"],
+    );
+    for expected in [
+        "ping across the agent restart lost no packet",
+        "removed orphan veth (no port on the bridge) veth=vnporphan0",
+        "removed stale endpoint port (its veth is gone) port=vnpstale0",
+        "endpoint ports untouched",
+    ] {
+        assert!(out.contains(expected), "missing from the demo: {expected}");
+    }
+}
+
+/// Known issue: a restarted netmaster does not know the host reports (they are not kept in
+/// its store) until the agent's next keepalive, so on the switch's reconnect it removes the
+/// endpoint flows and puts them back up to `--keepalive-s` later (~4 s without traffic).
+#[test]
+#[ignore = "known issue: netmaster does not persist host reports; endpoint flows flap on its restart"]
+fn demo_netmaster_restart_loses_no_packet() {
+    let out = run_demo(
+        "n",
+        &[("DEMO_RESTARTS", "1")],
+        &["ping matrix", "ping matrix after the restarts"],
+    );
+    assert!(out.contains("ping across the netmaster restart lost no packet"));
 }
