@@ -283,14 +283,7 @@ restart_phase() {
     echo "  netmaster back, switch reconnected"
     # Longer than the agent's keepalive (5 s): any outage after the reconnect is over by then.
     sleep 6
-    if ! ping_stop "$DIR/ping-netmaster.log" netmaster; then
-        if [ "${DEMO_NETMASTER_LOSS_OK:-}" = 1 ]; then
-            echo "  KNOWN ISSUE (DEMO_NETMASTER_LOSS_OK=1): a restarted netmaster knows no host" \
-                "report until the agent's next keepalive and removes the endpoint flows meanwhile"
-        else
-            FAIL=1
-        fi
-    fi
+    ping_stop "$DIR/ping-netmaster.log" netmaster || FAIL=1
 
     after=$(ports_snapshot)
     if [ "$before" = "$after" ]; then

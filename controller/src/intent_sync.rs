@@ -10,6 +10,7 @@ use northbound_api::agent::{AgentService, HostReport, TunnelReport};
 use northbound_api::service::ApiError;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 use tokio::sync::watch;
@@ -21,13 +22,56 @@ use tracing::info;
 ///
 /// It is the controller's [`AgentService`]: `PUT /api/v1/agents/{host}/` replaces the host's
 /// entry and wakes the compiler (an identical report, e.g. a keepalive, changes nothing).
+///
+/// With a file ([`ObservedTopology::persistent`]) the reports survive a restart, so that a
+/// restarted netmaster finds every switch in sync instead of compiling hosts without their
+/// ports until the agents report again.
 #[derive(Default)]
 pub struct ObservedTopology {
     topo: RwLock<Topology>,
     version: watch::Sender<u64>,
+    file: Option<PathBuf>,
 }
 
 impl ObservedTopology {
+    /// A topology kept in `file` (JSON: host name → report), loaded now if it exists and
+    /// rewritten atomically (temporary file + rename) on every change.
+    pub fn persistent(file: PathBuf) -> Result<ObservedTopology, String> {
+        let mut topo = Topology::default();
+        match std::fs::read(&file) {
+            Ok(bytes) => {
+                let reports: BTreeMap<String, HostReport> = serde_json::from_slice(&bytes)
+                    .map_err(|e| format!("{}: {e}", file.display()))?;
+                for (host, report) in reports {
+                    let ports = host_ports(&host, &report)
+                        .map_err(|e| format!("{}: {}", file.display(), e.message))?;
+                    topo.hosts.insert(host, ports);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: {e}", file.display())),
+        }
+        Ok(ObservedTopology {
+            topo: RwLock::new(topo),
+            version: watch::Sender::new(0),
+            file: Some(file),
+        })
+    }
+
+    fn save(&self) -> Result<(), ApiError> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let fail = |e: &dyn std::fmt::Display| ApiError {
+            status: 500,
+            message: format!("saving host reports to {}: {e}", file.display()),
+        };
+        let json = serde_json::to_vec_pretty(&self.reports()).map_err(|e| fail(&e))?;
+        let tmp = file.with_extension("tmp");
+        std::fs::write(&tmp, json).map_err(|e| fail(&e))?;
+        std::fs::rename(&tmp, file).map_err(|e| fail(&e))
+    }
+
     /// The current topology.
     pub fn get(&self) -> Topology {
         self.topo.read().expect("topology lock").clone()
@@ -143,6 +187,7 @@ impl AgentService for ObservedTopology {
         if topo.hosts.get(host) != Some(&ports) {
             topo.hosts.insert(host.to_owned(), ports);
             drop(topo);
+            self.save()?;
             self.version.send_modify(|v| *v += 1);
         }
         Ok(())
@@ -171,24 +216,31 @@ fn effective_topology(snapshot: &Snapshot, observed: &ObservedTopology) -> Topol
     topo
 }
 
+/// Compiles the current intent and topology into the desired-state store. netmaster calls it
+/// once before accepting switches, so that a reconnecting switch is compared with its full
+/// desired state, never with a partial one.
+pub fn compile_now(db: &IntentDb, observed: &ObservedTopology, store: &DesiredStore) {
+    let started = Instant::now();
+    let snapshot = db.snapshot();
+    let compiled = compile(&snapshot, &effective_topology(&snapshot, observed));
+    let switches = compiled.len();
+    let flows: usize = compiled.values().map(|s| s.flows.len()).sum();
+    store.set_switches(compiled);
+    info!(
+        version = db.version(),
+        switches,
+        flows,
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "intent compiled"
+    );
+}
+
 /// Recompiles on every intent or topology change until the process ends.
 pub async fn run(db: Arc<IntentDb>, observed: Arc<ObservedTopology>, store: Arc<DesiredStore>) {
     let mut intent = db.subscribe();
     let mut topo = observed.subscribe();
     loop {
-        let started = Instant::now();
-        let snapshot = db.snapshot();
-        let compiled = compile(&snapshot, &effective_topology(&snapshot, &observed));
-        let switches = compiled.len();
-        let flows: usize = compiled.values().map(|s| s.flows.len()).sum();
-        store.set_switches(compiled);
-        info!(
-            version = db.version(),
-            switches,
-            flows,
-            ms = started.elapsed().as_secs_f64() * 1e3,
-            "intent compiled"
-        );
+        compile_now(&db, &observed, &store);
         tokio::select! {
             r = intent.changed() => if r.is_err() { return },
             r = topo.changed() => if r.is_err() { return },
@@ -199,6 +251,31 @@ pub async fn run(db: Arc<IntentDb>, observed: Arc<ObservedTopology>, store: Arc<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reports_survive_a_restart_when_persistent() {
+        let dir = std::env::temp_dir().join(format!("nm-agents-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("intent.agents.json");
+        let _ = std::fs::remove_file(&file);
+        let topo = ObservedTopology::persistent(file.clone()).unwrap();
+        assert!(topo.reports().is_empty());
+        topo.report("host1", report()).unwrap();
+        drop(topo);
+        let again = ObservedTopology::persistent(file.clone()).unwrap();
+        assert_eq!(
+            again.reports(),
+            [(
+                "host1".to_string(),
+                host_report(&host_ports("host1", &report()).unwrap())
+            )]
+            .into()
+        );
+        assert_eq!(again.get().hosts["host1"].endpoint_ports["t1:c1"], 5);
+        std::fs::write(&file, b"{ not json").unwrap();
+        assert!(ObservedTopology::persistent(file.clone()).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     fn report() -> HostReport {
         HostReport {

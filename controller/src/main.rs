@@ -150,13 +150,20 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("API listen on {}: {e}", args.api_listen))?;
     info!(addr = %args.api_listen, "REST API listening");
-    let observed = Arc::new(ObservedTopology::default());
+    let observed = Arc::new(match &args.store {
+        // Host reports are kept beside the intent store, so that after a restart every switch
+        // is compared with its full desired state (never with one that lacks its ports).
+        Some(p) => ObservedTopology::persistent(p.with_extension("agents.json"))?,
+        None => ObservedTopology::default(),
+    });
     let router = northbound_api::rest::router(db.clone(), observed.clone());
     tokio::spawn(async move {
         if let Err(e) = axum::serve(api, router).await {
             error!(error = %e, "REST API failed");
         }
     });
+    // The first compile completes before any switch is served.
+    intent_sync::compile_now(&db, &observed, &desired);
     tokio::spawn(intent_sync::run(db, observed, desired.clone()));
     let controller = Controller::new(sessions, reconcile, desired);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
