@@ -35,6 +35,12 @@ pub struct Config {
     pub keepalive: Duration,
     /// The CNI socket served for `netplugin-cni` (none: not served).
     pub cni_socket: Option<std::path::PathBuf>,
+    /// SR-IOV: a PF whose VFs are created at start-up.
+    pub sriov: Option<crate::sriov::PfConfig>,
+    /// Where sysfs is (`/sys`; tests use a fake tree).
+    pub sysfs_root: std::path::PathBuf,
+    /// Set Open vSwitch's `other_config:hw-offload=true` (read by ovs-vswitchd at start).
+    pub hw_offload: bool,
 }
 
 /// The VXLAN port's name and requested OpenFlow port.
@@ -66,6 +72,16 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
     .await
     .map_err(|e| format!("bridge {}: {e}", cfg.bridge))?;
     tracing::info!(bridge = %cfg.bridge, dpid = cfg.dpid, controller = %cfg.controller, "bridge ready");
+    if cfg.hw_offload {
+        vs.set_hw_offload(true)
+            .await
+            .map_err(|e| format!("hw-offload: {e}"))?;
+    }
+    if let Some(pf) = &cfg.sriov {
+        let sysfs = crate::sriov::Sysfs::new(&cfg.sysfs_root);
+        let vfs = crate::sriov::prepare_pf(&sysfs, pf).map_err(|e| format!("SR-IOV: {e}"))?;
+        tracing::info!(pf = %pf.pf, vfs = vfs.len(), "SR-IOV VFs ready");
+    }
     if let Some(vtep) = &cfg.vtep_ip {
         let mut port = PortConfig::new(VXLAN_PORT, InterfaceType::Vxlan);
         port.options = [

@@ -575,3 +575,29 @@ fn plan_errors() {
         Err(Error::NotSriov(_))
     ));
 }
+
+#[test]
+fn the_agent_configuration_prepares_the_pf() {
+    use netplugin::sriov::{prepare_pf, PfConfig};
+    let fake = FakeSys::new(4, false, None);
+    let cfg = PfConfig {
+        pf: PF.to_string(),
+        vfs: 4,
+    };
+    let vfs = prepare_pf(&fake.sysfs(), &cfg).unwrap();
+    assert_eq!(vfs.len(), 4);
+    assert_eq!(fake.numvfs_file(), "4\n");
+    let too_many = PfConfig {
+        pf: PF.to_string(),
+        vfs: 9,
+    };
+    assert!(matches!(
+        prepare_pf(&fake.sysfs(), &too_many),
+        Err(Error::TooManyVfs { .. })
+    ));
+    assert_eq!(
+        fake.numvfs_file(),
+        "4\n",
+        "nothing written on a refused count"
+    );
+}

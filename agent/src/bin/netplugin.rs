@@ -66,6 +66,18 @@ struct DaemonArgs {
     /// Unix socket served for the CNI plugin `netplugin-cni` (empty: none).
     #[arg(long = "cni-socket", default_value = netplugin::cni::protocol::DEFAULT_SOCKET)]
     cni_socket: PathBuf,
+    /// SR-IOV physical function whose VFs are created at start-up (with `--sriov-vfs`).
+    #[arg(long = "sriov-pf", requires = "sriov_vfs")]
+    sriov_pf: Option<String>,
+    /// Number of VFs to create on `--sriov-pf`.
+    #[arg(long = "sriov-vfs", requires = "sriov_pf")]
+    sriov_vfs: Option<u32>,
+    /// Root of sysfs (for tests with a fake tree).
+    #[arg(long = "sysfs-root", default_value = "/sys")]
+    sysfs_root: PathBuf,
+    /// Set Open vSwitch's `other_config:hw-offload=true`.
+    #[arg(long = "hw-offload")]
+    hw_offload: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -158,6 +170,12 @@ fn main() -> ExitCode {
                     poll: Duration::from_secs_f64(d.poll_s.max(0.05)),
                     keepalive: Duration::from_secs_f64(d.keepalive_s.max(0.1)),
                     cni_socket: Some(d.cni_socket).filter(|p| !p.as_os_str().is_empty()),
+                    sriov: d
+                        .sriov_pf
+                        .zip(d.sriov_vfs)
+                        .map(|(pf, vfs)| netplugin::sriov::PfConfig { pf, vfs }),
+                    sysfs_root: d.sysfs_root,
+                    hw_offload: d.hw_offload,
                 };
                 tokio::select! {
                     r = daemon::run(cfg) => r,

@@ -19,3 +19,19 @@ pub use sysfs::{EswitchMode, Representor, Sysfs, VfDevice};
 pub use vf::{
     plan_endpoint, set_vf_message, setlink_bytes, Step, VfConfig, VfEndpointRequest, VfExecutor,
 };
+
+/// The agent's SR-IOV configuration (`netplugin --sriov-pf IFACE --sriov-vfs N`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PfConfig {
+    /// The physical function's netdev.
+    pub pf: String,
+    /// How many VFs it must have.
+    pub vfs: u32,
+}
+
+/// Makes the PF have exactly `cfg.vfs` VFs (writing `sriov_numvfs` only when needed) and
+/// returns them.
+pub fn prepare_pf(sysfs: &Sysfs, cfg: &PfConfig) -> Result<Vec<VfDevice>> {
+    sysfs.set_num_vfs(&cfg.pf, cfg.vfs)?;
+    sysfs.vfs(&cfg.pf)
+}
