@@ -75,6 +75,21 @@ impl Instruction {
         }
     }
 
+    /// Rank in the order OpenFlow 1.3 executes instructions (section 5.9): meter, apply-actions,
+    /// clear-actions, write-actions, write-metadata, goto-table; experimenter and unknown last.
+    /// Open vSwitch also reports a flow's instructions in this order.
+    pub fn execution_rank(&self) -> u8 {
+        match self {
+            Instruction::Meter(_) => 0,
+            Instruction::ApplyActions(_) => 1,
+            Instruction::ClearActions => 2,
+            Instruction::WriteActions(_) => 3,
+            Instruction::WriteMetadata { .. } => 4,
+            Instruction::GotoTable(_) => 5,
+            Instruction::Experimenter { .. } | Instruction::Unknown { .. } => 6,
+        }
+    }
+
     pub(crate) fn decode(r: &mut Reader<'_>) -> DResult<Instruction> {
         let (typ, mut i, len) = r.tlv8("instruction")?;
         let want = |n| len.expect(n);

@@ -26,6 +26,12 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
 
 pub use error::{Error, Result};
+
+/// The interface index of the link called `name` in the handle's namespace, `None` when there
+/// is none.
+pub(crate) async fn link_index(handle: &rtnetlink::Handle, name: &str) -> Result<Option<u32>> {
+    Ok(link::by_name(handle, name).await?.map(|l| l.header.index))
+}
 pub use netns::{Netns, NetnsSockets};
 pub use spec::{
     format_mac, validate_ifname, ContainerInterface, CreatedEndpoint, EndpointSpec, HostVeth,

@@ -22,7 +22,6 @@ use std::collections::BTreeMap;
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
 
-use futures_util::TryStreamExt;
 use rtnetlink::packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_REQUEST,
 };
@@ -300,26 +299,9 @@ impl VfExecutor {
     }
 
     async fn ifindex(&self, name: &str) -> Result<u32> {
-        let reply = self
-            .handle
-            .link()
-            .get()
-            .match_name(name.to_string())
-            .execute()
-            .try_next()
-            .await;
-        match reply {
-            Ok(Some(link)) => Ok(link.header.index),
-            Ok(None) => Err(Error::NoSuchDevice(name.to_string())),
-            Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code().abs() == libc::ENODEV => {
-                Err(Error::NoSuchDevice(name.to_string()))
-            }
-            Err(source) => Err(crate::netlink::Error::Netlink {
-                op: format!("looking up link {name}"),
-                source,
-            }
-            .into()),
-        }
+        crate::netlink::link_index(&self.handle, name)
+            .await?
+            .ok_or_else(|| Error::NoSuchDevice(name.to_string()))
     }
 
     /// Sends [`set_vf_message`] for VF `vf` of `pf`.

@@ -141,18 +141,6 @@ impl ActionSet {
     }
 }
 
-fn instruction_rank(i: &Instruction) -> u8 {
-    match i {
-        Instruction::Meter(_) => 0,
-        Instruction::ApplyActions(_) => 1,
-        Instruction::ClearActions => 2,
-        Instruction::WriteActions(_) => 3,
-        Instruction::WriteMetadata { .. } => 4,
-        Instruction::GotoTable(_) => 5,
-        Instruction::Experimenter { .. } | Instruction::Unknown { .. } => 6,
-    }
-}
-
 /// A deterministic hash of the fields a select group balances on.
 fn flow_hash(p: &Packet) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -200,7 +188,7 @@ impl Datapath {
             t.hits.push((table, entry.cookie));
             t.priorities.push(entry.priority);
             let mut instructions = entry.instructions.clone();
-            instructions.sort_by_key(instruction_rank);
+            instructions.sort_by_key(|i| i.execution_rank());
             let mut next = None;
             for i in &instructions {
                 match i {

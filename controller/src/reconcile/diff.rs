@@ -266,17 +266,8 @@ fn same_instructions(a: &[Instruction], b: &[Instruction]) -> bool {
 /// The instructions in the order Open vSwitch reports them, without the empty action lists (a
 /// stable sort: unknown and experimenter instructions keep their relative order, last).
 fn in_switch_order(list: &[Instruction]) -> Vec<&Instruction> {
-    let rank = |i: &Instruction| match i {
-        Instruction::Meter(_) => 0,
-        Instruction::ApplyActions(_) => 1,
-        Instruction::ClearActions => 2,
-        Instruction::WriteActions(_) => 3,
-        Instruction::WriteMetadata { .. } => 4,
-        Instruction::GotoTable(_) => 5,
-        _ => 6,
-    };
     let mut v: Vec<&Instruction> = list.iter().filter(|i| !is_empty_action_list(i)).collect();
-    v.sort_by_key(|i| rank(i));
+    v.sort_by_key(|i| i.execution_rank());
     v
 }
 

@@ -221,48 +221,51 @@ impl SwitchHandle {
             .collect()
     }
 
-    /// Every flow of every table.
-    pub async fn flow_stats(&self) -> Result<Vec<FlowStats>, RequestError> {
+    /// A multipart request whose reply parts all carry one kind of record: `pick` takes the
+    /// records out of a part (`None` for a part of another kind, an error).
+    async fn gather<T>(
+        &self,
+        body: MultipartRequestBody,
+        pick: fn(MultipartReplyBody) -> Result<Vec<T>, MultipartReplyBody>,
+    ) -> Result<Vec<T>, RequestError> {
         let mut out = Vec::new();
-        for b in self
-            .multipart(MultipartRequestBody::Flow(FlowStatsRequest::all()))
-            .await?
-        {
-            match b {
-                MultipartReplyBody::Flow(v) => out.extend(v),
-                other => return Err(RequestError::Unexpected(format!("{other:?}"))),
-            }
+        for part in self.multipart(body).await? {
+            out.extend(pick(part).map_err(|other| RequestError::Unexpected(format!("{other:?}")))?);
         }
         Ok(out)
+    }
+
+    /// Every flow of every table.
+    pub async fn flow_stats(&self) -> Result<Vec<FlowStats>, RequestError> {
+        self.gather(
+            MultipartRequestBody::Flow(FlowStatsRequest::all()),
+            |b| match b {
+                MultipartReplyBody::Flow(v) => Ok(v),
+                other => Err(other),
+            },
+        )
+        .await
     }
 
     /// Every group.
     pub async fn group_desc(&self) -> Result<Vec<GroupDesc>, RequestError> {
-        let mut out = Vec::new();
-        for b in self.multipart(MultipartRequestBody::GroupDesc).await? {
-            match b {
-                MultipartReplyBody::GroupDesc(v) => out.extend(v),
-                other => return Err(RequestError::Unexpected(format!("{other:?}"))),
-            }
-        }
-        Ok(out)
+        self.gather(MultipartRequestBody::GroupDesc, |b| match b {
+            MultipartReplyBody::GroupDesc(v) => Ok(v),
+            other => Err(other),
+        })
+        .await
     }
 
     /// Every meter's configuration.
     pub async fn meter_config(&self) -> Result<Vec<MeterConfig>, RequestError> {
-        let mut out = Vec::new();
-        for b in self
-            .multipart(MultipartRequestBody::MeterConfig(
-                ofproto::msg::meter_id::ALL,
-            ))
-            .await?
-        {
-            match b {
-                MultipartReplyBody::MeterConfig(v) => out.extend(v),
-                other => return Err(RequestError::Unexpected(format!("{other:?}"))),
-            }
-        }
-        Ok(out)
+        self.gather(
+            MultipartRequestBody::MeterConfig(ofproto::msg::meter_id::ALL),
+            |b| match b {
+                MultipartReplyBody::MeterConfig(v) => Ok(v),
+                other => Err(other),
+            },
+        )
+        .await
     }
 
     /// Applies messages atomically with an ONF bundle (open, add each, commit).
