@@ -1,12 +1,17 @@
-//! The agent daemon: sets up the integration bridge (controller, datapath id), the VXLAN port
-//! and the uplinks once, then keeps netmaster informed of the bridge's ports with a
-//! [`HostReport`](northbound_api::agent::HostReport) — at once after every change and
+//! The agent daemon: sets up the integration bridge (controller, datapath id, VTEP address)
+//! and the uplinks once, creates and removes the VXLAN tunnel ports netmaster asks for (its
+//! directives, followed with a long poll), and keeps netmaster informed of the bridge's ports
+//! with a [`HostReport`](northbound_api::agent::HostReport) — at once after every change and
 //! periodically as a keepalive, retrying while netmaster is unreachable. It computes no flows.
 
 use crate::ovsdb::vswitch::{BridgeConfig, DatapathType, InterfaceType, PortConfig, Vswitch};
 use crate::report;
+use crate::tunnels::{self, TunnelMode};
+use northbound_api::agent::HostDirectives;
+use northbound_api::client::Client;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 /// The daemon's configuration (the command line of `netplugin`).
 #[derive(Clone, Debug)]
@@ -21,8 +26,10 @@ pub struct Config {
     pub bridge: String,
     /// Controller target of the bridge (`unix:PATH` or `tcp:IP:PORT`).
     pub controller: String,
-    /// VTEP address: creates the flow-based VXLAN port `vxlan0` when set.
+    /// VTEP address: the host takes part in VXLAN networks when set.
     pub vtep_ip: Option<String>,
+    /// How the VXLAN tunnels are built (per peer as netmaster asks, or one flow-based port).
+    pub tunnel_mode: TunnelMode,
     /// Uplink interfaces (existing devices; missing ones are skipped with a warning).
     pub uplinks: Vec<String>,
     /// Datapath type of the bridge.
@@ -43,7 +50,7 @@ pub struct Config {
     pub hw_offload: bool,
 }
 
-/// The VXLAN port's name and requested OpenFlow port.
+/// The flow-based VXLAN port's name ([`TunnelMode::Flow`]).
 pub const VXLAN_PORT: &str = "vxlan0";
 /// OpenFlow port requested for [`VXLAN_PORT`].
 pub const VXLAN_OFPORT: u16 = 100;
@@ -68,6 +75,11 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
         datapath_type: cfg.datapath,
         datapath_id: cfg.dpid,
         controller: cfg.controller.clone(),
+        external_ids: [(
+            report::BRIDGE_VTEP_KEY.to_string(),
+            cfg.vtep_ip.clone().unwrap_or_default(),
+        )]
+        .into(),
     })
     .await
     .map_err(|e| format!("bridge {}: {e}", cfg.bridge))?;
@@ -82,7 +94,7 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
         let vfs = crate::sriov::prepare_pf(&sysfs, pf).map_err(|e| format!("SR-IOV: {e}"))?;
         tracing::info!(pf = %pf.pf, vfs = vfs.len(), "SR-IOV VFs ready");
     }
-    if let Some(vtep) = &cfg.vtep_ip {
+    if let (Some(vtep), TunnelMode::Flow) = (&cfg.vtep_ip, cfg.tunnel_mode) {
         let mut port = PortConfig::new(VXLAN_PORT, InterfaceType::Vxlan);
         port.options = [
             ("remote_ip", "flow"),
@@ -155,10 +167,43 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         }
         Err(e) => tracing::warn!(error = %e, "no netlink: restart reconciliation skipped"),
     }
+    // The directives, followed by a task of their own (a long poll); per-peer mode only.
+    let (directives_tx, mut directives) = watch::channel(None);
+    let local_vtep = cfg.vtep_ip.as_deref().and_then(|v| v.parse().ok());
+    let _poller = (cfg.tunnel_mode == TunnelMode::PerPeer && local_vtep.is_some()).then(|| {
+        AbortOnDrop(tokio::spawn(follow_directives(
+            cfg.netmaster.clone(),
+            cfg.host_label.clone(),
+            directives_tx,
+        )))
+    });
     let mut last_sent = None;
     let mut sent_at = Instant::now();
+    // Tunnels are reconciled when the directives change, after a failure, and with every
+    // keepalive (which repairs a port removed by hand).
+    let mut tunnels_due = true;
     loop {
-        match report::collect(&vs, &cfg.bridge, Some(cfg.dpid)).await {
+        if let (Some(local), true) = (local_vtep, tunnels_due) {
+            let wanted = directives.borrow_and_update().clone();
+            if let Some(d) = wanted {
+                let peers = tunnels::parse_peers(&d.tunnels);
+                match tunnels::reconcile(&vs, &cfg.bridge, local, &peers, d.vxlan_port).await {
+                    Ok(changes) => {
+                        tunnels_due = false;
+                        if changes != tunnels::Changes::default() {
+                            tracing::info!(
+                                ensured = ?changes.ensured,
+                                removed = ?changes.removed,
+                                peers = peers.len(),
+                                "tunnel ports reconciled"
+                            );
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "tunnel ports not reconciled; retrying"),
+                }
+            }
+        }
+        match report::collect(&vs, &cfg.bridge).await {
             Err(e) => {
                 // ovsdb-server may have restarted: reconnect and make sure the bridge, tunnel
                 // and uplinks are (still) there.
@@ -167,6 +212,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
                 if let Err(e) = setup(&cfg, &vs).await {
                     tracing::warn!(error = %e, "bridge set-up failed; retrying");
                 }
+                tunnels_due = true;
             }
             Ok(r) => {
                 let changed = last_sent.as_ref() != Some(&r);
@@ -177,9 +223,11 @@ pub async fn run(cfg: Config) -> Result<(), String> {
                                 tracing::info!(
                                     endpoints = r.endpoint_ports.len(),
                                     uplinks = r.uplinks.len(),
-                                    tunnel = r.tunnel.is_some(),
+                                    tunnel = ?r.tunnel,
                                     "host report sent"
                                 );
+                            } else {
+                                tunnels_due = true;
                             }
                             last_sent = Some(r);
                             sent_at = Instant::now();
@@ -192,7 +240,57 @@ pub async fn run(cfg: Config) -> Result<(), String> {
                 }
             }
         }
-        tokio::time::sleep(cfg.poll).await;
+        tokio::select! {
+            _ = tokio::time::sleep(cfg.poll) => {}
+            r = directives.changed(), if local_vtep.is_some() && _poller.is_some() => {
+                if r.is_ok() {
+                    tunnels_due = true;
+                }
+            }
+        }
+    }
+}
+
+/// How long one directives long poll waits at netmaster.
+const LONG_POLL: Duration = Duration::from_secs(25);
+
+/// Follows netmaster's directives for `host` (a long poll, again and again), publishing each
+/// new set on `tx`. After an error (netmaster restarting, say) it asks again without a
+/// version, so that the answer comes at once.
+async fn follow_directives(base: String, host: String, tx: watch::Sender<Option<HostDirectives>>) {
+    let mut after = None;
+    let mut warned = false;
+    loop {
+        let (b, h) = (base.clone(), host.clone());
+        let answer =
+            tokio::task::spawn_blocking(move || Client::new(&b).directives(&h, after, LONG_POLL))
+                .await;
+        match answer {
+            Ok(Ok(d)) => {
+                warned = false;
+                after = Some(d.version);
+                tx.send_if_modified(|cur| {
+                    let new = cur
+                        .as_ref()
+                        .is_none_or(|c| c.tunnels != d.tunnels || c.vxlan_port != d.vxlan_port);
+                    *cur = Some(d);
+                    new
+                });
+            }
+            Ok(Err(e)) => {
+                if !warned {
+                    tracing::warn!(error = %e, "directives not available; retrying");
+                    warned = true;
+                }
+                after = None;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "directives task failed; retrying");
+                after = None;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! * [`report`]: the host report (the bridge's endpoint, tunnel and uplink ports) sent to
 //!   netmaster.
 //! * [`daemon`]: the agent daemon (bridge, tunnel and uplink set-up; periodic reports).
+//! * [`tunnels`]: the per-peer VXLAN ports netmaster asks for.
 //! * [`restore`]: reconciliation of veths and endpoint ports when the daemon starts.
 //! * [`attach`]: `netplugin attach|detach` for runtimes without CNI.
 //! * [`cni`]: the CNI plugin `netplugin-cni` and the daemon's CNI socket.
@@ -18,3 +19,4 @@ pub mod ovsdb;
 pub mod report;
 pub mod restore;
 pub mod sriov;
+pub mod tunnels;

@@ -18,7 +18,7 @@ pub const OWNER: &str = "netplugin";
 pub const ROLE_KEY: &str = "role";
 /// A container endpoint (veth host end).
 pub const ROLE_ENDPOINT: &str = "endpoint";
-/// The flow-based VXLAN port.
+/// A VXLAN port (per peer, or the flow-based one).
 pub const ROLE_TUNNEL: &str = "tunnel";
 /// A VLAN trunk uplink.
 pub const ROLE_UPLINK: &str = "uplink";
@@ -30,8 +30,10 @@ pub const TENANT_KEY: &str = "tenant";
 pub const NETWORK_KEY: &str = "network";
 /// `external_ids` key of an endpoint port: the container's network namespace path.
 pub const NETNS_KEY: &str = "netns";
-/// `external_ids` key of the tunnel port: the host's VTEP address.
+/// `external_ids` key of a tunnel port: the host's VTEP address.
 pub const VTEP_KEY: &str = "vtep-ip";
+/// `external_ids` key of a per-peer tunnel port: the remote VTEP address.
+pub const TUNNEL_PEER_KEY: &str = "tunnel-peer";
 
 /// The `external_ids` of a port the agent creates.
 pub fn owned_ids(role: &str, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -45,12 +47,14 @@ pub fn owned_ids(role: &str, extra: &[(&str, &str)]) -> BTreeMap<String, String>
     ids
 }
 
-/// Builds the report of a bridge with datapath id `dpid` from its ports. Ports the agent did
-/// not create, and ports without a valid OpenFlow port number yet, are left out.
-pub fn build(dpid: u64, ports: &[PortInfo]) -> HostReport {
+/// Builds the report of a bridge with datapath id `dpid` and VTEP `vtep_ip` from its ports.
+/// Ports the agent did not create, and ports without a valid OpenFlow port number yet, are
+/// left out. Tunnel ports with a peer ([`TUNNEL_PEER_KEY`]) are reported per peer, the
+/// others as the flow-based port.
+pub fn build(dpid: u64, vtep_ip: Option<&str>, ports: &[PortInfo]) -> HostReport {
     let mut report = HostReport {
         dpid,
-        vtep_ip: None,
+        vtep_ip: vtep_ip.map(str::to_string),
         endpoint_ports: BTreeMap::new(),
         uplinks: Vec::new(),
         tunnel: None,
@@ -72,10 +76,18 @@ pub fn build(dpid: u64, ports: &[PortInfo]) -> HostReport {
                     report.endpoint_ports.insert(ep.clone(), ofport);
                 }
             }
-            Some(ROLE_TUNNEL) => {
-                report.tunnel = Some(TunnelReport::Flow { port: ofport });
-                report.vtep_ip = p.external_ids.get(VTEP_KEY).cloned();
-            }
+            Some(ROLE_TUNNEL) => match p.external_ids.get(TUNNEL_PEER_KEY) {
+                Some(peer) => {
+                    if let Some(TunnelReport::PerPeer { ports }) = &mut report.tunnel {
+                        ports.insert(peer.clone(), ofport);
+                    } else {
+                        report.tunnel = Some(TunnelReport::PerPeer {
+                            ports: BTreeMap::from([(peer.clone(), ofport)]),
+                        });
+                    }
+                }
+                None => report.tunnel = Some(TunnelReport::Flow { port: ofport }),
+            },
             Some(ROLE_UPLINK) => report.uplinks.push(ofport),
             _ => {}
         }
@@ -84,8 +96,21 @@ pub fn build(dpid: u64, ports: &[PortInfo]) -> HostReport {
     report
 }
 
-/// The datapath id of `bridge` (its `other_config:datapath-id`), as the agent set it.
-pub async fn bridge_dpid(vs: &Vswitch, bridge: &str) -> Result<u64, String> {
+/// `external_ids` key of the integration bridge: the host's VTEP address (empty: none), so
+/// that every report, also one sent by `netplugin attach`, carries it.
+pub const BRIDGE_VTEP_KEY: &str = "netplugin-vtep-ip";
+
+/// What identifies the host in its report: the bridge's datapath id and the VTEP address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BridgeIdentity {
+    /// The datapath id (`other_config:datapath-id` as the agent set it, else the actual one).
+    pub dpid: u64,
+    /// The VTEP address ([`BRIDGE_VTEP_KEY`]), if any.
+    pub vtep_ip: Option<String>,
+}
+
+/// Reads `bridge`'s datapath id and VTEP address.
+pub async fn bridge_identity(vs: &Vswitch, bridge: &str) -> Result<BridgeIdentity, String> {
     let res = vs
         .client()
         .transact(
@@ -93,7 +118,7 @@ pub async fn bridge_dpid(vs: &Vswitch, bridge: &str) -> Result<u64, String> {
             &[Operation::select(
                 "Bridge",
                 &[Condition::eq("name", bridge)],
-                Some(&["other_config", "datapath_id"]),
+                Some(&["other_config", "datapath_id", "external_ids"]),
             )],
         )
         .await
@@ -115,20 +140,24 @@ pub async fn bridge_dpid(vs: &Vswitch, bridge: &str) -> Result<u64, String> {
     let hex = configured
         .or(actual)
         .ok_or_else(|| format!("bridge {bridge} has no datapath id yet"))?;
-    u64::from_str_radix(&hex, 16).map_err(|e| format!("datapath id {hex} of {bridge}: {e}"))
+    let dpid =
+        u64::from_str_radix(&hex, 16).map_err(|e| format!("datapath id {hex} of {bridge}: {e}"))?;
+    let vtep_ip = row
+        .get("external_ids")
+        .map(Datum::to_string_map)
+        .and_then(|m| m.get(BRIDGE_VTEP_KEY).cloned())
+        .filter(|v| !v.is_empty());
+    Ok(BridgeIdentity { dpid, vtep_ip })
 }
 
 /// Reads the bridge and builds its report.
-pub async fn collect(vs: &Vswitch, bridge: &str, dpid: Option<u64>) -> Result<HostReport, String> {
-    let dpid = match dpid {
-        Some(d) => d,
-        None => bridge_dpid(vs, bridge).await?,
-    };
+pub async fn collect(vs: &Vswitch, bridge: &str) -> Result<HostReport, String> {
+    let id = bridge_identity(vs, bridge).await?;
     let ports = vs
         .list_ports(bridge)
         .await
         .map_err(|e| format!("listing the ports of {bridge}: {e}"))?;
-    Ok(build(dpid, &ports))
+    Ok(build(id.dpid, id.vtep_ip.as_deref(), &ports))
 }
 
 /// Sends `report` for `host` to the netmaster at `base` (blocking; one attempt).
@@ -183,11 +212,33 @@ mod tests {
             port("eth2", Some(7), owned_ids(ROLE_UPLINK, &[])),
             port("eth1", Some(5), owned_ids(ROLE_UPLINK, &[])),
         ];
-        let r = build(9, &ports);
+        let r = build(9, Some("10.0.0.1"), &ports);
         assert_eq!(r.dpid, 9);
         assert_eq!(r.endpoint_ports, BTreeMap::from([("t:c1".to_string(), 3)]));
         assert_eq!(r.tunnel, Some(TunnelReport::Flow { port: 100 }));
         assert_eq!(r.vtep_ip.as_deref(), Some("10.0.0.1"));
         assert_eq!(r.uplinks, vec![5, 7]);
+    }
+
+    #[test]
+    fn per_peer_tunnels_are_reported_by_peer() {
+        let tunnel = |peer: &str| owned_ids(ROLE_TUNNEL, &[(TUNNEL_PEER_KEY, peer)]);
+        let ports = [
+            port("vx0a000002", Some(4), tunnel("10.0.0.2")),
+            port("vx0a000003", Some(6), tunnel("10.0.0.3")),
+            port("vx0a000004", Some(-1), tunnel("10.0.0.4")),
+        ];
+        let r = build(9, Some("10.0.0.1"), &ports);
+        assert_eq!(
+            r.tunnel,
+            Some(TunnelReport::PerPeer {
+                ports: [("10.0.0.2".to_string(), 4), ("10.0.0.3".to_string(), 6)].into()
+            })
+        );
+        assert_eq!(build(9, None, &[]).vtep_ip, None);
+        assert_eq!(
+            build(9, Some("10.0.0.1"), &[]).vtep_ip.as_deref(),
+            Some("10.0.0.1")
+        );
     }
 }

@@ -259,6 +259,7 @@ async fn open_vswitch_row_and_hw_offload() {
             datapath_type: DatapathType::Netdev,
             datapath_id: 1,
             controller: "tcp:127.0.0.1:6653".into(),
+            external_ids: Default::default(),
         };
         // Nothing can be attached before the Open_vSwitch row exists.
         assert!(matches!(
@@ -298,6 +299,7 @@ fn bridge(dpid: u64, controller: &str) -> BridgeConfig {
         datapath_type: DatapathType::Netdev,
         datapath_id: dpid,
         controller: controller.into(),
+        external_ids: [("netplugin-vtep-ip".to_string(), "10.0.0.1".to_string())].into(),
     }
 }
 
@@ -325,6 +327,7 @@ async fn bridge_with_controller_in_one_transaction() {
         assert_eq!(get("protocols"), "[OpenFlow13]");
         assert_eq!(get("fail_mode"), "secure");
         assert_eq!(get("other_config:datapath-id"), "0000000000000abc");
+        assert_eq!(get("external_ids:netplugin-vtep-ip"), "10.0.0.1");
         assert_eq!(get("other_config:disable-in-band"), "true");
         let controllers = ovs.vsctl(&["--columns=_uuid,target", "list", "controller"]);
         assert!(
@@ -373,13 +376,15 @@ async fn bridge_with_controller_in_one_transaction() {
         assert_eq!(get("other_config:datapath-id"), "0000000000000def");
         assert_eq!(get("other_config:disable-in-band"), "true");
 
-        // Settings changed by hand are repaired.
+        // Settings changed by hand are repaired; external ids of others stay.
         ovs.vsctl(&[
             "set",
             "bridge",
             "br-int",
             "fail_mode=standalone",
             "protocols=OpenFlow10",
+            "external_ids:netplugin-vtep-ip=10.9.9.9",
+            "external_ids:theirs=x",
         ]);
         assert!(
             vs.ensure_bridge(&bridge(0xdef, &target2))
@@ -391,6 +396,8 @@ async fn bridge_with_controller_in_one_transaction() {
             (get("fail_mode"), get("protocols")),
             ("secure".into(), "[OpenFlow13]".into())
         );
+        assert_eq!(get("external_ids:netplugin-vtep-ip"), "10.0.0.1");
+        assert_eq!(get("external_ids:theirs"), "x");
 
         assert!(vs.delete_bridge("br-int").await.unwrap());
         assert!(!vs.delete_bridge("br-int").await.unwrap());

@@ -2,17 +2,17 @@
 //! intent change (and every topology change), the whole intent is recompiled — a pure function —
 //! and handed to the reconcilers, which send each switch only what changed for it.
 
-use crate::compiler::{compile, HostPorts, Topology, TunnelMode};
+use crate::compiler::{compile_all, HostPorts, Topology, TunnelMode};
 use crate::desired_store::DesiredStore;
 use crate::intent::service::IntentDb;
 use crate::intent::Snapshot;
-use northbound_api::agent::{AgentService, HostReport, TunnelReport};
+use northbound_api::agent::{AgentService, HostDirectives, HostReport, TunnelReport};
 use northbound_api::service::ApiError;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tracing::info;
 
@@ -26,11 +26,27 @@ use tracing::info;
 /// With a file ([`ObservedTopology::persistent`]) the reports survive a restart, so that a
 /// restarted netmaster finds every switch in sync instead of compiling hosts without their
 /// ports until the agents report again.
+///
+/// It also holds the agents' directives (the tunnels the compiler found each host needs) and
+/// when each host last reported, so that a host that is gone can be forgotten
+/// ([`ObservedTopology::expire`]).
 #[derive(Default)]
 pub struct ObservedTopology {
     topo: RwLock<Topology>,
     version: watch::Sender<u64>,
     file: Option<PathBuf>,
+    last_seen: RwLock<HashMap<String, Instant>>,
+    directives: RwLock<Directives>,
+    directive_version: watch::Sender<u64>,
+}
+
+/// What the agents are asked to create.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Directives {
+    /// Remote VTEPs by host name.
+    tunnels: BTreeMap<String, BTreeSet<Ipv4Addr>>,
+    /// The VXLAN UDP port.
+    vxlan_port: u16,
 }
 
 impl ObservedTopology {
@@ -51,10 +67,13 @@ impl ObservedTopology {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(format!("{}: {e}", file.display())),
         }
+        let now = Instant::now();
+        let last_seen = topo.hosts.keys().map(|h| (h.clone(), now)).collect();
         Ok(ObservedTopology {
             topo: RwLock::new(topo),
-            version: watch::Sender::new(0),
             file: Some(file),
+            last_seen: RwLock::new(last_seen),
+            ..ObservedTopology::default()
         })
     }
 
@@ -85,6 +104,52 @@ impl ObservedTopology {
 
     fn subscribe(&self) -> watch::Receiver<u64> {
         self.version.subscribe()
+    }
+
+    /// Sets the directives of every host; wakes the agents' long polls only if they changed.
+    fn set_directives(&self, tunnels: BTreeMap<String, BTreeSet<Ipv4Addr>>, vxlan_port: u16) {
+        let next = Directives {
+            tunnels,
+            vxlan_port,
+        };
+        let mut current = self.directives.write().expect("directives lock");
+        if *current != next {
+            *current = next;
+            drop(current);
+            self.directive_version.send_modify(|v| *v += 1);
+        }
+    }
+
+    /// Forgets every host that has not reported for `timeout` and whose switch is not
+    /// connected (`connected` holds the datapath ids of the connected switches): a host whose
+    /// agent restarts keeps its place, one that is gone altogether is compiled away, and its
+    /// peers are asked to remove their tunnels to it. The forgotten hosts, by name.
+    pub fn expire(&self, timeout: Duration, connected: &[u64]) -> Vec<String> {
+        let stale: Vec<String> = {
+            let mut topo = self.topo.write().expect("topology lock");
+            let mut seen = self.last_seen.write().expect("last-seen lock");
+            let stale: Vec<String> = topo
+                .hosts
+                .iter()
+                .filter(|(name, h)| {
+                    !connected.contains(&h.dpid)
+                        && seen.get(*name).is_none_or(|t| t.elapsed() >= timeout)
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            for name in &stale {
+                topo.hosts.remove(name);
+                seen.remove(name);
+            }
+            stale
+        };
+        if !stale.is_empty() {
+            if let Err(e) = self.save() {
+                tracing::warn!(error = %e.message, "host reports not saved");
+            }
+            self.version.send_modify(|v| *v += 1);
+        }
+        stale
     }
 }
 
@@ -174,6 +239,10 @@ impl AgentService for ObservedTopology {
     fn report(&self, host: &str, report: HostReport) -> Result<(), ApiError> {
         let ports = host_ports(host, &report)?;
         let mut topo = self.topo.write().expect("topology lock");
+        self.last_seen
+            .write()
+            .expect("last-seen lock")
+            .insert(host.to_owned(), Instant::now());
         if let Some((other, _)) = topo
             .hosts
             .iter()
@@ -200,6 +269,24 @@ impl AgentService for ObservedTopology {
             .map(|(name, h)| (name.clone(), host_report(h)))
             .collect()
     }
+
+    fn directives(&self, host: &str) -> HostDirectives {
+        let version = *self.directive_version.borrow();
+        let d = self.directives.read().expect("directives lock");
+        HostDirectives {
+            version,
+            tunnels: d
+                .tunnels
+                .get(host)
+                .map(|t| t.iter().map(Ipv4Addr::to_string).collect())
+                .unwrap_or_default(),
+            vxlan_port: d.vxlan_port,
+        }
+    }
+
+    fn directive_changes(&self) -> watch::Receiver<u64> {
+        self.directive_version.subscribe()
+    }
 }
 
 /// The topology to compile with: the observed one, plus every intent host with a dpid that the
@@ -222,10 +309,11 @@ fn effective_topology(snapshot: &Snapshot, observed: &ObservedTopology) -> Topol
 pub fn compile_now(db: &IntentDb, observed: &ObservedTopology, store: &DesiredStore) {
     let started = Instant::now();
     let snapshot = db.snapshot();
-    let compiled = compile(&snapshot, &effective_topology(&snapshot, observed));
-    let switches = compiled.len();
-    let flows: usize = compiled.values().map(|s| s.flows.len()).sum();
-    store.set_switches(compiled);
+    let compiled = compile_all(&snapshot, &effective_topology(&snapshot, observed));
+    let switches = compiled.switches.len();
+    let flows: usize = compiled.switches.values().map(|s| s.flows.len()).sum();
+    store.set_switches(compiled.switches);
+    observed.set_directives(compiled.tunnels, snapshot.global.vxlan_port);
     info!(
         version = db.version(),
         switches,
@@ -244,6 +332,23 @@ pub async fn run(db: Arc<IntentDb>, observed: Arc<ObservedTopology>, store: Arc<
         tokio::select! {
             r = intent.changed() => if r.is_err() { return },
             r = topo.changed() => if r.is_err() { return },
+        }
+    }
+}
+
+/// Forgets hosts that are gone ([`ObservedTopology::expire`]), checking four times per
+/// `timeout`; `connected` lists the datapath ids of the connected switches.
+pub async fn expire_hosts(
+    observed: Arc<ObservedTopology>,
+    timeout: Duration,
+    connected: impl Fn() -> Vec<u64> + Send + 'static,
+) {
+    let mut tick = tokio::time::interval((timeout / 4).max(Duration::from_millis(100)));
+    loop {
+        tick.tick().await;
+        let gone = observed.expire(timeout, &connected());
+        if !gone.is_empty() {
+            info!(hosts = ?gone, "hosts gone: no report and no switch connection");
         }
     }
 }
@@ -382,5 +487,50 @@ mod tests {
         let e = topo.report("host2", report()).unwrap_err();
         assert_eq!(e.status, 409, "{e}");
         assert_eq!(*rx.borrow(), 2);
+    }
+
+    #[test]
+    fn gone_hosts_expire_unless_reporting_or_connected() {
+        let topo = ObservedTopology::default();
+        topo.report("host1", report()).unwrap();
+        let other = HostReport {
+            dpid: 2,
+            ..report()
+        };
+        topo.report("host2", other).unwrap();
+        let rx = topo.subscribe();
+        let v = *rx.borrow();
+        assert!(
+            topo.expire(Duration::from_secs(60), &[]).is_empty(),
+            "fresh"
+        );
+        std::thread::sleep(Duration::from_millis(30));
+        // host1's switch is connected: it stays although its agent is silent.
+        assert_eq!(topo.expire(Duration::from_millis(20), &[1]), ["host2"]);
+        assert_eq!(*rx.borrow(), v + 1, "the compiler is woken");
+        assert_eq!(topo.reports().keys().collect::<Vec<_>>(), ["host1"]);
+        assert_eq!(topo.expire(Duration::from_millis(20), &[]), ["host1"]);
+        assert!(topo.reports().is_empty());
+        assert!(topo.expire(Duration::from_millis(20), &[]).is_empty());
+    }
+
+    #[test]
+    fn directives_change_only_when_the_tunnels_do() {
+        let topo = ObservedTopology::default();
+        let rx = topo.directive_changes();
+        let d = topo.directives("host1");
+        assert_eq!((d.version, d.tunnels.len()), (0, 0));
+        let wanted: BTreeMap<String, BTreeSet<Ipv4Addr>> =
+            [("host1".to_string(), [Ipv4Addr::new(10, 200, 0, 2)].into())].into();
+        topo.set_directives(wanted.clone(), 4789);
+        assert_eq!(*rx.borrow(), 1);
+        topo.set_directives(wanted.clone(), 4789);
+        assert_eq!(*rx.borrow(), 1, "same tunnels, same port: no wake-up");
+        let d = topo.directives("host1");
+        assert_eq!(d.tunnels, ["10.200.0.2"]);
+        assert_eq!((d.version, d.vxlan_port), (1, 4789));
+        topo.set_directives(wanted, 8472);
+        assert_eq!(topo.directives("host1").vxlan_port, 8472);
+        assert_eq!(topo.directives("host9").tunnels, Vec::<String>::new());
     }
 }

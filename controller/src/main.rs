@@ -74,6 +74,11 @@ struct Args {
     /// Address of the REST API (`/api/v1`).
     #[arg(long, default_value = "127.0.0.1:9999")]
     api_listen: SocketAddr,
+    /// Seconds after which a host whose agent stopped reporting and whose switch is not
+    /// connected is forgotten (its flows compiled away, its peers' tunnels to it removed);
+    /// 0 keeps hosts forever.
+    #[arg(long, default_value_t = 20.0)]
+    host_timeout_s: f64,
     /// Log format.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -164,8 +169,16 @@ async fn run(args: Args) -> Result<(), String> {
     });
     // The first compile completes before any switch is served.
     intent_sync::compile_now(&db, &observed, &desired);
-    tokio::spawn(intent_sync::run(db, observed, desired.clone()));
+    tokio::spawn(intent_sync::run(db, observed.clone(), desired.clone()));
     let controller = Controller::new(sessions, reconcile, desired);
+    if args.host_timeout_s > 0.0 {
+        let registry = controller.clone();
+        tokio::spawn(intent_sync::expire_hosts(
+            observed,
+            Duration::from_secs_f64(args.host_timeout_s),
+            move || registry.connected(),
+        ));
+    }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| e.to_string())?;
     tokio::select! {

@@ -4,7 +4,12 @@
 //! `PUT /api/v1/agents/{host}/` with a [`HostReport`] body replaces the host's report; the
 //! agent sends it on start, after every port change, and periodically as a keepalive.
 //! `GET /api/v1/agents/` returns every host's latest report (a JSON object by host name).
-//! The controller implements [`AgentService`] to receive them.
+//!
+//! In the other direction, `GET /api/v1/agents/{host}/directives/?after=V&waitS=S` tells the
+//! agent which ports netmaster wants on its bridge ([`HostDirectives`]: the VXLAN tunnels to
+//! remote VTEPs). It is a long poll: the answer comes as soon as the directives' version is
+//! past `V`, or after `S` seconds (at most [`MAX_WAIT_S`]) with the current ones.
+//! The controller implements [`AgentService`] to receive reports and give directives.
 
 use crate::service::ApiError;
 use serde::{Deserialize, Serialize};
@@ -46,6 +51,22 @@ pub struct HostReport {
     pub tunnel: Option<TunnelReport>,
 }
 
+/// What netmaster asks one host's agent to create: the VXLAN ports to remote VTEPs (one per
+/// peer host that shares a VXLAN network with this host's endpoints), all on one UDP port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HostDirectives {
+    /// Version of the directives of all hosts; a long poll waits for a higher one.
+    pub version: u64,
+    /// Remote VTEP addresses this host needs a tunnel to, in address order.
+    pub tunnels: Vec<String>,
+    /// VXLAN UDP port of every tunnel (the global setting).
+    pub vxlan_port: u16,
+}
+
+/// The longest a directives long poll waits, in seconds.
+pub const MAX_WAIT_S: u64 = 60;
+
 /// The agent service: what netmaster does with the agents' host reports.
 pub trait AgentService: Send + Sync + 'static {
     /// Replaces `host`'s report (a 400 [`ApiError`] when the report is unusable, e.g. its
@@ -53,4 +74,8 @@ pub trait AgentService: Send + Sync + 'static {
     fn report(&self, host: &str, report: HostReport) -> Result<(), ApiError>;
     /// The latest report of every host that reported, by host name.
     fn reports(&self) -> BTreeMap<String, HostReport>;
+    /// What `host`'s agent should create now (also for a host that never reported).
+    fn directives(&self, host: &str) -> HostDirectives;
+    /// A receiver of the directives' version, to wait for a change.
+    fn directive_changes(&self) -> tokio::sync::watch::Receiver<u64>;
 }

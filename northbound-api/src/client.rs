@@ -1,6 +1,6 @@
 //! A blocking client of the REST API (see [`crate::rest`]), over plain HTTP/1.1.
 
-use crate::agent::HostReport;
+use crate::agent::{HostDirectives, HostReport};
 use crate::model::{Kind, Object};
 use crate::service::{ApiError, Batch};
 use crate::wire;
@@ -98,6 +98,26 @@ impl Client {
     /// The latest report of every host that reported, by host name.
     pub fn host_reports(&self) -> Result<BTreeMap<String, HostReport>, ClientError> {
         let url = format!("{}/api/v1/agents/", self.base);
+        let value = self.send(self.agent.get(&url), None)?;
+        serde_json::from_value(value).map_err(|e| bad_answer(&url, e))
+    }
+
+    /// What netmaster wants on `host`'s bridge; with `after`, waits (at most `wait`, a long
+    /// poll) until the directives' version is past it.
+    pub fn directives(
+        &self,
+        host: &str,
+        after: Option<u64>,
+        wait: Duration,
+    ) -> Result<HostDirectives, ClientError> {
+        let mut url = format!(
+            "{}/api/v1/agents/{}/directives/",
+            self.base,
+            encode_segment(host)
+        );
+        if let Some(after) = after {
+            url.push_str(&format!("?after={after}&waitS={}", wait.as_secs()));
+        }
         let value = self.send(self.agent.get(&url), None)?;
         serde_json::from_value(value).map_err(|e| bad_answer(&url, e))
     }

@@ -12,6 +12,7 @@
 //! | `PUT` | `/api/v1/agents/{host}/` | replaces the host's [`HostReport`] (the body); returns it |
 //! | `GET` | `/api/v1/agents/` | every host's latest report, as a JSON object by host name |
 //! | `GET` | `/api/v1/agents/{host}/` | one host's latest report (404 if it never reported) |
+//! | `GET` | `/api/v1/agents/{host}/directives/?after=V&waitS=S` | the ports netmaster wants on the host ([`HostDirectives`]); long poll until the version is past `V` (at most `S` s) |
 //!
 //! Collections are [`Kind::collection`] names (`globals`, `tenants`, `networks`,
 //! `endpointGroups`, `endpoints`, `hosts`); keys are `tenant:name` for tenant objects. Every path
@@ -23,12 +24,12 @@
 //! collection or path is a 404. The services are called on tokio's blocking pool, since
 //! they are synchronous and [`IntentService`] may write to disk.
 
-use crate::agent::{AgentService, HostReport};
+use crate::agent::{AgentService, HostDirectives, HostReport, MAX_WAIT_S};
 use crate::model::{Kind, Object};
 use crate::service::{ApiError, Batch, IntentService};
 use crate::wire;
 use axum::body::Bytes;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
@@ -69,6 +70,8 @@ pub fn router(intent: Arc<dyn IntentService>, agents: Arc<dyn AgentService>) -> 
         .route("/api/v1/agents/", get(list_reports))
         .route("/api/v1/agents/{host}", agent())
         .route("/api/v1/agents/{host}/", agent())
+        .route("/api/v1/agents/{host}/directives", get(get_directives))
+        .route("/api/v1/agents/{host}/directives/", get(get_directives))
         .route("/api/v1/batch", post(batch))
         .route("/api/v1/batch/", post(batch))
         .route("/api/v1/inspect/endpoints", get(inspect_endpoints))
@@ -267,6 +270,34 @@ async fn put_report(
     let stored = report.clone();
     call_agents(&agents, move |a| a.report(&host, report)).await??;
     Ok(Json(stored))
+}
+
+/// The query of a directives long poll.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DirectivesQuery {
+    /// Answer once the version is past this one (default: at once).
+    after: Option<u64>,
+    /// Wait at most this many seconds (capped at [`MAX_WAIT_S`]; default 0).
+    #[serde(default)]
+    wait_s: u64,
+}
+
+async fn get_directives(
+    State(agents): State<Agents>,
+    Path(host): Path<String>,
+    query: Result<Query<DirectivesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<HostDirectives>, Error> {
+    let Query(q) = query.map_err(|e| Error::bad_request(format!("invalid query: {e}")))?;
+    if let Some(after) = q.after {
+        let mut changes = agents.directive_changes();
+        let wait = std::time::Duration::from_secs(q.wait_s.min(MAX_WAIT_S));
+        // A timeout or a closed channel both mean: answer with what there is now.
+        let _ = tokio::time::timeout(wait, changes.wait_for(|v| *v > after)).await;
+    }
+    Ok(Json(
+        call_agents(&agents, move |a| a.directives(&host)).await?,
+    ))
 }
 
 async fn no_route(uri: Uri) -> Error {

@@ -415,3 +415,87 @@ fn client_reports_a_host() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn directives_answer_at_once_or_after_a_change() {
+    let (_, agents, app) = app_with_agents();
+    let (status, body) = send(&app, "GET", "/api/v1/agents/host1/directives/", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"version": 0, "tunnels": [], "vxlanPort": 4789})
+    );
+    agents.set_tunnels("host1", &["10.200.0.2"]);
+    // Past version 0 already: at once, without the slash too.
+    let uri = "/api/v1/agents/host1/directives?after=0&waitS=30";
+    let (status, body) = send(&app, "GET", uri, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["tunnels"], json!(["10.200.0.2"]));
+    assert_eq!(body["version"], 1);
+
+    // Not past version 1 yet: the answer waits for the next change.
+    let waiting = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            send(
+                &app,
+                "GET",
+                "/api/v1/agents/host1/directives/?after=1&waitS=30",
+                "",
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "answered before any change");
+    agents.set_tunnels("host1", &["10.200.0.2", "10.200.0.3"]);
+    let (status, body) = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .expect("the long poll answers after the change")
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["tunnels"], json!(["10.200.0.2", "10.200.0.3"]));
+    assert_eq!(body["version"], 2);
+
+    // No change within the wait: the current directives.
+    let started = std::time::Instant::now();
+    let (status, body) = send(
+        &app,
+        "GET",
+        "/api/v1/agents/host1/directives/?after=2&waitS=1",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["version"], 2);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+
+    for bad in ["after=x", "waitS=-1", "after=1&colour=red"] {
+        let uri = format!("/api/v1/agents/host1/directives/?{bad}");
+        let (status, body) = send(&app, "GET", &uri, "").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(error(&body).starts_with("invalid query: "), "{body}");
+    }
+}
+
+#[test]
+fn client_long_polls_directives() {
+    let svc = Arc::new(MemService::default());
+    let agents = Arc::new(MemAgents::default());
+    let client = Client::new(&common::spawn_server_with(svc, agents.clone()));
+    let wait = std::time::Duration::from_secs(30);
+    let now = client.directives("host 1", None, wait).unwrap();
+    assert_eq!(now.version, 0);
+    assert!(now.tunnels.is_empty());
+    let setter = {
+        let agents = agents.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            agents.set_tunnels("host 1", &["10.200.0.9"]);
+        })
+    };
+    let next = client.directives("host 1", Some(0), wait).unwrap();
+    setter.join().unwrap();
+    assert_eq!(next.version, 1);
+    assert_eq!(next.tunnels, ["10.200.0.9"]);
+}

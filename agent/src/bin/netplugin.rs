@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use netplugin::attach::{self, Target};
 use netplugin::daemon::{self, Config};
 use netplugin::ovsdb::vswitch::DatapathType;
+use netplugin::tunnels::TunnelMode;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -38,6 +39,12 @@ struct Common {
     bridge: String,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum TunnelModeArg {
+    PerPeer,
+    Flow,
+}
+
 #[derive(Args, Debug)]
 struct DaemonArgs {
     #[command(flatten)]
@@ -45,9 +52,13 @@ struct DaemonArgs {
     /// Controller target of the bridge: `unix:PATH` or `tcp:IP:PORT`.
     #[arg(long, required = true)]
     controller: Option<String>,
-    /// VTEP address; creates the flow-based VXLAN port `vxlan0`.
+    /// VTEP address: the host takes part in VXLAN networks.
     #[arg(long = "vtep-ip")]
     vtep_ip: Option<std::net::Ipv4Addr>,
+    /// VXLAN tunnels: one port per remote VTEP as netmaster asks (`per-peer`), or one
+    /// `remote_ip=flow` port `vxlan0` for all (`flow`).
+    #[arg(long = "tunnel-mode", value_enum, default_value = "per-peer")]
+    tunnel_mode: TunnelModeArg,
     /// Uplink interface for VLAN networks (repeatable; missing ones are skipped).
     #[arg(long = "uplink")]
     uplinks: Vec<String>,
@@ -161,6 +172,10 @@ fn main() -> ExitCode {
                     bridge: d.common.bridge,
                     controller: d.controller.unwrap_or_default(),
                     vtep_ip: d.vtep_ip.map(|v| v.to_string()),
+                    tunnel_mode: match d.tunnel_mode {
+                        TunnelModeArg::PerPeer => TunnelMode::PerPeer,
+                        TunnelModeArg::Flow => TunnelMode::Flow,
+                    },
                     uplinks: d.uplinks,
                     datapath: match d.datapath {
                         Datapath::Netdev => DatapathType::Netdev,

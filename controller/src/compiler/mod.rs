@@ -27,6 +27,7 @@ mod forward;
 pub mod nicira;
 mod resolve;
 pub mod topology;
+mod tunnels;
 
 #[cfg(test)]
 mod tests;
@@ -38,7 +39,8 @@ use crate::intent::Snapshot;
 use crate::pipeline::base_pipeline;
 use northbound_api::model::ArpMode;
 use resolve::Net;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
 
 /// Priorities of the compiled flows (all in the intent band `1..=49_999`).
 pub mod priority {
@@ -64,13 +66,40 @@ pub mod priority {
 /// packet tag, an unparsable MAC, a port on a host other than the intended one) are left out
 /// rather than half compiled.
 pub fn compile(snapshot: &Snapshot, topo: &Topology) -> BTreeMap<u64, SwitchState> {
+    compile_nets(snapshot, topo, &resolve::networks(snapshot, topo))
+}
+
+/// Everything compiled from one intent snapshot and topology.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compiled {
+    /// What every switch should hold, by datapath id ([`compile`]).
+    pub switches: BTreeMap<u64, SwitchState>,
+    /// The remote VTEPs each host needs a VXLAN tunnel to, by host name: every other host
+    /// with an endpoint in a VXLAN network in which the host has an endpoint too. Every host
+    /// with a VTEP is listed (with an empty set when it needs none).
+    pub tunnels: BTreeMap<String, BTreeSet<Ipv4Addr>>,
+}
+
+/// The switch states ([`compile`]) and the tunnels each host needs, from one resolution.
+pub fn compile_all(snapshot: &Snapshot, topo: &Topology) -> Compiled {
     let nets = resolve::networks(snapshot, topo);
+    Compiled {
+        switches: compile_nets(snapshot, topo, &nets),
+        tunnels: tunnels::wanted(&nets, topo),
+    }
+}
+
+fn compile_nets(
+    snapshot: &Snapshot,
+    topo: &Topology,
+    nets: &BTreeMap<u32, Net>,
+) -> BTreeMap<u64, SwitchState> {
     let arp_proxy = snapshot.global.arp_mode == ArpMode::Proxy;
     topo.hosts
         .iter()
         .map(|(name, ports)| {
             let host = Host { name, ports, topo };
-            (ports.dpid, compile_host(&host, &nets, arp_proxy))
+            (ports.dpid, compile_host(&host, nets, arp_proxy))
         })
         .collect()
 }

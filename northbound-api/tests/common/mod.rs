@@ -2,7 +2,7 @@
 //! server over them.
 #![allow(dead_code)] // each test crate uses a part
 
-use northbound_api::agent::{AgentService, HostReport};
+use northbound_api::agent::{AgentService, HostDirectives, HostReport};
 use northbound_api::model::{Kind, Object};
 use northbound_api::service::{ApiError, Batch, IntentService};
 use std::collections::BTreeMap;
@@ -75,10 +75,24 @@ impl IntentService for MemService {
     }
 }
 
-/// Host reports in a map; a report with dpid 0 is refused (400).
+/// Host reports in a map; a report with dpid 0 is refused (400). Directives are set by the
+/// test ([`MemAgents::set_tunnels`]).
 #[derive(Default)]
 pub struct MemAgents {
     reports: Mutex<BTreeMap<String, HostReport>>,
+    tunnels: Mutex<BTreeMap<String, Vec<String>>>,
+    version: tokio::sync::watch::Sender<u64>,
+}
+
+impl MemAgents {
+    /// Sets the tunnels wanted on `host` and bumps the directives' version.
+    pub fn set_tunnels(&self, host: &str, tunnels: &[&str]) {
+        self.tunnels.lock().unwrap().insert(
+            host.to_string(),
+            tunnels.iter().map(|t| t.to_string()).collect(),
+        );
+        self.version.send_modify(|v| *v += 1);
+    }
 }
 
 impl AgentService for MemAgents {
@@ -95,6 +109,24 @@ impl AgentService for MemAgents {
 
     fn reports(&self) -> BTreeMap<String, HostReport> {
         self.reports.lock().unwrap().clone()
+    }
+
+    fn directives(&self, host: &str) -> HostDirectives {
+        HostDirectives {
+            version: *self.version.borrow(),
+            tunnels: self
+                .tunnels
+                .lock()
+                .unwrap()
+                .get(host)
+                .cloned()
+                .unwrap_or_default(),
+            vxlan_port: 4789,
+        }
+    }
+
+    fn directive_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.version.subscribe()
     }
 }
 

@@ -41,6 +41,8 @@ pub struct BridgeConfig {
     pub datapath_id: u64,
     /// Controller target, e.g. `tcp:10.254.0.254:6653` or `unix:/run/ovs/ctl.sock`.
     pub controller: String,
+    /// `external_ids` keys to set (other keys are left alone).
+    pub external_ids: BTreeMap<String, String>,
 }
 
 /// The `other_config` pairs netmaster needs on its bridges.
@@ -73,6 +75,7 @@ impl Vswitch {
                         "protocols",
                         "fail_mode",
                         "other_config",
+                        "external_ids",
                         "controller",
                     ]),
                 ),
@@ -104,6 +107,19 @@ impl Vswitch {
         let current = column(&bridge, "other_config")?.to_string_map();
         if other_config.iter().any(|(k, v)| current.get(k) != Some(v)) {
             ops.push(set_map_keys("Bridge", &wh, "other_config", &other_config));
+        }
+        let current = column(&bridge, "external_ids")?.to_string_map();
+        if cfg
+            .external_ids
+            .iter()
+            .any(|(k, v)| current.get(k) != Some(v))
+        {
+            ops.push(set_map_keys(
+                "Bridge",
+                &wh,
+                "external_ids",
+                &cfg.external_ids,
+            ));
         }
         let targets: BTreeMap<Uuid, String> = rows(&read, 1)?
             .iter()
@@ -170,6 +186,10 @@ impl Vswitch {
             ("protocols".into(), Datum::set(PROTOCOLS)),
             ("fail_mode".into(), "secure".into()),
             ("other_config".into(), Datum::string_map(other_config)),
+            (
+                "external_ids".into(),
+                Datum::string_map(cfg.external_ids.clone()),
+            ),
             (
                 "controller".into(),
                 Datum::set([Atom::NamedUuid("ctl".into())]),

@@ -4,3 +4,4 @@
 mod fixture;
 mod incremental;
 mod isolation;
+mod tunnels;
