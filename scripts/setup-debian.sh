@@ -9,6 +9,9 @@ command -v ovs-vswitchd >/dev/null 2>&1 || need_pkgs+=(openvswitch-switch)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v ping >/dev/null 2>&1 || need_pkgs+=(iputils-ping)
 command -v ethtool >/dev/null 2>&1 || need_pkgs+=(ethtool)
+command -v bridge >/dev/null 2>&1 || need_pkgs+=(iproute2)
+command -v tcpdump >/dev/null 2>&1 || need_pkgs+=(tcpdump)
+command -v iperf3 >/dev/null 2>&1 || need_pkgs+=(iperf3)
 
 if ((${#need_pkgs[@]})); then
     echo "setup: installing ${need_pkgs[*]}"

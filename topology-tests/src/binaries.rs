@@ -1,0 +1,77 @@
+//! The workspace binaries the harness runs: netmaster, netplugin (agent and `attach`), netctl.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Paths of the binaries.
+#[derive(Debug, Clone)]
+pub struct Binaries {
+    /// The controller.
+    pub netmaster: PathBuf,
+    /// The agent.
+    pub netplugin: PathBuf,
+    /// The CLI.
+    pub netctl: PathBuf,
+}
+
+const NAMES: [&str; 3] = ["netmaster", "netplugin", "netctl"];
+
+/// The binaries: from `NETPLUGIN_BIN_DIR` if set, else next to the test executable (where
+/// `cargo test --workspace` puts them); if they are not there, they are built once with
+/// `cargo build --bins` for the three packages.
+pub fn get() -> &'static Binaries {
+    static BINS: OnceLock<Binaries> = OnceLock::new();
+    BINS.get_or_init(|| {
+        let dir = match std::env::var_os("NETPLUGIN_BIN_DIR") {
+            Some(d) => PathBuf::from(d),
+            None => {
+                let exe = std::env::current_exe().expect("the test executable's path");
+                // target/<profile>/deps/<test> -> target/<profile>
+                let dir = exe
+                    .parent()
+                    .and_then(Path::parent)
+                    .expect("target directory")
+                    .to_path_buf();
+                if !NAMES.iter().all(|n| dir.join(n).is_file()) {
+                    build();
+                }
+                dir
+            }
+        };
+        for n in NAMES {
+            assert!(
+                dir.join(n).is_file(),
+                "{} is missing (build the workspace's binaries)",
+                dir.join(n).display()
+            );
+        }
+        Binaries {
+            netmaster: dir.join("netmaster"),
+            netplugin: dir.join("netplugin"),
+            netctl: dir.join("netctl"),
+        }
+    })
+}
+
+fn build() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let status = Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "build",
+            "-q",
+            "-j2",
+            "--bins",
+            "-p",
+            "netmaster",
+            "-p",
+            "netplugin",
+            "-p",
+            "northbound-api",
+        ])
+        .status()
+        .expect("running cargo build");
+    assert!(status.success(), "building the binaries failed");
+}

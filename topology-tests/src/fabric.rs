@@ -1,0 +1,370 @@
+//! The whole emulated cluster: netmaster in its namespace, the fabric (underlay and VLAN
+//! switch), the hosts and the containers. Dropping it tears everything down.
+
+use crate::binaries::{self, Binaries};
+use crate::cmd::{in_ns, output, run};
+use crate::host::{api_url, Host, Wiring, API_PORT, MGMT_CONTROLLER, OF_PORT};
+use crate::netns::run_in;
+use northbound_api::client::Client;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// How to build a fabric.
+#[derive(Debug, Clone)]
+pub struct FabricConfig {
+    /// Hosts: intent name and VTEP address, numbered 1.. in this order.
+    pub hosts: Vec<(String, Ipv4Addr)>,
+    /// netmaster's `--host-timeout-s`.
+    pub host_timeout_s: f64,
+}
+
+impl FabricConfig {
+    /// `n` hosts `host1..hostN` with VTEPs 192.168.2.10.. (the examples' addresses).
+    pub fn hosts(n: u8) -> FabricConfig {
+        FabricConfig {
+            hosts: (1..=n)
+                .map(|i| (format!("host{i}"), Ipv4Addr::new(192, 168, 2, 9 + i)))
+                .collect(),
+            host_timeout_s: 3.0,
+        }
+    }
+}
+
+/// A container: a network namespace plugged into a host.
+#[derive(Debug, Clone)]
+pub struct Container {
+    /// Its tenant.
+    pub tenant: String,
+    /// The host it is plugged into.
+    pub host: String,
+    /// Its network namespace.
+    pub ns: String,
+}
+
+/// The running cluster.
+pub struct Fabric {
+    /// Names of this run start with it.
+    pub prefix: String,
+    /// The binaries.
+    pub bins: &'static Binaries,
+    /// What hosts are wired to.
+    pub wiring: Wiring,
+    /// The hosts by intent name.
+    pub hosts: BTreeMap<String, Host>,
+    /// The containers by name.
+    pub containers: BTreeMap<String, Container>,
+    netmaster: Option<Child>,
+    namespaces: Vec<String>,
+    started: Instant,
+}
+
+static RUNS: AtomicU32 = AtomicU32::new(0);
+
+impl Fabric {
+    /// Builds the controller and fabric namespaces, starts netmaster and every host (in
+    /// parallel) with its agent, and waits until every host's switch is connected.
+    pub fn new(cfg: &FabricConfig) -> Fabric {
+        crate::cmd::require_root();
+        crate::cmd::require_tools(&[
+            "ip",
+            "bridge",
+            "ovs-vsctl",
+            "ovs-vswitchd",
+            "ovsdb-server",
+            "ovs-ofctl",
+            "ping",
+            "tcpdump",
+            "iperf3",
+        ]);
+        let bins = binaries::get();
+        let run_no = RUNS.fetch_add(1, Ordering::Relaxed);
+        let prefix = format!("tt{:x}x{run_no}", std::process::id());
+        let dir = std::env::temp_dir().join("topology-tests").join(&prefix);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("run directory");
+        let wiring = Wiring {
+            prefix: prefix.clone(),
+            ctl_ns: format!("{prefix}-ctl"),
+            fab_ns: format!("{prefix}-fab"),
+            dir,
+        };
+        let mut fabric = Fabric {
+            prefix,
+            bins,
+            wiring: wiring.clone(),
+            hosts: BTreeMap::new(),
+            containers: BTreeMap::new(),
+            netmaster: None,
+            namespaces: Vec::new(),
+            started: Instant::now(),
+        };
+        // The controller namespace with the management bridge.
+        fabric.add_ns(&wiring.ctl_ns);
+        let ctl = wiring.ctl_ns.as_str();
+        in_ns(ctl, &["ip", "link", "add", "mgmt", "type", "bridge"]);
+        in_ns(
+            ctl,
+            &[
+                "ip",
+                "addr",
+                "add",
+                &format!("{MGMT_CONTROLLER}/24"),
+                "dev",
+                "mgmt",
+            ],
+        );
+        in_ns(ctl, &["ip", "link", "set", "mgmt", "up"]);
+        // The fabric: the underlay bridge and the VLAN switch.
+        fabric.add_ns(&wiring.fab_ns);
+        let fab = wiring.fab_ns.as_str();
+        in_ns(fab, &["ip", "link", "add", "ulbr", "type", "bridge"]);
+        in_ns(fab, &["ip", "link", "set", "ulbr", "up"]);
+        let fab_dir = wiring.dir.join("fab");
+        crate::ovs::start(fab, &fab_dir);
+        crate::ovs::vsctl(
+            &fab_dir,
+            &[
+                "add-br",
+                "vlbr",
+                "--",
+                "set",
+                "bridge",
+                "vlbr",
+                "datapath_type=netdev",
+                "fail_mode=standalone",
+            ],
+        );
+        fabric.start_netmaster(cfg.host_timeout_s);
+        let hosts: Vec<Host> = std::thread::scope(|s| {
+            let handles: Vec<_> = cfg
+                .hosts
+                .iter()
+                .enumerate()
+                .map(|(i, (name, vtep))| {
+                    let w = &wiring;
+                    s.spawn(move || Host::start(w, bins, name, i as u8 + 1, *vtep))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        for h in hosts {
+            fabric.hosts.insert(h.name.clone(), h);
+        }
+        for h in fabric.hosts.values() {
+            h.wait_until(
+                "its bridge to connect to netmaster",
+                Duration::from_secs(30),
+                |h| {
+                    h.vsctl(&["--columns=is_connected", "list", "controller"])
+                        .contains("true")
+                },
+            );
+        }
+        fabric
+    }
+
+    fn add_ns(&mut self, ns: &str) {
+        run(&["ip", "netns", "add", ns]);
+        self.namespaces.push(ns.to_string());
+        in_ns(ns, &["ip", "link", "set", "lo", "up"]);
+    }
+
+    fn start_netmaster(&mut self, host_timeout_s: f64) {
+        let log = std::fs::File::create(self.wiring.dir.join("netmaster.log")).expect("log");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.wiring.ctl_ns])
+            .arg(&self.bins.netmaster)
+            .arg(format!("--of-listen={MGMT_CONTROLLER}:{OF_PORT}"))
+            .arg(format!("--api-listen={MGMT_CONTROLLER}:{API_PORT}"))
+            .arg(format!(
+                "--store={}",
+                self.wiring.dir.join("intent.redb").display()
+            ))
+            .arg(format!("--host-timeout-s={host_timeout_s}"))
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("starting netmaster");
+        self.netmaster = Some(child);
+        let start = Instant::now();
+        while self.api(|c| c.host_reports()).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "netmaster's API did not come up:\n{}",
+                self.netmaster_log_tail(20)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Runs `f` with a REST client of netmaster, from inside the controller namespace.
+    pub fn api<T: Send + 'static>(&self, f: impl FnOnce(&Client) -> T + Send + 'static) -> T {
+        run_in(&self.wiring.ctl_ns, move || f(&Client::new(&api_url())))
+    }
+
+    /// Runs `netctl ARGS` against netmaster (in the controller namespace); its stdout.
+    pub fn netctl(&self, args: &[&str]) -> String {
+        let netctl = self.bins.netctl.display().to_string();
+        let url = format!("--netmaster={}", api_url());
+        let mut a = vec![netctl.as_str(), url.as_str()];
+        a.extend_from_slice(args);
+        in_ns(&self.wiring.ctl_ns, &a)
+    }
+
+    /// `netctl -cfg FILE` (a path relative to the repository root).
+    pub fn apply_intent(&self, file: &str) {
+        let path = repo_root().join(file);
+        self.netctl(&["-cfg", &path.display().to_string()]);
+    }
+
+    /// The host named `name`.
+    pub fn host(&self, name: &str) -> &Host {
+        self.hosts
+            .get(name)
+            .unwrap_or_else(|| panic!("no host {name}"))
+    }
+
+    /// Creates container `container` of `tenant` (a namespace) and plugs it into `host` with
+    /// `netplugin attach`.
+    pub fn attach(&mut self, host: &str, tenant: &str, container: &str) {
+        let ns = format!("{}-c-{container}", self.prefix);
+        if !self.namespaces.contains(&ns) {
+            self.add_ns(&ns);
+        }
+        self.host(host).attach(self.bins, tenant, container, &ns);
+        self.containers.insert(
+            container.to_string(),
+            Container {
+                tenant: tenant.to_string(),
+                host: host.to_string(),
+                ns,
+            },
+        );
+    }
+
+    /// Unplugs container `container` with `netplugin detach` (its namespace stays).
+    pub fn detach(&mut self, container: &str) {
+        let c = self
+            .containers
+            .remove(container)
+            .expect("a known container");
+        self.host(&c.host)
+            .detach(self.bins, &c.tenant, container, &c.ns);
+    }
+
+    /// Stops host `name` as if it vanished ([`Host::stop`]).
+    pub fn stop_host(&mut self, name: &str) {
+        self.hosts.get_mut(name).expect("a known host").stop();
+    }
+
+    /// Starts host `name` again from scratch and plugs its containers in again (what the
+    /// container runtime of a rebooted machine does).
+    pub fn restart_host(&mut self, name: &str) {
+        let (w, bins) = (self.wiring.clone(), self.bins);
+        self.hosts
+            .get_mut(name)
+            .expect("a known host")
+            .restart(&w, bins);
+        let mine: Vec<(String, Container)> = self
+            .containers
+            .iter()
+            .filter(|(_, c)| c.host == name)
+            .map(|(n, c)| (n.clone(), c.clone()))
+            .collect();
+        for (container, c) in mine {
+            self.host(name)
+                .attach(self.bins, &c.tenant, &container, &c.ns);
+        }
+    }
+
+    /// The last `n` lines of netmaster's log.
+    pub fn netmaster_log_tail(&self, n: usize) -> String {
+        let log =
+            std::fs::read_to_string(self.wiring.dir.join("netmaster.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+
+    /// netmaster's log.
+    pub fn netmaster_log(&self) -> String {
+        std::fs::read_to_string(self.wiring.dir.join("netmaster.log")).unwrap_or_default()
+    }
+
+    /// netmaster's process id.
+    pub fn netmaster_pid(&self) -> u32 {
+        self.netmaster.as_ref().expect("netmaster runs").id()
+    }
+
+    /// The run directory.
+    pub fn dir(&self) -> PathBuf {
+        self.wiring.dir.clone()
+    }
+
+    /// Time since the fabric was created.
+    pub fn age(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+impl Drop for Fabric {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- netmaster log (tail)\n{}", self.netmaster_log_tail(40));
+            for h in self.hosts.values() {
+                eprintln!("--- {} agent log (tail)\n{}", h.name, h.log_tail());
+            }
+        }
+        for h in self.hosts.values_mut() {
+            h.stop();
+        }
+        if let Some(mut nm) = self.netmaster.take() {
+            let _ = nm.kill();
+            let _ = nm.wait();
+        }
+        crate::ovs::stop(&self.wiring.dir.join("fab"));
+        for ns in self.namespaces.iter().rev() {
+            let _ = output(&["ip", "netns", "del", ns]);
+        }
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.wiring.dir);
+        }
+    }
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+impl Fabric {
+    /// Applies intent file `file` with `netctl -cfg` and attaches every endpoint it places on
+    /// a host; returns the placed `(container, host, tenant)` triples.
+    pub fn apply_and_attach(&mut self, file: &str) -> Vec<(String, String, String)> {
+        self.apply_intent(file);
+        let text = std::fs::read_to_string(repo_root().join(file)).expect("intent file");
+        let intent = northbound_api::intent_file::parse(&text).expect("a valid intent file");
+        let placed: Vec<(String, String, String)> = intent
+            .tenants
+            .iter()
+            .flat_map(|t| {
+                t.networks.iter().flat_map(move |n| {
+                    n.endpoints.iter().filter_map(move |e| {
+                        Some((e.container.clone(), e.host.clone()?, t.name.clone()))
+                    })
+                })
+            })
+            .collect();
+        for (c, host, tenant) in &placed {
+            self.attach(host, tenant, c);
+        }
+        placed
+    }
+}
