@@ -188,6 +188,7 @@ impl Fabric {
                 self.wiring.dir.join("intent.redb").display()
             ))
             .arg(format!("--host-timeout-s={host_timeout_s}"))
+            .arg("--log-format=json")
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
@@ -293,9 +294,31 @@ impl Fabric {
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
 
-    /// netmaster's log.
-    pub fn netmaster_log(&self) -> String {
-        std::fs::read_to_string(self.wiring.dir.join("netmaster.log")).unwrap_or_default()
+    /// netmaster's log events (JSON lines) from line `from` on.
+    pub fn netmaster_events(&self, from: usize) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.wiring.dir.join("netmaster.log"))
+            .unwrap_or_default()
+            .lines()
+            .skip(from)
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// How many lines netmaster has logged so far (a mark for [`Fabric::netmaster_events`]).
+    pub fn netmaster_log_len(&self) -> usize {
+        std::fs::read_to_string(self.wiring.dir.join("netmaster.log"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+
+    /// The datapath ids (as netmaster logs them) that were sent changes since line `from`.
+    pub fn reconciled_since(&self, from: usize) -> std::collections::BTreeSet<String> {
+        self.netmaster_events(from)
+            .iter()
+            .filter(|e| e["message"] == "reconciled")
+            .filter_map(|e| e["dpid"].as_str().map(str::to_string))
+            .collect()
     }
 
     /// netmaster's process id.

@@ -29,6 +29,7 @@ pub mod host;
 pub mod matrix;
 pub mod netns;
 pub mod ovs;
+pub mod traffic;
 
 pub use fabric::{Fabric, FabricConfig};
 pub use host::Host;
