@@ -1,0 +1,194 @@
+//! Changes while traffic runs: endpoints plugged in and out (only the switches concerned get
+//! messages, running pings lose nothing, ARP for known endpoints never crosses the underlay),
+//! and a host that leaves and comes back.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use topology_tests::traffic::{ping, Capture};
+use topology_tests::{Endpoint, Fabric, FabricConfig, Matrix};
+
+fn by_name(f: &Fabric) -> BTreeMap<String, Endpoint> {
+    f.endpoints()
+        .into_iter()
+        .map(|e| (e.name.clone(), e))
+        .collect()
+}
+
+fn tunnel_count(f: &Fabric, host: &str) -> usize {
+    f.host(host)
+        .vsctl(&["list-ports", "br-int"])
+        .lines()
+        .filter(|p| p.starts_with("vx"))
+        .count()
+}
+
+fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    start.elapsed()
+}
+
+const INTENT: &str = r#"{
+    "Hosts": [{"Name": "host1", "VtepIp": "192.168.2.10"},
+              {"Name": "host2", "VtepIp": "192.168.2.11"},
+              {"Name": "host3", "VtepIp": "192.168.2.12"}],
+    "Tenants": [{
+        "Name": "blue", "DefaultNetType": "vxlan", "SubnetPool": "10.9.0.0/16",
+        "AllocSubnetLen": 24, "Vxlans": "5000-5100",
+        "Networks": [
+            {"Name": "web", "Endpoints": [
+                {"Container": "a1", "Host": "host1"},
+                {"Container": "a2", "Host": "host2"},
+                {"Container": "a3", "Host": "host1"}]},
+            {"Name": "db", "Endpoints": [
+                {"Container": "b3", "Host": "host3"},
+                {"Container": "b2", "Host": "host2"}]}
+        ]
+    }]
+}"#;
+
+#[test]
+fn endpoints_come_and_go_while_traffic_runs() {
+    let mut f = Fabric::new(&FabricConfig::hosts(3));
+    let file = f.dir().join("intent.json");
+    std::fs::write(&file, INTENT).unwrap();
+    f.netctl(&["-cfg", &file.display().to_string()]);
+    for (c, h) in [
+        ("a1", "host1"),
+        ("a2", "host2"),
+        ("b2", "host2"),
+        ("b3", "host3"),
+    ] {
+        f.attach(h, "blue", c);
+    }
+    let eps = by_name(&f);
+    wait_for("a1 -> a2", Duration::from_secs(20), || {
+        ping(&eps["a1"], &eps["a2"], &["-c", "1"])
+    });
+
+    // A continuous ping a1 -> a2 while a3 comes and goes on host1.
+    let log = f.dir().join("ping.log");
+    let mut pinger = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &eps["a1"].ns,
+            "ping",
+            "-n",
+            "-i",
+            "0.05",
+            "-W",
+            "1",
+            "-c",
+            "120",
+        ])
+        .arg(eps["a2"].ip.to_string())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Plugging a3 in changes host1 (its port) and host2 (where a3 is now reachable), never
+    // host3, which has no endpoint of the network.
+    let mark = f.netmaster_log_len();
+    let underlay = Capture::start(&f.wiring.fab_ns, "ulbr", "udp port 4789", &f.dir(), "ul");
+    f.attach("host1", "blue", "a3");
+    let eps = by_name(&f);
+    let took = wait_for("a3 -> a2", Duration::from_secs(20), || {
+        ping(&eps["a3"], &eps["a2"], &["-c", "1"])
+    });
+    eprintln!("a3 reached a2 {took:?} after its attach");
+    let wire = underlay.stop();
+    let touched = f.reconciled_since(mark);
+    assert!(
+        touched.contains("0000000000000001") && touched.contains("0000000000000002"),
+        "{touched:?}"
+    );
+    assert!(
+        !touched.contains("0000000000000003"),
+        "host3 got messages: {touched:?}"
+    );
+    // a3's first packets needed its ARP answered: by its own switch, so no ARP crossed.
+    assert!(wire.contains("ICMP echo request"), "{wire}");
+    assert!(!wire.contains("ARP"), "ARP crossed the underlay:\n{wire}");
+
+    // Unplugging it again: the same two switches, a3 unreachable.
+    let mark = f.netmaster_log_len();
+    f.detach("a3");
+    wait_for("a3's flows to go", Duration::from_secs(10), || {
+        f.reconciled_since(mark).len() >= 2
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let touched = f.reconciled_since(mark);
+    assert!(
+        !touched.contains("0000000000000003"),
+        "host3 got messages: {touched:?}"
+    );
+    assert!(!ping(&eps["a2"], &eps["a3"], &["-c", "2"]), "a3 is gone");
+
+    let status = pinger.wait().unwrap();
+    let out = std::fs::read_to_string(&log).unwrap();
+    eprintln!(
+        "{}",
+        out.lines().rev().take(2).collect::<Vec<_>>().join("\n")
+    );
+    assert!(status.success(), "the running ping failed:\n{out}");
+    assert!(
+        out.contains("120 received, 0% packet loss"),
+        "the running ping lost packets:\n{out}"
+    );
+}
+
+#[test]
+fn a_host_leaves_and_comes_back() {
+    let mut f = Fabric::new(&FabricConfig::hosts(3));
+    f.apply_and_attach("examples/three_hosts_vxlan.json");
+    let all = f.endpoints();
+    let same_net = |a: &Endpoint, b: &Endpoint| a.tenant == b.tenant && a.network == b.network;
+    let expected = Matrix::expected(&all, same_net);
+    assert_eq!(
+        Matrix::measure(&all, &expected, Duration::from_secs(20)),
+        expected
+    );
+    assert_eq!(
+        (tunnel_count(&f, "host1"), tunnel_count(&f, "host2")),
+        (2, 2)
+    );
+
+    // host3 vanishes: after netmaster's host timeout, the others drop their tunnels to it and
+    // keep working among themselves.
+    f.stop_host("host3");
+    let took = wait_for(
+        "the tunnels to host3 to go",
+        Duration::from_secs(20),
+        || tunnel_count(&f, "host1") == 1 && tunnel_count(&f, "host2") == 1,
+    );
+    eprintln!("tunnels to the departed host removed after {took:?}");
+    assert!(f.netmaster_events(0).iter().any(|e| e["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("hosts gone"))));
+    let rest: Vec<Endpoint> = all.iter().filter(|e| e.host != "host3").cloned().collect();
+    let expected_rest = Matrix::expected(&rest, same_net);
+    assert_eq!(
+        Matrix::measure(&rest, &expected_rest, Duration::from_secs(10)),
+        expected_rest
+    );
+
+    // It comes back (a fresh Open vSwitch, its agent, its containers plugged in again): no
+    // other step is needed for the full matrix to return.
+    f.restart_host("host3");
+    let took = wait_for(
+        "the tunnels to host3 to return",
+        Duration::from_secs(30),
+        || tunnel_count(&f, "host1") == 2 && tunnel_count(&f, "host3") == 2,
+    );
+    eprintln!("tunnels back {took:?} after the host's restart");
+    assert_eq!(
+        Matrix::measure(&all, &expected, Duration::from_secs(20)),
+        expected
+    );
+}
