@@ -365,7 +365,7 @@ pub async fn detach(target: &Target) -> Result<bool, String> {
 }
 
 /// Sends the bridge's report at once (a few attempts; the daemon keeps reporting anyway).
-async fn report_now(target: &Target, vs: &Vswitch) {
+pub(crate) async fn report_now(target: &Target, vs: &Vswitch) {
     let r = match report::collect(vs, &target.bridge).await {
         Ok(r) => r,
         Err(e) => {

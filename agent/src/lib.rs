@@ -12,6 +12,7 @@
 //! * [`cni`]: the CNI plugin `netplugin-cni` and the daemon's CNI socket.
 
 pub mod attach;
+pub mod attach_vf;
 pub mod cni;
 pub mod daemon;
 pub mod netlink;

@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use netplugin::attach::{self, Target};
+use netplugin::attach_vf::{self, VfTarget};
 use netplugin::daemon::{self, Config};
 use netplugin::ovsdb::vswitch::DatapathType;
 use netplugin::tunnels::TunnelMode;
@@ -116,11 +117,29 @@ struct AttachArgs {
     /// Tenant.
     #[arg(long, default_value = "default")]
     tenant: String,
+    /// Use a VF of this SR-IOV physical function instead of a veth (with `--sriov-vf`).
+    #[arg(long = "sriov-pf", requires = "sriov_vf")]
+    sriov_pf: Option<String>,
+    /// The VF index on `--sriov-pf`.
+    #[arg(long = "sriov-vf", requires = "sriov_pf")]
+    sriov_vf: Option<u32>,
+    /// Root of sysfs (for tests with a fake tree).
+    #[arg(long = "sysfs-root", default_value = "/sys")]
+    sysfs_root: PathBuf,
     #[command(flatten)]
     common: Common,
 }
 
 impl AttachArgs {
+    /// The VF to use, if any.
+    fn vf(&self) -> Option<VfTarget> {
+        Some(VfTarget {
+            pf: self.sriov_pf.clone()?,
+            vf: self.sriov_vf?,
+            sysfs: netplugin::sriov::Sysfs::new(&self.sysfs_root),
+        })
+    }
+
     fn target(self) -> Target {
         Target {
             container: self.container,
@@ -156,10 +175,22 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async move {
         match cli.command {
-            Some(Command::Attach(a)) => attach::attach(&a.target()).await.map(|port| {
-                println!("{port}");
-            }),
-            Some(Command::Detach(a)) => attach::detach(&a.target()).await.map(|_| ()),
+            Some(Command::Attach(a)) => match a.vf() {
+                Some(vf) => attach_vf::attach(&a.target(), &vf)
+                    .await
+                    .map(|done| match done.ofport {
+                        Some(port) => println!("{port}"),
+                        None => println!("-"),
+                    })
+                    .map_err(|f| f.msg),
+                None => attach::attach(&a.target()).await.map(|port| {
+                    println!("{port}");
+                }),
+            },
+            Some(Command::Detach(a)) => match a.vf() {
+                Some(vf) => attach_vf::detach(&a.target(), &vf).await.map(|_| ()),
+                None => attach::detach(&a.target()).await.map(|_| ()),
+            },
             None => {
                 let d = cli.daemon;
                 let dpid = d

@@ -97,6 +97,36 @@ impl Plumbing {
         }
     }
 
+    /// Configures an interface that was moved into `spec.netns` as `spec.container_ifname`
+    /// (an SR-IOV VF): down while its MTU and MAC (when given) are set, then up with the
+    /// addresses and default routes of `spec`. Returns the container end's MAC address.
+    pub async fn configure_moved(&self, spec: &EndpointSpec) -> Result<[u8; 6]> {
+        spec.validate()?;
+        let netns = Netns::open(&spec.netns)?;
+        let sockets = netns.sockets().await?;
+        let ifname = &spec.container_ifname;
+        let found = link::by_name(&sockets.handle, ifname)
+            .await?
+            .ok_or_else(|| {
+                Error::InterfaceNotFound(format!("{ifname} in {}", spec.netns.display()))
+            })?;
+        let mut settings = LinkUnspec::new_with_index(found.header.index)
+            .down()
+            .mtu(spec.mtu);
+        if let Some(mac) = spec.mac {
+            settings = settings.address(mac.to_vec());
+        }
+        sockets
+            .handle
+            .link()
+            .set(settings.build())
+            .execute()
+            .await
+            .context(|| format!("setting the MTU and MAC of {ifname}"))?;
+        let container = container::configure(&sockets, spec).await?;
+        Ok(link::mac(&container))
+    }
+
     async fn add_veth(&self, spec: &EndpointSpec, netns: &Netns) -> Result<()> {
         let mut peer = LinkUnspec::new_with_name(&spec.container_ifname)
             .mtu(spec.mtu)

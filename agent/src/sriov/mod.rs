@@ -17,7 +17,8 @@ pub mod vf;
 pub use error::{Error, Result};
 pub use sysfs::{EswitchMode, Representor, Sysfs, VfDevice};
 pub use vf::{
-    plan_endpoint, set_vf_message, setlink_bytes, Step, VfConfig, VfEndpointRequest, VfExecutor,
+    is_switchdev, plan_endpoint, set_vf_message, setlink_bytes, Step, VfConfig, VfEndpointRequest,
+    VfExecutor,
 };
 
 /// The agent's SR-IOV configuration (`netplugin --sriov-pf IFACE --sriov-vfs N`).

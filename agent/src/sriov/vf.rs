@@ -238,10 +238,7 @@ pub fn plan_endpoint(sysfs: &Sysfs, req: &VfEndpointRequest) -> Result<Vec<Step>
         vf: req.vf,
     })?;
     let representors = sysfs.representors(&req.pf)?;
-    let switchdev = match sysfs.eswitch_mode(&req.pf)? {
-        Some(mode) => mode == EswitchMode::Switchdev,
-        None => !representors.is_empty(),
-    };
+    let switchdev = is_switchdev(sysfs, &req.pf)?;
 
     let mut steps = Vec::new();
     if !req.config.is_empty() {
@@ -273,6 +270,15 @@ pub fn plan_endpoint(sysfs: &Sysfs, req: &VfEndpointRequest) -> Result<Vec<Step>
         });
     }
     Ok(steps)
+}
+
+/// Whether `pf` is in switchdev mode: the `compat/devlink/mode` hint says so, or, without a
+/// hint, its VFs have representors.
+pub fn is_switchdev(sysfs: &Sysfs, pf: &str) -> Result<bool> {
+    Ok(match sysfs.eswitch_mode(pf)? {
+        Some(mode) => mode == EswitchMode::Switchdev,
+        None => !sysfs.representors(pf)?.is_empty(),
+    })
 }
 
 /// Carries out SR-IOV operations over rtnetlink (in the agent's namespace) and OVSDB.
