@@ -19,7 +19,7 @@ const NAMES: [&str; 3] = ["netmaster", "netplugin", "netctl"];
 
 /// The binaries: from `NETPLUGIN_BIN_DIR` if set, else next to the test executable (where
 /// `cargo test --workspace` puts them); if they are not there, they are built once with
-/// `cargo build --bins` for the three packages.
+/// `cargo build --bins` for the three packages (`--release` for a benchmark).
 pub fn get() -> &'static Binaries {
     static BINS: OnceLock<Binaries> = OnceLock::new();
     BINS.get_or_init(|| {
@@ -34,7 +34,7 @@ pub fn get() -> &'static Binaries {
                     .expect("target directory")
                     .to_path_buf();
                 if !NAMES.iter().all(|n| dir.join(n).is_file()) {
-                    build();
+                    build(dir.ends_with("release"));
                 }
                 dir
             }
@@ -54,7 +54,7 @@ pub fn get() -> &'static Binaries {
     })
 }
 
-fn build() {
+fn build(release: bool) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let status = Command::new(cargo)
@@ -71,6 +71,7 @@ fn build() {
             "-p",
             "northbound-api",
         ])
+        .args(release.then_some("--release"))
         .status()
         .expect("running cargo build");
     assert!(status.success(), "building the binaries failed");

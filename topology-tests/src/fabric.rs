@@ -251,6 +251,11 @@ impl Fabric {
         );
     }
 
+    /// Adds namespaces created outside [`Fabric::attach`] to the ones deleted on drop.
+    pub fn track_namespaces(&mut self, namespaces: Vec<String>) {
+        self.namespaces.extend(namespaces);
+    }
+
     /// Unplugs container `container` with `netplugin detach` (its namespace stays).
     pub fn detach(&mut self, container: &str) {
         let c = self

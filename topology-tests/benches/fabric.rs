@@ -1,0 +1,230 @@
+//! The many-hosts benchmark (not a timed test): 8 emulated hosts, 256 containers in 16
+//! tenants (one VXLAN network each, all with the same subnet, 16 containers per tenant spread
+//! over the hosts). From `netctl -cfg` on, it measures when every container is attached, when
+//! every switch had its last reconcile (the last barrier reply), and when every ordered pair of
+//! containers in a tenant had its first successful ping; and it counts the flow-mods and group
+//! mods netmaster sent and reads its memory.
+//!
+//! `cargo bench -p topology-tests --bench fabric` (root; builds the release binaries).
+//! `FABRIC_HOSTS`, `FABRIC_TENANTS`, `FABRIC_PER_TENANT` change the size.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use topology_tests::matrix::reaches;
+use topology_tests::{Endpoint, Fabric, FabricConfig};
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The intent: `tenants` tenants with one VXLAN network `net` each (10.1.0.0/24 everywhere),
+/// `per_tenant` containers each, container i of a tenant on host (i mod hosts) + 1.
+fn intent(hosts: usize, tenants: usize, per_tenant: usize) -> (String, Vec<(String, String, String)>) {
+    let mut placed = Vec::new();
+    let mut ts = Vec::new();
+    for t in 0..tenants {
+        let tenant = format!("t{t:02}");
+        let eps: Vec<String> = (0..per_tenant)
+            .map(|i| {
+                let c = format!("c{t:02}x{i:02}");
+                let h = format!("host{}", i % hosts + 1);
+                placed.push((c.clone(), h.clone(), tenant.clone()));
+                format!(r#"{{"Container": "{c}", "Host": "{h}"}}"#)
+            })
+            .collect();
+        ts.push(format!(
+            r#"{{"Name": "{tenant}", "DefaultNetType": "vxlan", "SubnetPool": "10.1.0.0/16",
+                "AllocSubnetLen": 24, "Vxlans": "{}-{}",
+                "Networks": [{{"Name": "net", "Endpoints": [{}]}}]}}"#,
+            1000 + t * 10,
+            1000 + t * 10 + 9,
+            eps.join(",")
+        ));
+    }
+    let hosts_json: Vec<String> = (1..=hosts)
+        .map(|h| format!(r#"{{"Name": "host{h}", "VtepIp": "192.168.2.{}"}}"#, 9 + h))
+        .collect();
+    (
+        format!(
+            r#"{{"Hosts": [{}], "Tenants": [{}]}}"#,
+            hosts_json.join(","),
+            ts.join(",")
+        ),
+        placed,
+    )
+}
+
+/// Seconds since midnight of an RFC 3339 UTC timestamp (`2026-11-27T22:06:28.150227Z`).
+fn seconds_of_day(ts: &str) -> Option<f64> {
+    let time = ts.split('T').nth(1)?.trim_end_matches('Z');
+    let mut parts = time.split(':');
+    let (h, m, s): (f64, f64, f64) = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    Some(h * 3600.0 + m * 60.0 + s)
+}
+
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn main() {
+    let (hosts, tenants, per_tenant) = (
+        env("FABRIC_HOSTS", 8),
+        env("FABRIC_TENANTS", 16),
+        env("FABRIC_PER_TENANT", 16),
+    );
+    let setup = Instant::now();
+    let mut f = Fabric::new(&FabricConfig::hosts(hosts as u8));
+    eprintln!("{hosts} hosts up in {:.2?}", setup.elapsed());
+    let (json, placed) = intent(hosts, tenants, per_tenant);
+    let file = f.dir().join("bench-intent.json");
+    std::fs::write(&file, json).unwrap();
+    let mark = f.netmaster_log_len();
+
+    let t0 = Instant::now();
+    let t0_wall = std::time::SystemTime::now();
+    f.netctl(&["-cfg", &file.display().to_string()]);
+    let applied = t0.elapsed();
+    // Attach, one thread per host (each host's agent plumbs its own containers).
+    let mut by_host: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for (c, h, t) in &placed {
+        by_host.entry(h.clone()).or_default().push((c.clone(), t.clone()));
+        f.containers.insert(
+            c.clone(),
+            topology_tests::fabric::Container {
+                tenant: t.clone(),
+                host: h.clone(),
+                ns: format!("{}-c-{c}", f.prefix),
+            },
+        );
+    }
+    for c in f.containers.values() {
+        topology_tests::cmd::run(&["ip", "netns", "add", &c.ns]);
+        topology_tests::cmd::in_ns(&c.ns, &["ip", "link", "set", "lo", "up"]);
+    }
+    f.track_namespaces(f.containers.values().map(|c| c.ns.clone()).collect());
+    std::thread::scope(|s| {
+        for (h, cs) in &by_host {
+            let host = f.host(h);
+            let bins = f.bins;
+            let prefix = f.prefix.clone();
+            s.spawn(move || {
+                for (c, t) in cs {
+                    host.attach(bins, t, c, &format!("{prefix}-c-{c}"));
+                }
+            });
+        }
+    });
+    let attached = t0.elapsed();
+
+    // Pings: every ordered pair within a tenant, first success timed from t0.
+    let eps = f.endpoints();
+    assert_eq!(eps.len(), placed.len(), "every container has its addresses");
+    let pairs: Vec<(&Endpoint, &Endpoint)> = eps
+        .iter()
+        .flat_map(|a| {
+            eps.iter()
+                .filter(move |b| b.tenant == a.tenant && b.name != a.name)
+                .map(move |b| (a, b))
+        })
+        .collect();
+    let next = AtomicUsize::new(0);
+    let firsts = Mutex::new(Vec::new());
+    let failed = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..24 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((a, b)) = pairs.get(i) else { return };
+                let start = Instant::now();
+                loop {
+                    if reaches(a, b, 1, 1) {
+                        firsts.lock().unwrap().push(t0.elapsed());
+                        break;
+                    }
+                    if start.elapsed() > Duration::from_secs(30) {
+                        failed.lock().unwrap().push(format!("{} -> {}", a.name, b.name));
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let all_pinged = t0.elapsed();
+    // The last reconcile of each switch: netmaster logs every reconcile after its barrier
+    // reply; wait until a second passes without one.
+    let mut quiet_since = Instant::now();
+    let mut seen = f.netmaster_events(mark).len();
+    while quiet_since.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(200));
+        let n = f.netmaster_events(mark).len();
+        if n != seen {
+            seen = n;
+            quiet_since = Instant::now();
+        }
+    }
+    let events = f.netmaster_events(mark);
+    let reconciles: Vec<&serde_json::Value> =
+        events.iter().filter(|e| e["message"] == "reconciled").collect();
+    let sum = |k: &str| reconciles.iter().map(|e| e[k].as_u64().unwrap_or(0)).sum::<u64>();
+    let flow_mods = sum("flows_added") + sum("flows_modified") + sum("flows_deleted");
+    let group_mods = sum("groups_added") + sum("groups_modified") + sum("groups_deleted");
+    let messages = sum("messages");
+    let (rss, hwm) = rss_kib(f.netmaster_pid());
+    let mut firsts = firsts.into_inner().unwrap();
+    firsts.sort();
+    let failed = failed.into_inner().unwrap();
+    let t0_day = t0_wall
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        % 86_400.0;
+    let since_t0 = |e: &serde_json::Value| {
+        let at = seconds_of_day(e["timestamp"].as_str()?)?;
+        Some(Duration::from_secs_f64((at - t0_day).rem_euclid(86_400.0)))
+    };
+    let last_reconcile = reconciles.iter().filter_map(|e| since_t0(e)).max();
+    let mut last_per_switch: BTreeMap<String, Duration> = BTreeMap::new();
+    for e in &reconciles {
+        if let (Some(d), Some(at)) = (e["dpid"].as_str(), since_t0(e)) {
+            last_per_switch.insert(d.to_string(), at);
+        }
+    }
+    println!("== fabric benchmark: {hosts} hosts, {} containers, {tenants} tenants", eps.len());
+    println!("netctl -cfg answered:                     {applied:.2?}");
+    println!("every container attached:                 {attached:.2?}");
+    println!(
+        "first successful ping of every pair:      {all_pinged:.2?} ({} pairs; median first success {:.2?}; {} failed)",
+        pairs.len(),
+        firsts.get(firsts.len() / 2).copied().unwrap_or_default(),
+        failed.len()
+    );
+    println!(
+        "last barrier reply on every switch:       {:.2?} ({} switches reconciled)",
+        last_reconcile.unwrap_or_default(),
+        last_per_switch.len()
+    );
+    println!(
+        "reconciles: {}, flow-mods {flow_mods}, group-mods {group_mods}, messages {messages}",
+        reconciles.len()
+    );
+    println!("netmaster memory: RSS {} MiB, peak {} MiB", rss / 1024, hwm / 1024);
+    assert!(failed.is_empty(), "pairs that never answered: {failed:?}");
+}
