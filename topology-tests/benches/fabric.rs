@@ -24,7 +24,11 @@ fn env(name: &str, default: usize) -> usize {
 
 /// The intent: `tenants` tenants with one VXLAN network `net` each (10.1.0.0/24 everywhere),
 /// `per_tenant` containers each, container i of a tenant on host (i mod hosts) + 1.
-fn intent(hosts: usize, tenants: usize, per_tenant: usize) -> (String, Vec<(String, String, String)>) {
+fn intent(
+    hosts: usize,
+    tenants: usize,
+    per_tenant: usize,
+) -> (String, Vec<(String, String, String)>) {
     let mut placed = Vec::new();
     let mut ts = Vec::new();
     for t in 0..tenants {
@@ -105,7 +109,10 @@ fn main() {
     // Attach, one thread per host (each host's agent plumbs its own containers).
     let mut by_host: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for (c, h, t) in &placed {
-        by_host.entry(h.clone()).or_default().push((c.clone(), t.clone()));
+        by_host
+            .entry(h.clone())
+            .or_default()
+            .push((c.clone(), t.clone()));
         f.containers.insert(
             c.clone(),
             topology_tests::fabric::Container {
@@ -160,7 +167,10 @@ fn main() {
                         break;
                     }
                     if start.elapsed() > Duration::from_secs(30) {
-                        failed.lock().unwrap().push(format!("{} -> {}", a.name, b.name));
+                        failed
+                            .lock()
+                            .unwrap()
+                            .push(format!("{} -> {}", a.name, b.name));
                         break;
                     }
                 }
@@ -181,9 +191,16 @@ fn main() {
         }
     }
     let events = f.netmaster_events(mark);
-    let reconciles: Vec<&serde_json::Value> =
-        events.iter().filter(|e| e["message"] == "reconciled").collect();
-    let sum = |k: &str| reconciles.iter().map(|e| e[k].as_u64().unwrap_or(0)).sum::<u64>();
+    let reconciles: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["message"] == "reconciled")
+        .collect();
+    let sum = |k: &str| {
+        reconciles
+            .iter()
+            .map(|e| e[k].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
     let flow_mods = sum("flows_added") + sum("flows_modified") + sum("flows_deleted");
     let group_mods = sum("groups_added") + sum("groups_modified") + sum("groups_deleted");
     let messages = sum("messages");
@@ -207,7 +224,10 @@ fn main() {
             last_per_switch.insert(d.to_string(), at);
         }
     }
-    println!("== fabric benchmark: {hosts} hosts, {} containers, {tenants} tenants", eps.len());
+    println!(
+        "== fabric benchmark: {hosts} hosts, {} containers, {tenants} tenants",
+        eps.len()
+    );
     println!("netctl -cfg answered:                     {applied:.2?}");
     println!("every container attached:                 {attached:.2?}");
     println!(
@@ -225,6 +245,10 @@ fn main() {
         "reconciles: {}, flow-mods {flow_mods}, group-mods {group_mods}, messages {messages}",
         reconciles.len()
     );
-    println!("netmaster memory: RSS {} MiB, peak {} MiB", rss / 1024, hwm / 1024);
+    println!(
+        "netmaster memory: RSS {} MiB, peak {} MiB",
+        rss / 1024,
+        hwm / 1024
+    );
     assert!(failed.is_empty(), "pairs that never answered: {failed:?}");
 }
