@@ -69,6 +69,7 @@ fn resolved(netns: &str) -> Resolved {
         mac_address: Some("02:00:00:00:0a:01".into()),
         ip_address: Some("10.7.0.5".into()),
         ipv6_address: None,
+        external: false,
     };
     let network = Network {
         tenant_name: "t1".into(),

@@ -102,6 +102,7 @@ impl Intent {
             )),
             ip_address: Some(format!("10.0.{}.{}", (i / 250) % 250, i % 250 + 1)),
             ipv6_address: None,
+            external: false,
         };
         self.snap.endpoints.insert(ep_key.clone(), ep);
         self.snap.endpoint_ids.insert(ep_key.clone(), i as u64 + 1);

@@ -79,6 +79,7 @@ fn endpoint(container: &str) -> Object {
         mac_address: None,
         ip_address: None,
         ipv6_address: None,
+        external: false,
     })
 }
 

@@ -58,6 +58,7 @@ fn ep(tenant: &str, name: &str, network: &str) -> Endpoint {
         mac_address: None,
         ip_address: None,
         ipv6_address: None,
+        external: false,
     }
 }
 

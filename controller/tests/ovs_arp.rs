@@ -66,6 +66,7 @@ fn endpoint(tenant: &str, name: &str, c: &Container) -> Object {
         mac_address: Some(c.mac.clone()),
         ip_address: Some(c.ip.to_string()),
         ipv6_address: None,
+        external: false,
     })
 }
 

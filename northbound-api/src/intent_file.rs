@@ -175,6 +175,12 @@ pub struct FileEndpoint {
     /// IPv4 address; allocated by the controller when absent.
     #[serde(rename = "IPAddress", alias = "IpAddress", default)]
     pub ip_address: Option<String>,
+    /// MAC address; allocated by the controller when absent (required when `External`).
+    #[serde(rename = "MacAddress", alias = "MACAddress", default)]
+    pub mac_address: Option<String>,
+    /// A workload outside the cluster behind the uplinks (VLAN networks only).
+    #[serde(rename = "External", default)]
+    pub external: bool,
     /// The original's runtime attach id: accepted and ignored.
     #[serde(rename = "AttachUUID", default)]
     pub attach_uuid: Option<String>,
@@ -502,9 +508,10 @@ impl FileTenant {
                     container_name: ep.container.clone(),
                     host: set(&ep.host).map(Into::into),
                     interface: None,
-                    mac_address: None,
+                    mac_address: set(&ep.mac_address).map(Into::into),
                     ip_address: set(&ep.ip_address).map(Into::into),
                     ipv6_address: None,
+                    external: ep.external,
                 });
             }
         }

@@ -181,6 +181,15 @@ pub struct Endpoint {
     /// IPv6 address; allocated when the network has an IPv6 subnet and this is absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipv6_address: Option<String>,
+    /// A workload outside the cluster (a VM or bare-metal server) on a VLAN network, reached
+    /// through the hosts' uplinks: it has no host and no port, and needs its real
+    /// `macAddress` (the switches answer ARP for it and send its frames straight to the uplink).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub external: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A host running the agent (key: its name).

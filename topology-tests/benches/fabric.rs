@@ -179,7 +179,11 @@ fn main() {
     assert_eq!(eps.len(), placed.len(), "every container has its addresses");
     let pairs = eps
         .iter()
-        .map(|a| eps.iter().filter(|b| b.tenant == a.tenant && b.name != a.name).count())
+        .map(|a| {
+            eps.iter()
+                .filter(|b| b.tenant == a.tenant && b.name != a.name)
+                .count()
+        })
         .sum::<usize>();
     let next = AtomicUsize::new(0);
     let firsts = Mutex::new(Vec::new());

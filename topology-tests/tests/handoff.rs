@@ -1,9 +1,12 @@
 //! Hand-off to the physical network: a bare-metal server (a namespace) on an access port of
 //! the physical VLAN switch, in the VLAN of a VLAN network, reaches that network's containers
-//! on every host through their uplinks, and nothing else.
+//! on every host through their uplinks, and nothing else; declared in intent as an external
+//! endpoint (its MAC and IP), the containers' switches answer ARP for it, so no ARP request
+//! for it goes out on the trunks.
 
 use std::time::{Duration, Instant};
 use topology_tests::cmd::{in_ns, ok, run};
+use topology_tests::traffic::Capture;
 use topology_tests::{Fabric, FabricConfig};
 
 #[test]
@@ -75,4 +78,77 @@ fn a_bare_metal_server_on_the_vlan_reaches_its_network_only() {
     }
     // The VXLAN tenant, which has the same subnet, does not see the server.
     assert!(!pings(&c2.ns, &bm_ip), "another tenant reached the server");
+
+    // Declared as an external endpoint, the server's ARP is answered by c1's own switch.
+    let bm_mac = run(&[
+        "ip",
+        "netns",
+        "exec",
+        &bm,
+        "cat",
+        "/sys/class/net/eth0/address",
+    ]);
+    f.netctl(&[
+        "endpoint",
+        "create",
+        "-t",
+        "tenant-one",
+        "-n",
+        "orange",
+        "--external",
+        "--mac",
+        bm_mac.trim(),
+        "--ip",
+        &bm_ip,
+        "server1",
+    ]);
+    // Wrong declarations are refused and change nothing.
+    for bad in [
+        vec!["--external", "--ip", "11.1.0.201", "server2"],
+        vec![
+            "--external",
+            "--mac",
+            "02:aa:00:00:00:01",
+            "--host",
+            "host1",
+            "server2",
+        ],
+    ] {
+        let mut cmd = vec![
+            f.bins.netctl.to_str().unwrap().to_string(),
+            format!("--netmaster={}", topology_tests::host::api_url()),
+            "endpoint".into(),
+            "create".into(),
+            "-t".into(),
+            "tenant-one".into(),
+            "-n".into(),
+            "orange".into(),
+        ];
+        cmd.extend(bad.iter().map(|s| s.to_string()));
+        let mut full = vec![
+            "ip".to_string(),
+            "netns".into(),
+            "exec".into(),
+            f.wiring.ctl_ns.clone(),
+        ];
+        full.extend(cmd);
+        let full: Vec<&str> = full.iter().map(String::as_str).collect();
+        let out = topology_tests::cmd::output(&full);
+        assert!(!out.status.success(), "{bad:?} accepted");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("external endpoint"));
+    }
+    in_ns(&c1.ns, &["ip", "neigh", "flush", "all"]);
+    let trunk = Capture::start(&f.wiring.fab_ns, "v1", "arp", &f.dir(), "trunk-arp");
+    let start = Instant::now();
+    while !pings(&c1.ns, &bm_ip) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "c1 -> server after declaring it"
+        );
+    }
+    let arp = trunk.stop();
+    assert!(
+        !arp.contains(&format!("Request who-has {bm_ip}")),
+        "c1's ARP for the declared server went out on the trunk:\n{arp}"
+    );
 }

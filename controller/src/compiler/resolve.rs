@@ -6,6 +6,9 @@
 //! up to 24 bits); an endpoint whose network is left out or that has no stable id, whose MAC
 //! does not parse or is not a unicast address, or whose port was reported by a host other
 //! than the one its intent names.
+//!
+//! External endpoints (a VM or server behind the uplinks, on a VLAN network) are members of
+//! their network on no host ([`EXTERNAL`]).
 
 use super::topology::Topology;
 use crate::intent::Snapshot;
@@ -38,7 +41,7 @@ pub(super) struct Member {
     pub mac: MacAddr,
     /// IPv4 address, if it has a valid one.
     pub ip: Option<Ipv4Addr>,
-    /// Name of the host it is on.
+    /// Name of the host it is on ([`EXTERNAL`] for an external endpoint).
     pub host: String,
     /// Its OpenFlow port on that host.
     pub port: u32,
@@ -82,8 +85,24 @@ pub(super) fn networks(snap: &Snapshot, topo: &Topology) -> BTreeMap<u32, Net> {
             }
         }
     }
+    // External endpoints (VLAN networks only): behind every host's uplink.
+    for (key, ep) in snap.endpoints.iter().filter(|(_, e)| e.external) {
+        let net_key = format!("{}:{}", ep.tenant_name, ep.network_name);
+        if let (Some(net), Some(m)) = (
+            by_key.get_mut(net_key.as_str()),
+            member(snap, key, ep, EXTERNAL, 0),
+        ) {
+            if net.encap == Encap::Vlan {
+                net.members.push(m);
+            }
+        }
+    }
     by_key.into_values().map(|n| (n.id, n)).collect()
 }
+
+/// The host name of an external endpoint's member: no host is called that (host names are
+/// never empty), so it is remote everywhere and reached through the uplink.
+pub(super) const EXTERNAL: &str = "";
 
 /// The member for endpoint `key` found on `host` at `port`, if it can be compiled.
 fn member(snap: &Snapshot, key: &str, ep: &Endpoint, host: &str, port: u32) -> Option<Member> {

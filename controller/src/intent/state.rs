@@ -534,6 +534,24 @@ impl State {
                 e.network_name
             ))
         })?;
+        if e.external {
+            if e.host.is_some() {
+                return Err(ApiError::invalid(format!(
+                    "{what}: an external endpoint is reached through the uplinks and has no host"
+                )));
+            }
+            if e.mac_address.is_none() {
+                return Err(ApiError::invalid(format!(
+                    "{what}: an external endpoint needs its macAddress"
+                )));
+            }
+            if net.encap != Encap::Vlan {
+                return Err(ApiError::invalid(format!(
+                    "{what}: an external endpoint needs a VLAN network ('{}' is VXLAN)",
+                    e.network_name
+                )));
+            }
+        }
         let group = match &e.group_name {
             Some(name) => {
                 let g = self

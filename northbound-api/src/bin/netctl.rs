@@ -215,6 +215,9 @@ struct EndpointArgs {
     /// IPv6 address.
     #[arg(long)]
     ipv6: Option<String>,
+    /// A VM or server outside the cluster, behind the uplinks (VLAN networks; needs `--mac`).
+    #[arg(long)]
+    external: bool,
 }
 
 /// A host.
@@ -291,6 +294,7 @@ impl Create for EndpointArgs {
             mac_address: self.mac,
             ip_address: self.ip,
             ipv6_address: self.ipv6,
+            external: self.external,
         })
     }
 }

@@ -109,12 +109,35 @@ impl Fixture {
             mac_address: Some(mac_of(container).to_string()),
             ip_address: Some(format!("10.0.0.{ip}")),
             ipv6_address: None,
+            external: false,
         };
         let id = self.snap.endpoint_ids.len() as u64 + 1;
         self.snap.endpoints.insert(key.clone(), ep);
         self.snap.endpoint_ids.insert(key.clone(), id);
         let host = self.topo.hosts.get_mut(&format!("h{}", at.host)).unwrap();
         host.endpoint_ports.insert(key, at.port);
+        id
+    }
+
+    /// External endpoint `tenant:name` of network `tenant:net` (behind the uplinks), with MAC
+    /// `mac_of(name)` and IP `10.0.0.ip`; returns its stable id.
+    pub fn external(&mut self, tenant: &str, net: &str, name: &str, ip: u8) -> u64 {
+        let key = format!("{tenant}:{name}");
+        let ep = Endpoint {
+            tenant_name: tenant.into(),
+            network_name: net.into(),
+            group_name: None,
+            container_name: name.into(),
+            host: None,
+            interface: None,
+            mac_address: Some(mac_of(name).to_string()),
+            ip_address: Some(format!("10.0.0.{ip}")),
+            ipv6_address: None,
+            external: true,
+        };
+        let id = self.snap.endpoint_ids.len() as u64 + 1;
+        self.snap.endpoints.insert(key.clone(), ep);
+        self.snap.endpoint_ids.insert(key, id);
         id
     }
 

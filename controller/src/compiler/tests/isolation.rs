@@ -304,3 +304,35 @@ fn arp_for_a_known_endpoint_is_answered_by_the_requesters_switch() {
         );
     }
 }
+
+#[test]
+fn an_external_endpoint_is_reached_through_the_uplink_and_its_arp_answered_locally() {
+    let mut f = Fixture::new(2, Fabric::Vlan);
+    f.network("t1", "net", 100);
+    f.network("t2", "net", 200);
+    f.endpoint("t1", "net", "a1", at(1, 1), 1);
+    f.endpoint("t2", "net", "b1", at(1, 2), 1);
+    f.external("t1", "net", "srv", 50);
+    let sw = f.install();
+    // Host 2 has no endpoint of the network: the external one alone gives it no flows.
+    assert!(sw[&2]
+        .trace(&unicast(UPLINK, "srv", "a1").with_vlan(100, 0))
+        .dropped());
+    // a1 -> srv: straight out of the uplink with the network's tag.
+    let out = only(&sw[&1].trace(&unicast(1, "a1", "srv")), UPLINK);
+    assert_eq!((out.vlan_vid(), out.eth_dst), (Some(100), mac_of("srv")));
+    // a1's ARP for the server is answered by its switch; b1 (other tenant, same subnet) gets
+    // no answer for the same address (the request floods its own network, the uplink).
+    assert_arp_reply(&sw[&1].trace(&arp(1, "a1", 1, 50)), 1, "a1", 1, "srv", 50);
+    let t = sw[&1].trace(&arp(2, "b1", 1, 50));
+    assert!(t.outputs.iter().all(|(_, p)| p.arp_op != Some(2)), "{t:?}");
+    // srv -> a1 from the uplink, tagged: delivered untagged; with the other tag: not.
+    let back = only(
+        &sw[&1].trace(&unicast(UPLINK, "srv", "a1").with_vlan(100, 0)),
+        1,
+    );
+    assert_eq!(back.vlan_vid(), None);
+    assert!(sw[&1]
+        .trace(&unicast(UPLINK, "srv", "a1").with_vlan(200, 0))
+        .dropped());
+}
