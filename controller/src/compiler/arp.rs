@@ -62,7 +62,7 @@ pub(super) fn add(s: &mut SwitchState, host: &Host, net: &Net) {
 }
 
 /// An ARP request for `ip` from a local endpoint of `net`.
-fn request_for(net: &Net, ip: Ipv4Addr) -> Match {
+pub(super) fn request_for(net: &Net, ip: Ipv4Addr) -> Match {
     Match::new()
         .with(from_local(net).to_match())
         .with(OxmField::EthType(ETH_TYPE_ARP))

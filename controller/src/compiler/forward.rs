@@ -38,27 +38,13 @@ fn flood_group(net: &Net) -> u32 {
 /// The forwarding flows and the flood group of `net` on `host`.
 pub(super) fn add(s: &mut SwitchState, host: &Host, net: &Net) {
     let table = Table::L2Forward.id();
-    let mut local_ports = Vec::new();
-    for m in &net.members {
-        let local = m.host == host.name;
-        if local {
-            local_ports.push(m.port);
-        }
-        let Some(actions) = route(host, net, m) else {
-            continue;
-        };
-        // A frame from a tunnel or uplink is never sent back into the overlay or the fabric.
-        let meta = if local {
-            Meta::network(net.id)
-        } else {
-            from_local(net)
-        };
-        let r#match = Match::new()
-            .with(meta.to_match())
-            .with(OxmField::EthDst(Masked::exact(m.mac)));
-        let cookie = Cookie::new(OwnerKind::Endpoint, m.id);
-        s.add_flow(table, KNOWN_MAC, &r#match, cookie, vec![apply(actions)]);
-    }
+    known_macs(s, host, net);
+    let mut local_ports: Vec<u32> = net
+        .members
+        .iter()
+        .filter(|m| m.host == host.name)
+        .map(|m| m.port)
+        .collect();
     local_ports.sort_unstable();
     local_ports.dedup();
     let locals: Vec<Action> = local_ports.iter().map(|p| Action::output(*p)).collect();
@@ -94,6 +80,29 @@ pub(super) fn add(s: &mut SwitchState, host: &Host, net: &Net) {
         cookie,
         vec![apply(locals)],
     );
+}
+
+/// The known-MAC flows of `net` on `host`: every member it can reach, to its port, tunnel
+/// or uplink. (Routing mode also gives a host these flows for a network of the tenant that
+/// has no endpoint on the host, as the destination of routed packets.)
+pub(super) fn known_macs(s: &mut SwitchState, host: &Host, net: &Net) {
+    let table = Table::L2Forward.id();
+    for m in &net.members {
+        let Some(actions) = route(host, net, m) else {
+            continue;
+        };
+        // A frame from a tunnel or uplink is never sent back into the overlay or the fabric.
+        let meta = if m.host == host.name {
+            Meta::network(net.id)
+        } else {
+            from_local(net)
+        };
+        let r#match = Match::new()
+            .with(meta.to_match())
+            .with(OxmField::EthDst(Masked::exact(m.mac)));
+        let cookie = Cookie::new(OwnerKind::Endpoint, m.id);
+        s.add_flow(table, KNOWN_MAC, &r#match, cookie, vec![apply(actions)]);
+    }
 }
 
 /// The actions that deliver a frame for member `m` from `host`: its port when it is local,

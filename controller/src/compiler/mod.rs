@@ -24,6 +24,7 @@
 mod arp;
 mod classify;
 mod forward;
+pub mod gateway;
 pub mod nicira;
 mod resolve;
 pub mod topology;
@@ -37,7 +38,7 @@ pub use topology::{HostPorts, Topology, TunnelMode};
 use crate::desired::SwitchState;
 use crate::intent::Snapshot;
 use crate::pipeline::base_pipeline;
-use northbound_api::model::ArpMode;
+use northbound_api::model::{ArpMode, FwdMode};
 use resolve::Net;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -51,6 +52,9 @@ pub mod priority {
     /// Table 10: an endpoint's ARP request for its own address (gratuitous ARP, duplicate
     /// address probe), dropped rather than answered.
     pub const ARP_SELF: u16 = 110;
+    /// Table 50 (routing mode): a packet to the gateway for a known endpoint of another
+    /// network of the tenant.
+    pub const ROUTE: u16 = 100;
     /// Table 60: a known destination MAC.
     pub const KNOWN_MAC: u16 = 100;
     /// Table 60: broadcast, multicast and unknown unicast from a local endpoint.
@@ -85,7 +89,7 @@ pub fn compile_all(snapshot: &Snapshot, topo: &Topology) -> Compiled {
     let nets = resolve::networks(snapshot, topo);
     Compiled {
         switches: compile_nets(snapshot, topo, &nets),
-        tunnels: tunnels::wanted(&nets, topo),
+        tunnels: tunnels::wanted(&nets, topo, snapshot.global.fwd_mode == FwdMode::Routing),
     }
 }
 
@@ -95,17 +99,23 @@ fn compile_nets(
     nets: &BTreeMap<u32, Net>,
 ) -> BTreeMap<u64, SwitchState> {
     let arp_proxy = snapshot.global.arp_mode == ArpMode::Proxy;
+    let routing = snapshot.global.fwd_mode == FwdMode::Routing;
     topo.hosts
         .iter()
         .map(|(name, ports)| {
             let host = Host { name, ports, topo };
-            (ports.dpid, compile_host(&host, nets, arp_proxy))
+            (ports.dpid, compile_host(&host, nets, arp_proxy, routing))
         })
         .collect()
 }
 
 /// The state of one host's switch.
-fn compile_host(host: &Host, nets: &BTreeMap<u32, Net>, arp_proxy: bool) -> SwitchState {
+fn compile_host(
+    host: &Host,
+    nets: &BTreeMap<u32, Net>,
+    arp_proxy: bool,
+    routing: bool,
+) -> SwitchState {
     let mut s = base_pipeline();
     for net in nets.values().filter(|n| host.has_member_of(n)) {
         classify::add(&mut s, host, net);
@@ -113,6 +123,19 @@ fn compile_host(host: &Host, nets: &BTreeMap<u32, Net>, arp_proxy: bool) -> Swit
             arp::add(&mut s, host, net);
         }
         forward::add(&mut s, host, net);
+        if routing {
+            gateway::add(&mut s, host, net, nets);
+        }
+    }
+    if routing {
+        // The destinations of routed packets: the tenant's gateway networks without a local
+        // endpoint.
+        let tenants = gateway::tenants_on(host, nets);
+        for net in nets.values().filter(|n| {
+            n.gateway.is_some() && !host.has_member_of(n) && tenants.contains(n.tenant.as_str())
+        }) {
+            forward::known_macs(&mut s, host, net);
+        }
     }
     s
 }

@@ -26,6 +26,11 @@ pub(super) struct Net {
     pub encap: Encap,
     /// The VLAN id or the VNI.
     pub tag: u32,
+    /// Its tenant.
+    pub tenant: String,
+    /// Its gateway address, if it has a valid one (routing mode routes between the networks
+    /// of a tenant that have one).
+    pub gateway: Option<Ipv4Addr>,
     /// Its endpoints that are plugged in, in host-name then endpoint-key order.
     pub members: Vec<Member>,
 }
@@ -65,6 +70,8 @@ pub(super) fn networks(snap: &Snapshot, topo: &Topology) -> BTreeMap<u32, Net> {
                     id,
                     encap: n.encap,
                     tag,
+                    tenant: n.tenant_name.clone(),
+                    gateway: n.gateway.as_deref().and_then(|g| g.parse().ok()),
                     members: Vec::new(),
                 };
                 (key.as_str(), net)

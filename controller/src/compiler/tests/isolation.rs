@@ -5,6 +5,7 @@
 use super::fixture::*;
 use fakeswitch::{FakeSwitch, Packet, Trace};
 use northbound_api::model::ArpMode;
+use ofproto::MacAddr;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
@@ -48,6 +49,18 @@ fn one_host_delivers_within_a_network_only() {
 /// Asserts that `t` is exactly one ARP reply, sent back out of the requester's port `port`:
 /// "`10.0.0.<spa>` is at `target`'s MAC", addressed to `requester` at `10.0.0.<tpa>`.
 pub fn assert_arp_reply(t: &Trace, port: u32, requester: &str, tpa: u8, target: &str, spa: u8) {
+    assert_arp_reply_from(t, port, requester, tpa, mac_of(target), spa);
+}
+
+/// [`assert_arp_reply`] with the answering MAC given.
+pub fn assert_arp_reply_from(
+    t: &Trace,
+    port: u32,
+    requester: &str,
+    tpa: u8,
+    target: MacAddr,
+    spa: u8,
+) {
     assert_eq!(
         t.ports(),
         [port],
@@ -55,8 +68,8 @@ pub fn assert_arp_reply(t: &Trace, port: u32, requester: &str, tpa: u8, target: 
     );
     let r = t.output_to(port).unwrap();
     assert_eq!(r.arp_op, Some(2), "a reply");
-    assert_eq!(r.eth_src, mac_of(target), "eth_src");
-    assert_eq!(r.arp_sha, Some(mac_of(target)), "arp_sha");
+    assert_eq!(r.eth_src, target, "eth_src");
+    assert_eq!(r.arp_sha, Some(target), "arp_sha");
     assert_eq!(r.arp_spa, Some(Ipv4Addr::new(10, 0, 0, spa)), "arp_spa");
     assert_eq!(r.eth_dst, mac_of(requester), "eth_dst");
     assert_eq!(r.arp_tha, Some(mac_of(requester)), "arp_tha");

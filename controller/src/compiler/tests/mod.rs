@@ -3,5 +3,6 @@
 
 mod fixture;
 mod incremental;
-mod isolation;
+pub(super) mod isolation;
+mod routing;
 mod tunnels;
