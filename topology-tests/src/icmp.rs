@@ -1,6 +1,7 @@
 //! A pinger for many destinations at once, without a process per ping: a thread joins the
 //! source's network namespace and sends ICMP echo requests from a raw socket to every target,
-//! again every 200 ms to those that have not answered, noting when each first answered.
+//! again every second (like `ping`) to those that have not answered, noting when each first
+//! answered.
 
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -48,7 +49,7 @@ fn run(targets: &[Ipv4Addr], since: Instant, timeout: Duration) -> Vec<Option<Du
     let start = Instant::now();
     let mut last_send: Option<Instant> = None;
     while answered.iter().any(Option::is_none) && start.elapsed() < timeout {
-        if last_send.is_none_or(|t| t.elapsed() >= Duration::from_millis(200)) {
+        if last_send.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
             for (seq, (ip, done)) in targets.iter().zip(&answered).enumerate() {
                 if done.is_none() {
                     send_echo(&sock, *ip, id, seq as u16);
