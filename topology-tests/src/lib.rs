@@ -26,7 +26,6 @@ pub mod binaries;
 pub mod cmd;
 pub mod fabric;
 pub mod host;
-pub mod icmp;
 pub mod matrix;
 pub mod netns;
 pub mod ovs;
