@@ -7,9 +7,9 @@
 use crate::ovsdb::vswitch::{BridgeConfig, DatapathType, InterfaceType, PortConfig, Vswitch};
 use crate::report;
 use crate::tunnels::{self, TunnelMode};
+use crate::uplinks;
 use northbound_api::agent::HostDirectives;
 use northbound_api::client::Client;
-use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -65,7 +65,8 @@ pub fn ovsdb_path(target: &str) -> &str {
     target.strip_prefix("unix:").unwrap_or(target)
 }
 
-/// Sets up the bridge, tunnel and uplinks (idempotent).
+/// Sets up the bridge (and, in flow mode, the tunnel port); idempotent. Uplinks and per-peer
+/// tunnels are reconciled by the main loop.
 pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
     vs.ensure_initialized()
         .await
@@ -112,18 +113,6 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
             .map_err(|e| format!("tunnel port {VXLAN_PORT}: {e}"))?;
         tracing::info!(port = VXLAN_PORT, %vtep, "VXLAN port ready");
     }
-    for uplink in &cfg.uplinks {
-        if !Path::new("/sys/class/net").join(uplink).exists() {
-            tracing::warn!(%uplink, "uplink interface does not exist here; skipped");
-            continue;
-        }
-        let mut port = PortConfig::new(uplink, InterfaceType::System);
-        port.external_ids = report::owned_ids(report::ROLE_UPLINK, &[]);
-        vs.ensure_port(&cfg.bridge, &port)
-            .await
-            .map_err(|e| format!("uplink {uplink}: {e}"))?;
-        tracing::info!(%uplink, "uplink ready");
-    }
     Ok(())
 }
 
@@ -167,41 +156,23 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         }
         Err(e) => tracing::warn!(error = %e, "no netlink: restart reconciliation skipped"),
     }
-    // The directives, followed by a task of their own (a long poll); per-peer mode only.
+    // The directives, followed by a task of their own (a long poll).
     let (directives_tx, mut directives) = watch::channel(None);
     let local_vtep = cfg.vtep_ip.as_deref().and_then(|v| v.parse().ok());
-    let _poller = (cfg.tunnel_mode == TunnelMode::PerPeer && local_vtep.is_some()).then(|| {
-        AbortOnDrop(tokio::spawn(follow_directives(
-            cfg.netmaster.clone(),
-            cfg.host_label.clone(),
-            directives_tx,
-        )))
-    });
+    let _poller = AbortOnDrop(tokio::spawn(follow_directives(
+        cfg.netmaster.clone(),
+        cfg.host_label.clone(),
+        directives_tx,
+    )));
     let mut last_sent = None;
     let mut sent_at = Instant::now();
-    // Tunnels are reconciled when the directives change, after a failure, and with every
-    // keepalive (which repairs a port removed by hand).
-    let mut tunnels_due = true;
+    // Uplinks and tunnels are reconciled at start, when the directives change, after a
+    // failure, and with every keepalive (which repairs a port removed by hand).
+    let mut ports_due = true;
     loop {
-        if let (Some(local), true) = (local_vtep, tunnels_due) {
+        if ports_due {
             let wanted = directives.borrow_and_update().clone();
-            if let Some(d) = wanted {
-                let peers = tunnels::parse_peers(&d.tunnels);
-                match tunnels::reconcile(&vs, &cfg.bridge, local, &peers, d.vxlan_port).await {
-                    Ok(changes) => {
-                        tunnels_due = false;
-                        if changes != tunnels::Changes::default() {
-                            tracing::info!(
-                                ensured = ?changes.ensured,
-                                removed = ?changes.removed,
-                                peers = peers.len(),
-                                "tunnel ports reconciled"
-                            );
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "tunnel ports not reconciled; retrying"),
-                }
-            }
+            ports_due = !reconcile_ports(&cfg, &vs, local_vtep, wanted.as_ref()).await;
         }
         match report::collect(&vs, &cfg.bridge).await {
             Err(e) => {
@@ -212,7 +183,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
                 if let Err(e) = setup(&cfg, &vs).await {
                     tracing::warn!(error = %e, "bridge set-up failed; retrying");
                 }
-                tunnels_due = true;
+                ports_due = true;
             }
             Ok(r) => {
                 let changed = last_sent.as_ref() != Some(&r);
@@ -227,7 +198,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
                                     "host report sent"
                                 );
                             } else {
-                                tunnels_due = true;
+                                ports_due = true;
                             }
                             last_sent = Some(r);
                             sent_at = Instant::now();
@@ -242,13 +213,62 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         }
         tokio::select! {
             _ = tokio::time::sleep(cfg.poll) => {}
-            r = directives.changed(), if local_vtep.is_some() && _poller.is_some() => {
+            r = directives.changed() => {
                 if r.is_ok() {
-                    tunnels_due = true;
+                    ports_due = true;
                 }
             }
         }
     }
+}
+
+/// Reconciles the uplinks (the flags' and, once known, the directives') and, in per-peer mode
+/// with a VTEP, the tunnels; whether everything succeeded.
+async fn reconcile_ports(
+    cfg: &Config,
+    vs: &Vswitch,
+    local_vtep: Option<std::net::Ipv4Addr>,
+    directives: Option<&HostDirectives>,
+) -> bool {
+    let mut ok = true;
+    let mut uplinks: std::collections::BTreeSet<String> = cfg.uplinks.iter().cloned().collect();
+    if let Some(d) = directives {
+        uplinks.extend(d.uplinks.iter().cloned());
+    }
+    match uplinks::reconcile(vs, &cfg.bridge, &uplinks, directives.is_some()).await {
+        Ok(c) => {
+            if !c.ensured.is_empty() || !c.removed.is_empty() {
+                tracing::info!(ensured = ?c.ensured, removed = ?c.removed, "uplinks reconciled");
+            }
+            if !c.missing.is_empty() {
+                tracing::debug!(missing = ?c.missing, "uplink interfaces not on this host");
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "uplinks not reconciled; retrying");
+            ok = false;
+        }
+    }
+    if let (TunnelMode::PerPeer, Some(local), Some(d)) = (cfg.tunnel_mode, local_vtep, directives) {
+        let peers = tunnels::parse_peers(&d.tunnels);
+        match tunnels::reconcile(vs, &cfg.bridge, local, &peers, d.vxlan_port).await {
+            Ok(changes) => {
+                if changes != tunnels::Changes::default() {
+                    tracing::info!(
+                        ensured = ?changes.ensured,
+                        removed = ?changes.removed,
+                        peers = peers.len(),
+                        "tunnel ports reconciled"
+                    );
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "tunnel ports not reconciled; retrying");
+                ok = false;
+            }
+        }
+    }
+    ok
 }
 
 /// How long one directives long poll waits at netmaster.
@@ -270,9 +290,11 @@ async fn follow_directives(base: String, host: String, tx: watch::Sender<Option<
                 warned = false;
                 after = Some(d.version);
                 tx.send_if_modified(|cur| {
-                    let new = cur
-                        .as_ref()
-                        .is_none_or(|c| c.tunnels != d.tunnels || c.vxlan_port != d.vxlan_port);
+                    let new = cur.as_ref().is_none_or(|c| {
+                        c.tunnels != d.tunnels
+                            || c.vxlan_port != d.vxlan_port
+                            || c.uplinks != d.uplinks
+                    });
                     *cur = Some(d);
                     new
                 });

@@ -7,6 +7,7 @@
 //!   netmaster.
 //! * [`daemon`]: the agent daemon (bridge, tunnel and uplink set-up; periodic reports).
 //! * [`tunnels`]: the per-peer VXLAN ports netmaster asks for.
+//! * [`uplinks`]: the uplink ports from the flags and the host's intent.
 //! * [`restore`]: reconciliation of veths and endpoint ports when the daemon starts.
 //! * [`attach`]: `netplugin attach|detach` for runtimes without CNI.
 //! * [`cni`]: the CNI plugin `netplugin-cni` and the daemon's CNI socket.
@@ -21,3 +22,4 @@ pub mod report;
 pub mod restore;
 pub mod sriov;
 pub mod tunnels;
+pub mod uplinks;

@@ -47,6 +47,8 @@ struct Directives {
     tunnels: BTreeMap<String, BTreeSet<Ipv4Addr>>,
     /// The VXLAN UDP port.
     vxlan_port: u16,
+    /// Uplink interfaces by host name (from intent).
+    uplinks: BTreeMap<String, Vec<String>>,
 }
 
 impl ObservedTopology {
@@ -107,10 +109,16 @@ impl ObservedTopology {
     }
 
     /// Sets the directives of every host; wakes the agents' long polls only if they changed.
-    fn set_directives(&self, tunnels: BTreeMap<String, BTreeSet<Ipv4Addr>>, vxlan_port: u16) {
+    fn set_directives(
+        &self,
+        tunnels: BTreeMap<String, BTreeSet<Ipv4Addr>>,
+        vxlan_port: u16,
+        uplinks: BTreeMap<String, Vec<String>>,
+    ) {
         let next = Directives {
             tunnels,
             vxlan_port,
+            uplinks,
         };
         let mut current = self.directives.write().expect("directives lock");
         if *current != next {
@@ -281,6 +289,7 @@ impl AgentService for ObservedTopology {
                 .map(|t| t.iter().map(Ipv4Addr::to_string).collect())
                 .unwrap_or_default(),
             vxlan_port: d.vxlan_port,
+            uplinks: d.uplinks.get(host).cloned().unwrap_or_default(),
         }
     }
 
@@ -313,7 +322,12 @@ pub fn compile_now(db: &IntentDb, observed: &ObservedTopology, store: &DesiredSt
     let switches = compiled.switches.len();
     let flows: usize = compiled.switches.values().map(|s| s.flows.len()).sum();
     store.set_switches(compiled.switches);
-    observed.set_directives(compiled.tunnels, snapshot.global.vxlan_port);
+    let uplinks = snapshot
+        .hosts
+        .iter()
+        .map(|(name, h)| (name.clone(), h.uplinks.clone()))
+        .collect();
+    observed.set_directives(compiled.tunnels, snapshot.global.vxlan_port, uplinks);
     info!(
         version = db.version(),
         switches,
@@ -522,14 +536,21 @@ mod tests {
         assert_eq!((d.version, d.tunnels.len()), (0, 0));
         let wanted: BTreeMap<String, BTreeSet<Ipv4Addr>> =
             [("host1".to_string(), [Ipv4Addr::new(10, 200, 0, 2)].into())].into();
-        topo.set_directives(wanted.clone(), 4789);
+        let uplinks: BTreeMap<String, Vec<String>> =
+            [("host1".to_string(), vec!["eth2".to_string()])].into();
+        topo.set_directives(wanted.clone(), 4789, uplinks.clone());
         assert_eq!(*rx.borrow(), 1);
-        topo.set_directives(wanted.clone(), 4789);
-        assert_eq!(*rx.borrow(), 1, "same tunnels, same port: no wake-up");
+        topo.set_directives(wanted.clone(), 4789, uplinks.clone());
+        assert_eq!(
+            *rx.borrow(),
+            1,
+            "same tunnels, port and uplinks: no wake-up"
+        );
+        assert_eq!(topo.directives("host1").uplinks, ["eth2"]);
         let d = topo.directives("host1");
         assert_eq!(d.tunnels, ["10.200.0.2"]);
         assert_eq!((d.version, d.vxlan_port), (1, 4789));
-        topo.set_directives(wanted, 8472);
+        topo.set_directives(wanted, 8472, uplinks);
         assert_eq!(topo.directives("host1").vxlan_port, 8472);
         assert_eq!(topo.directives("host9").tunnels, Vec::<String>::new());
     }

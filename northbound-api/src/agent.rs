@@ -52,7 +52,8 @@ pub struct HostReport {
 }
 
 /// What netmaster asks one host's agent to create: the VXLAN ports to remote VTEPs (one per
-/// peer host that shares a VXLAN network with this host's endpoints), all on one UDP port.
+/// peer host that shares a VXLAN network with this host's endpoints), all on one UDP port, and
+/// the uplinks the host's intent names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HostDirectives {
@@ -62,6 +63,9 @@ pub struct HostDirectives {
     pub tunnels: Vec<String>,
     /// VXLAN UDP port of every tunnel (the global setting).
     pub vxlan_port: u16,
+    /// Uplink interfaces of the host in intent (`Host::uplinks`).
+    #[serde(default)]
+    pub uplinks: Vec<String>,
 }
 
 /// The longest a directives long poll waits, in seconds.

@@ -317,6 +317,25 @@ impl Fabric {
             .count()
     }
 
+    /// Waits until netmaster has reconciled nothing for `quiet` (at most 30 s).
+    pub fn wait_quiet(&self, quiet: Duration) {
+        let start = Instant::now();
+        let mut seen = self.netmaster_log_len();
+        let mut since = Instant::now();
+        while since.elapsed() < quiet {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "netmaster never went quiet"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+            let n = self.netmaster_log_len();
+            if n != seen {
+                seen = n;
+                since = Instant::now();
+            }
+        }
+    }
+
     /// The datapath ids (as netmaster logs them) that were sent changes since line `from`.
     pub fn reconciled_since(&self, from: usize) -> std::collections::BTreeSet<String> {
         self.netmaster_events(from)

@@ -197,7 +197,7 @@ impl Host {
             .arg(format!("--ovsdb=unix:{}", self.db_sock().display()))
             .args(["--bridge", "br-int", "--controller"])
             .arg(format!("tcp:{MGMT_CONTROLLER}:{OF_PORT}"))
-            .args(["--vtep-ip", &self.vtep.to_string(), "--uplink", "eth2"])
+            .args(["--vtep-ip", &self.vtep.to_string()])
             .args(["--datapath", "netdev", "--dpid", &self.n.to_string()])
             .args(["--poll-s", "0.2", "--keepalive-s", "1"])
             .arg(format!(

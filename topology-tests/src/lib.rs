@@ -7,7 +7,7 @@
 //! <p>-h<N>: ovsdb-server + ovs-vswitchd (userspace datapath, own run dir)
 //!           br-int (created by the netplugin agent, netmaster as controller)
 //!           br-phy (VTEP address on its internal port) — eth-ul
-//!           eth2 (VLAN trunk uplink on br-int)
+//!           eth2 (VLAN trunk; on br-int when the host's intent names it: `"Intf": "eth2"`)
 //!             | eth-ul <-> u<N> (MTU 1600)     | eth2 <-> v<N>
 //! <p>-fab:  bridge ulbr (Linux: the underlay)   vlbr (Open vSwitch, standalone: the physical
 //!                                                VLAN switch; trunk ports v<N>, access ports)

@@ -95,7 +95,7 @@ pub fn ping(from: &Endpoint, to: &Endpoint, extra: &[&str]) -> bool {
 /// receiver counted it.
 pub fn iperf3(server: &Endpoint, client: &Endpoint, secs: u32) -> f64 {
     let mut srv = Command::new("ip")
-        .args(["netns", "exec", &server.ns, "iperf3", "-s", "-1", "-B"])
+        .args(["netns", "exec", &server.ns, "iperf3", "-s", "-B"])
         .arg(server.ip.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -117,16 +117,21 @@ pub fn iperf3(server: &Endpoint, client: &Endpoint, secs: u32) -> f64 {
             &secs.to_string(),
         ]);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        if out.status.success() {
-            break v["end"]["sum_received"]["bits_per_second"]
-                .as_f64()
-                .expect("iperf3 JSON with end.sum_received");
+        // (iperf3 can exit 0 without a result when the server went away mid-test: retry.)
+        if let (true, Some(bps)) = (
+            out.status.success(),
+            v["end"]["sum_received"]["bits_per_second"].as_f64(),
+        ) {
+            break bps;
         }
         if start.elapsed() > Duration::from_secs(10) {
             let _ = srv.kill();
             panic!(
-                "iperf3 {} -> {} failed: {}",
-                client.name, server.name, v["error"]
+                "iperf3 {} -> {} failed: {}\n{}",
+                client.name,
+                server.name,
+                v["error"],
+                String::from_utf8_lossy(&out.stdout)
             );
         }
         std::thread::sleep(Duration::from_millis(200));

@@ -66,9 +66,13 @@ fn endpoints_come_and_go_while_traffic_runs() {
         f.attach(h, "blue", c);
     }
     let eps = by_name(&f);
-    wait_for("a1 -> a2", Duration::from_secs(20), || {
-        ping(&eps["a1"], &eps["a2"], &["-c", "1"])
-    });
+    for (a, b) in [("a1", "a2"), ("b2", "b3")] {
+        wait_for(&format!("{a} -> {b}"), Duration::from_secs(20), || {
+            ping(&eps[a], &eps[b], &["-c", "1"])
+        });
+    }
+    // Everything settled (the host reports of the last attaches included).
+    f.wait_quiet(Duration::from_secs(2));
 
     // A continuous ping a1 -> a2 while a3 comes and goes on host1.
     let log = f.dir().join("ping.log");

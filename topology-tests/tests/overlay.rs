@@ -125,3 +125,85 @@ fn vni_on_the_underlay_vlan_on_the_trunk_tcp_and_mtu() {
     );
     assert!(vxlan_bps > 1e6 && vlan_bps > 1e6, "TCP moves data");
 }
+
+#[test]
+fn the_vxlan_udp_port_and_the_uplinks_follow_the_intent() {
+    let mut f = Fabric::new(&FabricConfig::hosts(2));
+    f.apply_and_attach("examples/two_hosts_multiple_tenants.json");
+    let eps: BTreeMap<String, Endpoint> = f
+        .endpoints()
+        .into_iter()
+        .map(|e| (e.name.clone(), e))
+        .collect();
+    let (c1, c3) = (&eps["myContainer1"], &eps["myContainer3"]);
+    let start = std::time::Instant::now();
+    while !ping(c1, c3, &["-c", "1"]) {
+        assert!(start.elapsed().as_secs() < 20, "c1 -> c3");
+    }
+    // This intent names no uplink: no agent added eth2.
+    assert!(!f
+        .host("host1")
+        .vsctl(&["list-ports", "br-int"])
+        .contains("eth2"));
+
+    // A new global VXLAN port: the agents re-create their tunnels on it, traffic follows.
+    let global = northbound_api::model::Global {
+        vxlan_port: 8472,
+        vxlans: "1-20000".into(), // the example's tenants take VNIs above 10000
+        ..northbound_api::model::Global::default()
+    };
+    f.api(move |c| c.put(&Object::Global(global)))
+        .expect("globals");
+    let tunnel = "vxc0a8020b";
+    let start = std::time::Instant::now();
+    while f
+        .host("host1")
+        .vsctl(&["get", "interface", tunnel, "options:dst_port"])
+        .trim()
+        != "\"8472\""
+    {
+        assert!(start.elapsed().as_secs() < 10, "the tunnel's UDP port");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let fab = f.wiring.fab_ns.clone();
+    let new_port = Capture::start(&fab, "u1", "udp port 8472", &f.dir(), "p8472");
+    let old_port = Capture::start(&fab, "u1", "udp port 4789", &f.dir(), "p4789");
+    let start = std::time::Instant::now();
+    while !ping(c1, c3, &["-c", "1"]) {
+        assert!(start.elapsed().as_secs() < 10, "c1 -> c3 over UDP 8472");
+    }
+    assert!(ping(c1, c3, &["-c", "3", "-i", "0.2"]));
+    let (new_port, old_port) = (new_port.stop(), old_port.stop());
+    assert!(new_port.lines().count() >= 6, "on UDP 8472:\n{new_port}");
+    assert!(old_port.trim().is_empty(), "still on UDP 4789:\n{old_port}");
+
+    // The host's intent names an uplink now: its agent adds it; named no more, removed.
+    f.netctl(&[
+        "host",
+        "create",
+        "--vtep-ip",
+        "192.168.2.10",
+        "--uplink",
+        "eth2",
+        "host1",
+    ]);
+    let has_uplink = |f: &Fabric| {
+        f.host("host1")
+            .vsctl(&["list-ports", "br-int"])
+            .contains("eth2")
+    };
+    let start = std::time::Instant::now();
+    while !has_uplink(&f) {
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "eth2 added as the intent asks"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    f.netctl(&["host", "create", "--vtep-ip", "192.168.2.10", "host1"]);
+    let start = std::time::Instant::now();
+    while has_uplink(&f) {
+        assert!(start.elapsed().as_secs() < 10, "eth2 removed");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

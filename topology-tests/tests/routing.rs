@@ -9,8 +9,8 @@ use topology_tests::cmd::output;
 use topology_tests::{Endpoint, Fabric, FabricConfig};
 
 const INTENT: &str = r#"{
-    "Hosts": [{"Name": "host1", "VtepIp": "192.168.2.10"},
-              {"Name": "host2", "VtepIp": "192.168.2.11"}],
+    "Hosts": [{"Name": "host1", "VtepIp": "192.168.2.10", "Intf": "eth2"},
+              {"Name": "host2", "VtepIp": "192.168.2.11", "Intf": "eth2"}],
     "Tenants": [
       {"Name": "blue", "DefaultNetType": "vxlan", "Vxlans": "7000-7100", "Vlans": "300-310",
        "Networks": [

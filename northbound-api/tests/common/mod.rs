@@ -122,6 +122,7 @@ impl AgentService for MemAgents {
                 .cloned()
                 .unwrap_or_default(),
             vxlan_port: 4789,
+            uplinks: Vec::new(),
         }
     }
 
