@@ -11,7 +11,8 @@
 //! minute on this machine (see `docs/topology-tests.md`).
 //!
 //! `cargo bench -p topology-tests --bench fabric` (root; builds the release binaries).
-//! `FABRIC_HOSTS`, `FABRIC_TENANTS`, `FABRIC_PER_TENANT` change the size.
+//! `FABRIC_HOSTS`, `FABRIC_TENANTS`, `FABRIC_PER_TENANT` change the size,
+//! `FABRIC_PING_SOURCES` how many sources ping at a time (8).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -97,6 +98,58 @@ fn ping_all(from: &Endpoint, to: &[&Endpoint]) -> Vec<String> {
         })
         .map(|b| b.name.clone())
         .collect()
+}
+
+/// Prints what the source of failed pair `pair` ("a -> b") sees: its neighbours, a ping, and
+/// its host's datapath counters (FABRIC_DIAGNOSE=1).
+fn diagnose(f: &Fabric, eps: &[Endpoint], pair: &str) {
+    let (a, b) = pair.split_once(" -> ").unwrap();
+    let a = eps.iter().find(|e| e.name == a).unwrap();
+    let b = eps.iter().find(|e| e.name == b).unwrap();
+    let run = |args: &[&str]| {
+        let out = topology_tests::cmd::output(args);
+        format!(
+            "$ {}\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    eprintln!(
+        "--- diagnosing {pair} ({} on {}, {} on {})",
+        a.ip, a.host, b.ip, b.host
+    );
+    eprintln!("{}", run(&["ip", "-n", &a.ns, "neigh"]));
+    eprintln!(
+        "{}",
+        run(&[
+            "ip",
+            "netns",
+            "exec",
+            &a.ns,
+            "ping",
+            "-c",
+            "3",
+            "-W",
+            "1",
+            &b.ip.to_string()
+        ])
+    );
+    eprintln!("{}", run(&["ip", "-n", &a.ns, "neigh"]));
+    for h in [&a.host, &b.host] {
+        let ctl = f.host(h).dir.join("ovs-vswitchd.ctl").display().to_string();
+        eprintln!("{}", run(&["ovs-appctl", "-t", &ctl, "coverage/show"]));
+        eprintln!("{}", run(&["ovs-appctl", "-t", &ctl, "upcall/show"]));
+        let flows = run(&["ovs-appctl", "-t", &ctl, "dpctl/dump-flows"]);
+        eprintln!("datapath flows on {h}: {}", flows.lines().count());
+        for l in flows
+            .lines()
+            .filter(|l| l.contains(&a.mac) || l.contains(&b.mac))
+            .take(20)
+        {
+            eprintln!("  {l}");
+        }
+    }
 }
 
 /// Seconds since midnight of an RFC 3339 UTC timestamp (`2026-11-27T22:06:28.150227Z`).
@@ -194,7 +247,7 @@ fn main() {
     let firsts = Mutex::new(Vec::new());
     let failed = Mutex::new(Vec::new());
     std::thread::scope(|s| {
-        for _ in 0..8 {
+        for _ in 0..env("FABRIC_PING_SOURCES", 8) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(a) = eps.get(i) else { return };
@@ -295,6 +348,9 @@ fn main() {
         rss / 1024,
         hwm / 1024
     );
+    if let (Some(first), Ok(_)) = (failed.first(), std::env::var("FABRIC_DIAGNOSE")) {
+        diagnose(&f, &eps, first);
+    }
     assert!(
         failed.is_empty(),
         "{} pairs never answered, e.g. {:?}",
