@@ -741,3 +741,116 @@ fn killed_writer_loses_no_acknowledged_batch() {
         .unwrap();
     assert_eq!(db.snapshot().endpoint_ids["t:after"], n as u64 + 1);
 }
+
+fn policy(name: &str) -> Object {
+    Object::Policy(northbound_api::model::Policy {
+        tenant_name: "t".into(),
+        policy_name: name.into(),
+    })
+}
+
+fn rule(id: &str) -> northbound_api::model::Rule {
+    northbound_api::model::Rule {
+        tenant_name: "t".into(),
+        policy_name: "p".into(),
+        rule_id: id.into(),
+        direction: northbound_api::model::Direction::In,
+        priority: 10,
+        from_endpoint_group: Some("web".into()),
+        to_endpoint_group: None,
+        from_network: None,
+        to_network: None,
+        from_ip_address: None,
+        to_ip_address: None,
+        protocol: Some("tcp".into()),
+        port: 5432,
+        action: northbound_api::model::RuleAction::Allow,
+    }
+}
+
+#[test]
+fn policies_and_rules_are_validated_and_kept_consistent() {
+    let db = base();
+    let mut db_group = group("t", "db", "n", None);
+    db_group.policies = vec!["p".into()];
+    // A group naming a policy that does not exist.
+    rejected(
+        &db,
+        ups(vec![Object::EndpointGroup(db_group.clone())]),
+        404,
+        "policy 'p' does not exist",
+    );
+    db.apply(ups(vec![
+        policy("p"),
+        Object::EndpointGroup(group("t", "web", "n", None)),
+        Object::EndpointGroup(db_group),
+        Object::Rule(rule("1")),
+    ]))
+    .unwrap();
+    assert!(db.get(Kind::Rule, "t:p:1").is_some());
+
+    let bad = |f: &dyn Fn(&mut northbound_api::model::Rule)| {
+        let mut r = rule("2");
+        f(&mut r);
+        ups(vec![Object::Rule(r)])
+    };
+    rejected(
+        &db,
+        bad(&|r| r.priority = 0),
+        400,
+        "priority 0 is outside 1..=100",
+    );
+    rejected(&db, bad(&|r| r.priority = 101), 400, "outside 1..=100");
+    rejected(
+        &db,
+        bad(&|r| r.protocol = Some("gre2".into())),
+        400,
+        "protocol 'gre2'",
+    );
+    rejected(
+        &db,
+        bad(&|r| r.protocol = Some("icmp".into())),
+        400,
+        "a port needs protocol tcp or udp",
+    );
+    rejected(
+        &db,
+        bad(&|r| r.from_ip_address = Some("10.0.0.1/24".into())),
+        400,
+        "host bits",
+    );
+    rejected(
+        &db,
+        bad(&|r| r.to_endpoint_group = Some("web".into())),
+        400,
+        "direction in",
+    );
+    rejected(
+        &db,
+        bad(&|r| r.from_endpoint_group = Some("nope".into())),
+        404,
+        "endpoint group 'nope'",
+    );
+    rejected(
+        &db,
+        bad(&|r| r.from_network = Some("nope".into())),
+        404,
+        "network 'nope'",
+    );
+    rejected(
+        &db,
+        bad(&|r| r.policy_name = "nope".into()),
+        404,
+        "policyName 'nope'",
+    );
+
+    // What is in use cannot go: the policy (a group and a rule use it), the group (a rule
+    // names it), the tenant.
+    rejected(&db, del(Kind::Policy, "t:p"), 409, "still uses it");
+    rejected(&db, del(Kind::EndpointGroup, "t:web"), 409, "rule t:p:1");
+    // Rule first, then the group's policy, then the policy: fine.
+    db.apply(del(Kind::Rule, "t:p:1")).unwrap();
+    db.apply(del(Kind::EndpointGroup, "t:db")).unwrap();
+    db.apply(del(Kind::Policy, "t:p")).unwrap();
+    assert!(db.get(Kind::Policy, "t:p").is_none());
+}

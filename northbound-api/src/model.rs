@@ -209,6 +209,93 @@ pub struct Host {
     pub dpid: Option<u64>,
 }
 
+/// A policy of a tenant (key `tenant:policy`): a set of [`Rule`]s, applied to the endpoint
+/// groups that name it in their `policies`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Policy {
+    /// Owning tenant.
+    pub tenant_name: String,
+    /// Name.
+    pub policy_name: String,
+}
+
+/// Which traffic of a group a rule is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Traffic into the group's endpoints (`from*` fields select the senders).
+    #[default]
+    In,
+    /// Traffic out of the group's endpoints (`to*` fields select the receivers).
+    Out,
+}
+
+/// What a rule does with the traffic it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleAction {
+    /// Let it through.
+    #[default]
+    Allow,
+    /// Drop it.
+    Deny,
+}
+
+/// A rule of a policy (key `tenant:policy:ruleId`), Contiv's semantics: the highest-priority
+/// rule that matches decides; traffic no rule matches is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rule {
+    /// Owning tenant.
+    pub tenant_name: String,
+    /// The policy it belongs to.
+    pub policy_name: String,
+    /// Its id within the policy.
+    pub rule_id: String,
+    /// In or out of the group the policy is attached to.
+    #[serde(default)]
+    pub direction: Direction,
+    /// 1..=100, higher wins (deny wins a tie).
+    #[serde(default = "default_priority")]
+    pub priority: u8,
+    /// Senders (direction in): an endpoint group of the tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_endpoint_group: Option<String>,
+    /// Receivers (direction out): an endpoint group of the tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_endpoint_group: Option<String>,
+    /// Senders (direction in): a network of the tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_network: Option<String>,
+    /// Receivers (direction out): a network of the tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_network: Option<String>,
+    /// Senders (direction in): an IPv4 address, prefix `a.b.c.d/len` or range `a.b.c.d-a.b.c.e`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_ip_address: Option<String>,
+    /// Receivers (direction out): an IPv4 address, prefix or range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_ip_address: Option<String>,
+    /// `tcp`, `udp`, `icmp` or an IP protocol number; any when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// TCP or UDP destination port; any when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub port: u16,
+    /// Allow or deny.
+    #[serde(default)]
+    pub action: RuleAction,
+}
+
+fn default_priority() -> u8 {
+    1
+}
+
+fn is_zero(p: &u16) -> bool {
+    *p == 0
+}
+
 /// The kinds of object, with their REST collection names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -225,17 +312,23 @@ pub enum Kind {
     Endpoint,
     /// `hosts`.
     Host,
+    /// `policys` (Contiv's spelling).
+    Policy,
+    /// `rules`.
+    Rule,
 }
 
 impl Kind {
     /// Every kind, parents before children.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Global,
         Kind::Tenant,
         Kind::Host,
         Kind::Network,
+        Kind::Policy,
         Kind::EndpointGroup,
         Kind::Endpoint,
+        Kind::Rule,
     ];
 
     /// The REST collection (`/api/v1/<collection>/`).
@@ -247,6 +340,8 @@ impl Kind {
             Kind::EndpointGroup => "endpointGroups",
             Kind::Endpoint => "endpoints",
             Kind::Host => "hosts",
+            Kind::Policy => "policys",
+            Kind::Rule => "rules",
         }
     }
 
@@ -272,6 +367,10 @@ pub enum Object {
     Endpoint(Endpoint),
     /// A host.
     Host(Host),
+    /// A policy.
+    Policy(Policy),
+    /// A rule of a policy.
+    Rule(Rule),
 }
 
 impl Object {
@@ -284,6 +383,8 @@ impl Object {
             Object::EndpointGroup(_) => Kind::EndpointGroup,
             Object::Endpoint(_) => Kind::Endpoint,
             Object::Host(_) => Kind::Host,
+            Object::Policy(_) => Kind::Policy,
+            Object::Rule(_) => Kind::Rule,
         }
     }
 
@@ -296,6 +397,8 @@ impl Object {
             Object::EndpointGroup(g) => format!("{}:{}", g.tenant_name, g.group_name),
             Object::Endpoint(e) => format!("{}:{}", e.tenant_name, e.container_name),
             Object::Host(h) => h.name.clone(),
+            Object::Policy(p) => format!("{}:{}", p.tenant_name, p.policy_name),
+            Object::Rule(r) => format!("{}:{}:{}", r.tenant_name, r.policy_name, r.rule_id),
         }
     }
 }

@@ -2,7 +2,9 @@
 //! the `kind` tag that [`Object`] carries in a [`crate::service::Batch`]; the kind comes from the
 //! collection in the path.
 
-use crate::model::{Endpoint, EndpointGroup, Global, Host, Kind, Network, Object, Tenant};
+use crate::model::{
+    Endpoint, EndpointGroup, Global, Host, Kind, Network, Object, Policy, Rule, Tenant,
+};
 use serde_json::Value;
 
 /// Parses the body of an object of `kind` (the fields of e.g. [`Network`]).
@@ -18,6 +20,8 @@ pub fn from_slice(kind: Kind, body: &[u8]) -> Result<Object, serde_json::Error> 
         }
         Kind::Endpoint => Object::Endpoint(serde_json::from_slice::<Endpoint>(body)?),
         Kind::Host => Object::Host(serde_json::from_slice::<Host>(body)?),
+        Kind::Policy => Object::Policy(serde_json::from_slice::<Policy>(body)?),
+        Kind::Rule => Object::Rule(serde_json::from_slice::<Rule>(body)?),
     })
 }
 
@@ -30,6 +34,8 @@ pub fn from_value(kind: Kind, value: Value) -> Result<Object, serde_json::Error>
         Kind::EndpointGroup => Object::EndpointGroup(serde_json::from_value(value)?),
         Kind::Endpoint => Object::Endpoint(serde_json::from_value(value)?),
         Kind::Host => Object::Host(serde_json::from_value(value)?),
+        Kind::Policy => Object::Policy(serde_json::from_value(value)?),
+        Kind::Rule => Object::Rule(serde_json::from_value(value)?),
     })
 }
 
@@ -42,6 +48,8 @@ pub fn to_value(object: &Object) -> Value {
         Object::EndpointGroup(o) => serde_json::to_value(o),
         Object::Endpoint(o) => serde_json::to_value(o),
         Object::Host(o) => serde_json::to_value(o),
+        Object::Policy(o) => serde_json::to_value(o),
+        Object::Rule(o) => serde_json::to_value(o),
     };
     // The model types are plain structs of strings and numbers: serializing cannot fail.
     value.expect("model objects serialize to JSON")

@@ -39,7 +39,9 @@ fn objects(file: &IntentFile) -> Objects {
             Object::Tenant(t) => o.tenants.push(t.tenant_name),
             Object::Network(n) => o.networks.push(n),
             Object::Endpoint(e) => o.endpoints.push(e),
-            Object::EndpointGroup(g) => panic!("no groups in intent files: {g:?}"),
+            other @ (Object::EndpointGroup(_) | Object::Policy(_) | Object::Rule(_)) => {
+                panic!("no groups or policies in intent files: {other:?}")
+            }
         }
     }
     o

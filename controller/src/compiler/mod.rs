@@ -26,6 +26,7 @@ mod classify;
 mod forward;
 pub mod gateway;
 pub mod nicira;
+mod policy;
 mod resolve;
 pub mod topology;
 mod tunnels;
@@ -98,36 +99,50 @@ fn compile_nets(
     topo: &Topology,
     nets: &BTreeMap<u32, Net>,
 ) -> BTreeMap<u64, SwitchState> {
-    let arp_proxy = snapshot.global.arp_mode == ArpMode::Proxy;
-    let routing = snapshot.global.fwd_mode == FwdMode::Routing;
+    let opts = Options {
+        arp_proxy: snapshot.global.arp_mode == ArpMode::Proxy,
+        routing: snapshot.global.fwd_mode == FwdMode::Routing,
+        policies: policy::Policies::compile(snapshot),
+    };
     topo.hosts
         .iter()
         .map(|(name, ports)| {
             let host = Host { name, ports, topo };
-            (ports.dpid, compile_host(&host, nets, arp_proxy, routing))
+            (ports.dpid, compile_host(&host, nets, &opts))
         })
         .collect()
 }
 
-/// The state of one host's switch.
-fn compile_host(
-    host: &Host,
-    nets: &BTreeMap<u32, Net>,
+/// What applies to every host alike.
+struct Options {
+    /// ARP proxy mode.
     arp_proxy: bool,
+    /// Routing mode.
     routing: bool,
-) -> SwitchState {
+    /// The rule flows of every tenant.
+    policies: policy::Policies,
+}
+
+/// The state of one host's switch.
+fn compile_host(host: &Host, nets: &BTreeMap<u32, Net>, opts: &Options) -> SwitchState {
     let mut s = base_pipeline();
+    let mut tenants = std::collections::BTreeSet::new();
     for net in nets.values().filter(|n| host.has_member_of(n)) {
         classify::add(&mut s, host, net);
-        if arp_proxy {
+        if opts.arp_proxy {
             arp::add(&mut s, host, net);
         }
+        opts.policies.add_epg_lookups(&mut s, host, net);
         forward::add(&mut s, host, net);
-        if routing {
+        if opts.routing {
             gateway::add(&mut s, host, net, nets);
         }
+        tenants.insert(net.tenant.as_str());
     }
-    if routing {
+    for tenant in tenants {
+        opts.policies.add_rules(&mut s, tenant);
+    }
+    if opts.routing {
         // The destinations of routed packets: the tenant's gateway networks without a local
         // endpoint.
         let tenants = gateway::tenants_on(host, nets);

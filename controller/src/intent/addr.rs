@@ -188,6 +188,61 @@ pub fn parse_ipv4_range(s: &str) -> Result<(u32, u32), String> {
     Ok((a, b))
 }
 
+/// A rule's IPv4 selector — `a.b.c.d`, `a.b.c.d/len` or `a.b.c.d-a.b.c.e` — as the fewest
+/// prefixes `(network, prefix length)` that cover exactly those addresses.
+pub fn parse_ipv4_selector(s: &str) -> Result<Vec<(u32, u8)>, String> {
+    let (lo, hi) = if let Some((addr, len)) = s.split_once('/') {
+        let len: u8 = len
+            .parse()
+            .ok()
+            .filter(|l| *l <= 32)
+            .ok_or_else(|| format!("'{s}': prefix length must be 0..=32"))?;
+        let a = parse_ipv4(addr)?;
+        let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+        if a & !mask != 0 {
+            return Err(format!("'{s}': host bits are set"));
+        }
+        (a, a | !mask)
+    } else if s.contains('-') {
+        parse_ipv4_range(s)?
+    } else {
+        let a = parse_ipv4(s)?;
+        (a, a)
+    };
+    Ok(range_to_prefixes(lo, hi))
+}
+
+/// The fewest prefixes covering `lo..=hi` exactly.
+fn range_to_prefixes(lo: u32, hi: u32) -> Vec<(u32, u8)> {
+    let mut out = Vec::new();
+    let mut a = u64::from(lo);
+    let end = u64::from(hi) + 1;
+    while a < end {
+        // The largest aligned block starting at `a` that does not pass `end`.
+        let mut size: u64 = if a == 0 {
+            1 << 32
+        } else {
+            a & a.wrapping_neg()
+        };
+        while a + size > end {
+            size >>= 1;
+        }
+        out.push((a as u32, 32 - size.trailing_zeros() as u8));
+        a += size;
+    }
+    out
+}
+
+/// An IP protocol number from a rule's `protocol`: `tcp`, `udp`, `icmp` or a number.
+pub fn ip_protocol(s: &str) -> Option<u8> {
+    match s.to_ascii_lowercase().as_str() {
+        "tcp" => Some(6),
+        "udp" => Some(17),
+        "icmp" => Some(1),
+        n => n.parse().ok(),
+    }
+}
+
 /// A list of inclusive id intervals, as in the global `vlans` and `vxlans` settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdRanges(pub Vec<(u32, u32)>);
@@ -290,5 +345,38 @@ mod tests {
         assert_eq!(parse_mac("02:02:0a:01:01:02").unwrap(), 0x0202_0a01_0102);
         assert_eq!(mac_string(0x0202_0a01_0102), "02:02:0a:01:01:02");
         assert!(parse_mac("02:02:0a:01:01").is_err());
+    }
+
+    #[test]
+    fn selectors_become_exact_prefixes() {
+        let ip = |s: &str| parse_ipv4(s).unwrap();
+        assert_eq!(
+            parse_ipv4_selector("10.1.2.3").unwrap(),
+            [(ip("10.1.2.3"), 32)]
+        );
+        assert_eq!(
+            parse_ipv4_selector("10.200.7.0/24").unwrap(),
+            [(ip("10.200.7.0"), 24)]
+        );
+        assert_eq!(
+            parse_ipv4_selector("10.0.0.1-10.0.0.6").unwrap(),
+            [
+                (ip("10.0.0.1"), 32),
+                (ip("10.0.0.2"), 31),
+                (ip("10.0.0.4"), 31),
+                (ip("10.0.0.6"), 32)
+            ]
+        );
+        assert_eq!(parse_ipv4_selector("0.0.0.0/0").unwrap(), [(0, 0)]);
+        assert!(parse_ipv4_selector("10.0.0.1/24").is_err(), "host bits");
+        assert!(
+            parse_ipv4_selector("10.0.0.9-10.0.0.1").is_err(),
+            "reversed"
+        );
+        assert!(parse_ipv4_selector("10.0.0").is_err());
+        assert_eq!(ip_protocol("TCP"), Some(6));
+        assert_eq!(ip_protocol("47"), Some(47));
+        assert_eq!(ip_protocol("sctpx"), None);
+        assert_eq!(ip_protocol("300"), None);
     }
 }

@@ -16,7 +16,7 @@ pub mod service;
 pub mod state;
 pub mod store;
 
-use northbound_api::model::{Endpoint, EndpointGroup, Global, Host, Network, Tenant};
+use northbound_api::model::{Endpoint, EndpointGroup, Global, Host, Network, Policy, Rule, Tenant};
 use std::collections::BTreeMap;
 
 /// Everything the compiler needs from intent, keyed as the API keys objects
@@ -35,6 +35,10 @@ pub struct Snapshot {
     pub endpoints: BTreeMap<String, Endpoint>,
     /// Hosts by name.
     pub hosts: BTreeMap<String, Host>,
+    /// Policies by `tenant:policy`.
+    pub policies: BTreeMap<String, Policy>,
+    /// Rules by `tenant:policy:ruleId`.
+    pub rules: BTreeMap<String, Rule>,
     /// Stable network ids (1..=0xffffff) by network key.
     pub network_ids: BTreeMap<String, u32>,
     /// Stable endpoint-group ids (1..=0xffff) by group key.

@@ -10,7 +10,9 @@ use super::addr::{
 };
 use super::ipam::{Family, Ipam};
 use super::Snapshot;
-use northbound_api::model::{Encap, Endpoint, EndpointGroup, Global, Host, Kind, Network, Object};
+use northbound_api::model::{
+    Direction, Encap, Endpoint, EndpointGroup, Global, Host, Kind, Network, Object, Policy, Rule,
+};
 use northbound_api::service::{ApiError, Batch};
 use std::collections::BTreeSet;
 
@@ -45,6 +47,8 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::EndpointGroup => "endpoint group",
         Kind::Endpoint => "endpoint",
         Kind::Host => "host",
+        Kind::Policy => "policy",
+        Kind::Rule => "rule",
     }
 }
 
@@ -53,6 +57,24 @@ fn tag_space(encap: Encap) -> (&'static str, &'static str, u32) {
         Encap::Vlan => ("vlans", "VLAN", 4094),
         Encap::Vxlan => ("vxlans", "VNI", 0xff_ffff),
     }
+}
+
+/// The first rule whose `fields` (group or network names of its tenant) name `key`
+/// (`tenant:name`), as "rule <key>".
+fn rule_naming<'a>(
+    s: &'a super::Snapshot,
+    key: &str,
+    fields: impl Fn(&'a Rule) -> [&'a Option<String>; 2],
+) -> Option<String> {
+    s.rules
+        .iter()
+        .find(|(_, r)| {
+            fields(r).iter().any(|f| {
+                f.as_ref()
+                    .is_some_and(|n| net_key(&r.tenant_name, n) == key)
+            })
+        })
+        .map(|(k, _)| format!("rule {k}"))
 }
 
 /// Rejects empty names and names with characters that break keys.
@@ -120,6 +142,8 @@ impl State {
             Kind::EndpointGroup => s.groups.get(key).cloned().map(Object::EndpointGroup),
             Kind::Endpoint => s.endpoints.get(key).cloned().map(Object::Endpoint),
             Kind::Host => s.hosts.get(key).cloned().map(Object::Host),
+            Kind::Policy => s.policies.get(key).cloned().map(Object::Policy),
+            Kind::Rule => s.rules.get(key).cloned().map(Object::Rule),
         }
     }
 
@@ -133,6 +157,8 @@ impl State {
             Kind::EndpointGroup => s.groups.keys().cloned().collect(),
             Kind::Endpoint => s.endpoints.keys().cloned().collect(),
             Kind::Host => s.hosts.keys().cloned().collect(),
+            Kind::Policy => s.policies.keys().cloned().collect(),
+            Kind::Rule => s.rules.keys().cloned().collect(),
         }
     }
 
@@ -159,6 +185,12 @@ impl State {
             }
             Object::Host(h) => {
                 self.snap.hosts.insert(key, h);
+            }
+            Object::Policy(p) => {
+                self.snap.policies.insert(key, p);
+            }
+            Object::Rule(r) => {
+                self.snap.rules.insert(key, r);
             }
             Object::Network(n) => {
                 let tag = n
@@ -286,6 +318,12 @@ impl State {
             Kind::Host => {
                 s.hosts.remove(key);
             }
+            Kind::Policy => {
+                s.policies.remove(key);
+            }
+            Kind::Rule => {
+                s.rules.remove(key);
+            }
             Kind::Network => {
                 if let Some(n) = s.networks.remove(key) {
                     s.network_ids.remove(key);
@@ -320,7 +358,117 @@ impl State {
             Object::Network(n) => self.upsert_network(n).map(Object::Network),
             Object::EndpointGroup(g) => self.upsert_group(g).map(Object::EndpointGroup),
             Object::Endpoint(e) => self.upsert_endpoint(e).map(Object::Endpoint),
+            Object::Policy(p) => self.upsert_policy(p).map(Object::Policy),
+            Object::Rule(r) => self.upsert_rule(r).map(Object::Rule),
         }
+    }
+
+    fn upsert_policy(&mut self, p: Policy) -> Result<Policy, ApiError> {
+        let key = net_key(&p.tenant_name, &p.policy_name);
+        let what = format!("policy {key}");
+        check_name(&what, "tenantName", &p.tenant_name)?;
+        check_name(&what, "policyName", &p.policy_name)?;
+        if !self.snap.tenants.contains_key(&p.tenant_name) {
+            return Err(ApiError::not_found(format!(
+                "{what}: tenantName '{}' does not exist",
+                p.tenant_name
+            )));
+        }
+        self.snap.policies.insert(key, p.clone());
+        Ok(p)
+    }
+
+    fn upsert_rule(&mut self, r: Rule) -> Result<Rule, ApiError> {
+        let key = format!("{}:{}:{}", r.tenant_name, r.policy_name, r.rule_id);
+        let what = format!("rule {key}");
+        check_name(&what, "tenantName", &r.tenant_name)?;
+        check_name(&what, "policyName", &r.policy_name)?;
+        check_name(&what, "ruleId", &r.rule_id)?;
+        if !self
+            .snap
+            .policies
+            .contains_key(&net_key(&r.tenant_name, &r.policy_name))
+        {
+            return Err(ApiError::not_found(format!(
+                "{what}: policyName '{}' does not exist",
+                r.policy_name
+            )));
+        }
+        if !(1..=100).contains(&r.priority) {
+            return Err(ApiError::invalid(format!(
+                "{what}: priority {} is outside 1..=100",
+                r.priority
+            )));
+        }
+        let (wrong_side, fields) = match r.direction {
+            Direction::In => (
+                "to",
+                [&r.to_endpoint_group, &r.to_network, &r.to_ip_address],
+            ),
+            Direction::Out => (
+                "from",
+                [&r.from_endpoint_group, &r.from_network, &r.from_ip_address],
+            ),
+        };
+        if fields.iter().any(|f| f.is_some()) {
+            return Err(ApiError::invalid(format!(
+                "{what}: a rule of direction {} names its peers with {} fields, not {wrong_side}*",
+                if r.direction == Direction::In {
+                    "in"
+                } else {
+                    "out"
+                },
+                if r.direction == Direction::In {
+                    "from*"
+                } else {
+                    "to*"
+                },
+            )));
+        }
+        for group in [&r.from_endpoint_group, &r.to_endpoint_group]
+            .into_iter()
+            .flatten()
+        {
+            if !self
+                .snap
+                .groups
+                .contains_key(&net_key(&r.tenant_name, group))
+            {
+                return Err(ApiError::not_found(format!(
+                    "{what}: endpoint group '{group}' does not exist"
+                )));
+            }
+        }
+        for net in [&r.from_network, &r.to_network].into_iter().flatten() {
+            if !self
+                .snap
+                .networks
+                .contains_key(&net_key(&r.tenant_name, net))
+            {
+                return Err(ApiError::not_found(format!(
+                    "{what}: network '{net}' does not exist"
+                )));
+            }
+        }
+        for ip in [&r.from_ip_address, &r.to_ip_address].into_iter().flatten() {
+            crate::intent::addr::parse_ipv4_selector(ip)
+                .map_err(|e| ApiError::invalid(format!("{what}: address '{ip}': {e}")))?;
+        }
+        let proto = match r.protocol.as_deref() {
+            None => None,
+            Some(p) => Some(crate::intent::addr::ip_protocol(p).ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "{what}: protocol '{p}' is not tcp, udp, icmp or a number 0..=255"
+                ))
+            })?),
+        };
+        if r.port != 0 && !matches!(proto, Some(6) | Some(17)) {
+            return Err(ApiError::invalid(format!(
+                "{what}: a port needs protocol tcp or udp"
+            )));
+        }
+        self.snap.rules.insert(key, r.clone());
+        Ok(r)
     }
 
     fn upsert_global(&mut self, g: Global) -> Result<Global, ApiError> {
@@ -513,6 +661,17 @@ impl State {
             let (lo, hi) = parse_ipv4_range(pool)
                 .map_err(|e| ApiError::invalid(format!("{what}: ipPool: {e}")))?;
             check_pool(&what, pool, (lo, hi), net)?;
+        }
+        for policy in &g.policies {
+            if !self
+                .snap
+                .policies
+                .contains_key(&net_key(&g.tenant_name, policy))
+            {
+                return Err(ApiError::not_found(format!(
+                    "{what}: policy '{policy}' does not exist"
+                )));
+            }
         }
         if !self.snap.group_ids.contains_key(&key) {
             let id = self.ipam.new_group_id()?;
@@ -755,6 +914,12 @@ impl State {
                             .keys()
                             .find(|k| k.starts_with(&format!("{key}:")))
                             .map(|k| format!("endpoint {k}"))
+                    })
+                    .or_else(|| {
+                        s.policies
+                            .keys()
+                            .find(|k| k.starts_with(&format!("{key}:")))
+                            .map(|k| format!("policy {k}"))
                     }),
                 Kind::Network => s
                     .groups
@@ -765,7 +930,8 @@ impl State {
                         self.endpoints_on(key)
                             .next()
                             .map(|k| format!("endpoint {k}"))
-                    }),
+                    })
+                    .or_else(|| rule_naming(s, key, |r| [&r.from_network, &r.to_network])),
                 Kind::EndpointGroup => s
                     .endpoints
                     .iter()
@@ -774,13 +940,31 @@ impl State {
                             .as_ref()
                             .is_some_and(|g| net_key(&e.tenant_name, g) == *key)
                     })
-                    .map(|(k, _)| format!("endpoint {k}")),
+                    .map(|(k, _)| format!("endpoint {k}"))
+                    .or_else(|| {
+                        rule_naming(s, key, |r| [&r.from_endpoint_group, &r.to_endpoint_group])
+                    }),
                 Kind::Host => s
                     .endpoints
                     .iter()
                     .find(|(_, e)| e.host.as_ref() == Some(key))
                     .map(|(k, _)| format!("endpoint {k}")),
-                Kind::Global | Kind::Endpoint => None,
+                Kind::Policy => s
+                    .groups
+                    .iter()
+                    .find(|(gk, g)| {
+                        g.policies
+                            .iter()
+                            .any(|p| net_key(&g.tenant_name, p) == *key && !gk.is_empty())
+                    })
+                    .map(|(k, _)| format!("endpoint group {k}"))
+                    .or_else(|| {
+                        s.rules
+                            .keys()
+                            .find(|k| k.starts_with(&format!("{key}:")))
+                            .map(|k| format!("rule {k}"))
+                    }),
+                Kind::Global | Kind::Endpoint | Kind::Rule => None,
             };
             if let Some(user) = user {
                 return Err(ApiError::conflict(format!(

@@ -8,6 +8,8 @@
 //! netctl network inspect t1:net1                    # JSON (or `-t t1 net1`)
 //! netctl network create -t t1 --encap vxlan --subnet 10.1.1.0/24 --gateway 10.1.1.254 net1
 //! netctl network rm t1:net1
+//! netctl policy create -t t1 db-policy                # then: group create ... --policy db-policy
+//! netctl rule create -t t1 db-policy 1 --direction in --from-group web --protocol tcp --port 5432 --action allow
 //! ```
 //!
 //! The files are the original netplugin's intent files (see `northbound_api::intent_file`);
@@ -17,7 +19,10 @@
 use clap::{Args, Parser, Subcommand};
 use northbound_api::client::Client;
 use northbound_api::intent_file::{self, IntentFile};
-use northbound_api::model::{Encap, Endpoint, EndpointGroup, Host, Kind, Network, Object, Tenant};
+use northbound_api::model::{
+    Direction, Encap, Endpoint, EndpointGroup, Host, Kind, Network, Object, Policy, Rule,
+    RuleAction, Tenant,
+};
 use northbound_api::wire;
 use std::io::Read;
 use std::process::ExitCode;
@@ -88,6 +93,12 @@ enum Command {
     /// Hosts.
     #[command(subcommand)]
     Host(Verb<HostArgs>),
+    /// Policies (attached to endpoint groups with `group create --policy`).
+    #[command(subcommand)]
+    Policy(Verb<PolicyArgs>),
+    /// Rules of policies (key `tenant:policy:ruleId`).
+    #[command(subcommand)]
+    Rule(Verb<RuleArgs>),
 }
 
 /// What to do with objects of one kind.
@@ -115,8 +126,12 @@ struct KeyArgs {
 
 impl KeyArgs {
     fn key(&self, kind: Kind) -> String {
-        let scoped = !matches!(kind, Kind::Global | Kind::Tenant | Kind::Host);
-        if scoped && !self.key.contains(':') {
+        let depth = match kind {
+            Kind::Global | Kind::Tenant | Kind::Host => 0,
+            Kind::Rule => 2,
+            _ => 1,
+        };
+        if self.key.matches(':').count() < depth {
             format!("{}:{}", self.tenant, self.key)
         } else {
             self.key.clone()
@@ -234,6 +249,109 @@ struct HostArgs {
     /// Datapath id of the integration bridge.
     #[arg(long)]
     dpid: Option<u64>,
+}
+
+/// A policy.
+#[derive(Args)]
+struct PolicyArgs {
+    /// Name.
+    name: String,
+    /// Tenant.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+}
+
+/// A rule of a policy.
+#[derive(Args)]
+struct RuleArgs {
+    /// The policy.
+    policy: String,
+    /// The rule's id within the policy.
+    rule_id: String,
+    /// Tenant.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+    /// in (to the group's endpoints) or out (from them).
+    #[arg(short, long, default_value = "in", value_parser = parse_direction)]
+    direction: Direction,
+    /// 1..=100, higher wins.
+    #[arg(short, long, default_value_t = 1)]
+    priority: u8,
+    /// Senders' endpoint group (in).
+    #[arg(long)]
+    from_group: Option<String>,
+    /// Receivers' endpoint group (out).
+    #[arg(long)]
+    to_group: Option<String>,
+    /// Senders' network (in).
+    #[arg(long)]
+    from_network: Option<String>,
+    /// Receivers' network (out).
+    #[arg(long)]
+    to_network: Option<String>,
+    /// Senders' IPv4 address, prefix or range (in).
+    #[arg(long)]
+    from_ip: Option<String>,
+    /// Receivers' IPv4 address, prefix or range (out).
+    #[arg(long)]
+    to_ip: Option<String>,
+    /// tcp, udp, icmp or a protocol number.
+    #[arg(long)]
+    protocol: Option<String>,
+    /// TCP/UDP destination port.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// allow or deny.
+    #[arg(short, long, default_value = "allow", value_parser = parse_action)]
+    action: RuleAction,
+}
+
+fn parse_direction(s: &str) -> Result<Direction, String> {
+    match s {
+        "in" => Ok(Direction::In),
+        "out" => Ok(Direction::Out),
+        _ => Err(format!("`{s}` is neither `in` nor `out`")),
+    }
+}
+
+fn parse_action(s: &str) -> Result<RuleAction, String> {
+    match s {
+        "allow" => Ok(RuleAction::Allow),
+        "deny" => Ok(RuleAction::Deny),
+        _ => Err(format!("`{s}` is neither `allow` nor `deny`")),
+    }
+}
+
+impl Create for PolicyArgs {
+    const KIND: Kind = Kind::Policy;
+    fn object(self) -> Object {
+        Object::Policy(Policy {
+            tenant_name: self.tenant,
+            policy_name: self.name,
+        })
+    }
+}
+
+impl Create for RuleArgs {
+    const KIND: Kind = Kind::Rule;
+    fn object(self) -> Object {
+        Object::Rule(Rule {
+            tenant_name: self.tenant,
+            policy_name: self.policy,
+            rule_id: self.rule_id,
+            direction: self.direction,
+            priority: self.priority,
+            from_endpoint_group: self.from_group,
+            to_endpoint_group: self.to_group,
+            from_network: self.from_network,
+            to_network: self.to_network,
+            from_ip_address: self.from_ip,
+            to_ip_address: self.to_ip,
+            protocol: self.protocol,
+            port: self.port,
+            action: self.action,
+        })
+    }
 }
 
 /// Builds the object a `create` describes.
@@ -368,6 +486,8 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Group(verb)) => object_command(&client, verb),
         Some(Command::Endpoint(verb)) => object_command(&client, verb),
         Some(Command::Host(verb)) => object_command(&client, verb),
+        Some(Command::Policy(verb)) => object_command(&client, verb),
+        Some(Command::Rule(verb)) => object_command(&client, verb),
         None => Err("nothing to do (see --help)".into()),
     }
 }
@@ -429,6 +549,10 @@ fn table(kind: Kind, objects: &[Object]) -> String {
             "MAC",
         ],
         Kind::Host => &["NAME", "VTEPIP", "UPLINKS", "DPID"],
+        Kind::Policy => &["TENANT", "POLICY"],
+        Kind::Rule => &[
+            "TENANT", "POLICY", "RULE", "DIR", "PRIO", "FROM", "TO", "PROTO", "PORT", "ACTION",
+        ],
     };
     let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
     for object in objects {
@@ -476,6 +600,32 @@ fn table(kind: Kind, objects: &[Object]) -> String {
                 },
                 h.dpid.map_or("-".into(), |d| format!("{d:#x}")),
             ],
+            Object::Policy(p) => vec![p.tenant_name.clone(), p.policy_name.clone()],
+            Object::Rule(r) => {
+                let v = wire::to_value(object);
+                let side = |g: &Option<String>, n: &Option<String>, ip: &Option<String>| {
+                    g.clone()
+                        .or_else(|| n.clone())
+                        .or_else(|| ip.clone())
+                        .unwrap_or_else(|| "any".into())
+                };
+                vec![
+                    r.tenant_name.clone(),
+                    r.policy_name.clone(),
+                    r.rule_id.clone(),
+                    v["direction"].as_str().unwrap_or("-").into(),
+                    r.priority.to_string(),
+                    side(&r.from_endpoint_group, &r.from_network, &r.from_ip_address),
+                    side(&r.to_endpoint_group, &r.to_network, &r.to_ip_address),
+                    r.protocol.clone().unwrap_or_else(|| "any".into()),
+                    if r.port == 0 {
+                        "any".into()
+                    } else {
+                        r.port.to_string()
+                    },
+                    v["action"].as_str().unwrap_or("-").into(),
+                ]
+            }
         });
     }
     let widths: Vec<usize> = (0..header.len())

@@ -141,6 +141,49 @@ impl Fixture {
         id
     }
 
+    /// Endpoint group `tenant:name` on network `net` with `policies` attached; its id.
+    pub fn group(&mut self, tenant: &str, net: &str, name: &str, policies: &[&str]) -> u16 {
+        let key = format!("{tenant}:{name}");
+        let id = self.snap.group_ids.len() as u16 + 1;
+        self.snap.groups.insert(
+            key.clone(),
+            northbound_api::model::EndpointGroup {
+                tenant_name: tenant.into(),
+                group_name: name.into(),
+                network_name: net.into(),
+                ip_pool: None,
+                policies: policies.iter().map(|p| p.to_string()).collect(),
+                net_profile: None,
+            },
+        );
+        self.snap.group_ids.insert(key, id);
+        id
+    }
+
+    /// Puts endpoint `tenant:container` into group `group`.
+    pub fn join(&mut self, tenant: &str, container: &str, group: &str) {
+        let ep = self
+            .snap
+            .endpoints
+            .get_mut(&format!("{tenant}:{container}"))
+            .expect("a known endpoint");
+        ep.group_name = Some(group.into());
+    }
+
+    /// Adds rule `r` (and its policy).
+    pub fn rule(&mut self, r: northbound_api::model::Rule) {
+        let policy = format!("{}:{}", r.tenant_name, r.policy_name);
+        self.snap.policies.insert(
+            policy,
+            northbound_api::model::Policy {
+                tenant_name: r.tenant_name.clone(),
+                policy_name: r.policy_name.clone(),
+            },
+        );
+        let key = format!("{}:{}:{}", r.tenant_name, r.policy_name, r.rule_id);
+        self.snap.rules.insert(key, r);
+    }
+
     /// The compiled state of every switch.
     pub fn compile(&self) -> BTreeMap<u64, SwitchState> {
         compile(&self.snap, &self.topo)

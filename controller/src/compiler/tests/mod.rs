@@ -4,5 +4,6 @@
 mod fixture;
 mod incremental;
 pub(super) mod isolation;
+mod policy;
 mod routing;
 mod tunnels;

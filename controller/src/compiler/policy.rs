@@ -1,0 +1,280 @@
+//! Policy between endpoint groups (Contiv semantics): the highest-priority rule that matches
+//! decides, traffic no rule matches is allowed. Rules compile to flows that match the source
+//! and destination endpoint-group ids carried in the metadata, so the number of flows grows
+//! with the rules, not with the rules times the ports.
+//!
+//! * Table 10: a frame from a tunnel or uplink gets its source EPG from its source MAC (the
+//!   sender's host set it from the port, but a receiving host does not trust that).
+//! * Table 20: every frame to a known endpoint MAC gets the destination EPG.
+//! * Table 30: one flow per rule (per prefix of an address range, and per IP version when the
+//!   rule names no IPv4 address): allow goes on to table 40, deny drops.
+//!
+//! The same flows run on the sending and on the receiving host, so both enforce. A host gets
+//! them for the tenants it has an endpoint of, and only when the tenant has a policy attached
+//! to an endpoint group. Not covered yet: routed traffic (its destination MAC is the gateway's,
+//! so it gets no destination EPG on the sending host, and its source MAC is the gateway's on
+//! the receiving host), stateful default-deny.
+
+use super::forward::route;
+use super::resolve::Net;
+use super::Host;
+use crate::cookie::{Cookie, OwnerKind, ID_MAX};
+use crate::desired::SwitchState;
+use crate::intent::addr::{ip_protocol, parse_ipv4_selector, Subnet4};
+use crate::intent::Snapshot;
+use crate::pipeline::metadata::{Meta, FROM_TUNNEL, FROM_UPLINK};
+use crate::pipeline::Table;
+use northbound_api::model::{Direction, Encap, Rule, RuleAction};
+use ofproto::{Instruction, Masked, Match, OxmField};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+/// Table 10: the source EPG of a frame from a tunnel or uplink.
+const SRC_EPG: u16 = 50;
+/// Table 20: the destination EPG of a frame to a known MAC.
+const DST_EPG: u16 = 100;
+/// Table 30: the lowest rule priority; a rule of priority p (1..=100) is `BASE + 2p`, `+ 1`
+/// when it denies (deny wins a tie).
+const BASE: u16 = 1000;
+
+const ETH_TYPE_IPV4: u16 = 0x0800;
+const ETH_TYPE_IPV6: u16 = 0x86dd;
+const IPPROTO_ICMP: u8 = 1;
+const IPPROTO_ICMPV6: u8 = 58;
+
+/// One compiled rule flow of table 30.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RuleFlow {
+    priority: u16,
+    r#match: Match,
+    allow: bool,
+    cookie: u64,
+}
+
+/// Every tenant's rule flows, compiled once for all hosts.
+#[derive(Debug, Default)]
+pub(super) struct Policies {
+    by_tenant: BTreeMap<String, Vec<RuleFlow>>,
+}
+
+impl Policies {
+    /// Compiles the rules of every policy attached to an endpoint group with an id. Rules that
+    /// cannot be compiled (a group without id, an unparsable field) are left out.
+    pub(super) fn compile(snap: &Snapshot) -> Policies {
+        let mut by_tenant: BTreeMap<String, Vec<RuleFlow>> = BTreeMap::new();
+        for (gkey, g) in &snap.groups {
+            let Some(&gid) = snap.group_ids.get(gkey) else {
+                continue;
+            };
+            let attached: BTreeSet<&String> = g.policies.iter().collect();
+            for r in snap
+                .rules
+                .values()
+                .filter(|r| r.tenant_name == g.tenant_name && attached.contains(&r.policy_name))
+            {
+                if let Some(flows) = rule_flows(snap, r, gid) {
+                    by_tenant
+                        .entry(g.tenant_name.clone())
+                        .or_default()
+                        .extend(flows);
+                }
+            }
+        }
+        Policies { by_tenant }
+    }
+
+    /// Whether `tenant` has any rule in force.
+    pub(super) fn applies_to(&self, tenant: &str) -> bool {
+        self.by_tenant.contains_key(tenant)
+    }
+
+    /// The EPG flows of `net` on `host` (tables 10 and 20), when its tenant has rules.
+    pub(super) fn add_epg_lookups(&self, s: &mut SwitchState, host: &Host, net: &Net) {
+        if !self.applies_to(&net.tenant) {
+            return;
+        }
+        let from_fabric = match net.encap {
+            Encap::Vxlan => FROM_TUNNEL,
+            Encap::Vlan => FROM_UPLINK,
+        };
+        for m in net.members.iter().filter(|m| m.epg != 0) {
+            let cookie = Cookie::new(OwnerKind::Endpoint, m.id);
+            if route(host, net, m).is_some() {
+                let to_m = Match::new()
+                    .with(Meta::network(net.id).to_match())
+                    .with(OxmField::EthDst(Masked::exact(m.mac)));
+                s.add_flow(
+                    Table::Destination.id(),
+                    DST_EPG,
+                    &to_m,
+                    cookie,
+                    vec![
+                        Meta::dst_epg(m.epg).write(),
+                        Instruction::GotoTable(Table::Policy.id()),
+                    ],
+                );
+            }
+            if m.host != host.name {
+                let from_m = Match::new()
+                    .with(
+                        Meta::network(net.id)
+                            .and(Meta::flag(from_fabric, true))
+                            .to_match(),
+                    )
+                    .with(OxmField::EthSrc(Masked::exact(m.mac)));
+                s.add_flow(
+                    Table::Protocols.id(),
+                    SRC_EPG,
+                    &from_m,
+                    cookie,
+                    vec![
+                        Meta::src_epg(m.epg).write(),
+                        Instruction::GotoTable(Table::Destination.id()),
+                    ],
+                );
+            }
+        }
+    }
+
+    /// The rule flows of `tenant` (table 30).
+    pub(super) fn add_rules(&self, s: &mut SwitchState, tenant: &str) {
+        for f in self.by_tenant.get(tenant).into_iter().flatten() {
+            let instructions = if f.allow {
+                vec![Instruction::GotoTable(Table::Qos.id())]
+            } else {
+                Vec::new()
+            };
+            s.add_flow(
+                Table::Policy.id(),
+                f.priority,
+                &f.r#match,
+                f.cookie,
+                instructions,
+            );
+        }
+    }
+}
+
+/// The flows of rule `r` applied to the group with id `gid`; `None` if it cannot be compiled.
+fn rule_flows(snap: &Snapshot, r: &Rule, gid: u16) -> Option<Vec<RuleFlow>> {
+    let group_id = |name: &Option<String>| -> Option<Option<u16>> {
+        match name {
+            None => Some(None),
+            Some(n) => snap
+                .group_ids
+                .get(&format!("{}:{n}", r.tenant_name))
+                .map(|id| Some(*id)),
+        }
+    };
+    let mut meta;
+    let mut v4_src = None;
+    let mut v4_dst = None;
+    match r.direction {
+        Direction::In => {
+            meta = Meta::dst_epg(gid);
+            if let Some(from) = group_id(&r.from_endpoint_group)? {
+                meta = meta.and(Meta::src_epg(from));
+            }
+            if let Some(net) = &r.from_network {
+                let id = *snap.network_ids.get(&format!("{}:{net}", r.tenant_name))?;
+                meta = meta.and(Meta::network(id));
+            }
+            if let Some(ip) = &r.from_ip_address {
+                v4_src = Some(parse_ipv4_selector(ip).ok()?);
+            }
+        }
+        Direction::Out => {
+            meta = Meta::src_epg(gid);
+            if let Some(to) = group_id(&r.to_endpoint_group)? {
+                meta = meta.and(Meta::dst_epg(to));
+            }
+            let mut prefixes = Vec::new();
+            if let Some(net) = &r.to_network {
+                let n = snap.networks.get(&format!("{}:{net}", r.tenant_name))?;
+                let subnet = Subnet4::parse(&n.subnet).ok()?;
+                prefixes.push((subnet.network, subnet.prefix_len));
+            }
+            if let Some(ip) = &r.to_ip_address {
+                prefixes = parse_ipv4_selector(ip).ok()?;
+            }
+            if !prefixes.is_empty() {
+                v4_dst = Some(prefixes);
+            }
+        }
+    }
+    let proto = match &r.protocol {
+        None => None,
+        Some(p) => Some(ip_protocol(p)?),
+    };
+    let deny = r.action == RuleAction::Deny;
+    let priority = BASE + 2 * u16::from(r.priority) + u16::from(deny);
+    let cookie = Cookie::new(OwnerKind::PolicyRule, rule_cookie_id(r));
+    let base = Match::new().with(meta.to_match());
+    let l4 = |m: Match, proto: u8| -> Match {
+        let m = m.with(OxmField::IpProto(proto));
+        match (proto, r.port) {
+            (_, 0) => m,
+            (6, port) => m.with(OxmField::TcpDst(port)),
+            (17, port) => m.with(OxmField::UdpDst(port)),
+            _ => m,
+        }
+    };
+    let mut matches = Vec::new();
+    let addresses = v4_src.is_some() || v4_dst.is_some();
+    if addresses || proto.is_some() {
+        // IPv4: one flow per (source prefix, destination prefix).
+        let srcs = v4_src.unwrap_or_else(|| vec![(0, 0)]);
+        let dsts = v4_dst.unwrap_or_else(|| vec![(0, 0)]);
+        for &(sa, sl) in &srcs {
+            for &(da, dl) in &dsts {
+                let mut m = base.clone().with(OxmField::EthType(ETH_TYPE_IPV4));
+                if sl > 0 {
+                    m = m.with(OxmField::Ipv4Src(prefix(sa, sl)));
+                }
+                if dl > 0 {
+                    m = m.with(OxmField::Ipv4Dst(prefix(da, dl)));
+                }
+                if let Some(p) = proto {
+                    m = l4(m, p);
+                }
+                matches.push(m);
+            }
+        }
+        // IPv6 too when the rule names no IPv4 address.
+        if let (false, Some(p)) = (addresses, proto) {
+            let p6 = if p == IPPROTO_ICMP { IPPROTO_ICMPV6 } else { p };
+            matches.push(l4(base.clone().with(OxmField::EthType(ETH_TYPE_IPV6)), p6));
+        }
+    } else {
+        matches.push(base);
+    }
+    Some(
+        matches
+            .into_iter()
+            .map(|m| RuleFlow {
+                priority,
+                r#match: m,
+                allow: !deny,
+                cookie,
+            })
+            .collect(),
+    )
+}
+
+/// `a/len` as a masked OXM value.
+fn prefix(a: u32, len: u8) -> Masked<Ipv4Addr> {
+    if len >= 32 {
+        Masked::exact(Ipv4Addr::from(a))
+    } else {
+        Masked::new(Ipv4Addr::from(a), Ipv4Addr::from(u32::MAX << (32 - len)))
+    }
+}
+
+/// A 40-bit cookie id for a rule: a hash of its key (rules have no allocated id; the cookie
+/// only traces a flow back to its rule).
+fn rule_cookie_id(r: &Rule) -> u64 {
+    let key = format!("{}:{}:{}", r.tenant_name, r.policy_name, r.rule_id);
+    key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    }) & ID_MAX
+}

@@ -1,0 +1,258 @@
+//! Policy between endpoint groups on emulated hosts, real TCP and ICMP: allowed ports connect,
+//! denied ones time out (the SYN is dropped), a higher priority overrides a lower one, rules
+//! added and removed live take effect, and groups without a policy are untouched.
+
+use northbound_api::model::{
+    Direction, Encap, Endpoint as Ep, EndpointGroup, Kind, Network, Object, Policy, Rule,
+    RuleAction, Tenant,
+};
+use northbound_api::service::Batch;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use topology_tests::cmd::output;
+use topology_tests::traffic::ping;
+use topology_tests::{Endpoint, Fabric, FabricConfig};
+
+fn rule(id: &str, prio: u8, proto: Option<&str>, port: u16, action: RuleAction) -> Rule {
+    Rule {
+        tenant_name: "blue".into(),
+        policy_name: "dbp".into(),
+        rule_id: id.into(),
+        direction: Direction::In,
+        priority: prio,
+        from_endpoint_group: Some("web".into()),
+        to_endpoint_group: None,
+        from_network: None,
+        to_network: None,
+        from_ip_address: None,
+        to_ip_address: None,
+        protocol: proto.map(Into::into),
+        port,
+        action,
+    }
+}
+
+fn ep(name: &str, group: &str, host: &str) -> Object {
+    Object::Endpoint(Ep {
+        tenant_name: "blue".into(),
+        network_name: "net".into(),
+        group_name: Some(group.into()),
+        container_name: name.into(),
+        host: Some(host.into()),
+        interface: None,
+        mac_address: None,
+        ip_address: None,
+        ipv6_address: None,
+        external: false,
+    })
+}
+
+fn host(name: &str, vtep: &str) -> Object {
+    Object::Host(northbound_api::model::Host {
+        name: name.into(),
+        vtep_ip: Some(vtep.into()),
+        uplinks: vec![],
+        dpid: None,
+    })
+}
+
+fn group(name: &str, policies: &[&str]) -> Object {
+    Object::EndpointGroup(EndpointGroup {
+        tenant_name: "blue".into(),
+        group_name: name.into(),
+        network_name: "net".into(),
+        ip_pool: None,
+        policies: policies.iter().map(|p| p.to_string()).collect(),
+        net_profile: None,
+    })
+}
+
+fn apply(f: &Fabric, batch: Batch) {
+    f.api(move |c| c.apply(&batch)).expect("batch applied");
+}
+
+/// A TCP listener (iperf3's server) on `port` in `e`'s namespace.
+fn listen(e: &Endpoint, port: u16) -> Child {
+    Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &e.ns,
+            "iperf3",
+            "-s",
+            "-p",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("iperf3 -s")
+}
+
+/// Whether a TCP connection from `from` to `to:port` opens within 2 s.
+fn connects(from: &Endpoint, to: &Endpoint, port: u16) -> bool {
+    let script = format!("exec 3<>/dev/tcp/{}/{port}", to.ip);
+    output(&[
+        "ip", "netns", "exec", &from.ns, "timeout", "2", "bash", "-c", &script,
+    ])
+    .status
+    .success()
+}
+
+/// Waits (up to 10 s) until `check` gives `want`; whether it did.
+fn becomes(want: bool, mut check: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if check() == want {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+#[test]
+fn rules_between_groups_allow_deny_override_and_change_live() {
+    let mut f = Fabric::new(&FabricConfig::hosts(2));
+    let net = Network {
+        tenant_name: "blue".into(),
+        network_name: "net".into(),
+        encap: Encap::Vxlan,
+        pkt_tag: None,
+        subnet: "10.30.0.0/24".into(),
+        gateway: None,
+        ipv6_subnet: None,
+        ipv6_gateway: None,
+    };
+    apply(
+        &f,
+        Batch {
+            upserts: vec![
+                Object::Tenant(Tenant {
+                    tenant_name: "blue".into(),
+                }),
+                host("host1", "192.168.2.10"),
+                host("host2", "192.168.2.11"),
+                Object::Network(net),
+                Object::Policy(Policy {
+                    tenant_name: "blue".into(),
+                    policy_name: "dbp".into(),
+                }),
+                group("web", &[]),
+                group("db", &["dbp"]),
+                ep("w1", "web", "host1"),
+                ep("d1", "db", "host1"),
+                ep("d2", "db", "host2"),
+                ep("w2", "web", "host2"),
+                // Everything from web to db is denied, except PostgreSQL.
+                Object::Rule(rule("1", 5, None, 0, RuleAction::Deny)),
+                Object::Rule(rule("2", 10, Some("tcp"), 5432, RuleAction::Allow)),
+            ],
+            ..Batch::default()
+        },
+    );
+    for (c, h) in [
+        ("w1", "host1"),
+        ("d1", "host1"),
+        ("d2", "host2"),
+        ("w2", "host2"),
+    ] {
+        f.attach(h, "blue", c);
+    }
+    let eps = f.endpoints();
+    let e = |n: &str| eps.iter().find(|x| x.name == n).unwrap();
+    let (w1, d1, d2, w2) = (e("w1"), e("d1"), e("d2"), e("w2"));
+    let mut servers = vec![listen(d2, 5432), listen(d2, 5433), listen(d1, 5432)];
+
+    // db <-> db and web <-> web: no rule applies.
+    assert!(becomes(true, || ping(d1, d2, &["-c", "1"])), "d1 -> d2");
+    assert!(ping(w1, w2, &["-c", "1"]), "w1 -> w2");
+    // Stateless (Contiv's default): db's ping of web gets no reply, the reply is web -> db.
+    assert!(!ping(d1, w1, &["-c", "2"]), "the reply from web is denied");
+    // web -> db: TCP 5432 only, on the same host and across hosts.
+    assert!(becomes(true, || connects(w1, d2, 5432)), "w1 -> d2:5432");
+    assert!(connects(w2, d1, 5432), "w2 -> d1:5432");
+    assert!(!connects(w1, d2, 5433), "w1 -> d2:5433 is denied");
+    assert!(!ping(w1, d1, &["-c", "2"]), "ICMP from web is denied");
+
+    // A rule added live: ICMP from web allowed (priority 10 over the deny's 5) ...
+    apply(
+        &f,
+        Batch {
+            upserts: vec![Object::Rule(rule(
+                "3",
+                10,
+                Some("icmp"),
+                0,
+                RuleAction::Allow,
+            ))],
+            ..Batch::default()
+        },
+    );
+    assert!(
+        becomes(true, || ping(w1, d1, &["-c", "1"])),
+        "ICMP allowed live"
+    );
+    assert!(ping(w2, d1, &["-c", "1"]), "across hosts too");
+    // ... and removed live.
+    apply(
+        &f,
+        Batch {
+            deletes: vec![(Kind::Rule, "blue:dbp:3".into())],
+            ..Batch::default()
+        },
+    );
+    assert!(
+        becomes(false, || ping(w1, d1, &["-c", "1"])),
+        "ICMP denied again"
+    );
+
+    // A higher priority overrides: deny 5432 at 20 beats allow at 10.
+    apply(
+        &f,
+        Batch {
+            upserts: vec![Object::Rule(rule(
+                "4",
+                20,
+                Some("tcp"),
+                5432,
+                RuleAction::Deny,
+            ))],
+            ..Batch::default()
+        },
+    );
+    assert!(
+        becomes(false, || connects(w1, d2, 5432)),
+        "5432 denied at priority 20"
+    );
+    apply(
+        &f,
+        Batch {
+            deletes: vec![(Kind::Rule, "blue:dbp:4".into())],
+            ..Batch::default()
+        },
+    );
+    assert!(
+        becomes(true, || connects(w1, d2, 5432)),
+        "5432 allowed again"
+    );
+
+    // The rules are in table 30 of both hosts (priority 1000 + 2 x rule priority, + 1 for a
+    // deny): the TCP allow for IPv4 and IPv6, the deny once; nothing per port or endpoint.
+    for h in ["host1", "host2"] {
+        let flows = f.host(h).ofctl("dump-flows", &["table=30"]);
+        let rules: Vec<&str> = flows
+            .lines()
+            .filter(|l| l.contains("priority=10"))
+            .collect();
+        assert_eq!(rules.len(), 3, "{h}: {flows}");
+        assert!(flows.contains("priority=1020,tcp,") && flows.contains("priority=1020,tcp6,"));
+        assert!(rules
+            .iter()
+            .any(|l| l.contains("priority=1011,") && l.ends_with("actions=drop")));
+    }
+    for s in &mut servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+}
