@@ -334,7 +334,15 @@ impl World {
     /// A broadcast from `s`: each other endpoint of its network exactly once.
     fn broadcast(&self, s: usize) -> Vec<String> {
         let src = &self.eps[s];
-        let pkt = Packet::ethernet(src.port, src.mac, MacAddr::BROADCAST, 0x0800);
+        let pkt = Packet::ipv4_udp(
+            src.port,
+            src.mac,
+            MacAddr::BROADCAST,
+            src.ip,
+            std::net::Ipv4Addr::BROADCAST,
+            68,
+            67,
+        );
         let r = self.follow(&src.host, pkt);
         let mut problems = self.isolation(s, &r);
         let mut got: Vec<usize> = r.delivered.iter().map(|(i, _)| *i).collect();

@@ -12,6 +12,11 @@ use northbound_api::model::Encap;
 use ofproto::oxm::OFPVID_PRESENT;
 use ofproto::{Action, Instruction, Masked, Match, OxmField};
 
+/// Ethertypes of the frames an endpoint may send.
+const ETH_TYPE_IPV4: u16 = 0x0800;
+const ETH_TYPE_ARP: u16 = 0x0806;
+const ETH_TYPE_IPV6: u16 = 0x86dd;
+
 /// `VLAN_VID` of an untagged frame (`OFPVID_NONE`).
 const OFPVID_NONE: u16 = 0;
 
@@ -19,21 +24,38 @@ const OFPVID_NONE: u16 = 0;
 pub(super) fn add(s: &mut SwitchState, host: &Host, net: &Net) {
     let table = Table::Classify.id();
     let next = Instruction::GotoTable(Table::Protocols.id());
-    // Port security: only the endpoint's own source MAC, untagged, is accepted on its port.
+    // Port security: only the endpoint's own source MAC, untagged, is accepted on its port;
+    // with an IPv4 address, only IPv4 from that address, ARP that says so (sender MAC and
+    // IP), and IPv6 (neighbour discovery, MLD).
     for m in net.members.iter().filter(|m| m.host == host.name) {
-        let r#match = Match::new()
+        let own = Match::new()
             .with(OxmField::InPort(m.port))
             .with(OxmField::EthSrc(Masked::exact(m.mac)))
             .with(OxmField::VlanVid(Masked::exact(OFPVID_NONE)));
         let meta = Meta::network(net.id).and(Meta::src_epg(m.epg));
         let cookie = Cookie::new(OwnerKind::Endpoint, m.id);
-        s.add_flow(
-            table,
-            CLASSIFY,
-            &r#match,
-            cookie,
-            vec![meta.write(), next.clone()],
-        );
+        let matches = match m.ip {
+            None => vec![own],
+            Some(ip) => vec![
+                own.clone()
+                    .with(OxmField::EthType(ETH_TYPE_IPV4))
+                    .with(OxmField::Ipv4Src(Masked::exact(ip))),
+                own.clone()
+                    .with(OxmField::EthType(ETH_TYPE_ARP))
+                    .with(OxmField::ArpSpa(Masked::exact(ip)))
+                    .with(OxmField::ArpSha(Masked::exact(m.mac))),
+                own.with(OxmField::EthType(ETH_TYPE_IPV6)),
+            ],
+        };
+        for r#match in matches {
+            s.add_flow(
+                table,
+                CLASSIFY,
+                &r#match,
+                cookie,
+                vec![meta.write(), next.clone()],
+            );
+        }
     }
     let cookie = Cookie::new(OwnerKind::Network, net.id.into());
     match net.encap {

@@ -114,6 +114,7 @@ impl Fixture {
         let id = self.snap.endpoint_ids.len() as u64 + 1;
         self.snap.endpoints.insert(key.clone(), ep);
         self.snap.endpoint_ids.insert(key.clone(), id);
+        IPS.with(|m| m.borrow_mut().insert(container.to_string(), ip));
         let host = self.topo.hosts.get_mut(&format!("h{}", at.host)).unwrap();
         host.endpoint_ports.insert(key, at.port);
         id
@@ -261,9 +262,36 @@ pub fn read_back(fs: &FakeSwitch) -> SwitchState {
     SwitchState::from_switch(&flows, &groups, &[])
 }
 
-/// A broadcast (non-ARP) frame from `src` entering at `in_port`.
+thread_local! {
+    /// The last octet of each endpoint's address (`10.0.0.x`) by container name, as the
+    /// fixtures of this thread declared them: packets from an endpoint carry its own address
+    /// (port security checks it).
+    static IPS: std::cell::RefCell<BTreeMap<String, u8>> = const {
+        std::cell::RefCell::new(BTreeMap::new())
+    };
+}
+
+/// The address of container `name` (`10.0.0.1` for one never declared).
+pub fn ip_of(name: &str) -> Ipv4Addr {
+    Ipv4Addr::new(
+        10,
+        0,
+        0,
+        IPS.with(|m| m.borrow().get(name).copied().unwrap_or(1)),
+    )
+}
+
+/// A broadcast (non-ARP) IPv4 frame from `src` entering at `in_port`.
 pub fn broadcast(in_port: u32, src: &str) -> Packet {
-    Packet::ethernet(in_port, mac_of(src), MacAddr::BROADCAST, 0x0800)
+    Packet::ipv4_udp(
+        in_port,
+        mac_of(src),
+        MacAddr::BROADCAST,
+        ip_of(src),
+        Ipv4Addr::BROADCAST,
+        68,
+        67,
+    )
 }
 
 /// A unicast IPv4 frame from `src` to `dst` entering at `in_port`.
@@ -272,7 +300,7 @@ pub fn unicast(in_port: u32, src: &str, dst: &str) -> Packet {
         in_port,
         mac_of(src),
         mac_of(dst),
-        Ipv4Addr::new(10, 0, 0, 1),
+        ip_of(src),
         Ipv4Addr::new(10, 0, 0, 2),
         1000,
         2000,

@@ -133,6 +133,30 @@ fn port_security_drops_foreign_source_macs_and_tagged_frames() {
     let tagged = unicast(1, "b1", "b2").with_vlan(100, 0);
     assert!(h1.trace(&tagged).dropped(), "tagged frame from an endpoint");
     assert!(h1.trace(&unicast(9, "b1", "b2")).dropped(), "unknown port");
+    // The endpoint's own MAC but another source IP, or ARP claiming another address or with
+    // another sender MAC: dropped; the genuine ones pass.
+    let mut spoofed_ip = unicast(1, "b1", "b2");
+    spoofed_ip.ipv4_src = Some(Ipv4Addr::new(10, 0, 0, 99));
+    assert!(h1.trace(&spoofed_ip).dropped(), "spoofed source IP");
+    assert!(
+        !h1.trace(&unicast(1, "b1", "b2")).dropped(),
+        "b1's own address"
+    );
+    let own = ip_of("b1").octets()[3];
+    assert!(
+        h1.trace(&arp(1, "b1", 99, 2)).dropped(),
+        "ARP claiming another IP"
+    );
+    let mut wrong_sha = arp(1, "b1", own, 99);
+    wrong_sha.arp_sha = Some(mac_of("b2"));
+    assert!(
+        h1.trace(&wrong_sha).dropped(),
+        "ARP with another sender MAC"
+    );
+    assert!(
+        !h1.trace(&arp(1, "b1", own, 99)).dropped(),
+        "b1's own ARP floods"
+    );
 }
 
 /// Three hosts; t1:net (tag 100) has a1, a2, a3 on h1, h2, h3; t2:net (tag 200) reuses the

@@ -63,8 +63,8 @@ fn tcp(in_port: u32, src: &str, dst: &str, port: u16) -> Packet {
         in_port,
         mac_of(src),
         mac_of(dst),
-        Ipv4Addr::new(10, 0, 0, 1),
-        Ipv4Addr::new(10, 0, 0, 2),
+        ip_of(src),
+        ip_of(dst),
         40000,
         port,
     )
