@@ -296,6 +296,27 @@ fn is_zero(p: &u16) -> bool {
     *p == 0
 }
 
+/// A QoS profile of a tenant (key `tenant:profile`), applied to the endpoints of the groups
+/// that name it in their `netProfile`: a rate limit on what they send, and optionally a DSCP
+/// mark on their IPv4 packets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetProfile {
+    /// Owning tenant.
+    pub tenant_name: String,
+    /// Name.
+    pub profile_name: String,
+    /// Rate limit such as `10Mbps`, `500Kbps`, `1Gbps` (none when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<String>,
+    /// Burst in kilobits (default: half a second at the rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
+    /// DSCP (0..=63) set on the group's IPv4 packets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dscp: Option<u8>,
+}
+
 /// The kinds of object, with their REST collection names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -316,16 +337,19 @@ pub enum Kind {
     Policy,
     /// `rules`.
     Rule,
+    /// `netprofiles`.
+    NetProfile,
 }
 
 impl Kind {
     /// Every kind, parents before children.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Global,
         Kind::Tenant,
         Kind::Host,
         Kind::Network,
         Kind::Policy,
+        Kind::NetProfile,
         Kind::EndpointGroup,
         Kind::Endpoint,
         Kind::Rule,
@@ -342,6 +366,7 @@ impl Kind {
             Kind::Host => "hosts",
             Kind::Policy => "policys",
             Kind::Rule => "rules",
+            Kind::NetProfile => "netprofiles",
         }
     }
 
@@ -371,6 +396,8 @@ pub enum Object {
     Policy(Policy),
     /// A rule of a policy.
     Rule(Rule),
+    /// A QoS profile.
+    NetProfile(NetProfile),
 }
 
 impl Object {
@@ -385,6 +412,7 @@ impl Object {
             Object::Host(_) => Kind::Host,
             Object::Policy(_) => Kind::Policy,
             Object::Rule(_) => Kind::Rule,
+            Object::NetProfile(_) => Kind::NetProfile,
         }
     }
 
@@ -399,6 +427,7 @@ impl Object {
             Object::Host(h) => h.name.clone(),
             Object::Policy(p) => format!("{}:{}", p.tenant_name, p.policy_name),
             Object::Rule(r) => format!("{}:{}:{}", r.tenant_name, r.policy_name, r.rule_id),
+            Object::NetProfile(p) => format!("{}:{}", p.tenant_name, p.profile_name),
         }
     }
 }

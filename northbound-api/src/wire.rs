@@ -3,7 +3,7 @@
 //! collection in the path.
 
 use crate::model::{
-    Endpoint, EndpointGroup, Global, Host, Kind, Network, Object, Policy, Rule, Tenant,
+    Endpoint, EndpointGroup, Global, Host, Kind, NetProfile, Network, Object, Policy, Rule, Tenant,
 };
 use serde_json::Value;
 
@@ -22,6 +22,7 @@ pub fn from_slice(kind: Kind, body: &[u8]) -> Result<Object, serde_json::Error> 
         Kind::Host => Object::Host(serde_json::from_slice::<Host>(body)?),
         Kind::Policy => Object::Policy(serde_json::from_slice::<Policy>(body)?),
         Kind::Rule => Object::Rule(serde_json::from_slice::<Rule>(body)?),
+        Kind::NetProfile => Object::NetProfile(serde_json::from_slice::<NetProfile>(body)?),
     })
 }
 
@@ -36,6 +37,7 @@ pub fn from_value(kind: Kind, value: Value) -> Result<Object, serde_json::Error>
         Kind::Host => Object::Host(serde_json::from_value(value)?),
         Kind::Policy => Object::Policy(serde_json::from_value(value)?),
         Kind::Rule => Object::Rule(serde_json::from_value(value)?),
+        Kind::NetProfile => Object::NetProfile(serde_json::from_value(value)?),
     })
 }
 
@@ -50,6 +52,7 @@ pub fn to_value(object: &Object) -> Value {
         Object::Host(o) => serde_json::to_value(o),
         Object::Policy(o) => serde_json::to_value(o),
         Object::Rule(o) => serde_json::to_value(o),
+        Object::NetProfile(o) => serde_json::to_value(o),
     };
     // The model types are plain structs of strings and numbers: serializing cannot fail.
     value.expect("model objects serialize to JSON")

@@ -39,7 +39,10 @@ fn objects(file: &IntentFile) -> Objects {
             Object::Tenant(t) => o.tenants.push(t.tenant_name),
             Object::Network(n) => o.networks.push(n),
             Object::Endpoint(e) => o.endpoints.push(e),
-            other @ (Object::EndpointGroup(_) | Object::Policy(_) | Object::Rule(_)) => {
+            other @ (Object::EndpointGroup(_)
+            | Object::Policy(_)
+            | Object::Rule(_)
+            | Object::NetProfile(_)) => {
                 panic!("no groups or policies in intent files: {other:?}")
             }
         }

@@ -27,6 +27,7 @@ mod forward;
 pub mod gateway;
 pub mod nicira;
 mod policy;
+mod qos;
 mod resolve;
 pub mod topology;
 mod tunnels;
@@ -56,6 +57,10 @@ pub mod priority {
     /// Table 50 (routing mode): a packet to the gateway for a known endpoint of another
     /// network of the tenant.
     pub const ROUTE: u16 = 100;
+    /// Table 40: the meter of a group with a QoS profile.
+    pub const QOS: u16 = 100;
+    /// Table 40: the meter and DSCP mark of a group's IPv4 packets.
+    pub const QOS_DSCP: u16 = 110;
     /// Table 60: a known destination MAC.
     pub const KNOWN_MAC: u16 = 100;
     /// Table 60: broadcast, multicast and unknown unicast from a local endpoint.
@@ -103,6 +108,7 @@ fn compile_nets(
         arp_proxy: snapshot.global.arp_mode == ArpMode::Proxy,
         routing: snapshot.global.fwd_mode == FwdMode::Routing,
         policies: policy::Policies::compile(snapshot),
+        profiles: qos::Profiles::compile(snapshot),
     };
     topo.hosts
         .iter()
@@ -121,6 +127,8 @@ struct Options {
     routing: bool,
     /// The rule flows of every tenant.
     policies: policy::Policies,
+    /// The QoS profile of every group that has one.
+    profiles: qos::Profiles,
 }
 
 /// The state of one host's switch.
@@ -133,6 +141,7 @@ fn compile_host(host: &Host, nets: &BTreeMap<u32, Net>, opts: &Options) -> Switc
             arp::add(&mut s, host, net);
         }
         opts.policies.add_epg_lookups(&mut s, host, net);
+        opts.profiles.add(&mut s, host, net);
         forward::add(&mut s, host, net);
         if opts.routing {
             gateway::add(&mut s, host, net, nets);

@@ -233,6 +233,28 @@ fn range_to_prefixes(lo: u32, hi: u32) -> Vec<(u32, u8)> {
     out
 }
 
+/// A bandwidth such as `10Mbps`, `500kbps`, `1Gbps` or `2000` (kb/s), in kb/s (at least 1).
+pub fn parse_bandwidth_kbps(s: &str) -> Result<u32, String> {
+    let t = s.trim().to_ascii_lowercase();
+    let (num, unit) = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((t.as_str(), ""), |i| t.split_at(i));
+    let factor = match unit.trim().trim_end_matches("ps").trim_end_matches("/s") {
+        "" | "k" | "kb" | "kbit" => 1.0,
+        "m" | "mb" | "mbit" => 1e3,
+        "g" | "gb" | "gbit" => 1e6,
+        _ => return Err(format!("'{s}': unit must be kbps, Mbps or Gbps")),
+    };
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number with a unit such as 10Mbps"))?;
+    let kbps = value * factor;
+    if !(1.0..=f64::from(u32::MAX)).contains(&kbps) {
+        return Err(format!("'{s}' is outside 1 kbps..4 Tbps"));
+    }
+    Ok(kbps.round() as u32)
+}
+
 /// An IP protocol number from a rule's `protocol`: `tcp`, `udp`, `icmp` or a number.
 pub fn ip_protocol(s: &str) -> Option<u8> {
     match s.to_ascii_lowercase().as_str() {
@@ -378,5 +400,12 @@ mod tests {
         assert_eq!(ip_protocol("47"), Some(47));
         assert_eq!(ip_protocol("sctpx"), None);
         assert_eq!(ip_protocol("300"), None);
+        assert_eq!(parse_bandwidth_kbps("10Mbps"), Ok(10_000));
+        assert_eq!(parse_bandwidth_kbps("1.5mbps"), Ok(1_500));
+        assert_eq!(parse_bandwidth_kbps("500Kbps"), Ok(500));
+        assert_eq!(parse_bandwidth_kbps("1Gbps"), Ok(1_000_000));
+        assert_eq!(parse_bandwidth_kbps("2000"), Ok(2_000));
+        assert!(parse_bandwidth_kbps("10 furlongs").is_err());
+        assert!(parse_bandwidth_kbps("0Mbps").is_err());
     }
 }

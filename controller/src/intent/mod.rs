@@ -16,7 +16,9 @@ pub mod service;
 pub mod state;
 pub mod store;
 
-use northbound_api::model::{Endpoint, EndpointGroup, Global, Host, Network, Policy, Rule, Tenant};
+use northbound_api::model::{
+    Endpoint, EndpointGroup, Global, Host, NetProfile, Network, Policy, Rule, Tenant,
+};
 use std::collections::BTreeMap;
 
 /// Everything the compiler needs from intent, keyed as the API keys objects
@@ -39,6 +41,8 @@ pub struct Snapshot {
     pub policies: BTreeMap<String, Policy>,
     /// Rules by `tenant:policy:ruleId`.
     pub rules: BTreeMap<String, Rule>,
+    /// QoS profiles by `tenant:profile`.
+    pub profiles: BTreeMap<String, NetProfile>,
     /// Stable network ids (1..=0xffffff) by network key.
     pub network_ids: BTreeMap<String, u32>,
     /// Stable endpoint-group ids (1..=0xffff) by group key.

@@ -11,7 +11,8 @@ use super::addr::{
 use super::ipam::{Family, Ipam};
 use super::Snapshot;
 use northbound_api::model::{
-    Direction, Encap, Endpoint, EndpointGroup, Global, Host, Kind, Network, Object, Policy, Rule,
+    Direction, Encap, Endpoint, EndpointGroup, Global, Host, Kind, NetProfile, Network, Object,
+    Policy, Rule,
 };
 use northbound_api::service::{ApiError, Batch};
 use std::collections::BTreeSet;
@@ -49,6 +50,7 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::Host => "host",
         Kind::Policy => "policy",
         Kind::Rule => "rule",
+        Kind::NetProfile => "netprofile",
     }
 }
 
@@ -144,6 +146,7 @@ impl State {
             Kind::Host => s.hosts.get(key).cloned().map(Object::Host),
             Kind::Policy => s.policies.get(key).cloned().map(Object::Policy),
             Kind::Rule => s.rules.get(key).cloned().map(Object::Rule),
+            Kind::NetProfile => s.profiles.get(key).cloned().map(Object::NetProfile),
         }
     }
 
@@ -159,6 +162,7 @@ impl State {
             Kind::Host => s.hosts.keys().cloned().collect(),
             Kind::Policy => s.policies.keys().cloned().collect(),
             Kind::Rule => s.rules.keys().cloned().collect(),
+            Kind::NetProfile => s.profiles.keys().cloned().collect(),
         }
     }
 
@@ -191,6 +195,9 @@ impl State {
             }
             Object::Rule(r) => {
                 self.snap.rules.insert(key, r);
+            }
+            Object::NetProfile(p) => {
+                self.snap.profiles.insert(key, p);
             }
             Object::Network(n) => {
                 let tag = n
@@ -324,6 +331,9 @@ impl State {
             Kind::Rule => {
                 s.rules.remove(key);
             }
+            Kind::NetProfile => {
+                s.profiles.remove(key);
+            }
             Kind::Network => {
                 if let Some(n) = s.networks.remove(key) {
                     s.network_ids.remove(key);
@@ -360,7 +370,36 @@ impl State {
             Object::Endpoint(e) => self.upsert_endpoint(e).map(Object::Endpoint),
             Object::Policy(p) => self.upsert_policy(p).map(Object::Policy),
             Object::Rule(r) => self.upsert_rule(r).map(Object::Rule),
+            Object::NetProfile(p) => self.upsert_profile(p).map(Object::NetProfile),
         }
+    }
+
+    fn upsert_profile(&mut self, p: NetProfile) -> Result<NetProfile, ApiError> {
+        let key = net_key(&p.tenant_name, &p.profile_name);
+        let what = format!("netprofile {key}");
+        check_name(&what, "tenantName", &p.tenant_name)?;
+        check_name(&what, "profileName", &p.profile_name)?;
+        if !self.snap.tenants.contains_key(&p.tenant_name) {
+            return Err(ApiError::not_found(format!(
+                "{what}: tenantName '{}' does not exist",
+                p.tenant_name
+            )));
+        }
+        if let Some(b) = &p.bandwidth {
+            crate::intent::addr::parse_bandwidth_kbps(b)
+                .map_err(|e| ApiError::invalid(format!("{what}: bandwidth: {e}")))?;
+        }
+        if p.burst == Some(0) {
+            return Err(ApiError::invalid(format!("{what}: burst must be positive")));
+        }
+        if p.dscp.is_some_and(|d| d > 63) {
+            return Err(ApiError::invalid(format!(
+                "{what}: dscp {} is outside 0..=63",
+                p.dscp.unwrap_or_default()
+            )));
+        }
+        self.snap.profiles.insert(key, p.clone());
+        Ok(p)
     }
 
     fn upsert_policy(&mut self, p: Policy) -> Result<Policy, ApiError> {
@@ -661,6 +700,17 @@ impl State {
             let (lo, hi) = parse_ipv4_range(pool)
                 .map_err(|e| ApiError::invalid(format!("{what}: ipPool: {e}")))?;
             check_pool(&what, pool, (lo, hi), net)?;
+        }
+        if let Some(profile) = &g.net_profile {
+            if !self
+                .snap
+                .profiles
+                .contains_key(&net_key(&g.tenant_name, profile))
+            {
+                return Err(ApiError::not_found(format!(
+                    "{what}: netProfile '{profile}' does not exist"
+                )));
+            }
         }
         for policy in &g.policies {
             if !self
@@ -964,6 +1014,15 @@ impl State {
                             .find(|k| k.starts_with(&format!("{key}:")))
                             .map(|k| format!("rule {k}"))
                     }),
+                Kind::NetProfile => s
+                    .groups
+                    .iter()
+                    .find(|(_, g)| {
+                        g.net_profile
+                            .as_ref()
+                            .is_some_and(|p| net_key(&g.tenant_name, p) == *key)
+                    })
+                    .map(|(k, _)| format!("endpoint group {k}")),
                 Kind::Global | Kind::Endpoint | Kind::Rule => None,
             };
             if let Some(user) = user {

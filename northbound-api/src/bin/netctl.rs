@@ -20,8 +20,8 @@ use clap::{Args, Parser, Subcommand};
 use northbound_api::client::Client;
 use northbound_api::intent_file::{self, IntentFile};
 use northbound_api::model::{
-    Direction, Encap, Endpoint, EndpointGroup, Host, Kind, Network, Object, Policy, Rule,
-    RuleAction, Tenant,
+    Direction, Encap, Endpoint, EndpointGroup, Host, Kind, NetProfile, Network, Object, Policy,
+    Rule, RuleAction, Tenant,
 };
 use northbound_api::wire;
 use std::io::Read;
@@ -99,6 +99,9 @@ enum Command {
     /// Rules of policies (key `tenant:policy:ruleId`).
     #[command(subcommand)]
     Rule(Verb<RuleArgs>),
+    /// QoS profiles (attached to endpoint groups with `group create --net-profile`).
+    #[command(subcommand, alias = "netprofile")]
+    NetProfile(Verb<NetProfileArgs>),
 }
 
 /// What to do with objects of one kind.
@@ -259,6 +262,38 @@ struct PolicyArgs {
     /// Tenant.
     #[arg(short, long, default_value = "default")]
     tenant: String,
+}
+
+/// A QoS profile.
+#[derive(Args)]
+struct NetProfileArgs {
+    /// Name.
+    name: String,
+    /// Tenant.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+    /// Rate limit, e.g. 10Mbps.
+    #[arg(short, long)]
+    bandwidth: Option<String>,
+    /// Burst in kilobits.
+    #[arg(long)]
+    burst: Option<u32>,
+    /// DSCP to set (0..=63).
+    #[arg(long)]
+    dscp: Option<u8>,
+}
+
+impl Create for NetProfileArgs {
+    const KIND: Kind = Kind::NetProfile;
+    fn object(self) -> Object {
+        Object::NetProfile(NetProfile {
+            tenant_name: self.tenant,
+            profile_name: self.name,
+            bandwidth: self.bandwidth,
+            burst: self.burst,
+            dscp: self.dscp,
+        })
+    }
 }
 
 /// A rule of a policy.
@@ -488,6 +523,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Host(verb)) => object_command(&client, verb),
         Some(Command::Policy(verb)) => object_command(&client, verb),
         Some(Command::Rule(verb)) => object_command(&client, verb),
+        Some(Command::NetProfile(verb)) => object_command(&client, verb),
         None => Err("nothing to do (see --help)".into()),
     }
 }
@@ -550,6 +586,7 @@ fn table(kind: Kind, objects: &[Object]) -> String {
         ],
         Kind::Host => &["NAME", "VTEPIP", "UPLINKS", "DPID"],
         Kind::Policy => &["TENANT", "POLICY"],
+        Kind::NetProfile => &["TENANT", "PROFILE", "BANDWIDTH", "BURST", "DSCP"],
         Kind::Rule => &[
             "TENANT", "POLICY", "RULE", "DIR", "PRIO", "FROM", "TO", "PROTO", "PORT", "ACTION",
         ],
@@ -601,6 +638,13 @@ fn table(kind: Kind, objects: &[Object]) -> String {
                 h.dpid.map_or("-".into(), |d| format!("{d:#x}")),
             ],
             Object::Policy(p) => vec![p.tenant_name.clone(), p.policy_name.clone()],
+            Object::NetProfile(p) => vec![
+                p.tenant_name.clone(),
+                p.profile_name.clone(),
+                opt(&p.bandwidth),
+                p.burst.map_or("-".into(), |b| b.to_string()),
+                p.dscp.map_or("-".into(), |d| d.to_string()),
+            ],
             Object::Rule(r) => {
                 let v = wire::to_value(object);
                 let side = |g: &Option<String>, n: &Option<String>, ip: &Option<String>| {

@@ -259,7 +259,16 @@ pub fn read_back(fs: &FakeSwitch) -> SwitchState {
             buckets: g.buckets,
         })
         .collect();
-    SwitchState::from_switch(&flows, &groups, &[])
+    let meters: Vec<ofproto::multipart::MeterConfig> = fs
+        .meters()
+        .into_iter()
+        .map(|m| ofproto::multipart::MeterConfig {
+            flags: m.flags,
+            meter_id: m.meter_id,
+            bands: m.bands,
+        })
+        .collect();
+    SwitchState::from_switch(&flows, &groups, &meters)
 }
 
 thread_local! {

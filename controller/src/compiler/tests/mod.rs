@@ -5,5 +5,6 @@ mod fixture;
 mod incremental;
 pub(super) mod isolation;
 mod policy;
+mod qos;
 mod routing;
 mod tunnels;

@@ -1,0 +1,114 @@
+//! QoS profiles (`netprofiles`): what the endpoints of a group with a profile send is rate
+//! limited by an OpenFlow 1.3 meter (one per group and host, a drop band at the profile's
+//! bandwidth) and its IPv4 packets get the profile's DSCP (`set_field:<dscp>->ip_dscp`), in
+//! table 40. A profile change changes the meter (a meter modify) and the flows in place.
+
+use super::priority::{QOS, QOS_DSCP};
+use super::resolve::Net;
+use super::Host;
+use crate::cookie::{owned_id, Cookie, OwnerKind};
+use crate::desired::{MeterEntry, SwitchState};
+use crate::intent::addr::parse_bandwidth_kbps;
+use crate::intent::Snapshot;
+use crate::pipeline::metadata::{Meta, FROM_TUNNEL, FROM_UPLINK};
+use crate::pipeline::Table;
+use ofproto::msg::{meter_flags, MeterBand};
+use ofproto::{Action, Instruction, Match, OxmField};
+use std::collections::BTreeMap;
+
+const ETH_TYPE_IPV4: u16 = 0x0800;
+
+/// A group's profile, resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Profile {
+    /// Rate limit and burst in kb/s and kb, if any.
+    rate: Option<(u32, u32)>,
+    /// DSCP to set, if any.
+    dscp: Option<u8>,
+}
+
+/// The profile of every group that has one, by group id.
+#[derive(Debug, Default)]
+pub(super) struct Profiles {
+    by_group: BTreeMap<u16, Profile>,
+}
+
+impl Profiles {
+    /// Resolves the groups' profiles (ones that do not parse are left out).
+    pub(super) fn compile(snap: &Snapshot) -> Profiles {
+        let mut by_group = BTreeMap::new();
+        for (gkey, g) in &snap.groups {
+            let (Some(&gid), Some(name)) = (snap.group_ids.get(gkey), &g.net_profile) else {
+                continue;
+            };
+            let Some(p) = snap.profiles.get(&format!("{}:{name}", g.tenant_name)) else {
+                continue;
+            };
+            let rate = match &p.bandwidth {
+                None => None,
+                Some(b) => match parse_bandwidth_kbps(b) {
+                    Ok(kbps) => Some((kbps, p.burst.unwrap_or((kbps / 2).max(100)))),
+                    Err(_) => continue,
+                },
+            };
+            if rate.is_some() || p.dscp.is_some() {
+                by_group.insert(gid, Profile { rate, dscp: p.dscp });
+            }
+        }
+        Profiles { by_group }
+    }
+
+    /// The meters and table-40 flows for the groups with a profile that have an endpoint of
+    /// `net` on `host`.
+    pub(super) fn add(&self, s: &mut SwitchState, host: &Host, net: &Net) {
+        let groups: std::collections::BTreeSet<u16> = net
+            .members
+            .iter()
+            .filter(|m| m.host == host.name && m.epg != 0)
+            .map(|m| m.epg)
+            .collect();
+        for gid in groups {
+            let Some(p) = self.by_group.get(&gid) else {
+                continue;
+            };
+            let cookie = Cookie::new(OwnerKind::Qos, gid.into());
+            let mut meter = Vec::new();
+            if let Some((rate, burst)) = p.rate {
+                let id = owned_id(gid.into());
+                s.meters.insert(
+                    id,
+                    MeterEntry {
+                        flags: meter_flags::KBPS | meter_flags::BURST | meter_flags::STATS,
+                        bands: vec![MeterBand::Drop {
+                            rate,
+                            burst_size: burst,
+                        }],
+                    },
+                );
+                meter.push(Instruction::Meter(id));
+            }
+            // What the group's local endpoints send (not what arrives from the fabric).
+            let from_group = Match::new().with(
+                Meta::network(net.id)
+                    .and(Meta::src_epg(gid))
+                    .and(Meta::flag(FROM_TUNNEL, false))
+                    .and(Meta::flag(FROM_UPLINK, false))
+                    .to_match(),
+            );
+            let next = Instruction::GotoTable(Table::L3.id());
+            if let Some(dscp) = p.dscp {
+                let mut instructions = meter.clone();
+                instructions.push(Instruction::ApplyActions(vec![Action::SetField(
+                    OxmField::IpDscp(dscp),
+                )]));
+                instructions.push(next.clone());
+                let ipv4 = from_group.clone().with(OxmField::EthType(ETH_TYPE_IPV4));
+                s.add_flow(Table::Qos.id(), QOS_DSCP, &ipv4, cookie, instructions);
+            }
+            if !meter.is_empty() {
+                meter.push(next);
+                s.add_flow(Table::Qos.id(), QOS, &from_group, cookie, meter);
+            }
+        }
+    }
+}
