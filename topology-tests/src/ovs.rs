@@ -47,6 +47,17 @@ pub fn start(ns: &str, dir: &Path) {
         "--no-wait",
         "init",
     ]);
+    start_vswitchd(ns, dir);
+}
+
+/// Starts ovs-vswitchd of the instance in `dir` (in namespace `ns`) on its existing database.
+pub fn start_vswitchd(ns: &str, dir: &Path) {
+    let d = dir.display().to_string();
+    let env = [
+        format!("OVS_RUNDIR={d}"),
+        format!("OVS_DBDIR={d}"),
+        format!("OVS_LOGDIR={d}"),
+    ];
     let switchd = [
         "ovs-vswitchd".to_string(),
         format!("unix:{d}/db.sock"),
@@ -57,9 +68,19 @@ pub fn start(ns: &str, dir: &Path) {
         "--no-chdir".into(),
         "-vconsole:emer".into(),
     ];
-    let mut a = prefix;
-    a.extend(switchd.iter().map(String::as_str));
-    run(&a);
+    let args: Vec<&str> = ["ip", "netns", "exec", ns, "env"]
+        .into_iter()
+        .chain(env.iter().map(String::as_str))
+        .chain(switchd.iter().map(String::as_str))
+        .collect();
+    run(&args);
+}
+
+/// Restarts ovs-vswitchd of the instance in `dir`: it comes back with the bridges and ports of
+/// its database and no flows (the userspace datapath keeps none).
+pub fn restart_vswitchd(ns: &str, dir: &Path) {
+    kill_pidfile(&dir.join("ovs-vswitchd.pid"));
+    start_vswitchd(ns, dir);
 }
 
 /// Kills both daemons started by [`start`] in `dir`.
