@@ -57,3 +57,10 @@ pub fn require_root() {
         "topology tests need root (network namespaces, Open vSwitch)"
     );
 }
+
+/// The last `n` lines of the file at `path` (empty if it cannot be read).
+pub fn tail(path: &std::path::Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}

@@ -293,10 +293,7 @@ impl Fabric {
 
     /// The last `n` lines of netmaster's log.
     pub fn netmaster_log_tail(&self, n: usize) -> String {
-        let log =
-            std::fs::read_to_string(self.wiring.dir.join("netmaster.log")).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(n)..].join("\n")
+        crate::cmd::tail(&self.wiring.dir.join("netmaster.log"), n)
     }
 
     /// netmaster's log events (JSON lines) from line `from` on.

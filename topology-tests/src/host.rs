@@ -269,9 +269,7 @@ impl Host {
 
     /// The last lines of the agent's log.
     pub fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(self.dir.join("netplugin.log")).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(15)..].join("\n")
+        crate::cmd::tail(&self.dir.join("netplugin.log"), 15)
     }
 
     /// Stops the host as if it vanished: agent and Open vSwitch killed (SIGKILL), its

@@ -22,6 +22,7 @@
 //! `docs/pipeline.md`.
 
 mod arp;
+mod classes;
 mod classify;
 mod forward;
 pub mod gateway;

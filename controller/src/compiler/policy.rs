@@ -1,7 +1,8 @@
 //! Policy between endpoint groups (Contiv semantics): the highest-priority rule that matches
 //! decides, traffic no rule matches is allowed. Rules compile to flows that match the source
-//! and destination endpoint-group ids carried in the metadata, so the number of flows grows
-//! with the rules, not with the rules times the ports.
+//! and destination endpoint-group (class) ids carried in the metadata, so the number of flows
+//! grows with the rules, not with the rules times the ports; groups with the same policies
+//! share one class and one set of rule flows ([`super::classes`]).
 //!
 //! * Table 10: a frame from a tunnel or uplink gets its source EPG from its source MAC (the
 //!   sender's host set it from the port, but a receiving host does not trust that).
@@ -61,18 +62,24 @@ impl Policies {
     /// Compiles the rules of every policy attached to an endpoint group with an id. Rules that
     /// cannot be compiled (a group without id, an unparsable field) are left out.
     pub(super) fn compile(snap: &Snapshot) -> Policies {
+        let classes = super::classes::group_classes(snap);
         let mut by_tenant: BTreeMap<String, Vec<RuleFlow>> = BTreeMap::new();
+        let mut done = BTreeSet::new();
         for (gkey, g) in &snap.groups {
-            let Some(&gid) = snap.group_ids.get(gkey) else {
+            let Some(&gid) = classes.get(gkey) else {
                 continue;
             };
+            // Groups of one class share their rule flows.
+            if !done.insert(gid) {
+                continue;
+            }
             let attached: BTreeSet<&String> = g.policies.iter().collect();
             for r in snap
                 .rules
                 .values()
                 .filter(|r| r.tenant_name == g.tenant_name && attached.contains(&r.policy_name))
             {
-                if let Some(flows) = rule_flows(snap, r, gid) {
+                if let Some(flows) = rule_flows(snap, &classes, r, gid) {
                     by_tenant
                         .entry(g.tenant_name.clone())
                         .or_default()
@@ -155,13 +162,18 @@ impl Policies {
     }
 }
 
-/// The flows of rule `r` applied to the group with id `gid`; `None` if it cannot be compiled.
-fn rule_flows(snap: &Snapshot, r: &Rule, gid: u16) -> Option<Vec<RuleFlow>> {
+/// The flows of rule `r` applied to the group (class) with id `gid`; `None` if it cannot be
+/// compiled.
+fn rule_flows(
+    snap: &Snapshot,
+    classes: &BTreeMap<String, u16>,
+    r: &Rule,
+    gid: u16,
+) -> Option<Vec<RuleFlow>> {
     let group_id = |name: &Option<String>| -> Option<Option<u16>> {
         match name {
             None => Some(None),
-            Some(n) => snap
-                .group_ids
+            Some(n) => classes
                 .get(&format!("{}:{n}", r.tenant_name))
                 .map(|id| Some(*id)),
         }

@@ -36,9 +36,11 @@ pub(super) struct Profiles {
 impl Profiles {
     /// Resolves the groups' profiles (ones that do not parse are left out).
     pub(super) fn compile(snap: &Snapshot) -> Profiles {
+        // A group with a profile is a class of its own (`super::classes`).
+        let classes = super::classes::group_classes(snap);
         let mut by_group = BTreeMap::new();
         for (gkey, g) in &snap.groups {
-            let (Some(&gid), Some(name)) = (snap.group_ids.get(gkey), &g.net_profile) else {
+            let (Some(&gid), Some(name)) = (classes.get(gkey), &g.net_profile) else {
                 continue;
             };
             let Some(p) = snap.profiles.get(&format!("{}:{name}", g.tenant_name)) else {

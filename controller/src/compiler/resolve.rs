@@ -40,7 +40,7 @@ pub(super) struct Net {
 pub(super) struct Member {
     /// Stable endpoint id (cookie id).
     pub id: u64,
-    /// Endpoint group id, 0 for none.
+    /// Endpoint-group class id ([`super::classes`]), 0 for none.
     pub epg: u16,
     /// MAC address.
     pub mac: MacAddr,
@@ -54,6 +54,7 @@ pub(super) struct Member {
 
 /// Every compilable network by stable id.
 pub(super) fn networks(snap: &Snapshot, topo: &Topology) -> BTreeMap<u32, Net> {
+    let classes = super::classes::group_classes(snap);
     let mut by_key: BTreeMap<&str, Net> = snap
         .networks
         .iter()
@@ -86,7 +87,7 @@ pub(super) fn networks(snap: &Snapshot, topo: &Topology) -> BTreeMap<u32, Net> {
             let net_key = format!("{}:{}", ep.tenant_name, ep.network_name);
             if let (Some(net), Some(m)) = (
                 by_key.get_mut(net_key.as_str()),
-                member(snap, key, ep, host, port),
+                member(snap, &classes, key, ep, host, port),
             ) {
                 net.members.push(m);
             }
@@ -97,7 +98,7 @@ pub(super) fn networks(snap: &Snapshot, topo: &Topology) -> BTreeMap<u32, Net> {
         let net_key = format!("{}:{}", ep.tenant_name, ep.network_name);
         if let (Some(net), Some(m)) = (
             by_key.get_mut(net_key.as_str()),
-            member(snap, key, ep, EXTERNAL, 0),
+            member(snap, &classes, key, ep, EXTERNAL, 0),
         ) {
             if net.encap == Encap::Vlan {
                 net.members.push(m);
@@ -112,7 +113,14 @@ pub(super) fn networks(snap: &Snapshot, topo: &Topology) -> BTreeMap<u32, Net> {
 pub(super) const EXTERNAL: &str = "";
 
 /// The member for endpoint `key` found on `host` at `port`, if it can be compiled.
-fn member(snap: &Snapshot, key: &str, ep: &Endpoint, host: &str, port: u32) -> Option<Member> {
+fn member(
+    snap: &Snapshot,
+    classes: &BTreeMap<String, u16>,
+    key: &str,
+    ep: &Endpoint,
+    host: &str,
+    port: u32,
+) -> Option<Member> {
     if ep.host.as_deref().is_some_and(|h| h != host) {
         return None;
     }
@@ -128,7 +136,7 @@ fn member(snap: &Snapshot, key: &str, ep: &Endpoint, host: &str, port: u32) -> O
     let epg = ep
         .group_name
         .as_ref()
-        .and_then(|g| snap.group_ids.get(&format!("{}:{g}", ep.tenant_name)))
+        .and_then(|g| classes.get(&format!("{}:{g}", ep.tenant_name)))
         .copied()
         .unwrap_or(0);
     let id = *snap.endpoint_ids.get(key)?;

@@ -131,6 +131,19 @@ fn flows_grow_with_rules_not_with_ports() {
         f.join("t1", &d, "db");
     }
     assert_eq!(policy_flows(&f), two_rules);
+    // Another group with the same policy shares its class and its rule flows, and the rules
+    // apply to it.
+    f.group("t1", "net", "db2", &["db-policy"]);
+    f.endpoint("t1", "net", "d3", at(1, 50), 60);
+    f.join("t1", "d3", "db2");
+    assert_eq!(
+        policy_flows(&f),
+        two_rules,
+        "one set of rule flows for both groups"
+    );
+    let sw = f.install();
+    assert!(sw[&1].trace(&tcp(1, "w1", "d3", 5433)).dropped());
+    assert_eq!(sw[&1].trace(&tcp(1, "w1", "d3", 5432)).ports(), [50]);
     // 98 more rules: flows grow with them.
     for i in 0..98u16 {
         f.rule(rule(
