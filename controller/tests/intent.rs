@@ -44,6 +44,7 @@ fn group(tenant: &str, name: &str, network: &str, pool: Option<&str>) -> Endpoin
         ip_pool: pool.map(Into::into),
         policies: vec![],
         net_profile: None,
+        default_deny: false,
     }
 }
 

@@ -151,6 +151,11 @@ pub struct EndpointGroup {
     /// Attached QoS profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub net_profile: Option<String>,
+    /// Stateful default-deny: new connections into the group's endpoints are dropped unless a
+    /// rule allows them, and replies to connections they opened are let in (connection
+    /// tracking). Without it, Contiv's stateless default-allow.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub default_deny: bool,
 }
 
 /// An endpoint: a container (or other workload) interface (key `tenant:container`).

@@ -98,6 +98,7 @@ fn main() {
             ip_pool: None,
             policies: vec!["p".into()],
             net_profile: None,
+            default_deny: false,
         }));
         for e in 0..PER_NET {
             upserts.push(Object::Endpoint(Endpoint {

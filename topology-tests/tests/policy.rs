@@ -64,6 +64,7 @@ fn group(name: &str, policies: &[&str]) -> Object {
         ip_pool: None,
         policies: policies.iter().map(|p| p.to_string()).collect(),
         net_profile: None,
+        default_deny: false,
     })
 }
 
@@ -251,6 +252,93 @@ fn rules_between_groups_allow_deny_override_and_change_live() {
             .iter()
             .any(|l| l.contains("priority=1011,") && l.ends_with("actions=drop")));
     }
+    for s in &mut servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+}
+
+#[test]
+fn a_default_deny_group_is_stateful() {
+    let mut f = Fabric::new(&FabricConfig::hosts(2));
+    let net = Network {
+        tenant_name: "blue".into(),
+        network_name: "net".into(),
+        encap: Encap::Vxlan,
+        pkt_tag: None,
+        subnet: "10.31.0.0/24".into(),
+        gateway: None,
+        ipv6_subnet: None,
+        ipv6_gateway: None,
+    };
+    let mut db = group("db", &["dbp"]);
+    if let Object::EndpointGroup(g) = &mut db {
+        g.default_deny = true;
+    }
+    apply(
+        &f,
+        Batch {
+            upserts: vec![
+                Object::Tenant(Tenant {
+                    tenant_name: "blue".into(),
+                }),
+                host("host1", "192.168.2.10"),
+                host("host2", "192.168.2.11"),
+                Object::Network(net),
+                Object::Policy(Policy {
+                    tenant_name: "blue".into(),
+                    policy_name: "dbp".into(),
+                }),
+                group("web", &[]),
+                db,
+                ep("w1", "web", "host1"),
+                ep("d1", "db", "host1"),
+                ep("d2", "db", "host2"),
+                ep("w2", "web", "host2"),
+                // Only PostgreSQL from web may come in.
+                Object::Rule(rule("1", 10, Some("tcp"), 5432, RuleAction::Allow)),
+            ],
+            ..Batch::default()
+        },
+    );
+    for (c, h) in [
+        ("w1", "host1"),
+        ("d1", "host1"),
+        ("d2", "host2"),
+        ("w2", "host2"),
+    ] {
+        f.attach(h, "blue", c);
+    }
+    let eps = f.endpoints();
+    let e = |n: &str| eps.iter().find(|x| x.name == n).unwrap();
+    let (w1, d1, d2, w2) = (e("w1"), e("d1"), e("d2"), e("w2"));
+    let mut servers = vec![listen(d2, 5432), listen(d2, 5433), listen(w2, 8080)];
+
+    // New connections into db: only what the rule allows, across hosts and on one host.
+    assert!(
+        becomes(true, || connects(w1, d2, 5432)),
+        "w1 -> d2:5432 allowed"
+    );
+    assert!(!connects(w1, d2, 5433), "w1 -> d2:5433: default deny");
+    assert!(!ping(w1, d1, &["-c", "2"]), "ICMP into db: default deny");
+    assert!(
+        !ping(d1, d2, &["-c", "2"]),
+        "db -> db is new traffic into db too"
+    );
+    // What db opens gets its replies back (they are established): ping and TCP, across
+    // hosts — the stateless policy of the other test blocks exactly these.
+    assert!(ping(d1, w1, &["-c", "2"]), "d1 -> w1: the reply comes back");
+    assert!(ping(d2, w1, &["-c", "2"]), "d2 -> w1 across hosts");
+    assert!(connects(d1, w2, 8080), "d1 -> w2:8080");
+    // Web itself is untouched.
+    assert!(ping(w1, w2, &["-c", "1"]));
+
+    // The connection-tracking flows read back as sent: netmaster stays quiet through a full
+    // audit (every 10th audit, one a second, reads every flow back) — nothing to repair.
+    f.wait_quiet(Duration::from_secs(11));
+    let flows = f.host("host1").ofctl("dump-flows", &["table=30"]);
+    assert!(flows.contains("ct_state=-trk"), "{flows}");
+    assert!(flows.contains("actions=ct(commit,zone="), "{flows}");
     for s in &mut servers {
         let _ = s.kill();
         let _ = s.wait();

@@ -80,6 +80,7 @@ fn a_profile_limits_and_marks_a_groups_traffic_live() {
             ip_pool: None,
             policies: vec![],
             net_profile: Some("gold".into()),
+            default_deny: false,
         }),
         ep("s1", Some("slow"), "host1"),
         ep("f1", None, "host1"),

@@ -2,8 +2,8 @@
 //! with the same set of policies that no rule names and that have no QoS profile behave
 //! alike everywhere, so they share one id (the lowest group id among them) and their rules
 //! compile to one set of flows instead of one per group. A group a rule names
-//! (`fromEndpointGroup`/`toEndpointGroup`), one with a QoS profile, or one without policies
-//! keeps its own id.
+//! (`fromEndpointGroup`/`toEndpointGroup`), one with a QoS profile or stateful default-deny,
+//! or one without policies keeps its own id.
 
 use crate::intent::Snapshot;
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,9 +1,10 @@
 //! Open vSwitch's Nicira extension actions that the compiler uses, built as raw OpenFlow 1.3
 //! experimenter actions ([`Action::Experimenter`]).
 //!
-//! Only `NXAST_REG_MOVE` (`move:SRC[]->DST[]` in `ovs-ofctl`) so far: OpenFlow 1.3 has no
-//! action that copies one header field into another, which the ARP responder needs
-//! (`eth_src -> eth_dst`, `arp_sha -> arp_tha`, `arp_spa -> arp_tpa`).
+//! `NXAST_REG_MOVE` (`move:SRC[]->DST[]` in `ovs-ofctl`): OpenFlow 1.3 has no action that
+//! copies one header field into another, which the ARP responder needs (`eth_src -> eth_dst`,
+//! `arp_sha -> arp_tha`, `arp_spa -> arp_tpa`). `NXAST_CT` ([`ct`]) and the `ct_state` match
+//! ([`ct_state_match`]): connection tracking for stateful default-deny groups.
 //!
 //! # Wire format (`struct nx_action_reg_move`, Open vSwitch `lib/ofp-actions.c`)
 //!
@@ -102,6 +103,58 @@ pub fn reg_move(src: NxmField, dst: NxmField) -> Action {
     }
 }
 
+/// Subtype of `NXAST_CT` (conntrack).
+pub const NXAST_CT: u16 = 35;
+/// `NX_CT_F_COMMIT`: commit the connection to the tracker.
+const NX_CT_F_COMMIT: u16 = 1;
+/// `NX_CT_RECIRC_NONE`: no recirculation.
+const NX_CT_RECIRC_NONE: u8 = 255;
+
+/// Open vSwitch's conntrack action `ct(zone=ZONE[,table=T][,commit])` (`struct
+/// nx_action_conntrack`, 24 bytes: subtype, flags, zone source 0 = immediate, the zone,
+/// recirculation table or 255, 3 bytes pad, alg 0; no nested actions). `table` sends the
+/// packet, now tracked (`ct_state` set), through that table again.
+pub fn ct(zone: u16, table: Option<u8>, commit: bool) -> Action {
+    let mut data = Vec::with_capacity(16);
+    data.extend_from_slice(&NXAST_CT.to_be_bytes());
+    let flags = if commit { NX_CT_F_COMMIT } else { 0 };
+    data.extend_from_slice(&flags.to_be_bytes());
+    data.extend_from_slice(&0u32.to_be_bytes()); // zone_src: immediate
+    data.extend_from_slice(&zone.to_be_bytes());
+    data.push(table.unwrap_or(NX_CT_RECIRC_NONE));
+    data.extend_from_slice(&[0, 0, 0]); // pad
+    data.extend_from_slice(&0u16.to_be_bytes()); // alg
+    Action::Experimenter {
+        experimenter: NX_VENDOR_ID,
+        data,
+    }
+}
+
+/// Bits of Open vSwitch's `ct_state`.
+pub mod ct_state {
+    /// The start of a new connection.
+    pub const NEW: u32 = 1 << 0;
+    /// Part of an established connection.
+    pub const EST: u32 = 1 << 1;
+    /// Related to an established connection (ICMP errors).
+    pub const REL: u32 = 1 << 2;
+    /// Went through the tracker.
+    pub const TRK: u32 = 1 << 5;
+}
+
+/// A match on `ct_state` (`NXM_NX_CT_STATE`, class 1, field 105): the bits of `mask` equal
+/// those of `value`.
+pub fn ct_state_match(value: u32, mask: u32) -> ofproto::OxmField {
+    let mut payload = value.to_be_bytes().to_vec();
+    payload.extend_from_slice(&mask.to_be_bytes());
+    ofproto::OxmField::Raw(ofproto::oxm::RawOxm {
+        class: 0x0001,
+        field: 105,
+        hasmask: true,
+        payload,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +193,44 @@ mod tests {
             0x00, 0x00, 0x04, 0x06, 0x00, 0x00, 0x02, 0x06, // NXM_OF_ETH_SRC, NXM_OF_ETH_DST
         ];
         assert!(buf.ends_with(&want), "{:02x?}", &buf[..]);
+    }
+
+    /// `ct(table=30,zone=7)` and `ct(commit,zone=7)` with `ct_state=-trk` and
+    /// `ct_state=+est+trk`, as the real `ovs-ofctl ofp-print` reads them.
+    #[test]
+    fn conntrack_reads_back_in_ovs_ofctl() {
+        let print = |m: Match, action: Action| {
+            let fm = FlowMod::add(
+                30,
+                100,
+                m.with(ofproto::OxmField::EthType(0x0800)),
+                vec![Instruction::ApplyActions(vec![action])],
+            );
+            let mut buf = BytesMut::new();
+            Message::new(1, Body::FlowMod(fm))
+                .encode(&mut buf)
+                .expect("encodes");
+            let hex: String = buf.iter().map(|b| format!("{b:02x}")).collect();
+            let out = std::process::Command::new("ovs-ofctl")
+                .args(["ofp-print", &hex])
+                .output()
+                .expect("ovs-ofctl (install openvswitch-switch)");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let text = print(
+            Match::new().with(ct_state_match(0, ct_state::TRK)),
+            ct(7, Some(30), false),
+        );
+        assert!(text.contains("ct_state=-trk,ip"), "{text}");
+        assert!(text.contains("actions=ct(table=30,zone=7)"), "{text}");
+        let text = print(
+            Match::new().with(ct_state_match(
+                ct_state::EST | ct_state::TRK,
+                ct_state::EST | ct_state::TRK,
+            )),
+            ct(7, None, true),
+        );
+        assert!(text.contains("ct_state=+est+trk,ip"), "{text}");
+        assert!(text.contains("actions=ct(commit,zone=7)"), "{text}");
     }
 }

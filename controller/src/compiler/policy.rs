@@ -12,11 +12,15 @@
 //!
 //! The same flows run on the sending and on the receiving host, so both enforce. A host gets
 //! them for the tenants it has an endpoint of, and only when the tenant has a policy attached
-//! to an endpoint group. Not covered yet: routed traffic (its destination MAC is the gateway's,
-//! so it gets no destination EPG on the sending host, and its source MAC is the gateway's on
-//! the receiving host), stateful default-deny.
+//! to an endpoint group. A group with `defaultDeny` is stateful: connections are tracked with
+//! Open vSwitch's conntrack (`ct`, zone = its network's id), new ones into the group need a
+//! rule that allows them (which commits them), replies to what the group opened come back.
+//! Not covered yet: routed traffic (its destination MAC is the gateway's, so it gets no
+//! destination EPG on the sending host, and its source MAC is the gateway's on the receiving
+//! host).
 
 use super::forward::route;
+use super::nicira::{ct, ct_state_match};
 use super::resolve::Net;
 use super::Host;
 use crate::cookie::{Cookie, OwnerKind, ID_MAX};
@@ -43,20 +47,30 @@ const ETH_TYPE_IPV6: u16 = 0x86dd;
 const IPPROTO_ICMP: u8 = 1;
 const IPPROTO_ICMPV6: u8 = 58;
 
-/// One compiled rule flow of table 30.
+/// One compiled flow of table 30.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct RuleFlow {
     priority: u16,
     r#match: Match,
-    allow: bool,
+    instructions: Vec<Instruction>,
     cookie: u64,
 }
 
-/// Every tenant's rule flows, compiled once for all hosts.
+/// Every tenant's rule (and connection-tracking) flows, compiled once for all hosts.
 #[derive(Debug, Default)]
 pub(super) struct Policies {
     by_tenant: BTreeMap<String, Vec<RuleFlow>>,
 }
+
+/// Table 30, stateful groups: untracked IP to or from the group goes through the tracker.
+const CT_TRACK: u16 = 49_000;
+/// Table 30, stateful groups: established and related traffic into the group.
+const CT_ESTABLISHED: u16 = 48_000;
+/// Table 30, stateful groups: anything else new into the group (below every rule).
+const CT_DEFAULT_DENY: u16 = 999;
+/// Table 30, stateful groups: new connections the group opens are committed (below the
+/// rules, so an out rule that denies still wins).
+const CT_COMMIT_OUT: u16 = 998;
 
 impl Policies {
     /// Compiles the rules of every policy attached to an endpoint group with an id. Rules that
@@ -73,13 +87,25 @@ impl Policies {
             if !done.insert(gid) {
                 continue;
             }
+            // A stateful group tracks connections in its network's zone.
+            let zone = g.default_deny.then(|| {
+                snap.network_ids
+                    .get(&format!("{}:{}", g.tenant_name, g.network_name))
+                    .map_or(0, |id| *id as u16)
+            });
+            if let Some(zone) = zone {
+                by_tenant
+                    .entry(g.tenant_name.clone())
+                    .or_default()
+                    .extend(conntrack_flows(gid, zone));
+            }
             let attached: BTreeSet<&String> = g.policies.iter().collect();
             for r in snap
                 .rules
                 .values()
                 .filter(|r| r.tenant_name == g.tenant_name && attached.contains(&r.policy_name))
             {
-                if let Some(flows) = rule_flows(snap, &classes, r, gid) {
+                if let Some(flows) = rule_flows(snap, &classes, r, gid, zone) {
                     by_tenant
                         .entry(g.tenant_name.clone())
                         .or_default()
@@ -146,17 +172,12 @@ impl Policies {
     /// The rule flows of `tenant` (table 30).
     pub(super) fn add_rules(&self, s: &mut SwitchState, tenant: &str) {
         for f in self.by_tenant.get(tenant).into_iter().flatten() {
-            let instructions = if f.allow {
-                vec![Instruction::GotoTable(Table::Qos.id())]
-            } else {
-                Vec::new()
-            };
             s.add_flow(
                 Table::Policy.id(),
                 f.priority,
                 &f.r#match,
                 f.cookie,
-                instructions,
+                f.instructions.clone(),
             );
         }
     }
@@ -169,6 +190,7 @@ fn rule_flows(
     classes: &BTreeMap<String, u16>,
     r: &Rule,
     gid: u16,
+    zone: Option<u16>,
 ) -> Option<Vec<RuleFlow>> {
     let group_id = |name: &Option<String>| -> Option<Option<u16>> {
         match name {
@@ -257,20 +279,92 @@ fn rule_flows(
             let p6 = if p == IPPROTO_ICMP { IPPROTO_ICMPV6 } else { p };
             matches.push(l4(base.clone().with(OxmField::EthType(ETH_TYPE_IPV6)), p6));
         }
+    } else if zone.is_some() && !deny {
+        // Committing to the tracker needs an IP match.
+        matches.push(base.clone().with(OxmField::EthType(ETH_TYPE_IPV4)));
+        matches.push(base.with(OxmField::EthType(ETH_TYPE_IPV6)));
     } else {
         matches.push(base);
     }
+    let instructions = match (deny, zone) {
+        (true, _) => Vec::new(),
+        (false, None) => vec![Instruction::GotoTable(Table::Qos.id())],
+        // A stateful group: what a rule lets in starts a tracked connection.
+        (false, Some(zone)) => vec![
+            Instruction::ApplyActions(vec![ct(zone, None, true)]),
+            Instruction::GotoTable(Table::Qos.id()),
+        ],
+    };
     Some(
         matches
             .into_iter()
             .map(|m| RuleFlow {
                 priority,
                 r#match: m,
-                allow: !deny,
+                instructions: instructions.clone(),
                 cookie,
             })
             .collect(),
     )
+}
+
+/// The connection-tracking flows of stateful group (class) `gid` with zone `zone`: IP to or
+/// from the group is tracked (recirculated through table 30 with `ct_state` set);
+/// established and related traffic into the group passes; new connections the group opens
+/// are committed (so their replies are established); anything else new into the group is
+/// dropped unless a rule (priorities in between) allows and commits it.
+fn conntrack_flows(gid: u16, zone: u16) -> Vec<RuleFlow> {
+    use super::nicira::ct_state::{EST, NEW, REL, TRK};
+    let cookie = Cookie::new(OwnerKind::PolicyRule, u64::from(gid));
+    let goto = Instruction::GotoTable(Table::Qos.id());
+    let mut flows = Vec::new();
+    for eth_type in [ETH_TYPE_IPV4, ETH_TYPE_IPV6] {
+        for side in [Meta::dst_epg(gid), Meta::src_epg(gid)] {
+            flows.push(RuleFlow {
+                priority: CT_TRACK,
+                r#match: Match::new()
+                    .with(side.to_match())
+                    .with(OxmField::EthType(eth_type))
+                    .with(ct_state_match(0, TRK)),
+                instructions: vec![Instruction::ApplyActions(vec![ct(
+                    zone,
+                    Some(Table::Policy.id()),
+                    false,
+                )])],
+                cookie,
+            });
+        }
+        let into = Match::new()
+            .with(Meta::dst_epg(gid).to_match())
+            .with(OxmField::EthType(eth_type));
+        for state in [EST, REL] {
+            flows.push(RuleFlow {
+                priority: CT_ESTABLISHED,
+                r#match: into.clone().with(ct_state_match(state | TRK, state | TRK)),
+                instructions: vec![goto.clone()],
+                cookie,
+            });
+        }
+        flows.push(RuleFlow {
+            priority: CT_DEFAULT_DENY,
+            r#match: into.with(ct_state_match(TRK, TRK)),
+            instructions: Vec::new(),
+            cookie,
+        });
+        flows.push(RuleFlow {
+            priority: CT_COMMIT_OUT,
+            r#match: Match::new()
+                .with(Meta::src_epg(gid).to_match())
+                .with(OxmField::EthType(eth_type))
+                .with(ct_state_match(NEW | TRK, NEW | TRK)),
+            instructions: vec![
+                Instruction::ApplyActions(vec![ct(zone, None, true)]),
+                goto.clone(),
+            ],
+            cookie,
+        });
+    }
+    flows
 }
 
 /// `a/len` as a masked OXM value.

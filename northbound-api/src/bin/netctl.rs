@@ -202,6 +202,9 @@ struct GroupArgs {
     /// Attached QoS profile.
     #[arg(long)]
     net_profile: Option<String>,
+    /// Stateful default-deny: only what a rule allows comes in, plus replies.
+    #[arg(long)]
+    default_deny: bool,
 }
 
 /// An endpoint.
@@ -430,6 +433,7 @@ impl Create for GroupArgs {
             ip_pool: self.ip_pool,
             policies: self.policy,
             net_profile: self.net_profile,
+            default_deny: self.default_deny,
         })
     }
 }

@@ -155,6 +155,7 @@ impl Fixture {
                 ip_pool: None,
                 policies: policies.iter().map(|p| p.to_string()).collect(),
                 net_profile: None,
+                default_deny: false,
             },
         );
         self.snap.group_ids.insert(key, id);
