@@ -157,15 +157,30 @@ impl Fabric {
         for h in hosts {
             fabric.hosts.insert(h.name.clone(), h);
         }
-        for h in fabric.hosts.values() {
-            h.wait_until(
-                "its bridge to connect to netmaster",
-                Duration::from_secs(30),
-                |h| {
-                    h.vsctl(&["--columns=is_connected", "list", "controller"])
-                        .contains("true")
-                },
+        // Every bridge's session is up (netmaster logs it at once; Open vSwitch's own
+        // `is_connected` column is refreshed only every few seconds).
+        let start = Instant::now();
+        let dpids: Vec<String> = fabric
+            .hosts
+            .values()
+            .map(|h| format!("{:016x}", h.dpid()))
+            .collect();
+        loop {
+            let connected: std::collections::BTreeSet<String> = fabric
+                .netmaster_events(0)
+                .into_iter()
+                .filter(|e| e["message"] == "switch connected")
+                .filter_map(|e| e["dpid"].as_str().map(str::to_string))
+                .collect();
+            if dpids.iter().all(|d| connected.contains(d)) {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "bridges not connected to netmaster after 30 s (have {connected:?})\n{}",
+                fabric.netmaster_log_tail(20)
             );
+            std::thread::sleep(Duration::from_millis(50));
         }
         fabric
     }
