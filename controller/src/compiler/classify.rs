@@ -17,6 +17,21 @@ const ETH_TYPE_IPV4: u16 = 0x0800;
 const ETH_TYPE_ARP: u16 = 0x0806;
 const ETH_TYPE_IPV6: u16 = 0x86dd;
 
+/// The IPv6 sources an endpoint may use: `fe80::/64` (neighbour discovery, MLD), `::` (duplicate
+/// address detection) and its own address.
+fn ipv6_sources(m: &super::resolve::Member) -> Vec<Masked<std::net::Ipv6Addr>> {
+    use std::net::Ipv6Addr;
+    let mut v = vec![
+        Masked::new(
+            Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0),
+            Ipv6Addr::new(0xffff, 0xffff, 0xffff, 0xffff, 0, 0, 0, 0),
+        ),
+        Masked::exact(Ipv6Addr::UNSPECIFIED),
+    ];
+    v.extend(m.ipv6.map(Masked::exact));
+    v
+}
+
 /// `VLAN_VID` of an untagged frame (`OFPVID_NONE`).
 const OFPVID_NONE: u16 = 0;
 
@@ -26,7 +41,8 @@ pub(super) fn add(s: &mut SwitchState, host: &Host, net: &Net) {
     let next = Instruction::GotoTable(Table::Protocols.id());
     // Port security: only the endpoint's own source MAC, untagged, is accepted on its port;
     // with an IPv4 address, only IPv4 from that address, ARP that says so (sender MAC and
-    // IP), and IPv6 (neighbour discovery, MLD).
+    // IP), and IPv6 from its link-local prefix, the unspecified address (duplicate address
+    // detection) and its own IPv6 address.
     for m in net.members.iter().filter(|m| m.host == host.name) {
         let own = Match::new()
             .with(OxmField::InPort(m.port))
@@ -44,8 +60,14 @@ pub(super) fn add(s: &mut SwitchState, host: &Host, net: &Net) {
                     .with(OxmField::EthType(ETH_TYPE_ARP))
                     .with(OxmField::ArpSpa(Masked::exact(ip)))
                     .with(OxmField::ArpSha(Masked::exact(m.mac))),
-                own.with(OxmField::EthType(ETH_TYPE_IPV6)),
-            ],
+            ]
+            .into_iter()
+            .chain(ipv6_sources(m).into_iter().map(|src| {
+                own.clone()
+                    .with(OxmField::EthType(ETH_TYPE_IPV6))
+                    .with(OxmField::Ipv6Src(src))
+            }))
+            .collect(),
         };
         for r#match in matches {
             s.add_flow(

@@ -46,6 +46,8 @@ pub(super) struct Member {
     pub mac: MacAddr,
     /// IPv4 address, if it has a valid one.
     pub ip: Option<Ipv4Addr>,
+    /// IPv6 address, if it has a valid one.
+    pub ipv6: Option<std::net::Ipv6Addr>,
     /// Name of the host it is on ([`EXTERNAL`] for an external endpoint).
     pub host: String,
     /// Its OpenFlow port on that host.
@@ -133,6 +135,11 @@ fn member(
         .as_deref()
         .and_then(|s| s.split('/').next())
         .and_then(|s| s.parse().ok());
+    let ipv6 = ep
+        .ipv6_address
+        .as_deref()
+        .and_then(|s| s.split('/').next())
+        .and_then(|s| s.parse().ok());
     let epg = ep
         .group_name
         .as_ref()
@@ -148,6 +155,7 @@ fn member(
         epg,
         mac,
         ip,
+        ipv6,
         host: host.to_owned(),
         port,
     })

@@ -69,10 +69,11 @@ fn adding_an_endpoint_touches_only_its_flows_and_its_network() {
     let p = plans(&before, &after);
     let t1 = (OwnerKind::Network, 1);
     let ep = (OwnerKind::Endpoint, a4);
-    // h1: a4's classify (IPv4 from its address, ARP saying so, IPv6), ARP responder,
+    // h1: a4's classify (IPv4 from its address, ARP saying so, IPv6 from fe80::/64 and ::),
+    // ARP responder,
     // own-address ARP drop and forward flows; t1's split-horizon flow gains port 3; t1's flood
     // group gains a bucket. Nothing of t2.
-    assert_eq!(p[&1].stats.flows, counts(6, 1));
+    assert_eq!(p[&1].stats.flows, counts(7, 1));
     assert_eq!(p[&1].stats.groups, counts(0, 1));
     assert_eq!(owners(&p[&1]), (vec![t1, ep], vec![owned_id(1)]));
     // h2 and h3: ARP responder and forward flows for a4 (through the tunnel to h1); nothing
@@ -102,10 +103,10 @@ fn a_network_reaching_a_new_host_changes_the_other_hosts_flood_groups_only() {
         assert_eq!(owners(&p[&dpid]), (vec![ep], vec![owned_id(2)]));
     }
     // h3 joins t2: everything of t2 there is new (tunnel classify, flood, split horizon,
-    // the three known MACs and their ARP responders, b3's own three classify flows and
+    // the three known MACs and their ARP responders, b3's own four classify flows and
     // own-address ARP drop), t1 untouched.
     assert_eq!(p[&3].stats.groups, counts(1, 0));
-    assert_eq!(p[&3].stats.flows, counts(13, 0));
+    assert_eq!(p[&3].stats.flows, counts(14, 0));
     let (flows, groups) = owners(&p[&3]);
     assert_eq!(groups, [owned_id(2)]);
     assert!(flows

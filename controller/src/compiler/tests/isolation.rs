@@ -373,3 +373,26 @@ fn an_external_endpoint_is_reached_through_the_uplink_and_its_arp_answered_local
         .trace(&unicast(UPLINK, "srv", "a1").with_vlan(200, 0))
         .dropped());
 }
+
+#[test]
+fn an_endpoints_own_ipv6_address_passes_port_security() {
+    let mut f = Fixture::new(1, Fabric::VxlanFlow);
+    f.network("t1", "blue", 100);
+    f.endpoint("t1", "blue", "b1", at(1, 1), 1);
+    f.endpoint("t1", "blue", "b2", at(1, 2), 2);
+    f.snap.endpoints.get_mut("t1:b1").unwrap().ipv6_address = Some("2001:db8::1".into());
+    let sw = f.install();
+    let from_b1 = |src: &str| {
+        Packet::ipv6_udp(
+            1,
+            mac_of("b1"),
+            mac_of("b2"),
+            src.parse().unwrap(),
+            "2001:db8::2".parse().unwrap(),
+            4000,
+            4001,
+        )
+    };
+    assert_eq!(sw[&1].trace(&from_b1("2001:db8::1")).ports(), [2]);
+    assert!(sw[&1].trace(&from_b1("2001:db8::3")).dropped());
+}
