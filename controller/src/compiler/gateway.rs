@@ -22,7 +22,7 @@ use super::resolve::Net;
 use super::Host;
 use crate::cookie::{Cookie, OwnerKind};
 use crate::desired::SwitchState;
-use crate::pipeline::metadata::Meta;
+use crate::pipeline::metadata::{Meta, FROM_TUNNEL, FROM_UPLINK};
 use crate::pipeline::Table;
 use ofproto::{Action, Instruction, MacAddr, Masked, Match, OxmField};
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,8 +41,18 @@ pub(super) fn tenants_on<'a>(host: &Host, nets: &'a BTreeMap<u32, Net>) -> BTree
 }
 
 /// The gateway of `net` (a network with a gateway and a local endpoint) on `host`: its ARP
-/// responder and the routes to every endpoint of the tenant's other gateway networks.
-pub(super) fn add(s: &mut SwitchState, host: &Host, net: &Net, nets: &BTreeMap<u32, Net>) {
+/// responder and the routes to every endpoint of the tenant's other gateway networks. With
+/// `epgs` (the tenant has policies), also the endpoint-group lookups of routed traffic, whose
+/// MACs are the gateway's: table 20 gives a routed packet its destination's EPG by destination
+/// address on the sending host, table 10 gives one arriving from the fabric its sender's EPG
+/// by source address on the receiving host.
+pub(super) fn add(
+    s: &mut SwitchState,
+    host: &Host,
+    net: &Net,
+    nets: &BTreeMap<u32, Net>,
+    epgs: bool,
+) {
     let Some(gw) = net.gateway else { return };
     let cookie = Cookie::new(OwnerKind::Gateway, net.id.into());
     s.add_flow(
@@ -84,6 +94,52 @@ pub(super) fn add(s: &mut SwitchState, host: &Host, net: &Net, nets: &BTreeMap<u
                     Instruction::GotoTable(Table::L2Forward.id()),
                 ],
             );
+            if epgs && e.epg != 0 {
+                s.add_flow(
+                    Table::Destination.id(),
+                    ROUTED_EPG,
+                    &r#match,
+                    Cookie::new(OwnerKind::Endpoint, e.id),
+                    vec![
+                        Meta::dst_epg(e.epg).write(),
+                        Instruction::GotoTable(Table::Policy.id()),
+                    ],
+                );
+            }
+        }
+        // Routed packets from `dst`'s endpoints arrive here in `net`, from the fabric, with
+        // the gateway's source MAC: their sender's EPG by source address.
+        if !epgs {
+            continue;
+        }
+        let from_fabric = match net.encap {
+            northbound_api::model::Encap::Vxlan => FROM_TUNNEL,
+            northbound_api::model::Encap::Vlan => FROM_UPLINK,
+        };
+        for e in dst.members.iter().filter(|e| e.epg != 0) {
+            let Some(ip) = e.ip else { continue };
+            let routed_from = Match::new()
+                .with(
+                    Meta::network(net.id)
+                        .and(Meta::flag(from_fabric, true))
+                        .to_match(),
+                )
+                .with(OxmField::EthSrc(Masked::exact(GATEWAY_MAC)))
+                .with(OxmField::EthType(ETH_TYPE_IPV4))
+                .with(OxmField::Ipv4Src(Masked::exact(ip)));
+            s.add_flow(
+                Table::Protocols.id(),
+                ROUTED_EPG,
+                &routed_from,
+                Cookie::new(OwnerKind::Endpoint, e.id),
+                vec![
+                    Meta::src_epg(e.epg).write(),
+                    Instruction::GotoTable(Table::Destination.id()),
+                ],
+            );
         }
     }
 }
+
+/// Tables 10 and 20: the endpoint-group lookups of routed traffic (above the plain ones).
+const ROUTED_EPG: u16 = 110;

@@ -145,7 +145,8 @@ fn compile_host(host: &Host, nets: &BTreeMap<u32, Net>, opts: &Options) -> Switc
         opts.profiles.add(&mut s, host, net);
         forward::add(&mut s, host, net);
         if opts.routing {
-            gateway::add(&mut s, host, net, nets);
+            let epgs = opts.policies.applies_to(&net.tenant);
+            gateway::add(&mut s, host, net, nets, epgs);
         }
         tenants.insert(net.tenant.as_str());
     }

@@ -15,9 +15,9 @@
 //! to an endpoint group. A group with `defaultDeny` is stateful: connections are tracked with
 //! Open vSwitch's conntrack (`ct`, zone = its network's id), new ones into the group need a
 //! rule that allows them (which commits them), replies to what the group opened come back.
-//! Not covered yet: routed traffic (its destination MAC is the gateway's, so it gets no
-//! destination EPG on the sending host, and its source MAC is the gateway's on the receiving
-//! host).
+//! Routed traffic, whose MACs are the gateway's, gets its EPGs by address instead
+//! ([`super::gateway`]); conntrack zones are per network, so a stateful group's routed
+//! connections are not tracked across the two networks.
 
 use super::forward::route;
 use super::nicira::{ct, ct_state_match};

@@ -97,3 +97,49 @@ fn routing_mode_adds_tunnels_between_the_hosts_of_a_tenant() {
     let tunnels = crate::compiler::compile_all(&f.snap, &f.topo).tunnels;
     assert!(tunnels["h1"].is_empty());
 }
+
+#[test]
+fn policy_applies_to_routed_traffic_on_both_hosts() {
+    let mut f = fixture();
+    f.group("t1", "a", "ga", &[]);
+    f.group("t1", "b", "gb", &["p"]);
+    f.join("t1", "a1", "ga");
+    f.join("t1", "b2", "gb");
+    f.rule(northbound_api::model::Rule {
+        tenant_name: "t1".into(),
+        policy_name: "p".into(),
+        rule_id: "1".into(),
+        direction: northbound_api::model::Direction::In,
+        priority: 10,
+        from_endpoint_group: Some("ga".into()),
+        to_endpoint_group: None,
+        from_network: None,
+        to_network: None,
+        from_ip_address: None,
+        to_ip_address: None,
+        protocol: Some("tcp".into()),
+        port: 22,
+        action: northbound_api::model::RuleAction::Deny,
+    });
+    let sw = f.install();
+    let tcp = |port: u16| Packet::ipv4_tcp(1, mac_of("a1"), GATEWAY_MAC, ip(1), ip(2), 40000, port);
+    // Sending host: the routed packet gets b2's EPG from its address; 22 denied, 80 routed.
+    assert!(sw[&1].trace(&tcp(22)).dropped());
+    let out = sw[&1].trace(&tcp(80));
+    assert_eq!(out.ports(), [peer_port(2)]);
+    // Receiving host: a routed packet from the fabric gets a1's EPG from its source address.
+    let mut routed = out.output_to(peer_port(2)).unwrap().clone();
+    assert_eq!(
+        sw[&2]
+            .trace(&from_tunnel(&routed, peer_port(1), 101))
+            .ports(),
+        [1]
+    );
+    routed.tcp_dst = Some(22);
+    assert!(
+        sw[&2]
+            .trace(&from_tunnel(&routed, peer_port(1), 101))
+            .dropped(),
+        "enforced at the receiver"
+    );
+}
