@@ -22,7 +22,7 @@
 //!
 //! Run with `--nocapture` to see the matrices.
 
-use fakeswitch::{port, FakeSwitch, Packet};
+use fakeswitch::{port, FakeSwitch, FlowEntry, GroupEntry, MeterEntry, Packet};
 use netmaster::compiler::{compile, HostPorts, Topology, TunnelMode};
 use netmaster::desired::SwitchState;
 use netmaster::intent::service::IntentDb;
@@ -31,7 +31,6 @@ use netmaster::reconcile::diff::diff;
 use northbound_api::intent_file;
 use northbound_api::model::{Encap, Endpoint, Kind, Object};
 use northbound_api::service::{Batch, IntentService};
-use ofproto::multipart::GroupDesc;
 use ofproto::{Body, MacAddr};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -497,17 +496,14 @@ fn install(dpid: u64, state: &SwitchState, ports: &[u32]) -> FakeSwitch {
             other => panic!("unexpected message {other:?}"),
         }
     }
-    let flows: Vec<_> = fs.flows().iter().map(|f| f.to_flow_stats()).collect();
-    let groups: Vec<GroupDesc> = fs
-        .groups()
-        .into_iter()
-        .map(|g| GroupDesc {
-            group_type: g.group_type,
-            group_id: g.group_id,
-            buckets: g.buckets,
-        })
+    let flows: Vec<_> = fs.flows().iter().map(FlowEntry::to_flow_stats).collect();
+    let groups: Vec<_> = fs.groups().iter().map(GroupEntry::to_group_desc).collect();
+    let meters: Vec<_> = fs
+        .meters()
+        .iter()
+        .map(MeterEntry::to_meter_config)
         .collect();
-    let back = SwitchState::from_switch(&flows, &groups, &[]);
+    let back = SwitchState::from_switch(&flows, &groups, &meters);
     assert!(diff(state, &back).is_empty(), "switch {dpid} converged");
     fs
 }

@@ -3,7 +3,7 @@
 //! (flows, groups, meters, in a safe order) and a trace through what was installed. No root,
 //! no Open vSwitch; every interval is short so that the whole file runs in a few seconds.
 
-use fakeswitch::{port, FakeSwitch, MacAddr, Packet};
+use fakeswitch::{port, FakeSwitch, FlowEntry, GroupEntry, MacAddr, MeterEntry, Packet};
 use netmaster::app::Controller;
 use netmaster::cookie::{Cookie, OwnerKind};
 use netmaster::desired::SwitchState;
@@ -14,7 +14,7 @@ use netmaster::session::{self, SessionConfig, SessionEvent, SwitchHandle};
 use netmaster::static_flows;
 use netmaster::transport::{ListenAddr, Listener};
 use ofproto::msg::{BundleCtrlType, FlowModCommand, GroupModCommand, MeterModCommand};
-use ofproto::multipart::{FlowStats, GroupDesc, MeterConfig, MultipartRequestBody as Q};
+use ofproto::multipart::MultipartRequestBody as Q;
 use ofproto::text::parse_flow_mod;
 use ofproto::{Body, Instruction};
 use std::net::SocketAddr;
@@ -99,24 +99,12 @@ impl Ctl {
 
 /// What the fake switch holds, in the reconciler's terms (canonical matches, no counters).
 fn actual(fs: &FakeSwitch) -> SwitchState {
-    let flows: Vec<FlowStats> = fs.flows().iter().map(|f| f.to_flow_stats()).collect();
-    let groups: Vec<GroupDesc> = fs
-        .groups()
-        .into_iter()
-        .map(|g| GroupDesc {
-            group_type: g.group_type,
-            group_id: g.group_id,
-            buckets: g.buckets,
-        })
-        .collect();
-    let meters: Vec<MeterConfig> = fs
+    let flows: Vec<_> = fs.flows().iter().map(FlowEntry::to_flow_stats).collect();
+    let groups: Vec<_> = fs.groups().iter().map(GroupEntry::to_group_desc).collect();
+    let meters: Vec<_> = fs
         .meters()
-        .into_iter()
-        .map(|m| MeterConfig {
-            flags: m.flags,
-            meter_id: m.meter_id,
-            bands: m.bands,
-        })
+        .iter()
+        .map(MeterEntry::to_meter_config)
         .collect();
     SwitchState::from_switch(&flows, &groups, &meters)
 }

@@ -12,7 +12,7 @@ use ofproto::msg::{
     GroupModCommand, GroupType, MeterBand, MeterMod, MeterModCommand, Port, PortMod, OFPG_ANY,
     OFPTT_ALL,
 };
-use ofproto::multipart::FlowStats;
+use ofproto::multipart::{FlowStats, GroupDesc, MeterConfig};
 use ofproto::{Action, Instruction, Match};
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -150,6 +150,17 @@ pub struct GroupEntry {
     pub created: Instant,
 }
 
+impl GroupEntry {
+    /// The group as an `ofp_group_desc` record (what a group-desc reply reports).
+    pub fn to_group_desc(&self) -> GroupDesc {
+        GroupDesc {
+            group_type: self.group_type,
+            group_id: self.group_id,
+            buckets: self.buckets.clone(),
+        }
+    }
+}
+
 /// One meter. Bands are kept, not enforced: a metered packet is counted, never dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeterEntry {
@@ -165,6 +176,17 @@ pub struct MeterEntry {
     pub byte_count: u64,
     /// When the meter was added.
     pub created: Instant,
+}
+
+impl MeterEntry {
+    /// The meter as an `ofp_meter_config` record (what a meter-config reply reports).
+    pub fn to_meter_config(&self) -> MeterConfig {
+        MeterConfig {
+            flags: self.flags,
+            meter_id: self.meter_id,
+            bands: self.bands.clone(),
+        }
+    }
 }
 
 /// Per-port counters, fed by traces.

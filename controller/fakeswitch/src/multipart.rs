@@ -1,16 +1,16 @@
 //! Answers to multipart (statistics) requests, split over several parts with `OFPMPF_MORE`
 //! when they hold more records than the switch's per-part limit.
 
-use crate::datapath::{Datapath, FlowSelector, N_TABLES};
+use crate::datapath::{Datapath, FlowSelector, GroupEntry, MeterEntry, N_TABLES};
 use crate::error::OfError;
 use crate::matching::CanonicalMatch;
 use crate::state::Options;
 use ofproto::action::port_no;
 use ofproto::msg::{group_id, meter_flags, meter_id, OFPTT_ALL};
 use ofproto::multipart::{
-    AggregateStats, FlowStatsRequest, GroupDesc, GroupFeatures, GroupStats, MeterConfig,
-    MeterFeatures, MeterStats, MultipartReply, MultipartReplyBody as R, MultipartRequest,
-    MultipartRequestBody as Q, PortStats, TableFeatures, TableStats, OFPMPF_MORE,
+    AggregateStats, FlowStatsRequest, GroupFeatures, GroupStats, MeterFeatures, MeterStats,
+    MultipartReply, MultipartReplyBody as R, MultipartRequest, MultipartRequestBody as Q,
+    PortStats, TableFeatures, TableStats, OFPMPF_MORE,
 };
 use ofproto::{Body, Message};
 use std::time::Instant;
@@ -152,11 +152,7 @@ pub fn reply(
             let descs = dp
                 .groups()
                 .values()
-                .map(|e| GroupDesc {
-                    group_type: e.group_type,
-                    group_id: e.group_id,
-                    buckets: e.buckets.clone(),
-                })
+                .map(GroupEntry::to_group_desc)
                 .collect();
             split(descs, limit, R::GroupDesc)
         }
@@ -191,11 +187,7 @@ pub fn reply(
                 .meters()
                 .values()
                 .filter(|e| *m == meter_id::ALL || e.meter_id == *m)
-                .map(|e| MeterConfig {
-                    flags: e.flags,
-                    meter_id: e.meter_id,
-                    bands: e.bands.clone(),
-                })
+                .map(MeterEntry::to_meter_config)
                 .collect();
             split(configs, limit, R::MeterConfig)
         }

@@ -4,9 +4,8 @@ use super::super::{compile, HostPorts, Topology, TunnelMode};
 use crate::desired::SwitchState;
 use crate::intent::Snapshot;
 use crate::reconcile::diff::diff;
-use fakeswitch::{port, FakeSwitch, Packet};
+use fakeswitch::{port, FakeSwitch, FlowEntry, GroupEntry, MeterEntry, Packet};
 use northbound_api::model::{ArpMode, Encap, Endpoint, Network};
-use ofproto::multipart::GroupDesc;
 use ofproto::{Body, MacAddr};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -250,24 +249,12 @@ pub fn install(dpid: u64, state: &SwitchState, ports: &[u32]) -> FakeSwitch {
 
 /// What a fake switch holds, as the reconciler reads it back.
 pub fn read_back(fs: &FakeSwitch) -> SwitchState {
-    let flows: Vec<_> = fs.flows().iter().map(|f| f.to_flow_stats()).collect();
-    let groups: Vec<GroupDesc> = fs
-        .groups()
-        .into_iter()
-        .map(|g| GroupDesc {
-            group_type: g.group_type,
-            group_id: g.group_id,
-            buckets: g.buckets,
-        })
-        .collect();
-    let meters: Vec<ofproto::multipart::MeterConfig> = fs
+    let flows: Vec<_> = fs.flows().iter().map(FlowEntry::to_flow_stats).collect();
+    let groups: Vec<_> = fs.groups().iter().map(GroupEntry::to_group_desc).collect();
+    let meters: Vec<_> = fs
         .meters()
-        .into_iter()
-        .map(|m| ofproto::multipart::MeterConfig {
-            flags: m.flags,
-            meter_id: m.meter_id,
-            bands: m.bands,
-        })
+        .iter()
+        .map(MeterEntry::to_meter_config)
         .collect();
     SwitchState::from_switch(&flows, &groups, &meters)
 }
