@@ -112,43 +112,52 @@ fn becomes(want: bool, mut check: impl FnMut() -> bool) -> bool {
     false
 }
 
-#[test]
-fn rules_between_groups_allow_deny_override_and_change_live() {
-    let mut f = Fabric::new(&FabricConfig::hosts(2));
+/// Tenant `blue`, one VXLAN network on `subnet`, groups `web` (w1 on host1, w2 on host2) and
+/// `db` (d1 on host1, d2 on host2; policy `dbp` with `rules`, stateful with `default_deny`),
+/// every container attached; the endpoints.
+fn web_and_db(
+    f: &mut Fabric,
+    subnet: &str,
+    default_deny: bool,
+    rules: Vec<Object>,
+) -> Vec<Endpoint> {
     let net = Network {
         tenant_name: "blue".into(),
         network_name: "net".into(),
         encap: Encap::Vxlan,
         pkt_tag: None,
-        subnet: "10.30.0.0/24".into(),
+        subnet: subnet.into(),
         gateway: None,
         ipv6_subnet: None,
         ipv6_gateway: None,
     };
+    let mut db = group("db", &["dbp"]);
+    if let Object::EndpointGroup(g) = &mut db {
+        g.default_deny = default_deny;
+    }
+    let mut upserts = vec![
+        Object::Tenant(Tenant {
+            tenant_name: "blue".into(),
+        }),
+        host("host1", "192.168.2.10"),
+        host("host2", "192.168.2.11"),
+        Object::Network(net),
+        Object::Policy(Policy {
+            tenant_name: "blue".into(),
+            policy_name: "dbp".into(),
+        }),
+        group("web", &[]),
+        db,
+        ep("w1", "web", "host1"),
+        ep("d1", "db", "host1"),
+        ep("d2", "db", "host2"),
+        ep("w2", "web", "host2"),
+    ];
+    upserts.extend(rules);
     apply(
-        &f,
+        f,
         Batch {
-            upserts: vec![
-                Object::Tenant(Tenant {
-                    tenant_name: "blue".into(),
-                }),
-                host("host1", "192.168.2.10"),
-                host("host2", "192.168.2.11"),
-                Object::Network(net),
-                Object::Policy(Policy {
-                    tenant_name: "blue".into(),
-                    policy_name: "dbp".into(),
-                }),
-                group("web", &[]),
-                group("db", &["dbp"]),
-                ep("w1", "web", "host1"),
-                ep("d1", "db", "host1"),
-                ep("d2", "db", "host2"),
-                ep("w2", "web", "host2"),
-                // Everything from web to db is denied, except PostgreSQL.
-                Object::Rule(rule("1", 5, None, 0, RuleAction::Deny)),
-                Object::Rule(rule("2", 10, Some("tcp"), 5432, RuleAction::Allow)),
-            ],
+            upserts,
             ..Batch::default()
         },
     );
@@ -160,7 +169,22 @@ fn rules_between_groups_allow_deny_override_and_change_live() {
     ] {
         f.attach(h, "blue", c);
     }
-    let eps = f.endpoints();
+    f.endpoints()
+}
+
+#[test]
+fn rules_between_groups_allow_deny_override_and_change_live() {
+    let mut f = Fabric::new(&FabricConfig::hosts(2));
+    let eps = web_and_db(
+        &mut f,
+        "10.30.0.0/24",
+        false,
+        vec![
+            // Everything from web to db is denied, except PostgreSQL.
+            Object::Rule(rule("1", 5, None, 0, RuleAction::Deny)),
+            Object::Rule(rule("2", 10, Some("tcp"), 5432, RuleAction::Allow)),
+        ],
+    );
     let e = |n: &str| eps.iter().find(|x| x.name == n).unwrap();
     let (w1, d1, d2, w2) = (e("w1"), e("d1"), e("d2"), e("w2"));
     let mut servers = vec![listen(d2, 5432), listen(d2, 5433), listen(d1, 5432)];
@@ -261,55 +285,19 @@ fn rules_between_groups_allow_deny_override_and_change_live() {
 #[test]
 fn a_default_deny_group_is_stateful() {
     let mut f = Fabric::new(&FabricConfig::hosts(2));
-    let net = Network {
-        tenant_name: "blue".into(),
-        network_name: "net".into(),
-        encap: Encap::Vxlan,
-        pkt_tag: None,
-        subnet: "10.31.0.0/24".into(),
-        gateway: None,
-        ipv6_subnet: None,
-        ipv6_gateway: None,
-    };
-    let mut db = group("db", &["dbp"]);
-    if let Object::EndpointGroup(g) = &mut db {
-        g.default_deny = true;
-    }
-    apply(
-        &f,
-        Batch {
-            upserts: vec![
-                Object::Tenant(Tenant {
-                    tenant_name: "blue".into(),
-                }),
-                host("host1", "192.168.2.10"),
-                host("host2", "192.168.2.11"),
-                Object::Network(net),
-                Object::Policy(Policy {
-                    tenant_name: "blue".into(),
-                    policy_name: "dbp".into(),
-                }),
-                group("web", &[]),
-                db,
-                ep("w1", "web", "host1"),
-                ep("d1", "db", "host1"),
-                ep("d2", "db", "host2"),
-                ep("w2", "web", "host2"),
-                // Only PostgreSQL from web may come in.
-                Object::Rule(rule("1", 10, Some("tcp"), 5432, RuleAction::Allow)),
-            ],
-            ..Batch::default()
-        },
+    let eps = web_and_db(
+        &mut f,
+        "10.31.0.0/24",
+        true,
+        // Only PostgreSQL from web may come in.
+        vec![Object::Rule(rule(
+            "1",
+            10,
+            Some("tcp"),
+            5432,
+            RuleAction::Allow,
+        ))],
     );
-    for (c, h) in [
-        ("w1", "host1"),
-        ("d1", "host1"),
-        ("d2", "host2"),
-        ("w2", "host2"),
-    ] {
-        f.attach(h, "blue", c);
-    }
-    let eps = f.endpoints();
     let e = |n: &str| eps.iter().find(|x| x.name == n).unwrap();
     let (w1, d1, d2, w2) = (e("w1"), e("d1"), e("d2"), e("w2"));
     let mut servers = vec![listen(d2, 5432), listen(d2, 5433), listen(w2, 8080)];
