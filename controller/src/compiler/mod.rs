@@ -77,7 +77,7 @@ pub mod priority {
 /// packet tag, an unparsable MAC, a port on a host other than the intended one) are left out
 /// rather than half compiled.
 pub fn compile(snapshot: &Snapshot, topo: &Topology) -> BTreeMap<u64, SwitchState> {
-    compile_nets(snapshot, topo, &resolve::networks(snapshot, topo))
+    compile_all(snapshot, topo).switches
 }
 
 /// Everything compiled from one intent snapshot and topology.
@@ -91,33 +91,30 @@ pub struct Compiled {
     pub tunnels: BTreeMap<String, BTreeSet<Ipv4Addr>>,
 }
 
-/// The switch states ([`compile`]) and the tunnels each host needs, from one resolution.
+/// The switch states ([`compile`]) and the tunnels each host needs, from one resolution of
+/// the intent (group classes, networks, policies and QoS profiles, each computed once).
 pub fn compile_all(snapshot: &Snapshot, topo: &Topology) -> Compiled {
-    let nets = resolve::networks(snapshot, topo);
-    Compiled {
-        switches: compile_nets(snapshot, topo, &nets),
-        tunnels: tunnels::wanted(&nets, topo, snapshot.global.fwd_mode == FwdMode::Routing),
-    }
-}
-
-fn compile_nets(
-    snapshot: &Snapshot,
-    topo: &Topology,
-    nets: &BTreeMap<u32, Net>,
-) -> BTreeMap<u64, SwitchState> {
+    let classes = classes::group_classes(snapshot);
+    let nets = resolve::networks(snapshot, topo, &classes);
+    let routing = snapshot.global.fwd_mode == FwdMode::Routing;
     let opts = Options {
         arp_proxy: snapshot.global.arp_mode == ArpMode::Proxy,
-        routing: snapshot.global.fwd_mode == FwdMode::Routing,
-        policies: policy::Policies::compile(snapshot),
-        profiles: qos::Profiles::compile(snapshot),
+        routing,
+        policies: policy::Policies::compile(snapshot, &classes),
+        profiles: qos::Profiles::compile(snapshot, &classes),
     };
-    topo.hosts
+    let switches = topo
+        .hosts
         .iter()
         .map(|(name, ports)| {
             let host = Host { name, ports, topo };
-            (ports.dpid, compile_host(&host, nets, &opts))
+            (ports.dpid, compile_host(&host, &nets, &opts))
         })
-        .collect()
+        .collect();
+    Compiled {
+        switches,
+        tunnels: tunnels::wanted(&nets, topo, routing),
+    }
 }
 
 /// What applies to every host alike.

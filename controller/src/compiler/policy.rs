@@ -75,8 +75,7 @@ const CT_COMMIT_OUT: u16 = 998;
 impl Policies {
     /// Compiles the rules of every policy attached to an endpoint group with an id. Rules that
     /// cannot be compiled (a group without id, an unparsable field) are left out.
-    pub(super) fn compile(snap: &Snapshot) -> Policies {
-        let classes = super::classes::group_classes(snap);
+    pub(super) fn compile(snap: &Snapshot, classes: &BTreeMap<String, u16>) -> Policies {
         let mut by_tenant: BTreeMap<String, Vec<RuleFlow>> = BTreeMap::new();
         let mut done = BTreeSet::new();
         for (gkey, g) in &snap.groups {
@@ -105,7 +104,7 @@ impl Policies {
                 .values()
                 .filter(|r| r.tenant_name == g.tenant_name && attached.contains(&r.policy_name))
             {
-                if let Some(flows) = rule_flows(snap, &classes, r, gid, zone) {
+                if let Some(flows) = rule_flows(snap, classes, r, gid, zone) {
                     by_tenant
                         .entry(g.tenant_name.clone())
                         .or_default()

@@ -35,9 +35,8 @@ pub(super) struct Profiles {
 
 impl Profiles {
     /// Resolves the groups' profiles (ones that do not parse are left out).
-    pub(super) fn compile(snap: &Snapshot) -> Profiles {
-        // A group with a profile is a class of its own (`super::classes`).
-        let classes = super::classes::group_classes(snap);
+    /// A group with a profile is a class of its own in `classes` (`super::classes`).
+    pub(super) fn compile(snap: &Snapshot, classes: &BTreeMap<String, u16>) -> Profiles {
         let mut by_group = BTreeMap::new();
         for (gkey, g) in &snap.groups {
             let (Some(&gid), Some(name)) = (classes.get(gkey), &g.net_profile) else {

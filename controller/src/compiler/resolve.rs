@@ -55,8 +55,12 @@ pub(super) struct Member {
 }
 
 /// Every compilable network by stable id.
-pub(super) fn networks(snap: &Snapshot, topo: &Topology) -> BTreeMap<u32, Net> {
-    let classes = super::classes::group_classes(snap);
+/// Endpoint-group classes come from `classes` ([`super::classes::group_classes`]).
+pub(super) fn networks(
+    snap: &Snapshot,
+    topo: &Topology,
+    classes: &BTreeMap<String, u16>,
+) -> BTreeMap<u32, Net> {
     let mut by_key: BTreeMap<&str, Net> = snap
         .networks
         .iter()
@@ -89,7 +93,7 @@ pub(super) fn networks(snap: &Snapshot, topo: &Topology) -> BTreeMap<u32, Net> {
             let net_key = format!("{}:{}", ep.tenant_name, ep.network_name);
             if let (Some(net), Some(m)) = (
                 by_key.get_mut(net_key.as_str()),
-                member(snap, &classes, key, ep, host, port),
+                member(snap, classes, key, ep, host, port),
             ) {
                 net.members.push(m);
             }
@@ -100,7 +104,7 @@ pub(super) fn networks(snap: &Snapshot, topo: &Topology) -> BTreeMap<u32, Net> {
         let net_key = format!("{}:{}", ep.tenant_name, ep.network_name);
         if let (Some(net), Some(m)) = (
             by_key.get_mut(net_key.as_str()),
-            member(snap, &classes, key, ep, EXTERNAL, 0),
+            member(snap, classes, key, ep, EXTERNAL, 0),
         ) {
             if net.encap == Encap::Vlan {
                 net.members.push(m);
