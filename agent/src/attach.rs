@@ -366,7 +366,7 @@ pub async fn detach(target: &Target) -> Result<bool, String> {
 
 /// Sends the bridge's report at once (a few attempts; the daemon keeps reporting anyway).
 pub(crate) async fn report_now(target: &Target, vs: &Vswitch) {
-    let r = match report::collect(vs, &target.bridge).await {
+    let r = match report::collect(vs, &target.bridge, None).await {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "could not build the host report");

@@ -164,6 +164,11 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         cfg.host_label.clone(),
         directives_tx,
     )));
+    // What the bridge was set up with: no need to read it back on every poll.
+    let identity = report::BridgeIdentity {
+        dpid: cfg.dpid,
+        vtep_ip: cfg.vtep_ip.clone(),
+    };
     let mut last_sent = None;
     let mut sent_at = Instant::now();
     // Uplinks and tunnels are reconciled at start, when the directives change, after a
@@ -174,7 +179,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             let wanted = directives.borrow_and_update().clone();
             ports_due = !reconcile_ports(&cfg, &vs, local_vtep, wanted.as_ref()).await;
         }
-        match report::collect(&vs, &cfg.bridge).await {
+        match report::collect(&vs, &cfg.bridge, Some(&identity)).await {
             Err(e) => {
                 // ovsdb-server may have restarted: reconnect and make sure the bridge, tunnel
                 // and uplinks are (still) there.
@@ -230,12 +235,19 @@ async fn reconcile_ports(
     local_vtep: Option<std::net::Ipv4Addr>,
     directives: Option<&HostDirectives>,
 ) -> bool {
+    let ports = match vs.list_ports(&cfg.bridge).await {
+        Ok(ports) => ports,
+        Err(e) => {
+            tracing::warn!(error = %e, "listing the bridge's ports failed; retrying");
+            return false;
+        }
+    };
     let mut ok = true;
     let mut uplinks: std::collections::BTreeSet<String> = cfg.uplinks.iter().cloned().collect();
     if let Some(d) = directives {
         uplinks.extend(d.uplinks.iter().cloned());
     }
-    match uplinks::reconcile(vs, &cfg.bridge, &uplinks, directives.is_some()).await {
+    match uplinks::reconcile(vs, &cfg.bridge, &ports, &uplinks, directives.is_some()).await {
         Ok(c) => {
             if !c.ensured.is_empty() || !c.removed.is_empty() {
                 tracing::info!(ensured = ?c.ensured, removed = ?c.removed, "uplinks reconciled");
@@ -251,7 +263,7 @@ async fn reconcile_ports(
     }
     if let (TunnelMode::PerPeer, Some(local), Some(d)) = (cfg.tunnel_mode, local_vtep, directives) {
         let peers = tunnels::parse_peers(&d.tunnels);
-        match tunnels::reconcile(vs, &cfg.bridge, local, &peers, d.vxlan_port).await {
+        match tunnels::reconcile(vs, &cfg.bridge, &ports, local, &peers, d.vxlan_port).await {
             Ok(changes) => {
                 if changes != tunnels::Changes::default() {
                     tracing::info!(

@@ -150,9 +150,17 @@ pub async fn bridge_identity(vs: &Vswitch, bridge: &str) -> Result<BridgeIdentit
     Ok(BridgeIdentity { dpid, vtep_ip })
 }
 
-/// Reads the bridge and builds its report.
-pub async fn collect(vs: &Vswitch, bridge: &str) -> Result<HostReport, String> {
-    let id = bridge_identity(vs, bridge).await?;
+/// Reads the bridge and builds its report; the bridge's identity is read too unless `known`
+/// (the daemon knows its own, `netplugin attach` does not).
+pub async fn collect(
+    vs: &Vswitch,
+    bridge: &str,
+    known: Option<&BridgeIdentity>,
+) -> Result<HostReport, String> {
+    let id = match known {
+        Some(id) => id.clone(),
+        None => bridge_identity(vs, bridge).await?,
+    };
     let ports = vs
         .list_ports(bridge)
         .await

@@ -58,20 +58,18 @@ pub struct Changes {
     pub removed: Vec<String>,
 }
 
-/// Makes the tunnel ports of `bridge` exactly one per peer in `wanted` (from `local`, on
-/// `udp_port`): creates or updates the missing or different ones and removes the agent's other
-/// tunnel ports (also a flow-mode port). Ports the agent did not create are never touched.
+/// Makes the tunnel ports of `bridge` (whose ports are `ports`) exactly one per peer in
+/// `wanted` (from `local`, on `udp_port`): creates or updates the missing or different ones and
+/// removes the agent's other tunnel ports (also a flow-mode port). Ports the agent did not
+/// create are never touched.
 pub async fn reconcile(
     vs: &Vswitch,
     bridge: &str,
+    ports: &[PortInfo],
     local: Ipv4Addr,
     wanted: &BTreeSet<Ipv4Addr>,
     udp_port: u16,
 ) -> Result<Changes, String> {
-    let ports = vs
-        .list_ports(bridge)
-        .await
-        .map_err(|e| format!("listing the ports of {bridge}: {e}"))?;
     let mut changes = Changes::default();
     for p in ports.iter().filter(|p| is_our_tunnel(p)) {
         let keep = p

@@ -3,7 +3,7 @@
 //! as system ports marked `role=uplink`; uplinks of ours that neither names any more leave it.
 //! An interface that does not exist on this host is skipped with a warning.
 
-use crate::ovsdb::vswitch::{InterfaceType, PortConfig, Vswitch};
+use crate::ovsdb::vswitch::{InterfaceType, PortConfig, PortInfo, Vswitch};
 use crate::report::{self, ROLE_KEY, ROLE_UPLINK};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -19,21 +19,19 @@ pub struct Changes {
     pub missing: Vec<String>,
 }
 
-/// Makes the bridge's uplink ports those of `wanted` that exist; with `remove_others`, the
-/// agent's other uplink ports are removed (it is false until netmaster's directives are known,
-/// so that a restarting agent never drops an uplink the intent still wants).
+/// Makes the uplink ports of `bridge` (whose ports are `ports`) those of `wanted` that exist;
+/// with `remove_others`, the agent's other uplink ports are removed (it is false until
+/// netmaster's directives are known, so that a restarting agent never drops an uplink the
+/// intent still wants).
 pub async fn reconcile(
     vs: &Vswitch,
     bridge: &str,
+    ports: &[PortInfo],
     wanted: &BTreeSet<String>,
     remove_others: bool,
 ) -> Result<Changes, String> {
     let mut changes = Changes::default();
     if remove_others {
-        let ports = vs
-            .list_ports(bridge)
-            .await
-            .map_err(|e| format!("listing the ports of {bridge}: {e}"))?;
         for p in ports.iter().filter(|p| {
             p.external_ids.get(report::OWNER_KEY).map(String::as_str) == Some(report::OWNER)
                 && p.external_ids.get(ROLE_KEY).map(String::as_str) == Some(ROLE_UPLINK)
