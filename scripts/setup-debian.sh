@@ -12,6 +12,8 @@ command -v ethtool >/dev/null 2>&1 || need_pkgs+=(ethtool)
 command -v bridge >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v tcpdump >/dev/null 2>&1 || need_pkgs+=(tcpdump)
 command -v iperf3 >/dev/null 2>&1 || need_pkgs+=(iperf3)
+# The topology tests send hand-made frames with Debian's python3 (raw AF_PACKET socket).
+[ -x /usr/bin/python3 ] || need_pkgs+=(python3)
 
 if ((${#need_pkgs[@]})); then
     echo "setup: installing ${need_pkgs[*]}"
