@@ -80,6 +80,7 @@ fn resolved(netns: &str) -> Resolved {
         gateway: Some("10.7.0.254".into()),
         ipv6_subnet: None,
         ipv6_gateway: None,
+        multicast: Default::default(),
     };
     let spec = EndpointSpec {
         netns: PathBuf::from(netns),

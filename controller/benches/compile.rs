@@ -62,6 +62,7 @@ impl Intent {
                 gateway: None,
                 ipv6_subnet: None,
                 ipv6_gateway: None,
+                multicast: Default::default(),
             };
             snap.networks.insert(key.clone(), net);
             snap.network_ids.insert(key, n as u32 + 1);

@@ -4,13 +4,23 @@ use crate::desired_store::DesiredStore;
 use crate::reconcile::{self, ReconcileConfig};
 use crate::session::{self, dpid_str, SessionConfig, SessionEvent, SwitchHandle};
 use crate::transport::{BoxedStream, Listener};
+use ofproto::msg::PacketIn;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
+/// An application that takes the packets switches send to the controller. It is called on
+/// the controller's event loop for every packet-in of every switch, so it must not block;
+/// each application picks its own packets (by the cookie of the flow that sent them).
+pub trait PacketInApp: Send + Sync {
+    /// A packet sent by switch `dpid`.
+    fn packet_in(&self, dpid: u64, packet_in: &PacketIn);
+}
+
 /// The running controller.
 pub struct Controller {
+    apps: RwLock<Vec<Arc<dyn PacketInApp>>>,
     sessions: Arc<SessionConfig>,
     reconcile: ReconcileConfig,
     store: Arc<DesiredStore>,
@@ -28,6 +38,7 @@ impl Controller {
     ) -> Arc<Controller> {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         Arc::new(Controller {
+            apps: RwLock::new(Vec::new()),
             sessions: Arc::new(sessions),
             reconcile,
             store,
@@ -35,6 +46,11 @@ impl Controller {
             events_tx,
             events_rx: Mutex::new(Some(events_rx)),
         })
+    }
+
+    /// Adds an application that sees every packet-in.
+    pub fn add_app(&self, app: Arc<dyn PacketInApp>) {
+        self.apps.write().expect("apps lock").push(app);
     }
 
     /// The desired-state store.
@@ -126,9 +142,12 @@ impl Controller {
                     map.remove(&dpid);
                 }
             }
-            SessionEvent::PortStatus { .. }
-            | SessionEvent::PacketIn { .. }
-            | SessionEvent::FlowRemoved { .. } => {}
+            SessionEvent::PacketIn { dpid, packet_in } => {
+                for app in self.apps.read().expect("apps lock").iter() {
+                    app.packet_in(dpid, &packet_in);
+                }
+            }
+            SessionEvent::PortStatus { .. } | SessionEvent::FlowRemoved { .. } => {}
         }
     }
 }

@@ -203,6 +203,11 @@ pub const ID_PREFIX_MASK: u32 = 0xff00_0000;
 /// Largest index of an owned group or meter id (24 bits).
 pub const INDEX_MAX: u32 = 0x00ff_ffff;
 
+/// The first group index of multicast groups ([`crate::compiler::topology::GroupMembers`]):
+/// indexes below it are networks' flood groups (so network ids stay below it), indexes from it
+/// up are `MULTICAST_INDEX_BASE + membership index`. Meters use it for the IGMP packet-in meter.
+pub const MULTICAST_INDEX_BASE: u32 = 0x0080_0000;
+
 /// Our group or meter id for `index`.
 ///
 /// # Panics

@@ -6,6 +6,7 @@ use crate::compiler::{compile_all, HostPorts, Topology, TunnelMode};
 use crate::desired_store::DesiredStore;
 use crate::intent::service::IntentDb;
 use crate::intent::Snapshot;
+use crate::multicast::snooping::Snooping;
 use northbound_api::agent::{AgentService, HostDirectives, HostReport, TunnelReport};
 use northbound_api::service::ApiError;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -27,6 +28,9 @@ use tracing::info;
 /// restarted netmaster finds every switch in sync instead of compiling hosts without their
 /// ports until the agents report again.
 ///
+/// The multicast memberships IGMP snooping learns are observed topology too
+/// ([`ObservedTopology::snooping`]).
+///
 /// It also holds the agents' directives (the tunnels the compiler found each host needs) and
 /// when each host last reported, so that a host that is gone can be forgotten
 /// ([`ObservedTopology::expire`]).
@@ -38,6 +42,7 @@ pub struct ObservedTopology {
     last_seen: RwLock<HashMap<String, Instant>>,
     directives: RwLock<Directives>,
     directive_version: watch::Sender<u64>,
+    snooping: Arc<Snooping>,
 }
 
 /// What the agents are asked to create.
@@ -91,6 +96,11 @@ impl ObservedTopology {
         let tmp = file.with_extension("tmp");
         std::fs::write(&tmp, json).map_err(|e| fail(&e))?;
         std::fs::rename(&tmp, file).map_err(|e| fail(&e))
+    }
+
+    /// The IGMP snooping application, whose memberships are compiled with the hosts.
+    pub fn snooping(&self) -> &Arc<Snooping> {
+        &self.snooping
     }
 
     /// The current topology.
@@ -302,6 +312,7 @@ impl AgentService for ObservedTopology {
 /// agents have not reported yet.
 fn effective_topology(snapshot: &Snapshot, observed: &ObservedTopology) -> Topology {
     let mut topo = observed.get();
+    topo.multicast = observed.snooping.view();
     for (name, host) in &snapshot.hosts {
         if let (false, Some(dpid)) = (topo.hosts.contains_key(name), host.dpid) {
             let mut h = crate::compiler::HostPorts::new(dpid);
@@ -322,6 +333,7 @@ pub fn compile_now(db: &IntentDb, observed: &ObservedTopology, store: &DesiredSt
     let switches = compiled.switches.len();
     let flows: usize = compiled.switches.values().map(|s| s.flows.len()).sum();
     store.set_switches(compiled.switches);
+    observed.snooping.set_plan(compiled.multicast);
     let uplinks = snapshot
         .hosts
         .iter()
@@ -337,15 +349,18 @@ pub fn compile_now(db: &IntentDb, observed: &ObservedTopology, store: &DesiredSt
     );
 }
 
-/// Recompiles on every intent or topology change until the process ends.
+/// Recompiles on every intent, topology or multicast membership change until the process
+/// ends.
 pub async fn run(db: Arc<IntentDb>, observed: Arc<ObservedTopology>, store: Arc<DesiredStore>) {
     let mut intent = db.subscribe();
     let mut topo = observed.subscribe();
+    let mut memberships = observed.snooping.subscribe();
     loop {
         compile_now(&db, &observed, &store);
         tokio::select! {
             r = intent.changed() => if r.is_err() { return },
             r = topo.changed() => if r.is_err() { return },
+            r = memberships.changed() => if r.is_err() { return },
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod desired;
 pub mod desired_store;
 pub mod intent;
 pub mod intent_sync;
+pub mod multicast;
 pub mod pipeline;
 pub mod reconcile;
 pub mod session;

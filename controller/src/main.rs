@@ -6,6 +6,7 @@ use netmaster::desired_store::DesiredStore;
 use netmaster::intent::service::IntentDb;
 use netmaster::intent::store::RedbStore;
 use netmaster::intent_sync::{self, ObservedTopology};
+use netmaster::multicast::querier;
 use netmaster::pipeline::base_pipeline;
 use netmaster::reconcile::ReconcileConfig;
 use netmaster::session::SessionConfig;
@@ -161,7 +162,8 @@ async fn run(args: Args) -> Result<(), String> {
         Some(p) => ObservedTopology::persistent(p.with_extension("agents.json"))?,
         None => ObservedTopology::default(),
     });
-    let router = northbound_api::rest::router(db.clone(), observed.clone());
+    let router =
+        northbound_api::rest::router(db.clone(), observed.clone(), observed.snooping().clone());
     tokio::spawn(async move {
         if let Err(e) = axum::serve(api, router).await {
             error!(error = %e, "REST API failed");
@@ -171,6 +173,10 @@ async fn run(args: Args) -> Result<(), String> {
     intent_sync::compile_now(&db, &observed, &desired);
     tokio::spawn(intent_sync::run(db, observed.clone(), desired.clone()));
     let controller = Controller::new(sessions, reconcile, desired);
+    let snooping = observed.snooping().clone();
+    controller.add_app(snooping.clone());
+    let registry = controller.clone();
+    tokio::spawn(querier::run(snooping, move |dpid| registry.switch(dpid)));
     if args.host_timeout_s > 0.0 {
         let registry = controller.clone();
         tokio::spawn(intent_sync::expire_hosts(

@@ -100,6 +100,7 @@ fn intent() -> Batch {
                 gateway: None,
                 ipv6_subnet: None,
                 ipv6_gateway: None,
+                multicast: Default::default(),
             }),
             Object::Host(Host {
                 name: "host1".into(),

@@ -33,6 +33,7 @@ fn net(tenant: &str, name: &str, subnet: &str) -> Network {
         gateway: None,
         ipv6_subnet: None,
         ipv6_gateway: None,
+        multicast: Default::default(),
     }
 }
 

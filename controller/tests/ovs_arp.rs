@@ -52,6 +52,7 @@ fn network(tenant: &str) -> Network {
         gateway: None,
         ipv6_subnet: None,
         ipv6_gateway: None,
+        multicast: Default::default(),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::agent::{HostDirectives, HostReport};
 use crate::model::{Kind, Object};
+use crate::oper::NetworkInspect;
 use crate::service::{ApiError, Batch};
 use crate::wire;
 use serde_json::Value;
@@ -63,6 +64,17 @@ impl Client {
         let url = self.object_url(kind, key);
         let value = self.send(self.agent.get(&url), None)?;
         wire::from_value(kind, value).map_err(|e| bad_answer(&url, e))
+    }
+
+    /// A network's intent and operational state (multicast memberships).
+    pub fn inspect_network(&self, key: &str) -> Result<NetworkInspect, ClientError> {
+        let url = format!(
+            "{}/api/v1/inspect/networks/{}/",
+            self.base,
+            encode_segment(key)
+        );
+        let value = self.send(self.agent.get(&url), None)?;
+        serde_json::from_value(value).map_err(|e| bad_answer(&url, e))
     }
 
     /// Creates or replaces an object; returns it as stored.

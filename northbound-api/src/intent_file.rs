@@ -453,6 +453,7 @@ impl FileTenant {
                 gateway: set(&net.gateway).map(Into::into),
                 ipv6_subnet: None,
                 ipv6_gateway: None,
+                multicast: Default::default(),
             });
         }
         Ok(networks)

@@ -6,8 +6,9 @@
 //! * [`service`]: the [`service::IntentService`] trait the controller implements, with the
 //!   all-or-nothing [`service::Batch`].
 //! * [`wire`]: one object's JSON body on the REST API (its fields, without the kind tag).
-//! * [`rest`]: the `/api/v1` axum router over an [`service::IntentService`] and an
-//!   [`agent::AgentService`].
+//! * [`rest`]: the `/api/v1` axum router over an [`service::IntentService`], an
+//!   [`agent::AgentService`] and an [`oper::OperService`].
+//! * [`oper`]: operational state (multicast memberships), the [`oper::OperService`] trait.
 //! * [`client`]: a blocking HTTP client of that API (used by `netctl`).
 //! * [`intent_file`]: the intent files of the original netplugin (`netctl -cfg FILE`),
 //!   converted into a [`service::Batch`].
@@ -16,6 +17,7 @@ pub mod agent;
 pub mod client;
 pub mod intent_file;
 pub mod model;
+pub mod oper;
 pub mod rest;
 pub mod service;
 pub mod wire;

@@ -130,6 +130,61 @@ pub struct Network {
     /// IPv6 gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipv6_gateway: Option<String>,
+    /// IPv4 multicast: IGMP snooping settings.
+    #[serde(default, skip_serializing_if = "MulticastConfig::is_default")]
+    pub multicast: MulticastConfig,
+}
+
+/// What a network does with IPv4 multicast. IGMP snooping is always on: a group with members
+/// goes to its members only (across hosts by head-end replication).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MulticastConfig {
+    /// netmaster sends IGMP general queries to the network's endpoints every
+    /// `queryIntervalS`, so that memberships are refreshed (and expire when no longer
+    /// reported). Without it, memberships learned from unsolicited reports expire after the
+    /// group membership interval (2 × `queryIntervalS` + 10 s).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub querier: bool,
+    /// IGMP query interval in seconds (1..=3600).
+    #[serde(default = "default_query_interval_s")]
+    pub query_interval_s: u32,
+    /// What happens to IPv4 multicast to a group without members (224.0.0.0/24, the
+    /// link-local control block, is always flooded).
+    #[serde(default)]
+    pub unregistered: Unregistered,
+}
+
+fn default_query_interval_s() -> u32 {
+    125
+}
+
+impl Default for MulticastConfig {
+    fn default() -> Self {
+        MulticastConfig {
+            querier: false,
+            query_interval_s: default_query_interval_s(),
+            unregistered: Unregistered::default(),
+        }
+    }
+}
+
+impl MulticastConfig {
+    /// Whether these are the default settings (left out of the JSON).
+    pub fn is_default(&self) -> bool {
+        *self == MulticastConfig::default()
+    }
+}
+
+/// The treatment of multicast to a group nobody joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Unregistered {
+    /// To every endpoint of the network, like broadcast.
+    #[default]
+    Flood,
+    /// Nowhere.
+    Drop,
 }
 
 /// An endpoint group (key `tenant:group`).

@@ -9,6 +9,7 @@
 //! | `DELETE` | `/api/v1/{collection}/{key}/` | deletes the object (204) |
 //! | `POST` | `/api/v1/batch` | applies a [`Batch`] all-or-nothing; returns the stored upserts |
 //! | `GET` | `/api/v1/inspect/endpoints/[{key}/]` | endpoints with their allocated addresses |
+//! | `GET` | `/api/v1/inspect/networks/{key}/` | [`NetworkInspect`]: `{"Config": network, "Oper": {...}}`, its intent and its multicast memberships (404 if absent) |
 //! | `PUT` | `/api/v1/agents/{host}/` | replaces the host's [`HostReport`] (the body); returns it |
 //! | `GET` | `/api/v1/agents/` | every host's latest report, as a JSON object by host name |
 //! | `GET` | `/api/v1/agents/{host}/` | one host's latest report (404 if it never reported) |
@@ -26,6 +27,7 @@
 
 use crate::agent::{AgentService, HostDirectives, HostReport, MAX_WAIT_S};
 use crate::model::{Kind, Object};
+use crate::oper::{NetworkInspect, OperService};
 use crate::service::{ApiError, Batch, IntentService};
 use crate::wire;
 use axum::body::Bytes;
@@ -40,12 +42,20 @@ use std::sync::Arc;
 
 type Svc = Arc<dyn IntentService>;
 type Agents = Arc<dyn AgentService>;
+type Oper = Arc<dyn OperService>;
 
-/// The router's state: both services.
+/// The router's state: the services.
 #[derive(Clone)]
 struct Services {
     intent: Svc,
     agents: Agents,
+    oper: Oper,
+}
+
+impl FromRef<Services> for Oper {
+    fn from_ref(s: &Services) -> Oper {
+        s.oper.clone()
+    }
 }
 
 impl FromRef<Services> for Svc {
@@ -60,8 +70,12 @@ impl FromRef<Services> for Agents {
     }
 }
 
-/// The `/api/v1` router over the intent service and the agent service.
-pub fn router(intent: Arc<dyn IntentService>, agents: Arc<dyn AgentService>) -> Router {
+/// The `/api/v1` router over the intent, agent and operational-state services.
+pub fn router(
+    intent: Arc<dyn IntentService>,
+    agents: Arc<dyn AgentService>,
+    oper: Arc<dyn OperService>,
+) -> Router {
     let object: fn() -> MethodRouter<Services> =
         || get(get_object).post(upsert).put(upsert).delete(delete);
     let agent: fn() -> MethodRouter<Services> = || get(get_report).put(put_report);
@@ -78,13 +92,19 @@ pub fn router(intent: Arc<dyn IntentService>, agents: Arc<dyn AgentService>) -> 
         .route("/api/v1/inspect/endpoints/", get(inspect_endpoints))
         .route("/api/v1/inspect/endpoints/{key}", get(inspect_endpoint))
         .route("/api/v1/inspect/endpoints/{key}/", get(inspect_endpoint))
+        .route("/api/v1/inspect/networks/{key}", get(inspect_network))
+        .route("/api/v1/inspect/networks/{key}/", get(inspect_network))
         .route("/api/v1/{collection}", get(list))
         .route("/api/v1/{collection}/", get(list))
         .route("/api/v1/{collection}/{key}", object())
         .route("/api/v1/{collection}/{key}/", object())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(Services { intent, agents })
+        .with_state(Services {
+            intent,
+            agents,
+            oper,
+        })
 }
 
 /// An error response: `{"error": message}` with a status.
@@ -225,6 +245,27 @@ async fn inspect_endpoint(
     Path(key): Path<String>,
 ) -> Result<Json<Value>, Error> {
     one(&svc, Kind::Endpoint, key).await
+}
+
+async fn inspect_network(
+    State(svc): State<Svc>,
+    State(oper): State<Oper>,
+    Path(key): Path<String>,
+) -> Result<Json<NetworkInspect>, Error> {
+    let what = format!("networks `{key}` not found");
+    let k = key.clone();
+    let Some(Object::Network(config)) = call(&svc, move |s| s.get(Kind::Network, &k)).await? else {
+        return Err(Error::not_found(what));
+    };
+    let oper = tokio::task::spawn_blocking(move || oper.network(&key))
+        .await
+        .map_err(|e| {
+            Error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("oper service failed: {e}"),
+            )
+        })?;
+    Ok(Json(NetworkInspect { config, oper }))
 }
 
 /// Runs `f` on the agent service in tokio's blocking pool.

@@ -187,15 +187,20 @@ fn create_inspect_rm() {
         ],
     );
 
-    let net: serde_json::Value =
+    let inspect: serde_json::Value =
         serde_json::from_str(&ok(&url, &["network", "inspect", "t1:net1"])).unwrap();
+    let net = &inspect["Config"];
     assert_eq!(net["subnet"], "10.1.1.0/24");
     assert_eq!(net["gateway"], "10.1.1.254");
     assert_eq!(net["encap"], "vxlan");
+    assert_eq!(
+        inspect["Oper"]["multicastGroups"][0]["members"][0]["endpoint"], "t1:c1",
+        "{inspect}"
+    );
     let same = ok(&url, &["net", "inspect", "-t", "t1", "net1"]);
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&same).unwrap(),
-        net
+        inspect
     );
     assert!(ok(&url, &["group", "ls"]).contains("t1      g1     net1     -       web,db"));
     assert!(ok(&url, &["ep", "ls"]).contains("t1      c1         net1     g1     h1    10.1.1.9"));

@@ -5,7 +5,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use common::{MemAgents, MemService};
+use common::{FixedOper, MemAgents, MemService};
 use northbound_api::agent::AgentService;
 use northbound_api::agent::{HostReport, TunnelReport};
 use northbound_api::client::{Client, ClientError};
@@ -24,7 +24,11 @@ fn app() -> (Arc<MemService>, Router) {
 fn app_with_agents() -> (Arc<MemService>, Arc<MemAgents>, Router) {
     let svc = Arc::new(MemService::default());
     let agents = Arc::new(MemAgents::default());
-    (svc.clone(), agents.clone(), router(svc, agents))
+    (
+        svc.clone(),
+        agents.clone(),
+        router(svc, agents, Arc::new(FixedOper)),
+    )
 }
 
 async fn send(app: &Router, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
@@ -269,6 +273,29 @@ async fn inspect_endpoints_shows_allocations() {
     let (status, body) = send(&app, "GET", "/api/v1/inspect/endpoints/t1:c2", "").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error(&body), "endpoints `t1:c2` not found");
+}
+
+#[tokio::test]
+async fn inspect_network_shows_config_and_oper() {
+    let (_, app) = app();
+    let (status, _) = send(&app, "POST", "/api/v1/networks/t1:net1/", NET1).await;
+    assert_eq!(status, StatusCode::OK);
+    for path in [
+        "/api/v1/inspect/networks/t1:net1/",
+        "/api/v1/inspect/networks/t1:net1",
+    ] {
+        let (status, body) = send(&app, "GET", path, "").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["Config"]["subnet"], "10.1.1.0/24");
+        assert_eq!(body["Oper"]["multicastGroups"][0]["group"], "239.1.1.1");
+        assert_eq!(
+            body["Oper"]["multicastGroups"][0]["members"][0],
+            json!({"endpoint": "t1:c1", "host": "h1", "expiresInMs": 1000})
+        );
+    }
+    let (status, body) = send(&app, "GET", "/api/v1/inspect/networks/t1:nope/", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error(&body), "networks `t1:nope` not found");
 }
 
 #[test]

@@ -90,6 +90,7 @@ fn main() {
             gateway: None,
             ipv6_subnet: None,
             ipv6_gateway: None,
+            multicast: Default::default(),
         }));
         upserts.push(Object::EndpointGroup(EndpointGroup {
             tenant_name: "t".into(),

@@ -130,6 +130,7 @@ fn web_and_db(
         gateway: None,
         ipv6_subnet: None,
         ipv6_gateway: None,
+        multicast: Default::default(),
     };
     let mut db = group("db", &["dbp"]);
     if let Object::EndpointGroup(g) = &mut db {

@@ -71,6 +71,7 @@ fn a_profile_limits_and_marks_a_groups_traffic_live() {
             gateway: None,
             ipv6_subnet: None,
             ipv6_gateway: None,
+            multicast: Default::default(),
         }),
         profile("10Mbps"),
         Object::EndpointGroup(EndpointGroup {

@@ -31,7 +31,7 @@ const GROUP_BIT: Masked<MacAddr> = Masked {
 };
 
 /// The flood group id of a network: our id range, indexed by the stable network id.
-fn flood_group(net: &Net) -> u32 {
+pub(super) fn flood_group(net: &Net) -> u32 {
     owned_id(net.id)
 }
 
@@ -155,7 +155,7 @@ fn remote_buckets(host: &Host, net: &Net) -> Vec<Bucket> {
 }
 
 /// Into the VXLAN tunnel to `vtep` with the network's VNI.
-fn tunnel_actions(host: &Host, net: &Net, vtep: Ipv4Addr) -> Option<Vec<Action>> {
+pub(super) fn tunnel_actions(host: &Host, net: &Net, vtep: Ipv4Addr) -> Option<Vec<Action>> {
     let (port, set_dst) = host.ports.tunnel_port_to(vtep)?;
     let mut actions = vec![Action::SetField(OxmField::TunnelId(Masked::exact(
         u64::from(net.tag),
@@ -168,7 +168,7 @@ fn tunnel_actions(host: &Host, net: &Net, vtep: Ipv4Addr) -> Option<Vec<Action>>
 }
 
 /// Out of the first uplink with the network's VLAN tag.
-fn uplink_actions(host: &Host, net: &Net) -> Option<Vec<Action>> {
+pub(super) fn uplink_actions(host: &Host, net: &Net) -> Option<Vec<Action>> {
     let port = *host.ports.uplinks.first()?;
     Some(vec![
         Action::PushVlan(ETH_TYPE_VLAN),
@@ -187,6 +187,6 @@ fn tun_dst(vtep: Ipv4Addr) -> OxmField {
     })
 }
 
-fn apply(actions: Vec<Action>) -> Instruction {
+pub(super) fn apply(actions: Vec<Action>) -> Instruction {
     Instruction::ApplyActions(actions)
 }

@@ -26,6 +26,7 @@ mod classes;
 mod classify;
 mod forward;
 pub mod gateway;
+pub mod multicast;
 pub mod nicira;
 mod policy;
 mod qos;
@@ -36,7 +37,8 @@ mod tunnels;
 #[cfg(test)]
 mod tests;
 
-pub use topology::{HostPorts, Topology, TunnelMode};
+pub use multicast::{MulticastPlan, NetPlan};
+pub use topology::{GroupMembers, HostPorts, Topology, TunnelMode};
 
 use crate::desired::SwitchState;
 use crate::intent::Snapshot;
@@ -55,6 +57,20 @@ pub mod priority {
     /// Table 10: an endpoint's ARP request for its own address (gratuitous ARP, duplicate
     /// address probe), dropped rather than answered.
     pub const ARP_SELF: u16 = 110;
+    /// Table 10: IGMP from a local endpoint, to the snooping application.
+    pub const IGMP: u16 = 120;
+    /// Table 10: IGMP from a tunnel or uplink, dropped.
+    pub const IGMP_FABRIC: u16 = 119;
+    /// Table 60: IPv4 from a local endpoint to a multicast group with members.
+    pub const MCAST_GROUP: u16 = 30;
+    /// Table 60: IPv4 from a tunnel or uplink to a multicast group with members.
+    pub const MCAST_GROUP_FABRIC: u16 = 29;
+    /// Table 60 (`unregistered: drop`): link-local multicast from a local endpoint, flooded.
+    pub const MCAST_LINK_LOCAL: u16 = 27;
+    /// Table 60 (`unregistered: drop`): link-local multicast from the fabric, to local ports.
+    pub const MCAST_LINK_LOCAL_FABRIC: u16 = 26;
+    /// Table 60 (`unregistered: drop`): other multicast without members, dropped.
+    pub const MCAST_UNREGISTERED: u16 = 25;
     /// Table 50 (routing mode): a packet to the gateway for a known endpoint of another
     /// network of the tenant.
     pub const ROUTE: u16 = 100;
@@ -89,6 +105,8 @@ pub struct Compiled {
     /// with an endpoint in a VXLAN network in which the host has an endpoint too. Every host
     /// with a VTEP is listed (with an empty set when it needs none).
     pub tunnels: BTreeMap<String, BTreeSet<Ipv4Addr>>,
+    /// What the IGMP snooping application needs to know about the networks.
+    pub multicast: MulticastPlan,
 }
 
 /// The switch states ([`compile`]) and the tunnels each host needs, from one resolution of
@@ -114,6 +132,7 @@ pub fn compile_all(snapshot: &Snapshot, topo: &Topology) -> Compiled {
     Compiled {
         switches,
         tunnels: tunnels::wanted(&nets, topo, routing),
+        multicast: multicast::plan(&nets, topo),
     }
 }
 
@@ -141,11 +160,15 @@ fn compile_host(host: &Host, nets: &BTreeMap<u32, Net>, opts: &Options) -> Switc
         opts.policies.add_epg_lookups(&mut s, host, net);
         opts.profiles.add(&mut s, host, net);
         forward::add(&mut s, host, net);
+        multicast::add(&mut s, host, net, host.topo.multicast.get(&net.id));
         if opts.routing {
             let epgs = opts.policies.applies_to(&net.tenant);
             gateway::add(&mut s, host, net, nets, epgs);
         }
         tenants.insert(net.tenant.as_str());
+    }
+    if !tenants.is_empty() {
+        multicast::add_igmp(&mut s);
     }
     for tenant in tenants {
         opts.policies.add_rules(&mut s, tenant);

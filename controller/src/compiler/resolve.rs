@@ -12,7 +12,7 @@
 
 use super::topology::Topology;
 use crate::intent::Snapshot;
-use northbound_api::model::{Encap, Endpoint};
+use northbound_api::model::{Encap, Endpoint, MulticastConfig};
 use ofproto::MacAddr;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -22,6 +22,10 @@ use std::net::Ipv4Addr;
 pub(super) struct Net {
     /// Stable network id: the metadata network field, the cookie id, the flood group index.
     pub id: u32,
+    /// Its key, `tenant:network`.
+    pub key: String,
+    /// Its multicast settings.
+    pub multicast: MulticastConfig,
     /// VLAN or VXLAN.
     pub encap: Encap,
     /// The VLAN id or the VNI.
@@ -40,6 +44,8 @@ pub(super) struct Net {
 pub(super) struct Member {
     /// Stable endpoint id (cookie id).
     pub id: u64,
+    /// Its key, `tenant:container`.
+    pub key: String,
     /// Endpoint-group class id ([`super::classes`]), 0 for none.
     pub epg: u16,
     /// MAC address.
@@ -71,10 +77,14 @@ pub(super) fn networks(
                 Encap::Vlan => (1..=4094).contains(&tag),
                 Encap::Vxlan => tag <= 0xff_ffff,
             };
-            let id_ok = (1..=crate::pipeline::metadata::NETWORK_MAX).contains(&id);
+            // Group ids: flood groups use the network id as index, multicast groups the
+            // upper half of the index range.
+            let id_ok = (1..crate::cookie::MULTICAST_INDEX_BASE).contains(&id);
             (tag_ok && id_ok).then(|| {
                 let net = Net {
                     id,
+                    key: key.clone(),
+                    multicast: n.multicast.clone(),
                     encap: n.encap,
                     tag,
                     tenant: n.tenant_name.clone(),
@@ -156,6 +166,7 @@ fn member(
     }
     Some(Member {
         id,
+        key: key.to_owned(),
         epg,
         mac,
         ip,

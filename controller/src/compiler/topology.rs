@@ -2,14 +2,27 @@
 //! integration bridge. Intent says what should be connected; the topology says where things
 //! are plugged in. The compiler needs both.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-/// Every host the agents reported, by host name (the intent's `Host::name`).
+/// Every host the agents reported, by host name (the intent's `Host::name`), and the
+/// multicast memberships IGMP snooping learned.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Topology {
     /// Hosts by name.
     pub hosts: BTreeMap<String, HostPorts>,
+    /// Multicast groups with members, by network id and group address.
+    pub multicast: BTreeMap<u32, BTreeMap<Ipv4Addr, GroupMembers>>,
+}
+
+/// The members of one multicast group of one network.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupMembers {
+    /// The group's index (1..=[`crate::cookie::INDEX_MAX`] / 2), stable while it has members:
+    /// its OpenFlow group id and its flows' cookie id derive from it.
+    pub index: u32,
+    /// The member endpoints' keys (`tenant:container`).
+    pub endpoints: BTreeSet<String>,
 }
 
 /// One host's integration bridge and its ports.

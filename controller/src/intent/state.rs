@@ -17,6 +17,9 @@ use northbound_api::model::{
 use northbound_api::service::{ApiError, Batch};
 use std::collections::BTreeSet;
 
+/// The longest IGMP query interval a network may ask for, in seconds.
+const MAX_QUERY_INTERVAL_S: u32 = 3600;
+
 /// The validated objects, their ids and the allocators.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct State {
@@ -547,6 +550,15 @@ impl State {
         }
         let bad = |field: &str, e: String| ApiError::invalid(format!("{what}: {field}: {e}"));
         let subnet = Subnet4::parse(&n.subnet).map_err(|e| bad("subnet", e))?;
+        if !(1..=MAX_QUERY_INTERVAL_S).contains(&n.multicast.query_interval_s) {
+            return Err(bad(
+                "multicast.queryIntervalS",
+                format!(
+                    "{} is not in 1..={MAX_QUERY_INTERVAL_S} seconds",
+                    n.multicast.query_interval_s
+                ),
+            ));
+        }
         let gateway = match &n.gateway {
             Some(g) => {
                 let a = parse_ipv4(g).map_err(|e| bad("gateway", e))?;

@@ -20,8 +20,8 @@ use clap::{Args, Parser, Subcommand};
 use northbound_api::client::Client;
 use northbound_api::intent_file::{self, IntentFile};
 use northbound_api::model::{
-    Direction, Encap, Endpoint, EndpointGroup, Host, Kind, NetProfile, Network, Object, Policy,
-    Rule, RuleAction, Tenant,
+    Direction, Encap, Endpoint, EndpointGroup, Host, Kind, MulticastConfig, NetProfile, Network,
+    Object, Policy, Rule, RuleAction, Tenant, Unregistered,
 };
 use northbound_api::wire;
 use std::io::Read;
@@ -175,6 +175,20 @@ struct NetworkArgs {
     /// IPv6 gateway.
     #[arg(long)]
     ipv6_gateway: Option<String>,
+    /// netmaster sends IGMP general queries to the network's endpoints.
+    #[arg(long)]
+    igmp_querier: bool,
+    /// IGMP query interval in seconds.
+    #[arg(long, default_value_t = 125)]
+    igmp_query_interval: u32,
+    /// Multicast to a group without members: flood or drop.
+    #[arg(long, default_value = "flood", value_parser = parse_unregistered)]
+    unregistered_multicast: Unregistered,
+}
+
+fn parse_unregistered(s: &str) -> Result<Unregistered, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("`{s}` is neither flood nor drop"))
 }
 
 fn parse_encap(s: &str) -> Result<Encap, String> {
@@ -419,6 +433,11 @@ impl Create for NetworkArgs {
             gateway: self.gateway,
             ipv6_subnet: self.ipv6_subnet,
             ipv6_gateway: self.ipv6_gateway,
+            multicast: MulticastConfig {
+                querier: self.igmp_querier,
+                query_interval_s: self.igmp_query_interval,
+                unregistered: self.unregistered_multicast,
+            },
         })
     }
 }
@@ -556,6 +575,11 @@ fn report(client: &Client, batch: &northbound_api::service::Batch, what: &str) -
 fn object_command<C: Create>(client: &Client, verb: Verb<C>) -> CliResult<()> {
     match verb {
         Verb::Ls => print!("{}", table(C::KIND, &client.list(C::KIND)?)),
+        // Like Contiv's, a network's inspection has its operational state beside its intent.
+        Verb::Inspect(key) if C::KIND == Kind::Network => {
+            let inspect = client.inspect_network(&key.key(C::KIND))?;
+            println!("{}", serde_json::to_string_pretty(&inspect)?);
+        }
         Verb::Inspect(key) => {
             let object = client.get(C::KIND, &key.key(C::KIND))?;
             println!(

@@ -4,6 +4,7 @@
 
 use northbound_api::agent::{AgentService, HostDirectives, HostReport};
 use northbound_api::model::{Kind, Object};
+use northbound_api::oper::{MulticastGroupOper, MulticastMemberOper, NetworkOper, OperService};
 use northbound_api::service::{ApiError, Batch, IntentService};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -131,6 +132,27 @@ impl AgentService for MemAgents {
     }
 }
 
+/// Operational state as a fixed answer: every network has group 239.1.1.1 with member
+/// `<tenant>:c1` on host `h1`.
+#[derive(Default)]
+pub struct FixedOper;
+
+impl OperService for FixedOper {
+    fn network(&self, key: &str) -> NetworkOper {
+        let tenant = key.split(':').next().unwrap_or_default();
+        NetworkOper {
+            multicast_groups: vec![MulticastGroupOper {
+                group: "239.1.1.1".into(),
+                members: vec![MulticastMemberOper {
+                    endpoint: format!("{tenant}:c1"),
+                    host: "h1".into(),
+                    expires_in_ms: 1000,
+                }],
+            }],
+        }
+    }
+}
+
 /// Serves the router over `svc` (and an empty [`MemAgents`]) on a loopback port, in a thread
 /// of its own; the base URL.
 pub fn spawn_server(svc: Arc<MemService>) -> String {
@@ -150,9 +172,12 @@ pub fn spawn_server_with(svc: Arc<MemService>, agents: Arc<MemAgents>) -> String
             .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, northbound_api::rest::router(svc, agents))
-                .await
-                .unwrap();
+            axum::serve(
+                listener,
+                northbound_api::rest::router(svc, agents, Arc::new(FixedOper)),
+            )
+            .await
+            .unwrap();
         });
     });
     format!("http://{addr}")

@@ -87,6 +87,7 @@ impl Fixture {
             gateway: None,
             ipv6_subnet: None,
             ipv6_gateway: None,
+            multicast: Default::default(),
         };
         let id = self.snap.network_ids.len() as u32 + 1;
         self.snap.networks.insert(key.clone(), net);

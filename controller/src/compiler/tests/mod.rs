@@ -4,6 +4,7 @@
 mod fixture;
 mod incremental;
 pub(super) mod isolation;
+mod multicast;
 mod policy;
 mod qos;
 mod routing;

@@ -1,0 +1,289 @@
+//! The IGMP snooping application: the switches' IGMP packet-ins become memberships.
+//!
+//! A packet-in is trusted only as far as the pipeline vouches for it: it must come from the
+//! IGMP flow (its cookie), from a port the compiled plan knows as a local endpoint of a
+//! network (port security already checked the frame's source MAC and IP), and parse as IGMP.
+//! Anything else is counted and logged, and changes nothing.
+
+use super::igmp::{self, Igmp, ROBUSTNESS};
+use super::membership::Memberships;
+use crate::app::PacketInApp;
+use crate::compiler::multicast::IGMP_APP;
+use crate::compiler::{GroupMembers, MulticastPlan};
+use crate::cookie::{Cookie, OwnerKind};
+use crate::session::dpid_str;
+use northbound_api::model::MulticastConfig;
+use northbound_api::oper::{MulticastGroupOper, MulticastMemberOper, NetworkOper, OperService};
+use ofproto::msg::PacketIn;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// The longest response time netmaster's queries ask for (RFC 3376's default, 10 s).
+const MAX_RESPONSE: Duration = Duration::from_secs(10);
+
+/// The response time of a network's queries: 10 s, or half the query interval if shorter.
+pub fn max_response(cfg: &MulticastConfig) -> Duration {
+    MAX_RESPONSE.min(Duration::from_secs(cfg.query_interval_s.into()) / 2)
+}
+
+/// How long a report keeps a membership (RFC 3376's group membership interval): the
+/// robustness variable times the query interval, plus the query response interval.
+pub fn hold_time(cfg: &MulticastConfig) -> Duration {
+    Duration::from_secs(cfg.query_interval_s.into()) * ROBUSTNESS + max_response(cfg)
+}
+
+/// The snooping application's state, shared by the packet-in path, the querier, the compiler
+/// loop and the REST API.
+#[derive(Default)]
+pub struct Snooping {
+    inner: Mutex<Inner>,
+    version: watch::Sender<u64>,
+    refused: AtomicU64,
+}
+
+#[derive(Default)]
+struct Inner {
+    table: Memberships,
+    plan: Arc<MulticastPlan>,
+}
+
+impl Snooping {
+    /// An empty table.
+    pub fn new() -> Snooping {
+        Snooping::default()
+    }
+
+    /// A receiver of the version, bumped whenever the set of members changes (the compiler
+    /// loop recompiles then).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
+    fn changed(&self) {
+        self.version.send_modify(|v| *v += 1);
+    }
+
+    /// The groups with members, for the compiler.
+    pub fn view(&self) -> BTreeMap<u32, BTreeMap<Ipv4Addr, GroupMembers>> {
+        self.inner.lock().expect("snooping lock").table.view()
+    }
+
+    /// The compiled plan in use.
+    pub fn plan(&self) -> Arc<MulticastPlan> {
+        self.inner.lock().expect("snooping lock").plan.clone()
+    }
+
+    /// Takes a newly compiled plan; memberships of endpoints that are no longer in their
+    /// network (deleted, moved, unplugged) are dropped.
+    pub fn set_plan(&self, plan: MulticastPlan) {
+        let mut inner = self.inner.lock().expect("snooping lock");
+        let dropped = inner.table.retain(|net, ep, _| {
+            plan.networks
+                .get(&net)
+                .is_some_and(|n| n.hosts.contains_key(ep))
+        });
+        inner.plan = Arc::new(plan);
+        drop(inner);
+        if dropped {
+            self.changed();
+        }
+    }
+
+    /// Ends the memberships nobody renewed by `now`.
+    pub fn expire(&self, now: Instant) {
+        let expired = self.inner.lock().expect("snooping lock").table.expire(now);
+        if expired {
+            info!("multicast memberships expired");
+            self.changed();
+        }
+    }
+
+    /// How many packet-ins were refused so far.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Takes an IGMP packet-in of switch `dpid` received at `now`: `Ok(true)` when the
+    /// members changed, an error naming why the packet was refused.
+    pub fn take(&self, dpid: u64, pi: &PacketIn, now: Instant) -> Result<bool, String> {
+        let in_port = pi.in_port().ok_or("no in_port")?;
+        let mut inner = self.inner.lock().expect("snooping lock");
+        let plan = inner.plan.clone();
+        let (net, endpoint) = plan
+            .ports
+            .get(&(dpid, in_port))
+            .ok_or_else(|| format!("port {in_port} is no endpoint's"))?;
+        let np = &plan.networks[net];
+        let changes = match igmp::parse(&pi.data).map_err(|e| e.0)? {
+            Igmp::Query => return Ok(false), // a querier among the endpoints: not a member
+            Igmp::Report(changes) => changes,
+        };
+        let hold = hold_time(&np.config);
+        let mut changed = false;
+        for c in changes {
+            let done = inner
+                .table
+                .update(*net, c.group, endpoint, c.member, now, hold)
+                .map_err(|_| format!("no free multicast group index for {}", c.group))?;
+            if done {
+                info!(network = %np.key, endpoint = %endpoint, group = %c.group, member = c.member, "multicast membership changed");
+            }
+            changed |= done;
+        }
+        drop(inner);
+        if changed {
+            self.changed();
+        }
+        Ok(changed)
+    }
+}
+
+impl PacketInApp for Snooping {
+    fn packet_in(&self, dpid: u64, pi: &PacketIn) {
+        if pi.cookie != Cookie::new(OwnerKind::PacketIn, IGMP_APP) {
+            return;
+        }
+        if let Err(e) = self.take(dpid, pi, Instant::now()) {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            warn!(dpid = %dpid_str(dpid), error = %e, "IGMP packet-in refused");
+        }
+    }
+}
+
+impl OperService for Snooping {
+    fn network(&self, key: &str) -> NetworkOper {
+        let inner = self.inner.lock().expect("snooping lock");
+        let Some((id, np)) = inner.plan.networks.iter().find(|(_, n)| n.key == key) else {
+            return NetworkOper::default();
+        };
+        let mut groups: Vec<MulticastGroupOper> = Vec::new();
+        for m in inner.table.members_of(*id, Instant::now()) {
+            let member = MulticastMemberOper {
+                host: np.hosts.get(&m.endpoint).cloned().unwrap_or_default(),
+                endpoint: m.endpoint,
+                expires_in_ms: m.expires_in.as_millis() as u64,
+            };
+            let group = m.group.to_string();
+            match groups.last_mut() {
+                Some(g) if g.group == group => g.members.push(member),
+                _ => groups.push(MulticastGroupOper {
+                    group,
+                    members: vec![member],
+                }),
+            }
+        }
+        NetworkOper {
+            multicast_groups: groups,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compiler::NetPlan;
+    use ofproto::{Match, OxmField};
+
+    const G: Ipv4Addr = Ipv4Addr::new(239, 1, 1, 1);
+
+    fn plan() -> MulticastPlan {
+        let np = NetPlan {
+            key: "t:n".into(),
+            config: MulticastConfig {
+                query_interval_s: 2,
+                ..MulticastConfig::default()
+            },
+            querier_ip: Ipv4Addr::UNSPECIFIED,
+            ports: [(1, vec![3])].into(),
+            hosts: [("t:a".to_string(), "h1".to_string())].into(),
+        };
+        MulticastPlan {
+            networks: [(7, np)].into(),
+            ports: [((1, 3), (7, "t:a".to_string()))].into(),
+        }
+    }
+
+    /// An IGMPv2 message of `typ` for G from port `in_port`.
+    fn packet_in(in_port: u32, typ: u8) -> PacketIn {
+        let mut igmp = vec![typ, 0, 0, 0, 239, 1, 1, 1];
+        let c = igmp::checksum(&igmp);
+        igmp[2..4].copy_from_slice(&c.to_be_bytes());
+        let mut data = vec![1, 0, 0x5e, 1, 1, 1, 2, 0, 0, 0, 0, 1, 8, 0];
+        data.extend([
+            0x45, 0, 0, 28, 0, 0, 0x40, 0, 1, 2, 0, 0, 10, 0, 0, 1, 239, 1, 1, 1,
+        ]);
+        data.extend(igmp);
+        PacketIn {
+            buffer_id: u32::MAX,
+            total_len: data.len() as u16,
+            reason: 1,
+            table_id: 10,
+            cookie: Cookie::new(OwnerKind::PacketIn, IGMP_APP),
+            r#match: Match::new().with(OxmField::InPort(in_port)),
+            data,
+        }
+    }
+
+    #[test]
+    fn reports_and_leaves_of_known_ports_change_the_members() {
+        let s = Snooping::new();
+        s.set_plan(plan());
+        let rx = s.subscribe();
+        let t0 = Instant::now();
+        assert_eq!(s.take(1, &packet_in(3, 0x16), t0), Ok(true));
+        assert_eq!(*rx.borrow(), 1);
+        assert_eq!(s.take(1, &packet_in(3, 0x16), t0), Ok(false), "renewal");
+        assert_eq!(s.view()[&7][&G].endpoints, ["t:a".to_string()].into());
+        let oper = s.network("t:n");
+        assert_eq!(oper.multicast_groups[0].members[0].host, "h1");
+        assert!(
+            oper.multicast_groups[0].members[0].expires_in_ms > 4000,
+            "2 × 2 s + 1 s"
+        );
+        assert_eq!(s.take(1, &packet_in(3, 0x17), t0), Ok(true), "leave");
+        assert!(s.view().is_empty());
+        assert_eq!(*rx.borrow(), 2);
+    }
+
+    #[test]
+    fn unknown_ports_and_bad_frames_change_nothing() {
+        let s = Snooping::new();
+        s.set_plan(plan());
+        let t0 = Instant::now();
+        let e = s.take(1, &packet_in(4, 0x16), t0).unwrap_err();
+        assert!(e.contains("port 4"), "{e}");
+        let e = s.take(2, &packet_in(3, 0x16), t0).unwrap_err();
+        assert!(e.contains("port 3"), "{e}");
+        let mut bad = packet_in(3, 0x16);
+        bad.data.truncate(20);
+        assert!(s.take(1, &bad, t0).is_err());
+        // Another app's packet-in is not ours: not even counted.
+        let mut other = packet_in(3, 0x16);
+        other.cookie = Cookie::new(OwnerKind::PacketIn, 99);
+        s.packet_in(1, &other);
+        s.packet_in(1, &bad);
+        assert_eq!(s.refused(), 1);
+        assert!(s.view().is_empty());
+        assert_eq!(*s.subscribe().borrow(), 0);
+    }
+
+    #[test]
+    fn memberships_end_when_their_endpoint_leaves_the_plan_or_expire() {
+        let s = Snooping::new();
+        s.set_plan(plan());
+        let t0 = Instant::now();
+        s.take(1, &packet_in(3, 0x16), t0).unwrap();
+        s.expire(t0 + Duration::from_secs(4));
+        assert!(!s.view().is_empty(), "within 2 × 2 s + 1 s");
+        s.expire(t0 + Duration::from_secs(5));
+        assert!(s.view().is_empty());
+        s.take(1, &packet_in(3, 0x16), t0).unwrap();
+        s.set_plan(MulticastPlan::default());
+        assert!(s.view().is_empty());
+    }
+}
