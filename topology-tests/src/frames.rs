@@ -67,6 +67,27 @@ pub fn arp_request(
     f
 }
 
+/// An IGMPv2 membership report for `group` from `src_mac`/`src` (a join the sender's kernel
+/// knows nothing of, so it never answers a query for it).
+pub fn igmp_v2_report(src_mac: [u8; 6], src: Ipv4Addr, group: Ipv4Addr) -> Vec<u8> {
+    let g = group.octets();
+    let mut f = vec![0x01, 0x00, 0x5e, g[1] & 0x7f, g[2], g[3]];
+    f.extend(src_mac);
+    f.extend(0x0800u16.to_be_bytes());
+    let mut ip = vec![0x45, 0xc0, 0, 28, 0, 0, 0x40, 0, 1, 2, 0, 0];
+    ip.extend(src.octets());
+    ip.extend(g);
+    let sum = checksum(&ip);
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    f.extend(ip);
+    let mut igmp = vec![0x16, 0, 0, 0];
+    igmp.extend(g);
+    let sum = checksum(&igmp);
+    igmp[2..4].copy_from_slice(&sum.to_be_bytes());
+    f.extend(igmp);
+    f
+}
+
 /// Sends `frames` out of `eth0` in namespace `ns`; panics if Python fails.
 pub fn send(ns: &str, frames: &[Vec<u8>]) {
     let hex: Vec<String> = frames

@@ -28,6 +28,7 @@ pub mod fabric;
 pub mod frames;
 pub mod host;
 pub mod matrix;
+pub mod multicast;
 pub mod netns;
 pub mod ovs;
 pub mod traffic;

@@ -1,0 +1,303 @@
+//! Multicast on three emulated hosts: receivers on every host join a group with real sockets
+//! (IGMPv3, and IGMPv2 on one); each gets every datagram exactly once, a non-member of the
+//! network none; memberships are kept by netmaster's queries and end on a leave, or when a
+//! member stops answering, within the group membership interval; the same group address in
+//! another tenant is another group; unregistered multicast is dropped or flooded as each
+//! network says.
+
+use northbound_api::model::{
+    Encap, Endpoint as Ep, Host, MulticastConfig, Network, Object, Tenant, Unregistered,
+};
+use northbound_api::oper::NetworkOper;
+use northbound_api::service::Batch;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+use topology_tests::cmd::in_ns;
+use topology_tests::frames;
+use topology_tests::multicast::{payloads, send, Receiver};
+use topology_tests::traffic::{ping, Capture};
+use topology_tests::{Endpoint, Fabric, FabricConfig};
+
+const G: Ipv4Addr = Ipv4Addr::new(239, 1, 1, 1);
+const UNJOINED: Ipv4Addr = Ipv4Addr::new(239, 9, 9, 9);
+const PORT: u16 = 5000;
+/// Tenant ta's query interval; its group membership interval is 2 × 2 s + 1 s.
+const QUERY_INTERVAL_S: u32 = 2;
+const GMI: Duration = Duration::from_secs(5);
+
+fn network(tenant: &str, multicast: MulticastConfig) -> Object {
+    Object::Network(Network {
+        tenant_name: tenant.into(),
+        network_name: "mc".into(),
+        encap: Encap::Vxlan,
+        pkt_tag: None,
+        subnet: "10.50.0.0/24".into(),
+        gateway: None,
+        ipv6_subnet: None,
+        ipv6_gateway: None,
+        multicast,
+    })
+}
+
+fn ep(tenant: &str, name: &str, host: &str) -> Object {
+    Object::Endpoint(Ep {
+        tenant_name: tenant.into(),
+        network_name: "mc".into(),
+        group_name: None,
+        container_name: name.into(),
+        host: Some(host.into()),
+        interface: None,
+        mac_address: None,
+        ip_address: None,
+        ipv6_address: None,
+        external: false,
+    })
+}
+
+/// Members of group `G` of network `tenant:mc` as netmaster's inspection shows them.
+fn members(f: &Fabric, tenant: &str) -> BTreeSet<String> {
+    let key = format!("{tenant}:mc");
+    let oper: NetworkOper = f
+        .api(move |c| c.inspect_network(&key))
+        .expect("inspect")
+        .oper;
+    oper.multicast_groups
+        .iter()
+        .filter(|g| g.group == G.to_string())
+        .flat_map(|g| g.members.iter().map(|m| m.endpoint.clone()))
+        .collect()
+}
+
+/// Waits until the members of `tenant`'s group are `want`; how long it took.
+fn wait_members(f: &Fabric, tenant: &str, want: &[&str], timeout: Duration) -> Duration {
+    let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
+    let start = Instant::now();
+    loop {
+        let got = members(f, tenant);
+        if got == want {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "{tenant}: members {got:?}, want {want:?}\n{}",
+            f.netmaster_log_tail(30)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Each payload of `sent` received exactly once (in any order).
+fn exactly_once(r: &Receiver, prefix: &str, sent: &[String]) {
+    let start = Instant::now();
+    let mut got = r.received(prefix);
+    while got.len() < sent.len() && start.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(100));
+        got = r.received(prefix);
+    }
+    std::thread::sleep(Duration::from_millis(300)); // duplicates would come right after
+    got = r.received(prefix);
+    got.sort();
+    let mut want = sent.to_vec();
+    want.sort();
+    assert_eq!(got, want, "{} received", r.name);
+}
+
+/// The packets of a capture (its non-empty lines).
+fn packets(capture: &str) -> usize {
+    capture.lines().filter(|l| !l.trim().is_empty()).count()
+}
+
+/// The ALL group that carries `G` for each of the host's networks: its bucket count.
+fn group_buckets(f: &Fabric, host: &str) -> Vec<usize> {
+    let h = f.host(host);
+    let flows = h.ofctl("dump-flows", &["table=60"]);
+    let mut counts = Vec::new();
+    for line in flows
+        .lines()
+        .filter(|l| l.contains(&format!("nw_dst={G} ")))
+    {
+        let Some(id) = line.split("actions=group:").nth(1) else {
+            continue;
+        };
+        let id = id.trim();
+        // (OpenFlow 1.3's group-desc request has no group filter: every group comes back.)
+        let groups = h.ofctl("dump-groups", &[]);
+        let group = groups
+            .lines()
+            .find(|l| l.contains(&format!("group_id={id},")))
+            .unwrap_or_else(|| panic!("no group {id}: {groups}"));
+        assert!(group.contains("type=all"), "{group}");
+        counts.push(group.matches("bucket=").count());
+    }
+    counts.sort_unstable();
+    counts
+}
+
+#[test]
+fn igmp_snooping_replicates_to_members_only() {
+    let mut f = Fabric::new(&FabricConfig::hosts(3));
+    let mut upserts: Vec<Object> = ["ta", "tb"]
+        .map(|t| {
+            Object::Tenant(Tenant {
+                tenant_name: t.into(),
+            })
+        })
+        .into();
+    upserts.extend((1..=3).map(|n| {
+        Object::Host(Host {
+            name: format!("host{n}"),
+            vtep_ip: Some(format!("192.168.2.{}", 9 + n)),
+            uplinks: vec![],
+            dpid: None,
+        })
+    }));
+    upserts.push(network(
+        "ta",
+        MulticastConfig {
+            querier: true,
+            query_interval_s: QUERY_INTERVAL_S,
+            unregistered: Unregistered::Drop,
+        },
+    ));
+    upserts.push(network("tb", MulticastConfig::default()));
+    let placement = [
+        ("ta", "s1", "host1"),
+        ("ta", "r1", "host1"),
+        ("ta", "r2", "host2"),
+        ("ta", "n2", "host2"),
+        ("ta", "r3", "host3"),
+        ("tb", "b1", "host1"),
+        ("tb", "b3", "host3"),
+    ];
+    upserts.extend(placement.iter().map(|(t, c, h)| ep(t, c, h)));
+    let batch = Batch {
+        upserts,
+        ..Batch::default()
+    };
+    f.api(move |c| c.apply(&batch)).expect("intent");
+    for (t, c, h) in placement {
+        f.attach(h, t, c);
+    }
+    let eps: BTreeMap<String, Endpoint> = f
+        .endpoints()
+        .into_iter()
+        .map(|e| (e.name.clone(), e))
+        .collect();
+    let start = Instant::now();
+    while !(ping(&eps["s1"], &eps["r3"], &["-c", "1"])
+        && ping(&eps["b1"], &eps["b3"], &["-c", "1"]))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "fabric not ready"
+        );
+    }
+
+    // r3 speaks IGMPv2, the others IGMPv3.
+    in_ns(
+        &eps["r3"].ns,
+        &["sysctl", "-qw", "net.ipv4.conf.eth0.force_igmp_version=2"],
+    );
+    let dir = f.dir();
+    let mut r: BTreeMap<&str, Receiver> = ["r1", "r2", "r3", "b3"]
+        .into_iter()
+        .map(|n| (n, Receiver::start(&eps[n], G, PORT, &dir)))
+        .collect();
+    let joined = wait_members(
+        &f,
+        "ta",
+        &["ta:r1", "ta:r2", "ta:r3"],
+        Duration::from_secs(10),
+    );
+    wait_members(&f, "tb", &["tb:b3"], Duration::from_secs(10));
+    eprintln!("joins seen by netmaster within {} ms", joined.as_millis());
+
+    // Head-end replication on host1: ta's group is r1's port plus a tunnel to each of host2
+    // and host3; tb's is one tunnel (host3).
+    let start = Instant::now();
+    while group_buckets(&f, "host1") != [1, 3] {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "host1 groups: {:?}",
+            group_buckets(&f, "host1")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Every member gets every datagram once; the non-member n2 and tenant tb get nothing.
+    let n2_capture = Capture::start(&eps["n2"].ns, "eth0", "udp", &dir, "n2");
+    let sent = payloads("ta", 20);
+    send(&eps["s1"], G, PORT, &sent);
+    for n in ["r1", "r2", "r3"] {
+        exactly_once(&r[n], "ta-", &sent);
+    }
+    let tb_sent = payloads("tb", 10);
+    send(&eps["b1"], G, PORT, &tb_sent);
+    exactly_once(&r["b3"], "tb-", &tb_sent);
+    assert!(
+        r["b3"].received("ta-").is_empty(),
+        "tenant tb got ta's group"
+    );
+    for n in ["r1", "r2", "r3"] {
+        assert!(r[n].received("tb-").is_empty(), "{n} got tb's group");
+    }
+
+    // Unregistered multicast: dropped in ta, flooded in tb.
+    let b3_capture = Capture::start(&eps["b3"].ns, "eth0", "udp", &dir, "b3");
+    send(&eps["s1"], UNJOINED, PORT, &payloads("ta-unjoined", 5));
+    send(&eps["b1"], UNJOINED, PORT, &payloads("tb-unjoined", 5));
+    let n2_seen = n2_capture.stop();
+    assert_eq!(packets(&n2_seen), 0, "n2 is no member: {n2_seen}");
+    let b3_seen = b3_capture.stop();
+    assert_eq!(
+        b3_seen.matches(&format!("> {UNJOINED}.{PORT}")).count(),
+        5,
+        "tb floods unregistered multicast: {b3_seen}"
+    );
+
+    // netmaster's queries keep the memberships beyond the membership interval.
+    std::thread::sleep(GMI + Duration::from_secs(1));
+    assert_eq!(
+        members(&f, "ta"),
+        ["ta:r1", "ta:r2", "ta:r3"].map(String::from).into()
+    );
+    let late = payloads("ta-late", 5);
+    send(&eps["s1"], G, PORT, &late);
+    for n in ["r1", "r2", "r3"] {
+        exactly_once(&r[n], "ta-late-", &late);
+    }
+
+    // Leaves (IGMPv3 on r2, IGMPv2 on r3) end delivery at once.
+    r.get_mut("r2").unwrap().stop();
+    r.get_mut("r3").unwrap().stop();
+    let left = wait_members(&f, "ta", &["ta:r1"], GMI);
+    eprintln!("leaves applied within {} ms", left.as_millis());
+    f.wait_quiet(Duration::from_millis(500));
+    let captures: Vec<Capture> = ["r2", "r3"]
+        .iter()
+        .map(|n| Capture::start(&eps[*n].ns, "eth0", "udp", &dir, &format!("{n}-left")))
+        .collect();
+    let after = payloads("ta-after", 5);
+    send(&eps["s1"], G, PORT, &after);
+    exactly_once(&r["r1"], "ta-after-", &after);
+    for c in captures {
+        let seen = c.stop();
+        assert_eq!(packets(&seen), 0, "delivered after the leave: {seen}");
+    }
+
+    // A member that stops answering queries (a forged report: n2's kernel never joined)
+    // expires within the group membership interval.
+    let n2 = &eps["n2"];
+    frames::send(
+        &n2.ns,
+        &[frames::igmp_v2_report(frames::mac(&n2.mac), n2.ip, G)],
+    );
+    wait_members(&f, "ta", &["ta:n2", "ta:r1"], Duration::from_secs(5));
+    let expired = wait_members(&f, "ta", &["ta:r1"], GMI + Duration::from_secs(3));
+    eprintln!("silent member expired after {} ms", expired.as_millis());
+    assert!(
+        expired >= GMI - Duration::from_secs(2),
+        "expired after {expired:?}"
+    );
+}
