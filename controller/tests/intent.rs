@@ -282,6 +282,14 @@ fn rejections_leave_no_trace() {
         409,
         "overlaps subnet 10.1.1.0/24 of network t:n",
     );
+    for bad in [0, 3601] {
+        rejected(
+            &db,
+            n(&|n| n.multicast.query_interval_s = bad),
+            400,
+            &format!("network t:m: multicast.queryIntervalS: {bad} is not in 1..=3600 seconds"),
+        );
+    }
     rejected(
         &db,
         n(&|n| n.subnet = "10.5.0.1/24".into()),

@@ -193,6 +193,10 @@ fn create_inspect_rm() {
     assert_eq!(net["subnet"], "10.1.1.0/24");
     assert_eq!(net["gateway"], "10.1.1.254");
     assert_eq!(net["encap"], "vxlan");
+    assert!(
+        net.get("multicast").is_none(),
+        "defaults are left out: {net}"
+    );
     assert_eq!(
         inspect["Oper"]["multicastGroups"][0]["members"][0]["endpoint"], "t1:c1",
         "{inspect}"
@@ -205,6 +209,45 @@ fn create_inspect_rm() {
     assert!(ok(&url, &["group", "ls"]).contains("t1      g1     net1     -       web,db"));
     assert!(ok(&url, &["ep", "ls"]).contains("t1      c1         net1     g1     h1    10.1.1.9"));
     assert!(ok(&url, &["host", "ls"]).contains("h1    192.168.2.10  eth2     0xff"));
+
+    ok(
+        &url,
+        &[
+            "network",
+            "create",
+            "-t",
+            "t1",
+            "-s",
+            "10.2.0.0/24",
+            "--igmp-querier",
+            "--igmp-query-interval",
+            "10",
+            "--unregistered-multicast",
+            "drop",
+            "video",
+        ],
+    );
+    let video: serde_json::Value =
+        serde_json::from_str(&ok(&url, &["network", "inspect", "t1:video"])).unwrap();
+    assert_eq!(
+        video["Config"]["multicast"],
+        serde_json::json!({"querier": true, "queryIntervalS": 10, "unregistered": "drop"})
+    );
+    let err = fails(
+        &url,
+        &[
+            "network",
+            "create",
+            "-t",
+            "t1",
+            "-s",
+            "10.3.0.0/24",
+            "--unregistered-multicast",
+            "x",
+            "n3",
+        ],
+    );
+    assert!(err.contains("`x` is neither flood nor drop"), "{err}");
 
     ok(&url, &["network", "rm", "t1:net1"]);
     let err = fails(&url, &["network", "inspect", "t1:net1"]);
