@@ -89,6 +89,43 @@ impl SwitchState {
         );
     }
 
+    /// Leaves out everything that uses a vendor extension (for a switch that does not speak
+    /// Open vSwitch's): groups with such an action in a bucket, and flows that match on a
+    /// vendor field, carry such an action or instruction, or use a group left out. A flow left
+    /// out falls through to a lower-priority one (e.g. an ARP request the responder would have
+    /// answered is flooded; a default-deny group stays closed without its conntrack exceptions).
+    /// How many flows and groups were left out.
+    pub fn strip_extensions(&mut self) -> usize {
+        let groups: Vec<u32> = self
+            .groups
+            .iter()
+            .filter(|(_, g)| {
+                g.buckets
+                    .iter()
+                    .any(|b| b.actions.iter().any(ofproto::Action::is_extension))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &groups {
+            self.groups.remove(id);
+        }
+        let uses_gone_group = |i: &Instruction| match i {
+            Instruction::ApplyActions(a) | Instruction::WriteActions(a) => a
+                .iter()
+                .any(|a| matches!(a, ofproto::Action::Group(g) if groups.contains(g))),
+            _ => false,
+        };
+        let before = self.flows.len();
+        self.flows.retain(|k, f| {
+            !k.r#match.uses_extensions()
+                && !f
+                    .instructions
+                    .iter()
+                    .any(|i| i.uses_extensions() || uses_gone_group(i))
+        });
+        groups.len() + before - self.flows.len()
+    }
+
     /// The state a switch reports: its flow-stats, group-desc and meter-config replies, with
     /// every match in canonical form. Counters, timeouts and flags are not part of the state.
     pub fn from_switch(

@@ -493,6 +493,7 @@ fn install(dpid: u64, state: &SwitchState, ports: &[u32]) -> FakeSwitch {
         match msg {
             Body::FlowMod(fm) => fs.apply_flow_mod(fm).expect("flow mod accepted"),
             Body::GroupMod(gm) => fs.apply_group_mod(gm).expect("group mod accepted"),
+            Body::MeterMod(mm) => fs.apply_meter_mod(mm).expect("meter mod accepted"),
             other => panic!("unexpected message {other:?}"),
         }
     }

@@ -781,3 +781,109 @@ async fn a_slave_controller_never_writes() {
     assert!(fs.flows().is_empty());
     serve.abort();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Vendor extensions, negotiated per switch
+// ---------------------------------------------------------------------------------------------
+
+/// Static flows plus three flows and a group that use Open vSwitch's extensions: a register
+/// move, a conntrack action, a `ct_state` match, and a group whose bucket sets `tun_dst`.
+fn with_extensions() -> (SwitchState, SwitchState) {
+    use netmaster::compiler::nicira::{ct, ct_state_match, reg_move, NxmField};
+    use ofproto::{Action, Match, OxmField};
+    let plain = with_base(&parse(
+        "table=0,priority=100,in_port=1,actions=output:2\n\
+         table=0,priority=100,in_port=2,actions=output:1\n",
+    ));
+    let mut all = plain.clone();
+    let cookie = Cookie::new(OwnerKind::PacketIn, 9);
+    let arp = Match::new().with(OxmField::EthType(0x0806));
+    let mv = vec![Instruction::ApplyActions(vec![
+        reg_move(NxmField::ArpSha, NxmField::ArpTha),
+        Action::output(3),
+    ])];
+    all.add_flow(10, 100, &arp, cookie, mv);
+    let ip = Match::new().with(OxmField::EthType(0x0800));
+    let track = vec![Instruction::ApplyActions(vec![ct(1, Some(20), false)])];
+    all.add_flow(10, 90, &ip, cookie, track);
+    let est = ip.clone().with(ct_state_match(0x02, 0x02));
+    all.add_flow(20, 90, &est, cookie, vec![Instruction::GotoTable(30)]);
+    let tun = netmaster::cookie::owned_id(7);
+    let tun_dst = OxmField::Raw(ofproto::oxm::RawOxm {
+        class: 0x0001,
+        field: 32,
+        hasmask: false,
+        payload: vec![10, 0, 0, 2],
+    });
+    all.groups.insert(
+        tun,
+        netmaster::desired::GroupEntry {
+            group_type: ofproto::msg::GroupType::All,
+            buckets: vec![ofproto::msg::Bucket::new(vec![
+                Action::SetField(tun_dst),
+                Action::output(3),
+            ])],
+        },
+    );
+    let flood = vec![Instruction::ApplyActions(vec![Action::Group(tun)])];
+    all.add_flow(60, 20, &Match::new(), cookie, flood);
+    (all, plain)
+}
+
+#[tokio::test]
+async fn extensions_go_only_to_switches_that_speak_them() {
+    let (all, plain) = with_extensions();
+    assert_eq!(all.clone().strip_extensions(), 5, "4 flows and the group");
+    let store = Arc::new(DesiredStore::new(all.clone()));
+    let ctl = Ctl::start(store, audit(2)).await;
+    // An Open vSwitch (its description says Nicira) gets everything...
+    let ovs = fake();
+    let h = ctl.attach(&ovs).await;
+    assert!(h.info().speaks_nicira());
+    converge(&ovs, &all).await;
+    // ...another switch everything else, and never a message it would refuse.
+    let other = FakeSwitch::new(DPID + 1)
+        .with_ports(vec![port(1), port(2), port(3)])
+        .without_nicira();
+    let h = ctl.attach(&other).await;
+    assert!(!h.info().speaks_nicira());
+    converge(&other, &plain).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // a few audits
+    assert_eq!(actual(&other), plain);
+    assert_eq!(extension_mods(&other), 0, "messages it would refuse");
+    assert_eq!(
+        extension_mods(&ovs),
+        3,
+        "the three flows with extensions, once"
+    );
+    ctl.stop();
+}
+
+/// How many flow mods a fake switch received (bundled or not) that use a vendor extension.
+fn extension_mods(fs: &FakeSwitch) -> usize {
+    fs.received_flow_mods()
+        .iter()
+        .filter(|f| {
+            f.r#match.uses_extensions() || f.instructions.iter().any(|i| i.uses_extensions())
+        })
+        .count()
+}
+
+#[test]
+fn a_switch_of_another_vendor_refuses_extensions() {
+    let (all, _) = with_extensions();
+    let fs = FakeSwitch::new(1)
+        .with_ports(vec![port(1), port(2), port(3)])
+        .without_nicira();
+    let mut refused = 0;
+    for msg in netmaster::reconcile::diff::diff(&all, &SwitchState::default()).messages {
+        let r = match msg {
+            Body::FlowMod(fm) => fs.apply_flow_mod(fm).map(|_| ()),
+            Body::GroupMod(gm) => fs.apply_group_mod(gm).map(|_| ()),
+            Body::MeterMod(mm) => fs.apply_meter_mod(mm).map(|_| ()),
+            _ => Ok(()),
+        };
+        refused += usize::from(r.is_err());
+    }
+    assert_eq!(refused, 5, "4 flows and the group (the flow using it too)");
+}

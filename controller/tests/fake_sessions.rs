@@ -175,6 +175,7 @@ async fn handshake_reports_dpid_ports_features_in_order() {
             MsgType::Hello,
             MsgType::FeaturesRequest,
             MsgType::SetConfig,
+            MsgType::MultipartRequest,
             MsgType::MultipartRequest
         ],
         "handshake messages in order, no role request for role equal"
@@ -184,6 +185,18 @@ async fn handshake_reports_dpid_ports_features_in_order() {
         &received[3].body,
         Body::MultipartRequest(r) if r.body == MultipartRequestBody::PortDesc
     ));
+    assert!(matches!(
+        &received[4].body,
+        Body::MultipartRequest(r) if r.body == MultipartRequestBody::Desc
+    ));
+    assert_eq!(
+        info.desc.as_ref().map(|d| d.hw_desc.as_str()),
+        Some("fakeswitch")
+    );
+    assert!(
+        info.speaks_nicira(),
+        "the fake switch models Open vSwitch's extensions"
+    );
     assert!(matches!(
         &received[2].body,
         Body::SetConfig(c) if c.miss_send_len == 256
@@ -215,10 +228,11 @@ async fn handshake_as_master_sends_role_request_with_generation_id() {
             MsgType::FeaturesRequest,
             MsgType::SetConfig,
             MsgType::MultipartRequest,
+            MsgType::MultipartRequest,
             MsgType::RoleRequest
         ]
     );
-    match &received[4].body {
+    match &received[5].body {
         Body::RoleRequest(r) => {
             assert_eq!(r.role, Role::Master);
             assert_eq!(r.generation_id, 7);

@@ -138,6 +138,16 @@ impl Action {
         }
     }
 
+    /// Whether the action is a vendor extension: an experimenter action, or a set-field of a
+    /// vendor field ([`OxmField::is_extension`]).
+    pub fn is_extension(&self) -> bool {
+        match self {
+            Action::Experimenter { .. } => true,
+            Action::SetField(f) => f.is_extension(),
+            _ => false,
+        }
+    }
+
     /// The action type number.
     pub fn typ(&self) -> u16 {
         use action_type::*;

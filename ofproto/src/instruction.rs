@@ -60,6 +60,17 @@ pub enum Instruction {
 }
 
 impl Instruction {
+    /// Whether the instruction is or carries a vendor extension ([`Action::is_extension`]).
+    pub fn uses_extensions(&self) -> bool {
+        match self {
+            Instruction::Experimenter { .. } => true,
+            Instruction::ApplyActions(a) | Instruction::WriteActions(a) => {
+                a.iter().any(Action::is_extension)
+            }
+            _ => false,
+        }
+    }
+
     /// The instruction type number.
     pub fn typ(&self) -> u16 {
         use instruction_type::*;

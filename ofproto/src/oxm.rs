@@ -398,6 +398,11 @@ impl Match {
         self
     }
 
+    /// Whether a field of the match is a vendor extension ([`OxmField::is_extension`]).
+    pub fn uses_extensions(&self) -> bool {
+        self.fields.iter().any(OxmField::is_extension)
+    }
+
     /// The first field with this basic field number.
     pub fn get(&self, basic_field: u8) -> Option<&OxmField> {
         self.fields
@@ -542,5 +547,14 @@ fn prerequisite_text(code: u8) -> &'static str {
         34..=36 => "ETH_TYPE 0x8847 or 0x8848",
         37 => "ETH_TYPE 0x88e7",
         _ => "nothing",
+    }
+}
+
+impl OxmField {
+    /// Whether the field is a vendor extension (a class other than the OpenFlow basic one,
+    /// e.g. Open vSwitch's `NXM_0`/`NXM_1` fields or an experimenter field), which a switch
+    /// of another vendor does not know.
+    pub fn is_extension(&self) -> bool {
+        matches!(self, OxmField::Raw(r) if r.class != OFPXMC_OPENFLOW_BASIC)
     }
 }

@@ -271,6 +271,8 @@ pub struct Datapath {
     pub(crate) meters: BTreeMap<u32, MeterEntry>,
     pub(crate) ports: BTreeMap<u32, Port>,
     pub(crate) port_counters: BTreeMap<u32, PortCounters>,
+    /// Whether vendor extensions (Open vSwitch's Nicira actions and fields) are accepted.
+    pub(crate) nicira: bool,
     next_seq: u64,
 }
 
@@ -290,6 +292,7 @@ impl Datapath {
             meters: BTreeMap::new(),
             ports: BTreeMap::new(),
             port_counters: BTreeMap::new(),
+            nicira: true,
             next_seq: 0,
         }
     }
@@ -402,6 +405,9 @@ impl Datapath {
     fn add_flow(&mut self, fm: &FlowMod) -> Result<(), OfError> {
         Self::check_table(fm.table_id, false)?;
         validate_match(&fm.r#match)?;
+        if !self.nicira && fm.r#match.uses_extensions() {
+            return Err(OfError::BAD_FIELD);
+        }
         self.check_instructions(fm.table_id, &fm.instructions)?;
         let canon = CanonicalMatch::new(&fm.r#match);
         let seq = self.next_seq;
@@ -564,6 +570,12 @@ impl Datapath {
                     return Err(OfError::BAD_OUT_GROUP)
                 }
                 Action::Unknown { .. } => return Err(OfError::BAD_ACTION_TYPE),
+                Action::Experimenter { .. } if !self.nicira => {
+                    return Err(OfError::BAD_ACTION_EXPERIMENTER)
+                }
+                Action::SetField(f) if !self.nicira && f.is_extension() => {
+                    return Err(OfError::BAD_SET_TYPE)
+                }
                 _ => {}
             }
         }

@@ -136,6 +136,19 @@ impl FakeSwitch {
         self
     }
 
+    /// Poses as a switch of another vendor: its description names no Nicira, and flows or
+    /// groups using a vendor extension (experimenter actions, `NXM` fields) are refused with
+    /// `OFPBAC_BAD_EXPERIMENTER`, `OFPBAC_BAD_SET_TYPE` or `OFPBMC_BAD_FIELD`.
+    pub fn without_nicira(self) -> Self {
+        {
+            let mut s = lock(&self.shared);
+            s.opts.desc.mfr_desc = "netplugin".into();
+            s.opts.desc.hw_desc = "fakeswitch (no Nicira extensions)".into();
+            s.dp.nicira = false;
+        }
+        self
+    }
+
     /// Stops (or resumes) answering ECHO_REQUEST, builder style.
     pub fn stall_echo(self, stall: bool) -> Self {
         self.set_stall_echo(stall);

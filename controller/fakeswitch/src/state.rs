@@ -77,8 +77,10 @@ impl Shared {
                 bundles: true,
                 stall_echo: false,
                 multipart_limit: 100,
+                // Like Open vSwitch's: the switch models the Nicira extensions netmaster uses
+                // (`FakeSwitch::without_nicira` poses as a switch of another vendor).
                 desc: Desc {
-                    mfr_desc: "netplugin".into(),
+                    mfr_desc: "Nicira, Inc.".into(),
                     hw_desc: "fakeswitch".into(),
                     sw_desc: env!("CARGO_PKG_VERSION").into(),
                     serial_num: format!("{dpid:016x}"),

@@ -205,8 +205,19 @@ pub async fn run(h: SwitchHandle, store: Arc<DesiredStore>, cfg: ReconcileConfig
     // What this switch was last reconciled to: an intent change elsewhere in the fabric that
     // leaves this switch's desired state alone costs it nothing.
     let mut last: Option<SwitchState> = None;
+    let nicira = h.info().speaks_nicira();
+    let mut stripped = 0;
     loop {
-        let desired = store.desired_for(dpid);
+        let mut desired = store.desired_for(dpid);
+        if !nicira {
+            // Conntrack, register moves and `tun_dst` are Open vSwitch's extensions: another
+            // switch would refuse those flows (and a bundle holding them altogether).
+            let n = desired.strip_extensions();
+            if n != stripped {
+                warn!(dpid = %dpid_str(dpid), left_out = n, "switch does not speak Open vSwitch's Nicira extensions: flows and groups using them are left out");
+                stripped = n;
+            }
+        }
         let started = Instant::now();
         let full = match trigger {
             "intent" if last.as_ref() == Some(&desired) => false,

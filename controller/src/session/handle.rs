@@ -6,8 +6,8 @@ use ofproto::msg::{
     Port, Role,
 };
 use ofproto::multipart::{
-    FlowStats, FlowStatsRequest, GroupDesc, MeterConfig, MultipartReplyBody, MultipartRequest,
-    MultipartRequestBody,
+    Desc, FlowStats, FlowStatsRequest, GroupDesc, MeterConfig, MultipartReplyBody,
+    MultipartRequest, MultipartRequestBody,
 };
 use ofproto::{Body, Message};
 use std::collections::BTreeMap;
@@ -83,6 +83,19 @@ pub struct SwitchInfo {
     pub peer: String,
     /// The role this controller holds on the switch (a slave must not write).
     pub role: Role,
+    /// Its OFPMP_DESC reply (`None` if it refused the request).
+    pub desc: Option<Desc>,
+}
+
+impl SwitchInfo {
+    /// Whether the switch speaks Open vSwitch's Nicira extensions (conntrack, register moves,
+    /// `tun_dst`): it says it is made by Nicira, as every Open vSwitch does (`mfr_desc`
+    /// "Nicira, Inc.", `hw_desc` "Open vSwitch").
+    pub fn speaks_nicira(&self) -> bool {
+        self.desc
+            .as_ref()
+            .is_some_and(|d| d.mfr_desc == "Nicira, Inc." || d.hw_desc == "Open vSwitch")
+    }
 }
 
 /// Commands from handles to the session task.

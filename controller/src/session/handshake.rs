@@ -6,7 +6,9 @@ use super::handle::SwitchInfo;
 use super::SessionConfig;
 use futures_util::StreamExt;
 use ofproto::msg::{error_type, ErrorMsg, Hello, Role, RoleMessage, SwitchConfig};
-use ofproto::multipart::{MultipartReplyBody, MultipartRequest, MultipartRequestBody, OFPMPF_MORE};
+use ofproto::multipart::{
+    Desc, MultipartReplyBody, MultipartRequest, MultipartRequestBody, OFPMPF_MORE,
+};
 use ofproto::{Body, Message, OFP_VERSION};
 use std::collections::BTreeMap;
 use tokio::sync::mpsc::UnboundedSender;
@@ -110,6 +112,8 @@ impl Handshake<'_> {
             miss_send_len: cfg.miss_send_len,
         }));
         let ports = self.port_desc().await?;
+        // Which vendor extensions it speaks; a switch that refuses the request speaks none.
+        let desc = self.desc().await.ok();
         if cfg.role != Role::Equal {
             self.role(cfg).await?;
         }
@@ -118,7 +122,21 @@ impl Handshake<'_> {
             ports,
             peer: peer.to_string(),
             role: cfg.role,
+            desc,
         })
+    }
+
+    async fn desc(&mut self) -> Result<Desc, String> {
+        let xid = self.send(Body::MultipartRequest(MultipartRequest::new(
+            MultipartRequestBody::Desc,
+        )));
+        match self.replies(xid).await?.pop().map(|m| m.body) {
+            Some(Body::MultipartReply(r)) => match r.body {
+                MultipartReplyBody::Desc(d) => Ok(d),
+                other => Err(format!("expected DESC reply, got {other:?}")),
+            },
+            other => Err(format!("expected DESC reply, got {other:?}")),
+        }
     }
 
     async fn port_desc(&mut self) -> Result<BTreeMap<u32, ofproto::msg::Port>, String> {
