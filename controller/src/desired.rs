@@ -91,11 +91,15 @@ impl SwitchState {
 
     /// Leaves out everything that uses a vendor extension (for a switch that does not speak
     /// Open vSwitch's): groups with such an action in a bucket, and flows that match on a
-    /// vendor field, carry such an action or instruction, or use a group left out. A flow left
-    /// out falls through to a lower-priority one (e.g. an ARP request the responder would have
-    /// answered is flooded; a default-deny group stays closed without its conntrack exceptions).
-    /// How many flows and groups were left out.
+    /// vendor field, carry such an action or instruction, or use a group left out. A conntrack
+    /// commit that only records state is taken out of its flow instead, which keeps the rest
+    /// ([`crate::compiler::nicira::is_ct_commit_only`]: a default-deny group's allow rules stay
+    /// allow rules, stateless). A flow left out falls through to a lower-priority one (an ARP
+    /// request the responder would have answered is flooded; a default-deny group stays
+    /// closed, without its conntrack exceptions). How many flows and groups were left out or
+    /// changed.
     pub fn strip_extensions(&mut self) -> usize {
+        use crate::compiler::nicira::is_ct_commit_only;
         let groups: Vec<u32> = self
             .groups
             .iter()
@@ -115,15 +119,28 @@ impl SwitchState {
                 .any(|a| matches!(a, ofproto::Action::Group(g) if groups.contains(g))),
             _ => false,
         };
-        let before = self.flows.len();
+        let mut touched = groups.len();
         self.flows.retain(|k, f| {
-            !k.r#match.uses_extensions()
-                && !f
-                    .instructions
-                    .iter()
-                    .any(|i| i.uses_extensions() || uses_gone_group(i))
+            if k.r#match.uses_extensions() {
+                touched += 1;
+                return false;
+            }
+            let before = f.instructions.clone();
+            for i in &mut f.instructions {
+                if let Instruction::ApplyActions(a) = i {
+                    a.retain(|a| !is_ct_commit_only(a));
+                }
+            }
+            f.instructions
+                .retain(|i| !matches!(i, Instruction::ApplyActions(a) if a.is_empty()));
+            let keep = !f
+                .instructions
+                .iter()
+                .any(|i| i.uses_extensions() || uses_gone_group(i));
+            touched += usize::from(!keep || f.instructions != before);
+            keep
         });
-        groups.len() + before - self.flows.len()
+        touched
     }
 
     /// The state a switch reports: its flow-stats, group-desc and meter-config replies, with

@@ -786,8 +786,9 @@ async fn a_slave_controller_never_writes() {
 // Vendor extensions, negotiated per switch
 // ---------------------------------------------------------------------------------------------
 
-/// Static flows plus three flows and a group that use Open vSwitch's extensions: a register
-/// move, a conntrack action, a `ct_state` match, and a group whose bucket sets `tun_dst`.
+/// Static flows plus four flows and a group that use Open vSwitch's extensions: a register
+/// move, a conntrack action, a conntrack commit, a `ct_state` match, and a group whose bucket
+/// sets `tun_dst`; and the state a switch without them should get.
 fn with_extensions() -> (SwitchState, SwitchState) {
     use netmaster::compiler::nicira::{ct, ct_state_match, reg_move, NxmField};
     use ofproto::{Action, Match, OxmField};
@@ -795,8 +796,18 @@ fn with_extensions() -> (SwitchState, SwitchState) {
         "table=0,priority=100,in_port=1,actions=output:2\n\
          table=0,priority=100,in_port=2,actions=output:1\n",
     ));
+    let mut plain = plain;
     let mut all = plain.clone();
     let cookie = Cookie::new(OwnerKind::PacketIn, 9);
+    // A conntrack commit only records state: without conntrack the flow stays, without it.
+    let ip4 = Match::new().with(OxmField::EthType(0x0800));
+    let goto = Instruction::GotoTable(40);
+    let commit = vec![
+        Instruction::ApplyActions(vec![ct(1, None, true)]),
+        goto.clone(),
+    ];
+    all.add_flow(30, 1010, &ip4, cookie, commit);
+    plain.add_flow(30, 1010, &ip4, cookie, vec![goto]);
     let arp = Match::new().with(OxmField::EthType(0x0806));
     let mv = vec![Instruction::ApplyActions(vec![
         reg_move(NxmField::ArpSha, NxmField::ArpTha),
@@ -833,7 +844,11 @@ fn with_extensions() -> (SwitchState, SwitchState) {
 #[tokio::test]
 async fn extensions_go_only_to_switches_that_speak_them() {
     let (all, plain) = with_extensions();
-    assert_eq!(all.clone().strip_extensions(), 5, "4 flows and the group");
+    assert_eq!(
+        all.clone().strip_extensions(),
+        6,
+        "4 flows and the group left out, the commit taken out of its flow"
+    );
     let store = Arc::new(DesiredStore::new(all.clone()));
     let ctl = Ctl::start(store, audit(2)).await;
     // An Open vSwitch (its description says Nicira) gets everything...
@@ -853,8 +868,8 @@ async fn extensions_go_only_to_switches_that_speak_them() {
     assert_eq!(extension_mods(&other), 0, "messages it would refuse");
     assert_eq!(
         extension_mods(&ovs),
-        3,
-        "the three flows with extensions, once"
+        4,
+        "the four flows with extensions, once"
     );
     ctl.stop();
 }
@@ -885,5 +900,5 @@ fn a_switch_of_another_vendor_refuses_extensions() {
         };
         refused += usize::from(r.is_err());
     }
-    assert_eq!(refused, 5, "4 flows and the group (the flow using it too)");
+    assert_eq!(refused, 6, "4 flows, the group and the flow using it");
 }

@@ -130,6 +130,22 @@ pub fn ct(zone: u16, table: Option<u8>, commit: bool) -> Action {
     }
 }
 
+/// Whether `a` is a conntrack action that only commits the connection (no recirculation, no
+/// nested actions): it records state and changes nothing about the packet or its path, so a
+/// switch without conntrack can do the rest of the flow without it.
+pub fn is_ct_commit_only(a: &Action) -> bool {
+    match a {
+        Action::Experimenter { experimenter, data } => {
+            *experimenter == NX_VENDOR_ID
+                && data.len() == 16
+                && data[..2] == NXAST_CT.to_be_bytes()
+                && u16::from_be_bytes([data[2], data[3]]) & NX_CT_F_COMMIT != 0
+                && data[10] == NX_CT_RECIRC_NONE
+        }
+        _ => false,
+    }
+}
+
 /// Bits of Open vSwitch's `ct_state`.
 pub mod ct_state {
     /// The start of a new connection.

@@ -346,7 +346,9 @@ fn conntrack_flows(gid: u16, zone: u16) -> Vec<RuleFlow> {
         }
         flows.push(RuleFlow {
             priority: CT_DEFAULT_DENY,
-            r#match: into.with(ct_state_match(TRK, TRK)),
+            // (No `ct_state=+trk`: priority 49000 tracks whatever is not, so only tracked
+            // packets get here; without conntrack the group stays closed.)
+            r#match: into,
             instructions: Vec::new(),
             cookie,
         });

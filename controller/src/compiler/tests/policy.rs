@@ -157,3 +157,43 @@ fn flows_grow_with_rules_not_with_ports() {
     }
     assert_eq!(policy_flows(&f), two_rules + 98 * 2);
 }
+
+#[test]
+fn a_default_deny_group_stays_closed_on_a_switch_without_conntrack() {
+    let mut f = fixture();
+    f.snap.rules.remove("t1:db-policy:1");
+    f.snap.groups.get_mut("t1:db").unwrap().default_deny = true;
+    let mut state = f.compile().remove(&1).unwrap();
+    assert!(state.strip_extensions() > 0);
+    let fs = fakeswitch::FakeSwitch::new(1)
+        .with_ports(
+            (1..=2)
+                .chain([peer_port(2)])
+                .map(fakeswitch::port)
+                .collect(),
+        )
+        .without_nicira();
+    for msg in crate::reconcile::diff::diff(&state, &Default::default()).messages {
+        let r = match msg {
+            ofproto::Body::FlowMod(fm) => fs.apply_flow_mod(fm),
+            ofproto::Body::GroupMod(gm) => fs.apply_group_mod(gm),
+            ofproto::Body::MeterMod(mm) => fs.apply_meter_mod(mm),
+            other => panic!("unexpected {other:?}"),
+        };
+        r.expect("a switch without extensions accepts the stripped state");
+    }
+    assert_eq!(fs.trace(&tcp(1, "w1", "d1", 5432)).ports(), [2], "allowed");
+    assert!(fs.trace(&tcp(1, "w1", "d1", 5433)).dropped(), "closed");
+    // What db opens goes out; the reply is not let in (no connection tracking).
+    assert_eq!(fs.trace(&tcp(2, "d1", "w1", 80)).ports(), [1]);
+    let reply = Packet::ipv4_tcp(
+        1,
+        mac_of("w1"),
+        mac_of("d1"),
+        ip_of("w1"),
+        ip_of("d1"),
+        80,
+        40000,
+    );
+    assert!(fs.trace(&reply).dropped());
+}
