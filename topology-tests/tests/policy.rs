@@ -333,3 +333,94 @@ fn a_default_deny_group_is_stateful() {
         let _ = s.wait();
     }
 }
+
+#[test]
+fn a_default_deny_group_is_stateful_across_routed_networks() {
+    use northbound_api::model::{FwdMode, Global};
+    let mut f = Fabric::new(&FabricConfig::hosts(2));
+    let net = |name: &str, third: u8| {
+        Object::Network(Network {
+            tenant_name: "blue".into(),
+            network_name: name.into(),
+            encap: Encap::Vxlan,
+            pkt_tag: None,
+            subnet: format!("10.32.{third}.0/24"),
+            gateway: Some(format!("10.32.{third}.254")),
+            ipv6_subnet: None,
+            ipv6_gateway: None,
+            multicast: Default::default(),
+        })
+    };
+    let endpoint = |name: &str, network: &str, group: Option<&str>, host: &str| {
+        Object::Endpoint(Ep {
+            tenant_name: "blue".into(),
+            network_name: network.into(),
+            group_name: group.map(Into::into),
+            container_name: name.into(),
+            host: Some(host.into()),
+            interface: None,
+            mac_address: None,
+            ip_address: None,
+            ipv6_address: None,
+            external: false,
+        })
+    };
+    let mut db = group("db", &["dbp"]);
+    if let Object::EndpointGroup(g) = &mut db {
+        g.network_name = "back".into();
+        g.default_deny = true;
+    }
+    // Only PostgreSQL from the front network may come in.
+    let mut allow = rule("1", 10, Some("tcp"), 5432, RuleAction::Allow);
+    allow.from_endpoint_group = None;
+    allow.from_network = Some("front".into());
+    let upserts = vec![
+        Object::Global(Global {
+            fwd_mode: FwdMode::Routing,
+            ..Global::default()
+        }),
+        Object::Tenant(Tenant {
+            tenant_name: "blue".into(),
+        }),
+        host("host1", "192.168.2.10"),
+        host("host2", "192.168.2.11"),
+        net("front", 1),
+        net("back", 2),
+        Object::Policy(Policy {
+            tenant_name: "blue".into(),
+            policy_name: "dbp".into(),
+        }),
+        db,
+        Object::Rule(allow),
+        endpoint("c1", "front", None, "host1"),
+        endpoint("d2", "back", Some("db"), "host2"),
+    ];
+    apply(
+        &f,
+        Batch {
+            upserts,
+            ..Batch::default()
+        },
+    );
+    f.attach("host1", "blue", "c1");
+    f.attach("host2", "blue", "d2");
+    let eps = f.endpoints();
+    let e = |n: &str| eps.iter().find(|x| x.name == n).unwrap();
+    let (c1, d2) = (e("c1"), e("d2"));
+    let mut servers = vec![listen(d2, 5432), listen(d2, 5433), listen(c1, 8080)];
+
+    // What db opens across the gateway gets its replies (routed both ways, tracked).
+    assert!(
+        becomes(true, || ping(d2, c1, &["-c", "1"])),
+        "d2 -> c1: the routed reply comes back"
+    );
+    assert!(connects(d2, c1, 8080), "d2 -> c1:8080");
+    // New connections into db from the other network: only what the rule allows.
+    assert!(connects(c1, d2, 5432), "c1 -> d2:5432 allowed");
+    assert!(!connects(c1, d2, 5433), "c1 -> d2:5433: default deny");
+    assert!(!ping(c1, d2, &["-c", "2"]), "ICMP into db: default deny");
+    for s in &mut servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+}

@@ -208,9 +208,12 @@ fn rule_flows(
             if let Some(from) = group_id(&r.from_endpoint_group)? {
                 meta = meta.and(Meta::src_epg(from));
             }
+            // A network is its subnet (like `toNetwork`), not the metadata network: routed
+            // packets arrive at the receiving host on the destination's network.
             if let Some(net) = &r.from_network {
-                let id = *snap.network_ids.get(&format!("{}:{net}", r.tenant_name))?;
-                meta = meta.and(Meta::network(id));
+                let n = snap.networks.get(&format!("{}:{net}", r.tenant_name))?;
+                let subnet = Subnet4::parse(&n.subnet).ok()?;
+                v4_src = Some(vec![(subnet.network, subnet.prefix_len)]);
             }
             if let Some(ip) = &r.from_ip_address {
                 v4_src = Some(parse_ipv4_selector(ip).ok()?);
