@@ -171,3 +171,31 @@ fn groups_follow_the_memberships() {
     let states = f.compile();
     assert!(!states[&1].groups.contains_key(&group_id(1)));
 }
+
+#[test]
+fn on_a_vlan_network_the_uplink_carries_one_copy_for_every_other_host() {
+    let mut f = Fixture::new(3, Fabric::Vlan);
+    let net = f.network("t1", "v", 30);
+    f.endpoint("t1", "v", "s", at(1, 1), 1);
+    f.endpoint("t1", "v", "r2", at(2, 1), 2);
+    f.endpoint("t1", "v", "n2", at(2, 2), 3);
+    f.endpoint("t1", "v", "n3", at(3, 1), 4);
+    let members = GroupMembers {
+        index: 1,
+        endpoints: ["t1:r2".to_string()].into(),
+    };
+    f.topo.multicast.insert(net, [(G, members)].into());
+    let sw = f.install();
+    let t = sw[&1].trace(&to_group(1, "s", G));
+    assert_eq!(t.ports(), [UPLINK], "{t:?}");
+    assert_eq!(t.sent_to(UPLINK)[0].vlan_vid(), Some(30));
+    // Each host takes its copy from the trunk to its own members only.
+    let on_trunk = to_group(1, "s", G).with_vlan(30, 0).with_in_port(UPLINK);
+    assert_eq!(sw[&2].trace(&on_trunk).ports(), [1], "r2, not n2");
+    assert!(sw[&3].trace(&on_trunk).dropped(), "no member on host3");
+    // A sender on host3 (no member there) sends one copy up the trunk; r2, the only member,
+    // sends to nobody (no other member, no uplink bucket on its host).
+    assert_eq!(sw[&3].trace(&to_group(1, "n3", G)).ports(), [UPLINK]);
+    let t = sw[&2].trace(&to_group(1, "r2", G));
+    assert!(t.dropped(), "r2 is the only member: {t:?}");
+}
