@@ -18,8 +18,9 @@ pub struct Binaries {
 const NAMES: [&str; 3] = ["netmaster", "netplugin", "netctl"];
 
 /// The binaries: from `NETPLUGIN_BIN_DIR` if set, else next to the test executable (where
-/// `cargo test --workspace` puts them); if they are not there, they are built once with
-/// `cargo build --bins` for the three packages (`--release` for a benchmark).
+/// `cargo test --workspace` puts them); if they are not there, or older than a source file of
+/// the workspace (`cargo test -p topology-tests` does not rebuild them), they are built once
+/// with `cargo build --bins` for the three packages (`--release` for a benchmark).
 pub fn get() -> &'static Binaries {
     static BINS: OnceLock<Binaries> = OnceLock::new();
     BINS.get_or_init(|| {
@@ -33,7 +34,7 @@ pub fn get() -> &'static Binaries {
                     .and_then(Path::parent)
                     .expect("target directory")
                     .to_path_buf();
-                if !NAMES.iter().all(|n| dir.join(n).is_file()) {
+                if NAMES.iter().any(|n| stale(&dir.join(n))) {
                     build(dir.ends_with("release"));
                 }
                 dir
@@ -52,6 +53,39 @@ pub fn get() -> &'static Binaries {
             netctl: dir.join("netctl"),
         }
     })
+}
+
+/// Whether `bin` is missing or older than a Rust source or manifest of the packages it is
+/// built from.
+fn stale(bin: &Path) -> bool {
+    let Ok(built) = bin.metadata().and_then(|m| m.modified()) else {
+        return true;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut dirs: Vec<PathBuf> = ["ofproto", "controller", "agent", "northbound-api"]
+        .iter()
+        .map(|d| root.join(d))
+        .collect();
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                if !path.ends_with("target") {
+                    dirs.push(path);
+                }
+            } else if path.extension().is_some_and(|x| x == "rs" || x == "toml")
+                && e.metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t > built)
+            {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 fn build(release: bool) {
