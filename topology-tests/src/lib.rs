@@ -27,6 +27,7 @@ pub mod cmd;
 pub mod fabric;
 pub mod frames;
 pub mod host;
+pub mod intent;
 pub mod matrix;
 pub mod multicast;
 pub mod netns;

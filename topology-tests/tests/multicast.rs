@@ -5,18 +5,16 @@
 //! another tenant is another group; unregistered multicast is dropped or flooded as each
 //! network says.
 
-use northbound_api::model::{
-    Encap, Endpoint as Ep, Host, MulticastConfig, Network, Object, Tenant, Unregistered,
-};
+use northbound_api::model::{MulticastConfig, Network, Object, Tenant, Unregistered};
 use northbound_api::oper::NetworkOper;
 use northbound_api::service::Batch;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 use topology_tests::cmd::in_ns;
-use topology_tests::frames;
 use topology_tests::multicast::{payloads, send, Receiver};
 use topology_tests::traffic::{ping, Capture};
+use topology_tests::{frames, intent};
 use topology_tests::{Endpoint, Fabric, FabricConfig};
 
 const G: Ipv4Addr = Ipv4Addr::new(239, 1, 1, 1);
@@ -28,30 +26,8 @@ const GMI: Duration = Duration::from_secs(5);
 
 fn network(tenant: &str, multicast: MulticastConfig) -> Object {
     Object::Network(Network {
-        tenant_name: tenant.into(),
-        network_name: "mc".into(),
-        encap: Encap::Vxlan,
-        pkt_tag: None,
-        subnet: "10.50.0.0/24".into(),
-        gateway: None,
-        ipv6_subnet: None,
-        ipv6_gateway: None,
         multicast,
-    })
-}
-
-fn ep(tenant: &str, name: &str, host: &str) -> Object {
-    Object::Endpoint(Ep {
-        tenant_name: tenant.into(),
-        network_name: "mc".into(),
-        group_name: None,
-        container_name: name.into(),
-        host: Some(host.into()),
-        interface: None,
-        mac_address: None,
-        ip_address: None,
-        ipv6_address: None,
-        external: false,
+        ..intent::vxlan_network(tenant, "mc", "10.50.0.0/24", None)
     })
 }
 
@@ -144,14 +120,9 @@ fn igmp_snooping_replicates_to_members_only() {
             })
         })
         .into();
-    upserts.extend((1..=3).map(|n| {
-        Object::Host(Host {
-            name: format!("host{n}"),
-            vtep_ip: Some(format!("192.168.2.{}", 9 + n)),
-            uplinks: vec![],
-            dpid: None,
-        })
-    }));
+    upserts.extend(
+        (1..=3).map(|n| intent::host(&format!("host{n}"), &format!("192.168.2.{}", 9 + n))),
+    );
     upserts.push(network(
         "ta",
         MulticastConfig {
@@ -170,7 +141,11 @@ fn igmp_snooping_replicates_to_members_only() {
         ("tb", "b1", "host1"),
         ("tb", "b3", "host3"),
     ];
-    upserts.extend(placement.iter().map(|(t, c, h)| ep(t, c, h)));
+    upserts.extend(
+        placement
+            .iter()
+            .map(|(t, c, h)| intent::endpoint(t, "mc", c, None, h)),
+    );
     let batch = Batch {
         upserts,
         ..Batch::default()

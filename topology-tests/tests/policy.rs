@@ -3,13 +3,13 @@
 //! added and removed live take effect, and groups without a policy are untouched.
 
 use northbound_api::model::{
-    Direction, Encap, Endpoint as Ep, EndpointGroup, Kind, Network, Object, Policy, Rule,
-    RuleAction, Tenant,
+    Direction, EndpointGroup, Kind, Object, Policy, Rule, RuleAction, Tenant,
 };
 use northbound_api::service::Batch;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use topology_tests::cmd::output;
+use topology_tests::intent::{self, host};
 use topology_tests::traffic::ping;
 use topology_tests::{Endpoint, Fabric, FabricConfig};
 
@@ -33,27 +33,7 @@ fn rule(id: &str, prio: u8, proto: Option<&str>, port: u16, action: RuleAction) 
 }
 
 fn ep(name: &str, group: &str, host: &str) -> Object {
-    Object::Endpoint(Ep {
-        tenant_name: "blue".into(),
-        network_name: "net".into(),
-        group_name: Some(group.into()),
-        container_name: name.into(),
-        host: Some(host.into()),
-        interface: None,
-        mac_address: None,
-        ip_address: None,
-        ipv6_address: None,
-        external: false,
-    })
-}
-
-fn host(name: &str, vtep: &str) -> Object {
-    Object::Host(northbound_api::model::Host {
-        name: name.into(),
-        vtep_ip: Some(vtep.into()),
-        uplinks: vec![],
-        dpid: None,
-    })
+    intent::endpoint("blue", "net", name, Some(group), host)
 }
 
 fn group(name: &str, policies: &[&str]) -> Object {
@@ -121,17 +101,7 @@ fn web_and_db(
     default_deny: bool,
     rules: Vec<Object>,
 ) -> Vec<Endpoint> {
-    let net = Network {
-        tenant_name: "blue".into(),
-        network_name: "net".into(),
-        encap: Encap::Vxlan,
-        pkt_tag: None,
-        subnet: subnet.into(),
-        gateway: None,
-        ipv6_subnet: None,
-        ipv6_gateway: None,
-        multicast: Default::default(),
-    };
+    let net = intent::vxlan_network("blue", "net", subnet, None);
     let mut db = group("db", &["dbp"]);
     if let Object::EndpointGroup(g) = &mut db {
         g.default_deny = default_deny;
@@ -339,32 +309,12 @@ fn a_default_deny_group_is_stateful_across_routed_networks() {
     use northbound_api::model::{FwdMode, Global};
     let mut f = Fabric::new(&FabricConfig::hosts(2));
     let net = |name: &str, third: u8| {
-        Object::Network(Network {
-            tenant_name: "blue".into(),
-            network_name: name.into(),
-            encap: Encap::Vxlan,
-            pkt_tag: None,
-            subnet: format!("10.32.{third}.0/24"),
-            gateway: Some(format!("10.32.{third}.254")),
-            ipv6_subnet: None,
-            ipv6_gateway: None,
-            multicast: Default::default(),
-        })
+        let subnet = format!("10.32.{third}.0/24");
+        let gateway = format!("10.32.{third}.254");
+        Object::Network(intent::vxlan_network("blue", name, &subnet, Some(&gateway)))
     };
-    let endpoint = |name: &str, network: &str, group: Option<&str>, host: &str| {
-        Object::Endpoint(Ep {
-            tenant_name: "blue".into(),
-            network_name: network.into(),
-            group_name: group.map(Into::into),
-            container_name: name.into(),
-            host: Some(host.into()),
-            interface: None,
-            mac_address: None,
-            ip_address: None,
-            ipv6_address: None,
-            external: false,
-        })
-    };
+    let endpoint =
+        |name, network, group, host| intent::endpoint("blue", network, name, group, host);
     let mut db = group("db", &["dbp"]);
     if let Object::EndpointGroup(g) = &mut db {
         g.network_name = "back".into();

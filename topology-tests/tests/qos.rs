@@ -2,11 +2,10 @@
 //! 20 % of 10 Mbit/s (iperf3), without the profile far above; the profile's DSCP is on the
 //! receiver's capture; a profile change applies live.
 
-use northbound_api::model::{
-    Encap, Endpoint as Ep, EndpointGroup, Host, NetProfile, Network, Object, Tenant,
-};
+use northbound_api::model::{EndpointGroup, NetProfile, Object, Tenant};
 use northbound_api::service::Batch;
 use std::collections::BTreeMap;
+use topology_tests::intent;
 use topology_tests::traffic::{iperf3, ping, Capture};
 use topology_tests::{Endpoint, Fabric, FabricConfig};
 
@@ -21,18 +20,7 @@ fn profile(bandwidth: &str) -> Object {
 }
 
 fn ep(name: &str, group: Option<&str>, host: &str) -> Object {
-    Object::Endpoint(Ep {
-        tenant_name: "t".into(),
-        network_name: "net".into(),
-        group_name: group.map(Into::into),
-        container_name: name.into(),
-        host: Some(host.into()),
-        interface: None,
-        mac_address: None,
-        ip_address: None,
-        ipv6_address: None,
-        external: false,
-    })
+    intent::endpoint("t", "net", name, group, host)
 }
 
 fn mbps(bps: f64) -> f64 {
@@ -42,37 +30,16 @@ fn mbps(bps: f64) -> f64 {
 #[test]
 fn a_profile_limits_and_marks_a_groups_traffic_live() {
     let mut f = Fabric::new(&FabricConfig::hosts(2));
-    let hosts = ["host1", "host2"].map(|h| {
-        Object::Host(Host {
-            name: h.into(),
-            vtep_ip: Some(
-                if h == "host1" {
-                    "192.168.2.10"
-                } else {
-                    "192.168.2.11"
-                }
-                .into(),
-            ),
-            uplinks: vec![],
-            dpid: None,
-        })
-    });
+    let hosts = [
+        intent::host("host1", "192.168.2.10"),
+        intent::host("host2", "192.168.2.11"),
+    ];
     let mut upserts = vec![Object::Tenant(Tenant {
         tenant_name: "t".into(),
     })];
     upserts.extend(hosts);
     upserts.extend([
-        Object::Network(Network {
-            tenant_name: "t".into(),
-            network_name: "net".into(),
-            encap: Encap::Vxlan,
-            pkt_tag: None,
-            subnet: "10.40.0.0/24".into(),
-            gateway: None,
-            ipv6_subnet: None,
-            ipv6_gateway: None,
-            multicast: Default::default(),
-        }),
+        Object::Network(intent::vxlan_network("t", "net", "10.40.0.0/24", None)),
         profile("10Mbps"),
         Object::EndpointGroup(EndpointGroup {
             tenant_name: "t".into(),

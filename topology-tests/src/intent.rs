@@ -1,0 +1,52 @@
+//! Intent objects the tests build again and again.
+
+use northbound_api::model::{Encap, Endpoint, Host, Network, Object};
+
+/// Endpoint `tenant:name` on network `network` and `host`, in `group` if given; its addresses
+/// are allocated by netmaster.
+pub fn endpoint(
+    tenant: &str,
+    network: &str,
+    name: &str,
+    group: Option<&str>,
+    host: &str,
+) -> Object {
+    Object::Endpoint(Endpoint {
+        tenant_name: tenant.into(),
+        network_name: network.into(),
+        group_name: group.map(Into::into),
+        container_name: name.into(),
+        host: Some(host.into()),
+        interface: None,
+        mac_address: None,
+        ip_address: None,
+        ipv6_address: None,
+        external: false,
+    })
+}
+
+/// Host `name` with VTEP address `vtep`, no uplink, the dpid its agent reports.
+pub fn host(name: &str, vtep: &str) -> Object {
+    Object::Host(Host {
+        name: name.into(),
+        vtep_ip: Some(vtep.into()),
+        uplinks: vec![],
+        dpid: None,
+    })
+}
+
+/// VXLAN network `tenant:name` on `subnet` with `gateway`, VNI allocated, default multicast
+/// settings.
+pub fn vxlan_network(tenant: &str, name: &str, subnet: &str, gateway: Option<&str>) -> Network {
+    Network {
+        tenant_name: tenant.into(),
+        network_name: name.into(),
+        encap: Encap::Vxlan,
+        pkt_tag: None,
+        subnet: subnet.into(),
+        gateway: gateway.map(Into::into),
+        ipv6_subnet: None,
+        ipv6_gateway: None,
+        multicast: Default::default(),
+    }
+}
