@@ -98,6 +98,12 @@ impl ObservedTopology {
         std::fs::rename(&tmp, file).map_err(|e| fail(&e))
     }
 
+    /// The topology with `snooping` as its IGMP snooping application (e.g. a persistent one).
+    pub fn with_snooping(mut self, snooping: Snooping) -> ObservedTopology {
+        self.snooping = Arc::new(snooping);
+        self
+    }
+
     /// The IGMP snooping application, whose memberships are compiled with the hosts.
     pub fn snooping(&self) -> &Arc<Snooping> {
         &self.snooping

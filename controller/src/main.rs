@@ -7,6 +7,7 @@ use netmaster::intent::service::IntentDb;
 use netmaster::intent::store::RedbStore;
 use netmaster::intent_sync::{self, ObservedTopology};
 use netmaster::multicast::querier;
+use netmaster::multicast::snooping::Snooping;
 use netmaster::pipeline::base_pipeline;
 use netmaster::reconcile::ReconcileConfig;
 use netmaster::session::SessionConfig;
@@ -159,7 +160,9 @@ async fn run(args: Args) -> Result<(), String> {
     let observed = Arc::new(match &args.store {
         // Host reports are kept beside the intent store, so that after a restart every switch
         // is compared with its full desired state (never with one that lacks its ports).
-        Some(p) => ObservedTopology::persistent(p.with_extension("agents.json"))?,
+        // So are multicast memberships: a restart leaves the switches' multicast groups alone.
+        Some(p) => ObservedTopology::persistent(p.with_extension("agents.json"))?
+            .with_snooping(Snooping::persistent(p.with_extension("multicast.json"))?),
         None => ObservedTopology::default(),
     });
     let router =

@@ -58,6 +58,7 @@ pub struct Fabric {
     /// The containers by name.
     pub containers: BTreeMap<String, Container>,
     netmaster: Option<Child>,
+    host_timeout_s: f64,
     namespaces: Vec<String>,
     started: Instant,
 }
@@ -101,6 +102,7 @@ impl Fabric {
             netmaster: None,
             namespaces: Vec::new(),
             started: Instant::now(),
+            host_timeout_s: cfg.host_timeout_s,
         };
         // The controller namespace with the management bridge.
         fabric.add_ns(&wiring.ctl_ns);
@@ -192,7 +194,13 @@ impl Fabric {
     }
 
     fn start_netmaster(&mut self, host_timeout_s: f64) {
-        let log = std::fs::File::create(self.wiring.dir.join("netmaster.log")).expect("log");
+        // Appended to, so that a restarted netmaster's log follows the first one's.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.wiring.dir.join("netmaster.log"))
+            .expect("log");
+        self.host_timeout_s = host_timeout_s;
         let child = Command::new("ip")
             .args(["netns", "exec", &self.wiring.ctl_ns])
             .arg(&self.bins.netmaster)
@@ -355,6 +363,37 @@ impl Fabric {
             .filter(|e| e["message"] == "reconciled")
             .filter_map(|e| e["dpid"].as_str().map(str::to_string))
             .collect()
+    }
+
+    /// Kills netmaster (SIGKILL, as a crash would) and starts it again on the same store;
+    /// returns once every host's switch has connected to the new process.
+    pub fn restart_netmaster(&mut self) {
+        let from = self.netmaster_log_len();
+        if let Some(mut nm) = self.netmaster.take() {
+            let _ = nm.kill();
+            let _ = nm.wait();
+        }
+        self.start_netmaster(self.host_timeout_s);
+        let want = self.hosts.len();
+        let start = Instant::now();
+        loop {
+            let connected = self
+                .netmaster_events(from)
+                .iter()
+                .filter(|e| e["message"] == "switch connected")
+                .filter_map(|e| e["dpid"].as_str().map(str::to_string))
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            if connected == want {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{connected} of {want} switches reconnected:\n{}",
+                self.netmaster_log_tail(20)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// netmaster's process id.

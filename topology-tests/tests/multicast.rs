@@ -3,7 +3,7 @@
 //! network none; memberships are kept by netmaster's queries and end on a leave, or when a
 //! member stops answering, within the group membership interval; the same group address in
 //! another tenant is another group; unregistered multicast is dropped or flooded as each
-//! network says.
+//! network says; a netmaster restart changes nothing on the switches.
 
 use northbound_api::model::{MulticastConfig, Network, Object, Tenant, Unregistered};
 use northbound_api::oper::NetworkOper;
@@ -241,6 +241,40 @@ fn igmp_snooping_replicates_to_members_only() {
     send(&eps["s1"], G, PORT, &late);
     for n in ["r1", "r2", "r3"] {
         exactly_once(&r[n], "ta-late-", &late);
+    }
+
+    // netmaster killed and started again on the same store: the memberships are back at once,
+    // the switches keep their groups (nothing to delete or add), delivery goes on.
+    let from = f.netmaster_log_len();
+    let restart = Instant::now();
+    f.restart_netmaster();
+    eprintln!(
+        "netmaster restarted, every switch reconnected in {} ms",
+        restart.elapsed().as_millis()
+    );
+    assert_eq!(
+        members(&f, "ta"),
+        ["ta:r1", "ta:r2", "ta:r3"].map(String::from).into()
+    );
+    std::thread::sleep(Duration::from_secs(1)); // the reconcilers' first pass
+    let changed: Vec<serde_json::Value> = f
+        .netmaster_events(from)
+        .into_iter()
+        .filter(|e| e["message"] == "reconciled")
+        .filter(|e| {
+            ["groups_deleted", "groups_added", "flows_deleted"]
+                .iter()
+                .any(|k| e[*k].as_u64() != Some(0))
+        })
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "a restart changed the switches: {changed:?}"
+    );
+    let restarted = payloads("ta-restart", 5);
+    send(&eps["s1"], G, PORT, &restarted);
+    for n in ["r1", "r2", "r3"] {
+        exactly_once(&r[n], "ta-restart-", &restarted);
     }
 
     // Leaves (IGMPv3 on r2, IGMPv2 on r3) end delivery at once.

@@ -7,6 +7,7 @@
 
 use crate::compiler::GroupMembers;
 use crate::cookie::{INDEX_MAX, MULTICAST_INDEX_BASE};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
@@ -40,6 +41,24 @@ pub struct MemberState {
     pub endpoint: String,
     /// How long the membership lasts unless renewed.
     pub expires_in: Duration,
+}
+
+/// One membership as it is saved across a restart: with its group's index (the OpenFlow group
+/// id derives from it, so the switches' groups stay as they are) and when it ends, as
+/// milliseconds since the Unix epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SavedMembership {
+    /// The network id.
+    pub network: u32,
+    /// The group address.
+    pub group: Ipv4Addr,
+    /// The group's index.
+    pub index: u32,
+    /// The member endpoint's key.
+    pub endpoint: String,
+    /// When the membership ends unless renewed.
+    pub expires_at_ms: u64,
 }
 
 /// Why a join was not recorded.
@@ -132,6 +151,52 @@ impl Memberships {
         out
     }
 
+    /// Every membership, to be saved; `now` is `now_ms` milliseconds after the Unix epoch.
+    pub fn save(&self, now: Instant, now_ms: u64) -> Vec<SavedMembership> {
+        let mut out = Vec::new();
+        for ((network, group), g) in &self.groups {
+            for (endpoint, until) in &g.members {
+                out.push(SavedMembership {
+                    network: *network,
+                    group: *group,
+                    index: g.index,
+                    endpoint: endpoint.clone(),
+                    expires_at_ms: now_ms + until.saturating_duration_since(now).as_millis() as u64,
+                });
+            }
+        }
+        out
+    }
+
+    /// The table that `saved` describes, `now` being `now_ms` milliseconds after the Unix
+    /// epoch. Memberships that ended meanwhile are left out, as are entries that contradict
+    /// earlier ones (a group with another index, an index of another group, an index out of
+    /// range).
+    pub fn restore(saved: &[SavedMembership], now: Instant, now_ms: u64) -> Memberships {
+        let mut m = Memberships::default();
+        for s in saved.iter().filter(|s| s.expires_at_ms > now_ms) {
+            let key = (s.network, s.group);
+            let fits = match m.groups.get(&key) {
+                Some(g) => g.index == s.index,
+                None => (1..=MAX_INDEX).contains(&s.index) && !m.used.contains(&s.index),
+            };
+            if !fits {
+                continue;
+            }
+            m.used.insert(s.index);
+            let until = now + Duration::from_millis(s.expires_at_ms - now_ms);
+            m.groups
+                .entry(key)
+                .or_insert_with(|| Group {
+                    index: s.index,
+                    members: BTreeMap::new(),
+                })
+                .members
+                .insert(s.endpoint.clone(), until);
+        }
+        m
+    }
+
     /// Every member of network `net`, in group then endpoint order.
     pub fn members_of(&self, net: u32, now: Instant) -> Vec<MemberState> {
         self.groups
@@ -207,6 +272,43 @@ mod tests {
             (1, 2, 3)
         );
         assert_eq!(m.members_of(2, t0).len(), 1);
+    }
+
+    #[test]
+    fn saved_memberships_come_back_with_their_index_and_expiry() {
+        let mut m = Memberships::default();
+        let t0 = Instant::now();
+        m.update(1, G, "t:a", true, t0, HOLD).unwrap();
+        m.update(1, H, "t:a", true, t0, HOLD * 2).unwrap();
+        m.update(1, H, "t:b", true, t0, HOLD).unwrap();
+        m.update(1, G, "t:a", false, t0, HOLD).unwrap(); // index 1 is free again
+        let saved = m.save(t0, 1_000_000);
+        let json = serde_json::to_string(&saved).unwrap();
+        let back: Vec<SavedMembership> = serde_json::from_str(&json).unwrap();
+        // Restored 3 s later (another process: another Instant).
+        let t1 = Instant::now();
+        let r = Memberships::restore(&back, t1, 1_003_000);
+        assert_eq!(r.view(), m.view(), "the same groups with the same indexes");
+        let members = r.members_of(1, t1);
+        assert_eq!(members[0].expires_in, HOLD * 2 - Duration::from_secs(3));
+        assert_eq!(members[1].expires_in, HOLD - Duration::from_secs(3));
+        // Later than b's expiry: only a is left; a new group does not take index 2.
+        let mut r = Memberships::restore(&back, t1, 1_006_000);
+        assert_eq!(r.view()[&1][&H].endpoints, ["t:a".to_string()].into());
+        r.update(2, G, "t:c", true, t1, HOLD).unwrap();
+        assert_eq!(r.view()[&2][&G].index, 1);
+        // Contradictions are left out.
+        let mut bad = back.clone();
+        bad.push(SavedMembership {
+            index: 9,
+            endpoint: "t:z".into(),
+            ..back[0].clone()
+        });
+        bad.push(SavedMembership {
+            group: Ipv4Addr::new(239, 7, 7, 7),
+            ..back[0].clone()
+        });
+        assert_eq!(Memberships::restore(&bad, t1, 1_003_000).view(), m.view());
     }
 
     #[test]

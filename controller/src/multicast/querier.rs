@@ -1,7 +1,8 @@
 //! netmaster as the IGMP querier of the networks that ask for one (`multicast.querier`): a
 //! general query to every endpoint port of the network every query interval (the first as
 //! soon as the network has endpoints), sent as a packet-out to each switch with endpoints of
-//! the network. The same loop ends the memberships that no report renewed.
+//! the network. The same loop ends the memberships that no report renewed and saves the table
+//! when it changed.
 
 use super::igmp;
 use super::snooping::{max_response, Snooping};
@@ -74,6 +75,7 @@ pub async fn run(
         tick.tick().await;
         let now = Instant::now();
         snooping.expire(now);
+        snooping.save_if_changed();
         for q in due(&snooping.plan(), &mut next, now) {
             let Some(handle) = switch(q.dpid) else {
                 continue;

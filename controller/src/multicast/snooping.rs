@@ -6,7 +6,7 @@
 //! Anything else is counted and logged, and changes nothing.
 
 use super::igmp::{self, Igmp, ROBUSTNESS};
-use super::membership::Memberships;
+use super::membership::{Memberships, SavedMembership};
 use crate::app::PacketInApp;
 use crate::compiler::multicast::IGMP_APP;
 use crate::compiler::{GroupMembers, MulticastPlan};
@@ -17,11 +17,19 @@ use northbound_api::oper::{MulticastGroupOper, MulticastMemberOper, NetworkOper,
 use ofproto::msg::PacketIn;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tracing::{info, warn};
+
+/// Milliseconds since the Unix epoch.
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
 
 /// The longest response time netmaster's queries ask for (RFC 3376's default, 10 s).
 const MAX_RESPONSE: Duration = Duration::from_secs(10);
@@ -39,11 +47,17 @@ pub fn hold_time(cfg: &MulticastConfig) -> Duration {
 
 /// The snooping application's state, shared by the packet-in path, the querier, the compiler
 /// loop and the REST API.
+///
+/// With a file ([`Snooping::persistent`]) the memberships survive a restart of netmaster: the
+/// switches keep their multicast groups (same ids), and delivery never stops for the
+/// members, while the ones that left meanwhile expire on time.
 #[derive(Default)]
 pub struct Snooping {
     inner: Mutex<Inner>,
     version: watch::Sender<u64>,
     refused: AtomicU64,
+    file: Option<PathBuf>,
+    dirty: AtomicBool,
 }
 
 #[derive(Default)]
@@ -58,6 +72,52 @@ impl Snooping {
         Snooping::default()
     }
 
+    /// A table kept in `file` (JSON, [`SavedMembership`]s), loaded now if it exists; see
+    /// [`Snooping::save_if_changed`].
+    pub fn persistent(file: PathBuf) -> Result<Snooping, String> {
+        let table = match std::fs::read(&file) {
+            Ok(bytes) => {
+                let saved: Vec<SavedMembership> = serde_json::from_slice(&bytes)
+                    .map_err(|e| format!("{}: {e}", file.display()))?;
+                Memberships::restore(&saved, Instant::now(), unix_ms())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Memberships::default(),
+            Err(e) => return Err(format!("{}: {e}", file.display())),
+        };
+        Ok(Snooping {
+            inner: Mutex::new(Inner {
+                table,
+                plan: Arc::default(),
+            }),
+            file: Some(file),
+            ..Snooping::default()
+        })
+    }
+
+    /// Writes the table to its file (atomically: temporary file and rename) if it changed
+    /// since the last write, renewals included; the querier loop calls it every tick.
+    pub fn save_if_changed(&self) {
+        let Some(file) = &self.file else { return };
+        if !self.dirty.swap(false, Ordering::Relaxed) {
+            return;
+        }
+        let saved = self
+            .inner
+            .lock()
+            .expect("snooping lock")
+            .table
+            .save(Instant::now(), unix_ms());
+        let tmp = file.with_extension("tmp");
+        let result = serde_json::to_vec(&saved)
+            .map_err(|e| e.to_string())
+            .and_then(|json| std::fs::write(&tmp, json).map_err(|e| e.to_string()))
+            .and_then(|()| std::fs::rename(&tmp, file).map_err(|e| e.to_string()));
+        if let Err(e) = result {
+            self.dirty.store(true, Ordering::Relaxed);
+            warn!(file = %file.display(), error = %e, "multicast memberships not saved");
+        }
+    }
+
     /// A receiver of the version, bumped whenever the set of members changes (the compiler
     /// loop recompiles then).
     pub fn subscribe(&self) -> watch::Receiver<u64> {
@@ -65,6 +125,7 @@ impl Snooping {
     }
 
     fn changed(&self) {
+        self.dirty.store(true, Ordering::Relaxed);
         self.version.send_modify(|v| *v += 1);
     }
 
@@ -124,6 +185,7 @@ impl Snooping {
             Igmp::Report(changes) => changes,
         };
         let hold = hold_time(&np.config);
+        self.dirty.store(true, Ordering::Relaxed); // a renewal moves an expiry
         let mut changed = false;
         for c in changes {
             let done = inner
@@ -248,6 +310,26 @@ mod tests {
         assert_eq!(s.take(1, &packet_in(3, 0x17), t0), Ok(true), "leave");
         assert!(s.view().is_empty());
         assert_eq!(*rx.borrow(), 2);
+    }
+
+    #[test]
+    fn memberships_survive_a_restart_when_persistent() {
+        let dir = std::env::temp_dir().join(format!("nm-snooping-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("intent.multicast.json");
+        let _ = std::fs::remove_file(&file);
+        let s = Snooping::persistent(file.clone()).unwrap();
+        s.set_plan(plan());
+        s.take(1, &packet_in(3, 0x16), Instant::now()).unwrap();
+        s.save_if_changed();
+        let before = s.view();
+        drop(s);
+        let again = Snooping::persistent(file.clone()).unwrap();
+        assert_eq!(again.view(), before);
+        std::fs::write(&file, "not json").unwrap();
+        let e = Snooping::persistent(file.clone()).err().unwrap();
+        assert!(e.contains("intent.multicast.json"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
