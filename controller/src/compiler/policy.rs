@@ -25,7 +25,7 @@ use super::resolve::Net;
 use super::Host;
 use crate::cookie::{Cookie, OwnerKind, ID_MAX};
 use crate::desired::SwitchState;
-use crate::intent::addr::{ip_protocol, parse_ipv4_selector, Subnet4};
+use crate::intent::addr::{ip_protocol, parse_ipv4_selector, Subnet4, Subnet6};
 use crate::intent::Snapshot;
 use crate::pipeline::metadata::{Meta, FROM_TUNNEL, FROM_UPLINK};
 use crate::pipeline::Table;
@@ -202,6 +202,9 @@ fn rule_flows(
     let mut meta;
     let mut v4_src = None;
     let mut v4_dst = None;
+    // A network selector is its IPv4 subnet and, if it has one, its IPv6 subnet; an address
+    // selector is IPv4 only.
+    let (mut v6_src, mut v6_dst, mut v6_too) = (None, None, false);
     match r.direction {
         Direction::In => {
             meta = Meta::dst_epg(gid);
@@ -211,12 +214,14 @@ fn rule_flows(
             // A network is its subnet (like `toNetwork`), not the metadata network: routed
             // packets arrive at the receiving host on the destination's network.
             if let Some(net) = &r.from_network {
-                let n = snap.networks.get(&format!("{}:{net}", r.tenant_name))?;
-                let subnet = Subnet4::parse(&n.subnet).ok()?;
-                v4_src = Some(vec![(subnet.network, subnet.prefix_len)]);
+                let (v4, v6) = network_prefixes(snap, &r.tenant_name, net)?;
+                v4_src = Some(vec![v4]);
+                v6_src = v6;
+                v6_too = v6.is_some();
             }
             if let Some(ip) = &r.from_ip_address {
                 v4_src = Some(parse_ipv4_selector(ip).ok()?);
+                v6_too = false;
             }
         }
         Direction::Out => {
@@ -226,12 +231,14 @@ fn rule_flows(
             }
             let mut prefixes = Vec::new();
             if let Some(net) = &r.to_network {
-                let n = snap.networks.get(&format!("{}:{net}", r.tenant_name))?;
-                let subnet = Subnet4::parse(&n.subnet).ok()?;
-                prefixes.push((subnet.network, subnet.prefix_len));
+                let (v4, v6) = network_prefixes(snap, &r.tenant_name, net)?;
+                prefixes.push(v4);
+                v6_dst = v6;
+                v6_too = v6.is_some();
             }
             if let Some(ip) = &r.to_ip_address {
                 prefixes = parse_ipv4_selector(ip).ok()?;
+                v6_too = false;
             }
             if !prefixes.is_empty() {
                 v4_dst = Some(prefixes);
@@ -276,10 +283,21 @@ fn rule_flows(
                 matches.push(m);
             }
         }
-        // IPv6 too when the rule names no IPv4 address.
-        if let (false, Some(p)) = (addresses, proto) {
-            let p6 = if p == IPPROTO_ICMP { IPPROTO_ICMPV6 } else { p };
-            matches.push(l4(base.clone().with(OxmField::EthType(ETH_TYPE_IPV6)), p6));
+        // IPv6 too when the rule names no IPv4 address (only networks, or nothing).
+        if !addresses || v6_too {
+            let mut m = base.clone().with(OxmField::EthType(ETH_TYPE_IPV6));
+            if let Some((a, l)) = v6_src {
+                m = m.with(OxmField::Ipv6Src(prefix6(a, l)));
+            }
+            if let Some((a, l)) = v6_dst {
+                m = m.with(OxmField::Ipv6Dst(prefix6(a, l)));
+            }
+            match proto {
+                Some(IPPROTO_ICMP) => matches.push(l4(m, IPPROTO_ICMPV6)),
+                Some(p) => matches.push(l4(m, p)),
+                None if addresses => matches.push(m),
+                None => {}
+            }
         }
     } else if zone.is_some() && !deny {
         // Committing to the tracker needs an IP match.
@@ -369,6 +387,36 @@ fn conntrack_flows(gid: u16, zone: u16) -> Vec<RuleFlow> {
         });
     }
     flows
+}
+
+/// An IPv4 prefix: address and length.
+type Prefix4 = (u32, u8);
+/// An IPv6 prefix: address and length.
+type Prefix6 = (u128, u8);
+
+/// The IPv4 subnet of network `tenant:name` and its IPv6 subnet if it has one, as (address,
+/// prefix length); `None` if the network is unknown or its subnet does not parse.
+fn network_prefixes(
+    snap: &Snapshot,
+    tenant: &str,
+    name: &str,
+) -> Option<(Prefix4, Option<Prefix6>)> {
+    let n = snap.networks.get(&format!("{tenant}:{name}"))?;
+    let v4 = Subnet4::parse(&n.subnet).ok()?;
+    let v6 = match &n.ipv6_subnet {
+        Some(s) => Some(Subnet6::parse(s).ok()?),
+        None => None,
+    };
+    Some((
+        (v4.network, v4.prefix_len),
+        v6.map(|s| (s.network, s.prefix_len)),
+    ))
+}
+
+/// `a/len` as a masked OXM value (IPv6).
+fn prefix6(a: u128, len: u8) -> Masked<std::net::Ipv6Addr> {
+    let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+    Masked::new(a.into(), mask.into())
 }
 
 /// `a/len` as a masked OXM value.

@@ -197,3 +197,38 @@ fn a_default_deny_group_stays_closed_on_a_switch_without_conntrack() {
     );
     assert!(fs.trace(&reply).dropped());
 }
+
+#[test]
+fn a_network_selector_covers_its_ipv4_and_ipv6_subnets() {
+    let mut f = fixture();
+    f.snap.rules.clear();
+    let net = f.snap.networks.get_mut("t1:net").unwrap();
+    net.ipv6_subnet = Some("2001:db8:1::/64".into());
+    // Deny TCP 22 from the network: one IPv4 and one IPv6 flow.
+    let mut from_net = rule("1", 10, None, Some("tcp"), 22, RuleAction::Deny);
+    from_net.from_network = Some("net".into());
+    f.rule(from_net);
+    let states = f.compile();
+    let rules: Vec<String> = states[&1]
+        .flows
+        .keys()
+        .filter(|k| k.table_id == 30 && k.priority == 1000 + 2 * 10 + 1)
+        .map(|k| format!("{:?}", k.r#match.fields))
+        .collect();
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    assert!(
+        rules
+            .iter()
+            .any(|m| m.contains("Ipv4Src") && m.contains("10.0.0.0")),
+        "{rules:?}"
+    );
+    assert!(
+        rules
+            .iter()
+            .any(|m| m.contains("Ipv6Src") && m.contains("2001:db8:1::")),
+        "{rules:?}"
+    );
+    let sw = f.install();
+    assert!(sw[&1].trace(&tcp(1, "w1", "d1", 22)).dropped());
+    assert_eq!(sw[&1].trace(&tcp(1, "w1", "d1", 5432)).ports(), [2]);
+}
