@@ -54,7 +54,8 @@ pub enum OwnerKind {
     Epg,
     /// A policy rule (ACL entry); the id is the rule id.
     PolicyRule,
-    /// A QoS policy (meters, DSCP marking); the id is the policy id.
+    /// A QoS profile applied to an endpoint group (meters, DSCP marking); the id is the
+    /// group (class) id.
     Qos,
     /// An L3 gateway / router interface; the id is the gateway id.
     Gateway,

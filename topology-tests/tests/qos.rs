@@ -1,6 +1,7 @@
 //! QoS profiles on emulated hosts: TCP from a group with a 10 Mbit/s profile measures within
-//! 20 % of 10 Mbit/s (iperf3), without the profile far above; the profile's DSCP is on the
-//! receiver's capture; a profile change applies live.
+//! 20 % of 10 Mbit/s (iperf3), for each of two of its endpoints sending at once, without the
+//! profile far above; the profile's DSCP is on the receiver's capture; a profile change
+//! applies live.
 
 use northbound_api::model::{EndpointGroup, NetProfile, Object, Tenant};
 use northbound_api::service::Batch;
@@ -51,6 +52,7 @@ fn a_profile_limits_and_marks_a_groups_traffic_live() {
             default_deny: false,
         }),
         ep("s1", Some("slow"), "host1"),
+        ep("s3", Some("slow"), "host1"),
         ep("f1", None, "host1"),
         ep("r2", None, "host2"),
     ]);
@@ -59,7 +61,12 @@ fn a_profile_limits_and_marks_a_groups_traffic_live() {
         ..Batch::default()
     };
     f.api(move |c| c.apply(&batch)).expect("intent");
-    for (c, h) in [("s1", "host1"), ("f1", "host1"), ("r2", "host2")] {
+    for (c, h) in [
+        ("s1", "host1"),
+        ("s3", "host1"),
+        ("f1", "host1"),
+        ("r2", "host2"),
+    ] {
         f.attach(h, "t", c);
     }
     let eps: BTreeMap<String, Endpoint> = f
@@ -67,7 +74,7 @@ fn a_profile_limits_and_marks_a_groups_traffic_live() {
         .into_iter()
         .map(|e| (e.name.clone(), e))
         .collect();
-    let (s1, f1, r2) = (&eps["s1"], &eps["f1"], &eps["r2"]);
+    let (s1, s3, f1, r2) = (&eps["s1"], &eps["s3"], &eps["f1"], &eps["r2"]);
     let start = std::time::Instant::now();
     while !(ping(s1, r2, &["-c", "1"]) && ping(f1, r2, &["-c", "1"])) {
         assert!(start.elapsed().as_secs() < 20, "s1/f1 -> r2");
@@ -103,6 +110,17 @@ fn a_profile_limits_and_marks_a_groups_traffic_live() {
     eprintln!("iperf3: with the 10 Mbit/s profile {limited:.1} Mbit/s, without {free:.0} Mbit/s");
     assert!((8.0..=12.0).contains(&limited), "{limited:.1} Mbit/s");
     assert!(free > 30.0, "{free:.1} Mbit/s");
+    // Every endpoint of the group has the whole bandwidth: s1 and s3 at once, 10 each.
+    let (a, b) = std::thread::scope(|t| {
+        let a = t.spawn(|| mbps(iperf3(r2, s1, 8)));
+        let b = t.spawn(|| mbps(iperf3(f1, s3, 8)));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    eprintln!("iperf3: two endpoints of the group at once: {a:.1} and {b:.1} Mbit/s");
+    assert!(
+        (8.0..=12.0).contains(&a) && (8.0..=12.0).contains(&b),
+        "{a:.1}, {b:.1}"
+    );
 
     // Live: 20 Mbit/s.
     let faster = profile("20Mbps");

@@ -1,16 +1,17 @@
-//! QoS profiles (`netprofiles`): what the endpoints of a group with a profile send is rate
-//! limited by an OpenFlow 1.3 meter (one per group and host, a drop band at the profile's
-//! bandwidth) and its IPv4 packets get the profile's DSCP (`set_field:<dscp>->ip_dscp`), in
-//! table 40. A profile change changes the meter (a meter modify) and the flows in place.
+//! QoS profiles (`netprofiles`): what each endpoint of a group with a profile sends is rate
+//! limited by an OpenFlow 1.3 meter of its own (a drop band at the profile's bandwidth: every
+//! endpoint gets the whole bandwidth, as Contiv's per-interface policing did) and its IPv4
+//! packets get the profile's DSCP (`set_field:<dscp>->ip_dscp`), in table 40, matched by the
+//! endpoint's port. A profile change changes the meters (meter modifies) and the flows in
+//! place.
 
 use super::priority::{QOS, QOS_DSCP};
 use super::resolve::Net;
 use super::Host;
-use crate::cookie::{owned_id, Cookie, OwnerKind};
+use crate::cookie::{owned_id, Cookie, OwnerKind, MULTICAST_INDEX_BASE};
 use crate::desired::{MeterEntry, SwitchState};
 use crate::intent::addr::parse_bandwidth_kbps;
 use crate::intent::Snapshot;
-use crate::pipeline::metadata::{Meta, FROM_TUNNEL, FROM_UPLINK};
 use crate::pipeline::Table;
 use ofproto::msg::{meter_flags, MeterBand};
 use ofproto::{Action, Instruction, Match, OxmField};
@@ -59,43 +60,34 @@ impl Profiles {
         Profiles { by_group }
     }
 
-    /// The meters and table-40 flows for the groups with a profile that have an endpoint of
-    /// `net` on `host`.
+    /// The meters and table-40 flows of the local endpoints of `net` on `host` whose group has
+    /// a profile. The meter id is the endpoint's id (endpoints with an id beyond the meter
+    /// index range get the DSCP mark only).
     pub(super) fn add(&self, s: &mut SwitchState, host: &Host, net: &Net) {
-        let groups: std::collections::BTreeSet<u16> = net
-            .members
-            .iter()
-            .filter(|m| m.host == host.name && m.epg != 0)
-            .map(|m| m.epg)
-            .collect();
-        for gid in groups {
-            let Some(p) = self.by_group.get(&gid) else {
+        for m in net.members.iter().filter(|m| m.host == host.name) {
+            let Some(p) = self.by_group.get(&m.epg) else {
                 continue;
             };
-            let cookie = Cookie::new(OwnerKind::Qos, gid.into());
+            let cookie = Cookie::new(OwnerKind::Qos, m.epg.into());
             let mut meter = Vec::new();
-            if let Some((rate, burst)) = p.rate {
-                let id = owned_id(gid.into());
-                s.meters.insert(
-                    id,
-                    MeterEntry {
-                        flags: meter_flags::KBPS | meter_flags::BURST | meter_flags::STATS,
-                        bands: vec![MeterBand::Drop {
-                            rate,
-                            burst_size: burst,
-                        }],
-                    },
-                );
-                meter.push(Instruction::Meter(id));
+            if let (Some((rate, burst)), Ok(index)) = (p.rate, u32::try_from(m.id)) {
+                if index < MULTICAST_INDEX_BASE {
+                    let id = owned_id(index);
+                    s.meters.insert(
+                        id,
+                        MeterEntry {
+                            flags: meter_flags::KBPS | meter_flags::BURST | meter_flags::STATS,
+                            bands: vec![MeterBand::Drop {
+                                rate,
+                                burst_size: burst,
+                            }],
+                        },
+                    );
+                    meter.push(Instruction::Meter(id));
+                }
             }
-            // What the group's local endpoints send (not what arrives from the fabric).
-            let from_group = Match::new().with(
-                Meta::network(net.id)
-                    .and(Meta::src_epg(gid))
-                    .and(Meta::flag(FROM_TUNNEL, false))
-                    .and(Meta::flag(FROM_UPLINK, false))
-                    .to_match(),
-            );
+            // What the endpoint sends (its port: nothing from the fabric).
+            let from_endpoint = Match::new().with(OxmField::InPort(m.port));
             let next = Instruction::GotoTable(Table::L3.id());
             if let Some(dscp) = p.dscp {
                 let mut instructions = meter.clone();
@@ -103,12 +95,12 @@ impl Profiles {
                     OxmField::IpDscp(dscp),
                 )]));
                 instructions.push(next.clone());
-                let ipv4 = from_group.clone().with(OxmField::EthType(ETH_TYPE_IPV4));
+                let ipv4 = from_endpoint.clone().with(OxmField::EthType(ETH_TYPE_IPV4));
                 s.add_flow(Table::Qos.id(), QOS_DSCP, &ipv4, cookie, instructions);
             }
             if !meter.is_empty() {
                 meter.push(next);
-                s.add_flow(Table::Qos.id(), QOS, &from_group, cookie, meter);
+                s.add_flow(Table::Qos.id(), QOS, &from_endpoint, cookie, meter);
             }
         }
     }

@@ -6,6 +6,8 @@ use crate::reconcile::diff::diff;
 use northbound_api::model::NetProfile;
 use ofproto::msg::MeterBand;
 
+/// Group `slow` with profile `gold`: s1 (endpoint id 1) and s3 (id 4) on host1, s2 (id 3) on
+/// host2; o1 (id 2, host1) has no profile.
 fn fixture(bandwidth: &str, dscp: Option<u8>) -> Fixture {
     let mut f = Fixture::new(2, Fabric::VxlanPerPeer);
     f.network("t1", "net", 100);
@@ -25,8 +27,10 @@ fn fixture(bandwidth: &str, dscp: Option<u8>) -> Fixture {
     f.endpoint("t1", "net", "s1", at(1, 1), 1);
     f.endpoint("t1", "net", "o1", at(1, 2), 2);
     f.endpoint("t1", "net", "s2", at(2, 1), 3);
-    f.join("t1", "s1", "slow");
-    f.join("t1", "s2", "slow");
+    f.endpoint("t1", "net", "s3", at(1, 3), 4);
+    for c in ["s1", "s2", "s3"] {
+        f.join("t1", c, "slow");
+    }
     f
 }
 
@@ -65,8 +69,21 @@ fn a_profile_change_is_a_meter_modify() {
     let before = fixture("10Mbps", None).compile();
     let after = fixture("20Mbps", None).compile();
     let plan = diff(&after[&1], &before[&1]);
-    assert_eq!(plan.stats.meters.modified, 1);
+    assert_eq!(plan.stats.meters.modified, 2, "s1's and s3's");
     assert_eq!(plan.stats.flows.added + plan.stats.flows.modified, 0);
-    // h2 has s2 in the group: its own meter.
-    assert!(after[&2].meters.contains_key(&owned_id(1)));
+    // h2 has s2 (endpoint id 3) in the group: its own meter.
+    assert!(after[&2].meters.contains_key(&owned_id(3)));
+    assert!(!after[&2].meters.contains_key(&owned_id(1)));
+}
+
+#[test]
+fn every_endpoint_of_the_group_has_a_meter_of_its_own() {
+    let f = fixture("10Mbps", None);
+    let states = f.compile();
+    let mut meters: Vec<u32> = states[&1].meters.keys().copied().collect();
+    meters.retain(|m| *m != crate::compiler::multicast::igmp_meter());
+    assert_eq!(meters, [owned_id(1), owned_id(4)], "s1 and s3, not o1");
+    let sw = f.install();
+    assert_eq!(sw[&1].trace(&unicast(1, "s1", "o1")).meters, [owned_id(1)]);
+    assert_eq!(sw[&1].trace(&unicast(3, "s3", "o1")).meters, [owned_id(4)]);
 }
