@@ -11,10 +11,12 @@
 //! The in-memory OpenFlow 1.3 switch used by the tests is the `fakeswitch` crate beside this one.
 
 pub mod app;
+pub mod checksum;
 pub mod compiler;
 pub mod cookie;
 pub mod desired;
 pub mod desired_store;
+pub mod gateway_echo;
 pub mod intent;
 pub mod intent_sync;
 pub mod multicast;

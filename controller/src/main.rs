@@ -3,6 +3,7 @@
 use clap::{Parser, ValueEnum};
 use netmaster::app::Controller;
 use netmaster::desired_store::DesiredStore;
+use netmaster::gateway_echo::GatewayEcho;
 use netmaster::intent::service::IntentDb;
 use netmaster::intent::store::RedbStore;
 use netmaster::intent_sync::{self, ObservedTopology};
@@ -180,6 +181,11 @@ async fn run(args: Args) -> Result<(), String> {
     controller.add_app(snooping.clone());
     let registry = controller.clone();
     tokio::spawn(querier::run(snooping, move |dpid| registry.switch(dpid)));
+    // (A weak reference: the controller holds its applications.)
+    let registry = Arc::downgrade(&controller);
+    controller.add_app(Arc::new(GatewayEcho::new(move |dpid| {
+        registry.upgrade()?.switch(dpid)
+    })));
     if args.host_timeout_s > 0.0 {
         let registry = controller.clone();
         tokio::spawn(intent_sync::expire_hosts(

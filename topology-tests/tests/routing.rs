@@ -1,7 +1,7 @@
 //! Routing mode on emulated hosts: each network's gateway address answers (ARP) on every host,
 //! and packets to another network of the same tenant are routed by the sender's switch
-//! (TTL 64 - 1 at the receiver), across hosts, over VXLAN and VLAN; another tenant with the
-//! same subnets is never reached.
+//! (TTL 64 - 1 at the receiver), across hosts, over VXLAN and VLAN; the gateway addresses
+//! answer ping; another tenant with the same subnets is never reached.
 
 use northbound_api::model::{FwdMode, Global, Object};
 use std::time::{Duration, Instant};
@@ -33,18 +33,13 @@ const INTENT: &str = r#"{
 
 /// Pings `to` from `from`; the TTL of the first reply, if one came.
 fn reply_ttl(from: &Endpoint, to: &Endpoint) -> Option<u32> {
+    reply_ttl_of(from, &to.ip.to_string())
+}
+
+/// Pings address `to` from `from`; the TTL of the first reply, if one came.
+fn reply_ttl_of(from: &Endpoint, to: &str) -> Option<u32> {
     let out = output(&[
-        "ip",
-        "netns",
-        "exec",
-        &from.ns,
-        "ping",
-        "-n",
-        "-c",
-        "1",
-        "-W",
-        "1",
-        &to.ip.to_string(),
+        "ip", "netns", "exec", &from.ns, "ping", "-n", "-c", "1", "-W", "1", to,
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
     text.split("ttl=")
@@ -101,6 +96,16 @@ fn gateways_route_between_the_networks_of_a_tenant() {
             );
         };
         assert_eq!(got, ttl, "{a} -> {b}");
+    }
+    // Each gateway address answers ping (netmaster's echo responder, TTL 64), also for the
+    // other tenant that uses the same gateway address.
+    for (a, gw) in [
+        ("r1", "10.10.1.254"),
+        ("g2", "10.10.2.254"),
+        ("v1", "10.10.3.254"),
+        ("x1", "10.10.1.254"),
+    ] {
+        assert_eq!(reply_ttl_of(ep(a), gw), Some(64), "{a} -> gateway {gw}");
     }
     // gray's x1 and blue's r1 share 10.10.1.0/24 (and its gateway), x2 and g2 may share an
     // address: whatever a ping across tenants gets back (from its own tenant's twin), the

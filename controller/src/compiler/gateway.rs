@@ -11,12 +11,19 @@
 //!   delivers it like any frame of M (local port, tunnel with M's VNI, or uplink with M's tag).
 //!   One flow per (source network with a local endpoint, destination endpoint).
 //!
+//! * Table 10: an ICMP echo request to the gateway address goes to netmaster's echo responder
+//!   ([`crate::gateway_echo`]), through the packet-in meter, so that the gateway answers
+//!   ping.
+//! * Table 50: a packet to the gateway MAC with no route (an address that is no endpoint's) is
+//!   dropped, never flooded.
+//!
 //! A host gets the known-MAC flows of every gateway network of a tenant it has an endpoint of
 //! (the destinations of routed packets), and tunnels to the hosts of those networks
 //! ([`super::tunnels`]). Networks without a gateway address are not routed.
 
 use super::arp::{reply_actions, request_for};
 use super::forward::{from_local, route};
+use super::multicast::packet_in_meter;
 use super::priority::{ARP_RESPONDER, ROUTE};
 use super::resolve::Net;
 use super::Host;
@@ -24,6 +31,7 @@ use crate::cookie::{Cookie, OwnerKind};
 use crate::desired::SwitchState;
 use crate::pipeline::metadata::{Meta, FROM_TUNNEL, FROM_UPLINK};
 use crate::pipeline::Table;
+use ofproto::action::port_no;
 use ofproto::{Action, Instruction, MacAddr, Masked, Match, OxmField};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -66,6 +74,30 @@ pub(super) fn add(
         .with(from_local(net).to_match())
         .with(OxmField::EthDst(Masked::exact(GATEWAY_MAC)))
         .with(OxmField::EthType(ETH_TYPE_IPV4));
+    let echo = to_gateway
+        .clone()
+        .with(OxmField::Ipv4Dst(Masked::exact(gw)))
+        .with(OxmField::IpProto(IPPROTO_ICMP))
+        .with(OxmField::Icmpv4Type(ICMP_ECHO_REQUEST));
+    s.add_flow(
+        Table::Protocols.id(),
+        GATEWAY_ECHO,
+        &echo,
+        Cookie::new(OwnerKind::PacketIn, ECHO_APP),
+        vec![
+            Instruction::Meter(packet_in_meter()),
+            Instruction::ApplyActions(vec![Action::output(port_no::CONTROLLER)]),
+        ],
+    );
+    s.add_flow(
+        Table::L3.id(),
+        NO_ROUTE,
+        &Match::new()
+            .with(from_local(net).to_match())
+            .with(OxmField::EthDst(Masked::exact(GATEWAY_MAC))),
+        cookie,
+        Vec::new(),
+    );
     for dst in nets
         .values()
         .filter(|m| m.id != net.id && m.tenant == net.tenant && m.gateway.is_some())
@@ -143,3 +175,13 @@ pub(super) fn add(
 
 /// Tables 10 and 20: the endpoint-group lookups of routed traffic (above the plain ones).
 const ROUTED_EPG: u16 = 110;
+/// Table 10: an echo request to the gateway address, to the echo responder.
+const GATEWAY_ECHO: u16 = 105;
+/// Table 50: to the gateway MAC without a route: dropped.
+const NO_ROUTE: u16 = 10;
+/// The cookie id of the gateway echo flows ([`OwnerKind::PacketIn`]).
+pub const ECHO_APP: u64 = 2;
+/// IP protocol number of ICMP.
+const IPPROTO_ICMP: u8 = 1;
+/// ICMP type of an echo request.
+const ICMP_ECHO_REQUEST: u8 = 8;

@@ -41,11 +41,12 @@ const ETH_TYPE_IPV4: u16 = 0x0800;
 pub const IGMP_APP: u64 = 1;
 /// The source MAC of netmaster's IGMP queries.
 pub const QUERIER_MAC: MacAddr = MacAddr([0x02, 0x4e, 0x50, 0xff, 0xff, 0xfd]);
-/// IGMP packets per second one switch may send to netmaster (reports beyond it are dropped).
-pub const IGMP_PPS: u32 = 500;
+/// Packets per second one switch may send to netmaster's packet-in applications, IGMP and
+/// gateway echo requests together (beyond it they are dropped).
+pub const PACKET_IN_PPS: u32 = 500;
 
-/// The meter of the IGMP packet-in flows.
-pub fn igmp_meter() -> u32 {
+/// The meter of every packet-in flow (IGMP, gateway echo), one per switch.
+pub fn packet_in_meter() -> u32 {
     owned_id(MULTICAST_INDEX_BASE)
 }
 
@@ -115,17 +116,17 @@ pub(super) fn add_igmp(s: &mut SwitchState) {
             .to_match(),
     );
     s.meters.insert(
-        igmp_meter(),
+        packet_in_meter(),
         MeterEntry {
             flags: meter_flags::PKTPS | meter_flags::BURST | meter_flags::STATS,
             bands: vec![MeterBand::Drop {
-                rate: IGMP_PPS,
-                burst_size: IGMP_PPS / 2,
+                rate: PACKET_IN_PPS,
+                burst_size: PACKET_IN_PPS / 2,
             }],
         },
     );
     let to_controller = vec![
-        Instruction::Meter(igmp_meter()),
+        Instruction::Meter(packet_in_meter()),
         apply(vec![Action::output(ofproto::action::port_no::CONTROLLER)]),
     ];
     s.add_flow(Table::Protocols.id(), IGMP, &local, cookie, to_controller);

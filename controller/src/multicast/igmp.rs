@@ -2,6 +2,7 @@
 //! endpoint's IGMP frame says about its memberships, and the general query netmaster sends as
 //! a network's querier. No I/O.
 
+use crate::checksum::checksum;
 use ofproto::MacAddr;
 use std::net::Ipv4Addr;
 
@@ -68,18 +69,6 @@ fn be16(b: &[u8], at: usize) -> u16 {
 
 fn addr(b: &[u8], at: usize) -> Ipv4Addr {
     Ipv4Addr::new(b[at], b[at + 1], b[at + 2], b[at + 3])
-}
-
-/// The Internet checksum of `data` (0 when `data` includes a correct checksum).
-pub fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = data
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum();
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 /// The IGMP message of an untagged Ethernet frame: the checksum must be right, the lengths

@@ -273,7 +273,7 @@ mod tests {
     /// An IGMPv2 message of `typ` for G from port `in_port`.
     fn packet_in(in_port: u32, typ: u8) -> PacketIn {
         let mut igmp = vec![typ, 0, 0, 0, 239, 1, 1, 1];
-        let c = igmp::checksum(&igmp);
+        let c = crate::checksum::checksum(&igmp);
         igmp[2..4].copy_from_slice(&c.to_be_bytes());
         let mut data = vec![1, 0, 0x5e, 1, 1, 1, 2, 0, 0, 0, 0, 1, 8, 0];
         data.extend([

@@ -2,7 +2,7 @@
 //! members, split horizon for what comes from the fabric, unregistered flood or drop, IGMP to
 //! the controller, tenants kept apart.
 
-use super::super::multicast::{group_id, igmp_meter, IGMP_APP};
+use super::super::multicast::{group_id, packet_in_meter, IGMP_APP};
 use super::super::{priority, GroupMembers};
 use super::fixture::*;
 use crate::cookie::{Cookie, OwnerKind};
@@ -143,7 +143,7 @@ fn igmp_goes_to_the_controller_through_a_meter_and_nowhere_else() {
     let report = Packet::ipv4(1, mac_of("r1"), group_mac(G), ip_of("r1"), G, 2).with_in_port(2);
     let t = sw[&1].trace(&report);
     assert_eq!(t.ports(), [port_no::CONTROLLER]);
-    assert_eq!(t.meters, [igmp_meter()]);
+    assert_eq!(t.meters, [packet_in_meter()]);
     assert!(t
         .cookies()
         .contains(&Cookie::new(OwnerKind::PacketIn, IGMP_APP)));

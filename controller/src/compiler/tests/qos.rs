@@ -81,7 +81,7 @@ fn every_endpoint_of_the_group_has_a_meter_of_its_own() {
     let f = fixture("10Mbps", None);
     let states = f.compile();
     let mut meters: Vec<u32> = states[&1].meters.keys().copied().collect();
-    meters.retain(|m| *m != crate::compiler::multicast::igmp_meter());
+    meters.retain(|m| *m != crate::compiler::multicast::packet_in_meter());
     assert_eq!(meters, [owned_id(1), owned_id(4)], "s1 and s3, not o1");
     let sw = f.install();
     assert_eq!(sw[&1].trace(&unicast(1, "s1", "o1")).meters, [owned_id(1)]);

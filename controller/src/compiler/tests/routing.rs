@@ -143,3 +143,28 @@ fn policy_applies_to_routed_traffic_on_both_hosts() {
         "enforced at the receiver"
     );
 }
+
+#[test]
+fn a_ping_of_the_gateway_goes_to_the_echo_responder_and_no_route_is_no_flood() {
+    use crate::compiler::gateway::ECHO_APP;
+    use crate::compiler::multicast::packet_in_meter;
+    use crate::cookie::{Cookie, OwnerKind};
+    let f = fixture();
+    let sw = f.install();
+    let ping_gw = Packet::ipv4_icmp(1, mac_of("a1"), GATEWAY_MAC, ip(1), ip(254), 8, 0);
+    let t = sw[&1].trace(&ping_gw);
+    assert_eq!(t.ports(), [ofproto::action::port_no::CONTROLLER], "{t:?}");
+    assert_eq!(t.meters, [packet_in_meter()]);
+    assert!(t
+        .cookies()
+        .contains(&Cookie::new(OwnerKind::PacketIn, ECHO_APP)));
+    // The other network's gateway address is no gateway of a1's network: routed or dropped,
+    // never answered for the wrong network; an address nobody has is dropped, not flooded.
+    let elsewhere = Packet::ipv4_icmp(1, mac_of("a1"), GATEWAY_MAC, ip(1), ip(99), 8, 0);
+    assert!(sw[&1].trace(&elsewhere).dropped());
+    let other_gw = Packet::ipv4_icmp(1, mac_of("a1"), GATEWAY_MAC, ip(1), ip(253), 8, 0);
+    assert!(!sw[&1]
+        .trace(&other_gw)
+        .ports()
+        .contains(&ofproto::action::port_no::CONTROLLER));
+}

@@ -1,0 +1,151 @@
+//! The gateway echo responder: in routing mode a network's gateway address answers ping. The
+//! switches send an echo request for a gateway address to netmaster (table 10, see
+//! [`crate::compiler::gateway`]); this packet-in application sends the echo reply back out of
+//! the port it came in on, from the gateway MAC and address. It keeps no state: the flow that
+//! sent the request vouches that its destination is the gateway of the sender's network.
+
+use crate::app::PacketInApp;
+use crate::checksum::checksum;
+use crate::compiler::gateway::{ECHO_APP, GATEWAY_MAC};
+use crate::cookie::{Cookie, OwnerKind};
+use crate::session::{dpid_str, SwitchHandle};
+use ofproto::action::port_no;
+use ofproto::msg::{Body, PacketIn, PacketOut, OFP_NO_BUFFER};
+use ofproto::Action;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tracing::warn;
+
+/// ICMP echo request and reply types.
+const ECHO_REQUEST: u8 = 8;
+const ECHO_REPLY: u8 = 0;
+
+/// The echo reply to the echo request in `frame` (untagged Ethernet, IPv4, ICMP), or why
+/// there is none.
+pub fn reply(frame: &[u8]) -> Result<Vec<u8>, String> {
+    if frame.len() < 14 + 20 + 8 || frame[12..14] != [0x08, 0x00] {
+        return Err("not an IPv4 frame".into());
+    }
+    let ip = &frame[14..];
+    let ihl = usize::from(ip[0] & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+    if ip[0] >> 4 != 4 || ihl < 20 || total < ihl + 8 || total > ip.len() || ip[9] != 1 {
+        return Err("not a well-formed ICMP packet".into());
+    }
+    let icmp = &ip[ihl..total];
+    if icmp[0] != ECHO_REQUEST || checksum(icmp) != 0 {
+        return Err("not an echo request with a good checksum".into());
+    }
+    let mut out = Vec::with_capacity(14 + 20 + icmp.len());
+    out.extend_from_slice(&frame[6..12]); // back to the sender
+    out.extend_from_slice(&GATEWAY_MAC.0);
+    out.extend_from_slice(&[0x08, 0x00]);
+    let mut hdr = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 1, 0, 0];
+    hdr[2..4].copy_from_slice(&((20 + icmp.len()) as u16).to_be_bytes());
+    hdr.extend_from_slice(&ip[16..20]); // from the gateway address it was sent to
+    hdr.extend_from_slice(&ip[12..16]);
+    let c = checksum(&hdr);
+    hdr[10..12].copy_from_slice(&c.to_be_bytes());
+    out.extend(hdr);
+    let mut body = icmp.to_vec();
+    body[0] = ECHO_REPLY;
+    body[2..4].copy_from_slice(&[0, 0]);
+    let c = checksum(&body);
+    body[2..4].copy_from_slice(&c.to_be_bytes());
+    out.extend(body);
+    Ok(out)
+}
+
+/// The application: answers the gateway echo requests of every switch.
+pub struct GatewayEcho<F> {
+    switch: F,
+    refused: AtomicU64,
+}
+
+impl<F: Fn(u64) -> Option<SwitchHandle> + Send + Sync> GatewayEcho<F> {
+    /// A responder that finds a switch's session with `switch`.
+    pub fn new(switch: F) -> GatewayEcho<F> {
+        GatewayEcho {
+            switch,
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    /// How many packet-ins were not answered (malformed, or without an in_port).
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+}
+
+impl<F: Fn(u64) -> Option<SwitchHandle> + Send + Sync> PacketInApp for GatewayEcho<F> {
+    fn packet_in(&self, dpid: u64, pi: &PacketIn) {
+        if pi.cookie != Cookie::new(OwnerKind::PacketIn, ECHO_APP) {
+            return;
+        }
+        let (Some(port), Ok(frame)) = (pi.in_port(), reply(&pi.data)) else {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        let Some(handle) = (self.switch)(dpid) else {
+            return;
+        };
+        let out = PacketOut {
+            buffer_id: OFP_NO_BUFFER,
+            in_port: port_no::CONTROLLER,
+            actions: vec![Action::output(port)],
+            data: frame,
+        };
+        tokio::spawn(async move {
+            if let Err(e) = handle.batch(vec![Body::PacketOut(out)]).await {
+                warn!(dpid = %dpid_str(handle.dpid()), error = %e, "gateway echo reply not sent");
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An echo request from 10.0.0.5 (MAC 02:00:00:00:00:05) to 10.0.0.254.
+    fn request() -> Vec<u8> {
+        let mut icmp = vec![ECHO_REQUEST, 0, 0, 0, 0x12, 0x34, 0, 1, b'h', b'i'];
+        let c = checksum(&icmp);
+        icmp[2..4].copy_from_slice(&c.to_be_bytes());
+        let mut f = GATEWAY_MAC.0.to_vec();
+        f.extend([2, 0, 0, 0, 0, 5, 0x08, 0x00]);
+        f.extend([
+            0x45, 0, 0, 30, 0, 0, 0x40, 0, 64, 1, 0, 0, 10, 0, 0, 5, 10, 0, 0, 254,
+        ]);
+        f.extend(icmp);
+        f
+    }
+
+    #[test]
+    fn the_reply_goes_back_from_the_gateway_with_the_same_id_sequence_and_data() {
+        let r = reply(&request()).unwrap();
+        assert_eq!(&r[..6], &[2, 0, 0, 0, 0, 5]);
+        assert_eq!(&r[6..12], &GATEWAY_MAC.0);
+        assert_eq!(&r[14 + 12..14 + 20], &[10, 0, 0, 254, 10, 0, 0, 5]);
+        assert_eq!(checksum(&r[14..34]), 0, "IPv4 header checksum");
+        let icmp = &r[34..];
+        assert_eq!(icmp[0], ECHO_REPLY);
+        assert_eq!(checksum(icmp), 0, "ICMP checksum");
+        assert_eq!(&icmp[4..], &[0x12, 0x34, 0, 1, b'h', b'i']);
+    }
+
+    #[test]
+    fn anything_else_gets_no_reply() {
+        let mut bad_sum = request();
+        *bad_sum.last_mut().unwrap() ^= 1;
+        let mut reply_type = request();
+        reply_type[34] = ECHO_REPLY;
+        let mut not_icmp = request();
+        not_icmp[14 + 9] = 17;
+        for f in [bad_sum, reply_type, not_icmp, request()[..40].to_vec()] {
+            assert!(reply(&f).is_err());
+        }
+        for n in 0..request().len() {
+            let _ = reply(&request()[..n]); // never panics
+        }
+    }
+}
