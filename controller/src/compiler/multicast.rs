@@ -104,7 +104,8 @@ pub(super) fn plan(nets: &BTreeMap<u32, Net>, topo: &Topology) -> MulticastPlan 
     plan
 }
 
-/// The IGMP flows of table 10 and their meter (every switch with a network).
+/// The IGMP flows of table 10 and the switch's packet-in meter, which the gateway echo flows
+/// share (every switch with a network).
 pub(super) fn add_igmp(s: &mut SwitchState) {
     let cookie = Cookie::new(OwnerKind::PacketIn, IGMP_APP);
     let igmp = Match::new()
