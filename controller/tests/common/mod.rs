@@ -771,17 +771,6 @@ impl Drop for Container {
 
 static PING_ID: AtomicU32 = AtomicU32::new(1);
 
-fn inet_checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = data
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 /// An ICMP echo client on a raw socket of the current thread's namespace.
 struct Pinger {
     fd: i32,
@@ -831,7 +820,7 @@ impl Pinger {
         for (i, b) in pkt[8..].iter_mut().enumerate() {
             *b = i as u8;
         }
-        let sum = inet_checksum(&pkt);
+        let sum = netmaster::checksum::checksum(&pkt);
         pkt[2..4].copy_from_slice(&sum.to_be_bytes());
         let addr = libc::sockaddr_in {
             sin_family: libc::AF_INET as libc::sa_family_t,
