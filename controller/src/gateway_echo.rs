@@ -134,6 +134,30 @@ mod tests {
     }
 
     #[test]
+    fn the_application_takes_its_own_packet_ins_and_counts_the_bad_ones() {
+        let app = GatewayEcho::new(|_| None);
+        let pi = |cookie, data| PacketIn {
+            buffer_id: OFP_NO_BUFFER,
+            total_len: 0,
+            reason: 1,
+            table_id: 10,
+            cookie,
+            r#match: ofproto::Match::new().with(ofproto::OxmField::InPort(1)),
+            data,
+        };
+        let ours = Cookie::new(OwnerKind::PacketIn, ECHO_APP);
+        app.packet_in(1, &pi(ours, request()));
+        app.packet_in(1, &pi(Cookie::new(OwnerKind::PacketIn, 1), vec![0; 3]));
+        assert_eq!(
+            app.refused(),
+            0,
+            "a good request; another application's packet"
+        );
+        app.packet_in(1, &pi(ours, vec![0; 3]));
+        assert_eq!(app.refused(), 1);
+    }
+
+    #[test]
     fn anything_else_gets_no_reply() {
         let mut bad_sum = request();
         *bad_sum.last_mut().unwrap() ^= 1;
