@@ -22,7 +22,7 @@
 //!
 //! Run with `--nocapture` to see the matrices.
 
-use fakeswitch::{port, FakeSwitch, FlowEntry, GroupEntry, MeterEntry, Packet};
+use fakeswitch::{port, FakeSwitch, Packet};
 use netmaster::compiler::{compile, HostPorts, Topology, TunnelMode};
 use netmaster::desired::SwitchState;
 use netmaster::intent::service::IntentDb;
@@ -31,7 +31,7 @@ use netmaster::reconcile::diff::diff;
 use northbound_api::intent_file;
 use northbound_api::model::{Encap, Endpoint, Kind, Object};
 use northbound_api::service::{Batch, IntentService};
-use ofproto::{Body, MacAddr};
+use ofproto::MacAddr;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -490,20 +490,10 @@ struct Hop {
 fn install(dpid: u64, state: &SwitchState, ports: &[u32]) -> FakeSwitch {
     let fs = FakeSwitch::new(dpid).with_ports(ports.iter().map(|p| port(*p)).collect());
     for msg in diff(state, &SwitchState::default()).messages {
-        match msg {
-            Body::FlowMod(fm) => fs.apply_flow_mod(fm).expect("flow mod accepted"),
-            Body::GroupMod(gm) => fs.apply_group_mod(gm).expect("group mod accepted"),
-            Body::MeterMod(mm) => fs.apply_meter_mod(mm).expect("meter mod accepted"),
-            other => panic!("unexpected message {other:?}"),
-        }
+        fs.apply_mod(msg)
+            .expect("flow, group and meter mods accepted");
     }
-    let flows: Vec<_> = fs.flows().iter().map(FlowEntry::to_flow_stats).collect();
-    let groups: Vec<_> = fs.groups().iter().map(GroupEntry::to_group_desc).collect();
-    let meters: Vec<_> = fs
-        .meters()
-        .iter()
-        .map(MeterEntry::to_meter_config)
-        .collect();
+    let (flows, groups, meters) = fs.read_back();
     let back = SwitchState::from_switch(&flows, &groups, &meters);
     assert!(diff(state, &back).is_empty(), "switch {dpid} converged");
     fs

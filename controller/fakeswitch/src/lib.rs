@@ -66,6 +66,7 @@ use bytes::Bytes;
 use ofproto::msg::{
     FlowMod, FlowModCommand, GroupMod, MeterMod, Port, PortStatus, Role, SwitchConfig,
 };
+use ofproto::multipart::{FlowStats, GroupDesc, MeterConfig};
 use ofproto::{Body, Match, Message, MsgType};
 use state::{lock, Shared, SharedRef};
 use std::sync::{Arc, Mutex};
@@ -278,24 +279,43 @@ impl FakeSwitch {
     /// Applies a FLOW_MOD directly, as if from a controller that is not watching (drift).
     /// Connected controllers still get FLOW_REMOVED for removed flows that asked for it.
     pub fn apply_flow_mod(&self, fm: FlowMod) -> Result<(), OfError> {
-        self.apply(Body::FlowMod(fm))
+        self.apply_mod(Body::FlowMod(fm))
     }
 
     /// Applies a GROUP_MOD directly.
     pub fn apply_group_mod(&self, gm: GroupMod) -> Result<(), OfError> {
-        self.apply(Body::GroupMod(gm))
+        self.apply_mod(Body::GroupMod(gm))
     }
 
     /// Applies a METER_MOD directly.
     pub fn apply_meter_mod(&self, mm: MeterMod) -> Result<(), OfError> {
-        self.apply(Body::MeterMod(mm))
+        self.apply_mod(Body::MeterMod(mm))
     }
 
-    fn apply(&self, body: Body) -> Result<(), OfError> {
+    /// Applies a FLOW_MOD, GROUP_MOD, METER_MOD or PORT_MOD directly (any other message is
+    /// refused with `OFPBRC_BAD_TYPE`): what a reconciler's plan would do to the switch.
+    pub fn apply_mod(&self, body: Body) -> Result<(), OfError> {
         let mut s = lock(&self.shared);
         let notices = protocol::apply_mod(&mut s.dp, &body)?;
         protocol::notify(&mut s, notices);
         Ok(())
+    }
+
+    /// The switch's flows, groups and meters as a controller reads them back (flow-stats,
+    /// group-desc and meter-config records).
+    pub fn read_back(&self) -> (Vec<FlowStats>, Vec<GroupDesc>, Vec<MeterConfig>) {
+        let flows = self.flows().iter().map(FlowEntry::to_flow_stats).collect();
+        let groups = self
+            .groups()
+            .iter()
+            .map(GroupEntry::to_group_desc)
+            .collect();
+        let meters = self
+            .meters()
+            .iter()
+            .map(MeterEntry::to_meter_config)
+            .collect();
+        (flows, groups, meters)
     }
 
     /// Deletes the flows of `table` (`0xff`: all tables) whose cookie matches under the mask.

@@ -4,9 +4,9 @@ use super::super::{compile, HostPorts, Topology, TunnelMode};
 use crate::desired::SwitchState;
 use crate::intent::Snapshot;
 use crate::reconcile::diff::diff;
-use fakeswitch::{port, FakeSwitch, FlowEntry, GroupEntry, MeterEntry, Packet};
+use fakeswitch::{port, FakeSwitch, Packet};
 use northbound_api::model::{ArpMode, Encap, Endpoint, Network};
-use ofproto::{Body, MacAddr};
+use ofproto::MacAddr;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
@@ -236,12 +236,8 @@ pub fn mac_of(container: &str) -> MacAddr {
 pub fn install(dpid: u64, state: &SwitchState, ports: &[u32]) -> FakeSwitch {
     let fs = FakeSwitch::new(dpid).with_ports(ports.iter().map(|p| port(*p)).collect());
     for msg in diff(state, &SwitchState::default()).messages {
-        match msg {
-            Body::FlowMod(fm) => fs.apply_flow_mod(fm).expect("flow mod accepted"),
-            Body::GroupMod(gm) => fs.apply_group_mod(gm).expect("group mod accepted"),
-            Body::MeterMod(mm) => fs.apply_meter_mod(mm).expect("meter mod accepted"),
-            other => panic!("unexpected message {other:?}"),
-        }
+        fs.apply_mod(msg)
+            .expect("flow, group and meter mods accepted");
     }
     let back = read_back(&fs);
     assert!(diff(state, &back).is_empty(), "switch {dpid} converged");
@@ -250,13 +246,7 @@ pub fn install(dpid: u64, state: &SwitchState, ports: &[u32]) -> FakeSwitch {
 
 /// What a fake switch holds, as the reconciler reads it back.
 pub fn read_back(fs: &FakeSwitch) -> SwitchState {
-    let flows: Vec<_> = fs.flows().iter().map(FlowEntry::to_flow_stats).collect();
-    let groups: Vec<_> = fs.groups().iter().map(GroupEntry::to_group_desc).collect();
-    let meters: Vec<_> = fs
-        .meters()
-        .iter()
-        .map(MeterEntry::to_meter_config)
-        .collect();
+    let (flows, groups, meters) = fs.read_back();
     SwitchState::from_switch(&flows, &groups, &meters)
 }
 
