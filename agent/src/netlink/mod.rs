@@ -38,7 +38,8 @@ pub use spec::{
     IpConfig,
 };
 
-use error::{netlink_errno, Context};
+use error::netlink_errno;
+pub(crate) use error::Context;
 
 /// Plumbing for the namespace it was created in (the agent's "host" namespace).
 #[derive(Clone)]

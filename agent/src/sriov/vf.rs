@@ -34,7 +34,7 @@ use rtnetlink::{Handle, LinkUnspec};
 
 use super::error::{Error, Result};
 use super::sysfs::{EswitchMode, Sysfs};
-use crate::netlink::{validate_ifname, Netns};
+use crate::netlink::{validate_ifname, Context, Netns};
 use crate::ovsdb::vswitch::{InterfaceType, PortConfig, Vswitch};
 
 /// What to set on a VF; `None` leaves a setting as it is.
@@ -296,10 +296,7 @@ impl VfExecutor {
     /// Connects to rtnetlink in the calling thread's namespace (within a tokio runtime).
     pub fn connect() -> Result<VfExecutor> {
         let (connection, handle, _) =
-            rtnetlink::new_connection().map_err(|source| crate::netlink::Error::Io {
-                op: "opening a netlink route socket".into(),
-                source,
-            })?;
+            rtnetlink::new_connection().context(|| "opening a netlink route socket".to_string())?;
         tokio::spawn(connection);
         Ok(VfExecutor { handle })
     }
@@ -319,10 +316,7 @@ impl VfExecutor {
             .set(message)
             .execute()
             .await
-            .map_err(|source| crate::netlink::Error::Netlink {
-                op: format!("configuring VF {vf} of {pf}"),
-                source,
-            })?;
+            .context(|| format!("configuring VF {vf} of {pf}"))?;
         Ok(())
     }
 
@@ -340,12 +334,11 @@ impl VfExecutor {
             .set(message)
             .execute()
             .await
-            .map_err(|source| crate::netlink::Error::Netlink {
-                op: format!(
+            .context(|| {
+                format!(
                     "moving {netdev} into {} as {ifname}",
                     netns.path().display()
-                ),
-                source,
+                )
             })?;
         Ok(())
     }
