@@ -7,13 +7,10 @@
 //!
 //! `cargo bench -p topology-tests --bench policy` (root; builds the release binaries).
 
-use northbound_api::model::{
-    Direction, Encap, Endpoint, EndpointGroup, Host, Network, Object, Policy, Rule, RuleAction,
-    Tenant,
-};
+use northbound_api::model::{Direction, EndpointGroup, Object, Policy, Rule, RuleAction, Tenant};
 use northbound_api::service::Batch;
 use std::time::{Duration, Instant};
-use topology_tests::{Fabric, FabricConfig};
+use topology_tests::{intent, Fabric, FabricConfig};
 
 const NETS: usize = 8;
 const PER_NET: usize = 8;
@@ -69,29 +66,17 @@ fn main() {
         Object::Tenant(Tenant {
             tenant_name: "t".into(),
         }),
-        Object::Host(Host {
-            name: "host1".into(),
-            vtep_ip: Some("192.168.2.10".into()),
-            uplinks: vec![],
-            dpid: None,
-        }),
+        intent::host("host1", "192.168.2.10"),
         Object::Policy(Policy {
             tenant_name: "t".into(),
             policy_name: "p".into(),
         }),
     ];
     for n in 0..NETS {
-        upserts.push(Object::Network(Network {
-            tenant_name: "t".into(),
-            network_name: format!("n{n}"),
-            encap: Encap::Vxlan,
-            pkt_tag: None,
-            subnet: format!("10.{}.0.0/24", 50 + n),
-            gateway: None,
-            ipv6_subnet: None,
-            ipv6_gateway: None,
-            multicast: Default::default(),
-        }));
+        let (net, subnet) = (format!("n{n}"), format!("10.{}.0.0/24", 50 + n));
+        upserts.push(Object::Network(intent::vxlan_network(
+            "t", &net, &subnet, None,
+        )));
         upserts.push(Object::EndpointGroup(EndpointGroup {
             tenant_name: "t".into(),
             group_name: format!("g{n}"),
@@ -102,18 +87,13 @@ fn main() {
             default_deny: false,
         }));
         for e in 0..PER_NET {
-            upserts.push(Object::Endpoint(Endpoint {
-                tenant_name: "t".into(),
-                network_name: format!("n{n}"),
-                group_name: Some(format!("g{n}")),
-                container_name: format!("c{n}x{e}"),
-                host: Some("host1".into()),
-                interface: None,
-                mac_address: None,
-                ip_address: None,
-                ipv6_address: None,
-                external: false,
-            }));
+            upserts.push(intent::endpoint(
+                "t",
+                &net,
+                &format!("c{n}x{e}"),
+                Some(&format!("g{n}")),
+                "host1",
+            ));
         }
     }
     for i in 0..99 {
