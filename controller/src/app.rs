@@ -1,13 +1,13 @@
 //! The controller process: listeners, the switch registry and one reconciler per switch.
 
-use crate::desired_store::DesiredStore;
+use crate::compiled::{Capabilities, Compiled};
 use crate::reconcile::{self, ReconcileConfig};
 use crate::session::{self, dpid_str, SessionConfig, SessionEvent, SwitchHandle};
 use crate::transport::{BoxedStream, Listener};
 use ofproto::msg::PacketIn;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
 /// An application that takes the packets switches send to the controller. It is called on
@@ -23,25 +23,28 @@ pub struct Controller {
     apps: RwLock<Vec<Arc<dyn PacketInApp>>>,
     sessions: Arc<SessionConfig>,
     reconcile: ReconcileConfig,
-    store: Arc<DesiredStore>,
+    compiled: watch::Receiver<Arc<Compiled>>,
+    capabilities: watch::Sender<BTreeMap<u64, Capabilities>>,
     switches: Mutex<HashMap<u64, SwitchHandle>>,
     events_tx: mpsc::UnboundedSender<SessionEvent>,
     events_rx: Mutex<Option<mpsc::UnboundedReceiver<SessionEvent>>>,
 }
 
 impl Controller {
-    /// A controller that pushes `store`'s state to every switch that connects.
+    /// A controller that gives every switch that connects the state the snapshots `compiled`
+    /// receives fit to it.
     pub fn new(
         sessions: SessionConfig,
         reconcile: ReconcileConfig,
-        store: Arc<DesiredStore>,
+        compiled: watch::Receiver<Arc<Compiled>>,
     ) -> Arc<Controller> {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         Arc::new(Controller {
             apps: RwLock::new(Vec::new()),
             sessions: Arc::new(sessions),
             reconcile,
-            store,
+            compiled,
+            capabilities: watch::channel(BTreeMap::new()).0,
             switches: Mutex::new(HashMap::new()),
             events_tx,
             events_rx: Mutex::new(Some(events_rx)),
@@ -53,9 +56,9 @@ impl Controller {
         self.apps.write().expect("apps lock").push(app);
     }
 
-    /// The desired-state store.
-    pub fn store(&self) -> &Arc<DesiredStore> {
-        &self.store
+    /// A receiver of the capabilities of the connected switches (an input of the compile).
+    pub fn capabilities(&self) -> watch::Receiver<BTreeMap<u64, Capabilities>> {
+        self.capabilities.subscribe()
     }
 
     /// The current session of switch `dpid`.
@@ -128,9 +131,14 @@ impl Controller {
                     info!(dpid = %dpid_str(handle.dpid()), old_session = old.session_id(), "reconnect replaces the old session");
                     old.close("replaced by a new connection from the same datapath");
                 }
+                let caps = Capabilities {
+                    nicira: handle.info().speaks_nicira(),
+                };
+                self.capabilities
+                    .send_if_modified(|all| all.insert(handle.dpid(), caps) != Some(caps));
                 tokio::spawn(reconcile::run(
                     handle,
-                    self.store.clone(),
+                    self.compiled.clone(),
                     self.reconcile.clone(),
                 ));
             }
@@ -140,6 +148,8 @@ impl Controller {
                 let mut map = self.switches.lock().expect("registry lock");
                 if map.get(&dpid).map(|h| h.session_id()) == Some(session_id) {
                     map.remove(&dpid);
+                    self.capabilities
+                        .send_if_modified(|all| all.remove(&dpid).is_some());
                 }
             }
             SessionEvent::PacketIn { dpid, packet_in } => {

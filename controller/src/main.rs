@@ -1,18 +1,20 @@
 //! `netmaster`: the netplugin OpenFlow 1.3 controller.
 
+use anyhow::{anyhow, bail, Context};
 use clap::{Parser, ValueEnum};
 use netmaster::app::Controller;
-use netmaster::desired_store::DesiredStore;
+use netmaster::compiled::publisher::{self, Publisher, Sources};
 use netmaster::gateway_echo::GatewayEcho;
 use netmaster::intent::service::IntentDb;
-use netmaster::intent::store::RedbStore;
-use netmaster::intent_sync::{self, ObservedTopology};
 use netmaster::multicast::querier;
 use netmaster::multicast::snooping::Snooping;
+use netmaster::observed::agent_api::{self, AgentApi};
+use netmaster::observed::reports::AgentReports;
 use netmaster::pipeline::base_pipeline;
 use netmaster::reconcile::ReconcileConfig;
 use netmaster::session::SessionConfig;
 use netmaster::static_flows;
+use netmaster::store::{MemStore, RedbStore, Store};
 use netmaster::transport::{ListenAddr, Listener};
 use ofproto::msg::Role;
 use std::net::SocketAddr;
@@ -20,6 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::task::JoinSet;
 use tracing::{error, info};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -70,8 +73,8 @@ struct Args {
     /// Never use ONF bundles (send flow-mods fenced by barriers).
     #[arg(long)]
     no_bundles: bool,
-    /// The intent store (a redb file, created if absent). Without it, intent lives in memory
-    /// and is lost on restart.
+    /// The store (a redb file, created if absent) of intent, agent reports and multicast
+    /// memberships. Without it, they live in memory and are lost on restart.
     #[arg(long, value_name = "PATH")]
     store: Option<PathBuf>,
     /// Address of the REST API (`/api/v1`).
@@ -108,15 +111,15 @@ fn listen_addrs(args: &Args) -> Vec<ListenAddr> {
     v
 }
 
-async fn run(args: Args) -> Result<(), String> {
-    let mut common = base_pipeline();
+async fn run(args: Args) -> anyhow::Result<()> {
+    let mut fixed = base_pipeline();
     if let Some(path) = &args.flows {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let extra = static_flows::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+        let extra = static_flows::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
         info!(file = %path.display(), flows = extra.flows.len(), groups = extra.groups.len(), meters = extra.meters.len(), "static flows loaded");
-        common.flows.extend(extra.flows);
-        common.groups.extend(extra.groups);
-        common.meters.extend(extra.meters);
+        fixed.flows.extend(extra.flows);
+        fixed.groups.extend(extra.groups);
+        fixed.meters.extend(extra.meters);
     }
     let generation_id = args.generation_id.unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -142,45 +145,55 @@ async fn run(args: Args) -> Result<(), String> {
     };
     let addrs = listen_addrs(&args);
     if addrs.is_empty() {
-        return Err("no listener: give --of-listen or --of-unix".into());
+        bail!("no listener: give --of-listen or --of-unix");
     }
     let mut listeners = Vec::new();
     for a in &addrs {
         let l = Listener::bind(a)
             .await
-            .map_err(|e| format!("listen on {a}: {e}"))?;
+            .with_context(|| format!("listen on {a}"))?;
         info!(addr = %l.local_addr().map(|a| a.to_string()).unwrap_or_default(), "listening for switches");
         listeners.push(l);
     }
-    let desired = Arc::new(DesiredStore::new(common));
-    let db = Arc::new(open_intent(args.store.as_deref())?);
+    // One store for everything that survives a restart: intent, the agents' reports (so that
+    // after a restart every switch is compared with its full desired state, never with one
+    // that lacks its ports) and the multicast memberships (the switches keep their groups).
+    let store = open_store(args.store.as_deref())?;
+    let db = Arc::new(IntentDb::open(store.clone())?);
+    info!(version = db.version(), "intent loaded");
+    let reports = Arc::new(AgentReports::open(store.clone())?);
+    let publisher = Arc::new(Publisher::default());
+    let snooping = Arc::new(Snooping::open(store, publisher.subscribe())?);
+    let agents = Arc::new(AgentApi::new(
+        reports.clone(),
+        publisher.subscribe(),
+        publisher.directive_changes(),
+    ));
     let api = tokio::net::TcpListener::bind(args.api_listen)
         .await
-        .map_err(|e| format!("API listen on {}: {e}", args.api_listen))?;
+        .with_context(|| format!("API listen on {}", args.api_listen))?;
     info!(addr = %args.api_listen, "REST API listening");
-    let observed = Arc::new(match &args.store {
-        // Host reports are kept beside the intent store, so that after a restart every switch
-        // is compared with its full desired state (never with one that lacks its ports).
-        // So are multicast memberships: a restart leaves the switches' multicast groups alone.
-        Some(p) => ObservedTopology::persistent(p.with_extension("agents.json"))?
-            .with_snooping(Snooping::persistent(p.with_extension("multicast.json"))?),
-        None => ObservedTopology::default(),
-    });
-    let router =
-        northbound_api::rest::router(db.clone(), observed.clone(), observed.snooping().clone());
-    tokio::spawn(async move {
+    let controller = Controller::new(sessions, reconcile, publisher.subscribe());
+    let mut sources = Sources {
+        intent: db.clone(),
+        reports,
+        snooping: snooping.clone(),
+        capabilities: controller.capabilities(),
+        fixed: Arc::new(fixed),
+    };
+    // The first compile completes before any switch is served.
+    publisher::compile_now(&mut sources, &publisher);
+    let mut tasks = JoinSet::new();
+    let router = northbound_api::rest::router(db, agents.clone(), snooping.clone());
+    tasks.spawn(async move {
         if let Err(e) = axum::serve(api, router).await {
             error!(error = %e, "REST API failed");
         }
     });
-    // The first compile completes before any switch is served.
-    intent_sync::compile_now(&db, &observed, &desired);
-    tokio::spawn(intent_sync::run(db, observed.clone(), desired.clone()));
-    let controller = Controller::new(sessions, reconcile, desired);
-    let snooping = observed.snooping().clone();
+    tasks.spawn(publisher::run(sources, publisher));
     controller.add_app(snooping.clone());
     let registry = controller.clone();
-    tokio::spawn(querier::run(snooping, move |dpid| registry.switch(dpid)));
+    tasks.spawn(querier::run(snooping, move |dpid| registry.switch(dpid)));
     // (A weak reference: the controller holds its applications.)
     let registry = Arc::downgrade(&controller);
     controller.add_app(Arc::new(GatewayEcho::new(move |dpid| {
@@ -188,36 +201,35 @@ async fn run(args: Args) -> Result<(), String> {
     })));
     if args.host_timeout_s > 0.0 {
         let registry = controller.clone();
-        tokio::spawn(intent_sync::expire_hosts(
-            observed,
+        tasks.spawn(agent_api::expire_hosts(
+            agents,
             Duration::from_secs_f64(args.host_timeout_s),
             move || registry.connected(),
         ));
     }
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| e.to_string())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = controller.serve(listeners) => {}
         _ = tokio::signal::ctrl_c() => info!("interrupted"),
         _ = term.recv() => info!("terminated"),
+        _ = tasks.join_next() => error!("a netmaster task ended"),
     }
+    tasks.shutdown().await;
     Ok(())
 }
 
-fn open_intent(path: Option<&std::path::Path>) -> Result<IntentDb, String> {
-    match path {
+fn open_store(path: Option<&std::path::Path>) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match path {
         Some(p) => {
-            let store = RedbStore::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            let db =
-                IntentDb::open(Box::new(store)).map_err(|e| format!("{}: {e}", p.display()))?;
-            info!(store = %p.display(), version = db.version(), "intent store loaded");
-            Ok(db)
+            let store = RedbStore::open(p).with_context(|| format!("{}", p.display()))?;
+            info!(store = %p.display(), "store opened");
+            Arc::new(store)
         }
         None => {
-            info!("no --store: intent is kept in memory only");
-            Ok(IntentDb::in_memory())
+            info!("no --store: intent, reports and memberships are kept in memory only");
+            Arc::new(MemStore::default())
         }
-    }
+    })
 }
 
 fn main() -> ExitCode {
@@ -236,7 +248,7 @@ fn main() -> ExitCode {
     match rt.block_on(run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            error!(error = %e, "netmaster failed");
+            error!(error = format!("{e:#}"), "netmaster failed");
             ExitCode::FAILURE
         }
     }

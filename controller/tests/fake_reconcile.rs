@@ -3,11 +3,14 @@
 //! (flows, groups, meters, in a safe order) and a trace through what was installed. No root,
 //! no Open vSwitch; every interval is short so that the whole file runs in a few seconds.
 
+#[path = "support/desired.rs"]
+mod desired;
+
+use desired::Desired;
 use fakeswitch::{port, FakeSwitch, MacAddr, Packet};
 use netmaster::app::Controller;
 use netmaster::cookie::{Cookie, OwnerKind};
 use netmaster::desired::SwitchState;
-use netmaster::desired_store::DesiredStore;
 use netmaster::pipeline::{base_cookie, base_flows, base_pipeline, Table};
 use netmaster::reconcile::{self, Delivery, ReconcileConfig};
 use netmaster::session::{self, SessionConfig, SessionEvent, SwitchHandle};
@@ -57,14 +60,15 @@ struct Ctl {
 }
 
 impl Ctl {
-    async fn start(store: Arc<DesiredStore>, rcfg: ReconcileConfig) -> Ctl {
+    async fn start(store: Arc<Desired>, rcfg: ReconcileConfig) -> Ctl {
         let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let listener = Listener::bind(&ListenAddr::Tcp(any)).await.expect("bind");
         let addr = match listener.local_addr().expect("local addr") {
             ListenAddr::Tcp(a) => a,
             other => panic!("{other}"),
         };
-        let controller = Controller::new(session_cfg(), rcfg, store);
+        let controller = Controller::new(session_cfg(), rcfg, store.subscribe());
+        store.follow(&controller);
         let serve = tokio::spawn(controller.clone().serve(vec![listener]));
         Ctl {
             controller,
@@ -233,7 +237,7 @@ fn with_base(extra: &SwitchState) -> SwitchState {
 #[tokio::test]
 async fn base_pipeline_is_installed_as_one_bundle() {
     let fs = fake();
-    let ctl = Ctl::start(Arc::new(DesiredStore::new(base_pipeline())), audit(10)).await;
+    let ctl = Ctl::start(Desired::new(base_pipeline()), audit(10)).await;
     ctl.attach(&fs).await;
     converge(&fs, &base_pipeline()).await;
     assert_eq!(summary(&actual(&fs)), summary(&base_pipeline()));
@@ -272,7 +276,7 @@ async fn base_pipeline_is_installed_as_one_bundle() {
 #[tokio::test]
 async fn base_pipeline_without_bundles_uses_flow_mods_and_a_barrier() {
     let fs = fake().without_bundles();
-    let ctl = Ctl::start(Arc::new(DesiredStore::new(base_pipeline())), audit(10)).await;
+    let ctl = Ctl::start(Desired::new(base_pipeline()), audit(10)).await;
     ctl.attach(&fs).await;
     converge(&fs, &base_pipeline()).await;
     assert_eq!(summary(&actual(&fs)), summary(&base_pipeline()));
@@ -319,7 +323,7 @@ async fn base_pipeline_without_bundles_uses_flow_mods_and_a_barrier() {
 #[tokio::test]
 async fn a_restarted_controller_sends_nothing_to_an_unchanged_switch() {
     let fs = fake();
-    let store = Arc::new(DesiredStore::new(base_pipeline()));
+    let store = Desired::new(base_pipeline());
     let first = Ctl::start(store.clone(), audit(10)).await;
     first.attach(&fs).await;
     converge(&fs, &base_pipeline()).await;
@@ -359,7 +363,7 @@ async fn a_restarted_controller_sends_nothing_to_an_unchanged_switch() {
 #[tokio::test]
 async fn drift_is_repaired_and_foreign_flows_are_kept() {
     let fs = fake();
-    let ctl = Ctl::start(Arc::new(DesiredStore::new(base_pipeline())), audit(4)).await;
+    let ctl = Ctl::start(Desired::new(base_pipeline()), audit(4)).await;
     ctl.attach(&fs).await;
     converge(&fs, &base_pipeline()).await;
 
@@ -449,7 +453,7 @@ async fn drift_is_repaired_and_foreign_flows_are_kept() {
 #[tokio::test]
 async fn flow_changes_are_sent_as_add_modify_strict_and_delete_strict() {
     let fs = fake();
-    let store = Arc::new(DesiredStore::new(base_pipeline()));
+    let store = Desired::new(base_pipeline());
     let ctl = Ctl::start(store.clone(), audit(2)).await;
     ctl.attach(&fs).await;
     converge(&fs, &base_pipeline()).await;
@@ -501,7 +505,7 @@ async fn flow_changes_are_sent_as_add_modify_strict_and_delete_strict() {
 #[tokio::test]
 async fn a_group_goes_before_the_flow_that_uses_it_and_after_it_on_removal() {
     let fs = fake();
-    let store = Arc::new(DesiredStore::new(base_pipeline()));
+    let store = Desired::new(base_pipeline());
     let ctl = Ctl::start(store.clone(), audit(2)).await;
     ctl.attach(&fs).await;
     converge(&fs, &base_pipeline()).await;
@@ -560,7 +564,7 @@ async fn a_group_goes_before_the_flow_that_uses_it_and_after_it_on_removal() {
 #[tokio::test]
 async fn meters_are_sent_outside_the_bundle() {
     let fs = fake();
-    let store = Arc::new(DesiredStore::new(base_pipeline()));
+    let store = Desired::new(base_pipeline());
     let ctl = Ctl::start(store.clone(), audit(2)).await;
     ctl.attach(&fs).await;
     converge(&fs, &base_pipeline()).await;
@@ -694,7 +698,7 @@ async fn installed_pipeline_forwards_static_flows_and_guards() {
     let fs = fake();
     let statics = parse("table=0,priority=100,in_port=1,actions=output:2\n");
     let desired = with_base(&statics);
-    let ctl = Ctl::start(Arc::new(DesiredStore::new(desired.clone())), audit(10)).await;
+    let ctl = Ctl::start(Desired::new(desired.clone()), audit(10)).await;
     ctl.attach(&fs).await;
     converge(&fs, &desired).await;
 
@@ -738,7 +742,7 @@ async fn one_rejected_flow_does_not_keep_the_others_out() {
          table=0,priority=100,in_port=2,actions=group:0x4e000063\n",
     );
     let desired = with_base(&statics);
-    let ctl = Ctl::start(Arc::new(DesiredStore::new(desired.clone())), audit(10)).await;
+    let ctl = Ctl::start(Desired::new(desired.clone()), audit(10)).await;
     ctl.attach(&fs).await;
     let mut good = desired.clone();
     good.flows
@@ -752,13 +756,14 @@ async fn one_rejected_flow_does_not_keep_the_others_out() {
 #[tokio::test]
 async fn a_slave_controller_never_writes() {
     let fs = fake();
-    let store = Arc::new(DesiredStore::new(base_pipeline()));
+    let store = Desired::new(base_pipeline());
     let cfg = SessionConfig {
         role: ofproto::msg::Role::Slave,
         generation_id: 1,
         ..session_cfg()
     };
-    let controller = Controller::new(cfg, audit(1), store);
+    let controller = Controller::new(cfg, audit(1), store.subscribe());
+    store.follow(&controller);
     let (ours, theirs) = tokio::io::duplex(64 * 1024);
     controller.attach(Box::new(ours), "duplex".into());
     let serve = tokio::spawn(controller.clone().serve(Vec::new()));
@@ -843,7 +848,7 @@ async fn extensions_go_only_to_switches_that_speak_them() {
         6,
         "4 flows and the group left out, the commit taken out of its flow"
     );
-    let store = Arc::new(DesiredStore::new(all.clone()));
+    let store = Desired::new(all.clone());
     let ctl = Ctl::start(store, audit(2)).await;
     // An Open vSwitch (its description says Nicira) gets everything...
     let ovs = fake();

@@ -2,11 +2,14 @@
 //! keepalive, xid matching, misbehaving switches, PORT_STATUS and reconnects. No root, no Open
 //! vSwitch; every timeout is short so that the whole file runs in a few seconds.
 
+#[path = "support/desired.rs"]
+mod desired;
+
+use desired::Desired;
 use fakeswitch::{port, FakeSwitch, OFPPR_ADD, OFPPR_DELETE};
 use futures_util::future::join_all;
 use netmaster::app::Controller;
 use netmaster::desired::SwitchState;
-use netmaster::desired_store::DesiredStore;
 use netmaster::reconcile::ReconcileConfig;
 use netmaster::session::{self, RequestError, SessionConfig, SessionEvent, SwitchHandle};
 use netmaster::transport::{ListenAddr, Listener};
@@ -823,15 +826,16 @@ async fn a_reconnect_replaces_the_old_session() {
     let listener = Listener::bind(&ListenAddr::Unix(path.clone()))
         .await
         .expect("bind");
-    let store = Arc::new(DesiredStore::new(SwitchState::default()));
+    let store = Desired::new(SwitchState::default());
     let controller = Controller::new(
         cfg(),
         ReconcileConfig {
             audit_interval: Duration::from_millis(100),
             ..ReconcileConfig::default()
         },
-        store,
+        store.subscribe(),
     );
+    store.follow(&controller);
     let serve = tokio::spawn(controller.clone().serve(vec![listener]));
 
     let fs = fake(0x77);

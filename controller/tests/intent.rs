@@ -1,7 +1,7 @@
 //! Intent service: validation, IPAM, replace, persistence and crash safety.
 
 use netmaster::intent::service::IntentDb;
-use netmaster::intent::store::RedbStore;
+use netmaster::store::RedbStore;
 use northbound_api::model::{
     Encap, Endpoint, EndpointGroup, Global, Host, Kind, Network, Object, Tenant,
 };
@@ -627,7 +627,7 @@ fn change_notifications() {
 }
 
 fn open(path: &Path) -> IntentDb {
-    IntentDb::open(Box::new(RedbStore::open(path).unwrap())).unwrap()
+    IntentDb::open(std::sync::Arc::new(RedbStore::open(path).unwrap())).unwrap()
 }
 
 #[test]

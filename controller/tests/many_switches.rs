@@ -1,25 +1,28 @@
 //! Thousands of switches at once: every one completes its handshake, is registered by dpid and
 //! gets the base pipeline, each served by its own session task.
 
+#[path = "support/desired.rs"]
+mod desired;
+
+use desired::Desired;
 use fakeswitch::FakeSwitch;
 use netmaster::app::Controller;
-use netmaster::desired_store::DesiredStore;
 use netmaster::pipeline::base_pipeline;
 use netmaster::reconcile::ReconcileConfig;
 use netmaster::session::SessionConfig;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SWITCHES: u64 = 2000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_switches_get_the_base_pipeline() {
-    let store = Arc::new(DesiredStore::new(base_pipeline()));
+    let store = Desired::new(base_pipeline());
     let reconcile = ReconcileConfig {
         audit_interval: Duration::from_secs(30),
         ..ReconcileConfig::default()
     };
-    let controller = Controller::new(SessionConfig::default(), reconcile, store);
+    let controller = Controller::new(SessionConfig::default(), reconcile, store.subscribe());
+    store.follow(&controller);
     tokio::spawn(controller.clone().serve(Vec::new()));
 
     let started = Instant::now();

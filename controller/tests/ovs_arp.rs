@@ -6,19 +6,21 @@
 //! `tb`'s network with an address of the same subnet. The intent is built in-process
 //! (`IntentDb::in_memory` + `apply`), compiled with `netmaster::compiler::compile` for a
 //! `Topology` with the bridge's dpid and ports, and delivered by netmaster itself: the
-//! in-process `Controller` serving a unix socket under the OVS rundir, with a `DesiredStore`
+//! in-process `Controller` serving a unix socket under the OVS rundir, with hand-set desired state
 //! holding the compiled state.
 //!
 //! Needs root, iproute2 and Open vSwitch (a missing tool fails the test, never a skip).
 
 mod common;
+#[path = "support/desired.rs"]
+mod desired;
 
 use common::*;
+use desired::Desired;
 use netmaster::app::Controller;
 use netmaster::compiler::nicira::{NxmField, NX_VENDOR_ID};
 use netmaster::compiler::{compile, HostPorts, Topology};
 use netmaster::desired::SwitchState;
-use netmaster::desired_store::DesiredStore;
 use netmaster::intent::service::IntentDb;
 use netmaster::reconcile::diff::diff;
 use netmaster::reconcile::ReconcileConfig;
@@ -123,13 +125,17 @@ impl Ctl {
             .enable_all()
             .build()
             .expect("tokio runtime");
-        let store = Arc::new(DesiredStore::new(state));
+        let store = Desired::new(state);
         let rcfg = ReconcileConfig {
             audit_interval: Duration::from_millis(200),
             full_audit_every: 1,
             use_bundles: true,
         };
-        let controller = Controller::new(SessionConfig::default(), rcfg, store);
+        let controller = Controller::new(SessionConfig::default(), rcfg, store.subscribe());
+        {
+            let _runtime = rt.enter();
+            store.follow(&controller);
+        }
         let listener = rt
             .block_on(Listener::bind(&ListenAddr::Unix(ovs.ctl_sock())))
             .expect("bind the controller socket");

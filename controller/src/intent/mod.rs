@@ -7,14 +7,13 @@
 //!
 //! * [`addr`] parses subnets, ranges and MACs; [`ipam`] allocates addresses, tags and ids.
 //! * [`state`] validates a batch and applies it (all-or-nothing by working on a copy).
-//! * [`store`] persists objects and allocator state (redb file, or memory for tests).
+//! * [`crate::store`] persists objects and allocator state (redb file, or memory).
 //! * [`service`] is [`service::IntentDb`], the `IntentService` the REST API drives.
 
 pub mod addr;
 pub mod ipam;
 pub mod service;
 pub mod state;
-pub mod store;
 
 use northbound_api::model::{
     Endpoint, EndpointGroup, Global, Host, NetProfile, Network, Policy, Rule, Tenant,

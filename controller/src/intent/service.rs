@@ -1,4 +1,4 @@
-//! [`IntentDb`]: the [`IntentService`] over an [`IntentStore`].
+//! [`IntentDb`]: the [`IntentService`] over the [`Store`] (its `objects` and `meta` tables).
 //!
 //! The validated state lives in memory; a batch is applied to a copy, committed to the store
 //! in one transaction (changed objects and the allocator counters), and only then becomes the
@@ -7,8 +7,8 @@
 
 use super::ipam::{Counters, Ipam};
 use super::state::State;
-use super::store::{IntentStore, MemStore, StoreError, Txn};
 use super::Snapshot;
+use crate::store::{decode, encode, MemStore, Store, StoreError, Table, Txn};
 use northbound_api::model::{Kind, Object};
 use northbound_api::service::{ApiError, Batch, IntentService};
 use serde::{Deserialize, Serialize};
@@ -30,13 +30,9 @@ fn store_key(kind: Kind, key: &str) -> String {
     format!("{}/{key}", kind.collection())
 }
 
-fn json<T: Serialize>(v: &T) -> Vec<u8> {
-    serde_json::to_vec(v).expect("intent objects serialize")
-}
-
 /// The intent database: validated state in memory, persisted in a store.
 pub struct IntentDb {
-    store: Box<dyn IntentStore>,
+    store: Arc<dyn Store>,
     /// Serializes writers (apply runs one at a time).
     writer: Mutex<()>,
     state: RwLock<Arc<State>>,
@@ -45,27 +41,30 @@ pub struct IntentDb {
 
 impl IntentDb {
     /// Loads the state from a store.
-    pub fn open(store: Box<dyn IntentStore>) -> Result<IntentDb, StoreError> {
+    pub fn open(store: Arc<dyn Store>) -> Result<IntentDb, StoreError> {
         let contents = store.load()?;
-        let counters: Counters = match contents.meta.get(COUNTERS) {
-            Some(v) => {
-                serde_json::from_slice(v).map_err(|e| StoreError(format!("{COUNTERS}: {e}")))?
-            }
+        let counters: Counters = match contents.table(Table::Meta).get(COUNTERS) {
+            Some(v) => decode(Table::Meta, COUNTERS, v)?,
             None => Counters::default(),
         };
-        let mut records = Vec::with_capacity(contents.objects.len());
-        for (k, v) in &contents.objects {
-            let r: Record =
-                serde_json::from_slice(v).map_err(|e| StoreError(format!("{k}: {e}")))?;
-            records.push(r);
+        let objects = contents.table(Table::Objects);
+        let mut records = Vec::with_capacity(objects.len());
+        for (k, v) in objects {
+            records.push((k, decode::<Record>(Table::Objects, k, v)?));
         }
-        records.sort_by_key(|r| Kind::ALL.iter().position(|k| *k == r.object.kind()));
+        records.sort_by_key(|(_, r)| Kind::ALL.iter().position(|k| *k == r.object.kind()));
         let mut state = State {
             ipam: Ipam::new(counters),
             ..State::default()
         };
-        for r in records {
-            state.restore(r.object, r.id).map_err(StoreError)?;
+        for (key, r) in records {
+            state
+                .restore(r.object, r.id)
+                .map_err(|message| StoreError::Invalid {
+                    table: Table::Objects,
+                    key: key.clone(),
+                    message,
+                })?;
         }
         Ok(IntentDb {
             store,
@@ -77,7 +76,7 @@ impl IntentDb {
 
     /// An empty database kept in memory only (tests).
     pub fn in_memory() -> IntentDb {
-        IntentDb::open(Box::new(MemStore::default())).expect("an empty memory store loads")
+        IntentDb::open(Arc::new(MemStore::default())).expect("an empty memory store loads")
     }
 
     fn current(&self) -> Arc<State> {
@@ -101,22 +100,21 @@ impl IntentDb {
 
     /// The store transaction writing the touched objects (as they are in `new`) and counters.
     fn txn(new: &State, applied: &super::state::Applied) -> Txn {
-        let mut txn = Txn {
-            meta: vec![(COUNTERS.to_string(), json(&new.ipam.counters))],
-            ..Txn::default()
-        };
+        let mut txn = Txn::default();
+        txn.put(Table::Meta, COUNTERS, encode(&new.ipam.counters));
         for (kind, key) in &applied.touched {
             let skey = store_key(*kind, key);
             match new.get(*kind, key) {
-                Some(object) => txn.puts.push((
+                Some(object) => txn.put(
+                    Table::Objects,
                     skey,
-                    json(&Record {
+                    encode(&Record {
                         object,
                         id: new.id(*kind, key),
                     }),
-                )),
-                None => txn.deletes.push(skey),
-            }
+                ),
+                None => txn.delete(Table::Objects, skey),
+            };
         }
         txn
     }

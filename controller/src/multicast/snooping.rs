@@ -8,16 +8,17 @@
 use super::igmp::{self, Igmp, ROBUSTNESS};
 use super::membership::{Memberships, SavedMembership};
 use crate::app::PacketInApp;
+use crate::compiled::Compiled;
 use crate::compiler::multicast::IGMP_APP;
 use crate::compiler::{GroupMembers, MulticastPlan};
 use crate::cookie::{Cookie, OwnerKind};
 use crate::session::dpid_str;
+use crate::store::{decode, encode, Store, StoreError, Table, Txn};
 use northbound_api::model::MulticastConfig;
 use northbound_api::oper::{MulticastGroupOper, MulticastMemberOper, NetworkOper, OperService};
 use ofproto::msg::PacketIn;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,58 +47,49 @@ pub fn hold_time(cfg: &MulticastConfig) -> Duration {
 }
 
 /// The snooping application's state, shared by the packet-in path, the querier, the compiler
-/// loop and the REST API.
-///
-/// With a file ([`Snooping::persistent`]) the memberships survive a restart of netmaster: the
-/// switches keep their multicast groups (same ids), and delivery never stops for the
-/// members, while the ones that left meanwhile expire on time.
-#[derive(Default)]
+/// loop and the REST API. It reads the networks and ports from the compiled snapshot's
+/// [`MulticastPlan`] and keeps its memberships in the store (table `multicast`): after a
+/// restart of netmaster the switches keep their multicast groups (same ids), delivery never
+/// stops for the members, and the ones that left meanwhile expire on time.
 pub struct Snooping {
-    inner: Mutex<Inner>,
+    inner: Mutex<Memberships>,
+    compiled: watch::Receiver<Arc<Compiled>>,
+    store: Arc<dyn Store>,
     version: watch::Sender<u64>,
     refused: AtomicU64,
-    file: Option<PathBuf>,
     dirty: AtomicBool,
 }
 
-#[derive(Default)]
-struct Inner {
-    table: Memberships,
-    plan: Arc<MulticastPlan>,
-}
+/// The key of the memberships in the store's `multicast` table.
+const MEMBERSHIPS: &str = "memberships";
 
 impl Snooping {
-    /// An empty table.
-    pub fn new() -> Snooping {
-        Snooping::default()
-    }
-
-    /// A table kept in `file` (JSON, [`SavedMembership`]s), loaded now if it exists; see
-    /// [`Snooping::save_if_changed`].
-    pub fn persistent(file: PathBuf) -> Result<Snooping, String> {
-        let table = match std::fs::read(&file) {
-            Ok(bytes) => {
-                let saved: Vec<SavedMembership> = serde_json::from_slice(&bytes)
-                    .map_err(|e| format!("{}: {e}", file.display()))?;
+    /// The memberships kept in `store` (loaded now), for the networks of the snapshots
+    /// `compiled` receives; see [`Snooping::save_if_changed`].
+    pub fn open(
+        store: Arc<dyn Store>,
+        compiled: watch::Receiver<Arc<Compiled>>,
+    ) -> Result<Snooping, StoreError> {
+        let table = match store.load()?.table(Table::Multicast).get(MEMBERSHIPS) {
+            Some(bytes) => {
+                let saved: Vec<SavedMembership> = decode(Table::Multicast, MEMBERSHIPS, bytes)?;
                 Memberships::restore(&saved, Instant::now(), unix_ms())
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Memberships::default(),
-            Err(e) => return Err(format!("{}: {e}", file.display())),
+            None => Memberships::default(),
         };
         Ok(Snooping {
-            inner: Mutex::new(Inner {
-                table,
-                plan: Arc::default(),
-            }),
-            file: Some(file),
-            ..Snooping::default()
+            inner: Mutex::new(table),
+            compiled,
+            store,
+            version: watch::channel(0).0,
+            refused: AtomicU64::new(0),
+            dirty: AtomicBool::new(false),
         })
     }
 
-    /// Writes the table to its file (atomically: temporary file and rename) if it changed
-    /// since the last write, renewals included; the querier loop calls it every tick.
+    /// Writes the table to the store (one transaction) if it changed since the last write,
+    /// renewals included; the querier loop calls it every tick.
     pub fn save_if_changed(&self) {
-        let Some(file) = &self.file else { return };
         if !self.dirty.swap(false, Ordering::Relaxed) {
             return;
         }
@@ -105,16 +97,12 @@ impl Snooping {
             .inner
             .lock()
             .expect("snooping lock")
-            .table
             .save(Instant::now(), unix_ms());
-        let tmp = file.with_extension("tmp");
-        let result = serde_json::to_vec(&saved)
-            .map_err(|e| e.to_string())
-            .and_then(|json| std::fs::write(&tmp, json).map_err(|e| e.to_string()))
-            .and_then(|()| std::fs::rename(&tmp, file).map_err(|e| e.to_string()));
-        if let Err(e) = result {
+        let mut txn = Txn::default();
+        txn.put(Table::Multicast, MEMBERSHIPS, encode(&saved));
+        if let Err(e) = self.store.commit(&txn) {
             self.dirty.store(true, Ordering::Relaxed);
-            warn!(file = %file.display(), error = %e, "multicast memberships not saved");
+            warn!(error = %e, "multicast memberships not saved");
         }
     }
 
@@ -131,33 +119,30 @@ impl Snooping {
 
     /// The groups with members, for the compiler.
     pub fn view(&self) -> BTreeMap<u32, BTreeMap<Ipv4Addr, GroupMembers>> {
-        self.inner.lock().expect("snooping lock").table.view()
+        self.inner.lock().expect("snooping lock").view()
     }
 
     /// The compiled plan in use.
     pub fn plan(&self) -> Arc<MulticastPlan> {
-        self.inner.lock().expect("snooping lock").plan.clone()
+        self.compiled.borrow().multicast.clone()
     }
 
-    /// Takes a newly compiled plan; memberships of endpoints that are no longer in their
-    /// network (deleted, moved, unplugged) are dropped.
-    pub fn set_plan(&self, plan: MulticastPlan) {
-        let mut inner = self.inner.lock().expect("snooping lock");
-        let dropped = inner.table.retain(|net, ep, _| {
+    /// Ends the memberships nobody renewed by `now`, and forgets those of endpoints that are
+    /// no longer in their network in the compiled plan (deleted, moved, unplugged: the
+    /// compiler already leaves them out, so forgetting them changes no switch).
+    pub fn expire(&self, now: Instant) {
+        let plan = self.plan();
+        let mut table = self.inner.lock().expect("snooping lock");
+        let left = table.retain(|net, ep, _| {
             plan.networks
                 .get(&net)
                 .is_some_and(|n| n.hosts.contains_key(ep))
         });
-        inner.plan = Arc::new(plan);
-        drop(inner);
-        if dropped {
-            self.changed();
+        let expired = table.expire(now);
+        drop(table);
+        if left {
+            self.dirty.store(true, Ordering::Relaxed);
         }
-    }
-
-    /// Ends the memberships nobody renewed by `now`.
-    pub fn expire(&self, now: Instant) {
-        let expired = self.inner.lock().expect("snooping lock").table.expire(now);
         if expired {
             info!("multicast memberships expired");
             self.changed();
@@ -173,8 +158,8 @@ impl Snooping {
     /// members changed, an error naming why the packet was refused.
     pub fn take(&self, dpid: u64, pi: &PacketIn, now: Instant) -> Result<bool, String> {
         let in_port = pi.in_port().ok_or("no in_port")?;
+        let plan = self.plan();
         let mut inner = self.inner.lock().expect("snooping lock");
-        let plan = inner.plan.clone();
         let (net, endpoint) = plan
             .ports
             .get(&(dpid, in_port))
@@ -189,7 +174,6 @@ impl Snooping {
         let mut changed = false;
         for c in changes {
             let done = inner
-                .table
                 .update(*net, c.group, endpoint, c.member, now, hold)
                 .map_err(|_| format!("no free multicast group index for {}", c.group))?;
             if done {
@@ -219,12 +203,17 @@ impl PacketInApp for Snooping {
 
 impl OperService for Snooping {
     fn network(&self, key: &str) -> NetworkOper {
-        let inner = self.inner.lock().expect("snooping lock");
-        let Some((id, np)) = inner.plan.networks.iter().find(|(_, n)| n.key == key) else {
+        let plan = self.plan();
+        let Some((id, np)) = plan.networks.iter().find(|(_, n)| n.key == key) else {
             return NetworkOper::default();
         };
+        let members = self
+            .inner
+            .lock()
+            .expect("snooping lock")
+            .members_of(*id, Instant::now());
         let mut groups: Vec<MulticastGroupOper> = Vec::new();
-        for m in inner.table.members_of(*id, Instant::now()) {
+        for m in members {
             let member = MulticastMemberOper {
                 host: np.hosts.get(&m.endpoint).cloned().unwrap_or_default(),
                 endpoint: m.endpoint,
@@ -248,7 +237,9 @@ impl OperService for Snooping {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compiled::publisher::Publisher;
     use crate::compiler::NetPlan;
+    use crate::store::{MemStore, RedbStore};
     use ofproto::{Match, OxmField};
 
     const G: Ipv4Addr = Ipv4Addr::new(239, 1, 1, 1);
@@ -268,6 +259,21 @@ mod tests {
             networks: [(7, np)].into(),
             ports: [((1, 3), (7, "t:a".to_string()))].into(),
         }
+    }
+
+    /// The snapshot of `plan`.
+    fn compiled(plan: MulticastPlan) -> Compiled {
+        Compiled {
+            multicast: Arc::new(plan),
+            ..Compiled::default()
+        }
+    }
+
+    /// A snooping application over `store` and a publisher of `plan()`.
+    fn snooping(store: Arc<dyn Store>) -> (Snooping, Publisher) {
+        let p = Publisher::default();
+        p.publish(compiled(plan()));
+        (Snooping::open(store, p.subscribe()).unwrap(), p)
     }
 
     /// An IGMPv2 message of `typ` for G from port `in_port`.
@@ -293,8 +299,7 @@ mod tests {
 
     #[test]
     fn reports_and_leaves_of_known_ports_change_the_members() {
-        let s = Snooping::new();
-        s.set_plan(plan());
+        let (s, _p) = snooping(Arc::new(MemStore::default()));
         let rx = s.subscribe();
         let t0 = Instant::now();
         assert_eq!(s.take(1, &packet_in(3, 0x16), t0), Ok(true));
@@ -314,28 +319,27 @@ mod tests {
 
     #[test]
     fn memberships_survive_a_restart_when_persistent() {
-        let dir = std::env::temp_dir().join(format!("nm-snooping-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("intent.multicast.json");
-        let _ = std::fs::remove_file(&file);
-        let s = Snooping::persistent(file.clone()).unwrap();
-        s.set_plan(plan());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("intent.redb");
+        let store: Arc<dyn Store> = Arc::new(RedbStore::open(&path).unwrap());
+        let (s, p) = snooping(store.clone());
         s.take(1, &packet_in(3, 0x16), Instant::now()).unwrap();
         s.save_if_changed();
         let before = s.view();
-        drop(s);
-        let again = Snooping::persistent(file.clone()).unwrap();
+        drop((s, store));
+        let store: Arc<dyn Store> = Arc::new(RedbStore::open(&path).unwrap());
+        let again = Snooping::open(store.clone(), p.subscribe()).unwrap();
         assert_eq!(again.view(), before);
-        std::fs::write(&file, "not json").unwrap();
-        let e = Snooping::persistent(file.clone()).err().unwrap();
-        assert!(e.contains("intent.multicast.json"), "{e}");
-        std::fs::remove_dir_all(&dir).unwrap();
+        let mut txn = Txn::default();
+        txn.put(Table::Multicast, MEMBERSHIPS, b"not json".to_vec());
+        store.commit(&txn).unwrap();
+        let e = Snooping::open(store, p.subscribe()).err().unwrap();
+        assert!(e.to_string().contains("multicast `memberships`"), "{e}");
     }
 
     #[test]
     fn unknown_ports_and_bad_frames_change_nothing() {
-        let s = Snooping::new();
-        s.set_plan(plan());
+        let (s, _p) = snooping(Arc::new(MemStore::default()));
         let t0 = Instant::now();
         let e = s.take(1, &packet_in(4, 0x16), t0).unwrap_err();
         assert!(e.contains("port 4"), "{e}");
@@ -356,8 +360,7 @@ mod tests {
 
     #[test]
     fn memberships_end_when_their_endpoint_leaves_the_plan_or_expire() {
-        let s = Snooping::new();
-        s.set_plan(plan());
+        let (s, p) = snooping(Arc::new(MemStore::default()));
         let t0 = Instant::now();
         s.take(1, &packet_in(3, 0x16), t0).unwrap();
         s.expire(t0 + Duration::from_secs(4));
@@ -365,7 +368,8 @@ mod tests {
         s.expire(t0 + Duration::from_secs(5));
         assert!(s.view().is_empty());
         s.take(1, &packet_in(3, 0x16), t0).unwrap();
-        s.set_plan(MulticastPlan::default());
+        p.publish(compiled(MulticastPlan::default()));
+        s.expire(t0);
         assert!(s.view().is_empty());
     }
 }

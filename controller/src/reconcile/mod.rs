@@ -2,18 +2,20 @@
 //! hold ([`diff`]) and send only the difference — as one atomic ONF bundle where the switch
 //! supports it, else as flow/group/meter mods fenced by a barrier.
 //!
-//! One [`run`] task per connected switch reconciles on connect, whenever the desired state
-//! changes, and on a periodic audit. The audit is cheap most of the time (an aggregate count of
-//! our flows); a full read and diff runs when the count is off and every `full_audit_every`
-//! ticks, so hand-made changes (a flow deleted with `ovs-ofctl del-flows`) are repaired within
-//! one audit interval. Nothing is ever deleted wholesale: a controller restart against an
+//! One [`run`] task per connected switch reconciles on connect, whenever a new compiled
+//! snapshot is published ([`crate::compiled`]), and on a periodic audit. It takes the state
+//! the snapshot fitted to the switch's capabilities: which flows a switch may have is decided
+//! when compiling, never here. The audit is cheap most of the time (an aggregate count of our
+//! flows); a full read and diff runs when the count is off and every `full_audit_every` ticks,
+//! so hand-made changes (a flow deleted with `ovs-ofctl del-flows`) are repaired within one
+//! audit interval. Nothing is ever deleted wholesale: a controller restart against an
 //! unchanged switch sends no flow-mod at all.
 
 pub mod diff;
 
+use crate::compiled::{Capabilities, Compiled};
 use crate::cookie::CookieFilter;
 use crate::desired::SwitchState;
-use crate::desired_store::DesiredStore;
 use crate::session::{dpid_str, BundleError, RequestError, SwitchHandle};
 use diff::{diff, Plan, PlanStats};
 use ofproto::msg::Role;
@@ -21,6 +23,7 @@ use ofproto::multipart::{FlowStatsRequest, MultipartReplyBody, MultipartRequestB
 use ofproto::Body;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 /// Reconciler settings.
@@ -173,9 +176,38 @@ async fn count_our_flows(h: &SwitchHandle) -> Result<u32, RequestError> {
     }
 }
 
-fn log_outcome(h: &SwitchHandle, o: &Outcome, started: Instant, trigger: &str) {
+/// Why a reconciliation runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The switch connected.
+    Connect,
+    /// A new compiled snapshot was published.
+    Change,
+    /// The periodic audit.
+    Audit,
+}
+
+impl Trigger {
+    /// Its name in the logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Connect => "connect",
+            Trigger::Change => "intent",
+            Trigger::Audit => "audit",
+        }
+    }
+}
+
+impl std::fmt::Display for Trigger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn log_outcome(h: &SwitchHandle, o: &Outcome, started: Instant, trigger: Trigger) {
     let dpid = dpid_str(h.dpid());
     let ms = started.elapsed().as_secs_f64() * 1e3;
+    let trigger = trigger.as_str();
     if o.delivery == Delivery::InSync {
         debug!(%dpid, trigger, ms, "in sync");
         return;
@@ -191,37 +223,63 @@ fn log_outcome(h: &SwitchHandle, o: &Outcome, started: Instant, trigger: &str) {
     );
 }
 
-/// Keeps one switch in its desired state until its session ends.
-pub async fn run(h: SwitchHandle, store: Arc<DesiredStore>, cfg: ReconcileConfig) {
+/// Waits for the next reconciliation: a new snapshot, or the audit interval; `None` when the
+/// snapshots end.
+async fn next_trigger(
+    compiled: &mut watch::Receiver<Arc<Compiled>>,
+    cfg: &ReconcileConfig,
+) -> Option<Trigger> {
+    tokio::select! {
+        changed = compiled.changed() => changed.ok().map(|()| Trigger::Change),
+        _ = tokio::time::sleep(cfg.audit_interval) => Some(Trigger::Audit),
+    }
+}
+
+/// Keeps one switch in the state the compiled snapshots give it until its session ends.
+pub async fn run(
+    h: SwitchHandle,
+    mut compiled: watch::Receiver<Arc<Compiled>>,
+    cfg: ReconcileConfig,
+) {
     if h.info().role == Role::Slave {
         info!(dpid = %dpid_str(h.dpid()), "slave role: read-only, not reconciling");
         return;
     }
     let mut bundles = cfg.use_bundles;
-    let mut changes = store.subscribe();
-    let mut trigger = "connect";
+    let mut trigger = Trigger::Connect;
     let mut ticks = 0u32;
     let dpid = h.dpid();
+    let capabilities = Capabilities {
+        nicira: h.info().speaks_nicira(),
+    };
     // What this switch was last reconciled to: an intent change elsewhere in the fabric that
     // leaves this switch's desired state alone costs it nothing.
-    let mut last: Option<SwitchState> = None;
-    let nicira = h.info().speaks_nicira();
-    let mut stripped = 0;
+    let mut last: Option<Arc<SwitchState>> = None;
+    let mut left_out = 0;
     loop {
-        let mut desired = store.desired_for(dpid);
-        if !nicira {
-            // Conntrack, register moves and `tun_dst` are Open vSwitch's extensions: another
-            // switch would refuse those flows (and a bundle holding them altogether).
-            let n = desired.strip_extensions();
-            if n != stripped {
-                warn!(dpid = %dpid_str(dpid), left_out = n, "switch does not speak Open vSwitch's Nicira extensions: flows and groups using them are left out");
-                stripped = n;
+        let snapshot = compiled.borrow_and_update().clone();
+        let Some(fitted) = snapshot
+            .switches
+            .get(&dpid)
+            .filter(|f| f.capabilities == capabilities)
+        else {
+            // The switch told netmaster what it is when it connected: the next snapshot is
+            // fitted to it. Until then nothing is sent (the trigger stays what it was).
+            debug!(dpid = %dpid_str(dpid), "waiting for a snapshot fitted to the switch");
+            match next_trigger(&mut compiled, &cfg).await {
+                Some(_) if !h.is_closed() => continue,
+                _ => return,
             }
+        };
+        if fitted.left_out != left_out {
+            left_out = fitted.left_out;
+            warn!(dpid = %dpid_str(dpid), left_out, "switch does not speak Open vSwitch's Nicira extensions: flows and groups using them are left out");
         }
+        let desired = fitted.state.clone();
         let started = Instant::now();
         let full = match trigger {
-            "intent" if last.as_ref() == Some(&desired) => false,
-            "audit" if !ticks.is_multiple_of(cfg.full_audit_every.max(1)) => {
+            Trigger::Change if last.as_deref() == Some(&*desired) => false,
+            Trigger::Audit if !ticks.is_multiple_of(cfg.full_audit_every.max(1)) => {
                 let want = desired
                     .flows
                     .values()
@@ -245,20 +303,17 @@ pub async fn run(h: SwitchHandle, store: Arc<DesiredStore>, cfg: ReconcileConfig
                     last = Some(desired);
                 }
                 Err(RequestError::Closed) => return,
-                Err(e) => warn!(dpid = %dpid_str(dpid), trigger, error = %e, "reconcile failed"),
+                Err(e) => {
+                    warn!(dpid = %dpid_str(dpid), trigger = trigger.as_str(), error = %e, "reconcile failed")
+                }
             }
         }
-        tokio::select! {
-            changed = changes.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-                trigger = "intent";
-            }
-            _ = tokio::time::sleep(cfg.audit_interval) => {
-                ticks = ticks.wrapping_add(1);
-                trigger = "audit";
-            }
+        match next_trigger(&mut compiled, &cfg).await {
+            Some(t) => trigger = t,
+            None => return,
+        }
+        if trigger == Trigger::Audit {
+            ticks = ticks.wrapping_add(1);
         }
         if h.is_closed() {
             return;

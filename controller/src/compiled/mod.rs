@@ -1,0 +1,273 @@
+//! The one compiled snapshot: [`compile`] turns explicit [`Inputs`] (the intent, the agents'
+//! reports, the multicast memberships, the capabilities of the connected switches, the fixed
+//! flows every switch gets) into one immutable [`Compiled`], which [`publisher`] publishes on
+//! one `watch` channel. Its readers — the reconcilers, the agents' directives, the IGMP
+//! snooping application and querier — only read it; nothing derived from it is written back
+//! into an input.
+
+pub mod publisher;
+
+use crate::compiler::{compile_all, GroupMembers, HostPorts, MulticastPlan, Topology};
+use crate::desired::SwitchState;
+use crate::intent::Snapshot;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+/// What a switch can take, as far as the compiled state is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// It speaks Open vSwitch's Nicira extensions (conntrack, register moves, `tun_dst`).
+    pub nicira: bool,
+}
+
+impl Capabilities {
+    /// Open vSwitch: everything the compiler emits. Switches are compiled for it until they
+    /// connect and say otherwise.
+    pub const OPEN_VSWITCH: Capabilities = Capabilities { nicira: true };
+}
+
+/// Everything a compile depends on.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// The intent.
+    pub intent: Snapshot,
+    /// What the agents reported, by host name.
+    pub reports: BTreeMap<String, HostPorts>,
+    /// Multicast groups with members, by network id and group address.
+    pub memberships: BTreeMap<u32, BTreeMap<Ipv4Addr, GroupMembers>>,
+    /// The capabilities of the connected switches, by datapath id.
+    pub capabilities: BTreeMap<u64, Capabilities>,
+    /// What every switch holds besides its compiled intent: the base pipeline and the static
+    /// flows of `--flows`.
+    pub fixed: Arc<SwitchState>,
+}
+
+/// One switch's desired state, fitted to its capabilities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fitted {
+    /// The capabilities it was fitted to.
+    pub capabilities: Capabilities,
+    /// What the switch should hold.
+    pub state: Arc<SwitchState>,
+    /// How many flows and groups were left out or changed because the switch lacks a
+    /// capability.
+    pub left_out: usize,
+}
+
+impl Fitted {
+    /// `fixed` plus `own`, fitted to `capabilities`.
+    pub fn new(
+        fixed: &SwitchState,
+        own: Option<&SwitchState>,
+        capabilities: Capabilities,
+    ) -> Fitted {
+        let mut state = fixed.clone();
+        if let Some(own) = own {
+            state
+                .flows
+                .extend(own.flows.iter().map(|(k, v)| (k.clone(), v.clone())));
+            state
+                .groups
+                .extend(own.groups.iter().map(|(k, v)| (*k, v.clone())));
+            state
+                .meters
+                .extend(own.meters.iter().map(|(k, v)| (*k, v.clone())));
+        }
+        let left_out = if capabilities.nicira {
+            0
+        } else {
+            state.strip_extensions()
+        };
+        Fitted {
+            capabilities,
+            state: Arc::new(state),
+            left_out,
+        }
+    }
+}
+
+/// What the agents are asked to create.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directives {
+    /// Remote VTEPs each host needs a VXLAN tunnel to, by host name.
+    pub tunnels: BTreeMap<String, BTreeSet<Ipv4Addr>>,
+    /// The VXLAN UDP port.
+    pub vxlan_port: u16,
+    /// Uplink interfaces by host name (from intent).
+    pub uplinks: BTreeMap<String, Vec<String>>,
+}
+
+/// Everything derived from one set of [`Inputs`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Compiled {
+    /// The intent version it was compiled from.
+    pub intent_version: u64,
+    /// What every known switch should hold: every host's switch and every connected switch.
+    pub switches: BTreeMap<u64, Fitted>,
+    /// What the agents are asked to create.
+    pub directives: Directives,
+    /// Counts the changes of [`Compiled::directives`] (the agents' long polls wait for it);
+    /// set by the publisher.
+    pub directives_version: u64,
+    /// What the IGMP snooping application and querier need to know about the networks.
+    pub multicast: Arc<MulticastPlan>,
+}
+
+impl Compiled {
+    /// What switch `dpid` with `capabilities` should hold; `None` while this snapshot has no
+    /// state fitted to them (the switch just connected and told netmaster what it is: the
+    /// next snapshot has it).
+    pub fn desired_for(&self, dpid: u64, capabilities: Capabilities) -> Option<&Arc<SwitchState>> {
+        self.switches
+            .get(&dpid)
+            .filter(|f| f.capabilities == capabilities)
+            .map(|f| &f.state)
+    }
+
+    /// A snapshot of given switch states, without intent: `fixed` for every switch of
+    /// `switches` plus its own part (reconciler tests, switches driven by hand).
+    pub fn fixed(
+        fixed: &SwitchState,
+        switches: impl IntoIterator<Item = (u64, Capabilities, SwitchState)>,
+    ) -> Compiled {
+        Compiled {
+            switches: switches
+                .into_iter()
+                .map(|(dpid, caps, own)| (dpid, Fitted::new(fixed, Some(&own), caps)))
+                .collect(),
+            ..Compiled::default()
+        }
+    }
+}
+
+/// The topology to compile with: the reported hosts, plus every intent host with a dpid
+/// whose agent has not reported yet (compiled from its intent alone), and the memberships.
+fn effective_topology(inputs: &Inputs) -> Topology {
+    let mut topo = Topology {
+        hosts: inputs.reports.clone(),
+        multicast: inputs.memberships.clone(),
+    };
+    for (name, host) in &inputs.intent.hosts {
+        if let (false, Some(dpid)) = (topo.hosts.contains_key(name), host.dpid) {
+            let mut h = HostPorts::new(dpid);
+            h.vtep_ip = host.vtep_ip.as_deref().and_then(|v| v.parse().ok());
+            topo.hosts.insert(name.clone(), h);
+        }
+    }
+    topo
+}
+
+/// Compiles `inputs` (a pure function): every host's switch state fitted to its switch's
+/// capabilities (Open vSwitch until it connects), the fixed state for connected switches of
+/// no host, the agents' directives and the multicast plan.
+pub fn compile(inputs: &Inputs, intent_version: u64) -> Compiled {
+    let out = compile_all(&inputs.intent, &effective_topology(inputs));
+    let caps = |dpid: &u64| {
+        inputs
+            .capabilities
+            .get(dpid)
+            .copied()
+            .unwrap_or(Capabilities::OPEN_VSWITCH)
+    };
+    let mut switches: BTreeMap<u64, Fitted> = out
+        .switches
+        .iter()
+        .map(|(dpid, own)| (*dpid, Fitted::new(&inputs.fixed, Some(own), caps(dpid))))
+        .collect();
+    for (dpid, c) in &inputs.capabilities {
+        switches
+            .entry(*dpid)
+            .or_insert_with(|| Fitted::new(&inputs.fixed, None, *c));
+    }
+    let uplinks = inputs
+        .intent
+        .hosts
+        .iter()
+        .map(|(name, h)| (name.clone(), h.uplinks.clone()))
+        .collect();
+    Compiled {
+        intent_version,
+        switches,
+        directives: Directives {
+            tunnels: out.tunnels,
+            vxlan_port: inputs.intent.global.vxlan_port,
+            uplinks,
+        },
+        directives_version: 0,
+        multicast: Arc::new(out.multicast),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::base_pipeline;
+    use ofproto::{Action, Instruction, Match, OxmField};
+
+    /// A state with one flow that uses a vendor extension action and one that does not.
+    fn with_extension() -> SwitchState {
+        let mut s = SwitchState::default();
+        let set_tun = Action::Experimenter {
+            experimenter: 0x2320,
+            data: vec![0; 10],
+        };
+        s.add_flow(
+            60,
+            100,
+            &Match::new().with(OxmField::InPort(1)),
+            crate::cookie::Cookie::new(crate::cookie::OwnerKind::Network, 1),
+            vec![Instruction::ApplyActions(vec![set_tun, Action::output(2)])],
+        );
+        s.add_flow(
+            60,
+            100,
+            &Match::new().with(OxmField::InPort(2)),
+            crate::cookie::Cookie::new(crate::cookie::OwnerKind::Network, 1),
+            vec![Instruction::ApplyActions(vec![Action::output(1)])],
+        );
+        s
+    }
+
+    #[test]
+    fn switches_are_fitted_to_their_capabilities() {
+        let fixed = base_pipeline();
+        let other = Capabilities { nicira: false };
+        let c = Compiled::fixed(
+            &fixed,
+            [
+                (1, Capabilities::OPEN_VSWITCH, with_extension()),
+                (2, other, with_extension()),
+            ],
+        );
+        let ovs = c.desired_for(1, Capabilities::OPEN_VSWITCH).unwrap();
+        assert_eq!(ovs.flows.len(), fixed.flows.len() + 2);
+        let plain = c.desired_for(2, other).unwrap();
+        assert_eq!(
+            plain.flows.len(),
+            fixed.flows.len() + 1,
+            "extension left out"
+        );
+        assert_eq!(c.switches[&2].left_out, 1);
+        assert!(c.desired_for(2, Capabilities::OPEN_VSWITCH).is_none());
+        assert!(c.desired_for(3, Capabilities::OPEN_VSWITCH).is_none());
+    }
+
+    #[test]
+    fn connected_switches_of_no_host_get_the_fixed_state() {
+        let inputs = Inputs {
+            capabilities: [(9, Capabilities::OPEN_VSWITCH)].into(),
+            fixed: Arc::new(base_pipeline()),
+            ..Inputs::default()
+        };
+        let c = compile(&inputs, 3);
+        assert_eq!(c.intent_version, 3);
+        assert_eq!(
+            c.desired_for(9, Capabilities::OPEN_VSWITCH)
+                .unwrap()
+                .as_ref(),
+            &base_pipeline()
+        );
+        assert_eq!(c.switches.len(), 1);
+    }
+}

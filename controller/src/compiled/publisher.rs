@@ -1,0 +1,125 @@
+//! Publishes the compiled snapshot: [`Publisher`] holds the one `watch` channel every reader
+//! subscribes to; [`run`] recompiles whenever an input changes (intent, agent reports,
+//! multicast memberships, switch capabilities) and publishes the result.
+
+use super::{compile, Capabilities, Compiled, Inputs};
+use crate::desired::SwitchState;
+use crate::intent::service::IntentDb;
+use crate::multicast::snooping::Snooping;
+use crate::observed::reports::AgentReports;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::watch;
+use tracing::info;
+
+/// The channel of the compiled snapshot, and of its directives' version.
+pub struct Publisher {
+    compiled: watch::Sender<Arc<Compiled>>,
+    directives_version: watch::Sender<u64>,
+}
+
+impl Default for Publisher {
+    fn default() -> Publisher {
+        Publisher {
+            compiled: watch::channel(Arc::default()).0,
+            directives_version: watch::channel(0).0,
+        }
+    }
+}
+
+impl Publisher {
+    /// A receiver of every snapshot published.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Compiled>> {
+        self.compiled.subscribe()
+    }
+
+    /// A receiver of the directives' version (it changes only when the directives do).
+    pub fn directive_changes(&self) -> watch::Receiver<u64> {
+        self.directives_version.subscribe()
+    }
+
+    /// The latest snapshot.
+    pub fn current(&self) -> Arc<Compiled> {
+        self.compiled.borrow().clone()
+    }
+
+    /// Publishes `next`; its directives' version is the previous one, plus one if its
+    /// directives differ.
+    pub fn publish(&self, mut next: Compiled) {
+        let prev = self.current();
+        next.directives_version =
+            prev.directives_version + u64::from(prev.directives != next.directives);
+        let version = next.directives_version;
+        self.compiled.send_replace(Arc::new(next));
+        if version != prev.directives_version {
+            self.directives_version.send_replace(version);
+        }
+    }
+}
+
+/// Where the inputs of a compile come from.
+pub struct Sources {
+    /// The intent.
+    pub intent: Arc<IntentDb>,
+    /// The agents' reports.
+    pub reports: Arc<AgentReports>,
+    /// The multicast memberships.
+    pub snooping: Arc<Snooping>,
+    /// The capabilities of the connected switches ([`crate::app::Controller::capabilities`]).
+    pub capabilities: watch::Receiver<BTreeMap<u64, Capabilities>>,
+    /// The base pipeline and static flows.
+    pub fixed: Arc<SwitchState>,
+}
+
+impl Sources {
+    /// The inputs as they are now (the capabilities count as seen).
+    fn inputs(&mut self) -> Inputs {
+        Inputs {
+            intent: self.intent.snapshot(),
+            reports: self.reports.hosts(),
+            memberships: self.snooping.view(),
+            capabilities: self.capabilities.borrow_and_update().clone(),
+            fixed: self.fixed.clone(),
+        }
+    }
+}
+
+/// Compiles the current inputs and publishes the result. netmaster calls it once before
+/// accepting switches, so that a reconnecting switch is compared with its full desired state,
+/// never with a partial one.
+pub fn compile_now(sources: &mut Sources, publisher: &Publisher) {
+    let started = Instant::now();
+    let version = sources.intent.version();
+    let compiled = compile(&sources.inputs(), version);
+    let switches = compiled.switches.len();
+    let flows: usize = compiled
+        .switches
+        .values()
+        .map(|s| s.state.flows.len())
+        .sum();
+    publisher.publish(compiled);
+    info!(
+        version,
+        switches,
+        flows,
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "intent compiled"
+    );
+}
+
+/// Recompiles on every change of an input until one of them ends.
+pub async fn run(mut sources: Sources, publisher: Arc<Publisher>) {
+    let mut intent = sources.intent.subscribe();
+    let mut reports = sources.reports.subscribe();
+    let mut memberships = sources.snooping.subscribe();
+    loop {
+        compile_now(&mut sources, &publisher);
+        tokio::select! {
+            r = intent.changed() => if r.is_err() { return },
+            r = reports.changed() => if r.is_err() { return },
+            r = memberships.changed() => if r.is_err() { return },
+            r = sources.capabilities.changed() => if r.is_err() { return },
+        }
+    }
+}

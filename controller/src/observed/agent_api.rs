@@ -1,0 +1,324 @@
+//! The controller's side of the agent protocol ([`AgentService`]): `PUT
+//! /api/v1/agents/{host}/` stores the host's report ([`AgentReports`]) and wakes the compiler
+//! (an identical report, e.g. a keepalive, only counts as a sign of life); the directives come
+//! from the latest compiled snapshot; hosts that are gone are forgotten ([`AgentApi::expire`]).
+
+use super::liveness::Liveness;
+use super::reports::{AgentReports, ReportError};
+use crate::compiled::Compiled;
+use northbound_api::agent::{AgentService, HostDirectives, HostReport};
+use northbound_api::service::ApiError;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// The agent service over the reports and the compiled snapshot.
+pub struct AgentApi {
+    reports: Arc<AgentReports>,
+    liveness: Liveness,
+    compiled: watch::Receiver<Arc<Compiled>>,
+    directives_version: watch::Receiver<u64>,
+}
+
+impl AgentApi {
+    /// The service over `reports` (every host loaded counts as seen now), serving the
+    /// directives of the snapshots `compiled` receives; `directives_version` follows their
+    /// [`Compiled::directives_version`] (see [`crate::compiled::publisher::Publisher`]).
+    pub fn new(
+        reports: Arc<AgentReports>,
+        compiled: watch::Receiver<Arc<Compiled>>,
+        directives_version: watch::Receiver<u64>,
+    ) -> AgentApi {
+        let liveness = Liveness::seen_all(reports.hosts().keys(), Instant::now());
+        AgentApi {
+            reports,
+            liveness,
+            compiled,
+            directives_version,
+        }
+    }
+
+    /// Forgets every host that has not reported for `timeout` by `now` and whose switch is
+    /// not connected (`connected` holds the datapath ids of the connected switches): a host
+    /// whose agent restarts keeps its place, one that is gone altogether is compiled away, and
+    /// its peers are asked to remove their tunnels to it. The forgotten hosts, by name.
+    pub fn expire(&self, timeout: Duration, connected: &[u64], now: Instant) -> Vec<String> {
+        let gone = self.reports.forget_if(|name, h| {
+            !connected.contains(&h.dpid) && self.liveness.silent(name, timeout, now)
+        });
+        match gone {
+            Ok(gone) => {
+                for name in &gone {
+                    self.liveness.forget(name);
+                }
+                gone
+            }
+            Err(e) => {
+                warn!(error = %e, "gone hosts not forgotten");
+                Vec::new()
+            }
+        }
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> ApiError {
+        let status = match &e {
+            ReportError::Invalid { .. } => 400,
+            ReportError::DpidTaken { .. } => 409,
+            ReportError::Store(_) => 500,
+        };
+        ApiError {
+            status,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl AgentService for AgentApi {
+    /// Replaces `host`'s entry: a 400 if the report does not convert, a 409 if another
+    /// reported host has the same dpid, a 500 if the store failed (nothing changed then).
+    fn report(&self, host: &str, report: HostReport) -> Result<(), ApiError> {
+        self.liveness.seen(host, Instant::now());
+        self.reports.report(host, &report)?;
+        Ok(())
+    }
+
+    fn reports(&self) -> BTreeMap<String, HostReport> {
+        self.reports.reports()
+    }
+
+    fn directives(&self, host: &str) -> HostDirectives {
+        let compiled = self.compiled.borrow().clone();
+        let d = &compiled.directives;
+        HostDirectives {
+            version: compiled.directives_version,
+            tunnels: d
+                .tunnels
+                .get(host)
+                .map(|t| t.iter().map(Ipv4Addr::to_string).collect())
+                .unwrap_or_default(),
+            vxlan_port: d.vxlan_port,
+            uplinks: d.uplinks.get(host).cloned().unwrap_or_default(),
+        }
+    }
+
+    fn directive_changes(&self) -> watch::Receiver<u64> {
+        self.directives_version.clone()
+    }
+}
+
+/// Forgets hosts that are gone ([`AgentApi::expire`]), checking four times per `timeout`;
+/// `connected` lists the datapath ids of the connected switches.
+pub async fn expire_hosts(
+    api: Arc<AgentApi>,
+    timeout: Duration,
+    connected: impl Fn() -> Vec<u64> + Send + 'static,
+) {
+    let mut tick = tokio::time::interval((timeout / 4).max(Duration::from_millis(100)));
+    loop {
+        tick.tick().await;
+        let gone = api.expire(timeout, &connected(), Instant::now());
+        if !gone.is_empty() {
+            info!(hosts = ?gone, "hosts gone: no report and no switch connection");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compiled::publisher::Publisher;
+    use crate::compiled::Directives;
+    use crate::observed::reports::{host_ports, host_report};
+    use crate::store::MemStore;
+    use northbound_api::agent::TunnelReport;
+
+    fn report() -> HostReport {
+        HostReport {
+            dpid: 0x1,
+            vtep_ip: Some("192.168.2.10".into()),
+            endpoint_ports: [("t1:c1".to_string(), 5), ("t1:c2".to_string(), 6)].into(),
+            uplinks: vec![2, 3],
+            tunnel: Some(TunnelReport::PerPeer {
+                ports: [("192.168.2.11".to_string(), 7)].into(),
+            }),
+        }
+    }
+
+    /// A service over an empty memory store, and the publisher of its snapshots.
+    fn api() -> (AgentApi, Publisher) {
+        let reports = AgentReports::open(Arc::new(MemStore::default())).unwrap();
+        let p = Publisher::default();
+        let api = AgentApi::new(Arc::new(reports), p.subscribe(), p.directive_changes());
+        (api, p)
+    }
+
+    #[test]
+    fn a_report_converts_and_reads_back() {
+        let unsorted = HostReport {
+            uplinks: vec![3, 2, 3],
+            ..report()
+        };
+        let h = host_ports("host1", &unsorted).unwrap();
+        assert_eq!(h.dpid, 1);
+        assert_eq!(h.vtep_ip, Some(Ipv4Addr::new(192, 168, 2, 10)));
+        assert_eq!(h.uplinks, [2, 3], "lowest first, once each");
+        assert_eq!(host_report(&h), report());
+        assert_eq!(
+            h.tunnel_port_to(Ipv4Addr::new(192, 168, 2, 11)),
+            Some((7, false))
+        );
+        let flow = HostReport {
+            tunnel: Some(TunnelReport::Flow { port: 4 }),
+            uplinks: vec![2],
+            ..report()
+        };
+        assert_eq!(host_report(&host_ports("h", &flow).unwrap()), flow);
+    }
+
+    #[test]
+    fn unusable_reports_are_400() {
+        let cases = [
+            (
+                HostReport {
+                    dpid: 0,
+                    ..report()
+                },
+                "dpid",
+            ),
+            (
+                HostReport {
+                    vtep_ip: Some("10.0.0".into()),
+                    ..report()
+                },
+                "10.0.0",
+            ),
+            (
+                HostReport {
+                    uplinks: vec![0],
+                    ..report()
+                },
+                "uplink",
+            ),
+            (
+                HostReport {
+                    tunnel: Some(TunnelReport::PerPeer {
+                        ports: [("peer".to_string(), 7)].into(),
+                    }),
+                    ..report()
+                },
+                "peer",
+            ),
+            (
+                HostReport {
+                    tunnel: Some(TunnelReport::Flow { port: 0xffff_fffe }),
+                    ..report()
+                },
+                "tunnel port",
+            ),
+        ];
+        let (topo, _tx) = api();
+        for (r, needle) in cases {
+            let e = topo.report("host1", r).unwrap_err();
+            assert_eq!(e.status, 400);
+            assert!(e.message.contains(needle), "{e} lacks {needle}");
+        }
+        assert!(topo.reports().is_empty());
+        assert_eq!(*topo.reports.subscribe().borrow(), 0);
+    }
+
+    #[test]
+    fn a_report_replaces_the_host_and_wakes_the_compiler_once() {
+        let (topo, _tx) = api();
+        let rx = topo.reports.subscribe();
+        topo.report("host1", report()).unwrap();
+        assert_eq!(*rx.borrow(), 1);
+        topo.report("host1", report()).unwrap(); // a keepalive
+        assert_eq!(*rx.borrow(), 1);
+        let moved = HostReport {
+            endpoint_ports: [("t1:c1".to_string(), 9)].into(),
+            ..report()
+        };
+        topo.report("host1", moved.clone()).unwrap();
+        assert_eq!(*rx.borrow(), 2);
+        assert_eq!(topo.reports(), [("host1".to_string(), moved)].into());
+        assert_eq!(topo.reports.hosts()["host1"].endpoint_ports["t1:c1"], 9);
+        let e = topo.report("host2", report()).unwrap_err();
+        assert_eq!(e.status, 409, "{e}");
+        assert_eq!(*rx.borrow(), 2);
+    }
+
+    #[test]
+    fn gone_hosts_expire_unless_reporting_or_connected() {
+        let (topo, _tx) = api();
+        topo.report("host1", report()).unwrap();
+        let other = HostReport {
+            dpid: 2,
+            ..report()
+        };
+        topo.report("host2", other).unwrap();
+        let rx = topo.reports.subscribe();
+        let v = *rx.borrow();
+        let now = Instant::now();
+        assert!(
+            topo.expire(Duration::from_secs(60), &[], now).is_empty(),
+            "fresh"
+        );
+        let later = now + Duration::from_millis(30);
+        // host1's switch is connected: it stays although its agent is silent.
+        assert_eq!(
+            topo.expire(Duration::from_millis(20), &[1], later),
+            ["host2"]
+        );
+        assert_eq!(*rx.borrow(), v + 1, "the compiler is woken");
+        assert_eq!(topo.reports().keys().collect::<Vec<_>>(), ["host1"]);
+        assert_eq!(
+            topo.expire(Duration::from_millis(20), &[], later),
+            ["host1"]
+        );
+        assert!(topo.reports().is_empty());
+        assert!(topo
+            .expire(Duration::from_millis(20), &[], later)
+            .is_empty());
+    }
+
+    fn with_directives(tunnels: &[Ipv4Addr], vxlan_port: u16) -> Compiled {
+        Compiled {
+            directives: Directives {
+                tunnels: [("host1".to_string(), tunnels.iter().copied().collect())].into(),
+                vxlan_port,
+                uplinks: [("host1".to_string(), vec!["eth2".to_string()])].into(),
+            },
+            ..Compiled::default()
+        }
+    }
+
+    #[test]
+    fn directives_change_only_when_the_tunnels_do() {
+        let (topo, p) = api();
+        let rx = topo.directive_changes();
+        let d = topo.directives("host1");
+        assert_eq!((d.version, d.tunnels.len()), (0, 0));
+        let peer = [Ipv4Addr::new(10, 200, 0, 2)];
+        p.publish(with_directives(&peer, 4789));
+        assert_eq!(*rx.borrow(), 1);
+        p.publish(with_directives(&peer, 4789));
+        assert_eq!(
+            *rx.borrow(),
+            1,
+            "same tunnels, port and uplinks: no wake-up"
+        );
+        assert_eq!(topo.directives("host1").uplinks, ["eth2"]);
+        let d = topo.directives("host1");
+        assert_eq!(d.tunnels, ["10.200.0.2"]);
+        assert_eq!((d.version, d.vxlan_port), (1, 4789));
+        p.publish(with_directives(&peer, 8472));
+        assert_eq!(topo.directives("host1").vxlan_port, 8472);
+        assert_eq!(*rx.borrow(), 2);
+        assert_eq!(topo.directives("host9").tunnels, Vec::<String>::new());
+    }
+}

@@ -1,0 +1,170 @@
+//! The one store under concurrent writers and SIGKILL: sixteen agents report their hosts at
+//! once, over and over, while netmaster is killed with SIGKILL at moments that vary; after
+//! every restart netmaster comes up from its store, and every report it acknowledged is there
+//! (or the one report of that host that was in flight when it died: a write may be durable
+//! before its answer is sent).
+
+use northbound_api::agent::HostReport;
+use northbound_api::client::Client;
+use northbound_api::model::Kind;
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const AGENTS: u32 = 16;
+const ROUNDS: u64 = 6;
+
+/// A netmaster process over the store file `store`, with its API on a free loopback port.
+struct Netmaster {
+    child: Child,
+    url: String,
+}
+
+impl Netmaster {
+    fn start(store: &Path) -> Netmaster {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_netmaster"))
+            .args(["--no-tcp", "--of-unix"])
+            .arg(store.with_extension("sock"))
+            .arg("--store")
+            .arg(store)
+            .args(["--host-timeout-s", "0"])
+            .args(["--api-listen", &format!("127.0.0.1:{port}")])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start netmaster");
+        let mut nm = Netmaster {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Client::new(&nm.url).list(Kind::Tenant).is_err() {
+            if let Some(status) = nm.child.try_wait().expect("wait") {
+                panic!("netmaster did not start from its store: {status}");
+            }
+            assert!(Instant::now() < deadline, "netmaster never came up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        nm
+    }
+
+    /// SIGKILL, no chance to clean up.
+    fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for Netmaster {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Host `agent`'s report number `n`: its one endpoint on OpenFlow port `n`.
+fn report(agent: u32, n: u32) -> HostReport {
+    HostReport {
+        dpid: u64::from(agent) + 1,
+        vtep_ip: Some(format!("10.200.0.{}", agent + 1)),
+        endpoint_ports: [("t:c".to_string(), n)].into(),
+        uplinks: Vec::new(),
+        tunnel: None,
+    }
+}
+
+/// What one agent knows of its reports: the last one acknowledged, and those sent after it
+/// that were in flight when netmaster died (one per kill since that acknowledgement).
+#[derive(Debug, Default, Clone)]
+struct Sent {
+    acked: u32,
+    in_flight: Vec<u32>,
+}
+
+/// Reports as fast as answers come until a report fails (netmaster died) or `stop`.
+fn agent(url: String, agent: u32, mut sent: Sent, stop: Arc<AtomicBool>) -> Sent {
+    let client = Client::new(&url);
+    let mut n = sent.in_flight.iter().copied().fold(sent.acked, u32::max);
+    while !stop.load(Ordering::Relaxed) {
+        n += 1;
+        match client.report_host(&format!("host{agent}"), &report(agent, n)) {
+            Ok(()) => {
+                sent.acked = n;
+                sent.in_flight.clear();
+            }
+            Err(_) => {
+                sent.in_flight.push(n);
+                break;
+            }
+        }
+    }
+    sent
+}
+
+#[test]
+fn every_acknowledged_report_survives_sigkill() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = dir.path().join("netmaster.redb");
+    let mut sent = vec![Sent::default(); AGENTS as usize];
+    let mut total_acked = 0u64;
+    for round in 0..ROUNDS {
+        let nm = Netmaster::start(&store);
+        let stop = Arc::new(AtomicBool::new(false));
+        let workers: Vec<_> = (0..AGENTS)
+            .map(|a| {
+                let (url, s, stop) = (nm.url.clone(), sent[a as usize].clone(), stop.clone());
+                std::thread::spawn(move || agent(url, a, s, stop))
+            })
+            .collect();
+        // Kill at a different moment of every round, while the agents are writing.
+        std::thread::sleep(Duration::from_millis(150 + 97 * round));
+        nm.kill();
+        stop.store(true, Ordering::Relaxed);
+        let before: u32 = sent.iter().map(|s| s.acked).sum();
+        for (a, w) in workers.into_iter().enumerate() {
+            sent[a] = w.join().expect("agent thread");
+        }
+        let after: u32 = sent.iter().map(|s| s.acked).sum();
+        total_acked += u64::from(after - before);
+
+        let nm = Netmaster::start(&store);
+        let stored = Client::new(&nm.url).host_reports().expect("reports");
+        check(&stored, &sent, round);
+        nm.kill();
+    }
+    assert!(
+        total_acked >= ROUNDS * u64::from(AGENTS),
+        "the agents wrote too little to prove anything: {total_acked} acknowledged reports"
+    );
+}
+
+/// Every agent's stored report is its last acknowledged one, or the one in flight.
+fn check(stored: &BTreeMap<String, HostReport>, sent: &[Sent], round: u64) {
+    for (a, s) in sent.iter().enumerate() {
+        let host = format!("host{a}");
+        if s.acked == 0 && s.in_flight.is_empty() {
+            continue;
+        }
+        let Some(r) = stored.get(&host) else {
+            panic!(
+                "round {round}: {host}'s acknowledged report {} is gone",
+                s.acked
+            );
+        };
+        let n = r.endpoint_ports["t:c"];
+        assert!(
+            n == s.acked || s.in_flight.contains(&n),
+            "round {round}: {host} has report {n}, acknowledged {} (in flight {:?})",
+            s.acked,
+            s.in_flight
+        );
+        assert_eq!(r, &report(a as u32, n), "round {round}: {host}");
+    }
+}
