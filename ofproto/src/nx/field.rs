@@ -42,14 +42,14 @@ impl TryFrom<&OxmField> for NxField {
         if r.class != NXM_0 && r.class != NXM_1 {
             return Err(NxError::NotNiciraField);
         }
-        let field = |h: NxmHeader| (h.class(), h.field());
+        const CT_STATE: (u16, u8) = (NxmHeader::CT_STATE.class(), NxmHeader::CT_STATE.field());
+        const TUN_DST: (u16, u8) = (
+            NxmHeader::TUN_IPV4_DST.class(),
+            NxmHeader::TUN_IPV4_DST.field(),
+        );
         match (r.class, r.field) {
-            c if c == field(NxmHeader::CT_STATE) => {
-                Ok(NxField::CtState(masked("NXM_NX_CT_STATE", r)?))
-            }
-            c if c == field(NxmHeader::TUN_IPV4_DST) => {
-                Ok(NxField::TunDst(masked("NXM_NX_TUN_IPV4_DST", r)?))
-            }
+            CT_STATE => Ok(NxField::CtState(masked("NXM_NX_CT_STATE", r)?)),
+            TUN_DST => Ok(NxField::TunDst(masked("NXM_NX_TUN_IPV4_DST", r)?)),
             (class, field) => Err(NxError::UnknownField { class, field }),
         }
     }
