@@ -93,13 +93,13 @@ impl SwitchState {
     /// Open vSwitch's): groups with such an action in a bucket, and flows that match on a
     /// vendor field, carry such an action or instruction, or use a group left out. A conntrack
     /// commit that only records state is taken out of its flow instead, which keeps the rest
-    /// ([`crate::compiler::nicira::is_ct_commit_only`]: a default-deny group's allow rules stay
+    /// ([`ofproto::nx::is_ct_commit_only`]: a default-deny group's allow rules stay
     /// allow rules, stateless). A flow left out falls through to a lower-priority one (an ARP
     /// request the responder would have answered is flooded; a default-deny group stays
     /// closed, without its conntrack exceptions). How many flows and groups were left out or
     /// changed.
     pub fn strip_extensions(&mut self) -> usize {
-        use crate::compiler::nicira::is_ct_commit_only;
+        use ofproto::nx::is_ct_commit_only;
         let groups: Vec<u32> = self
             .groups
             .iter()

@@ -789,8 +789,17 @@ async fn a_slave_controller_never_writes() {
 /// move, a conntrack action, a conntrack commit, a `ct_state` match, and a group whose bucket
 /// sets `tun_dst`; and the state a switch without them should get.
 fn with_extensions() -> (SwitchState, SwitchState) {
-    use netmaster::compiler::nicira::{ct, ct_state_match, reg_move, NxmField};
-    use ofproto::{Action, Match, OxmField};
+    use ofproto::nx::{Conntrack, CtState, NxField, NxmHeader, RegMove};
+    use ofproto::{Action, Masked, Match, OxmField};
+    let ct = |zone, recirc_table, commit| -> Action {
+        Conntrack {
+            commit,
+            zone,
+            recirc_table,
+            alg: 0,
+        }
+        .into()
+    };
     let plain = with_base(&parse(
         "table=0,priority=100,in_port=1,actions=output:2\n\
          table=0,priority=100,in_port=2,actions=output:1\n",
@@ -809,14 +818,18 @@ fn with_extensions() -> (SwitchState, SwitchState) {
     plain.add_flow(30, 1010, &ip4, cookie, vec![goto]);
     let arp = Match::new().with(OxmField::EthType(0x0806));
     let mv = vec![Instruction::ApplyActions(vec![
-        reg_move(NxmField::ArpSha, NxmField::ArpTha),
+        RegMove::whole(NxmHeader::ARP_SHA, NxmHeader::ARP_THA)
+            .unwrap()
+            .into(),
         Action::output(3),
     ])];
     all.add_flow(10, 100, &arp, cookie, mv);
     let ip = Match::new().with(OxmField::EthType(0x0800));
     let track = vec![Instruction::ApplyActions(vec![ct(1, Some(20), false)])];
     all.add_flow(10, 90, &ip, cookie, track);
-    let est = ip.clone().with(ct_state_match(0x02, 0x02));
+    let est = ip
+        .clone()
+        .with(NxField::CtState(Masked::new(CtState::EST, CtState::EST)).into());
     all.add_flow(20, 90, &est, cookie, vec![Instruction::GotoTable(30)]);
     let tun = netmaster::cookie::owned_id(7);
     let tun_dst = OxmField::Raw(ofproto::oxm::RawOxm {

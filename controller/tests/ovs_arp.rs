@@ -18,7 +18,6 @@ mod desired;
 use common::*;
 use desired::Desired;
 use netmaster::app::Controller;
-use netmaster::compiler::nicira::{NxmField, NX_VENDOR_ID};
 use netmaster::compiler::{compile, HostPorts, Topology};
 use netmaster::desired::SwitchState;
 use netmaster::intent::service::IntentDb;
@@ -28,6 +27,7 @@ use netmaster::session::{SessionConfig, SwitchHandle};
 use netmaster::transport::{ListenAddr, Listener};
 use northbound_api::model::{Encap, Endpoint, Host, Network, Object, Tenant};
 use northbound_api::service::{Batch, IntentService};
+use ofproto::nx::{NxmHeader, NX_VENDOR_ID};
 use ofproto::{Action, Instruction};
 use std::net::Ipv4Addr;
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -358,7 +358,7 @@ fn arp_for_known_endpoints_is_answered_by_the_switch() {
             })
             .collect();
         assert_eq!(moves.len(), 3, "{actions:?}");
-        let eth = NxmField::EthSrc.header().to_be_bytes();
+        let eth = NxmHeader::ETH_SRC.0.to_be_bytes();
         assert_eq!(&moves[0][8..12], eth.as_slice(), "NXM_OF_ETH_SRC header");
     }
     // And the flows were never re-added: their durations cover the whole run.

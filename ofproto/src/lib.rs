@@ -6,6 +6,7 @@
 //!   experimenter parts are kept raw so that they re-emit unchanged.
 //! * [`codec::OfCodec`] frames messages on a byte stream for `tokio-util`.
 //! * [`text`] reads and writes the `ovs-ofctl` text syntax.
+//! * [`nx`] types Open vSwitch's Nicira extension actions and match fields.
 //!
 //! Decoding never panics; a failure says which message type, at which offset, and why.
 
@@ -16,6 +17,7 @@ pub mod instruction;
 mod mac;
 pub mod msg;
 pub mod multipart;
+pub mod nx;
 pub mod oxm;
 pub mod text;
 mod wire;

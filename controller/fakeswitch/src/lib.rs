@@ -49,9 +49,9 @@ pub mod datapath;
 pub mod error;
 pub mod matching;
 mod multipart;
-pub mod nicira;
 pub mod packet;
 mod protocol;
+mod reg_move;
 mod state;
 pub mod trace;
 

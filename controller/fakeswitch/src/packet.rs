@@ -6,6 +6,7 @@
 //! fields and always present (0 for a packet that did not come from a tunnel, as in Open
 //! vSwitch).
 
+use ofproto::nx::NxField;
 use ofproto::oxm::{OxmValue, OFPVID_PRESENT};
 use ofproto::{MacAddr, Masked, OxmField};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -28,11 +29,6 @@ pub const IPPROTO_TCP: u8 = 6;
 pub const IPPROTO_UDP: u8 = 17;
 /// IP protocol number of ICMPv6.
 pub const IPPROTO_ICMPV6: u8 = 58;
-
-/// OXM class of Open vSwitch's Nicira extension fields (`NXM_1`).
-pub const NXM_NX_CLASS: u16 = 0x0001;
-/// Field number of `NXM_NX_TUN_IPV4_DST` (`tun_dst`) in [`NXM_NX_CLASS`].
-pub const NXM_NX_TUN_IPV4_DST: u8 = 32;
 
 /// One 802.1Q tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -539,15 +535,10 @@ impl Packet {
             }
             F::TunnelId(v) => self.tunnel_id = m(Some(self.tunnel_id), v),
             F::Ipv6Exthdr(v) => self.ipv6_exthdr = Some(m(self.ipv6_exthdr, v)),
-            F::Raw(r)
-                if r.class == NXM_NX_CLASS && r.field == NXM_NX_TUN_IPV4_DST && !r.hasmask =>
-            {
-                let Ok(ip) = <[u8; 4]>::try_from(r.payload.as_slice()) else {
-                    return false;
-                };
-                self.tun_dst = Some(Ipv4Addr::from(ip));
-            }
-            F::Raw(_) => return false,
+            F::Raw(_) => match NxField::try_from(f) {
+                Ok(NxField::TunDst(Masked { value, mask: None })) => self.tun_dst = Some(value),
+                _ => return false,
+            },
         }
         true
     }

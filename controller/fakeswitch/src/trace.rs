@@ -8,18 +8,18 @@
 //! VLAN, copy TTL out, decrement TTL, set-field, set-queue, group, output — output only when
 //! there is no group).
 //!
-//! Of the experimenter actions only Open vSwitch's `NXAST_REG_MOVE` is executed, for whole-field
-//! copies between address fields ([`crate::nicira`]); the others are noted and skipped.
+//! Of the experimenter actions only Open vSwitch's `NXAST_REG_MOVE` ([`ofproto::nx::RegMove`]) is
+//! executed, for whole-field copies between address fields; the others are noted and skipped.
 //!
 //! Like Open vSwitch, an output to the packet's own `in_port` is skipped; only `IN_PORT` sends
 //! a packet back where it came from. `ALL` and `FLOOD` output to every port but the ingress
 //! port. Tracing updates the flow, table, group, meter and port counters.
 
 use crate::datapath::Datapath;
-use crate::nicira::RegMove;
 use crate::packet::{MplsTag, Packet, VlanTag, ETH_TYPE_MPLS};
 use ofproto::action::port_no;
 use ofproto::msg::GroupType;
+use ofproto::nx::NxAction;
 use ofproto::{Action, Instruction};
 
 /// What happened to a traced packet.
@@ -323,16 +323,14 @@ impl Datapath {
                         *ttl = m.ttl;
                     }
                 }
-                Action::Experimenter { experimenter, data } => {
-                    match RegMove::decode(*experimenter, data) {
-                        Some(mv) => {
-                            if let Err(why) = mv.apply(pkt) {
-                                t.notes.push(why);
-                            }
+                Action::Experimenter { .. } => match NxAction::try_from(a) {
+                    Ok(NxAction::RegMove(mv)) => {
+                        if let Err(why) = crate::reg_move::apply(&mv, pkt) {
+                            t.notes.push(why.to_string());
                         }
-                        None => t.notes.push(format!("action {a:?} not modelled")),
                     }
-                }
+                    _ => t.notes.push(format!("action {a:?} not modelled")),
+                },
                 other => t.notes.push(format!("action {other:?} not modelled")),
             }
         }

@@ -103,10 +103,11 @@ fn set_field_changes_later_outputs_only() {
 
 #[test]
 fn set_field_tun_dst_sets_the_tunnel_destination_only() {
-    use fakeswitch::packet::{NXM_NX_CLASS, NXM_NX_TUN_IPV4_DST};
+    use ofproto::nx::{NxmHeader, NXM_1};
+    const NXM_NX_TUN_IPV4_DST: u8 = NxmHeader::TUN_IPV4_DST.field();
     let raw = |field, payload: Vec<u8>| {
         OxmField::Raw(ofproto::oxm::RawOxm {
-            class: NXM_NX_CLASS,
+            class: NXM_1,
             field,
             hasmask: false,
             payload,

@@ -10,7 +10,7 @@
 //! ```
 //!
 //! So the request never reaches another port, host or tenant, and not even the target. The
-//! copies are Open vSwitch's `NXAST_REG_MOVE` ([`super::nicira`]); the constants are plain
+//! copies are Open vSwitch's `NXAST_REG_MOVE` ([`ofproto::nx::RegMove`]); the constants are plain
 //! OpenFlow 1.3 `set_field`s.
 //!
 //! Only frames of local endpoints are answered (`metadata` with neither `FROM_TUNNEL` nor
@@ -22,7 +22,6 @@
 //! other address is flooded like any broadcast.
 
 use super::forward::{from_local, route};
-use super::nicira::{reg_move, NxmField};
 use super::priority::{ARP_RESPONDER, ARP_SELF};
 use super::resolve::Net;
 use super::Host;
@@ -30,6 +29,7 @@ use crate::cookie::{Cookie, OwnerKind};
 use crate::desired::SwitchState;
 use crate::pipeline::Table;
 use ofproto::action::port_no;
+use ofproto::nx::{NxmHeader, RegMove};
 use ofproto::{Action, Instruction, Masked, Match, OxmField};
 use std::net::Ipv4Addr;
 
@@ -74,13 +74,20 @@ pub(super) fn request_for(net: &Net, ip: Ipv4Addr) -> Match {
 /// it back where it came from.
 pub(super) fn reply_actions(mac: ofproto::MacAddr, ip: Ipv4Addr) -> Vec<Action> {
     vec![
-        reg_move(NxmField::EthSrc, NxmField::EthDst),
+        copy(NxmHeader::ETH_SRC, NxmHeader::ETH_DST),
         Action::SetField(OxmField::EthSrc(Masked::exact(mac))),
         Action::SetField(OxmField::ArpOp(ARP_REPLY)),
-        reg_move(NxmField::ArpSha, NxmField::ArpTha),
-        reg_move(NxmField::ArpSpa, NxmField::ArpTpa),
+        copy(NxmHeader::ARP_SHA, NxmHeader::ARP_THA),
+        copy(NxmHeader::ARP_SPA, NxmHeader::ARP_TPA),
         Action::SetField(OxmField::ArpSha(Masked::exact(mac))),
         Action::SetField(OxmField::ArpSpa(Masked::exact(ip))),
         Action::output(port_no::IN_PORT),
     ]
+}
+
+/// `move:SRC[]->DST[]` of a whole field, with the NXM headers Open vSwitch reports back.
+fn copy(src: NxmHeader, dst: NxmHeader) -> Action {
+    RegMove::whole(src, dst)
+        .expect("the ARP responder copies between equally wide fields")
+        .into()
 }

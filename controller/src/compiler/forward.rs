@@ -12,16 +12,11 @@ use crate::pipeline::metadata::{Meta, FROM_TUNNEL, FROM_UPLINK};
 use crate::pipeline::Table;
 use northbound_api::model::Encap;
 use ofproto::msg::{Bucket, GroupType};
-use ofproto::oxm::RawOxm;
+use ofproto::nx::NxField;
 use ofproto::{Action, Instruction, MacAddr, Masked, Match, OxmField};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-/// OXM class of Open vSwitch's Nicira extension fields (`NXM_1`).
-const NXM_NX_CLASS: u16 = 0x0001;
-/// Field number of `NXM_NX_TUN_IPV4_DST` (`tun_dst`), which has no OXM of its own: Open vSwitch
-/// takes and reports `set_field:IP->tun_dst` in OpenFlow 1.3 with this Nicira header.
-const NXM_NX_TUN_IPV4_DST: u8 = 32;
 /// Ethertype of an 802.1Q tag.
 const ETH_TYPE_VLAN: u16 = 0x8100;
 /// The group bit of a MAC address: broadcast and multicast destinations.
@@ -161,7 +156,7 @@ pub(super) fn tunnel_actions(host: &Host, net: &Net, vtep: Ipv4Addr) -> Option<V
         u64::from(net.tag),
     )))];
     if set_dst {
-        actions.push(Action::SetField(tun_dst(vtep)));
+        actions.push(NxField::TunDst(Masked::exact(vtep)).into());
     }
     actions.push(Action::output(port));
     Some(actions)
@@ -175,16 +170,6 @@ pub(super) fn uplink_actions(host: &Host, net: &Net) -> Option<Vec<Action>> {
         Action::SetField(OxmField::VlanVid(Masked::exact(vlan_vid(net.tag)))),
         Action::output(port),
     ])
-}
-
-/// Open vSwitch's `tun_dst` field set to `vtep`.
-fn tun_dst(vtep: Ipv4Addr) -> OxmField {
-    OxmField::Raw(RawOxm {
-        class: NXM_NX_CLASS,
-        field: NXM_NX_TUN_IPV4_DST,
-        hasmask: false,
-        payload: vtep.octets().to_vec(),
-    })
 }
 
 pub(super) fn apply(actions: Vec<Action>) -> Instruction {

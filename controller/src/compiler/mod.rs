@@ -9,7 +9,7 @@
 //!   uplink + VLAN tag to the network (and source EPG) in the metadata.
 //! * Table 10 (`arp`): in ARP proxy mode, an ARP responder: a request from a local endpoint
 //!   for a known endpoint of its network is answered by the switch (the reply is built in
-//!   place with Open vSwitch's `NXAST_REG_MOVE`, see [`nicira`]) and sent back to the
+//!   place with Open vSwitch's `NXAST_REG_MOVE`, see [`ofproto::nx`]) and sent back to the
 //!   requester, never flooded.
 //! * Table 60 (`forward`): known MAC to a local port, a tunnel or the uplink; everything else
 //!   of the network to its flood group, or, when it came from a tunnel or uplink, to the local
@@ -27,7 +27,6 @@ mod classify;
 mod forward;
 pub mod gateway;
 pub mod multicast;
-pub mod nicira;
 mod policy;
 mod qos;
 mod resolve;

@@ -20,7 +20,6 @@
 //! connections are not tracked across the two networks.
 
 use super::forward::route;
-use super::nicira::{ct, ct_state_match};
 use super::resolve::Net;
 use super::Host;
 use crate::cookie::{Cookie, OwnerKind, ID_MAX};
@@ -30,7 +29,8 @@ use crate::intent::Snapshot;
 use crate::pipeline::metadata::{Meta, FROM_TUNNEL, FROM_UPLINK};
 use crate::pipeline::Table;
 use northbound_api::model::{Direction, Encap, Rule, RuleAction};
-use ofproto::{Instruction, Masked, Match, OxmField};
+use ofproto::nx::{Conntrack, CtState, NxField};
+use ofproto::{Action, Instruction, Masked, Match, OxmField};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
@@ -311,7 +311,7 @@ fn rule_flows(
         (false, None) => vec![Instruction::GotoTable(Table::Qos.id())],
         // A stateful group: what a rule lets in starts a tracked connection.
         (false, Some(zone)) => vec![
-            Instruction::ApplyActions(vec![ct(zone, None, true)]),
+            Instruction::ApplyActions(vec![commit(zone)]),
             Instruction::GotoTable(Table::Qos.id()),
         ],
     };
@@ -334,7 +334,6 @@ fn rule_flows(
 /// are committed (so their replies are established); anything else new into the group is
 /// dropped unless a rule (priorities in between) allows and commits it.
 fn conntrack_flows(gid: u16, zone: u16) -> Vec<RuleFlow> {
-    use super::nicira::ct_state::{EST, NEW, REL, TRK};
     let cookie = Cookie::new(OwnerKind::PolicyRule, u64::from(gid));
     let goto = Instruction::GotoTable(Table::Qos.id());
     let mut flows = Vec::new();
@@ -345,22 +344,26 @@ fn conntrack_flows(gid: u16, zone: u16) -> Vec<RuleFlow> {
                 r#match: Match::new()
                     .with(side.to_match())
                     .with(OxmField::EthType(eth_type))
-                    .with(ct_state_match(0, TRK)),
-                instructions: vec![Instruction::ApplyActions(vec![ct(
+                    .with(ct_state(CtState::NONE, CtState::TRK)),
+                instructions: vec![Instruction::ApplyActions(vec![Conntrack {
+                    commit: false,
                     zone,
-                    Some(Table::Policy.id()),
-                    false,
-                )])],
+                    recirc_table: Some(Table::Policy.id()),
+                    alg: 0,
+                }
+                .into()])],
                 cookie,
             });
         }
         let into = Match::new()
             .with(Meta::dst_epg(gid).to_match())
             .with(OxmField::EthType(eth_type));
-        for state in [EST, REL] {
+        for state in [CtState::EST, CtState::REL] {
             flows.push(RuleFlow {
                 priority: CT_ESTABLISHED,
-                r#match: into.clone().with(ct_state_match(state | TRK, state | TRK)),
+                r#match: into
+                    .clone()
+                    .with(ct_state(state | CtState::TRK, state | CtState::TRK)),
                 instructions: vec![goto.clone()],
                 cookie,
             });
@@ -378,15 +381,31 @@ fn conntrack_flows(gid: u16, zone: u16) -> Vec<RuleFlow> {
             r#match: Match::new()
                 .with(Meta::src_epg(gid).to_match())
                 .with(OxmField::EthType(eth_type))
-                .with(ct_state_match(NEW | TRK, NEW | TRK)),
-            instructions: vec![
-                Instruction::ApplyActions(vec![ct(zone, None, true)]),
-                goto.clone(),
-            ],
+                .with(ct_state(
+                    CtState::NEW | CtState::TRK,
+                    CtState::NEW | CtState::TRK,
+                )),
+            instructions: vec![Instruction::ApplyActions(vec![commit(zone)]), goto.clone()],
             cookie,
         });
     }
     flows
+}
+
+/// `ct(commit,zone=ZONE)`: records the connection in the tracker; the packet goes on.
+fn commit(zone: u16) -> Action {
+    Conntrack {
+        commit: true,
+        zone,
+        recirc_table: None,
+        alg: 0,
+    }
+    .into()
+}
+
+/// A `ct_state` match: the bits of `mask` equal those of `value`.
+fn ct_state(value: CtState, mask: CtState) -> OxmField {
+    NxField::CtState(Masked::new(value, mask)).into()
 }
 
 /// An IPv4 prefix: address and length.
