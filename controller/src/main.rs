@@ -1,6 +1,6 @@
 //! `netmaster`: the netplugin OpenFlow 1.3 controller.
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use clap::{Parser, ValueEnum};
 use netmaster::app::Controller;
 use netmaster::compiled::publisher::{self, Publisher, Sources};
@@ -115,7 +115,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut fixed = base_pipeline();
     if let Some(path) = &args.flows {
         let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-        let extra = static_flows::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        let extra = static_flows::parse(&text).with_context(|| format!("{}", path.display()))?;
         info!(file = %path.display(), flows = extra.flows.len(), groups = extra.groups.len(), meters = extra.meters.len(), "static flows loaded");
         fixed.flows.extend(extra.flows);
         fixed.groups.extend(extra.groups);

@@ -13,8 +13,31 @@ use crate::desired::{GroupEntry, MeterEntry, SwitchState};
 use ofproto::msg::{FlowModCommand, GroupModCommand, MeterModCommand};
 use ofproto::text::{parse_flow_mod, parse_group_mod, parse_meter_mod};
 
+/// Why a static flow file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StaticFlowError {
+    /// A line does not parse in `ovs-ofctl` syntax.
+    #[error("line {line}: {message}")]
+    Syntax {
+        /// The line number (from 1).
+        line: usize,
+        /// What the parser says.
+        message: String,
+    },
+    /// A group or meter id outside netplugin's reserved range.
+    #[error("line {line}: {what} id {id:#x} is outside netplugin's range 0x4e000000-0x4effffff")]
+    NotOurs {
+        /// The line number (from 1).
+        line: usize,
+        /// `group` or `meter`.
+        what: &'static str,
+        /// The id.
+        id: u32,
+    },
+}
+
 /// Parses a static flow file into desired state; the error names the line.
-pub fn parse(text: &str) -> Result<SwitchState, String> {
+pub fn parse(text: &str) -> Result<SwitchState, StaticFlowError> {
     let mut state = SwitchState::default();
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
@@ -22,14 +45,18 @@ pub fn parse(text: &str) -> Result<SwitchState, String> {
         if line.is_empty() {
             continue;
         }
-        let err = |e: &dyn std::fmt::Display| format!("line {n}: {e}");
+        let err = |e: &dyn std::fmt::Display| StaticFlowError::Syntax {
+            line: n,
+            message: e.to_string(),
+        };
         if line.starts_with("group_id=") {
             let g = parse_group_mod(line, GroupModCommand::Add).map_err(|e| err(&e))?;
             if !is_owned_id(g.group_id) {
-                return Err(err(&format!(
-                    "group id {:#x} is outside netplugin's range 0x4e000000-0x4effffff",
-                    g.group_id
-                )));
+                return Err(StaticFlowError::NotOurs {
+                    line: n,
+                    what: "group",
+                    id: g.group_id,
+                });
             }
             state.groups.insert(
                 g.group_id,
@@ -41,10 +68,11 @@ pub fn parse(text: &str) -> Result<SwitchState, String> {
         } else if line.starts_with("meter=") {
             let m = parse_meter_mod(line, MeterModCommand::Add).map_err(|e| err(&e))?;
             if !is_owned_id(m.meter_id) {
-                return Err(err(&format!(
-                    "meter id {:#x} is outside netplugin's range 0x4e000000-0x4effffff",
-                    m.meter_id
-                )));
+                return Err(StaticFlowError::NotOurs {
+                    line: n,
+                    what: "meter",
+                    id: m.meter_id,
+                });
             }
             state.meters.insert(
                 m.meter_id,
@@ -87,8 +115,8 @@ mod tests {
         assert!(s.groups.contains_key(&0x4e00_0001));
         assert!(s.meters.contains_key(&0x4e00_0002));
         let e = parse("priority=1,actions=output:1\nbogus_field=3,actions=drop\n").unwrap_err();
-        assert!(e.starts_with("line 2:"), "{e}");
+        assert!(e.to_string().starts_with("line 2:"), "{e}");
         let e = parse("group_id=1,type=all,bucket=actions=output:1").unwrap_err();
-        assert!(e.contains("outside netplugin's range"), "{e}");
+        assert!(e.to_string().contains("outside netplugin's range"), "{e}");
     }
 }

@@ -53,6 +53,8 @@ impl std::fmt::Display for IgmpError {
     }
 }
 
+impl std::error::Error for IgmpError {}
+
 fn err<T>(msg: impl Into<String>) -> Result<T, IgmpError> {
     Err(IgmpError(msg.into()))
 }

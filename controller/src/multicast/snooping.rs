@@ -46,6 +46,23 @@ pub fn hold_time(cfg: &MulticastConfig) -> Duration {
     Duration::from_secs(cfg.query_interval_s.into()) * ROBUSTNESS + max_response(cfg)
 }
 
+/// Why an IGMP packet-in was refused (counted, logged, and nothing changed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    /// The packet-in carries no `in_port`.
+    #[error("no in_port")]
+    NoInPort,
+    /// The port is no local endpoint's in the compiled plan.
+    #[error("port {0} is no endpoint's")]
+    NotAnEndpoint(u32),
+    /// The frame is not a usable IGMP message.
+    #[error(transparent)]
+    Igmp(#[from] igmp::IgmpError),
+    /// Every multicast group index is in use.
+    #[error("no free multicast group index for {0}")]
+    TableFull(Ipv4Addr),
+}
+
 /// The snooping application's state, shared by the packet-in path, the querier, the compiler
 /// loop and the REST API. It reads the networks and ports from the compiled snapshot's
 /// [`MulticastPlan`] and keeps its memberships in the store (table `multicast`): after a
@@ -155,17 +172,17 @@ impl Snooping {
     }
 
     /// Takes an IGMP packet-in of switch `dpid` received at `now`: `Ok(true)` when the
-    /// members changed, an error naming why the packet was refused.
-    pub fn take(&self, dpid: u64, pi: &PacketIn, now: Instant) -> Result<bool, String> {
-        let in_port = pi.in_port().ok_or("no in_port")?;
+    /// members changed, else why the packet was refused.
+    pub fn take(&self, dpid: u64, pi: &PacketIn, now: Instant) -> Result<bool, Refused> {
+        let in_port = pi.in_port().ok_or(Refused::NoInPort)?;
         let plan = self.plan();
         let mut inner = self.inner.lock().expect("snooping lock");
         let (net, endpoint) = plan
             .ports
             .get(&(dpid, in_port))
-            .ok_or_else(|| format!("port {in_port} is no endpoint's"))?;
+            .ok_or(Refused::NotAnEndpoint(in_port))?;
         let np = &plan.networks[net];
-        let changes = match igmp::parse(&pi.data).map_err(|e| e.0)? {
+        let changes = match igmp::parse(&pi.data)? {
             Igmp::Query => return Ok(false), // a querier among the endpoints: not a member
             Igmp::Report(changes) => changes,
         };
@@ -175,7 +192,7 @@ impl Snooping {
         for c in changes {
             let done = inner
                 .update(*net, c.group, endpoint, c.member, now, hold)
-                .map_err(|_| format!("no free multicast group index for {}", c.group))?;
+                .map_err(|_| Refused::TableFull(c.group))?;
             if done {
                 info!(network = %np.key, endpoint = %endpoint, group = %c.group, member = c.member, "multicast membership changed");
             }
@@ -342,9 +359,9 @@ mod tests {
         let (s, _p) = snooping(Arc::new(MemStore::default()));
         let t0 = Instant::now();
         let e = s.take(1, &packet_in(4, 0x16), t0).unwrap_err();
-        assert!(e.contains("port 4"), "{e}");
+        assert!(e.to_string().contains("port 4"), "{e}");
         let e = s.take(2, &packet_in(3, 0x16), t0).unwrap_err();
-        assert!(e.contains("port 3"), "{e}");
+        assert!(e.to_string().contains("port 3"), "{e}");
         let mut bad = packet_in(3, 0x16);
         bad.data.truncate(20);
         assert!(s.take(1, &bad, t0).is_err());
