@@ -19,9 +19,10 @@ use ofproto::{Action, Body, Instruction, Message, MsgType};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
-use tokio::sync::mpsc::{self, UnboundedReceiver};
+use tokio::sync::mpsc::{self, Receiver};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
+use tokio_util::sync::CancellationToken;
 
 /// Upper bound for anything that should happen "at once".
 const WAIT: Duration = Duration::from_secs(3);
@@ -44,7 +45,7 @@ fn fake(dpid: u64) -> FakeSwitch {
 
 /// One session between the controller's session code and a fake switch over a duplex pipe.
 struct Rig {
-    events: UnboundedReceiver<SessionEvent>,
+    events: Receiver<SessionEvent>,
     session: JoinHandle<()>,
 }
 
@@ -58,12 +59,13 @@ impl Rig {
 
     /// Starts a session on the controller end of a pipe.
     fn on(controller_side: DuplexStream, cfg: SessionConfig) -> Rig {
-        let (tx, events) = mpsc::unbounded_channel();
+        let (tx, events) = mpsc::channel(64);
         let session = tokio::spawn(session::run(
             Box::new(controller_side),
             "test".into(),
             Arc::new(cfg),
             tx,
+            CancellationToken::new(),
         ));
         Rig { events, session }
     }
