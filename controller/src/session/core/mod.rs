@@ -5,9 +5,9 @@
 //! waking ([`Core::poll_timeout`]). It does no I/O and holds no channel or timer: the tokio
 //! driver (`conn.rs`) does those, and the tests here feed it messages and fake instants.
 //!
-//! It owns the handshake ([`handshake`]), xid allocation and the matching of replies to
-//! requests ([`requests`]), the echo keepalive ([`keepalive`]) and the policing of a
-//! misbehaving switch ([`police`]).
+//! It owns the handshake (`handshake.rs`), xid allocation and the matching of replies to
+//! requests (`requests.rs`), the echo keepalive (`keepalive.rs`) and the policing of a
+//! misbehaving switch (`police.rs`).
 
 mod end;
 mod handshake;
