@@ -38,6 +38,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// The base pipeline plus `n` distinct table-0 flows: `in_port` 1..8 crossed with a unique
 /// `dl_dst` (even i) or a unique `nw_dst` (odd i), output to another port.
@@ -90,7 +91,7 @@ fn ofctl_text(s: &SwitchState) -> String {
 }
 
 /// Waits for the session of datapath `dpid`.
-async fn connected(events: &mut mpsc::UnboundedReceiver<SessionEvent>, dpid: u64) -> SwitchHandle {
+async fn connected(events: &mut mpsc::Receiver<SessionEvent>, dpid: u64) -> SwitchHandle {
     loop {
         match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
             Ok(Some(SessionEvent::Connected(h))) if h.dpid() == dpid => return h,
@@ -122,7 +123,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn one_run(
     ovs: &Ovs,
     rt: &Runtime,
-    events: &mut mpsc::UnboundedReceiver<SessionEvent>,
+    events: &mut mpsc::Receiver<SessionEvent>,
     desired: &SwitchState,
     text_file: &std::path::Path,
     seq: u64,
@@ -206,7 +207,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let (tx, mut events) = mpsc::unbounded_channel();
+    let (tx, mut events) = mpsc::channel(64);
     let listener = rt
         .block_on(Listener::bind(&ListenAddr::Unix(ovs.ctl_sock())))
         .expect("bind the controller socket");
@@ -215,7 +216,13 @@ fn main() {
         loop {
             match listener.accept().await {
                 Ok(inc) => {
-                    tokio::spawn(session::run(inc.stream, inc.peer, cfg.clone(), tx.clone()));
+                    tokio::spawn(session::run(
+                        inc.stream,
+                        inc.peer,
+                        cfg.clone(),
+                        tx.clone(),
+                        CancellationToken::new(),
+                    ));
                 }
                 Err(e) => panic!("accept: {e}"),
             }

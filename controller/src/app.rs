@@ -1,4 +1,8 @@
 //! The controller process: listeners, the switch registry and one reconciler per switch.
+//!
+//! Every task it starts (accept loops, sessions, reconcilers) is tracked and stops when the
+//! controller shuts down ([`Controller::shutdown`]); sessions report through one bounded event
+//! channel.
 
 use crate::compiled::{Capabilities, Compiled};
 use crate::reconcile::{self, ReconcileConfig};
@@ -7,12 +11,20 @@ use crate::transport::{BoxedStream, Listener};
 use ofproto::msg::PacketIn;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
+/// Session events that may wait for the event loop; beyond that, sessions wait (and stop
+/// reading from their switches).
+const EVENT_CAPACITY: usize = 1024;
+
 /// An application that takes the packets switches send to the controller. It is called on
-/// the controller's event loop for every packet-in of every switch, so it must not block;
-/// each application picks its own packets (by the cookie of the flow that sent them).
+/// the controller's event loop for every packet-in of every switch, so it must not block (to
+/// answer, it uses [`SwitchHandle::post`], which never waits); each application picks its own
+/// packets (by the cookie of the flow that sent them).
 pub trait PacketInApp: Send + Sync {
     /// A packet sent by switch `dpid`.
     fn packet_in(&self, dpid: u64, packet_in: &PacketIn);
@@ -26,8 +38,12 @@ pub struct Controller {
     compiled: watch::Receiver<Arc<Compiled>>,
     capabilities: watch::Sender<BTreeMap<u64, Capabilities>>,
     switches: Mutex<HashMap<u64, SwitchHandle>>,
-    events_tx: mpsc::UnboundedSender<SessionEvent>,
-    events_rx: Mutex<Option<mpsc::UnboundedReceiver<SessionEvent>>>,
+    events_tx: mpsc::Sender<SessionEvent>,
+    events_rx: Mutex<Option<mpsc::Receiver<SessionEvent>>>,
+    /// Every task the controller started, [`Controller::serve`] included.
+    tasks: TaskTracker,
+    /// Cancelled by [`Controller::shutdown`].
+    shutdown: CancellationToken,
 }
 
 impl Controller {
@@ -38,7 +54,7 @@ impl Controller {
         reconcile: ReconcileConfig,
         compiled: watch::Receiver<Arc<Compiled>>,
     ) -> Arc<Controller> {
-        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let (events_tx, events_rx) = mpsc::channel(EVENT_CAPACITY);
         Arc::new(Controller {
             apps: RwLock::new(Vec::new()),
             sessions: Arc::new(sessions),
@@ -48,6 +64,8 @@ impl Controller {
             switches: Mutex::new(HashMap::new()),
             events_tx,
             events_rx: Mutex::new(Some(events_rx)),
+            tasks: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
         })
     }
 
@@ -85,37 +103,63 @@ impl Controller {
 
     /// Runs a session for a switch connected over `stream` (any transport).
     pub fn attach(&self, stream: BoxedStream, peer: String) {
-        tokio::spawn(session::run(
+        self.tasks.spawn(session::run(
             stream,
             peer,
             self.sessions.clone(),
             self.events_tx.clone(),
+            self.shutdown.clone(),
         ));
     }
 
     /// Accepts switches on every listener and serves them (and those given to
-    /// [`Controller::attach`]) until the process ends. Call it once.
+    /// [`Controller::attach`]) until [`Controller::shutdown`]. Call it once.
     pub async fn serve(self: Arc<Self>, listeners: Vec<Listener>) {
-        let Some(mut events) = self.events_rx.lock().expect("events lock").take() else {
+        let Some(events) = self.events_rx.lock().expect("events lock").take() else {
             warn!("Controller::serve called twice");
             return;
         };
+        let tasks = self.tasks.clone();
+        tasks.track_future(self.event_loop(listeners, events)).await;
+    }
+
+    /// Stops accepting, ends every session (their handles report closed) and every task the
+    /// controller started, and returns once all of them have finished.
+    pub async fn shutdown(&self) {
+        self.shutdown.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+
+    async fn event_loop(
+        self: Arc<Self>,
+        listeners: Vec<Listener>,
+        mut events: mpsc::Receiver<SessionEvent>,
+    ) {
         for l in listeners {
             let me = self.clone();
-            tokio::spawn(async move {
+            let accept = async move {
                 loop {
                     match l.accept().await {
                         Ok(inc) => me.attach(inc.stream, inc.peer),
                         Err(e) => {
                             warn!(error = %e, "accept failed");
-                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                            tokio::time::sleep(Duration::from_millis(100)).await;
                         }
                     }
                 }
-            });
+            };
+            self.tasks
+                .spawn(self.shutdown.clone().run_until_cancelled_owned(accept));
         }
-        while let Some(ev) = events.recv().await {
-            self.on_event(ev);
+        loop {
+            tokio::select! {
+                ev = events.recv() => match ev {
+                    Some(ev) => self.on_event(ev),
+                    None => return,
+                },
+                _ = self.shutdown.cancelled() => return,
+            }
         }
     }
 
@@ -136,11 +180,10 @@ impl Controller {
                 };
                 self.capabilities
                     .send_if_modified(|all| all.insert(handle.dpid(), caps) != Some(caps));
-                tokio::spawn(reconcile::run(
-                    handle,
-                    self.compiled.clone(),
-                    self.reconcile.clone(),
-                ));
+                let reconciler =
+                    reconcile::run(handle, self.compiled.clone(), self.reconcile.clone());
+                self.tasks
+                    .spawn(self.shutdown.clone().run_until_cancelled_owned(reconciler));
             }
             SessionEvent::Disconnected {
                 dpid, session_id, ..

@@ -94,11 +94,9 @@ impl<F: Fn(u64) -> Option<SwitchHandle> + Send + Sync> PacketInApp for GatewayEc
             actions: vec![Action::output(port)],
             data: frame,
         };
-        tokio::spawn(async move {
-            if let Err(e) = handle.batch(vec![Body::PacketOut(out)]).await {
-                warn!(dpid = %dpid_str(handle.dpid()), error = %e, "gateway echo reply not sent");
-            }
-        });
+        if let Err(e) = handle.post(vec![Body::PacketOut(out)]) {
+            warn!(dpid = %dpid_str(handle.dpid()), error = %e, "gateway echo reply not sent");
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! netmaster: the OpenFlow 1.3 controller of netplugin.
 //!
 //! * [`transport`] accepts switch connections (TCP, unix socket; pluggable).
-//! * [`session`] runs one tokio task per switch: handshake, keepalive, xid matching, roles.
+//! * [`session`] runs one tokio task per switch around a sans-I/O core ([`session::core`]):
+//!   handshake, keepalive, xid matching, roles, policing.
 //! * [`desired`] holds the flows, groups and meters each switch should have; [`cookie`] says
 //!   who owns a flow; [`pipeline`] gives the fixed base pipeline.
 //! * [`compiler`] turns intent ([`intent::Snapshot`]) and the observed topology into the

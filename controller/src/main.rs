@@ -209,11 +209,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
-        _ = controller.serve(listeners) => {}
+        _ = controller.clone().serve(listeners) => {}
         _ = tokio::signal::ctrl_c() => info!("interrupted"),
         _ = term.recv() => info!("terminated"),
         _ = tasks.join_next() => error!("a netmaster task ended"),
     }
+    controller.shutdown().await;
     tasks.shutdown().await;
     Ok(())
 }

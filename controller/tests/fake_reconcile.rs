@@ -643,12 +643,13 @@ async fn reconcile_once_with_a_meter_reports_a_clean_bundle() {
     let fs = fake();
     let (controller_side, switch_side) = tokio::io::duplex(1 << 20);
     fs.serve(switch_side);
-    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, mut events) = tokio::sync::mpsc::channel(64);
     tokio::spawn(session::run(
         Box::new(controller_side),
         "test".into(),
         Arc::new(session_cfg()),
         tx,
+        tokio_util::sync::CancellationToken::new(),
     ));
     let h = match tokio::time::timeout(WAIT, events.recv()).await {
         Ok(Some(SessionEvent::Connected(h))) => h,

@@ -6,14 +6,17 @@
 mod desired;
 
 use desired::Desired;
+use netmaster::compiled::{Capabilities, Compiled};
 use fakeswitch::{port, FakeSwitch, OFPPR_ADD, OFPPR_DELETE};
 use futures_util::future::join_all;
-use netmaster::app::Controller;
+use netmaster::app::{Controller, PacketInApp};
 use netmaster::desired::SwitchState;
 use netmaster::reconcile::ReconcileConfig;
 use netmaster::session::{self, RequestError, SessionConfig, SessionEvent, SwitchHandle};
 use netmaster::transport::{ListenAddr, Listener};
-use ofproto::msg::{error_type, ErrorMsg, FlowModCommand, GroupModCommand, Role};
+use ofproto::msg::{
+    error_type, ErrorMsg, FlowModCommand, GroupModCommand, PacketIn, PacketOut, Role, OFP_NO_BUFFER,
+};
 use ofproto::multipart::{
     FlowStatsRequest, MultipartReplyBody, MultipartRequest, MultipartRequestBody, OFPMPF_MORE,
 };
@@ -22,9 +25,10 @@ use ofproto::{Action, Body, Instruction, Message, MsgType};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
-use tokio::sync::mpsc::{self, UnboundedReceiver};
+use tokio::sync::mpsc::{self, Receiver};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
+use tokio_util::sync::CancellationToken;
 
 /// Upper bound for anything that should happen "at once".
 const WAIT: Duration = Duration::from_secs(3);
@@ -47,7 +51,7 @@ fn fake(dpid: u64) -> FakeSwitch {
 
 /// One session between the controller's session code and a fake switch over a duplex pipe.
 struct Rig {
-    events: UnboundedReceiver<SessionEvent>,
+    events: Receiver<SessionEvent>,
     session: JoinHandle<()>,
 }
 
@@ -61,12 +65,13 @@ impl Rig {
 
     /// Starts a session on the controller end of a pipe.
     fn on(controller_side: DuplexStream, cfg: SessionConfig) -> Rig {
-        let (tx, events) = mpsc::unbounded_channel();
+        let (tx, events) = mpsc::channel(64);
         let session = tokio::spawn(session::run(
             Box::new(controller_side),
             "test".into(),
             Arc::new(cfg),
             tx,
+            CancellationToken::new(),
         ));
         Rig { events, session }
     }
@@ -872,5 +877,133 @@ async fn a_reconnect_replaces_the_old_session() {
         Some(new.session_id())
     );
     serve.abort();
+    let _ = std::fs::remove_file(&path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shutdown
+// ---------------------------------------------------------------------------------------------
+
+/// A packet-in application that answers every packet-in with a PACKET_OUT back out of its
+/// port, through [`SwitchHandle::post`].
+struct Reflect {
+    controller: std::sync::Weak<Controller>,
+    seen: std::sync::atomic::AtomicUsize,
+}
+
+impl PacketInApp for Reflect {
+    fn packet_in(&self, dpid: u64, pi: &PacketIn) {
+        self.seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (Some(h), Some(port)) = (
+            self.controller.upgrade().and_then(|c| c.switch(dpid)),
+            pi.in_port(),
+        ) else {
+            return;
+        };
+        let out = PacketOut {
+            buffer_id: OFP_NO_BUFFER,
+            in_port: ofproto::action::port_no::CONTROLLER,
+            actions: vec![Action::output(port)],
+            data: pi.data.clone(),
+        };
+        h.post(vec![Body::PacketOut(out)])
+            .expect("room for one packet-out");
+    }
+}
+
+#[tokio::test]
+async fn shutting_down_the_controller_ends_every_task_it_started() {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    assert_eq!(
+        metrics.num_alive_tasks(),
+        0,
+        "nothing runs before the controller"
+    );
+    let path = std::env::temp_dir().join(format!("nm-shutdown-{}.sock", std::process::id()));
+    let listener = Listener::bind(&ListenAddr::Unix(path.clone()))
+        .await
+        .expect("bind");
+    // A fixed snapshot (no task publishes it) for the three switches.
+    let (_snapshots, store) = tokio::sync::watch::channel(Arc::new(Compiled::fixed(
+        &SwitchState::default(),
+        (1..=3).map(|dpid| (dpid, Capabilities::OPEN_VSWITCH, SwitchState::default())),
+    )));
+    // Reconcilers that sleep for a minute between audits: one that outlived the shutdown
+    // would still be alive when the test looks.
+    let controller = Controller::new(
+        cfg(),
+        ReconcileConfig {
+            audit_interval: Duration::from_secs(60),
+            ..ReconcileConfig::default()
+        },
+        store,
+    );
+    let app = Arc::new(Reflect {
+        controller: Arc::downgrade(&controller),
+        seen: Default::default(),
+    });
+    controller.add_app(app.clone());
+    let serve = tokio::spawn(controller.clone().serve(vec![listener]));
+
+    // Two switches through the listener, one attached directly.
+    let fakes: Vec<FakeSwitch> = (1..=3).map(fake).collect();
+    fakes[0].connect_unix(&path).await.expect("connect");
+    fakes[1].connect_unix(&path).await.expect("connect");
+    let (ours, theirs) = tokio::io::duplex(1 << 16);
+    controller.attach(Box::new(ours), "duplex".into());
+    fakes[2].serve(theirs);
+    assert!(eventually(|| controller.connected() == [1, 2, 3]).await);
+    let handles: Vec<SwitchHandle> = (1..=3).map(|d| controller.switch(d).unwrap()).collect();
+    for h in &handles {
+        barrier(h).await;
+    }
+    // A packet-in goes through the applications and is answered.
+    let packet_in = PacketIn {
+        buffer_id: OFP_NO_BUFFER,
+        total_len: 3,
+        reason: 1,
+        table_id: 0,
+        cookie: 0,
+        r#match: ofproto::Match::new().with(ofproto::OxmField::InPort(2)),
+        data: vec![1, 2, 3],
+    };
+    fakes[0].send_message(Message::new(0, Body::PacketIn(packet_in)));
+    assert!(
+        fakes[0]
+            .wait_until(WAIT, |f| f.received_count(MsgType::PacketOut) == 1)
+            .await
+    );
+    assert_eq!(app.seen.load(std::sync::atomic::Ordering::Relaxed), 1);
+    // The accept loop, the event loop, three sessions, three reconcilers, and the fake
+    // switches' own tasks.
+    assert!(
+        metrics.num_alive_tasks() >= 8,
+        "{}",
+        metrics.num_alive_tasks()
+    );
+
+    timeout(WAIT, controller.shutdown())
+        .await
+        .expect("shutdown completes");
+    timeout(WAIT, serve)
+        .await
+        .expect("serve returns")
+        .expect("serve did not panic");
+    for h in &handles {
+        assert!(h.is_closed());
+        assert_eq!(
+            h.request(Body::BarrierRequest).await,
+            Err(RequestError::Closed)
+        );
+    }
+    for f in &fakes {
+        assert!(f.wait_until(WAIT, |f| f.connections() == 0).await);
+    }
+    // Once the fake switches saw their connections close, nothing is left.
+    assert!(
+        eventually(|| metrics.num_alive_tasks() == 0).await,
+        "{} tasks still alive",
+        metrics.num_alive_tasks()
+    );
     let _ = std::fs::remove_file(&path);
 }

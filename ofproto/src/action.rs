@@ -290,6 +290,7 @@ impl Action {
 /// Reads actions until the reader is exhausted.
 pub(crate) fn decode_actions(r: &mut Reader<'_>) -> DResult<Vec<Action>> {
     r.many(Action::decode)
+        .map_err(|e| e.within(crate::Part::Action))
 }
 
 /// Writes a list of actions.

@@ -180,6 +180,7 @@ impl Instruction {
 /// Reads instructions until the reader is exhausted.
 pub(crate) fn decode_instructions(r: &mut Reader<'_>) -> DResult<Vec<Instruction>> {
     r.many(Instruction::decode)
+        .map_err(|e| e.within(crate::Part::Instruction))
 }
 
 /// Writes a list of instructions.

@@ -23,7 +23,7 @@ pub mod text;
 mod wire;
 
 pub use action::Action;
-pub use error::{DecodeError, EncodeError, Reason};
+pub use error::{DecodeError, DecodeErrorKind, EncodeError, Field, Part, Reason};
 pub use instruction::Instruction;
 pub use mac::MacAddr;
 pub use msg::{Body, Message, MsgType, OFP_HEADER_LEN, OFP_VERSION};

@@ -96,7 +96,7 @@ fn bad_type(at: usize, typ: u16) -> DecodeError {
     DecodeError::new(
         at,
         Reason::BadValue {
-            what: "multipart type",
+            what: crate::Field::MultipartType,
             value: typ as u64,
         },
     )

@@ -488,13 +488,17 @@ impl Match {
 
     /// Reads an `ofp_match` (header, fields and padding to 8 bytes).
     pub(crate) fn decode(r: &mut Reader<'_>) -> DResult<Match> {
+        Match::decode_fields(r).map_err(|e| e.within(crate::Part::Match))
+    }
+
+    fn decode_fields(r: &mut Reader<'_>) -> DResult<Match> {
         let start = r.offset();
         let typ = r.u16("match type")?;
         if typ != OFPMT_OXM {
             return Err(crate::DecodeError::new(
                 start,
                 Reason::BadValue {
-                    what: "match type",
+                    what: crate::Field::MatchType,
                     value: typ as u64,
                 },
             ));

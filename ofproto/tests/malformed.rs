@@ -4,7 +4,8 @@ mod strategies;
 
 use bytes::BytesMut;
 use ofproto::codec::{BadFrame, CodecError, OfCodec};
-use ofproto::{DecodeError, Message, MsgType, Reason};
+use ofproto::msg::{error_name, error_type, error_type_name, ErrorMsg};
+use ofproto::{DecodeError, DecodeErrorKind, Field, Message, MsgType, Part, Reason};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -45,12 +46,11 @@ fn msg_v(version: u8, typ: u8, body: &[u8]) -> Vec<u8> {
 #[track_caller]
 fn expect_err(bytes: &[u8], msg_type: Option<u8>, offset: usize, reason: Reason) -> DecodeError {
     let e = Message::decode(bytes).expect_err("decoding must fail");
-    let want = DecodeError {
-        msg_type,
-        offset,
-        reason,
-    };
-    assert_eq!(e, want, "for bytes {bytes:02x?}");
+    assert_eq!(
+        (e.msg_type, e.offset, &e.reason),
+        (msg_type, offset, &reason),
+        "for bytes {bytes:02x?}"
+    );
     let text = e.to_string();
     match msg_type {
         Some(t) => assert!(
@@ -77,7 +77,7 @@ fn bad_len(what: &'static str, len: usize) -> Reason {
     Reason::BadLength { what, len }
 }
 
-fn bad_value(what: &'static str, value: u64) -> Reason {
+fn bad_value(what: Field, value: u64) -> Reason {
     Reason::BadValue { what, value }
 }
 
@@ -244,7 +244,7 @@ fn unknown_message_type() {
             &msg(t, &[]),
             Some(t),
             1,
-            bad_value("message type", t as u64),
+            bad_value(Field::MessageType, t as u64),
         );
         assert!(e.to_string().starts_with(&format!("OFPT_{t}: at offset 1")));
     }
@@ -261,7 +261,7 @@ fn bad_match_type() {
         &msg(FLOW_MOD, &body),
         Some(FLOW_MOD),
         48,
-        bad_value("match type", 0),
+        bad_value(Field::MatchType, 0),
     );
     assert!(e.to_string().contains("OFPT_FLOW_MOD"), "{e}");
 }
@@ -442,7 +442,7 @@ fn unknown_flow_mod_command() {
         &msg(FLOW_MOD, &body),
         Some(FLOW_MOD),
         25,
-        bad_value("flow_mod command", 5),
+        bad_value(Field::FlowModCommand, 5),
     );
     assert_eq!(
         e.to_string(),
@@ -453,11 +453,11 @@ fn unknown_flow_mod_command() {
 #[test]
 fn unknown_group_type() {
     let b = msg(GROUP_MOD, &hex("0000 04 00 00000001"));
-    let e = expect_err(&b, Some(GROUP_MOD), 10, bad_value("group type", 4));
+    let e = expect_err(&b, Some(GROUP_MOD), 10, bad_value(Field::GroupType, 4));
     assert!(e.to_string().contains("OFPT_GROUP_MOD"), "{e}");
     // In a group-desc reply (record at 16, type at 18).
     let b = msg(MP_REPLY, &hex("0007 0000 00000000  0008 ff 00 00000001"));
-    expect_err(&b, Some(MP_REPLY), 18, bad_value("group type", 0xff));
+    expect_err(&b, Some(MP_REPLY), 18, bad_value(Field::GroupType, 0xff));
 }
 
 #[test]
@@ -486,10 +486,15 @@ fn meter_band_length_too_small() {
 #[test]
 fn unknown_multipart_type() {
     let b = msg(MP_REQUEST, &hex("000e 0000 00000000"));
-    let e = expect_err(&b, Some(MP_REQUEST), 8, bad_value("multipart type", 14));
+    let e = expect_err(&b, Some(MP_REQUEST), 8, bad_value(Field::MultipartType, 14));
     assert!(e.to_string().contains("OFPT_MULTIPART_REQUEST"), "{e}");
     let b = msg(MP_REPLY, &hex("fffe 0000 00000000"));
-    expect_err(&b, Some(MP_REPLY), 8, bad_value("multipart type", 0xfffe));
+    expect_err(
+        &b,
+        Some(MP_REPLY),
+        8,
+        bad_value(Field::MultipartType, 0xfffe),
+    );
 }
 
 #[test]
@@ -523,13 +528,13 @@ fn unknown_role() {
         MsgType::RoleRequest as u8,
         &hex("00000004 00000000 0000000000000001"),
     );
-    let e = expect_err(&b, Some(24), 8, bad_value("role", 4));
+    let e = expect_err(&b, Some(24), 8, bad_value(Field::Role, 4));
     assert!(e.to_string().contains("OFPT_ROLE_REQUEST"), "{e}");
     let b = msg(
         MsgType::RoleReply as u8,
         &hex("ffffffff 00000000 0000000000000001"),
     );
-    expect_err(&b, Some(25), 8, bad_value("role", 0xffff_ffff));
+    expect_err(&b, Some(25), 8, bad_value(Field::Role, 0xffff_ffff));
 }
 
 #[test]
@@ -635,7 +640,7 @@ fn bad_embedded_message_in_bundle_add() {
         &bundle_add(&inner),
         Some(EXPERIMENTER),
         49,
-        bad_value("flow_mod command", 9),
+        bad_value(Field::FlowModCommand, 9),
     );
     assert!(
         e.to_string().starts_with("OFPT_EXPERIMENTER: at offset 49"),
@@ -654,7 +659,7 @@ fn bad_embedded_message_in_bundle_add() {
         &bundle_add(&msg(40, &[])),
         Some(EXPERIMENTER),
         25,
-        bad_value("message type", 40),
+        bad_value(Field::MessageType, 40),
     );
     // Embedded length below 8 and beyond the outer message.
     let mut short = msg(MsgType::BarrierRequest as u8, &[]);
@@ -693,7 +698,159 @@ fn unknown_bundle_control_type() {
         &b,
         Some(EXPERIMENTER),
         20,
-        bad_value("bundle control type", 8),
+        bad_value(Field::BundleControlType, 8),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The OFPT_ERROR that answers each kind of failure
+
+/// The specification's names of the (type, code) that answers `bytes`.
+#[track_caller]
+fn answer(bytes: &[u8]) -> (DecodeErrorKind, String) {
+    let e = Message::decode(bytes).expect_err("decoding must fail");
+    let (typ, code) = e.kind().error_code();
+    let name = format!(
+        "{}/{}",
+        error_type_name(typ).expect("a standard type"),
+        error_name(typ, code).expect("a standard code")
+    );
+    (e.kind(), name)
+}
+
+#[test]
+fn each_failure_is_answered_with_the_error_the_specification_names() {
+    use DecodeErrorKind::*;
+    let with_match = |m: &str| {
+        let mut body = flow_mod_fixed(0);
+        body.extend(hex(m));
+        msg(FLOW_MOD, &body)
+    };
+    let cases: Vec<(&str, Vec<u8>, DecodeErrorKind, &str)> = vec![
+        (
+            "version",
+            msg_v(0x01, MsgType::FeaturesRequest as u8, &[]),
+            BadVersion,
+            "OFPET_BAD_REQUEST/OFPBRC_BAD_VERSION",
+        ),
+        (
+            "message type",
+            msg(200, &[]),
+            BadType,
+            "OFPET_BAD_REQUEST/OFPBRC_BAD_TYPE",
+        ),
+        (
+            "multipart type",
+            msg(MP_REQUEST, &hex("000e 0000 00000000")),
+            BadMultipart,
+            "OFPET_BAD_REQUEST/OFPBRC_BAD_MULTIPART",
+        ),
+        (
+            "bundle control type",
+            msg(EXPERIMENTER, &hex("4f4e4600 000008fc 00000001 0008 0000")),
+            BadExperimenterType,
+            "OFPET_BAD_REQUEST/OFPBRC_BAD_EXP_TYPE",
+        ),
+        (
+            "short body",
+            msg(MsgType::FeaturesReply as u8, &[0, 0, 0, 1]),
+            BadLen,
+            "OFPET_BAD_REQUEST/OFPBRC_BAD_LEN",
+        ),
+        (
+            "trailing bytes",
+            msg(MsgType::BarrierRequest as u8, &[0; 4]),
+            BadLen,
+            "OFPET_BAD_REQUEST/OFPBRC_BAD_LEN",
+        ),
+        (
+            "match type",
+            with_match("0000 0004 00000000"),
+            BadMatchType,
+            "OFPET_BAD_MATCH/OFPBMC_BAD_TYPE",
+        ),
+        (
+            "match length",
+            with_match("0001 0002 00000000"),
+            BadMatchLen,
+            "OFPET_BAD_MATCH/OFPBMC_BAD_LEN",
+        ),
+        (
+            "oxm length",
+            with_match("0001 000c 80000008 00000001 00000000"),
+            BadMatchLen,
+            "OFPET_BAD_MATCH/OFPBMC_BAD_LEN",
+        ),
+        (
+            "instruction length",
+            flow_mod_with_instructions("0001 0010 01000000 0000000000000000"),
+            BadInstructionLen,
+            "OFPET_BAD_INSTRUCTION/OFPBIC_BAD_LEN",
+        ),
+        (
+            "action in an instruction",
+            flow_mod_with_instructions("0004 0010 00000000  0000 0010 00000001"),
+            BadActionLen,
+            "OFPET_BAD_ACTION/OFPBAC_BAD_LEN",
+        ),
+        (
+            "action in a packet-out",
+            packet_out(16, "0000 000c 00000001 ffff0000 00000000"),
+            BadActionLen,
+            "OFPET_BAD_ACTION/OFPBAC_BAD_LEN",
+        ),
+        (
+            "set_field oxm",
+            packet_out(16, "0019 0010 80000000 0000000000000000"),
+            BadActionLen,
+            "OFPET_BAD_ACTION/OFPBAC_BAD_LEN",
+        ),
+        (
+            "flow_mod command",
+            {
+                let mut body = flow_mod_fixed(5);
+                body.extend(hex(EMPTY_MATCH));
+                msg(FLOW_MOD, &body)
+            },
+            BadFlowModCommand,
+            "OFPET_FLOW_MOD_FAILED/OFPFMFC_BAD_COMMAND",
+        ),
+        (
+            "group type",
+            msg(GROUP_MOD, &hex("0000 04 00 00000001")),
+            BadGroupType,
+            "OFPET_GROUP_MOD_FAILED/OFPGMFC_BAD_TYPE",
+        ),
+        (
+            "role",
+            msg(
+                MsgType::RoleRequest as u8,
+                &hex("00000004 00000000 0000000000000001"),
+            ),
+            BadRole,
+            "OFPET_ROLE_REQUEST_FAILED/OFPRRFC_BAD_ROLE",
+        ),
+    ];
+    for (what, bytes, kind, name) in cases {
+        assert_eq!(answer(&bytes), (kind, name.to_string()), "{what}");
+    }
+}
+
+#[test]
+fn the_error_reply_echoes_the_first_64_bytes_of_the_frame() {
+    let mut b = packet_out(16, "0000 000c 00000001 ffff0000 00000000");
+    b.extend([0xaa; 100]); // packet data
+    let len = b.len() as u16;
+    b[2..4].copy_from_slice(&len.to_be_bytes());
+    let e = Message::decode(&b).expect_err("decoding must fail");
+    assert_eq!(e.part, Part::Action);
+    assert_eq!(
+        e.error_reply(&b),
+        ErrorMsg::Standard {
+            typ: error_type::BAD_ACTION,
+            code: error_type::BAD_ACTION_BAD_LEN,
+            data: b[..64].to_vec(),
+        }
     );
 }
 
@@ -800,7 +957,8 @@ fn check_truncations(m: &Message) -> usize {
                 DecodeError {
                     msg_type: Some(typ),
                     offset: 2,
-                    reason: bad_len("message", n)
+                    reason: bad_len("message", n),
+                    part: Part::Message,
                 }
             ),
         }

@@ -18,7 +18,7 @@ use ofproto::msg::{
     error_type, ErrorMsg, FeaturesReply, Hello, HelloElement, PortStatus, QueueGetConfigReply,
     Role, RoleMessage,
 };
-use ofproto::{Body, DecodeError, Message, Reason};
+use ofproto::{Body, DecodeError, Field, Message, Reason};
 use std::collections::BTreeMap;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
@@ -96,21 +96,17 @@ pub(crate) fn error_msg(xid: u32, err: OfError, request: &[u8]) -> Message {
 
 /// The error a switch answers to a message it could not decode.
 fn decode_error(e: &DecodeError) -> OfError {
-    use ofproto::MsgType as T;
-    match (&e.reason, e.msg_type.and_then(T::from_u8)) {
-        (Reason::BadVersion(_), _) => OfError::BAD_VERSION,
-        (Reason::BadValue { what, .. }, _) if *what == "message type" => OfError::BAD_TYPE,
-        (Reason::BadValue { what, .. }, _) if *what == "multipart type" => OfError::BAD_MULTIPART,
-        (Reason::BadValue { what, .. }, _) if *what == "bundle control type" => {
-            OfError::BUNDLE_BAD_TYPE
-        }
-        (Reason::BadValue { .. }, Some(T::RoleRequest)) => OfError::ROLE_BAD_ROLE,
-        (Reason::BadValue { what, .. }, Some(T::FlowMod)) if *what == "flow_mod command" => {
-            OfError::FLOW_MOD_BAD_COMMAND
-        }
-        (Reason::BadValue { what, .. }, Some(T::GroupMod)) if *what == "group type" => {
-            OfError::GROUP_BAD_TYPE
-        }
+    match &e.reason {
+        Reason::BadVersion(_) => OfError::BAD_VERSION,
+        Reason::BadValue { what, .. } => match what {
+            Field::MessageType => OfError::BAD_TYPE,
+            Field::MultipartType => OfError::BAD_MULTIPART,
+            Field::BundleControlType => OfError::BUNDLE_BAD_TYPE,
+            Field::Role => OfError::ROLE_BAD_ROLE,
+            Field::FlowModCommand => OfError::FLOW_MOD_BAD_COMMAND,
+            Field::GroupType => OfError::GROUP_BAD_TYPE,
+            Field::MatchType => OfError::BAD_REQUEST_LEN,
+        },
         _ => OfError::BAD_REQUEST_LEN,
     }
 }

@@ -89,18 +89,10 @@ pub async fn run(
                 actions: q.ports.iter().map(|p| Action::output(*p)).collect(),
                 data: q.frame,
             };
-            // One switch's slowness never delays the others' queries.
-            tokio::spawn(async move {
-                match handle.batch(vec![Body::PacketOut(out)]).await {
-                    Ok(errors) if errors.is_empty() => {}
-                    Ok(errors) => {
-                        warn!(dpid = %dpid_str(handle.dpid()), error = ?errors, "IGMP query refused")
-                    }
-                    Err(e) => {
-                        warn!(dpid = %dpid_str(handle.dpid()), error = %e, "IGMP query not sent")
-                    }
-                }
-            });
+            // Never waits: one switch's slowness never delays the others' queries.
+            if let Err(e) = handle.post(vec![Body::PacketOut(out)]) {
+                warn!(dpid = %dpid_str(handle.dpid()), error = %e, "IGMP query not sent");
+            }
         }
     }
 }

@@ -1,388 +1,305 @@
-//! The session task: reads and dispatches switch messages, executes handle commands, keeps the
-//! connection alive, and polices misbehaving switches. Writing happens in a separate task so
-//! that a large batch never stops the reading side.
+//! The session driver: one tokio task per switch that moves bytes and time into the
+//! [`Core`] and its output out again. It reads frames and feeds them to the core, writes what
+//! the core sends, sleeps until the core's next timeout, executes handle commands and forwards
+//! the core's events. It never decides anything about the protocol.
+//!
+//! Backpressure: handle commands come through a bounded queue that is not read while more than
+//! [`HIGH_WATER`] bytes wait to be written; events go out through the controller's bounded
+//! channel, and while [`EVENT_BACKLOG`] of them wait for room, the switch is not read (TCP
+//! then slows it down). Reading and writing run in the same task but never wait on each
+//! other, so a switch that reads slowly still has its replies read.
 
-use super::handle::{Command, SwitchHandle};
-use super::handshake::Handshake;
-use super::pending::{describe_error, Pending, Routed};
+use super::core::{Completion, Core, End, Event, RequestId};
+use super::handle::{BatchTx, Command, ReplyTx, SwitchHandle};
 use super::{dpid_str, SessionConfig, SessionEvent};
 use crate::transport::BoxedStream;
-use futures_util::{SinkExt, StreamExt};
+use bytes::BytesMut;
+use futures_util::StreamExt;
 use ofproto::codec::{BadFrame, CodecError, OfCodec};
-use ofproto::msg::{error_type, ErrorMsg, PortStatus};
-use ofproto::{Body, DecodeError, Message, MsgType, Reason};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{ReadHalf, WriteHalf};
-use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use tokio::task::JoinHandle;
-use tokio_util::codec::{FramedRead, FramedWrite};
-use tracing::{debug, info, warn};
+use tokio::io::{AsyncWriteExt, WriteHalf};
+use tokio::sync::mpsc;
+use tokio_util::codec::FramedRead;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
 
-/// The framed reading side of a session.
-pub(super) type Reader = FramedRead<ReadHalf<BoxedStream>, OfCodec>;
-
-type Writer = FramedWrite<WriteHalf<BoxedStream>, OfCodec>;
-
-/// How long one flush to the switch may take before the switch counts as stalled.
+/// How long the switch may read nothing of what waits for it before it counts as stalled.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a closing session tries to deliver its last messages (HELLO_FAILED, an error).
+const FLUSH_ON_CLOSE: Duration = Duration::from_secs(1);
+/// Handle commands that may wait for the session.
+const COMMAND_CAPACITY: usize = 64;
+/// Bytes waiting to be written above which no more handle commands are taken.
+const HIGH_WATER: usize = 1 << 20;
+/// Events waiting for room in the event channel above which the switch is not read.
+const EVENT_BACKLOG: usize = 64;
 
-/// Transaction id allocator (never 0).
-pub(super) struct Xids(u32);
-
-impl Xids {
-    /// The next xid.
-    pub fn next(&mut self) -> u32 {
-        self.0 = self.0.wrapping_add(1).max(1);
-        self.0
-    }
+/// The writing side: encoded messages waiting for the switch.
+struct Output {
+    wr: WriteHalf<BoxedStream>,
+    buf: BytesMut,
+    /// When the switch last took bytes (or the buffer last became non-empty).
+    progress: Instant,
 }
 
-/// Token bucket limiting how many messages per second a switch may send.
-struct RateLimit {
-    rate: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl RateLimit {
-    fn new(per_sec: u32) -> RateLimit {
-        RateLimit {
-            rate: per_sec as f64,
-            tokens: 2.0 * per_sec as f64,
-            last: Instant::now(),
-        }
-    }
-
-    /// Takes a token; false when the switch exceeds its rate.
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.last).as_secs_f64() * self.rate;
-        self.tokens = (self.tokens + refill).min(2.0 * self.rate);
-        self.last = now;
-        self.tokens -= 1.0;
-        self.tokens >= 0.0
-    }
-}
-
-/// The OFPT_ERROR (type, code) that answers an undecodable message.
-fn error_for(e: &DecodeError) -> (u16, u16) {
-    match &e.reason {
-        Reason::BadVersion(_) => (error_type::BAD_REQUEST, 0),
-        Reason::BadValue {
-            what: "message type",
-            ..
-        } => (error_type::BAD_REQUEST, 1),
-        Reason::BadValue {
-            what: "multipart type",
-            ..
-        } => (error_type::BAD_REQUEST, 2),
-        Reason::BadValue {
-            what: "match type", ..
-        } => (error_type::BAD_MATCH, 0),
-        _ => (error_type::BAD_REQUEST, error_type::BAD_REQUEST_BAD_LEN),
-    }
-}
-
-/// Message types only a controller sends: a switch sending one gets OFPBRC_BAD_TYPE.
-fn controller_only(t: MsgType) -> bool {
-    use MsgType::*;
-    matches!(
-        t,
-        FeaturesRequest
-            | GetConfigRequest
-            | SetConfig
-            | PacketOut
-            | FlowMod
-            | GroupMod
-            | PortMod
-            | TableMod
-            | MultipartRequest
-            | BarrierRequest
-            | QueueGetConfigRequest
-            | RoleRequest
-            | GetAsyncRequest
-            | SetAsync
-            | MeterMod
-    )
-}
-
-async fn write_loop(mut w: Writer, mut rx: UnboundedReceiver<Vec<Message>>) -> Result<(), String> {
-    while let Some(batch) = rx.recv().await {
-        let mut pending = vec![batch];
-        while let Ok(more) = rx.try_recv() {
-            pending.push(more);
-        }
-        for m in pending.into_iter().flatten() {
-            let fed = tokio::time::timeout(WRITE_TIMEOUT, w.feed(m)).await;
-            match fed {
-                Err(_) => return Err("switch stalled: not reading".into()),
-                Ok(Err(CodecError::Encode(e))) => warn!(error = %e, "message not sent"),
-                Ok(Err(e)) => return Err(format!("write failed: {e}")),
-                Ok(Ok(())) => {}
+impl Output {
+    /// Encodes what the core wants sent.
+    fn take_from(&mut self, core: &mut Core) {
+        while let Some(m) = core.poll_transmit() {
+            if self.buf.is_empty() {
+                self.progress = Instant::now();
+            }
+            if let Err(e) = m.encode(&mut self.buf) {
+                warn!(error = %e, msg = ?m.msg_type(), "message not sent");
             }
         }
-        match tokio::time::timeout(WRITE_TIMEOUT, SinkExt::<Message>::flush(&mut w)).await {
-            Err(_) => return Err("switch stalled: not reading".into()),
-            Ok(Err(e)) => return Err(format!("write failed: {e}")),
-            Ok(Ok(())) => {}
-        }
     }
-    Ok(())
+
+    /// Writes some of the buffer; flushes the transport once it is empty. Cancel-safe.
+    async fn write(&mut self) -> std::io::Result<()> {
+        let n = self.wr.write_buf(&mut self.buf).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        self.progress = Instant::now();
+        if self.buf.is_empty() {
+            self.wr.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything left, for at most `limit`.
+    async fn drain(&mut self, limit: Duration) {
+        let all = async {
+            while !self.buf.is_empty() {
+                self.write().await?;
+            }
+            self.wr.shutdown().await
+        };
+        let _ = tokio::time::timeout(limit, all).await;
+    }
 }
 
-/// One running session after its handshake.
-pub(super) struct Connection {
+/// Who waits for which request.
+#[derive(Default)]
+struct Waiters {
+    replies: HashMap<RequestId, ReplyTx>,
+    batches: HashMap<RequestId, BatchTx>,
+}
+
+impl Waiters {
+    fn complete(&mut self, id: RequestId, c: Completion) {
+        // A requester that gave up (timed out) is gone: its answer is dropped.
+        match c {
+            Completion::Reply(r) => {
+                if let Some(tx) = self.replies.remove(&id) {
+                    let _ = tx.send(r);
+                }
+            }
+            Completion::Batch(r) => {
+                if let Some(tx) = self.batches.remove(&id) {
+                    let _ = tx.send(r);
+                }
+            }
+        }
+    }
+}
+
+/// One session's driver state.
+struct Driver {
+    core: Core,
+    session_id: u64,
+    peer: String,
     cfg: Arc<SessionConfig>,
-    handle: SwitchHandle,
-    events: UnboundedSender<SessionEvent>,
-    out: UnboundedSender<Vec<Message>>,
-    xids: Xids,
-    pending: Pending,
-    last_rx: Instant,
-    bad_messages: u32,
-    limit: RateLimit,
+    /// Ends the session: [`SwitchHandle::close`] or the controller's shutdown.
+    closer: CancellationToken,
+    shutdown: CancellationToken,
+    /// Given to the handle when the handshake completes.
+    cmd_tx: Option<mpsc::Sender<Command>>,
+    handle: Option<SwitchHandle>,
+    waiters: Waiters,
+    /// Events waiting for room in the event channel.
+    backlog: VecDeque<SessionEvent>,
+    end: Option<End>,
 }
 
-impl Connection {
-    /// Handshakes, then serves the switch until the session ends.
-    pub async fn start(
-        stream: BoxedStream,
-        peer: String,
-        session_id: u64,
-        cfg: Arc<SessionConfig>,
-        events: UnboundedSender<SessionEvent>,
-    ) {
-        let (rd, wr) = tokio::io::split(stream);
-        let mut reader = FramedRead::new(rd, OfCodec);
-        let (out, out_rx) = mpsc::unbounded_channel();
-        let mut writer: JoinHandle<Result<(), String>> =
-            tokio::spawn(write_loop(FramedWrite::new(wr, OfCodec), out_rx));
-        let mut xids = Xids(0);
-        let mut hs = Handshake {
-            reader: &mut reader,
-            out: &out,
-            xids: &mut xids,
-            early: Vec::new(),
-        };
-        let result = tokio::time::timeout(cfg.handshake_timeout, hs.run(&cfg, &peer)).await;
-        let early = std::mem::take(&mut hs.early);
-        let info = match result {
-            Ok(Ok(info)) => info,
-            Ok(Err(reason)) => return finish_early(out, writer, &peer, &reason).await,
-            Err(_) => return finish_early(out, writer, &peer, "handshake timed out").await,
-        };
-        let dpid = info.features.datapath_id;
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        let n_ports = info.ports.len();
-        let handle = SwitchHandle::new(dpid, session_id, cfg.request_timeout, cmd_tx, info);
-        info!(dpid = %dpid_str(dpid), %peer, session_id, ports = n_ports, role = cfg.role.name(), "switch connected");
-        let _ = events.send(SessionEvent::Connected(handle.clone()));
-        let mut conn = Connection {
-            limit: RateLimit::new(cfg.max_msgs_per_sec),
-            cfg,
-            handle,
-            events,
-            out,
-            xids,
-            pending: Pending::default(),
-            last_rx: Instant::now(),
-            bad_messages: 0,
-        };
-        for m in early {
-            conn.dispatch(m);
+impl Driver {
+    /// Takes the core's events: answers requesters, builds the handle, queues session events.
+    fn take_events(&mut self) {
+        while let Some(ev) = self.core.poll_event() {
+            match ev {
+                Event::Completed(id, c) => self.waiters.complete(id, c),
+                Event::Connected(info) => {
+                    let cmd = self.cmd_tx.take().expect("one handshake per session");
+                    let dpid = info.features.datapath_id;
+                    info!(dpid = %dpid_str(dpid), peer = %self.peer, session_id = self.session_id, ports = info.ports.len(), role = self.cfg.role.name(), "switch connected");
+                    let h = SwitchHandle::new(
+                        self.session_id,
+                        self.cfg.request_timeout,
+                        cmd,
+                        info,
+                        self.closer.clone(),
+                    );
+                    self.backlog.push_back(SessionEvent::Connected(h.clone()));
+                    self.handle = Some(h);
+                }
+                Event::PortStatus(status) => {
+                    if let Some(h) = &self.handle {
+                        h.update_info(|info| info.apply_port_status(&status));
+                        let dpid = h.dpid();
+                        self.backlog
+                            .push_back(SessionEvent::PortStatus { dpid, status });
+                    }
+                }
+                Event::PacketIn(packet_in) => {
+                    if let Some(h) = &self.handle {
+                        let dpid = h.dpid();
+                        self.backlog
+                            .push_back(SessionEvent::PacketIn { dpid, packet_in });
+                    }
+                }
+                Event::FlowRemoved(removed) => {
+                    if let Some(h) = &self.handle {
+                        let dpid = h.dpid();
+                        self.backlog
+                            .push_back(SessionEvent::FlowRemoved { dpid, removed });
+                    }
+                }
+                Event::Ended(end) => self.end = Some(end),
+            }
         }
-        let reason = conn.serve(&mut reader, cmd_rx, &mut writer).await;
-        conn.pending.fail_all();
-        info!(dpid = %dpid_str(dpid), session_id, %reason, "switch disconnected");
-        let _ = conn.events.send(SessionEvent::Disconnected {
-            dpid,
-            session_id,
-            reason,
-        });
-        drop(conn);
-        let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
     }
 
-    fn send(&mut self, xid: u32, body: Body) {
-        let _ = self.out.send(vec![Message::new(xid, body)]);
+    fn command(&mut self, cmd: Command) {
+        let now = Instant::now();
+        match cmd {
+            Command::Request { body, tx } => {
+                let id = self.core.request(body, now);
+                self.waiters.replies.insert(id, tx);
+            }
+            Command::Batch { bodies, tx } => {
+                let id = self.core.batch(bodies, now);
+                self.waiters.batches.insert(id, tx);
+            }
+            Command::Post { bodies } => self.core.post(bodies),
+        }
     }
 
-    fn send_error(&mut self, xid: u32, typ: u16, code: u16, request: &[u8]) {
-        self.send(xid, Body::Error(ErrorMsg::new(typ, code, request)));
+    fn frame(&mut self, frame: Option<Result<Result<ofproto::Message, BadFrame>, CodecError>>) {
+        let now = Instant::now();
+        match frame {
+            None => self.core.close(End::ClosedBySwitch),
+            Some(Ok(Ok(m))) => self.core.handle_message(m, now),
+            Some(Ok(Err(BadFrame { error, frame }))) => {
+                self.core.handle_bad_frame(&error, &frame, now)
+            }
+            Some(Err(CodecError::BadLength(len))) => self.core.handle_bad_header_length(len),
+            Some(Err(e)) => self.core.close(End::ReadFailed(e)),
+        }
     }
 
-    async fn serve(
-        &mut self,
-        reader: &mut Reader,
-        mut cmds: UnboundedReceiver<Command>,
-        writer: &mut JoinHandle<Result<(), String>>,
-    ) -> String {
-        let mut tick = tokio::time::interval(self.cfg.echo_interval.min(Duration::from_secs(1)));
-        let mut last_echo = Instant::now();
-        loop {
+    /// Why the closer was cancelled.
+    fn closed(&self) -> End {
+        if self.shutdown.is_cancelled() {
+            return End::Shutdown;
+        }
+        let reason = self.handle.as_ref().and_then(SwitchHandle::close_reason);
+        End::Closed(reason.unwrap_or_else(|| "closed".into()))
+    }
+
+    /// Delivers the waiting events, giving up when the controller shuts down.
+    async fn deliver_backlog(&mut self, events: &mpsc::Sender<SessionEvent>) {
+        while let Some(ev) = self.backlog.pop_front() {
             tokio::select! {
-                frame = reader.next() => match frame {
-                    None => return "connection closed by the switch".into(),
-                    Some(Ok(Ok(m))) => {
-                        self.last_rx = Instant::now();
-                        if !self.limit.take() {
-                            return format!(
-                                "flooding: more than {} messages/s",
-                                self.cfg.max_msgs_per_sec
-                            );
-                        }
-                        self.dispatch(m);
-                    }
-                    Some(Ok(Err(BadFrame { error, frame }))) => {
-                        self.last_rx = Instant::now();
-                        if let Some(reason) = self.bad_message(&error, &frame) {
-                            return reason;
-                        }
-                    }
-                    Some(Err(CodecError::BadLength(len))) => {
-                        self.send_error(0, error_type::BAD_REQUEST, error_type::BAD_REQUEST_BAD_LEN, &[]);
-                        return format!("garbage: header length {len} below 8");
-                    }
-                    Some(Err(e)) => return format!("read failed: {e}"),
-                },
-                cmd = cmds.recv() => match cmd {
-                    None => return "no handle left".into(),
-                    Some(Command::Close { reason }) => return reason,
-                    Some(Command::Request { body, tx }) => {
-                        let xid = self.xids.next();
-                        self.pending.add_request(xid, tx);
-                        self.send(xid, body);
-                    }
-                    Some(Command::Batch { bodies, tx }) => self.batch(bodies, tx),
-                },
-                _ = tick.tick() => {
-                    let idle = self.last_rx.elapsed();
-                    if idle > self.cfg.dead_after {
-                        return format!("dead peer: silent for {} ms", idle.as_millis());
-                    }
-                    if idle >= self.cfg.echo_interval && last_echo.elapsed() >= self.cfg.echo_interval {
-                        last_echo = Instant::now();
-                        let xid = self.xids.next();
-                        self.send(xid, Body::EchoRequest(Vec::new()));
-                    }
-                    self.pending.prune();
-                },
-                res = &mut *writer => {
-                    return match res {
-                        Ok(Err(e)) => e,
-                        _ => "writer ended".into(),
-                    };
-                }
+                sent = events.send(ev) => if sent.is_err() { return },
+                _ = self.shutdown.cancelled() => return,
             }
         }
-    }
-
-    fn batch(&mut self, bodies: Vec<Body>, tx: super::pending::BatchTx) {
-        let mut msgs = Vec::with_capacity(bodies.len() + 1);
-        let first = self.xids.next();
-        let mut xid = first;
-        let mut last = first;
-        for (i, mut body) in bodies.into_iter().enumerate() {
-            if i > 0 {
-                xid = self.xids.next();
-            }
-            if let Body::BundleAdd(add) = &mut body {
-                // Open vSwitch requires the embedded message to carry the outer xid.
-                add.message.xid = xid;
-            }
-            last = xid;
-            msgs.push(Message::new(xid, body));
-        }
-        let barrier = if msgs.is_empty() {
-            first
-        } else {
-            self.xids.next()
-        };
-        self.pending.add_batch(first, last, barrier, tx);
-        msgs.push(Message::new(barrier, Body::BarrierRequest));
-        let _ = self.out.send(msgs);
-    }
-
-    /// Answers an undecodable message; returns a reason when the switch must be dropped.
-    fn bad_message(&mut self, error: &DecodeError, frame: &[u8]) -> Option<String> {
-        let xid = frame
-            .get(4..8)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-            .unwrap_or(0);
-        let (typ, code) = error_for(error);
-        self.send_error(xid, typ, code, frame);
-        self.bad_messages += 1;
-        let dpid = dpid_str(self.handle.dpid());
-        warn!(%dpid, %error, "undecodable message from switch");
-        (self.bad_messages > self.cfg.max_bad_messages)
-            .then(|| format!("garbage: {} undecodable messages", self.bad_messages))
-    }
-
-    fn dispatch(&mut self, m: Message) {
-        let dpid = self.handle.dpid();
-        match m.body {
-            Body::EchoRequest(d) => self.send(m.xid, Body::EchoReply(d)),
-            Body::Hello(_) => {}
-            Body::PortStatus(status) => {
-                self.track_port(&status);
-                let _ = self.events.send(SessionEvent::PortStatus { dpid, status });
-            }
-            Body::PacketIn(packet_in) => {
-                let _ = self.events.send(SessionEvent::PacketIn { dpid, packet_in });
-            }
-            Body::FlowRemoved(removed) => {
-                let _ = self
-                    .events
-                    .send(SessionEvent::FlowRemoved { dpid, removed });
-            }
-            body => {
-                let t = body.msg_type();
-                if let Routed::Unsolicited(m) = self.pending.route(Message { body, ..m }) {
-                    self.unsolicited(m, t);
-                }
-            }
-        }
-    }
-
-    fn unsolicited(&mut self, m: Message, t: MsgType) {
-        let dpid = dpid_str(self.handle.dpid());
-        match &m.body {
-            Body::Error(e) => {
-                warn!(%dpid, xid = m.xid, error = %describe_error(e), "switch reported an error")
-            }
-            _ if controller_only(t) => {
-                let bytes = m.to_bytes().map(|b| b.to_vec()).unwrap_or_default();
-                self.send_error(
-                    m.xid,
-                    error_type::BAD_REQUEST,
-                    error_type::BAD_REQUEST_BAD_TYPE,
-                    &bytes,
-                );
-            }
-            _ => debug!(%dpid, xid = m.xid, msg = ?t, "unsolicited message ignored"),
-        }
-    }
-
-    fn track_port(&mut self, status: &PortStatus) {
-        let port = status.desc.clone();
-        self.handle.update_info(|info| {
-            if status.reason == 1 {
-                info.ports.remove(&port.port_no);
-            } else {
-                info.ports.insert(port.port_no, port);
-            }
-        });
     }
 }
 
-async fn finish_early(
-    out: UnboundedSender<Vec<Message>>,
-    writer: JoinHandle<Result<(), String>>,
-    peer: &str,
-    reason: &str,
+/// Runs one session until it ends.
+pub(super) async fn drive(
+    stream: BoxedStream,
+    peer: String,
+    session_id: u64,
+    cfg: Arc<SessionConfig>,
+    events: mpsc::Sender<SessionEvent>,
+    shutdown: CancellationToken,
 ) {
-    warn!(%peer, %reason, "handshake failed");
-    drop(out);
-    let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
+    let (rd, wr) = tokio::io::split(stream);
+    let mut reader = FramedRead::new(rd, OfCodec);
+    let mut out = Output {
+        wr,
+        buf: BytesMut::new(),
+        progress: Instant::now(),
+    };
+    let (cmd_tx, mut cmd_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let mut d = Driver {
+        core: Core::new(cfg.clone(), peer.clone(), Instant::now()),
+        session_id,
+        peer,
+        cfg,
+        closer: shutdown.child_token(),
+        shutdown,
+        cmd_tx: Some(cmd_tx),
+        handle: None,
+        waiters: Waiters::default(),
+        backlog: VecDeque::new(),
+        end: None,
+    };
+    loop {
+        out.take_from(&mut d.core);
+        d.take_events();
+        if d.end.is_some() {
+            break;
+        }
+        let wake = d.core.poll_timeout().map(tokio::time::Instant::from_std);
+        let stall = tokio::time::Instant::from_std(out.progress + WRITE_TIMEOUT);
+        let take_commands = d.handle.is_some() && out.buf.len() < HIGH_WATER;
+        tokio::select! {
+            _ = d.closer.cancelled() => {
+                let end = d.closed();
+                d.core.close(end);
+            }
+            frame = reader.next(), if d.backlog.len() < EVENT_BACKLOG => d.frame(frame),
+            Some(cmd) = cmd_rx.recv(), if take_commands => d.command(cmd),
+            written = out.write(), if !out.buf.is_empty() => {
+                if let Err(e) = written {
+                    d.core.close(End::WriteFailed(e));
+                }
+            }
+            permit = events.reserve(), if !d.backlog.is_empty() => match permit {
+                Ok(permit) => permit.send(d.backlog.pop_front().expect("not empty")),
+                // Nobody listens any more (the controller stopped): drop the events.
+                Err(_) => d.backlog.clear(),
+            },
+            _ = tokio::time::sleep_until(wake.unwrap_or(stall)), if wake.is_some() => {
+                d.core.handle_timeout(Instant::now());
+            }
+            _ = tokio::time::sleep_until(stall), if !out.buf.is_empty() => {
+                d.core.close(End::Stalled);
+            }
+        }
+    }
+    // Handles see the session closed from now on; commands still queued fail as closed.
+    drop(cmd_rx);
+    out.drain(FLUSH_ON_CLOSE).await;
+    drop(reader);
+    let end = d.end.take().expect("the loop ends with the session");
+    match &d.handle {
+        Some(h) => {
+            let dpid = h.dpid();
+            info!(dpid = %dpid_str(dpid), session_id, reason = %end, "switch disconnected");
+            d.backlog.push_back(SessionEvent::Disconnected {
+                dpid,
+                session_id,
+                reason: end.to_string(),
+            });
+        }
+        None => warn!(peer = %d.peer, reason = %end, "handshake failed"),
+    }
+    d.deliver_backlog(&events).await;
 }

@@ -1,102 +1,45 @@
 //! The handle the rest of the controller uses to talk to one switch.
 
-use super::pending::{BatchTx, ReplyTx};
-use ofproto::msg::{
-    bundle_flags, error_type, BundleAdd, BundleControl, BundleCtrlType, ErrorMsg, FeaturesReply,
-    Port, Role,
-};
+use super::core::{describe_error, BatchErrors, RequestError, SwitchInfo};
+use ofproto::msg::{bundle_flags, error_type, BundleAdd, BundleControl, BundleCtrlType, ErrorMsg};
 use ofproto::multipart::{
-    Desc, FlowStats, FlowStatsRequest, GroupDesc, MeterConfig, MultipartReplyBody,
-    MultipartRequest, MultipartRequestBody,
+    FlowStats, FlowStatsRequest, GroupDesc, MeterConfig, MultipartReplyBody, MultipartRequest,
+    MultipartRequestBody,
 };
 use ofproto::{Body, Message};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-
-/// Errors answering a batch: (xid, error) for each message the switch rejected.
-pub type BatchErrors = Vec<(u32, ErrorMsg)>;
-
-/// Why a request failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RequestError {
-    /// The session ended.
-    Closed,
-    /// No reply in time.
-    Timeout,
-    /// The switch answered with an OFPT_ERROR.
-    Switch(ErrorMsg),
-    /// The switch answered with something else than expected.
-    Unexpected(String),
-}
-
-impl fmt::Display for RequestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RequestError::Closed => write!(f, "session closed"),
-            RequestError::Timeout => write!(f, "request timed out"),
-            RequestError::Switch(e) => {
-                write!(f, "switch error {}", super::pending::describe_error(e))
-            }
-            RequestError::Unexpected(s) => write!(f, "unexpected reply: {s}"),
-        }
-    }
-}
-
-impl std::error::Error for RequestError {}
+use tokio_util::sync::CancellationToken;
 
 /// Why a bundle was not applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BundleError {
     /// The switch refused to open a bundle: it has no bundle support.
+    #[error("bundles unsupported ({})", describe_error(.0))]
     Unsupported(ErrorMsg),
     /// The bundle failed (and was discarded, so nothing was applied).
-    Failed(RequestError),
+    #[error("bundle failed: {0}")]
+    Failed(#[source] RequestError),
 }
 
-impl fmt::Display for BundleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BundleError::Unsupported(e) => write!(
-                f,
-                "bundles unsupported ({})",
-                super::pending::describe_error(e)
-            ),
-            BundleError::Failed(e) => write!(f, "bundle failed: {e}"),
-        }
-    }
+/// Why [`SwitchHandle::post`] did not queue its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PostError {
+    /// The session's command queue is full: the switch is not keeping up.
+    #[error("session busy")]
+    Busy,
+    /// The session ended.
+    #[error("session closed")]
+    Closed,
 }
 
-impl std::error::Error for BundleError {}
-
-/// What the handshake learned about a switch, kept up to date by PORT_STATUS.
-#[derive(Debug, Clone)]
-pub struct SwitchInfo {
-    /// FEATURES_REPLY.
-    pub features: FeaturesReply,
-    /// Ports by number.
-    pub ports: BTreeMap<u32, Port>,
-    /// Peer address, for logs.
-    pub peer: String,
-    /// The role this controller holds on the switch (a slave must not write).
-    pub role: Role,
-    /// Its OFPMP_DESC reply (`None` if it refused the request).
-    pub desc: Option<Desc>,
-}
-
-impl SwitchInfo {
-    /// Whether the switch speaks Open vSwitch's Nicira extensions (conntrack, register moves,
-    /// `tun_dst`): it says it is made by Nicira, as every Open vSwitch does (`mfr_desc`
-    /// "Nicira, Inc.", `hw_desc` "Open vSwitch").
-    pub fn speaks_nicira(&self) -> bool {
-        self.desc
-            .as_ref()
-            .is_some_and(|d| d.mfr_desc == "Nicira, Inc." || d.hw_desc == "Open vSwitch")
-    }
-}
+/// Sender side of a request's reply.
+pub(super) type ReplyTx = oneshot::Sender<Result<Vec<Message>, RequestError>>;
+/// Sender side of a batch's outcome.
+pub(super) type BatchTx = oneshot::Sender<Result<BatchErrors, RequestError>>;
 
 /// Commands from handles to the session task.
 pub(super) enum Command {
@@ -104,17 +47,21 @@ pub(super) enum Command {
     Request { body: Body, tx: ReplyTx },
     /// Send messages followed by a barrier; deliver the errors they caused.
     Batch { bodies: Vec<Body>, tx: BatchTx },
-    /// End the session.
-    Close { reason: String },
+    /// Send messages nobody waits for.
+    Post { bodies: Vec<Body> },
 }
 
 struct Inner {
     dpid: u64,
     session_id: u64,
     timeout: Duration,
-    cmd: mpsc::UnboundedSender<Command>,
+    cmd: mpsc::Sender<Command>,
     info: RwLock<SwitchInfo>,
     next_bundle: AtomicU32,
+    /// Cancelled to end the session (by [`SwitchHandle::close`] or the controller's shutdown).
+    closer: CancellationToken,
+    /// Why [`SwitchHandle::close`] ended it.
+    close_reason: Mutex<Option<String>>,
 }
 
 /// A cheap, clonable handle to one switch session.
@@ -136,20 +83,22 @@ impl fmt::Debug for SwitchHandle {
 
 impl SwitchHandle {
     pub(super) fn new(
-        dpid: u64,
         session_id: u64,
         timeout: Duration,
-        cmd: mpsc::UnboundedSender<Command>,
+        cmd: mpsc::Sender<Command>,
         info: SwitchInfo,
+        closer: CancellationToken,
     ) -> SwitchHandle {
         SwitchHandle {
             inner: Arc::new(Inner {
-                dpid,
+                dpid: info.features.datapath_id,
                 session_id,
                 timeout,
                 cmd,
                 info: RwLock::new(info),
                 next_bundle: AtomicU32::new(1),
+                closer,
+                close_reason: Mutex::new(None),
             }),
         }
     }
@@ -178,43 +127,67 @@ impl SwitchHandle {
         self.inner.cmd.is_closed()
     }
 
-    /// Ends the session.
+    /// Ends the session (the first reason given is the one reported).
     pub fn close(&self, reason: &str) {
-        let _ = self.inner.cmd.send(Command::Close {
-            reason: reason.to_string(),
-        });
+        self.inner
+            .close_reason
+            .lock()
+            .expect("close reason lock")
+            .get_or_insert_with(|| reason.to_string());
+        self.inner.closer.cancel();
     }
 
-    async fn wait<T>(
+    /// Why [`SwitchHandle::close`] was called, if it was.
+    pub(super) fn close_reason(&self) -> Option<String> {
+        self.inner
+            .close_reason
+            .lock()
+            .expect("close reason lock")
+            .clone()
+    }
+
+    /// Queues a command (waiting while the session's queue is full) and waits for its
+    /// outcome, both within the request timeout.
+    async fn call<T>(
         &self,
-        rx: oneshot::Receiver<Result<T, RequestError>>,
+        cmd: impl FnOnce(oneshot::Sender<Result<T, RequestError>>) -> Command,
     ) -> Result<T, RequestError> {
-        match tokio::time::timeout(self.inner.timeout, rx).await {
-            Err(_) => Err(RequestError::Timeout),
-            Ok(Err(_)) => Err(RequestError::Closed),
-            Ok(Ok(r)) => r,
-        }
+        let (tx, rx) = oneshot::channel();
+        let sent_and_answered = async {
+            self.inner
+                .cmd
+                .send(cmd(tx))
+                .await
+                .map_err(|_| RequestError::Closed)?;
+            rx.await.map_err(|_| RequestError::Closed)?
+        };
+        tokio::time::timeout(self.inner.timeout, sent_and_answered)
+            .await
+            .unwrap_or(Err(RequestError::Timeout))
     }
 
     /// Sends a request and returns its reply (every part of a multipart reply).
     pub async fn request(&self, body: Body) -> Result<Vec<Message>, RequestError> {
-        let (tx, rx) = oneshot::channel();
-        self.inner
-            .cmd
-            .send(Command::Request { body, tx })
-            .map_err(|_| RequestError::Closed)?;
-        self.wait(rx).await
+        self.call(|tx| Command::Request { body, tx }).await
     }
 
     /// Sends messages, then a barrier, and returns the errors the messages caused once the
     /// barrier is answered (so everything before it has been processed).
     pub async fn batch(&self, bodies: Vec<Body>) -> Result<BatchErrors, RequestError> {
-        let (tx, rx) = oneshot::channel();
+        self.call(|tx| Command::Batch { bodies, tx }).await
+    }
+
+    /// Queues messages that nobody waits for, without waiting: when the session's queue is
+    /// full they are not sent ([`PostError::Busy`]). For replies to packet-ins, which must
+    /// never hold up the event loop; an error the switch answers with is logged.
+    pub fn post(&self, bodies: Vec<Body>) -> Result<(), PostError> {
         self.inner
             .cmd
-            .send(Command::Batch { bodies, tx })
-            .map_err(|_| RequestError::Closed)?;
-        self.wait(rx).await
+            .try_send(Command::Post { bodies })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => PostError::Busy,
+                mpsc::error::TrySendError::Closed(_) => PostError::Closed,
+            })
     }
 
     /// A multipart request; returns the bodies of all reply parts.

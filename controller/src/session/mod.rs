@@ -1,18 +1,20 @@
 //! One OpenFlow 1.3 session per switch, each in its own tokio task.
 //!
-//! [`run`] performs the handshake ([`handshake`]: HELLO version negotiation, FEATURES, SET_CONFIG,
-//! PORT_DESC, ROLE_REQUEST), then serves the switch until it disconnects: requests from
-//! [`SwitchHandle`]s are matched to replies by xid (multipart sequences are gathered, errors
-//! answer their request), echo keepalive detects dead peers, PORT_STATUS is tracked, and a
-//! switch that sends garbage or floods is answered with OFPT_ERROR and dropped without
-//! affecting any other session.
+//! The protocol lives in [`core`], a synchronous state machine without I/O: the handshake
+//! (HELLO version negotiation, FEATURES, SET_CONFIG, PORT_DESC, DESC, ROLE_REQUEST), xids and
+//! the matching of replies to requests (multipart sequences are gathered, errors answer their
+//! request), echo keepalive, and the policing of a switch that sends garbage or floods (it is
+//! answered with OFPT_ERROR and dropped without affecting any other session). [`run`] is the
+//! thin tokio driver around it: it reads frames into the core, writes what the core sends,
+//! sleeps until the core's next timeout, executes the commands of [`SwitchHandle`]s and
+//! forwards the core's events as [`SessionEvent`]s. Every channel on that path is bounded.
 
 mod conn;
+pub mod core;
 mod handle;
-mod handshake;
-mod pending;
 
-pub use handle::{BatchErrors, BundleError, RequestError, SwitchHandle, SwitchInfo};
+pub use self::core::{BatchErrors, RequestError, SwitchInfo};
+pub use handle::{BundleError, PostError, SwitchHandle};
 
 use crate::transport::BoxedStream;
 use ofproto::msg::{FlowRemoved, PacketIn, PortStatus, Role};
@@ -20,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// Settings shared by all sessions.
 #[derive(Debug, Clone)]
@@ -99,16 +102,19 @@ pub enum SessionEvent {
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
-/// Runs a session on an accepted stream until it ends. Handshake failures are logged and end
-/// the session; they never affect other sessions.
+/// Runs a session on an accepted stream until it ends: the switch disconnects or misbehaves,
+/// a handle closes it, or `shutdown` is cancelled. Handshake failures are logged and end the
+/// session; they never affect other sessions. Events wait for room in `events` (the session
+/// stops reading from its switch meanwhile).
 pub async fn run(
     stream: BoxedStream,
     peer: String,
     cfg: Arc<SessionConfig>,
-    events: mpsc::UnboundedSender<SessionEvent>,
+    events: mpsc::Sender<SessionEvent>,
+    shutdown: CancellationToken,
 ) {
     let session_id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
-    conn::Connection::start(stream, peer, session_id, cfg, events).await;
+    conn::drive(stream, peer, session_id, cfg, events, shutdown).await;
 }
 
 /// Formats a datapath id as Open vSwitch does (16 hex digits).

@@ -113,7 +113,7 @@ impl BundleControl {
             DecodeError::new(
                 at,
                 Reason::BadValue {
-                    what: "bundle control type",
+                    what: crate::Field::BundleControlType,
                     value: t as u64,
                 },
             )

@@ -111,12 +111,32 @@ pub mod error_type {
     pub const TABLE_FEATURES_FAILED: u16 = 13;
     /// `OFPHFC_INCOMPATIBLE`: no compatible version.
     pub const HELLO_INCOMPATIBLE: u16 = 0;
+    /// `OFPBRC_BAD_VERSION`: version not supported.
+    pub const BAD_REQUEST_BAD_VERSION: u16 = 0;
     /// `OFPBRC_BAD_TYPE`: message type not supported.
     pub const BAD_REQUEST_BAD_TYPE: u16 = 1;
+    /// `OFPBRC_BAD_MULTIPART`: multipart type not supported.
+    pub const BAD_REQUEST_BAD_MULTIPART: u16 = 2;
+    /// `OFPBRC_BAD_EXP_TYPE`: experimenter type not supported.
+    pub const BAD_REQUEST_BAD_EXP_TYPE: u16 = 4;
     /// `OFPBRC_BAD_LEN`: wrong request length.
     pub const BAD_REQUEST_BAD_LEN: u16 = 6;
+    /// `OFPBAC_BAD_LEN`: length problem in actions.
+    pub const BAD_ACTION_BAD_LEN: u16 = 1;
+    /// `OFPBIC_BAD_LEN`: length problem in instructions.
+    pub const BAD_INSTRUCTION_BAD_LEN: u16 = 7;
+    /// `OFPBMC_BAD_TYPE`: unsupported match type.
+    pub const BAD_MATCH_BAD_TYPE: u16 = 0;
+    /// `OFPBMC_BAD_LEN`: length problem in match.
+    pub const BAD_MATCH_BAD_LEN: u16 = 1;
+    /// `OFPFMFC_BAD_COMMAND`: unsupported or unknown flow-mod command.
+    pub const FLOW_MOD_BAD_COMMAND: u16 = 6;
+    /// `OFPGMFC_BAD_TYPE`: unsupported or unknown group type.
+    pub const GROUP_MOD_BAD_TYPE: u16 = 10;
     /// `OFPRRFC_STALE`: stale generation id.
     pub const ROLE_STALE: u16 = 0;
+    /// `OFPRRFC_BAD_ROLE`: invalid role.
+    pub const ROLE_BAD_ROLE: u16 = 2;
 }
 
 const TYPES: &[(&str, &str, &[&str])] = &[

@@ -119,7 +119,7 @@ impl FlowMod {
             crate::DecodeError::new(
                 at,
                 Reason::BadValue {
-                    what: "flow_mod command",
+                    what: crate::Field::FlowModCommand,
                     value: c as u64,
                 },
             )

@@ -183,7 +183,7 @@ pub(crate) fn decode_group_type(r: &mut Reader<'_>) -> DResult<GroupType> {
         crate::DecodeError::new(
             at,
             Reason::BadValue {
-                what: "group type",
+                what: crate::Field::GroupType,
                 value: t as u64,
             },
         )

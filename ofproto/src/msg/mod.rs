@@ -317,7 +317,7 @@ fn decode_body(r: &mut Reader<'_>, typ: u8) -> DResult<Body> {
         DecodeError::new(
             1,
             Reason::BadValue {
-                what: "message type",
+                what: crate::Field::MessageType,
                 value: typ as u64,
             },
         )

@@ -160,7 +160,7 @@ impl RoleMessage {
             crate::DecodeError::new(
                 at,
                 Reason::BadValue {
-                    what: "role",
+                    what: crate::Field::Role,
                     value: v as u64,
                 },
             )
