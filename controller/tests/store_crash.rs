@@ -5,7 +5,7 @@
 //! before its answer is sent).
 
 use northbound_api::agent::HostReport;
-use northbound_api::client::Client;
+use northbound_api::client::{Client, ClientError};
 use northbound_api::model::Kind;
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -69,12 +69,17 @@ impl Drop for Netmaster {
     }
 }
 
-/// Host `agent`'s report number `n`: its one endpoint on OpenFlow port `n`.
+/// Host `agent`'s report number `n`: endpoint `t:c` on OpenFlow port `n`, and between none
+/// and six more endpoints (reports of every size follow one another).
 fn report(agent: u32, n: u32) -> HostReport {
+    let mut endpoint_ports: BTreeMap<String, u32> = [("t:c".to_string(), n)].into();
+    for i in 0..(n * 7 + agent) % 7 {
+        endpoint_ports.insert(format!("t:extra-container-{i}"), 1000 + i);
+    }
     HostReport {
         dpid: u64::from(agent) + 1,
         vtep_ip: Some(format!("10.200.0.{}", agent + 1)),
-        endpoint_ports: [("t:c".to_string(), n)].into(),
+        endpoint_ports,
         uplinks: Vec::new(),
         tunnel: None,
     }
@@ -99,7 +104,9 @@ fn agent(url: String, agent: u32, mut sent: Sent, stop: Arc<AtomicBool>) -> Sent
                 sent.acked = n;
                 sent.in_flight.clear();
             }
-            Err(_) => {
+            // A valid report is never refused: only a dead netmaster fails one.
+            Err(ClientError::Api(e)) => panic!("host{agent}: report {n} refused: {e}"),
+            Err(ClientError::Transport(_)) => {
                 sent.in_flight.push(n);
                 break;
             }
