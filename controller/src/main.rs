@@ -168,6 +168,7 @@ async fn run(args: Args) -> Result<(), String> {
     });
     let router =
         northbound_api::rest::router(db.clone(), observed.clone(), observed.snooping().clone());
+    let router = axum::ServiceExt::<axum::extract::Request>::into_make_service(router);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(api, router).await {
             error!(error = %e, "REST API failed");
