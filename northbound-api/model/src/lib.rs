@@ -9,10 +9,12 @@
 //! * [`oper`]: operational state (multicast memberships) shown beside a network's intent.
 //! * [`agent`]: the [`agent::HostReport`] a host's agent sends, and the
 //!   [`agent::HostDirectives`] netmaster answers with.
+//! * [`path`]: the paths of those resources, as a client asks for them.
 
 pub mod agent;
 pub mod batch;
 pub mod error;
 pub mod model;
 pub mod oper;
+pub mod path;
 pub mod wire;
