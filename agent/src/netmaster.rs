@@ -22,8 +22,9 @@ pub enum Error {
     /// netmaster refused the request; the message is its `error` text.
     #[error("{0}")]
     Api(ApiError),
-    /// netmaster could not be reached, or the exchange broke off.
-    #[error("{url}: {}", chain(.source))]
+    /// netmaster could not be reached, or the exchange broke off (reqwest's message names the
+    /// URL).
+    #[error("{}", chain(.source))]
     Transport {
         /// The request's URL.
         url: String,
