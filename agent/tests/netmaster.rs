@@ -16,7 +16,11 @@ struct Intent(Vec<Object>);
 
 impl IntentService for Intent {
     fn list(&self, kind: Kind) -> Vec<Object> {
-        self.0.iter().filter(|o| o.kind() == kind).cloned().collect()
+        self.0
+            .iter()
+            .filter(|o| o.kind() == kind)
+            .cloned()
+            .collect()
     }
     fn get(&self, kind: Kind, key: &str) -> Option<Object> {
         self.0
@@ -119,7 +123,10 @@ async fn sends_the_host_report_and_passes_on_a_refusal() {
         tunnel: Some(TunnelReport::Flow { port: 100 }),
     };
     client.report_host("host 1", &report).await.unwrap();
-    assert_eq!(agents.reports(), BTreeMap::from([("host 1".into(), report)]));
+    assert_eq!(
+        agents.reports(),
+        BTreeMap::from([("host 1".into(), report)])
+    );
 
     let bad = HostReport {
         dpid: 0,
@@ -150,7 +157,10 @@ async fn directives_long_poll_answers_when_the_version_passes() {
         }
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!poll.is_finished(), "the long poll answered before a change");
+    assert!(
+        !poll.is_finished(),
+        "the long poll answered before a change"
+    );
     agents.version.send_replace(2);
     let changed = tokio::time::timeout(Duration::from_secs(5), poll)
         .await

@@ -64,7 +64,10 @@ mod tests {
 
     #[test]
     fn paths_name_the_resource() {
-        assert_eq!(object(Kind::Network, "t1:a b"), "/api/v1/networks/t1:a%20b/");
+        assert_eq!(
+            object(Kind::Network, "t1:a b"),
+            "/api/v1/networks/t1:a%20b/"
+        );
         assert_eq!(collection(Kind::EndpointGroup), "/api/v1/endpointGroups/");
         assert_eq!(agent("host-1"), "/api/v1/agents/host-1/");
         assert_eq!(
