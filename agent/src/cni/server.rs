@@ -1,5 +1,5 @@
 //! The agent's CNI socket: serves [`protocol`](super::protocol) requests with
-//! [`attach`](crate::attach). ADD attaches, DEL detaches (success when nothing is there, even
+//! [`attach`]. ADD attaches, DEL detaches (success when nothing is there, even
 //! without the namespace), CHECK compares the container's interface with intent.
 //! Requests are handled one at a time.
 
