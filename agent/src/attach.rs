@@ -3,17 +3,16 @@
 //! bridge, and an updated host report goes out at once (so that netmaster compiles the
 //! endpoint's flows without waiting for the daemon's next poll). `detach` reverses it.
 
+use crate::naming::{host_ifname, ovsdb_path};
 use crate::netlink::{EndpointSpec, IpConfig, Plumbing};
+use crate::netmaster::{self, Netmaster};
 use crate::ovsdb::vswitch::{InterfaceType, PortConfig, Vswitch};
 use crate::report;
-use northbound_api::client::{Client, ClientError};
-use northbound_api::model::{Encap, Endpoint, Global, Kind, Network, Object};
+use northbound_model::model::{Encap, Endpoint, Global, Kind, Network, Object};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Prefix of the host ends of container veths.
-pub const HOST_IFNAME_PREFIX: &str = "vnp";
 /// VXLAN overhead subtracted from the global MTU for VXLAN networks.
 const VXLAN_OVERHEAD: u16 = 50;
 
@@ -43,22 +42,6 @@ impl Target {
     pub fn key(&self) -> String {
         format!("{}:{}", self.tenant, self.container)
     }
-}
-
-/// 64-bit FNV-1a.
-pub fn fnv1a(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// The host end's name for endpoint `key`: `vnp` + 12 hex digits of its hash (15 characters,
-/// the kernel's limit).
-pub fn host_ifname(key: &str) -> String {
-    format!(
-        "{HOST_IFNAME_PREFIX}{:012x}",
-        fnv1a(key.as_bytes()) & 0xffff_ffff_ffff
-    )
 }
 
 /// Parses `aa:bb:cc:dd:ee:ff`.
@@ -200,24 +183,20 @@ impl std::fmt::Display for Failure {
 }
 
 /// Reads the endpoint, its network and the globals from netmaster.
-pub fn fetch(target: &Target) -> Result<Resolved, String> {
-    fetch_typed(target).map_err(|f| f.msg)
-}
-
-/// [`fetch`] with typed failures.
-pub fn fetch_typed(target: &Target) -> Result<Resolved, Failure> {
-    let client = Client::new(&target.netmaster);
+pub async fn fetch(target: &Target) -> Result<Resolved, Failure> {
+    let client = Netmaster::new(&target.netmaster)
+        .map_err(|e| Failure::other(format!("netmaster client: {e}")))?;
     let key = target.key();
-    let failed = |e: ClientError, what: &str| match e {
-        ClientError::Api(a) if a.status == 404 => {
+    let failed = |e: netmaster::Error, what: &str| match e {
+        netmaster::Error::Api(a) if a.status == 404 => {
             Failure::new(FailureKind::NotInIntent, format!("{what}: {a}"))
         }
-        ClientError::Transport(t) => {
-            Failure::new(FailureKind::Unreachable, format!("{what}: netmaster: {t}"))
+        e @ (netmaster::Error::Transport { .. } | netmaster::Error::Answer { .. }) => {
+            Failure::new(FailureKind::Unreachable, format!("{what}: netmaster: {e}"))
         }
         e => Failure::other(format!("{what}: {e}")),
     };
-    let endpoint = match client.get(Kind::Endpoint, &key) {
+    let endpoint = match client.get(Kind::Endpoint, &key).await {
         Ok(Object::Endpoint(e)) => e,
         Ok(other) => {
             return Err(Failure::other(format!(
@@ -227,7 +206,7 @@ pub fn fetch_typed(target: &Target) -> Result<Resolved, Failure> {
         Err(e) => return Err(failed(e, &format!("endpoint {key}"))),
     };
     let net_key = format!("{}:{}", endpoint.tenant_name, endpoint.network_name);
-    let network = match client.get(Kind::Network, &net_key) {
+    let network = match client.get(Kind::Network, &net_key).await {
         Ok(Object::Network(n)) => n,
         Ok(other) => {
             return Err(Failure::other(format!(
@@ -236,9 +215,9 @@ pub fn fetch_typed(target: &Target) -> Result<Resolved, Failure> {
         }
         Err(e) => return Err(failed(e, &format!("network {net_key}"))),
     };
-    let global = match client.get(Kind::Global, "global") {
+    let global = match client.get(Kind::Global, "global").await {
         Ok(Object::Global(g)) => g,
-        Err(ClientError::Api(e)) if e.status == 404 => Global::default(),
+        Err(netmaster::Error::Api(e)) if e.status == 404 => Global::default(),
         Ok(other) => return Err(Failure::other(format!("globals: unexpected {other:?}"))),
         Err(e) => return Err(failed(e, "globals")),
     };
@@ -249,14 +228,6 @@ pub fn fetch_typed(target: &Target) -> Result<Resolved, Failure> {
         }
     }
     resolve(target, endpoint, network, &global).map_err(|e| Failure::new(FailureKind::Invalid, e))
-}
-
-/// [`fetch_typed`] on a blocking thread.
-pub async fn fetch_async(target: &Target) -> Result<Resolved, Failure> {
-    let t = target.clone();
-    tokio::task::spawn_blocking(move || fetch_typed(&t))
-        .await
-        .map_err(|e| Failure::other(e.to_string()))?
 }
 
 /// An attached endpoint.
@@ -280,10 +251,10 @@ pub async fn attach(target: &Target) -> Result<u32, String> {
 
 /// Attaches the container (typed failures, and everything about the endpoint).
 pub async fn attach_endpoint(target: &Target) -> Result<Attached, Failure> {
-    let resolved = fetch_async(target).await?;
+    let resolved = fetch(target).await?;
     let key = target.key();
     let spec = &resolved.spec;
-    let vs = Vswitch::connect(crate::daemon::ovsdb_path(&target.ovsdb))
+    let vs = Vswitch::connect(ovsdb_path(&target.ovsdb))
         .await
         .map_err(|e| {
             Failure::new(
@@ -337,7 +308,7 @@ pub async fn attach_endpoint(target: &Target) -> Result<Attached, Failure> {
 /// Detaches the container: removes its port and veth; returns whether anything was there.
 pub async fn detach(target: &Target) -> Result<bool, String> {
     let key = target.key();
-    let vs = Vswitch::connect(crate::daemon::ovsdb_path(&target.ovsdb))
+    let vs = Vswitch::connect(ovsdb_path(&target.ovsdb))
         .await
         .map_err(|e| format!("connecting to {}: {e}", target.ovsdb))?;
     // The port that carries the endpoint key (or, failing that, the name derived from it).
@@ -373,8 +344,15 @@ pub(crate) async fn report_now(target: &Target, vs: &Vswitch) {
             return;
         }
     };
+    let client = match Netmaster::new(&target.netmaster) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not send the host report");
+            return;
+        }
+    };
     for attempt in 1..=5 {
-        match report::send(&target.netmaster, &target.host_label, &r).await {
+        match client.report_host(&target.host_label, &r).await {
             Ok(()) => return,
             Err(e) => {
                 tracing::warn!(attempt, error = %e, "sending the host report failed");
@@ -389,11 +367,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_and_parsing() {
-        let n = host_ifname("default:myContainer1");
-        assert_eq!(n.len(), 15);
-        assert!(n.starts_with("vnp"));
-        assert_ne!(n, host_ifname("default:myContainer2"));
+    fn mac_and_prefix_parsing() {
         assert_eq!(parse_mac("02:02:00:00:00:0a"), Some([2, 2, 0, 0, 0, 0x0a]));
         assert_eq!(parse_mac("02:02:00:00:00"), None);
         assert_eq!(parse_mac("02:02:00:00:00:00:01"), None);

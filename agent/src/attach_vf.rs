@@ -10,12 +10,13 @@
 //! vSwitch. Detaching moves the VF back to the host as `<pf>v<N>` and removes the
 //! representor's port. See `docs/sriov.md` for what was tested without hardware.
 
-use crate::attach::{fetch_async, report_now, Failure, FailureKind, Resolved, Target};
+use crate::attach::{fetch, report_now, Failure, FailureKind, Resolved, Target};
+use crate::naming::ovsdb_path;
 use crate::netlink::{Netns, Plumbing};
 use crate::ovsdb::vswitch::Vswitch;
 use crate::report;
 use crate::sriov::{self, Step, Sysfs, VfConfig, VfEndpointRequest, VfExecutor};
-use northbound_api::model::Encap;
+use northbound_model::model::Encap;
 use std::time::Duration;
 
 /// Which VF to use.
@@ -79,14 +80,14 @@ pub struct AttachedVf {
 
 /// Attaches the VF as the container's interface.
 pub async fn attach(target: &Target, vf: &VfTarget) -> Result<AttachedVf, Failure> {
-    let resolved = fetch_async(target).await?;
+    let resolved = fetch(target).await?;
     let invalid = |e: sriov::Error| Failure::new(FailureKind::Invalid, format!("SR-IOV: {e}"));
     let switchdev = sriov::is_switchdev(&vf.sysfs, &vf.pf).map_err(invalid)?;
     let req = vf_request(target, &resolved, vf, switchdev);
     let steps = sriov::plan_endpoint(&vf.sysfs, &req).map_err(invalid)?;
     let vs = if switchdev {
         Some(
-            Vswitch::connect(crate::daemon::ovsdb_path(&target.ovsdb))
+            Vswitch::connect(ovsdb_path(&target.ovsdb))
                 .await
                 .map_err(|e| {
                     Failure::new(
@@ -154,7 +155,7 @@ pub async fn detach(target: &Target, vf: &VfTarget) -> Result<bool, String> {
         .representor(&vf.pf, vf.vf)
         .map_err(|e| format!("SR-IOV: {e}"))?
     {
-        let vs = Vswitch::connect(crate::daemon::ovsdb_path(&target.ovsdb))
+        let vs = Vswitch::connect(ovsdb_path(&target.ovsdb))
             .await
             .map_err(|e| format!("connecting to {}: {e}", target.ovsdb))?;
         vs.delete_port(&target.bridge, &rep.netdev)

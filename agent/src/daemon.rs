@@ -1,17 +1,19 @@
 //! The agent daemon: sets up the integration bridge (controller, datapath id, VTEP address)
 //! and the uplinks once, creates and removes the VXLAN tunnel ports netmaster asks for (its
 //! directives, followed with a long poll), and keeps netmaster informed of the bridge's ports
-//! with a [`HostReport`](northbound_api::agent::HostReport) — at once after every change and
+//! with a [`HostReport`](northbound_model::agent::HostReport) — at once after every change and
 //! periodically as a keepalive, retrying while netmaster is unreachable. It computes no flows.
 
+use crate::naming::{ovsdb_path, HOST_IFNAME_PREFIX};
+use crate::netmaster::Netmaster;
 use crate::ovsdb::vswitch::{BridgeConfig, DatapathType, InterfaceType, PortConfig, Vswitch};
 use crate::report;
 use crate::tunnels::{self, TunnelMode};
 use crate::uplinks;
-use northbound_api::agent::HostDirectives;
-use northbound_api::client::Client;
+use northbound_model::agent::HostDirectives;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
+use tokio_util::task::AbortOnDropHandle;
 
 /// The daemon's configuration (the command line of `netplugin`).
 #[derive(Clone, Debug)]
@@ -54,16 +56,6 @@ pub struct Config {
 pub const VXLAN_PORT: &str = "vxlan0";
 /// OpenFlow port requested for [`VXLAN_PORT`].
 pub const VXLAN_OFPORT: u16 = 100;
-
-/// A datapath id derived from the host label (when `--dpid` is not given): 48 bits, never 0.
-pub fn default_dpid(host_label: &str) -> u64 {
-    (crate::attach::fnv1a(host_label.as_bytes()) & 0xffff_ffff_ffff).max(1)
-}
-
-/// Strips an optional `unix:` prefix from an OVSDB target.
-pub fn ovsdb_path(target: &str) -> &str {
-    target.strip_prefix("unix:").unwrap_or(target)
-}
 
 /// Sets up the bridge (and, in flow mode, the tunnel port); idempotent. Uplinks and per-peer
 /// tunnels are reconciled by the main loop.
@@ -118,15 +110,21 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
 
 /// Runs the daemon until the process is stopped.
 pub async fn run(cfg: Config) -> Result<(), String> {
-    // The CNI socket; the task ends with the daemon (dropped with this future's runtime).
+    let netmaster = Netmaster::new(&cfg.netmaster).map_err(|e| format!("netmaster: {e}"))?;
+    // The CNI socket; the task ends with the daemon (aborted when this future is dropped).
     let _cni = match &cfg.cni_socket {
         Some(sock) => match crate::cni::server::bind(sock).await {
             Ok(listener) => {
                 tracing::info!(socket = %sock.display(), "serving CNI requests");
-                Some(AbortOnDrop(tokio::spawn(crate::cni::server::serve(
-                    listener,
-                    cfg.clone(),
-                ))))
+                let site = crate::cni::server::Site {
+                    netmaster: cfg.netmaster.clone(),
+                    ovsdb: cfg.ovsdb.clone(),
+                    bridge: cfg.bridge.clone(),
+                    host_label: cfg.host_label.clone(),
+                };
+                Some(AbortOnDropHandle::new(tokio::spawn(
+                    crate::cni::server::serve(listener, site),
+                )))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "CNI socket not served");
@@ -146,7 +144,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
                 &plumbing,
                 &vs,
                 &cfg.bridge,
-                crate::attach::HOST_IFNAME_PREFIX,
+                HOST_IFNAME_PREFIX,
                 crate::restore::GRACE,
             )
             .await
@@ -159,8 +157,8 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     // The directives, followed by a task of their own (a long poll).
     let (directives_tx, mut directives) = watch::channel(None);
     let local_vtep = cfg.vtep_ip.as_deref().and_then(|v| v.parse().ok());
-    let _poller = AbortOnDrop(tokio::spawn(follow_directives(
-        cfg.netmaster.clone(),
+    let _poller = AbortOnDropHandle::new(tokio::spawn(follow_directives(
+        netmaster.clone(),
         cfg.host_label.clone(),
         directives_tx,
     )));
@@ -193,7 +191,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             Ok(r) => {
                 let changed = last_sent.as_ref() != Some(&r);
                 if changed || sent_at.elapsed() >= cfg.keepalive {
-                    match report::send(&cfg.netmaster, &cfg.host_label, &r).await {
+                    match netmaster.report_host(&cfg.host_label, &r).await {
                         Ok(()) => {
                             if changed {
                                 tracing::info!(
@@ -289,16 +287,16 @@ const LONG_POLL: Duration = Duration::from_secs(25);
 /// Follows netmaster's directives for `host` (a long poll, again and again), publishing each
 /// new set on `tx`. After an error (netmaster restarting, say) it asks again without a
 /// version, so that the answer comes at once.
-async fn follow_directives(base: String, host: String, tx: watch::Sender<Option<HostDirectives>>) {
+async fn follow_directives(
+    netmaster: Netmaster,
+    host: String,
+    tx: watch::Sender<Option<HostDirectives>>,
+) {
     let mut after = None;
     let mut warned = false;
     loop {
-        let (b, h) = (base.clone(), host.clone());
-        let answer =
-            tokio::task::spawn_blocking(move || Client::new(&b).directives(&h, after, LONG_POLL))
-                .await;
-        match answer {
-            Ok(Ok(d)) => {
+        match netmaster.directives(&host, after, LONG_POLL).await {
+            Ok(d) => {
                 warned = false;
                 after = Some(d.version);
                 tx.send_if_modified(|cur| {
@@ -311,7 +309,7 @@ async fn follow_directives(base: String, host: String, tx: watch::Sender<Option<
                     new
                 });
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 if !warned {
                     tracing::warn!(error = %e, "directives not available; retrying");
                     warned = true;
@@ -319,21 +317,7 @@ async fn follow_directives(base: String, host: String, tx: watch::Sender<Option<
                 after = None;
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "directives task failed; retrying");
-                after = None;
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
         }
-    }
-}
-
-/// Aborts a task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

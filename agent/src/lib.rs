@@ -5,6 +5,9 @@
 //! * [`netlink`]: container plumbing (veth pairs into network namespaces, addresses, routes).
 //! * [`report`]: the host report (the bridge's endpoint, tunnel and uplink ports) sent to
 //!   netmaster.
+//! * [`netmaster`]: the async client of netmaster's REST API (intent objects, host report,
+//!   directives).
+//! * [`naming`]: names the agent derives (veth host ends, default datapath id, OVSDB path).
 //! * [`daemon`]: the agent daemon (bridge, tunnel and uplink set-up; periodic reports).
 //! * [`tunnels`]: the per-peer VXLAN ports netmaster asks for.
 //! * [`uplinks`]: the uplink ports from the flags and the host's intent.
@@ -16,7 +19,9 @@ pub mod attach;
 pub mod attach_vf;
 pub mod cni;
 pub mod daemon;
+pub mod naming;
 pub mod netlink;
+pub mod netmaster;
 pub mod ovsdb;
 pub mod report;
 pub mod restore;

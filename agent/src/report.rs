@@ -1,13 +1,13 @@
 //! The host report: what this host's bridge holds (endpoint ports, tunnel, uplinks), read back
-//! from OVSDB, and its delivery to netmaster (`PUT /api/v1/agents/{host}/`).
+//! from OVSDB; [`Netmaster::report_host`](crate::netmaster::Netmaster::report_host) delivers it
+//! (`PUT /api/v1/agents/{host}/`).
 //!
 //! The report is built only from ports the agent created itself, recognised by their
 //! `external_ids` ([`OWNER_KEY`] = [`OWNER`], [`ROLE_KEY`] = endpoint|tunnel|uplink).
 
 use crate::ovsdb::vswitch::{PortInfo, Vswitch, DB};
 use crate::ovsdb::{Condition, Datum, Operation};
-use northbound_api::agent::{HostReport, TunnelReport};
-use northbound_api::client::Client;
+use northbound_model::agent::{HostReport, TunnelReport};
 use std::collections::BTreeMap;
 
 /// `external_ids` key marking the ports the agent created.
@@ -166,21 +166,6 @@ pub async fn collect(
         .await
         .map_err(|e| format!("listing the ports of {bridge}: {e}"))?;
     Ok(build(id.dpid, id.vtep_ip.as_deref(), &ports))
-}
-
-/// Sends `report` for `host` to the netmaster at `base` (blocking; one attempt).
-pub fn send_blocking(base: &str, host: &str, report: &HostReport) -> Result<(), String> {
-    Client::new(base)
-        .report_host(host, report)
-        .map_err(|e| format!("reporting host {host} to {base}: {e}"))
-}
-
-/// Sends `report` from an async context.
-pub async fn send(base: &str, host: &str, report: &HostReport) -> Result<(), String> {
-    let (base, host, report) = (base.to_string(), host.to_string(), report.clone());
-    tokio::task::spawn_blocking(move || send_blocking(&base, &host, &report))
-        .await
-        .map_err(|e| format!("report task: {e}"))?
 }
 
 #[cfg(test)]

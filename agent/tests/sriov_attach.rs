@@ -8,7 +8,7 @@ use netplugin::attach::{Resolved, Target};
 use netplugin::attach_vf::{self, VfTarget};
 use netplugin::netlink::{EndpointSpec, IpConfig, Plumbing};
 use netplugin::sriov::{self, Step, Sysfs, VfExecutor};
-use northbound_api::model::{Encap, Endpoint, Network};
+use northbound_model::model::{Encap, Endpoint, Network};
 use std::fs;
 use std::net::Ipv4Addr;
 use std::os::unix::fs::symlink;

@@ -185,6 +185,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     publisher::compile_now(&mut sources, &publisher);
     let mut tasks = JoinSet::new();
     let router = northbound_api::rest::router(db, agents.clone(), snooping.clone());
+    let router = axum::ServiceExt::<axum::extract::Request>::into_make_service(router);
     tasks.spawn(async move {
         if let Err(e) = axum::serve(api, router).await {
             error!(error = %e, "REST API failed");

@@ -5,6 +5,7 @@ use crate::model::{Kind, Object};
 use crate::oper::NetworkInspect;
 use crate::service::{ApiError, Batch};
 use crate::wire;
+use northbound_model::path;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -49,7 +50,7 @@ impl Client {
 
     /// Every object of a kind.
     pub fn list(&self, kind: Kind) -> Result<Vec<Object>, ClientError> {
-        let url = format!("{}/api/v1/{}/", self.base, kind.collection());
+        let url = format!("{}{}", self.base, path::collection(kind));
         match self.send(self.agent.get(&url), None)? {
             Value::Array(items) => items
                 .into_iter()
@@ -68,11 +69,7 @@ impl Client {
 
     /// A network's intent and operational state (multicast memberships).
     pub fn inspect_network(&self, key: &str) -> Result<NetworkInspect, ClientError> {
-        let url = format!(
-            "{}/api/v1/inspect/networks/{}/",
-            self.base,
-            encode_segment(key)
-        );
+        let url = format!("{}{}", self.base, path::inspect_network(key));
         let value = self.send(self.agent.get(&url), None)?;
         serde_json::from_value(value).map_err(|e| bad_answer(&url, e))
     }
@@ -93,7 +90,7 @@ impl Client {
 
     /// Applies a batch all-or-nothing; returns the stored upserts.
     pub fn apply(&self, batch: &Batch) -> Result<Vec<Object>, ClientError> {
-        let url = format!("{}/api/v1/batch", self.base);
+        let url = format!("{}{}", self.base, path::BATCH);
         let body = serde_json::to_string(batch).expect("a batch serializes to JSON");
         let value = self.send(self.agent.post(&url), Some(body))?;
         serde_json::from_value(value).map_err(|e| bad_answer(&url, e))
@@ -101,7 +98,7 @@ impl Client {
 
     /// Replaces `host`'s report (`PUT /api/v1/agents/{host}/`), as its agent does.
     pub fn report_host(&self, host: &str, report: &HostReport) -> Result<(), ClientError> {
-        let url = format!("{}/api/v1/agents/{}/", self.base, encode_segment(host));
+        let url = format!("{}{}", self.base, path::agent(host));
         let body = serde_json::to_string(report).expect("a host report serializes to JSON");
         self.send(self.agent.put(&url), Some(body))?;
         Ok(())
@@ -109,7 +106,7 @@ impl Client {
 
     /// The latest report of every host that reported, by host name.
     pub fn host_reports(&self) -> Result<BTreeMap<String, HostReport>, ClientError> {
-        let url = format!("{}/api/v1/agents/", self.base);
+        let url = format!("{}{}", self.base, path::AGENTS);
         let value = self.send(self.agent.get(&url), None)?;
         serde_json::from_value(value).map_err(|e| bad_answer(&url, e))
     }
@@ -122,25 +119,17 @@ impl Client {
         after: Option<u64>,
         wait: Duration,
     ) -> Result<HostDirectives, ClientError> {
-        let mut url = format!(
-            "{}/api/v1/agents/{}/directives/",
+        let url = format!(
+            "{}{}",
             self.base,
-            encode_segment(host)
+            path::directives(host, after, wait.as_secs())
         );
-        if let Some(after) = after {
-            url.push_str(&format!("?after={after}&waitS={}", wait.as_secs()));
-        }
         let value = self.send(self.agent.get(&url), None)?;
         serde_json::from_value(value).map_err(|e| bad_answer(&url, e))
     }
 
     fn object_url(&self, kind: Kind, key: &str) -> String {
-        format!(
-            "{}/api/v1/{}/{}/",
-            self.base,
-            kind.collection(),
-            encode_segment(key)
-        )
+        format!("{}{}", self.base, path::object(kind, key))
     }
 
     /// Sends a request; the JSON answer (`null` for an empty one), or the server's error.
@@ -177,28 +166,4 @@ impl Client {
 
 fn bad_answer(url: &str, e: impl fmt::Display) -> ClientError {
     ClientError::Transport(format!("unexpected answer from {url}: {e}"))
-}
-
-/// Percent-encodes a key for one path segment (keeping `:`, which keys use).
-fn encode_segment(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for b in key.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::encode_segment;
-
-    #[test]
-    fn segments_are_encoded() {
-        assert_eq!(encode_segment("t1:net-1"), "t1:net-1");
-        assert_eq!(encode_segment("a b/c"), "a%20b%2Fc");
-    }
 }

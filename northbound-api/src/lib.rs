@@ -1,4 +1,6 @@
-//! netplugin's northbound interface.
+//! netplugin's northbound interface: the server side of `/api/v1`, its blocking client and the
+//! intent files. The wire types live in [`northbound_model`] (serde only, what the agent
+//! links); [`model`] and [`wire`] are that crate's modules, re-exported.
 //!
 //! * [`model`]: the intent objects (Contiv netmaster semantics and JSON field names).
 //! * [`agent`]: the [`agent::HostReport`] a host's agent sends, and the [`agent::AgentService`]
@@ -13,11 +15,11 @@
 //! * [`intent_file`]: the intent files of the original netplugin (`netctl -cfg FILE`),
 //!   converted into a [`service::Batch`].
 
+pub use northbound_model::{model, wire};
+
 pub mod agent;
 pub mod client;
 pub mod intent_file;
-pub mod model;
 pub mod oper;
 pub mod rest;
 pub mod service;
-pub mod wire;

@@ -17,7 +17,8 @@
 //!
 //! Collections are [`Kind::collection`] names (`globals`, `tenants`, `networks`,
 //! `endpointGroups`, `endpoints`, `hosts`); keys are `tenant:name` for tenant objects. Every path
-//! works with or without the trailing slash. An object's body is its own fields (see
+//! works with or without the trailing slash (routes are registered without it, and
+//! [`NormalizePath`] trims it from the request). An object's body is its own fields (see
 //! [`crate::wire`]); the key in the path must be the body's key.
 //!
 //! Errors are `{"error": "<message>"}` with the [`ApiError`] status; a malformed body is a 400
@@ -31,14 +32,17 @@ use crate::oper::{NetworkInspect, OperService};
 use crate::service::{ApiError, Batch, IntentService};
 use crate::wire;
 use axum::body::Bytes;
-use axum::extract::{FromRef, Path, Query, State};
-use axum::http::{Method, StatusCode, Uri};
+use axum::extract::{FromRef, OriginalUri, Path, Query, Request, State};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use tower::util::MapRequest;
+use tower::Layer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
 type Svc = Arc<dyn IntentService>;
 type Agents = Arc<dyn AgentService>;
@@ -70,41 +74,50 @@ impl FromRef<Services> for Agents {
     }
 }
 
-/// The `/api/v1` router over the intent, agent and operational-state services.
+/// The `/api/v1` service: the router behind [`NormalizePath`], which trims a trailing slash
+/// before routing (so every route is registered once and answers with and without it), and a
+/// map that first keeps the request's [`OriginalUri`] (which error messages name).
+///
+/// It is a `tower` service of HTTP requests; serve it with
+/// `axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(api))`.
+pub type Api = MapRequest<NormalizePath<Router>, fn(Request) -> Request>;
+
+/// The `/api/v1` service over the intent, agent and operational-state services.
 pub fn router(
     intent: Arc<dyn IntentService>,
     agents: Arc<dyn AgentService>,
     oper: Arc<dyn OperService>,
-) -> Router {
-    let object: fn() -> MethodRouter<Services> =
-        || get(get_object).post(upsert).put(upsert).delete(delete);
-    let agent: fn() -> MethodRouter<Services> = || get(get_report).put(put_report);
-    Router::new()
+) -> Api {
+    let router = Router::new()
         .route("/api/v1/agents", get(list_reports))
-        .route("/api/v1/agents/", get(list_reports))
-        .route("/api/v1/agents/{host}", agent())
-        .route("/api/v1/agents/{host}/", agent())
+        .route("/api/v1/agents/{host}", get(get_report).put(put_report))
         .route("/api/v1/agents/{host}/directives", get(get_directives))
-        .route("/api/v1/agents/{host}/directives/", get(get_directives))
         .route("/api/v1/batch", post(batch))
-        .route("/api/v1/batch/", post(batch))
         .route("/api/v1/inspect/endpoints", get(inspect_endpoints))
-        .route("/api/v1/inspect/endpoints/", get(inspect_endpoints))
         .route("/api/v1/inspect/endpoints/{key}", get(inspect_endpoint))
-        .route("/api/v1/inspect/endpoints/{key}/", get(inspect_endpoint))
         .route("/api/v1/inspect/networks/{key}", get(inspect_network))
-        .route("/api/v1/inspect/networks/{key}/", get(inspect_network))
         .route("/api/v1/{collection}", get(list))
-        .route("/api/v1/{collection}/", get(list))
-        .route("/api/v1/{collection}/{key}", object())
-        .route("/api/v1/{collection}/{key}/", object())
+        .route(
+            "/api/v1/{collection}/{key}",
+            get(get_object).post(upsert).put(upsert).delete(delete),
+        )
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(Services {
             intent,
             agents,
             oper,
-        })
+        });
+    let normalized = NormalizePathLayer::trim_trailing_slash().layer(router);
+    MapRequest::new(normalized, keep_original_uri as fn(Request) -> Request)
+}
+
+/// Records the URI as the client sent it, before [`NormalizePath`] trims it (the router keeps
+/// an [`OriginalUri`] that is already there).
+fn keep_original_uri(mut request: Request) -> Request {
+    let uri = OriginalUri(request.uri().clone());
+    request.extensions_mut().insert(uri);
+    request
 }
 
 /// An error response: `{"error": message}` with a status.
@@ -341,11 +354,11 @@ async fn get_directives(
     ))
 }
 
-async fn no_route(uri: Uri) -> Error {
+async fn no_route(OriginalUri(uri): OriginalUri) -> Error {
     Error::not_found(format!("no route for {}", uri.path()))
 }
 
-async fn method_not_allowed(method: Method, uri: Uri) -> Error {
+async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> Error {
     Error(
         StatusCode::METHOD_NOT_ALLOWED,
         format!("{method} is not allowed on {}", uri.path()),

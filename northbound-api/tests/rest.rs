@@ -4,24 +4,23 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use axum::Router;
 use common::{FixedOper, MemAgents, MemService};
 use northbound_api::agent::AgentService;
 use northbound_api::agent::{HostReport, TunnelReport};
 use northbound_api::client::{Client, ClientError};
 use northbound_api::model::{Kind, Network, Object, Tenant};
-use northbound_api::rest::router;
+use northbound_api::rest::{router, Api};
 use northbound_api::service::Batch;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-fn app() -> (Arc<MemService>, Router) {
+fn app() -> (Arc<MemService>, Api) {
     let (svc, _, app) = app_with_agents();
     (svc, app)
 }
 
-fn app_with_agents() -> (Arc<MemService>, Arc<MemAgents>, Router) {
+fn app_with_agents() -> (Arc<MemService>, Arc<MemAgents>, Api) {
     let svc = Arc::new(MemService::default());
     let agents = Arc::new(MemAgents::default());
     (
@@ -31,7 +30,7 @@ fn app_with_agents() -> (Arc<MemService>, Arc<MemAgents>, Router) {
     )
 }
 
-async fn send(app: &Router, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
+async fn send(app: &Api, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
     let request = Request::builder()
         .method(method)
         .uri(uri)

@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use netplugin::attach::{self, Target};
 use netplugin::attach_vf::{self, VfTarget};
 use netplugin::daemon::{self, Config};
+use netplugin::naming;
 use netplugin::ovsdb::vswitch::DatapathType;
 use netplugin::tunnels::TunnelMode;
 use std::path::PathBuf;
@@ -195,7 +196,7 @@ fn main() -> ExitCode {
                 let d = cli.daemon;
                 let dpid = d
                     .dpid
-                    .unwrap_or_else(|| daemon::default_dpid(&d.common.host_label));
+                    .unwrap_or_else(|| naming::default_dpid(&d.common.host_label));
                 let cfg = Config {
                     host_label: d.common.host_label,
                     netmaster: d.common.netmaster,

@@ -1,11 +1,11 @@
 //! The agent's CNI socket: serves [`protocol`](super::protocol) requests with
-//! [`attach`](crate::attach). ADD attaches, DEL detaches (success when nothing is there, even
+//! [`attach`]. ADD attaches, DEL detaches (success when nothing is there, even
 //! without the namespace), CHECK compares the container's interface with intent.
 //! Requests are handled one at a time.
 
 use super::protocol::{code, ErrorReply, IpReply, Reply, Request, Response, RouteReply};
 use crate::attach::{self, Failure, FailureKind, Resolved, Target};
-use crate::daemon::Config;
+use crate::naming::ovsdb_path;
 use crate::netlink::{format_mac, Error as NlError, Plumbing};
 use crate::ovsdb::vswitch::Vswitch;
 use crate::report;
@@ -19,6 +19,19 @@ use tokio::sync::Mutex;
 
 /// Largest request accepted.
 const MAX_REQUEST: u64 = 64 * 1024;
+
+/// Where requests are served: what every [`Target`] shares (the daemon's settings).
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// Base URL of netmaster's REST API.
+    pub netmaster: String,
+    /// ovsdb-server's socket (`unix:PATH` or PATH).
+    pub ovsdb: String,
+    /// The integration bridge.
+    pub bridge: String,
+    /// This host's name in intent.
+    pub host_label: String,
+}
 
 /// Binds the socket at `path`: creates its directory and replaces a stale socket, but refuses
 /// to take over the socket of a live agent.
@@ -40,15 +53,15 @@ pub async fn bind(path: &Path) -> Result<UnixListener, String> {
 }
 
 /// Serves the socket until the task is dropped.
-pub async fn serve(listener: UnixListener, cfg: Config) {
-    let cfg = Arc::new(cfg);
+pub async fn serve(listener: UnixListener, site: Site) {
+    let site = Arc::new(site);
     let lock = Arc::new(Mutex::new(()));
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                let (cfg, lock) = (cfg.clone(), lock.clone());
+                let (site, lock) = (site.clone(), lock.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = connection(stream, &cfg, &lock).await {
+                    if let Err(e) = connection(stream, &site, &lock).await {
                         tracing::warn!(error = %e, "CNI connection failed");
                     }
                 });
@@ -61,7 +74,7 @@ pub async fn serve(listener: UnixListener, cfg: Config) {
     }
 }
 
-async fn connection(stream: UnixStream, cfg: &Config, lock: &Mutex<()>) -> std::io::Result<()> {
+async fn connection(stream: UnixStream, site: &Site, lock: &Mutex<()>) -> std::io::Result<()> {
     let (r, mut w) = stream.into_split();
     let mut line = String::new();
     BufReader::new(r.take(MAX_REQUEST))
@@ -77,7 +90,7 @@ async fn connection(stream: UnixStream, cfg: &Config, lock: &Mutex<()>) -> std::
             let _one_at_a_time = lock.lock().await;
             tracing::info!(command = %req.command, container_id = %req.container_id,
                 netns = %req.netns, "CNI request");
-            let resp = handle(cfg, &req).await;
+            let resp = handle(site, &req).await;
             if let Response::Error(e) = &resp {
                 tracing::warn!(command = %req.command, container_id = %req.container_id,
                     code = e.code, msg = %e.msg, details = %e.details, "CNI request failed");
@@ -92,23 +105,23 @@ async fn connection(stream: UnixStream, cfg: &Config, lock: &Mutex<()>) -> std::
 }
 
 /// The attach target of a request.
-pub fn target(cfg: &Config, req: &Request) -> Target {
+pub fn target(site: &Site, req: &Request) -> Target {
     let nonempty = |o: &Option<String>| o.clone().filter(|s| !s.is_empty());
     Target {
         container: nonempty(&req.container).unwrap_or_else(|| req.container_id.clone()),
         tenant: nonempty(&req.tenant).unwrap_or_else(|| "default".to_string()),
         netns: PathBuf::from(&req.netns),
-        netmaster: cfg.netmaster.clone(),
-        ovsdb: cfg.ovsdb.clone(),
-        bridge: cfg.bridge.clone(),
-        host_label: cfg.host_label.clone(),
+        netmaster: site.netmaster.clone(),
+        ovsdb: site.ovsdb.clone(),
+        bridge: site.bridge.clone(),
+        host_label: site.host_label.clone(),
         ifname: Some(req.ifname.clone()).filter(|s| !s.is_empty()),
     }
 }
 
 /// Handles one request.
-pub async fn handle(cfg: &Config, req: &Request) -> Response {
-    let target = target(cfg, req);
+pub async fn handle(site: &Site, req: &Request) -> Response {
+    let target = target(site, req);
     let result = match req.command.as_str() {
         "ADD" => add(&target, req).await,
         "DEL" => del(&target).await,
@@ -188,7 +201,7 @@ pub fn reply(r: &Resolved, mac: [u8; 6]) -> Reply {
 }
 
 async fn add(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {
-    let resolved = attach::fetch_async(target).await.map_err(failure)?;
+    let resolved = attach::fetch(target).await.map_err(failure)?;
     placement(target, req, &resolved)?;
     let attached = attach::attach_endpoint(target).await.map_err(failure)?;
     Ok(reply(&attached.resolved, attached.mac))
@@ -202,7 +215,7 @@ async fn del(target: &Target) -> Result<Reply, ErrorReply> {
 }
 
 async fn check(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {
-    let resolved = attach::fetch_async(target).await.map_err(failure)?;
+    let resolved = attach::fetch(target).await.map_err(failure)?;
     placement(target, req, &resolved)?;
     let spec = &resolved.spec;
     let key = target.key();
@@ -254,7 +267,7 @@ async fn check(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {
             spec.container_ifname
         )));
     }
-    let vs = Vswitch::connect(crate::daemon::ovsdb_path(&target.ovsdb))
+    let vs = Vswitch::connect(ovsdb_path(&target.ovsdb))
         .await
         .map_err(|e| ErrorReply::new(code::TRY_AGAIN, "ovsdb-server unreachable", e.to_string()))?;
     let ports = vs

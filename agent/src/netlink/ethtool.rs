@@ -23,7 +23,12 @@ struct EthtoolValue {
     data: u32,
 }
 
-nix::ioctl_readwrite_bad!(siocethtool, libc::SIOCETHTOOL, libc::ifreq);
+nix::ioctl_readwrite_bad!(
+    /// The `SIOCETHTOOL` ioctl on a socket: an ethtool command in an `ifreq`.
+    siocethtool,
+    libc::SIOCETHTOOL,
+    libc::ifreq
+);
 
 /// Turns TX checksum offload of `ifname` on or off.
 pub fn set_tx_checksum(socket: BorrowedFd<'_>, ifname: &str, on: bool) -> Result<()> {

@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
+use tokio_util::task::AbortOnDropHandle;
 
 /// Requests in flight and monitors, shared by the client handles and the reader task.
 #[derive(Default)]
@@ -47,22 +47,13 @@ impl Shared {
     }
 }
 
-/// Aborts the I/O tasks when the last [`Client`] clone is dropped.
-struct Tasks(JoinHandle<()>, JoinHandle<()>);
-
-impl Drop for Tasks {
-    fn drop(&mut self) {
-        self.0.abort();
-        self.1.abort();
-    }
-}
-
 /// A connection to an OVSDB server. Cheap to clone; the connection closes when the last
 /// clone (including those held by [`Monitor`]s) is dropped.
 #[derive(Clone)]
 pub struct Client {
     shared: Arc<Shared>,
-    _tasks: Arc<Tasks>,
+    /// The reader and writer tasks, aborted when the last clone is dropped.
+    _tasks: Arc<[AbortOnDropHandle<()>; 2]>,
 }
 
 impl Client {
@@ -85,7 +76,7 @@ impl Client {
         let writer = tokio::spawn(write_loop(wr, queue));
         Client {
             shared,
-            _tasks: Arc::new(Tasks(reader, writer)),
+            _tasks: Arc::new([reader, writer].map(AbortOnDropHandle::new)),
         }
     }
 

@@ -172,9 +172,10 @@ pub fn spawn_server_with(svc: Arc<MemService>, agents: Arc<MemAgents>) -> String
             .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let api = northbound_api::rest::router(svc, agents, Arc::new(FixedOper));
             axum::serve(
                 listener,
-                northbound_api::rest::router(svc, agents, Arc::new(FixedOper)),
+                axum::ServiceExt::<axum::extract::Request>::into_make_service(api),
             )
             .await
             .unwrap();

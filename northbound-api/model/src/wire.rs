@@ -1,5 +1,5 @@
 //! The JSON body of one object on the REST API: the object's own fields (Contiv style), without
-//! the `kind` tag that [`Object`] carries in a [`crate::service::Batch`]; the kind comes from the
+//! the `kind` tag that [`Object`] carries in a [`crate::batch::Batch`]; the kind comes from the
 //! collection in the path.
 
 use crate::model::{

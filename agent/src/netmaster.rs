@@ -1,0 +1,136 @@
+//! An async client of the parts of netmaster's REST API the agent uses: intent objects
+//! (`GET /api/v1/{collection}/{key}/`), the host report (`PUT /api/v1/agents/{host}/`) and the
+//! directives long poll (`GET /api/v1/agents/{host}/directives/`). It runs on the agent's
+//! tokio runtime (reqwest over hyper, plain HTTP/1.1) and reuses its connections.
+
+use northbound_model::agent::{HostDirectives, HostReport};
+use northbound_model::error::ApiError;
+use northbound_model::model::{Kind, Object};
+use northbound_model::{path, wire};
+use serde_json::Value;
+use std::time::Duration;
+
+/// The longest one request may take (a directives long poll included).
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why a request to netmaster failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The HTTP client could not be set up.
+    #[error("HTTP client: {}", chain(.0))]
+    Setup(#[source] reqwest::Error),
+    /// netmaster refused the request; the message is its `error` text.
+    #[error("{0}")]
+    Api(ApiError),
+    /// netmaster could not be reached, or the exchange broke off (reqwest's message names the
+    /// URL).
+    #[error("{}", chain(.source))]
+    Transport {
+        /// The request's URL.
+        url: String,
+        /// What failed.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The answer is not what the API returns.
+    #[error("unexpected answer from {url}: {source}")]
+    Answer {
+        /// The request's URL.
+        url: String,
+        /// Why it does not decode.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// An error and its causes, `: `-separated (reqwest's own message leaves out the cause).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
+}
+
+/// A client of one netmaster. Cheap to clone (clones share the connection pool).
+#[derive(Clone, Debug)]
+pub struct Netmaster {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Netmaster {
+    /// A client of the netmaster at `base` (e.g. `http://127.0.0.1:9999`).
+    pub fn new(base: &str) -> Result<Netmaster, Error> {
+        let http = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .build()
+            .map_err(Error::Setup)?;
+        Ok(Netmaster {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+        })
+    }
+
+    /// One intent object.
+    pub async fn get(&self, kind: Kind, key: &str) -> Result<Object, Error> {
+        let url = self.url(&path::object(kind, key));
+        let value = self.send(self.http.get(&url), &url).await?;
+        wire::from_value(kind, value).map_err(|source| Error::Answer { url, source })
+    }
+
+    /// Replaces `host`'s report.
+    pub async fn report_host(&self, host: &str, report: &HostReport) -> Result<(), Error> {
+        let url = self.url(&path::agent(host));
+        self.send(self.http.put(&url).json(report), &url).await?;
+        Ok(())
+    }
+
+    /// What netmaster wants on `host`'s bridge; with `after`, waits (at most `wait`, a long
+    /// poll) until the directives' version is past it.
+    pub async fn directives(
+        &self,
+        host: &str,
+        after: Option<u64>,
+        wait: Duration,
+    ) -> Result<HostDirectives, Error> {
+        let url = self.url(&path::directives(host, after, wait.as_secs()));
+        let value = self.send(self.http.get(&url), &url).await?;
+        serde_json::from_value(value).map_err(|source| Error::Answer { url, source })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a request; the JSON answer (`null` for an empty one), or the server's error.
+    async fn send(&self, request: reqwest::RequestBuilder, url: &str) -> Result<Value, Error> {
+        let transport = |source| Error::Transport {
+            url: url.to_string(),
+            source,
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(transport)?;
+        if !status.is_success() {
+            let text = String::from_utf8_lossy(&body).into_owned();
+            let message = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_string))
+                .unwrap_or(text);
+            return Err(Error::Api(ApiError {
+                status: status.as_u16(),
+                message,
+            }));
+        }
+        if body.trim_ascii().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&body).map_err(|source| Error::Answer {
+            url: url.to_string(),
+            source,
+        })
+    }
+}

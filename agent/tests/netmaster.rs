@@ -1,0 +1,192 @@
+//! The agent's netmaster client against the real `/api/v1` router (northbound-api's) over
+//! in-memory services: intent objects, host reports, the directives long poll, and the errors.
+
+use netplugin::netmaster::{Error, Netmaster};
+use northbound_api::agent::{AgentService, HostDirectives, HostReport, TunnelReport};
+use northbound_api::model::{Kind, Object, Tenant};
+use northbound_api::oper::{NetworkOper, OperService};
+use northbound_api::service::{ApiError, Batch, IntentService};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Intent: a fixed set of objects.
+struct Intent(Vec<Object>);
+
+impl IntentService for Intent {
+    fn list(&self, kind: Kind) -> Vec<Object> {
+        self.0
+            .iter()
+            .filter(|o| o.kind() == kind)
+            .cloned()
+            .collect()
+    }
+    fn get(&self, kind: Kind, key: &str) -> Option<Object> {
+        self.0
+            .iter()
+            .find(|o| o.kind() == kind && o.key() == key)
+            .cloned()
+    }
+    fn apply(&self, _: Batch) -> Result<Vec<Object>, ApiError> {
+        Err(ApiError::invalid("read-only"))
+    }
+}
+
+/// Agents: the reports received, and directives whose version the test bumps.
+struct Agents {
+    reports: Mutex<BTreeMap<String, HostReport>>,
+    version: watch::Sender<u64>,
+}
+
+impl AgentService for Agents {
+    fn report(&self, host: &str, report: HostReport) -> Result<(), ApiError> {
+        if report.dpid == 0 {
+            return Err(ApiError::invalid("dpid 0"));
+        }
+        self.reports.lock().unwrap().insert(host.into(), report);
+        Ok(())
+    }
+    fn reports(&self) -> BTreeMap<String, HostReport> {
+        self.reports.lock().unwrap().clone()
+    }
+    fn directives(&self, _: &str) -> HostDirectives {
+        let version = *self.version.borrow();
+        HostDirectives {
+            version,
+            tunnels: (0..version).map(|i| format!("10.0.0.{}", i + 2)).collect(),
+            vxlan_port: 4789,
+            uplinks: vec![],
+        }
+    }
+    fn directive_changes(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+}
+
+struct NoOper;
+
+impl OperService for NoOper {
+    fn network(&self, _: &str) -> NetworkOper {
+        NetworkOper::default()
+    }
+}
+
+/// Serves the router on a loopback port; the base URL and the agent service.
+async fn serve() -> (String, Arc<Agents>) {
+    let intent = Arc::new(Intent(vec![Object::Tenant(Tenant {
+        tenant_name: "t1".into(),
+    })]));
+    let agents = Arc::new(Agents {
+        reports: Mutex::default(),
+        version: watch::Sender::new(1),
+    });
+    let api = northbound_api::rest::router(intent, agents.clone(), Arc::new(NoOper));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(api);
+        axum::serve(listener, service).await.unwrap();
+    });
+    (base, agents)
+}
+
+#[tokio::test]
+async fn reads_intent_objects_and_names_a_missing_one() {
+    let (base, _) = serve().await;
+    let client = Netmaster::new(&format!("{base}/")).unwrap();
+    let tenant = client.get(Kind::Tenant, "t1").await.unwrap();
+    assert_eq!(
+        tenant,
+        Object::Tenant(Tenant {
+            tenant_name: "t1".into()
+        })
+    );
+    match client.get(Kind::Endpoint, "t1:c 1").await {
+        Err(Error::Api(e)) => {
+            assert_eq!(e.status, 404);
+            assert_eq!(e.message, "endpoints `t1:c 1` not found");
+        }
+        other => panic!("expected a 404, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sends_the_host_report_and_passes_on_a_refusal() {
+    let (base, agents) = serve().await;
+    let client = Netmaster::new(&base).unwrap();
+    let report = HostReport {
+        dpid: 7,
+        vtep_ip: Some("10.0.0.1".into()),
+        endpoint_ports: BTreeMap::from([("t1:c1".to_string(), 3)]),
+        uplinks: vec![5],
+        tunnel: Some(TunnelReport::Flow { port: 100 }),
+    };
+    client.report_host("host 1", &report).await.unwrap();
+    assert_eq!(
+        agents.reports(),
+        BTreeMap::from([("host 1".into(), report)])
+    );
+
+    let bad = HostReport {
+        dpid: 0,
+        vtep_ip: None,
+        endpoint_ports: BTreeMap::new(),
+        uplinks: vec![],
+        tunnel: None,
+    };
+    match client.report_host("host2", &bad).await {
+        Err(Error::Api(e)) => assert_eq!((e.status, e.message.as_str()), (400, "dpid 0")),
+        other => panic!("expected a 400, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn directives_long_poll_answers_when_the_version_passes() {
+    let (base, agents) = serve().await;
+    let client = Netmaster::new(&base).unwrap();
+    let now = client.directives("h", None, Duration::ZERO).await.unwrap();
+    assert_eq!((now.version, now.tunnels.len()), (1, 1));
+
+    let poll = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .directives("h", Some(1), Duration::from_secs(30))
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !poll.is_finished(),
+        "the long poll answered before a change"
+    );
+    agents.version.send_replace(2);
+    let changed = tokio::time::timeout(Duration::from_secs(5), poll)
+        .await
+        .expect("the long poll answers once the version passes")
+        .unwrap()
+        .unwrap();
+    assert_eq!(changed.version, 2);
+    assert_eq!(changed.tunnels, ["10.0.0.2", "10.0.0.3"]);
+}
+
+#[tokio::test]
+async fn an_unreachable_netmaster_is_a_transport_error() {
+    // A port nothing listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Netmaster::new(&format!("http://127.0.0.1:{port}")).unwrap();
+    let err = client.get(Kind::Tenant, "t1").await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    let text = err.to_string();
+    // The message names the URL and the cause (reqwest's own leaves the cause out).
+    assert!(
+        text.contains(&format!("http://127.0.0.1:{port}/api/v1/tenants/t1/")),
+        "{text}"
+    );
+    assert!(text.contains("Connection refused"), "{text}");
+}

@@ -1,0 +1,70 @@
+//! What a host's agent reports to netmaster: its integration bridge and the OpenFlow ports it
+//! created, so that the compiler knows where every endpoint is plugged in.
+//!
+//! `PUT /api/v1/agents/{host}/` with a [`HostReport`] body replaces the host's report; the
+//! agent sends it on start, after every port change, and periodically as a keepalive.
+//! `GET /api/v1/agents/` returns every host's latest report (a JSON object by host name).
+//!
+//! In the other direction, `GET /api/v1/agents/{host}/directives/?after=V&waitS=S` tells the
+//! agent which ports netmaster wants on its bridge ([`HostDirectives`]: the VXLAN tunnels to
+//! remote VTEPs). It is a long poll: the answer comes as soon as the directives' version is
+//! past `V`, or after `S` seconds (at most [`MAX_WAIT_S`]) with the current ones.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How the host's VXLAN tunnels are set up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "mode")]
+pub enum TunnelReport {
+    /// One port with `remote_ip=flow key=flow`.
+    Flow {
+        /// Its OpenFlow port.
+        port: u32,
+    },
+    /// One port per remote VTEP.
+    PerPeer {
+        /// OpenFlow port by remote VTEP address.
+        ports: BTreeMap<String, u32>,
+    },
+}
+
+/// One host's bridge and ports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HostReport {
+    /// Datapath id of the integration bridge.
+    pub dpid: u64,
+    /// VTEP address, if the host takes part in VXLAN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vtep_ip: Option<String>,
+    /// OpenFlow port of each local endpoint, by endpoint key (`tenant:container`).
+    #[serde(default)]
+    pub endpoint_ports: BTreeMap<String, u32>,
+    /// OpenFlow ports of the uplinks.
+    #[serde(default)]
+    pub uplinks: Vec<u32>,
+    /// The tunnel port(s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<TunnelReport>,
+}
+
+/// What netmaster asks one host's agent to create: the VXLAN ports to remote VTEPs (one per
+/// peer host that shares a VXLAN network with this host's endpoints), all on one UDP port, and
+/// the uplinks the host's intent names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HostDirectives {
+    /// Version of the directives of all hosts; a long poll waits for a higher one.
+    pub version: u64,
+    /// Remote VTEP addresses this host needs a tunnel to, in address order.
+    pub tunnels: Vec<String>,
+    /// VXLAN UDP port of every tunnel (the global setting).
+    pub vxlan_port: u16,
+    /// Uplink interfaces of the host in intent (`Host::uplinks`).
+    #[serde(default)]
+    pub uplinks: Vec<String>,
+}
+
+/// The longest a directives long poll waits, in seconds.
+pub const MAX_WAIT_S: u64 = 60;

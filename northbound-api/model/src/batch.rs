@@ -1,0 +1,19 @@
+//! A set of changes applied all-or-nothing (`POST /api/v1/batch`, `netctl -cfg FILE`).
+
+use crate::model::{Kind, Object};
+use serde::{Deserialize, Serialize};
+
+/// A set of changes applied all-or-nothing: if any change is rejected, none is applied.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Batch {
+    /// Objects to create or replace.
+    #[serde(default)]
+    pub upserts: Vec<Object>,
+    /// Objects to delete, by kind and key.
+    #[serde(default)]
+    pub deletes: Vec<(Kind, String)>,
+    /// Desired-state replace: every object not in `upserts` is deleted (children first).
+    #[serde(default)]
+    pub replace: bool,
+}

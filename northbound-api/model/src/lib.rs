@@ -1,0 +1,20 @@
+//! The wire types of netplugin's northbound API (`/api/v1`) and of the agent protocol: plain
+//! serde types, no HTTP, no async runtime, so that every client (netctl, the per-host agent)
+//! and the server share them without linking each other.
+//!
+//! * [`model`]: the intent objects (Contiv netmaster semantics and JSON field names).
+//! * [`wire`]: one object's JSON body on the REST API (its fields, without the kind tag).
+//! * [`batch`]: the all-or-nothing [`batch::Batch`] of changes.
+//! * [`error`]: the [`error::ApiError`] of a refused request.
+//! * [`oper`]: operational state (multicast memberships) shown beside a network's intent.
+//! * [`agent`]: the [`agent::HostReport`] a host's agent sends, and the
+//!   [`agent::HostDirectives`] netmaster answers with.
+//! * [`path`]: the paths of those resources, as a client asks for them.
+
+pub mod agent;
+pub mod batch;
+pub mod error;
+pub mod model;
+pub mod oper;
+pub mod path;
+pub mod wire;

@@ -1,0 +1,79 @@
+//! The paths of the `/api/v1` resources a client asks for, keys percent-encoded for one path
+//! segment (keeping `:`, which keys use). Append them to the server's base URL.
+
+use crate::model::Kind;
+
+/// Batches: `POST` applies one all-or-nothing.
+pub const BATCH: &str = "/api/v1/batch";
+
+/// Every host's latest report.
+pub const AGENTS: &str = "/api/v1/agents/";
+
+/// Every object of `kind`.
+pub fn collection(kind: Kind) -> String {
+    format!("/api/v1/{}/", kind.collection())
+}
+
+/// The object of `kind` with `key`.
+pub fn object(kind: Kind, key: &str) -> String {
+    format!("/api/v1/{}/{}/", kind.collection(), encode_segment(key))
+}
+
+/// A network's intent and operational state.
+pub fn inspect_network(key: &str) -> String {
+    format!("/api/v1/inspect/networks/{}/", encode_segment(key))
+}
+
+/// The report of `host`.
+pub fn agent(host: &str) -> String {
+    format!("/api/v1/agents/{}/", encode_segment(host))
+}
+
+/// What netmaster wants on `host`'s bridge; with `after`, a long poll of at most `wait_s`
+/// seconds until the directives' version is past it.
+pub fn directives(host: &str, after: Option<u64>, wait_s: u64) -> String {
+    let mut path = format!("/api/v1/agents/{}/directives/", encode_segment(host));
+    if let Some(after) = after {
+        path.push_str(&format!("?after={after}&waitS={wait_s}"));
+    }
+    path
+}
+
+/// Percent-encodes a key for one path segment (keeping `:`, which keys use).
+fn encode_segment(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_encoded() {
+        assert_eq!(encode_segment("t1:net-1"), "t1:net-1");
+        assert_eq!(encode_segment("a b/c"), "a%20b%2Fc");
+    }
+
+    #[test]
+    fn paths_name_the_resource() {
+        assert_eq!(
+            object(Kind::Network, "t1:a b"),
+            "/api/v1/networks/t1:a%20b/"
+        );
+        assert_eq!(collection(Kind::EndpointGroup), "/api/v1/endpointGroups/");
+        assert_eq!(agent("host-1"), "/api/v1/agents/host-1/");
+        assert_eq!(
+            directives("h", Some(7), 25),
+            "/api/v1/agents/h/directives/?after=7&waitS=25"
+        );
+        assert_eq!(directives("h", None, 25), "/api/v1/agents/h/directives/");
+    }
+}
