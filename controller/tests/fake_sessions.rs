@@ -6,10 +6,10 @@
 mod desired;
 
 use desired::Desired;
-use netmaster::compiled::{Capabilities, Compiled};
 use fakeswitch::{port, FakeSwitch, OFPPR_ADD, OFPPR_DELETE};
 use futures_util::future::join_all;
 use netmaster::app::{Controller, PacketInApp};
+use netmaster::compiled::{Capabilities, Compiled};
 use netmaster::desired::SwitchState;
 use netmaster::reconcile::ReconcileConfig;
 use netmaster::session::{self, RequestError, SessionConfig, SessionEvent, SwitchHandle};
