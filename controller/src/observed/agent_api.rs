@@ -133,21 +133,10 @@ mod tests {
     use super::*;
     use crate::compiled::publisher::Publisher;
     use crate::compiled::Directives;
+    use crate::observed::reports::tests::report;
     use crate::observed::reports::{host_ports, host_report};
     use crate::store::MemStore;
     use northbound_api::agent::TunnelReport;
-
-    fn report() -> HostReport {
-        HostReport {
-            dpid: 0x1,
-            vtep_ip: Some("192.168.2.10".into()),
-            endpoint_ports: [("t1:c1".to_string(), 5), ("t1:c2".to_string(), 6)].into(),
-            uplinks: vec![2, 3],
-            tunnel: Some(TunnelReport::PerPeer {
-                ports: [("192.168.2.11".to_string(), 7)].into(),
-            }),
-        }
-    }
 
     /// A service over an empty memory store, and the publisher of its snapshots.
     fn api() -> (AgentApi, Publisher) {

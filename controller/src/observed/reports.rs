@@ -238,10 +238,11 @@ impl AgentReports {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::store::{MemStore, RedbStore};
 
+    /// A report of host1 with endpoints, uplinks and a per-peer tunnel.
     pub(crate) fn report() -> HostReport {
         HostReport {
             dpid: 0x1,
