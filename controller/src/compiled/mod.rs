@@ -101,8 +101,6 @@ pub struct Directives {
 /// Everything derived from one set of [`Inputs`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Compiled {
-    /// The intent version it was compiled from.
-    pub intent_version: u64,
     /// What every known switch should hold: every host's switch and every connected switch.
     pub switches: BTreeMap<u64, Fitted>,
     /// What the agents are asked to create.
@@ -118,11 +116,10 @@ impl Compiled {
     /// What switch `dpid` with `capabilities` should hold; `None` while this snapshot has no
     /// state fitted to them (the switch just connected and told netmaster what it is: the
     /// next snapshot has it).
-    pub fn desired_for(&self, dpid: u64, capabilities: Capabilities) -> Option<&Arc<SwitchState>> {
+    pub fn fitted(&self, dpid: u64, capabilities: Capabilities) -> Option<&Fitted> {
         self.switches
             .get(&dpid)
             .filter(|f| f.capabilities == capabilities)
-            .map(|f| &f.state)
     }
 
     /// A snapshot of given switch states, without intent: `fixed` for every switch of
@@ -161,7 +158,7 @@ fn effective_topology(inputs: &Inputs) -> Topology {
 /// Compiles `inputs` (a pure function): every host's switch state fitted to its switch's
 /// capabilities (Open vSwitch until it connects), the fixed state for connected switches of
 /// no host, the agents' directives and the multicast plan.
-pub fn compile(inputs: &Inputs, intent_version: u64) -> Compiled {
+pub fn compile(inputs: &Inputs) -> Compiled {
     let out = compile_all(&inputs.intent, &effective_topology(inputs));
     let caps = |dpid: &u64| {
         inputs
@@ -187,7 +184,6 @@ pub fn compile(inputs: &Inputs, intent_version: u64) -> Compiled {
         .map(|(name, h)| (name.clone(), h.uplinks.clone()))
         .collect();
     Compiled {
-        intent_version,
         switches,
         directives: Directives {
             tunnels: out.tunnels,
@@ -240,17 +236,18 @@ mod tests {
                 (2, other, with_extension()),
             ],
         );
-        let ovs = c.desired_for(1, Capabilities::OPEN_VSWITCH).unwrap();
-        assert_eq!(ovs.flows.len(), fixed.flows.len() + 2);
-        let plain = c.desired_for(2, other).unwrap();
+        let ovs = c.fitted(1, Capabilities::OPEN_VSWITCH).unwrap();
+        assert_eq!(ovs.state.flows.len(), fixed.flows.len() + 2);
+        assert_eq!(ovs.left_out, 0);
+        let plain = c.fitted(2, other).unwrap();
         assert_eq!(
-            plain.flows.len(),
+            plain.state.flows.len(),
             fixed.flows.len() + 1,
             "extension left out"
         );
-        assert_eq!(c.switches[&2].left_out, 1);
-        assert!(c.desired_for(2, Capabilities::OPEN_VSWITCH).is_none());
-        assert!(c.desired_for(3, Capabilities::OPEN_VSWITCH).is_none());
+        assert_eq!(plain.left_out, 1);
+        assert!(c.fitted(2, Capabilities::OPEN_VSWITCH).is_none());
+        assert!(c.fitted(3, Capabilities::OPEN_VSWITCH).is_none());
     }
 
     #[test]
@@ -260,11 +257,11 @@ mod tests {
             fixed: Arc::new(base_pipeline()),
             ..Inputs::default()
         };
-        let c = compile(&inputs, 3);
-        assert_eq!(c.intent_version, 3);
+        let c = compile(&inputs);
         assert_eq!(
-            c.desired_for(9, Capabilities::OPEN_VSWITCH)
+            c.fitted(9, Capabilities::OPEN_VSWITCH)
                 .unwrap()
+                .state
                 .as_ref(),
             &base_pipeline()
         );

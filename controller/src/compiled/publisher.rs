@@ -91,7 +91,7 @@ impl Sources {
 pub fn compile_now(sources: &mut Sources, publisher: &Publisher) {
     let started = Instant::now();
     let version = sources.intent.version();
-    let compiled = compile(&sources.inputs(), version);
+    let compiled = compile(&sources.inputs());
     let switches = compiled.switches.len();
     let flows: usize = compiled
         .switches

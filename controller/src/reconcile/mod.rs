@@ -258,11 +258,7 @@ pub async fn run(
     let mut left_out = 0;
     loop {
         let snapshot = compiled.borrow_and_update().clone();
-        let Some(fitted) = snapshot
-            .switches
-            .get(&dpid)
-            .filter(|f| f.capabilities == capabilities)
-        else {
+        let Some(fitted) = snapshot.fitted(dpid, capabilities) else {
             // The switch told netmaster what it is when it connected: the next snapshot is
             // fitted to it. Until then nothing is sent (the trigger stays what it was).
             debug!(dpid = %dpid_str(dpid), "waiting for a snapshot fitted to the switch");
