@@ -3,6 +3,10 @@
 //! switch on netmaster's unix socket); a new report moves the flows; a malformed or unusable
 //! report is a 400 and changes nothing.
 
+#[path = "support/api_netmaster.rs"]
+mod api_netmaster;
+
+use api_netmaster::ApiNetmaster;
 use fakeswitch::FakeSwitch;
 use netmaster::cookie::{Cookie, OwnerKind};
 use netmaster::pipeline::Table;
@@ -12,15 +16,15 @@ use northbound_api::model::{Encap, Endpoint, Host, Kind, Network, Object, Tenant
 use northbound_api::service::Batch;
 use ofproto::{MacAddr, Masked, OxmField};
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// A netmaster process (intent in memory) with its API on a free loopback port and its
-/// OpenFlow listener on a unix socket; killed on drop, its directory removed.
+/// OpenFlow listener on a unix socket in a directory of its own; killed on drop, its
+/// directory removed.
 struct Netmaster {
-    child: Child,
+    /// Held for its drop, which kills the process.
+    _process: ApiNetmaster,
     url: String,
     sock: PathBuf,
     dir: PathBuf,
@@ -32,38 +36,18 @@ impl Netmaster {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let sock = dir.join("of.sock");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_netmaster"))
-            .args(["--no-tcp", "--of-unix"])
-            .arg(&sock)
-            .args(["--audit-interval-ms", "100"])
-            .args(["--api-listen", &format!("127.0.0.1:{port}")])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start netmaster");
-        let url = format!("http://127.0.0.1:{port}");
-        let nm = Netmaster {
-            child,
-            url,
+        let process = ApiNetmaster::start(&sock, &["--audit-interval-ms", "100"]);
+        Netmaster {
+            url: process.url.clone(),
+            _process: process,
             sock,
             dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Client::new(&nm.url).list(Kind::Tenant).is_err() || !nm.sock.exists() {
-            assert!(Instant::now() < deadline, "netmaster never came up");
-            std::thread::sleep(Duration::from_millis(50));
         }
-        nm
     }
 }
 
 impl Drop for Netmaster {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -2,12 +2,15 @@
 //! example uploads and reads back with allocations; bad files are refused with a message that
 //! names the problem and change nothing; a restart keeps every object and allocation.
 
+#[path = "support/api_netmaster.rs"]
+mod api_netmaster;
+
+use api_netmaster::ApiNetmaster;
 use northbound_api::client::Client;
 use northbound_api::model::{Kind, Object};
-use std::net::TcpListener;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 const EXAMPLES: [&str; 5] = [
     "one_host_multiple_nets.json",
@@ -33,59 +36,32 @@ fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
 }
 
-/// A netmaster process serving the API on a free loopback port, killed on drop.
-struct Netmaster {
-    child: Child,
-    url: String,
-}
+/// A netmaster process over the store file `store`, killed on drop.
+struct Netmaster(ApiNetmaster);
 
 impl Netmaster {
     fn start(store: &Path) -> Netmaster {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
         let sock = store.with_extension("sock");
-        let child = Command::new(env!("CARGO_BIN_EXE_netmaster"))
-            .args(["--no-tcp", "--of-unix"])
-            .arg(&sock)
-            .arg("--store")
-            .arg(store)
-            .args(["--api-listen", &format!("127.0.0.1:{port}")])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start netmaster");
-        let url = format!("http://127.0.0.1:{port}");
-        let nm = Netmaster { child, url };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Client::new(&nm.url).list(Kind::Tenant).is_err() {
-            assert!(Instant::now() < deadline, "netmaster API never came up");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        nm
+        Netmaster(ApiNetmaster::start(
+            &sock,
+            &[OsStr::new("--store"), store.as_os_str()],
+        ))
     }
 
     fn netctl(&self, args: &[&str]) -> Output {
         Command::new(netctl())
-            .args(["--netmaster", &self.url])
+            .args(["--netmaster", &self.0.url])
             .args(args)
             .output()
             .expect("run netctl")
     }
 
     fn everything(&self) -> Vec<Object> {
-        let c = Client::new(&self.url);
+        let c = Client::new(&self.0.url);
         Kind::ALL
             .iter()
             .flat_map(|k| c.list(*k).expect("list"))
             .collect()
-    }
-}
-
-impl Drop for Netmaster {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -113,7 +89,7 @@ fn every_example_uploads_and_reads_back_with_allocations() {
         let nm = Netmaster::start(&store);
         let path = examples().join(ex);
         ok(&nm.netctl(&["-cfg", path.to_str().expect("path")]));
-        let c = Client::new(&nm.url);
+        let c = Client::new(&nm.0.url);
         let networks = c.list(Kind::Network).expect("networks");
         assert!(!networks.is_empty(), "{ex}: no networks");
         for n in &networks {

@@ -4,69 +4,34 @@
 //! (or the one report of that host that was in flight when it died: a write may be durable
 //! before its answer is sent).
 
+#[path = "support/api_netmaster.rs"]
+mod api_netmaster;
+
+use api_netmaster::ApiNetmaster;
 use northbound_api::agent::HostReport;
 use northbound_api::client::{Client, ClientError};
-use northbound_api::model::Kind;
 use std::collections::BTreeMap;
-use std::net::TcpListener;
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const AGENTS: u32 = 16;
 const ROUNDS: u64 = 6;
 
-/// A netmaster process over the store file `store`, with its API on a free loopback port.
-struct Netmaster {
-    child: Child,
-    url: String,
-}
-
-impl Netmaster {
-    fn start(store: &Path) -> Netmaster {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_netmaster"))
-            .args(["--no-tcp", "--of-unix"])
-            .arg(store.with_extension("sock"))
-            .arg("--store")
-            .arg(store)
-            .args(["--host-timeout-s", "0"])
-            .args(["--api-listen", &format!("127.0.0.1:{port}")])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start netmaster");
-        let mut nm = Netmaster {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Client::new(&nm.url).list(Kind::Tenant).is_err() {
-            if let Some(status) = nm.child.try_wait().expect("wait") {
-                panic!("netmaster did not start from its store: {status}");
-            }
-            assert!(Instant::now() < deadline, "netmaster never came up");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        nm
-    }
-
-    /// SIGKILL, no chance to clean up.
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reap");
-    }
-}
-
-impl Drop for Netmaster {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A netmaster over the store file `store` (hosts never expire: the test restarts it often).
+fn netmaster(store: &Path) -> ApiNetmaster {
+    let store = store.as_os_str();
+    ApiNetmaster::start(
+        &Path::new(store).with_extension("sock"),
+        &[
+            OsStr::new("--store"),
+            store,
+            OsStr::new("--host-timeout-s"),
+            OsStr::new("0"),
+        ],
+    )
 }
 
 /// Host `agent`'s report number `n`: endpoint `t:c` on OpenFlow port `n`, and between none
@@ -122,7 +87,7 @@ fn every_acknowledged_report_survives_sigkill() {
     let mut sent = vec![Sent::default(); AGENTS as usize];
     let mut total_acked = 0u64;
     for round in 0..ROUNDS {
-        let nm = Netmaster::start(&store);
+        let nm = netmaster(&store);
         let stop = Arc::new(AtomicBool::new(false));
         let workers: Vec<_> = (0..AGENTS)
             .map(|a| {
@@ -141,7 +106,7 @@ fn every_acknowledged_report_survives_sigkill() {
         let after: u32 = sent.iter().map(|s| s.acked).sum();
         total_acked += u64::from(after - before);
 
-        let nm = Netmaster::start(&store);
+        let nm = netmaster(&store);
         let stored = Client::new(&nm.url).host_reports().expect("reports");
         check(&stored, &sent, round);
         nm.kill();

@@ -1,0 +1,65 @@
+//! A netmaster process for tests that drive it through its REST API: the API on a free
+//! loopback port, the OpenFlow listener on a unix socket, stderr discarded; killed on drop.
+
+// Each test crate that includes this module uses a part of it.
+#![allow(dead_code)]
+
+use northbound_api::client::Client;
+use northbound_api::model::Kind;
+use std::ffi::OsStr;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// A running netmaster.
+pub struct ApiNetmaster {
+    child: Child,
+    /// The base URL of its REST API.
+    pub url: String,
+}
+
+impl ApiNetmaster {
+    /// Starts netmaster with its OpenFlow listener on `sock` and `args` besides, and waits
+    /// until its API answers and the socket exists; panics if it exits first.
+    pub fn start<S: AsRef<OsStr>>(sock: &Path, args: &[S]) -> ApiNetmaster {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_netmaster"))
+            .args(["--no-tcp", "--of-unix"])
+            .arg(sock)
+            .args(["--api-listen", &format!("127.0.0.1:{port}")])
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start netmaster");
+        let mut nm = ApiNetmaster {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Client::new(&nm.url).list(Kind::Tenant).is_err() || !sock.exists() {
+            if let Some(status) = nm.child.try_wait().expect("wait") {
+                panic!("netmaster exited before it came up: {status}");
+            }
+            assert!(Instant::now() < deadline, "netmaster never came up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        nm
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for ApiNetmaster {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
