@@ -56,17 +56,8 @@ impl fmt::Display for Table {
     }
 }
 
-/// Everything in a store: every table's rows by key.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Contents(BTreeMap<Table, BTreeMap<String, Vec<u8>>>);
-
-impl Contents {
-    /// The rows of `table` (empty if it has none).
-    pub fn table(&self, table: Table) -> &BTreeMap<String, Vec<u8>> {
-        static EMPTY: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        self.0.get(&table).unwrap_or(&EMPTY)
-    }
-}
+/// The rows of one table, by key.
+pub type Rows = BTreeMap<String, Vec<u8>>;
 
 /// One write of a transaction: a row put (`Some`) or deleted (`None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,25 +157,26 @@ pub fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
 
 /// Where netmaster keeps what survives a restart.
 pub trait Store: Send + Sync + 'static {
-    /// Reads everything.
-    fn load(&self) -> Result<Contents, StoreError>;
+    /// Reads every row of `table` (each reader loads its own table, once, at start-up).
+    fn rows(&self, table: Table) -> Result<Rows, StoreError>;
     /// Applies one transaction atomically and durably.
     fn commit(&self, txn: &Txn) -> Result<(), StoreError>;
 }
 
 /// An in-memory store (no `--store`, tests).
 #[derive(Debug, Default)]
-pub struct MemStore(Mutex<Contents>);
+pub struct MemStore(Mutex<BTreeMap<Table, Rows>>);
 
 impl Store for MemStore {
-    fn load(&self) -> Result<Contents, StoreError> {
-        Ok(self.0.lock().map_err(|_| StoreError::Poisoned)?.clone())
+    fn rows(&self, table: Table) -> Result<Rows, StoreError> {
+        let tables = self.0.lock().map_err(|_| StoreError::Poisoned)?;
+        Ok(tables.get(&table).cloned().unwrap_or_default())
     }
 
     fn commit(&self, txn: &Txn) -> Result<(), StoreError> {
         let mut c = self.0.lock().map_err(|_| StoreError::Poisoned)?;
         for w in &txn.writes {
-            let rows = c.0.entry(w.table).or_default();
+            let rows = c.entry(w.table).or_default();
             match &w.value {
                 Some(v) => rows.insert(w.key.clone(), v.clone()),
                 None => rows.remove(&w.key),
@@ -217,18 +209,15 @@ impl RedbStore {
 }
 
 impl Store for RedbStore {
-    fn load(&self) -> Result<Contents, StoreError> {
+    fn rows(&self, t: Table) -> Result<Rows, StoreError> {
         let txn = self.0.begin_read().map_err(StoreError::redb)?;
-        let mut contents = Contents::default();
-        for t in Table::ALL {
-            let table = txn.open_table(t.definition()).map_err(StoreError::redb)?;
-            let rows = contents.0.entry(t).or_default();
-            for row in table.iter().map_err(StoreError::redb)? {
-                let (k, v) = row.map_err(StoreError::redb)?;
-                rows.insert(k.value().to_string(), v.value().to_vec());
-            }
+        let table = txn.open_table(t.definition()).map_err(StoreError::redb)?;
+        let mut rows = Rows::new();
+        for row in table.iter().map_err(StoreError::redb)? {
+            let (k, v) = row.map_err(StoreError::redb)?;
+            rows.insert(k.value().to_string(), v.value().to_vec());
         }
-        Ok(contents)
+        Ok(rows)
     }
 
     fn commit(&self, t: &Txn) -> Result<(), StoreError> {
@@ -261,17 +250,17 @@ mod tests {
         let mut txn = Txn::default();
         txn.delete(Table::Objects, "tenants/a");
         store.commit(&txn).unwrap();
-        let c = store.load().unwrap();
         assert_eq!(
-            c.table(Table::Objects)
-                .clone()
+            store
+                .rows(Table::Objects)
+                .unwrap()
                 .into_iter()
                 .collect::<Vec<_>>(),
             vec![("tenants/b".to_string(), b"2".to_vec())]
         );
-        assert_eq!(c.table(Table::Meta)["counters"], b"{}".to_vec());
-        assert_eq!(c.table(Table::Agents).len(), 1);
-        assert!(c.table(Table::Multicast).is_empty());
+        assert_eq!(store.rows(Table::Meta).unwrap()["counters"], b"{}".to_vec());
+        assert_eq!(store.rows(Table::Agents).unwrap().len(), 1);
+        assert!(store.rows(Table::Multicast).unwrap().is_empty());
     }
 
     #[test]
@@ -284,9 +273,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("intent.redb");
         roundtrip(&RedbStore::open(&path).unwrap());
-        let c = RedbStore::open(&path).unwrap().load().unwrap();
-        assert_eq!(c.table(Table::Objects).len(), 1);
-        assert_eq!(c.table(Table::Agents).len(), 1);
+        let again = RedbStore::open(&path).unwrap();
+        assert_eq!(again.rows(Table::Objects).unwrap().len(), 1);
+        assert_eq!(again.rows(Table::Agents).unwrap().len(), 1);
     }
 
     #[test]

@@ -42,14 +42,13 @@ pub struct IntentDb {
 impl IntentDb {
     /// Loads the state from a store.
     pub fn open(store: Arc<dyn Store>) -> Result<IntentDb, StoreError> {
-        let contents = store.load()?;
-        let counters: Counters = match contents.table(Table::Meta).get(COUNTERS) {
+        let counters: Counters = match store.rows(Table::Meta)?.get(COUNTERS) {
             Some(v) => decode(Table::Meta, COUNTERS, v)?,
             None => Counters::default(),
         };
-        let objects = contents.table(Table::Objects);
+        let objects = store.rows(Table::Objects)?;
         let mut records = Vec::with_capacity(objects.len());
-        for (k, v) in objects {
+        for (k, v) in &objects {
             records.push((k, decode::<Record>(Table::Objects, k, v)?));
         }
         records.sort_by_key(|(_, r)| Kind::ALL.iter().position(|k| *k == r.object.kind()));

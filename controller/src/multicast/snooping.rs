@@ -87,7 +87,7 @@ impl Snooping {
         store: Arc<dyn Store>,
         compiled: watch::Receiver<Arc<Compiled>>,
     ) -> Result<Snooping, StoreError> {
-        let table = match store.load()?.table(Table::Multicast).get(MEMBERSHIPS) {
+        let table = match store.rows(Table::Multicast)?.get(MEMBERSHIPS) {
             Some(bytes) => {
                 let saved: Vec<SavedMembership> = decode(Table::Multicast, MEMBERSHIPS, bytes)?;
                 Memberships::restore(&saved, Instant::now(), unix_ms())

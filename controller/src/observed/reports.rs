@@ -132,9 +132,8 @@ pub struct AgentReports {
 impl AgentReports {
     /// The reports kept in `store` (its `agents` table).
     pub fn open(store: Arc<dyn Store>) -> Result<AgentReports, StoreError> {
-        let contents = store.load()?;
         let mut hosts = BTreeMap::new();
-        for (host, bytes) in contents.table(Table::Agents) {
+        for (host, bytes) in &store.rows(Table::Agents)? {
             let report: HostReport = decode(Table::Agents, host, bytes)?;
             let ports = host_ports(host, &report).map_err(|e| StoreError::Invalid {
                 table: Table::Agents,
@@ -297,11 +296,8 @@ pub(crate) mod tests {
             reports.report("host3", &bad),
             Err(ReportError::Invalid { .. })
         ));
-        let rows = store.load().unwrap();
-        assert_eq!(
-            rows.table(Table::Agents).keys().collect::<Vec<_>>(),
-            ["host1"]
-        );
+        let rows = store.rows(Table::Agents).unwrap();
+        assert_eq!(rows.keys().collect::<Vec<_>>(), ["host1"]);
     }
 
     #[test]
@@ -314,6 +310,6 @@ pub(crate) mod tests {
         assert_eq!(*rx.borrow(), 1, "nothing forgotten: no wake-up");
         assert_eq!(reports.forget_if(|h, _| h == "host1").unwrap(), ["host1"]);
         assert_eq!(*rx.borrow(), 2);
-        assert!(store.load().unwrap().table(Table::Agents).is_empty());
+        assert!(store.rows(Table::Agents).unwrap().is_empty());
     }
 }
