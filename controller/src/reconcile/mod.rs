@@ -198,12 +198,6 @@ impl Trigger {
     }
 }
 
-impl std::fmt::Display for Trigger {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 fn log_outcome(h: &SwitchHandle, o: &Outcome, started: Instant, trigger: Trigger) {
     let dpid = dpid_str(h.dpid());
     let ms = started.elapsed().as_secs_f64() * 1e3;
