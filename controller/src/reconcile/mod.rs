@@ -251,8 +251,13 @@ pub async fn run(
     let mut last: Option<Arc<SwitchState>> = None;
     let mut left_out = 0;
     loop {
-        let snapshot = compiled.borrow_and_update().clone();
-        let Some(fitted) = snapshot.fitted(dpid, capabilities) else {
+        // Only this switch's state is kept, never the whole snapshot: a reconcile that waits
+        // on its switch must not hold every other switch's state of an old snapshot.
+        let fitted = compiled
+            .borrow_and_update()
+            .fitted(dpid, capabilities)
+            .map(|f| (f.state.clone(), f.left_out));
+        let Some((desired, fitted_left_out)) = fitted else {
             // The switch told netmaster what it is when it connected: the next snapshot is
             // fitted to it. Until then nothing is sent (the trigger stays what it was).
             debug!(dpid = %dpid_str(dpid), "waiting for a snapshot fitted to the switch");
@@ -261,11 +266,10 @@ pub async fn run(
                 _ => return,
             }
         };
-        if fitted.left_out != left_out {
-            left_out = fitted.left_out;
+        if fitted_left_out != left_out {
+            left_out = fitted_left_out;
             warn!(dpid = %dpid_str(dpid), left_out, "switch does not speak Open vSwitch's Nicira extensions: flows and groups using them are left out");
         }
-        let desired = fitted.state.clone();
         let started = Instant::now();
         let full = match trigger {
             Trigger::Change if last.as_deref() == Some(&*desired) => false,
