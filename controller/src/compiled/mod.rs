@@ -56,23 +56,19 @@ pub struct Fitted {
 }
 
 impl Fitted {
-    /// `fixed` plus `own`, fitted to `capabilities`.
-    pub fn new(
-        fixed: &SwitchState,
-        own: Option<&SwitchState>,
-        capabilities: Capabilities,
-    ) -> Fitted {
-        let mut state = fixed.clone();
-        if let Some(own) = own {
-            state
-                .flows
-                .extend(own.flows.iter().map(|(k, v)| (k.clone(), v.clone())));
-            state
-                .groups
-                .extend(own.groups.iter().map(|(k, v)| (*k, v.clone())));
-            state
-                .meters
-                .extend(own.meters.iter().map(|(k, v)| (*k, v.clone())));
+    /// `own` plus what of `fixed` it does not replace (an entry of `own` wins over the fixed
+    /// one with the same key), fitted to `capabilities`. `own` is taken, not copied: only the
+    /// small fixed part is.
+    pub fn new(fixed: &SwitchState, own: SwitchState, capabilities: Capabilities) -> Fitted {
+        let mut state = own;
+        for (k, v) in &fixed.flows {
+            state.flows.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        for (k, v) in &fixed.groups {
+            state.groups.entry(*k).or_insert_with(|| v.clone());
+        }
+        for (k, v) in &fixed.meters {
+            state.meters.entry(*k).or_insert_with(|| v.clone());
         }
         let left_out = if capabilities.nicira {
             0
@@ -131,7 +127,7 @@ impl Compiled {
         Compiled {
             switches: switches
                 .into_iter()
-                .map(|(dpid, caps, own)| (dpid, Fitted::new(fixed, Some(&own), caps)))
+                .map(|(dpid, caps, own)| (dpid, Fitted::new(fixed, own, caps)))
                 .collect(),
             ..Compiled::default()
         }
@@ -169,13 +165,13 @@ pub fn compile(inputs: &Inputs) -> Compiled {
     };
     let mut switches: BTreeMap<u64, Fitted> = out
         .switches
-        .iter()
-        .map(|(dpid, own)| (*dpid, Fitted::new(&inputs.fixed, Some(own), caps(dpid))))
+        .into_iter()
+        .map(|(dpid, own)| (dpid, Fitted::new(&inputs.fixed, own, caps(&dpid))))
         .collect();
     for (dpid, c) in &inputs.capabilities {
         switches
             .entry(*dpid)
-            .or_insert_with(|| Fitted::new(&inputs.fixed, None, *c));
+            .or_insert_with(|| Fitted::new(&inputs.fixed, SwitchState::default(), *c));
     }
     let uplinks = inputs
         .intent
