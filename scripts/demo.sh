@@ -25,7 +25,7 @@ START=$(date +%s.%N)
 if [ -z "${NETPLUGIN_BIN_DIR:-}" ]; then
     . scripts/setup-debian.sh
     echo "== building (debug)"
-    cargo build -q -j2 -p netmaster -p northbound-api -p netplugin -p ofproto --bins
+    cargo build -q -j2 -p netmaster -p northbound-client -p netplugin -p ofproto --bins
     BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug"
 else
     BIN="$NETPLUGIN_BIN_DIR"

@@ -9,7 +9,6 @@ use crate::netmaster::{self, Netmaster};
 use crate::ovsdb::vswitch::{InterfaceType, PortConfig, Vswitch};
 use crate::report;
 use northbound_model::model::{Encap, Endpoint, Global, Kind, Network, Object};
-use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -44,24 +43,6 @@ impl Target {
     }
 }
 
-/// Parses `aa:bb:cc:dd:ee:ff`.
-pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
-    let mut mac = [0u8; 6];
-    let mut parts = s.split(':');
-    for b in &mut mac {
-        *b = u8::from_str_radix(parts.next()?, 16).ok()?;
-    }
-    parts.next().is_none().then_some(mac)
-}
-
-/// The prefix length of a subnet `a.b.c.d/len` or `a.b.c.d-a.b.c.e/len`.
-pub fn prefix_len(subnet: &str) -> Option<u8> {
-    subnet
-        .rsplit_once('/')
-        .and_then(|(_, l)| l.parse().ok())
-        .filter(|l| *l <= 32)
-}
-
 /// Everything the plumbing needs about one endpoint, from intent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resolved {
@@ -79,27 +60,17 @@ pub fn resolve(
     endpoint: Endpoint,
     network: Network,
     global: &Global,
-) -> Result<Resolved, String> {
+) -> Result<Resolved, Failure> {
     let key = target.key();
-    let ip: Ipv4Addr = endpoint
-        .ip_address
-        .as_deref()
-        .ok_or_else(|| format!("endpoint {key} has no IPv4 address"))?
-        .parse()
-        .map_err(|e| format!("endpoint {key}: ipAddress: {e}"))?;
-    let mac = match endpoint.mac_address.as_deref() {
-        Some(m) => Some(parse_mac(m).ok_or_else(|| format!("endpoint {key}: bad MAC {m}"))?),
-        None => None,
-    };
-    let prefix = prefix_len(&network.subnet)
-        .ok_or_else(|| format!("network of {key}: bad subnet {}", network.subnet))?;
-    let gateway = match network.gateway.as_deref() {
-        Some(g) => Some(
-            g.parse::<Ipv4Addr>()
-                .map_err(|e| format!("network of {key}: gateway {g}: {e}"))?,
-        ),
-        None => None,
-    };
+    let ip = endpoint.ip_address.ok_or_else(|| {
+        Failure::new(
+            FailureKind::Invalid,
+            format!("endpoint {key} has no IPv4 address"),
+        )
+    })?;
+    let mac = endpoint.mac_address.map(|m| m.0);
+    let prefix = network.subnet.net().prefix_len();
+    let gateway = network.gateway;
     let mtu = match network.encap {
         Encap::Vxlan => global.mtu.saturating_sub(VXLAN_OVERHEAD),
         Encap::Vlan => global.mtu,
@@ -227,7 +198,7 @@ pub async fn fetch(target: &Target) -> Result<Resolved, Failure> {
                 "the endpoint is bound to another host in intent");
         }
     }
-    resolve(target, endpoint, network, &global).map_err(|e| Failure::new(FailureKind::Invalid, e))
+    resolve(target, endpoint, network, &global)
 }
 
 /// An attached endpoint.
@@ -359,20 +330,5 @@ pub(crate) async fn report_now(target: &Target, vs: &Vswitch) {
                 tokio::time::sleep(Duration::from_millis(300)).await;
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mac_and_prefix_parsing() {
-        assert_eq!(parse_mac("02:02:00:00:00:0a"), Some([2, 2, 0, 0, 0, 0x0a]));
-        assert_eq!(parse_mac("02:02:00:00:00"), None);
-        assert_eq!(parse_mac("02:02:00:00:00:00:01"), None);
-        assert_eq!(prefix_len("11.1.0.0/24"), Some(24));
-        assert_eq!(prefix_len("10.1.1.10-10.1.1.20/24"), Some(24));
-        assert_eq!(prefix_len("10.1.1.0"), None);
     }
 }

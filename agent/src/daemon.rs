@@ -11,6 +11,7 @@ use crate::report;
 use crate::tunnels::{self, TunnelMode};
 use crate::uplinks;
 use northbound_model::agent::HostDirectives;
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio_util::task::AbortOnDropHandle;
@@ -29,7 +30,7 @@ pub struct Config {
     /// Controller target of the bridge (`unix:PATH` or `tcp:IP:PORT`).
     pub controller: String,
     /// VTEP address: the host takes part in VXLAN networks when set.
-    pub vtep_ip: Option<String>,
+    pub vtep_ip: Option<Ipv4Addr>,
     /// How the VXLAN tunnels are built (per peer as netmaster asks, or one flow-based port).
     pub tunnel_mode: TunnelMode,
     /// Uplink interfaces (existing devices; missing ones are skipped with a warning).
@@ -70,7 +71,7 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
         controller: cfg.controller.clone(),
         external_ids: [(
             report::BRIDGE_VTEP_KEY.to_string(),
-            cfg.vtep_ip.clone().unwrap_or_default(),
+            cfg.vtep_ip.map(|v| v.to_string()).unwrap_or_default(),
         )]
         .into(),
     })
@@ -87,7 +88,8 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
         let vfs = crate::sriov::prepare_pf(&sysfs, pf).map_err(|e| format!("SR-IOV: {e}"))?;
         tracing::info!(pf = %pf.pf, vfs = vfs.len(), "SR-IOV VFs ready");
     }
-    if let (Some(vtep), TunnelMode::Flow) = (&cfg.vtep_ip, cfg.tunnel_mode) {
+    if let (Some(vtep), TunnelMode::Flow) = (cfg.vtep_ip, cfg.tunnel_mode) {
+        let vtep = vtep.to_string();
         let mut port = PortConfig::new(VXLAN_PORT, InterfaceType::Vxlan);
         port.options = [
             ("remote_ip", "flow"),
@@ -156,7 +158,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     }
     // The directives, followed by a task of their own (a long poll).
     let (directives_tx, mut directives) = watch::channel(None);
-    let local_vtep = cfg.vtep_ip.as_deref().and_then(|v| v.parse().ok());
+    let local_vtep = cfg.vtep_ip;
     let _poller = AbortOnDropHandle::new(tokio::spawn(follow_directives(
         netmaster.clone(),
         cfg.host_label.clone(),
@@ -165,7 +167,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     // What the bridge was set up with: no need to read it back on every poll.
     let identity = report::BridgeIdentity {
         dpid: cfg.dpid,
-        vtep_ip: cfg.vtep_ip.clone(),
+        vtep_ip: cfg.vtep_ip,
     };
     let mut last_sent = None;
     let mut sent_at = Instant::now();
@@ -260,7 +262,7 @@ async fn reconcile_ports(
         }
     }
     if let (TunnelMode::PerPeer, Some(local), Some(d)) = (cfg.tunnel_mode, local_vtep, directives) {
-        let peers = tunnels::parse_peers(&d.tunnels);
+        let peers = d.tunnels.iter().copied().collect();
         match tunnels::reconcile(vs, &cfg.bridge, &ports, local, &peers, d.vxlan_port).await {
             Ok(changes) => {
                 if changes != tunnels::Changes::default() {

@@ -3,10 +3,12 @@
 //! directives long poll (`GET /api/v1/agents/{host}/directives/`). It runs on the agent's
 //! tokio runtime (reqwest over hyper, plain HTTP/1.1) and reuses its connections.
 
+use bytes::Bytes;
 use northbound_model::agent::{HostDirectives, HostReport};
 use northbound_model::error::ApiError;
 use northbound_model::model::{Kind, Object};
-use northbound_model::{path, wire};
+use northbound_model::path;
+use northbound_model::wire::{self, BodyError};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -37,9 +39,9 @@ pub enum Error {
     Answer {
         /// The request's URL.
         url: String,
-        /// Why it does not decode.
+        /// Why it does not decode (the field at fault, line and column).
         #[source]
-        source: serde_json::Error,
+        source: BodyError,
     },
 }
 
@@ -77,8 +79,8 @@ impl Netmaster {
     /// One intent object.
     pub async fn get(&self, kind: Kind, key: &str) -> Result<Object, Error> {
         let url = self.url(&path::object(kind, key));
-        let value = self.send(self.http.get(&url), &url).await?;
-        wire::from_value(kind, value).map_err(|source| Error::Answer { url, source })
+        let body = self.send(self.http.get(&url), &url).await?;
+        wire::from_slice(kind, &body).map_err(|source| Error::Answer { url, source })
     }
 
     /// Replaces `host`'s report.
@@ -97,16 +99,16 @@ impl Netmaster {
         wait: Duration,
     ) -> Result<HostDirectives, Error> {
         let url = self.url(&path::directives(host, after, wait.as_secs()));
-        let value = self.send(self.http.get(&url), &url).await?;
-        serde_json::from_value(value).map_err(|source| Error::Answer { url, source })
+        let body = self.send(self.http.get(&url), &url).await?;
+        wire::decode(&body).map_err(|source| Error::Answer { url, source })
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    /// Sends a request; the JSON answer (`null` for an empty one), or the server's error.
-    async fn send(&self, request: reqwest::RequestBuilder, url: &str) -> Result<Value, Error> {
+    /// Sends a request; the answer's body, or the server's error.
+    async fn send(&self, request: reqwest::RequestBuilder, url: &str) -> Result<Bytes, Error> {
         let transport = |source| Error::Transport {
             url: url.to_string(),
             source,
@@ -125,12 +127,6 @@ impl Netmaster {
                 message,
             }));
         }
-        if body.trim_ascii().is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&body).map_err(|source| Error::Answer {
-            url: url.to_string(),
-            source,
-        })
+        Ok(body)
     }
 }

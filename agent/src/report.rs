@@ -9,6 +9,7 @@ use crate::ovsdb::vswitch::{PortInfo, Vswitch, DB};
 use crate::ovsdb::{Condition, Datum, Operation};
 use northbound_model::agent::{HostReport, TunnelReport};
 use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 
 /// `external_ids` key marking the ports the agent created.
 pub const OWNER_KEY: &str = "owner";
@@ -51,10 +52,10 @@ pub fn owned_ids(role: &str, extra: &[(&str, &str)]) -> BTreeMap<String, String>
 /// Ports the agent did not create, and ports without a valid OpenFlow port number yet, are
 /// left out. Tunnel ports with a peer ([`TUNNEL_PEER_KEY`]) are reported per peer, the
 /// others as the flow-based port.
-pub fn build(dpid: u64, vtep_ip: Option<&str>, ports: &[PortInfo]) -> HostReport {
+pub fn build(dpid: u64, vtep_ip: Option<Ipv4Addr>, ports: &[PortInfo]) -> HostReport {
     let mut report = HostReport {
         dpid,
-        vtep_ip: vtep_ip.map(str::to_string),
+        vtep_ip,
         endpoint_ports: BTreeMap::new(),
         uplinks: Vec::new(),
         tunnel: None,
@@ -78,11 +79,15 @@ pub fn build(dpid: u64, vtep_ip: Option<&str>, ports: &[PortInfo]) -> HostReport
             }
             Some(ROLE_TUNNEL) => match p.external_ids.get(TUNNEL_PEER_KEY) {
                 Some(peer) => {
+                    let Ok(peer) = peer.parse::<Ipv4Addr>() else {
+                        tracing::warn!(port = %p.name, %peer, "tunnel port with a peer that is not an IPv4 address; left out");
+                        continue;
+                    };
                     if let Some(TunnelReport::PerPeer { ports }) = &mut report.tunnel {
-                        ports.insert(peer.clone(), ofport);
+                        ports.insert(peer, ofport);
                     } else {
                         report.tunnel = Some(TunnelReport::PerPeer {
-                            ports: BTreeMap::from([(peer.clone(), ofport)]),
+                            ports: BTreeMap::from([(peer, ofport)]),
                         });
                     }
                 }
@@ -106,7 +111,7 @@ pub struct BridgeIdentity {
     /// The datapath id (`other_config:datapath-id` as the agent set it, else the actual one).
     pub dpid: u64,
     /// The VTEP address ([`BRIDGE_VTEP_KEY`]), if any.
-    pub vtep_ip: Option<String>,
+    pub vtep_ip: Option<Ipv4Addr>,
 }
 
 /// Reads `bridge`'s datapath id and VTEP address.
@@ -146,7 +151,13 @@ pub async fn bridge_identity(vs: &Vswitch, bridge: &str) -> Result<BridgeIdentit
         .get("external_ids")
         .map(Datum::to_string_map)
         .and_then(|m| m.get(BRIDGE_VTEP_KEY).cloned())
-        .filter(|v| !v.is_empty());
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.parse().map_err(|_| {
+                format!("bridge {bridge}: {BRIDGE_VTEP_KEY} `{v}` is not an IPv4 address")
+            })
+        })
+        .transpose()?;
     Ok(BridgeIdentity { dpid, vtep_ip })
 }
 
@@ -165,7 +176,7 @@ pub async fn collect(
         .list_ports(bridge)
         .await
         .map_err(|e| format!("listing the ports of {bridge}: {e}"))?;
-    Ok(build(id.dpid, id.vtep_ip.as_deref(), &ports))
+    Ok(build(id.dpid, id.vtep_ip, &ports))
 }
 
 #[cfg(test)]
@@ -205,11 +216,14 @@ mod tests {
             port("eth2", Some(7), owned_ids(ROLE_UPLINK, &[])),
             port("eth1", Some(5), owned_ids(ROLE_UPLINK, &[])),
         ];
-        let r = build(9, Some("10.0.0.1"), &ports);
+        let r = build(9, Some(Ipv4Addr::new(10, 0, 0, 1)), &ports);
         assert_eq!(r.dpid, 9);
         assert_eq!(r.endpoint_ports, BTreeMap::from([("t:c1".to_string(), 3)]));
         assert_eq!(r.tunnel, Some(TunnelReport::Flow { port: 100 }));
-        assert_eq!(r.vtep_ip.as_deref(), Some("10.0.0.1"));
+        assert_eq!(
+            r.vtep_ip.map(|v| v.to_string()).as_deref(),
+            Some("10.0.0.1")
+        );
         assert_eq!(r.uplinks, vec![5, 7]);
     }
 
@@ -220,17 +234,25 @@ mod tests {
             port("vx0a000002", Some(4), tunnel("10.0.0.2")),
             port("vx0a000003", Some(6), tunnel("10.0.0.3")),
             port("vx0a000004", Some(-1), tunnel("10.0.0.4")),
+            port("vx0a000005", Some(8), tunnel("not-an-address")),
         ];
-        let r = build(9, Some("10.0.0.1"), &ports);
+        let r = build(9, Some(Ipv4Addr::new(10, 0, 0, 1)), &ports);
         assert_eq!(
             r.tunnel,
             Some(TunnelReport::PerPeer {
-                ports: [("10.0.0.2".to_string(), 4), ("10.0.0.3".to_string(), 6)].into()
+                ports: [
+                    (Ipv4Addr::new(10, 0, 0, 2), 4),
+                    (Ipv4Addr::new(10, 0, 0, 3), 6)
+                ]
+                .into()
             })
         );
         assert_eq!(build(9, None, &[]).vtep_ip, None);
         assert_eq!(
-            build(9, Some("10.0.0.1"), &[]).vtep_ip.as_deref(),
+            build(9, Some(Ipv4Addr::new(10, 0, 0, 1)), &[])
+                .vtep_ip
+                .map(|v| v.to_string())
+                .as_deref(),
             Some("10.0.0.1")
         );
     }

@@ -102,20 +102,6 @@ fn is_our_tunnel(p: &PortInfo) -> bool {
         && p.external_ids.get(ROLE_KEY).map(String::as_str) == Some(ROLE_TUNNEL)
 }
 
-/// The peers of a directive, parsed; addresses that do not parse are left out with a warning.
-pub fn parse_peers(tunnels: &[String]) -> BTreeSet<Ipv4Addr> {
-    tunnels
-        .iter()
-        .filter_map(|t| match t.parse() {
-            Ok(ip) => Some(ip),
-            Err(_) => {
-                tracing::warn!(peer = %t, "netmaster asked for a tunnel to a non-IPv4 address; ignored");
-                None
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,11 +123,5 @@ mod tests {
         assert_eq!(p.options["dst_port"], "8472");
         assert_eq!(p.external_ids[TUNNEL_PEER_KEY], "10.0.0.2");
         assert_eq!(p.external_ids[ROLE_KEY], ROLE_TUNNEL);
-    }
-
-    #[test]
-    fn bad_peers_are_left_out() {
-        let peers = parse_peers(&["10.0.0.2".into(), "nope".into()]);
-        assert_eq!(peers, [Ipv4Addr::new(10, 0, 0, 2)].into());
     }
 }

@@ -2,11 +2,14 @@
 //! in-memory services: intent objects, host reports, the directives long poll, and the errors.
 
 use netplugin::netmaster::{Error, Netmaster};
-use northbound_api::agent::{AgentService, HostDirectives, HostReport, TunnelReport};
+use northbound_api::agent::{
+    AgentService, HostDirectives, HostReport, ReportRefused, TunnelReport,
+};
 use northbound_api::model::{Kind, Object, Tenant};
 use northbound_api::oper::{NetworkOper, OperService};
-use northbound_api::service::{ApiError, Batch, IntentService};
+use northbound_api::service::{Batch, IntentError, IntentService};
 use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -28,8 +31,8 @@ impl IntentService for Intent {
             .find(|o| o.kind() == kind && o.key() == key)
             .cloned()
     }
-    fn apply(&self, _: Batch) -> Result<Vec<Object>, ApiError> {
-        Err(ApiError::invalid("read-only"))
+    fn apply(&self, _: Batch) -> Result<Vec<Object>, IntentError> {
+        Err(IntentError::Invalid("read-only".into()))
     }
 }
 
@@ -40,9 +43,9 @@ struct Agents {
 }
 
 impl AgentService for Agents {
-    fn report(&self, host: &str, report: HostReport) -> Result<(), ApiError> {
+    fn report(&self, host: &str, report: HostReport) -> Result<(), ReportRefused> {
         if report.dpid == 0 {
-            return Err(ApiError::invalid("dpid 0"));
+            return Err(ReportRefused::Invalid("dpid 0".into()));
         }
         self.reports.lock().unwrap().insert(host.into(), report);
         Ok(())
@@ -54,7 +57,9 @@ impl AgentService for Agents {
         let version = *self.version.borrow();
         HostDirectives {
             version,
-            tunnels: (0..version).map(|i| format!("10.0.0.{}", i + 2)).collect(),
+            tunnels: (0..version)
+                .map(|i| Ipv4Addr::new(10, 0, 0, i as u8 + 2))
+                .collect(),
             vxlan_port: 4789,
             uplinks: vec![],
         }
@@ -117,7 +122,7 @@ async fn sends_the_host_report_and_passes_on_a_refusal() {
     let client = Netmaster::new(&base).unwrap();
     let report = HostReport {
         dpid: 7,
-        vtep_ip: Some("10.0.0.1".into()),
+        vtep_ip: Some("10.0.0.1".parse().unwrap()),
         endpoint_ports: BTreeMap::from([("t1:c1".to_string(), 3)]),
         uplinks: vec![5],
         tunnel: Some(TunnelReport::Flow { port: 100 }),
@@ -168,7 +173,10 @@ async fn directives_long_poll_answers_when_the_version_passes() {
         .unwrap()
         .unwrap();
     assert_eq!(changed.version, 2);
-    assert_eq!(changed.tunnels, ["10.0.0.2", "10.0.0.3"]);
+    assert_eq!(
+        changed.tunnels,
+        [Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 3)]
+    );
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ use netmaster::compiler::{compile, HostPorts, Topology, TunnelMode};
 use netmaster::desired::SwitchState;
 use netmaster::intent::Snapshot;
 use netmaster::reconcile::diff::diff;
+use northbound_api::addr::MacAddr;
 use northbound_api::model::{Encap, Endpoint, Network};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -58,7 +59,7 @@ impl Intent {
                 network_name: name.into(),
                 encap: Encap::Vxlan,
                 pkt_tag: Some(1000 + n as u32),
-                subnet: "10.0.0.0/16".into(),
+                subnet: "10.0.0.0/16".parse().unwrap(),
                 gateway: None,
                 ipv6_subnet: None,
                 ipv6_gateway: None,
@@ -94,14 +95,13 @@ impl Intent {
             container_name: container,
             host: Some(format!("host{host}")),
             interface: None,
-            mac_address: Some(format!(
-                "02:00:{:02x}:{:02x}:{:02x}:{:02x}",
-                i >> 24 & 0xff,
-                i >> 16 & 0xff,
-                i >> 8 & 0xff,
-                i & 0xff
+            mac_address: Some(MacAddr::from_u64(0x0200_0000_0000 | i as u64)),
+            ip_address: Some(Ipv4Addr::new(
+                10,
+                0,
+                ((i / 250) % 250) as u8,
+                (i % 250 + 1) as u8,
             )),
-            ip_address: Some(format!("10.0.{}.{}", (i / 250) % 250, i % 250 + 1)),
             ipv6_address: None,
             external: false,
         };

@@ -11,9 +11,9 @@ use fakeswitch::FakeSwitch;
 use netmaster::cookie::{Cookie, OwnerKind};
 use netmaster::pipeline::Table;
 use northbound_api::agent::HostReport;
-use northbound_api::client::{Client, ClientError};
 use northbound_api::model::{Encap, Endpoint, Host, Kind, Network, Object, Tenant};
 use northbound_api::service::Batch;
+use northbound_client::client::{Client, ClientError};
 use ofproto::{MacAddr, Masked, OxmField};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -80,7 +80,7 @@ fn intent() -> Batch {
                 network_name: "net1".into(),
                 encap: Encap::Vlan,
                 pkt_tag: None,
-                subnet: "10.1.1.0/24".into(),
+                subnet: "10.1.1.0/24".parse().unwrap(),
                 gateway: None,
                 ipv6_subnet: None,
                 ipv6_gateway: None,
@@ -102,7 +102,7 @@ fn intent() -> Batch {
 fn report(c1: u32, c2: u32) -> HostReport {
     HostReport {
         dpid: 1,
-        vtep_ip: Some("192.168.2.10".into()),
+        vtep_ip: Some("192.168.2.10".parse().unwrap()),
         endpoint_ports: [("t1:c1".to_string(), c1), ("t1:c2".to_string(), c2)].into(),
         uplinks: vec![2],
         tunnel: None,
@@ -118,7 +118,7 @@ fn macs(c: &Client) -> BTreeMap<String, MacAddr> {
             let Object::Endpoint(e) = o else {
                 panic!("{o:?}")
             };
-            let mac = e.mac_address.expect("allocated MAC").parse().expect("MAC");
+            let mac = e.mac_address.expect("allocated MAC");
             (format!("t1:{}", e.container_name), mac)
         })
         .collect()
@@ -188,9 +188,10 @@ fn intent_and_a_host_report_compile_into_flows_on_the_switch() {
     assert_eq!(macs.len(), 2);
 
     // Unusable reports are refused and stored nowhere.
-    let mut bad = report(5, 6);
-    bad.vtep_ip = Some("192.168.2.300".into());
-    refused(c.report_host("host1", &bad), "192.168.2.300");
+    let url = format!("{}/api/v1/agents/host1/", nm.url);
+    let answer = raw_put(&url, r#"{"dpid":1,"vtepIp":"192.168.2.300"}"#);
+    assert_eq!(answer.0, 400, "{answer:?}");
+    assert!(answer.1.contains("vtepIp"), "{answer:?}");
     let mut bad = report(5, 6);
     bad.dpid = 0;
     refused(c.report_host("host1", &bad), "dpid");
@@ -213,20 +214,15 @@ fn intent_and_a_host_report_compile_into_flows_on_the_switch() {
     await_ports(&fs, &macs, 5, 6);
 
     // A malformed report (through raw HTTP) changes nothing: same report, same flows.
-    let url = format!("{}/api/v1/agents/host1/", nm.url);
     let answer = raw_put(&url, r#"{"dpid":1,"endpointPorts":{"t1:c1":"five"}}"#);
     assert_eq!(answer.0, 400, "{answer:?}");
     assert!(answer.1.contains("invalid type"), "{answer:?}");
-    refused(
-        c.report_host(
-            "host1",
-            &HostReport {
-                vtep_ip: Some("nowhere".into()),
-                ..report(7, 6)
-            },
-        ),
-        "nowhere",
+    let answer = raw_put(
+        &url,
+        r#"{"dpid":1,"vtepIp":"nowhere","endpointPorts":{"t1:c1":7,"t1:c2":6}}"#,
     );
+    assert_eq!(answer.0, 400, "{answer:?}");
+    assert!(answer.1.contains("vtepIp"), "{answer:?}");
     assert_eq!(
         c.host_reports().expect("reports"),
         [("host1".to_string(), report(5, 6))].into()

@@ -28,9 +28,9 @@ use netmaster::desired::SwitchState;
 use netmaster::intent::service::IntentDb;
 use netmaster::intent::Snapshot;
 use netmaster::reconcile::diff::diff;
-use northbound_api::intent_file;
 use northbound_api::model::{Encap, Endpoint, Kind, Object};
 use northbound_api::service::{Batch, IntentService};
+use northbound_client::intent_file;
 use ofproto::MacAddr;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -157,7 +157,7 @@ impl World {
                 let e = &snap.endpoints[key];
                 let net = format!("{}:{}", e.tenant_name, e.network_name);
                 let n = &snap.networks[&net];
-                let ip = e.ip_address.as_deref().expect("allocated IPv4");
+                let ip = e.ip_address.expect("allocated IPv4");
                 at.insert((host.clone(), p), eps.len());
                 eps.push(Ep {
                     key: key.clone(),
@@ -166,8 +166,8 @@ impl World {
                     net,
                     host: host.clone(),
                     port: p,
-                    mac: e.mac_address.as_deref().unwrap().parse().unwrap(),
-                    ip: ip.split('/').next().unwrap().parse().unwrap(),
+                    mac: e.mac_address.expect("allocated MAC"),
+                    ip,
                 });
             }
         }

@@ -5,7 +5,7 @@ use netmaster::store::RedbStore;
 use northbound_api::model::{
     Encap, Endpoint, EndpointGroup, Global, Host, Kind, Network, Object, Tenant,
 };
-use northbound_api::service::{ApiError, Batch, IntentService};
+use northbound_api::service::{Batch, IntentError, IntentService};
 use std::path::Path;
 
 fn tenant(name: &str) -> Object {
@@ -17,7 +17,7 @@ fn tenant(name: &str) -> Object {
 fn host(name: &str) -> Object {
     Object::Host(Host {
         name: name.into(),
-        vtep_ip: Some("192.168.0.1".into()),
+        vtep_ip: Some("192.168.0.1".parse().unwrap()),
         uplinks: vec![],
         dpid: None,
     })
@@ -29,7 +29,7 @@ fn net(tenant: &str, name: &str, subnet: &str) -> Network {
         network_name: name.into(),
         encap: Encap::Vxlan,
         pkt_tag: None,
-        subnet: subnet.into(),
+        subnet: subnet.parse().unwrap(),
         gateway: None,
         ipv6_subnet: None,
         ipv6_gateway: None,
@@ -42,7 +42,7 @@ fn group(tenant: &str, name: &str, network: &str, pool: Option<&str>) -> Endpoin
         tenant_name: tenant.into(),
         group_name: name.into(),
         network_name: network.into(),
-        ip_pool: pool.map(Into::into),
+        ip_pool: pool.map(|p| p.parse().unwrap()),
         policies: vec![],
         net_profile: None,
         default_deny: false,
@@ -96,20 +96,30 @@ fn network(db: &IntentDb, key: &str) -> Network {
 fn base() -> IntentDb {
     let db = IntentDb::in_memory();
     let mut n = net("t", "n", "10.1.1.0/24");
-    n.gateway = Some("10.1.1.1".into());
+    n.gateway = Some("10.1.1.1".parse().unwrap());
     db.apply(ups(vec![tenant("t"), host("h1"), Object::Network(n)]))
         .unwrap();
     db
 }
 
+/// The HTTP status the REST layer answers an intent error with.
+fn status(err: &IntentError) -> u16 {
+    match err {
+        IntentError::Invalid(_) => 400,
+        IntentError::NotFound(_) => 404,
+        IntentError::Conflict(_) => 409,
+        IntentError::Store(_) => 500,
+    }
+}
+
 /// Applies a batch that must fail with `status` and a message containing `needle`, and
 /// checks that nothing changed, including the next allocations.
-fn rejected(db: &IntentDb, batch: Batch, status: u16, needle: &str) -> ApiError {
+fn rejected(db: &IntentDb, batch: Batch, status_code: u16, needle: &str) -> IntentError {
     let before = db.snapshot();
     let version = db.version();
     let err = db.apply(batch).expect_err("batch must be rejected");
-    assert_eq!(err.status, status, "{err}");
-    assert!(err.message.contains(needle), "'{err}' lacks '{needle}'");
+    assert_eq!(status(&err), status_code, "{err}");
+    assert!(err.to_string().contains(needle), "'{err}' lacks '{needle}'");
     assert_eq!(db.snapshot(), before, "a rejected batch changed the state");
     assert_eq!(db.version(), version);
     err
@@ -129,8 +139,8 @@ fn probe_next(db: &IntentDb) -> (String, String, u32) {
         panic!("{out:?}")
     };
     let r = (
-        e.ip_address.clone().unwrap(),
-        e.mac_address.clone().unwrap(),
+        e.ip_address.unwrap().to_string(),
+        e.mac_address.unwrap().to_string(),
         n.pkt_tag.unwrap(),
     );
     db.apply(Batch {
@@ -156,13 +166,22 @@ fn allocates_ips_macs_tags_and_ids() {
     .unwrap();
     let (a, b) = (endpoint(&db, "t:a"), endpoint(&db, "t:b"));
     assert_eq!(
-        a.ip_address.as_deref(),
+        a.ip_address.map(|v| v.to_string()).as_deref(),
         Some("10.1.1.2"),
         "gateway .1 is skipped"
     );
-    assert_eq!(b.ip_address.as_deref(), Some("10.1.1.3"));
-    assert_eq!(a.mac_address.as_deref(), Some("02:02:00:00:00:01"));
-    assert_eq!(b.mac_address.as_deref(), Some("02:02:00:00:00:02"));
+    assert_eq!(
+        b.ip_address.map(|v| v.to_string()).as_deref(),
+        Some("10.1.1.3")
+    );
+    assert_eq!(
+        a.mac_address.map(|v| v.to_string()).as_deref(),
+        Some("02:02:00:00:00:01")
+    );
+    assert_eq!(
+        b.mac_address.map(|v| v.to_string()).as_deref(),
+        Some("02:02:00:00:00:02")
+    );
     let s = db.snapshot();
     assert_eq!(s.network_ids["t:n"], 1);
     assert_eq!((s.endpoint_ids["t:a"], s.endpoint_ids["t:b"]), (1, 2));
@@ -172,8 +191,14 @@ fn allocates_ips_macs_tags_and_ids() {
     db.apply(ups(vec![Object::Endpoint(ep("t", "c", "n"))]))
         .unwrap();
     let c = endpoint(&db, "t:c");
-    assert_eq!(c.ip_address.as_deref(), Some("10.1.1.2"));
-    assert_eq!(c.mac_address.as_deref(), Some("02:02:00:00:00:03"));
+    assert_eq!(
+        c.ip_address.map(|v| v.to_string()).as_deref(),
+        Some("10.1.1.2")
+    );
+    assert_eq!(
+        c.mac_address.map(|v| v.to_string()).as_deref(),
+        Some("02:02:00:00:00:03")
+    );
     assert_eq!(db.snapshot().endpoint_ids["t:c"], 3);
 
     // Re-applying an endpoint without addresses keeps them.
@@ -202,8 +227,8 @@ fn allocates_ips_macs_tags_and_ids() {
 fn range_subnet_group_pool_requested_address_and_ipv6() {
     let db = base();
     let mut r = net("t", "r", "10.9.0.10-10.9.0.11/24");
-    r.ipv6_subnet = Some("2001:db8::/64".into());
-    r.ipv6_gateway = Some("2001:db8::1".into());
+    r.ipv6_subnet = Some("2001:db8::/64".parse().unwrap());
+    r.ipv6_gateway = Some("2001:db8::1".parse().unwrap());
     db.apply(ups(vec![
         Object::Network(r),
         Object::EndpointGroup(group("t", "g", "n", Some("10.1.1.100-10.1.1.101"))),
@@ -215,14 +240,23 @@ fn range_subnet_group_pool_requested_address_and_ipv6() {
     ]))
     .unwrap();
     let (r1, r2) = (endpoint(&db, "t:r1"), endpoint(&db, "t:r2"));
-    assert_eq!(r1.ip_address.as_deref(), Some("10.9.0.10"));
-    assert_eq!(r2.ip_address.as_deref(), Some("10.9.0.11"));
     assert_eq!(
-        r1.ipv6_address.as_deref(),
+        r1.ip_address.map(|v| v.to_string()).as_deref(),
+        Some("10.9.0.10")
+    );
+    assert_eq!(
+        r2.ip_address.map(|v| v.to_string()).as_deref(),
+        Some("10.9.0.11")
+    );
+    assert_eq!(
+        r1.ipv6_address.map(|v| v.to_string()).as_deref(),
         Some("2001:db8::2"),
         ":: and the gateway skipped"
     );
-    assert_eq!(r2.ipv6_address.as_deref(), Some("2001:db8::3"));
+    assert_eq!(
+        r2.ipv6_address.map(|v| v.to_string()).as_deref(),
+        Some("2001:db8::3")
+    );
     rejected(
         &db,
         ups(vec![Object::Endpoint(ep("t", "r3", "r"))]),
@@ -234,26 +268,38 @@ fn range_subnet_group_pool_requested_address_and_ipv6() {
     g1.group_name = Some("g".into());
     let mut g2 = g1.clone();
     g2.container_name = "g2".into();
-    g2.ip_address = Some("10.1.1.100".into());
+    g2.ip_address = Some("10.1.1.100".parse().unwrap());
     db.apply(ups(vec![Object::Endpoint(g2), Object::Endpoint(g1)]))
         .unwrap();
     assert_eq!(
-        endpoint(&db, "t:g2").ip_address.as_deref(),
+        endpoint(&db, "t:g2")
+            .ip_address
+            .map(|v| v.to_string())
+            .as_deref(),
         Some("10.1.1.100")
     );
     assert_eq!(
-        endpoint(&db, "t:g1").ip_address.as_deref(),
+        endpoint(&db, "t:g1")
+            .ip_address
+            .map(|v| v.to_string())
+            .as_deref(),
         Some("10.1.1.101")
     );
 
     let mut req = ep("t", "q", "n");
-    req.ip_address = Some("10.1.1.50".into());
-    req.mac_address = Some("02:AA:00:00:00:01".into());
+    req.ip_address = Some("10.1.1.50".parse().unwrap());
+    req.mac_address = Some("02:AA:00:00:00:01".parse().unwrap());
     req.ipv6_address = None;
     db.apply(ups(vec![Object::Endpoint(req)])).unwrap();
     let q = endpoint(&db, "t:q");
-    assert_eq!(q.ip_address.as_deref(), Some("10.1.1.50"));
-    assert_eq!(q.mac_address.as_deref(), Some("02:aa:00:00:00:01"));
+    assert_eq!(
+        q.ip_address.map(|v| v.to_string()).as_deref(),
+        Some("10.1.1.50")
+    );
+    assert_eq!(
+        q.mac_address.map(|v| v.to_string()).as_deref(),
+        Some("02:aa:00:00:00:01")
+    );
 }
 
 #[test]
@@ -278,7 +324,7 @@ fn rejections_leave_no_trace() {
 
     rejected(
         &db,
-        n(&|n| n.subnet = "10.1.0.0/16".into()),
+        n(&|n| n.subnet = "10.1.0.0/16".parse().unwrap()),
         409,
         "overlaps subnet 10.1.1.0/24 of network t:n",
     );
@@ -290,27 +336,18 @@ fn rejections_leave_no_trace() {
             &format!("network t:m: multicast.queryIntervalS: {bad} is not in 1..=3600 seconds"),
         );
     }
+    // A subnet, address or range that does not parse cannot be in a batch at all: it is
+    // refused where the body is decoded (northbound-api's
+    // `bad_addresses_are_400_naming_the_field`).
     rejected(
         &db,
-        n(&|n| n.subnet = "10.5.0.1/24".into()),
-        400,
-        "network t:m: subnet",
-    );
-    rejected(
-        &db,
-        n(&|n| n.subnet = "10.5.0.0".into()),
-        400,
-        "network t:m: subnet",
-    );
-    rejected(
-        &db,
-        n(&|n| n.gateway = Some("10.6.0.1".into())),
+        n(&|n| n.gateway = Some("10.6.0.1".parse().unwrap())),
         400,
         "network t:m: gateway",
     );
     rejected(
         &db,
-        n(&|n| n.gateway = Some("10.5.0.255".into())),
+        n(&|n| n.gateway = Some("10.5.0.255".parse().unwrap())),
         400,
         "gateway",
     );
@@ -344,8 +381,8 @@ fn rejections_leave_no_trace() {
     rejected(
         &db,
         n(&|n| {
-            n.ipv6_subnet = Some("2001:db8::/64".into());
-            n.ipv6_gateway = Some("2001:db9::1".into())
+            n.ipv6_subnet = Some("2001:db8::/64".parse().unwrap());
+            n.ipv6_gateway = Some("2001:db9::1".parse().unwrap())
         }),
         400,
         "ipv6Gateway",
@@ -365,7 +402,6 @@ fn rejections_leave_no_trace() {
         "endpoint group t:g: ipPool 10.1.2.1-10.1.2.5 is outside",
     );
     rejected(&db, g("10.1.1.0-10.1.1.5"), 400, "outside");
-    rejected(&db, g("10.1.1.9-10.1.1.5"), 400, "ipPool");
     rejected(
         &db,
         ups(vec![Object::EndpointGroup(group("t", "g", "nonet", None))]),
@@ -391,37 +427,31 @@ fn rejections_leave_no_trace() {
     );
     rejected(
         &db,
-        e(&|e| e.ip_address = Some("10.1.2.9".into())),
+        e(&|e| e.ip_address = Some("10.1.2.9".parse().unwrap())),
         400,
         "ipAddress 10.1.2.9 is outside",
     );
     rejected(
         &db,
-        e(&|e| e.ip_address = Some("10.1.1.1".into())),
+        e(&|e| e.ip_address = Some("10.1.1.1".parse().unwrap())),
         400,
         "gateway",
     );
     rejected(
         &db,
-        e(&|e| e.ip_address = Some("10.1.1.2".into())),
+        e(&|e| e.ip_address = Some("10.1.1.2".parse().unwrap())),
         409,
         "already used by endpoint t:a",
     );
     rejected(
         &db,
-        e(&|e| e.mac_address = Some("02:02:00:00:00:01".into())),
+        e(&|e| e.mac_address = Some("02:02:00:00:00:01".parse().unwrap())),
         409,
         "macAddress",
     );
     rejected(
         &db,
-        e(&|e| e.mac_address = Some("zz".into())),
-        400,
-        "macAddress",
-    );
-    rejected(
-        &db,
-        e(&|e| e.ipv6_address = Some("2001:db8::5".into())),
+        e(&|e| e.ipv6_address = Some("2001:db8::5".parse().unwrap())),
         400,
         "no ipv6Subnet",
     );
@@ -507,7 +537,7 @@ fn more_conflicts() {
         "networkName 'other'",
     );
     let mut changed = net("t", "n", "10.1.0.0/16");
-    changed.gateway = Some("10.1.1.1".into());
+    changed.gateway = Some("10.1.1.1".parse().unwrap());
     rejected(
         &db,
         ups(vec![Object::Network(changed)]),
@@ -515,7 +545,7 @@ fn more_conflicts() {
         "subnet cannot change while endpoint t:a",
     );
     let global = Global {
-        vxlans: "100-200".into(),
+        vxlans: "100-200".parse().unwrap(),
         ..Global::default()
     };
     rejected(
@@ -525,7 +555,7 @@ fn more_conflicts() {
         "leaves out VNI 1 of network t:n",
     );
     let bad_range = Global {
-        vlans: "1-5000".into(),
+        vlans: "1-5000".parse().unwrap(),
         ..Global::default()
     };
     rejected(
@@ -549,8 +579,20 @@ fn overlapping_subnets_in_different_tenants_are_fine() {
         Object::Endpoint(ep("t", "a", "n")),
     ]))
     .unwrap();
-    assert_eq!(endpoint(&db, "u:a").ip_address.as_deref(), Some("10.1.1.1"));
-    assert_eq!(endpoint(&db, "t:a").ip_address.as_deref(), Some("10.1.1.2"));
+    assert_eq!(
+        endpoint(&db, "u:a")
+            .ip_address
+            .map(|v| v.to_string())
+            .as_deref(),
+        Some("10.1.1.1")
+    );
+    assert_eq!(
+        endpoint(&db, "t:a")
+            .ip_address
+            .map(|v| v.to_string())
+            .as_deref(),
+        Some("10.1.1.2")
+    );
     assert_ne!(
         endpoint(&db, "u:a").mac_address,
         endpoint(&db, "t:a").mac_address
@@ -637,7 +679,7 @@ fn restart_keeps_objects_allocations_and_ids() {
     let before = {
         let db = open(&path);
         let mut n = net("t", "n", "10.1.1.0/24");
-        n.ipv6_subnet = Some("2001:db8::/64".into());
+        n.ipv6_subnet = Some("2001:db8::/64".parse().unwrap());
         db.apply(ups(vec![
             tenant("t"),
             host("h1"),
@@ -659,13 +701,16 @@ fn restart_keeps_objects_allocations_and_ids() {
     .unwrap();
     let c = endpoint(&db, "t:c");
     assert_eq!(
-        c.ip_address.as_deref(),
+        c.ip_address.map(|v| v.to_string()).as_deref(),
         Some("10.1.1.1"),
         "a's released address"
     );
-    assert_eq!(c.ipv6_address.as_deref(), Some("2001:db8::1"));
     assert_eq!(
-        c.mac_address.as_deref(),
+        c.ipv6_address.map(|v| v.to_string()).as_deref(),
+        Some("2001:db8::1")
+    );
+    assert_eq!(
+        c.mac_address.map(|v| v.to_string()).as_deref(),
         Some("02:02:00:00:00:03"),
         "MAC counter persisted"
     );
@@ -677,7 +722,13 @@ fn restart_keeps_objects_allocations_and_ids() {
     assert_eq!(s.network_ids["t:m"], 2);
     assert_eq!(s.networks["t:m"].pkt_tag, Some(2));
     assert_eq!(s.group_ids["t:g"], 1);
-    assert_eq!(s.endpoints["t:b"].ip_address.as_deref(), Some("10.1.1.2"));
+    assert_eq!(
+        s.endpoints["t:b"]
+            .ip_address
+            .map(|v| v.to_string())
+            .as_deref(),
+        Some("10.1.1.2")
+    );
 }
 
 const CRASH_DIR: &str = "NETMASTER_INTENT_CRASH_DIR";
@@ -822,12 +873,6 @@ fn policies_and_rules_are_validated_and_kept_consistent() {
         bad(&|r| r.protocol = Some("icmp".into())),
         400,
         "a port needs protocol tcp or udp",
-    );
-    rejected(
-        &db,
-        bad(&|r| r.from_ip_address = Some("10.0.0.1/24".into())),
-        400,
-        "host bits",
     );
     rejected(
         &db,

@@ -9,9 +9,10 @@ mod api_netmaster;
 
 use api_netmaster::ApiNetmaster;
 use northbound_api::agent::HostReport;
-use northbound_api::client::{Client, ClientError};
+use northbound_client::client::{Client, ClientError};
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -43,7 +44,7 @@ fn report(agent: u32, n: u32) -> HostReport {
     }
     HostReport {
         dpid: u64::from(agent) + 1,
-        vtep_ip: Some(format!("10.200.0.{}", agent + 1)),
+        vtep_ip: Some(Ipv4Addr::new(10, 200, 0, agent as u8 + 1)),
         endpoint_ports,
         uplinks: Vec::new(),
         tunnel: None,
@@ -70,8 +71,10 @@ fn agent(url: String, agent: u32, mut sent: Sent, stop: Arc<AtomicBool>) -> Sent
                 sent.in_flight.clear();
             }
             // A valid report is never refused: only a dead netmaster fails one.
-            Err(ClientError::Api(e)) => panic!("host{agent}: report {n} refused: {e}"),
-            Err(ClientError::Transport(_)) => {
+            Err(e @ (ClientError::Api(_) | ClientError::BadAnswer { .. })) => {
+                panic!("host{agent}: report {n} refused: {e}")
+            }
+            Err(ClientError::Transport { .. } | ClientError::Read { .. }) => {
                 sent.in_flight.push(n);
                 break;
             }

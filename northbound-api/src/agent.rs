@@ -4,14 +4,26 @@
 
 pub use northbound_model::agent::{HostDirectives, HostReport, TunnelReport, MAX_WAIT_S};
 
-use crate::service::ApiError;
 use std::collections::BTreeMap;
+
+/// Why a host report was refused; nothing of it was kept.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportRefused {
+    /// The report does not describe a usable bridge (a dpid of 0, a port out of range).
+    #[error("{0}")]
+    Invalid(String),
+    /// It conflicts with another host's report (the same dpid).
+    #[error("{0}")]
+    Conflict(String),
+    /// The report could not be kept.
+    #[error("{0}")]
+    Failed(String),
+}
 
 /// The agent service: what netmaster does with the agents' host reports.
 pub trait AgentService: Send + Sync + 'static {
-    /// Replaces `host`'s report (a 400 [`ApiError`] when the report is unusable, e.g. its
-    /// VTEP does not parse or its dpid is 0).
-    fn report(&self, host: &str, report: HostReport) -> Result<(), ApiError>;
+    /// Replaces `host`'s report, or says why not (e.g. its dpid is 0).
+    fn report(&self, host: &str, report: HostReport) -> Result<(), ReportRefused>;
     /// The latest report of every host that reported, by host name.
     fn reports(&self) -> BTreeMap<String, HostReport>;
     /// What `host`'s agent should create now (also for a host that never reported).

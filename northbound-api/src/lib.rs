@@ -1,6 +1,7 @@
-//! netplugin's northbound interface: the server side of `/api/v1`, its blocking client and the
-//! intent files. The wire types live in [`northbound_model`] (serde only, what the agent
-//! links); [`model`] and [`wire`] are that crate's modules, re-exported.
+//! netplugin's northbound interface, server side: the `/api/v1` router over the service traits
+//! the controller implements. The wire types live in [`northbound_model`] (serde only, what the
+//! agent links); [`addr`], [`model`] and [`wire`] are that crate's modules, re-exported. The
+//! client, the intent files and `netctl` are the `northbound-client` crate.
 //!
 //! * [`model`]: the intent objects (Contiv netmaster semantics and JSON field names).
 //! * [`agent`]: the [`agent::HostReport`] a host's agent sends, and the [`agent::AgentService`]
@@ -11,15 +12,10 @@
 //! * [`rest`]: the `/api/v1` axum router over an [`service::IntentService`], an
 //!   [`agent::AgentService`] and an [`oper::OperService`].
 //! * [`oper`]: operational state (multicast memberships), the [`oper::OperService`] trait.
-//! * [`client`]: a blocking HTTP client of that API (used by `netctl`).
-//! * [`intent_file`]: the intent files of the original netplugin (`netctl -cfg FILE`),
-//!   converted into a [`service::Batch`].
 
-pub use northbound_model::{model, wire};
+pub use northbound_model::{addr, model, wire};
 
 pub mod agent;
-pub mod client;
-pub mod intent_file;
 pub mod oper;
 pub mod rest;
 pub mod service;

@@ -21,15 +21,17 @@
 //! [`NormalizePath`] trims it from the request). An object's body is its own fields (see
 //! [`crate::wire`]); the key in the path must be the body's key.
 //!
-//! Errors are `{"error": "<message>"}` with the [`ApiError`] status; a malformed body is a 400
-//! naming the problem (unknown or missing field, wrong type, with line and column); an unknown
+//! Errors are `{"error": "<message>"}`. Only this layer chooses HTTP statuses: an
+//! [`IntentError`] or [`ReportRefused`] is a 400 (invalid), 404 (not found), 409 (conflict) or
+//! 500 (store); a malformed body is a 400 naming the problem and the field (unknown or
+//! missing field, wrong type, a bad address, with line and column); an unknown
 //! collection or path is a 404. The services are called on tokio's blocking pool, since
 //! they are synchronous and [`IntentService`] may write to disk.
 
-use crate::agent::{AgentService, HostDirectives, HostReport, MAX_WAIT_S};
+use crate::agent::{AgentService, HostDirectives, HostReport, ReportRefused, MAX_WAIT_S};
 use crate::model::{Kind, Object};
 use crate::oper::{NetworkInspect, OperService};
-use crate::service::{ApiError, Batch, IntentService};
+use crate::service::{Batch, IntentError, IntentService};
 use crate::wire;
 use axum::body::Bytes;
 use axum::extract::{FromRef, OriginalUri, Path, Query, Request, State};
@@ -134,10 +136,26 @@ impl Error {
     }
 }
 
-impl From<ApiError> for Error {
-    fn from(e: ApiError) -> Error {
-        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        Error(status, e.message)
+impl From<IntentError> for Error {
+    fn from(e: IntentError) -> Error {
+        let status = match &e {
+            IntentError::Invalid(_) => StatusCode::BAD_REQUEST,
+            IntentError::NotFound(_) => StatusCode::NOT_FOUND,
+            IntentError::Conflict(_) => StatusCode::CONFLICT,
+            IntentError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Error(status, e.to_string())
+    }
+}
+
+impl From<ReportRefused> for Error {
+    fn from(e: ReportRefused) -> Error {
+        let status = match &e {
+            ReportRefused::Invalid(_) => StatusCode::BAD_REQUEST,
+            ReportRefused::Conflict(_) => StatusCode::CONFLICT,
+            ReportRefused::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Error(status, e.to_string())
     }
 }
 
@@ -244,8 +262,8 @@ async fn delete(
 }
 
 async fn batch(State(svc): State<Svc>, body: Bytes) -> Result<Json<Vec<Object>>, Error> {
-    let batch: Batch = serde_json::from_slice(&body)
-        .map_err(|e| Error::bad_request(format!("invalid batch: {e}")))?;
+    let batch: Batch =
+        wire::decode(&body).map_err(|e| Error::bad_request(format!("invalid batch: {e}")))?;
     Ok(Json(call(&svc, move |s| s.apply(batch)).await??))
 }
 
@@ -319,7 +337,7 @@ async fn put_report(
     Path(host): Path<String>,
     body: Bytes,
 ) -> Result<Json<HostReport>, Error> {
-    let report: HostReport = serde_json::from_slice(&body)
+    let report: HostReport = wire::decode(&body)
         .map_err(|e| Error::bad_request(format!("invalid report of host `{host}`: {e}")))?;
     let stored = report.clone();
     call_agents(&agents, move |a| a.report(&host, report)).await??;

@@ -25,6 +25,6 @@ mod wire;
 pub use action::Action;
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, Field, Part, Reason};
 pub use instruction::Instruction;
-pub use mac::MacAddr;
+pub use mac::{BadMac, MacAddr};
 pub use msg::{Body, Message, MsgType, OFP_HEADER_LEN, OFP_VERSION};
 pub use oxm::{Masked, Match, OxmField};

@@ -11,6 +11,17 @@ impl MacAddr {
     /// `ff:ff:ff:ff:ff:ff`.
     pub const BROADCAST: MacAddr = MacAddr([0xff; 6]);
 
+    /// The address as the low 48 bits of an integer.
+    pub fn to_u64(self) -> u64 {
+        self.0.iter().fold(0, |acc, b| acc << 8 | u64::from(*b))
+    }
+
+    /// The address in the low 48 bits of `v` (the high 16 bits are ignored).
+    pub fn from_u64(v: u64) -> MacAddr {
+        let b = v.to_be_bytes();
+        MacAddr([b[2], b[3], b[4], b[5], b[6], b[7]])
+    }
+
     /// True for group (multicast and broadcast) addresses.
     pub fn is_multicast(&self) -> bool {
         self.0[0] & 1 == 1
@@ -29,16 +40,9 @@ impl fmt::Display for MacAddr {
 }
 
 /// The text was not six colon-separated hex octets.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a MAC address aa:bb:cc:dd:ee:ff")]
 pub struct BadMac(pub String);
-
-impl fmt::Display for BadMac {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid Ethernet address {:?}", self.0)
-    }
-}
-
-impl std::error::Error for BadMac {}
 
 impl FromStr for MacAddr {
     type Err = BadMac;
@@ -56,5 +60,22 @@ impl FromStr for MacAddr {
             return Err(BadMac(s.into()));
         }
         Ok(MacAddr(out))
+    }
+}
+
+/// As its text form `aa:bb:cc:dd:ee:ff` (the `serde` feature).
+#[cfg(feature = "serde")]
+impl serde::Serialize for MacAddr {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// From its text form (the `serde` feature).
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for MacAddr {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }

@@ -27,7 +27,7 @@ fn rule(i: usize, out_port: Option<u16>) -> Object {
         from_network: None,
         to_network: None,
         from_ip_address: None,
-        to_ip_address: out_port.map(|_| format!("10.200.{i}.0/24")),
+        to_ip_address: out_port.map(|_| format!("10.200.{i}.0/24").parse().unwrap()),
         protocol: out_port.map(|_| "tcp".into()),
         port: out_port.unwrap_or(0),
         action: if out_port.is_some() {

@@ -103,7 +103,7 @@ fn build(release: bool) {
             "-p",
             "netplugin",
             "-p",
-            "northbound-api",
+            "northbound-client",
         ])
         .args(release.then_some("--release"))
         .status()

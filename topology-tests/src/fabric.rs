@@ -5,7 +5,7 @@ use crate::binaries::{self, Binaries};
 use crate::cmd::{in_ns, output, run};
 use crate::host::{api_url, Host, Wiring, API_PORT, MGMT_CONTROLLER, OF_PORT};
 use crate::netns::run_in;
-use northbound_api::client::Client;
+use northbound_client::client::Client;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -448,7 +448,7 @@ impl Fabric {
     pub fn apply_and_attach(&mut self, file: &str) -> Vec<(String, String, String)> {
         self.apply_intent(file);
         let text = std::fs::read_to_string(repo_root().join(file)).expect("intent file");
-        let intent = northbound_api::intent_file::parse(&text).expect("a valid intent file");
+        let intent = northbound_client::intent_file::parse(&text).expect("a valid intent file");
         let placed: Vec<(String, String, String)> = intent
             .tenants
             .iter()

@@ -29,7 +29,7 @@ pub fn endpoint(
 pub fn host(name: &str, vtep: &str) -> Object {
     Object::Host(Host {
         name: name.into(),
-        vtep_ip: Some(vtep.into()),
+        vtep_ip: Some(vtep.parse().expect("a VTEP address")),
         uplinks: vec![],
         dpid: None,
     })
@@ -43,8 +43,8 @@ pub fn vxlan_network(tenant: &str, name: &str, subnet: &str, gateway: Option<&st
         network_name: name.into(),
         encap: Encap::Vxlan,
         pkt_tag: None,
-        subnet: subnet.into(),
-        gateway: gateway.map(Into::into),
+        subnet: subnet.parse().expect("a subnet"),
+        gateway: gateway.map(|g| g.parse().expect("a gateway address")),
         ipv6_subnet: None,
         ipv6_gateway: None,
         multicast: Default::default(),

@@ -49,9 +49,6 @@ impl Fabric {
             }
             let ip = e
                 .ip_address
-                .as_deref()
-                .and_then(|s| s.split('/').next())
-                .and_then(|s| s.parse().ok())
                 .unwrap_or_else(|| panic!("endpoint {} has no IPv4 address", e.container_name));
             eps.push(Endpoint {
                 name: e.container_name.clone(),
@@ -60,7 +57,7 @@ impl Fabric {
                 host: c.host.clone(),
                 ns: c.ns.clone(),
                 ip,
-                mac: e.mac_address.clone().unwrap_or_default().to_lowercase(),
+                mac: e.mac_address.map(|m| m.to_string()).unwrap_or_default(),
             });
         }
         eps.sort_by(|a, b| a.name.cmp(&b.name));

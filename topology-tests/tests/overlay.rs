@@ -149,7 +149,7 @@ fn the_vxlan_udp_port_and_the_uplinks_follow_the_intent() {
     // A new global VXLAN port: the agents re-create their tunnels on it, traffic follows.
     let global = northbound_api::model::Global {
         vxlan_port: 8472,
-        vxlans: "1-20000".into(), // the example's tenants take VNIs above 10000
+        vxlans: "1-20000".parse().unwrap(), // the example's tenants take VNIs above 10000
         ..northbound_api::model::Global::default()
     };
     f.api(move |c| c.put(&Object::Global(global)))

@@ -203,7 +203,7 @@ fn main() -> ExitCode {
                     ovsdb: d.common.ovsdb,
                     bridge: d.common.bridge,
                     controller: d.controller.unwrap_or_default(),
-                    vtep_ip: d.vtep_ip.map(|v| v.to_string()),
+                    vtep_ip: d.vtep_ip,
                     tunnel_mode: match d.tunnel_mode {
                         TunnelModeArg::PerPeer => TunnelMode::PerPeer,
                         TunnelModeArg::Flow => TunnelMode::Flow,

@@ -144,7 +144,7 @@ fn effective_topology(inputs: &Inputs) -> Topology {
     for (name, host) in &inputs.intent.hosts {
         if let (false, Some(dpid)) = (topo.hosts.contains_key(name), host.dpid) {
             let mut h = HostPorts::new(dpid);
-            h.vtep_ip = host.vtep_ip.as_deref().and_then(|v| v.parse().ok());
+            h.vtep_ip = host.vtep_ip;
             topo.hosts.insert(name.clone(), h);
         }
     }

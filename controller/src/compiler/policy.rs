@@ -24,7 +24,7 @@ use super::resolve::Net;
 use super::Host;
 use crate::cookie::{Cookie, OwnerKind, ID_MAX};
 use crate::desired::SwitchState;
-use crate::intent::addr::{ip_protocol, parse_ipv4_selector, Subnet4, Subnet6};
+use crate::intent::addr::{ip_protocol, selector_prefixes};
 use crate::intent::Snapshot;
 use crate::pipeline::metadata::{Meta, FROM_TUNNEL, FROM_UPLINK};
 use crate::pipeline::Table;
@@ -220,7 +220,7 @@ fn rule_flows(
                 v6_too = v6.is_some();
             }
             if let Some(ip) = &r.from_ip_address {
-                v4_src = Some(parse_ipv4_selector(ip).ok()?);
+                v4_src = Some(selector_prefixes(ip));
                 v6_too = false;
             }
         }
@@ -237,7 +237,7 @@ fn rule_flows(
                 v6_too = v6.is_some();
             }
             if let Some(ip) = &r.to_ip_address {
-                prefixes = parse_ipv4_selector(ip).ok()?;
+                prefixes = selector_prefixes(ip);
                 v6_too = false;
             }
             if !prefixes.is_empty() {
@@ -414,21 +414,18 @@ type Prefix4 = (u32, u8);
 type Prefix6 = (u128, u8);
 
 /// The IPv4 subnet of network `tenant:name` and its IPv6 subnet if it has one, as (address,
-/// prefix length); `None` if the network is unknown or its subnet does not parse.
+/// prefix length); `None` if the network is unknown.
 fn network_prefixes(
     snap: &Snapshot,
     tenant: &str,
     name: &str,
 ) -> Option<(Prefix4, Option<Prefix6>)> {
     let n = snap.networks.get(&format!("{tenant}:{name}"))?;
-    let v4 = Subnet4::parse(&n.subnet).ok()?;
-    let v6 = match &n.ipv6_subnet {
-        Some(s) => Some(Subnet6::parse(s).ok()?),
-        None => None,
-    };
+    let v4 = n.subnet.net();
+    let v6 = n.ipv6_subnet.map(|s| s.net());
     Some((
-        (v4.network, v4.prefix_len),
-        v6.map(|s| (s.network, s.prefix_len)),
+        (u32::from(v4.network()), v4.prefix_len()),
+        v6.map(|s| (u128::from(s.network()), s.prefix_len())),
     ))
 }
 

@@ -88,7 +88,7 @@ pub(super) fn networks(
                     encap: n.encap,
                     tag,
                     tenant: n.tenant_name.clone(),
-                    gateway: n.gateway.as_deref().and_then(|g| g.parse().ok()),
+                    gateway: n.gateway,
                     members: Vec::new(),
                 };
                 (key.as_str(), net)
@@ -140,20 +140,12 @@ fn member(
     if ep.host.as_deref().is_some_and(|h| h != host) {
         return None;
     }
-    let mac: MacAddr = ep.mac_address.as_deref()?.parse().ok()?;
+    let mac: MacAddr = ep.mac_address?;
     if mac.0[0] & 1 != 0 || mac.0 == [0; 6] {
         return None;
     }
-    let ip = ep
-        .ip_address
-        .as_deref()
-        .and_then(|s| s.split('/').next())
-        .and_then(|s| s.parse().ok());
-    let ipv6 = ep
-        .ipv6_address
-        .as_deref()
-        .and_then(|s| s.split('/').next())
-        .and_then(|s| s.parse().ok());
+    let ip = ep.ip_address;
+    let ipv6 = ep.ipv6_address;
     let epg = ep
         .group_name
         .as_ref()

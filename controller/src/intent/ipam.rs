@@ -12,9 +12,9 @@
 //!
 //! Only the [`Counters`] are persisted; what is in use is rebuilt from the stored objects.
 
-use super::addr::IdRanges;
+use northbound_api::addr::IdRanges;
 use northbound_api::model::Encap;
-use northbound_api::service::ApiError;
+use northbound_api::service::IntentError;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -93,26 +93,26 @@ impl Ipam {
         }
     }
 
-    fn next_id(counter: &mut u64, max: u64, what: &str) -> Result<u64, ApiError> {
+    fn next_id(counter: &mut u64, max: u64, what: &str) -> Result<u64, IntentError> {
         if *counter > max {
-            return Err(ApiError::conflict(format!("{what} ids are exhausted")));
+            return Err(IntentError::Conflict(format!("{what} ids are exhausted")));
         }
         *counter += 1;
         Ok(*counter - 1)
     }
 
     /// A new network id (never reused).
-    pub fn new_network_id(&mut self) -> Result<u32, ApiError> {
+    pub fn new_network_id(&mut self) -> Result<u32, IntentError> {
         Self::next_id(&mut self.counters.network, MAX_NETWORK_ID, "network").map(|i| i as u32)
     }
 
     /// A new endpoint-group id (never reused).
-    pub fn new_group_id(&mut self) -> Result<u16, ApiError> {
+    pub fn new_group_id(&mut self) -> Result<u16, IntentError> {
         Self::next_id(&mut self.counters.group, MAX_GROUP_ID, "endpoint group").map(|i| i as u16)
     }
 
     /// A new endpoint id (never reused).
-    pub fn new_endpoint_id(&mut self) -> Result<u64, ApiError> {
+    pub fn new_endpoint_id(&mut self) -> Result<u64, IntentError> {
         Self::next_id(&mut self.counters.endpoint, MAX_ENDPOINT_ID, "endpoint")
     }
 
@@ -164,10 +164,10 @@ impl Ipam {
     }
 
     /// Allocates a MAC address: `02:02:` and the next counter value not in use.
-    pub fn alloc_mac(&mut self) -> Result<u64, ApiError> {
+    pub fn alloc_mac(&mut self) -> Result<u64, IntentError> {
         loop {
             if self.counters.mac > u64::from(u32::MAX) {
-                return Err(ApiError::conflict("MAC addresses are exhausted"));
+                return Err(IntentError::Conflict("MAC addresses are exhausted".into()));
             }
             let mac = MAC_PREFIX | self.counters.mac;
             self.counters.mac += 1;
@@ -198,7 +198,7 @@ impl Ipam {
     pub fn alloc_tag(&mut self, encap: Encap, ranges: &IdRanges) -> Option<u32> {
         let used = self.tags(encap);
         let tag = ranges
-            .0
+            .intervals()
             .iter()
             .find_map(|(lo, hi)| lowest_free(used, u128::from(*lo), u128::from(*hi), None))?;
         used.insert(tag);
@@ -244,7 +244,7 @@ mod tests {
         assert_eq!(ipam.new_endpoint_id().unwrap(), 1);
         ipam.counters.group = MAX_GROUP_ID;
         assert_eq!(ipam.new_group_id().unwrap(), 0xffff);
-        assert_eq!(ipam.new_group_id().unwrap_err().status, 409);
+        assert!(matches!(ipam.new_group_id(), Err(IntentError::Conflict(_))));
     }
 
     #[test]
@@ -259,7 +259,7 @@ mod tests {
     #[test]
     fn tags_are_separate_spaces_over_ranges() {
         let mut ipam = Ipam::default();
-        let r = IdRanges::parse("5-6,9", 4094).unwrap();
+        let r = "5-6,9".parse::<IdRanges>().unwrap();
         assert_eq!(ipam.alloc_tag(Encap::Vlan, &r), Some(5));
         assert_eq!(ipam.alloc_tag(Encap::Vxlan, &r), Some(5));
         assert_eq!(ipam.alloc_tag(Encap::Vlan, &r), Some(6));

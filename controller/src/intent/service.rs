@@ -10,7 +10,7 @@ use super::state::State;
 use super::Snapshot;
 use crate::store::{decode, encode, MemStore, Store, StoreError, Table, Txn};
 use northbound_api::model::{Kind, Object};
-use northbound_api::service::{ApiError, Batch, IntentService};
+use northbound_api::service::{Batch, IntentError, IntentService};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::watch;
@@ -59,10 +59,10 @@ impl IntentDb {
         for (key, r) in records {
             state
                 .restore(r.object, r.id)
-                .map_err(|message| StoreError::Invalid {
+                .map_err(|e| StoreError::Invalid {
                     table: Table::Objects,
                     key: key.clone(),
-                    message,
+                    message: e.to_string(),
                 })?;
         }
         Ok(IntentDb {
@@ -133,16 +133,13 @@ impl IntentService for IntentDb {
         self.current().get(kind, key)
     }
 
-    fn apply(&self, batch: Batch) -> Result<Vec<Object>, ApiError> {
+    fn apply(&self, batch: Batch) -> Result<Vec<Object>, IntentError> {
         let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut next = (*self.current()).clone();
         let applied = next.apply(batch)?;
         self.store
             .commit(&Self::txn(&next, &applied))
-            .map_err(|e| ApiError {
-                status: 500,
-                message: e.to_string(),
-            })?;
+            .map_err(|e| IntentError::Store(Box::new(e)))?;
         *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
         self.version.send_modify(|v| *v += 1);
         Ok(applied.objects)

@@ -4,17 +4,14 @@
 //! a clone and keep the clone only on success, which makes batches all-or-nothing (allocations
 //! included).
 
-use super::addr::{
-    ipv4_string, ipv6_string, mac_string, parse_ipv4, parse_ipv4_range, parse_ipv6, parse_mac,
-    IdRanges, Subnet4, Subnet6,
-};
 use super::ipam::{Family, Ipam};
 use super::Snapshot;
+use northbound_api::addr::{IdRanges, Ipv4Addr, Ipv4Range, Ipv6Addr, MacAddr};
 use northbound_api::model::{
     Direction, Encap, Endpoint, EndpointGroup, Global, Host, Kind, NetProfile, Network, Object,
     Policy, Rule,
 };
-use northbound_api::service::{ApiError, Batch};
+use northbound_api::service::{Batch, IntentError};
 use std::collections::BTreeSet;
 
 /// The longest IGMP query interval a network may ask for, in seconds.
@@ -27,6 +24,17 @@ pub struct State {
     pub snap: Snapshot,
     /// What is allocated.
     pub ipam: Ipam,
+}
+
+/// Why a stored object could not be put back: it lacks what every applied object has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestoreError {
+    /// A network, group or endpoint without its id.
+    #[error("stored {0} has no id")]
+    NoId(String),
+    /// A network without its tag.
+    #[error("stored {0} has no pktTag")]
+    NoPktTag(String),
 }
 
 /// What a successful batch did.
@@ -83,9 +91,9 @@ fn rule_naming<'a>(
 }
 
 /// Rejects empty names and names with characters that break keys.
-fn check_name(what: &str, field: &str, value: &str) -> Result<(), ApiError> {
+fn check_name(what: &str, field: &str, value: &str) -> Result<(), IntentError> {
     if value.is_empty() || value.contains([':', '/']) || value.contains(char::is_whitespace) {
-        return Err(ApiError::invalid(format!(
+        return Err(IntentError::Invalid(format!(
             "{what}: {field} '{value}' must be non-empty without ':', '/' or spaces"
         )));
     }
@@ -96,39 +104,36 @@ fn net_key(tenant: &str, network: &str) -> String {
     format!("{tenant}:{network}")
 }
 
-/// The parsed subnet of a stored (so already valid) network.
-fn subnet_of(n: &Network) -> Subnet4 {
-    Subnet4::parse(&n.subnet).expect("stored subnets are valid")
+/// An IPv4 address as an allocator value.
+fn v4(a: Ipv4Addr) -> u128 {
+    u128::from(u32::from(a))
 }
 
-fn subnet6_of(n: &Network) -> Option<Subnet6> {
-    n.ipv6_subnet
-        .as_deref()
-        .map(|s| Subnet6::parse(s).expect("stored subnets are valid"))
-}
-
-fn tag_ranges(global: &Global, encap: Encap) -> Result<IdRanges, String> {
-    let (space, _, max) = tag_space(encap);
-    let s = match encap {
+/// The global range of a network's tags, refused if it goes past the largest VLAN id or VNI.
+fn tag_ranges(global: &Global, encap: Encap) -> Result<&IdRanges, IntentError> {
+    let (space, name, max) = tag_space(encap);
+    let ranges = match encap {
         Encap::Vlan => &global.vlans,
         Encap::Vxlan => &global.vxlans,
     };
-    IdRanges::parse(s, max).map_err(|e| format!("global: {space}: {e}"))
+    if ranges.max() > max {
+        return Err(IntentError::Invalid(format!(
+            "global: {space}: `{ranges}` goes past the largest {name} {max}"
+        )));
+    }
+    Ok(ranges)
 }
 
 /// The pool an endpoint's IPv4 address comes from, and how to name it in errors.
-fn endpoint_pool(net: &Network, group: Option<&EndpointGroup>) -> ((u32, u32), String) {
-    if let Some(pool) = group.and_then(|g| g.ip_pool.as_deref()) {
-        let range = parse_ipv4_range(pool).expect("stored pools are valid");
-        let g = group.expect("pool implies group");
+fn endpoint_pool(net: &Network, group: Option<&EndpointGroup>) -> (Ipv4Range, String) {
+    if let Some((g, pool)) = group.and_then(|g| g.ip_pool.map(|p| (g, p))) {
         return (
-            range,
+            pool,
             format!("ipPool {pool} of group {}:{}", g.tenant_name, g.group_name),
         );
     }
-    let s = subnet_of(net);
     (
-        (s.first, s.last),
+        net.subnet.pool(),
         format!(
             "the subnet {} of network {}:{}",
             net.subnet, net.tenant_name, net.network_name
@@ -182,9 +187,9 @@ impl State {
 
     /// Puts back a stored object with its id, marking its allocations in use (no validation:
     /// the object was validated when it was applied). Parents must be restored first.
-    pub fn restore(&mut self, object: Object, id: Option<u64>) -> Result<(), String> {
+    pub fn restore(&mut self, object: Object, id: Option<u64>) -> Result<(), RestoreError> {
         let key = object.key();
-        let missing = || format!("stored {key} has no id");
+        let missing = || RestoreError::NoId(key.clone());
         match object {
             Object::Global(g) => self.snap.global = g,
             Object::Tenant(t) => {
@@ -205,7 +210,7 @@ impl State {
             Object::Network(n) => {
                 let tag = n
                     .pkt_tag
-                    .ok_or_else(|| format!("stored {key} has no pktTag"))?;
+                    .ok_or_else(|| RestoreError::NoPktTag(key.clone()))?;
                 self.ipam.take_tag(n.encap, tag);
                 let id = id.ok_or_else(missing)?;
                 self.snap.network_ids.insert(key.clone(), id as u32);
@@ -217,7 +222,7 @@ impl State {
                 self.snap.groups.insert(key, g);
             }
             Object::Endpoint(e) => {
-                self.take_endpoint(&e)?;
+                self.take_endpoint(&e);
                 let id = id.ok_or_else(missing)?;
                 self.snap.endpoint_ids.insert(key.clone(), id);
                 self.snap.endpoints.insert(key, e);
@@ -226,42 +231,40 @@ impl State {
         Ok(())
     }
 
-    fn take_endpoint(&mut self, e: &Endpoint) -> Result<(), String> {
+    fn take_endpoint(&mut self, e: &Endpoint) {
         let net = net_key(&e.tenant_name, &e.network_name);
-        if let Some(ip) = &e.ip_address {
-            self.ipam
-                .take_addr(Family::V4, &net, u128::from(parse_ipv4(ip)?));
+        if let Some(ip) = e.ip_address {
+            self.ipam.take_addr(Family::V4, &net, v4(ip));
         }
-        if let Some(ip) = &e.ipv6_address {
-            self.ipam.take_addr(Family::V6, &net, parse_ipv6(ip)?);
+        if let Some(ip) = e.ipv6_address {
+            self.ipam.take_addr(Family::V6, &net, u128::from(ip));
         }
-        if let Some(mac) = &e.mac_address {
-            self.ipam.take_mac(parse_mac(mac)?);
+        if let Some(mac) = e.mac_address {
+            self.ipam.take_mac(mac.to_u64());
         }
-        Ok(())
     }
 
     fn release_endpoint(&mut self, e: &Endpoint) {
         let net = net_key(&e.tenant_name, &e.network_name);
-        if let Some(Ok(ip)) = e.ip_address.as_deref().map(parse_ipv4) {
-            self.ipam.release_addr(Family::V4, &net, u128::from(ip));
+        if let Some(ip) = e.ip_address {
+            self.ipam.release_addr(Family::V4, &net, v4(ip));
         }
-        if let Some(Ok(ip)) = e.ipv6_address.as_deref().map(parse_ipv6) {
-            self.ipam.release_addr(Family::V6, &net, ip);
+        if let Some(ip) = e.ipv6_address {
+            self.ipam.release_addr(Family::V6, &net, u128::from(ip));
         }
-        if let Some(Ok(mac)) = e.mac_address.as_deref().map(parse_mac) {
-            self.ipam.release_mac(mac);
+        if let Some(mac) = e.mac_address {
+            self.ipam.release_mac(mac.to_u64());
         }
     }
 
     /// Applies a batch in place: deletes children first, then upserts parents first, then
     /// checks that nothing left refers to a deleted object. On error the state is partly
     /// changed and must be thrown away.
-    pub fn apply(&mut self, batch: Batch) -> Result<Applied, ApiError> {
+    pub fn apply(&mut self, batch: Batch) -> Result<Applied, IntentError> {
         let mut upserted = BTreeSet::new();
         for o in &batch.upserts {
             if !upserted.insert((o.kind(), o.key())) {
-                return Err(ApiError::invalid(format!(
+                return Err(IntentError::Invalid(format!(
                     "{} {}: appears twice in the batch",
                     kind_name(o.kind()),
                     o.key()
@@ -272,17 +275,17 @@ impl State {
         for (kind, key) in &batch.deletes {
             let what = format!("{} {key}", kind_name(*kind));
             if upserted.contains(&(*kind, key.clone())) {
-                return Err(ApiError::invalid(format!(
+                return Err(IntentError::Invalid(format!(
                     "{what}: both upserted and deleted"
                 )));
             }
             if !deletes.insert((*kind, key.clone())) {
-                return Err(ApiError::invalid(format!(
+                return Err(IntentError::Invalid(format!(
                     "{what}: deleted twice in the batch"
                 )));
             }
             if self.get(*kind, key).is_none() {
-                return Err(ApiError::not_found(format!("{what}: does not exist")));
+                return Err(IntentError::NotFound(format!("{what}: does not exist")));
             }
         }
         if batch.replace {
@@ -359,7 +362,7 @@ impl State {
         }
     }
 
-    fn upsert(&mut self, object: Object) -> Result<Object, ApiError> {
+    fn upsert(&mut self, object: Object) -> Result<Object, IntentError> {
         match object {
             Object::Global(g) => self.upsert_global(g).map(Object::Global),
             Object::Tenant(t) => {
@@ -377,26 +380,28 @@ impl State {
         }
     }
 
-    fn upsert_profile(&mut self, p: NetProfile) -> Result<NetProfile, ApiError> {
+    fn upsert_profile(&mut self, p: NetProfile) -> Result<NetProfile, IntentError> {
         let key = net_key(&p.tenant_name, &p.profile_name);
         let what = format!("netprofile {key}");
         check_name(&what, "tenantName", &p.tenant_name)?;
         check_name(&what, "profileName", &p.profile_name)?;
         if !self.snap.tenants.contains_key(&p.tenant_name) {
-            return Err(ApiError::not_found(format!(
+            return Err(IntentError::NotFound(format!(
                 "{what}: tenantName '{}' does not exist",
                 p.tenant_name
             )));
         }
         if let Some(b) = &p.bandwidth {
-            crate::intent::addr::parse_bandwidth_kbps(b)
-                .map_err(|e| ApiError::invalid(format!("{what}: bandwidth: {e}")))?;
+            super::addr::parse_bandwidth_kbps(b)
+                .map_err(|e| IntentError::Invalid(format!("{what}: bandwidth: {e}")))?;
         }
         if p.burst == Some(0) {
-            return Err(ApiError::invalid(format!("{what}: burst must be positive")));
+            return Err(IntentError::Invalid(format!(
+                "{what}: burst must be positive"
+            )));
         }
         if p.dscp.is_some_and(|d| d > 63) {
-            return Err(ApiError::invalid(format!(
+            return Err(IntentError::Invalid(format!(
                 "{what}: dscp {} is outside 0..=63",
                 p.dscp.unwrap_or_default()
             )));
@@ -405,13 +410,13 @@ impl State {
         Ok(p)
     }
 
-    fn upsert_policy(&mut self, p: Policy) -> Result<Policy, ApiError> {
+    fn upsert_policy(&mut self, p: Policy) -> Result<Policy, IntentError> {
         let key = net_key(&p.tenant_name, &p.policy_name);
         let what = format!("policy {key}");
         check_name(&what, "tenantName", &p.tenant_name)?;
         check_name(&what, "policyName", &p.policy_name)?;
         if !self.snap.tenants.contains_key(&p.tenant_name) {
-            return Err(ApiError::not_found(format!(
+            return Err(IntentError::NotFound(format!(
                 "{what}: tenantName '{}' does not exist",
                 p.tenant_name
             )));
@@ -420,7 +425,7 @@ impl State {
         Ok(p)
     }
 
-    fn upsert_rule(&mut self, r: Rule) -> Result<Rule, ApiError> {
+    fn upsert_rule(&mut self, r: Rule) -> Result<Rule, IntentError> {
         let key = format!("{}:{}:{}", r.tenant_name, r.policy_name, r.rule_id);
         let what = format!("rule {key}");
         check_name(&what, "tenantName", &r.tenant_name)?;
@@ -431,29 +436,33 @@ impl State {
             .policies
             .contains_key(&net_key(&r.tenant_name, &r.policy_name))
         {
-            return Err(ApiError::not_found(format!(
+            return Err(IntentError::NotFound(format!(
                 "{what}: policyName '{}' does not exist",
                 r.policy_name
             )));
         }
         if !(1..=100).contains(&r.priority) {
-            return Err(ApiError::invalid(format!(
+            return Err(IntentError::Invalid(format!(
                 "{what}: priority {} is outside 1..=100",
                 r.priority
             )));
         }
-        let (wrong_side, fields) = match r.direction {
+        let (wrong_side, wrong_named) = match r.direction {
             Direction::In => (
                 "to",
-                [&r.to_endpoint_group, &r.to_network, &r.to_ip_address],
+                r.to_endpoint_group.is_some()
+                    || r.to_network.is_some()
+                    || r.to_ip_address.is_some(),
             ),
             Direction::Out => (
                 "from",
-                [&r.from_endpoint_group, &r.from_network, &r.from_ip_address],
+                r.from_endpoint_group.is_some()
+                    || r.from_network.is_some()
+                    || r.from_ip_address.is_some(),
             ),
         };
-        if fields.iter().any(|f| f.is_some()) {
-            return Err(ApiError::invalid(format!(
+        if wrong_named {
+            return Err(IntentError::Invalid(format!(
                 "{what}: a rule of direction {} names its peers with {} fields, not {wrong_side}*",
                 if r.direction == Direction::In {
                     "in"
@@ -476,7 +485,7 @@ impl State {
                 .groups
                 .contains_key(&net_key(&r.tenant_name, group))
             {
-                return Err(ApiError::not_found(format!(
+                return Err(IntentError::NotFound(format!(
                     "{what}: endpoint group '{group}' does not exist"
                 )));
             }
@@ -487,25 +496,21 @@ impl State {
                 .networks
                 .contains_key(&net_key(&r.tenant_name, net))
             {
-                return Err(ApiError::not_found(format!(
+                return Err(IntentError::NotFound(format!(
                     "{what}: network '{net}' does not exist"
                 )));
             }
         }
-        for ip in [&r.from_ip_address, &r.to_ip_address].into_iter().flatten() {
-            crate::intent::addr::parse_ipv4_selector(ip)
-                .map_err(|e| ApiError::invalid(format!("{what}: address '{ip}': {e}")))?;
-        }
         let proto = match r.protocol.as_deref() {
             None => None,
-            Some(p) => Some(crate::intent::addr::ip_protocol(p).ok_or_else(|| {
-                ApiError::invalid(format!(
+            Some(p) => Some(super::addr::ip_protocol(p).ok_or_else(|| {
+                IntentError::Invalid(format!(
                     "{what}: protocol '{p}' is not tcp, udp, icmp or a number 0..=255"
                 ))
             })?),
         };
         if r.port != 0 && !matches!(proto, Some(6) | Some(17)) {
-            return Err(ApiError::invalid(format!(
+            return Err(IntentError::Invalid(format!(
                 "{what}: a port needs protocol tcp or udp"
             )));
         }
@@ -513,43 +518,39 @@ impl State {
         Ok(r)
     }
 
-    fn upsert_global(&mut self, g: Global) -> Result<Global, ApiError> {
+    fn upsert_global(&mut self, g: Global) -> Result<Global, IntentError> {
         if g.name != "global" {
-            return Err(ApiError::invalid(format!(
+            return Err(IntentError::Invalid(format!(
                 "global {}: name must be 'global'",
                 g.name
             )));
         }
         for encap in [Encap::Vlan, Encap::Vxlan] {
-            tag_ranges(&g, encap).map_err(ApiError::invalid)?;
+            tag_ranges(&g, encap)?;
         }
         self.snap.global = g.clone();
         Ok(g)
     }
 
-    fn upsert_host(&mut self, h: Host) -> Result<Host, ApiError> {
+    fn upsert_host(&mut self, h: Host) -> Result<Host, IntentError> {
         check_name("host", "name", &h.name)?;
-        if let Some(ip) = &h.vtep_ip {
-            parse_ipv4(ip)
-                .map_err(|e| ApiError::invalid(format!("host {}: vtepIp: {e}", h.name)))?;
-        }
         self.snap.hosts.insert(h.name.clone(), h.clone());
         Ok(h)
     }
 
-    fn upsert_network(&mut self, mut n: Network) -> Result<Network, ApiError> {
+    fn upsert_network(&mut self, mut n: Network) -> Result<Network, IntentError> {
         let key = net_key(&n.tenant_name, &n.network_name);
         let what = format!("network {key}");
         check_name(&what, "tenantName", &n.tenant_name)?;
         check_name(&what, "networkName", &n.network_name)?;
         if !self.snap.tenants.contains_key(&n.tenant_name) {
-            return Err(ApiError::not_found(format!(
+            return Err(IntentError::NotFound(format!(
                 "{what}: tenantName '{}' does not exist",
                 n.tenant_name
             )));
         }
-        let bad = |field: &str, e: String| ApiError::invalid(format!("{what}: {field}: {e}"));
-        let subnet = Subnet4::parse(&n.subnet).map_err(|e| bad("subnet", e))?;
+        let bad = |field: &str, e: String| IntentError::Invalid(format!("{what}: {field}: {e}"));
+        let subnet = n.subnet;
         if !(1..=MAX_QUERY_INTERVAL_S).contains(&n.multicast.query_interval_s) {
             return Err(bad(
                 "multicast.queryIntervalS",
@@ -559,33 +560,23 @@ impl State {
                 ),
             ));
         }
-        let gateway = match &n.gateway {
-            Some(g) => {
-                let a = parse_ipv4(g).map_err(|e| bad("gateway", e))?;
-                if !subnet.is_host(a) {
-                    return Err(bad(
-                        "gateway",
-                        format!("{g} is not a host address of {}", n.subnet),
-                    ));
-                }
-                Some(a)
-            }
-            None => None,
-        };
-        let subnet6 = match &n.ipv6_subnet {
-            Some(s) => Some(Subnet6::parse(s).map_err(|e| bad("ipv6Subnet", e))?),
-            None => None,
-        };
-        let gateway6 = match (&n.ipv6_gateway, subnet6) {
+        let gateway = n.gateway;
+        if let Some(g) = gateway.filter(|g| !subnet.is_host(*g)) {
+            return Err(bad(
+                "gateway",
+                format!("{g} is not a host address of {}", n.subnet),
+            ));
+        }
+        let subnet6 = n.ipv6_subnet;
+        let gateway6 = match (n.ipv6_gateway, subnet6) {
             (Some(g), Some(s6)) => {
-                let a = parse_ipv6(g).map_err(|e| bad("ipv6Gateway", e))?;
-                if !s6.is_host(a) {
+                if !s6.is_host(g) {
                     return Err(bad(
                         "ipv6Gateway",
                         format!("{g} is not a host address of the ipv6Subnet"),
                     ));
                 }
-                Some(a)
+                Some(g)
             }
             (Some(_), None) => return Err(bad("ipv6Gateway", "needs an ipv6Subnet".into())),
             (None, _) => None,
@@ -594,15 +585,15 @@ impl State {
             if other.tenant_name != n.tenant_name || *other_key == key {
                 continue;
             }
-            if subnet_of(other).overlaps(&subnet) {
-                return Err(ApiError::conflict(format!(
+            if other.subnet.overlaps(&subnet) {
+                return Err(IntentError::Conflict(format!(
                     "{what}: subnet {} overlaps subnet {} of network {other_key}",
                     n.subnet, other.subnet
                 )));
             }
-            if let (Some(a), Some(b)) = (subnet6, subnet6_of(other)) {
+            if let (Some(a), Some(b)) = (subnet6, other.ipv6_subnet) {
                 if a.overlaps(&b) {
-                    return Err(ApiError::conflict(format!(
+                    return Err(IntentError::Conflict(format!(
                         "{what}: ipv6Subnet overlaps the ipv6Subnet of network {other_key}"
                     )));
                 }
@@ -611,24 +602,23 @@ impl State {
         let old = self.snap.networks.get(&key).cloned();
         if let Some(old) = &old {
             if let Some(ep) = self.endpoints_on(&key).next() {
-                if subnet_of(old) != subnet || subnet6_of(old) != subnet6 {
-                    return Err(ApiError::conflict(format!(
+                if old.subnet != subnet || old.ipv6_subnet != subnet6 {
+                    return Err(IntentError::Conflict(format!(
                         "{what}: subnet cannot change while endpoint {ep} is on the network"
                     )));
                 }
             }
         }
-        if let Some(g) = gateway.filter(|g| self.ipam.addr_in_use(Family::V4, &key, u128::from(*g)))
-        {
-            return Err(ApiError::conflict(format!(
-                "{what}: gateway {} is an endpoint's address",
-                ipv4_string(g)
+        if let Some(g) = gateway.filter(|g| self.ipam.addr_in_use(Family::V4, &key, v4(*g))) {
+            return Err(IntentError::Conflict(format!(
+                "{what}: gateway {g} is an endpoint's address"
             )));
         }
-        if let Some(g) = gateway6.filter(|g| self.ipam.addr_in_use(Family::V6, &key, *g)) {
-            return Err(ApiError::conflict(format!(
-                "{what}: ipv6Gateway {} is an endpoint's address",
-                ipv6_string(g)
+        if let Some(g) =
+            gateway6.filter(|g| self.ipam.addr_in_use(Family::V6, &key, u128::from(*g)))
+        {
+            return Err(IntentError::Conflict(format!(
+                "{what}: ipv6Gateway {g} is an endpoint's address"
             )));
         }
         n.pkt_tag = Some(self.network_tag(&n, old.as_ref(), &what)?);
@@ -646,19 +636,16 @@ impl State {
         n: &Network,
         old: Option<&Network>,
         what: &str,
-    ) -> Result<u32, ApiError> {
+    ) -> Result<u32, IntentError> {
         if let Some(tag) = old.and_then(|o| o.pkt_tag.map(|t| (o.encap, t))) {
             self.ipam.release_tag(tag.0, tag.1);
         }
-        let ranges = tag_ranges(&self.snap.global, n.encap).map_err(ApiError::invalid)?;
+        let ranges = tag_ranges(&self.snap.global, n.encap)?.clone();
         let (space, name, _) = tag_space(n.encap);
-        let range = match n.encap {
-            Encap::Vlan => &self.snap.global.vlans,
-            Encap::Vxlan => &self.snap.global.vxlans,
-        };
+        let range = &ranges;
         if let Some(tag) = n.pkt_tag {
             if !ranges.contains(tag) {
-                return Err(ApiError::invalid(format!(
+                return Err(IntentError::Invalid(format!(
                     "{what}: pktTag {tag} is outside the global {space} range {range}"
                 )));
             }
@@ -670,7 +657,7 @@ impl State {
                     .find(|(_, o)| o.encap == n.encap && o.pkt_tag == Some(tag))
                     .map(|(k, _)| k.clone())
                     .unwrap_or_default();
-                return Err(ApiError::conflict(format!(
+                return Err(IntentError::Conflict(format!(
                     "{what}: pktTag: {name} {tag} is already used by network {user}"
                 )));
             }
@@ -682,7 +669,7 @@ impl State {
             .filter(|t| ranges.contains(*t) && self.ipam.take_tag(n.encap, *t));
         match kept.or_else(|| self.ipam.alloc_tag(n.encap, &ranges)) {
             Some(tag) => Ok(tag),
-            None => Err(ApiError::conflict(format!(
+            None => Err(IntentError::Conflict(format!(
                 "{what}: pktTag: no free {name} in the global {space} range {range}"
             ))),
         }
@@ -696,22 +683,20 @@ impl State {
             .map(|(k, _)| k)
     }
 
-    fn upsert_group(&mut self, g: EndpointGroup) -> Result<EndpointGroup, ApiError> {
+    fn upsert_group(&mut self, g: EndpointGroup) -> Result<EndpointGroup, IntentError> {
         let key = net_key(&g.tenant_name, &g.group_name);
         let what = format!("endpoint group {key}");
         check_name(&what, "tenantName", &g.tenant_name)?;
         check_name(&what, "groupName", &g.group_name)?;
         let nkey = net_key(&g.tenant_name, &g.network_name);
         let net = self.snap.networks.get(&nkey).ok_or_else(|| {
-            ApiError::not_found(format!(
+            IntentError::NotFound(format!(
                 "{what}: networkName '{}' does not exist",
                 g.network_name
             ))
         })?;
-        if let Some(pool) = &g.ip_pool {
-            let (lo, hi) = parse_ipv4_range(pool)
-                .map_err(|e| ApiError::invalid(format!("{what}: ipPool: {e}")))?;
-            check_pool(&what, pool, (lo, hi), net)?;
+        if let Some(pool) = g.ip_pool {
+            check_pool(&what, pool, net).map_err(IntentError::Invalid)?;
         }
         if let Some(profile) = &g.net_profile {
             if !self
@@ -719,7 +704,7 @@ impl State {
                 .profiles
                 .contains_key(&net_key(&g.tenant_name, profile))
             {
-                return Err(ApiError::not_found(format!(
+                return Err(IntentError::NotFound(format!(
                     "{what}: netProfile '{profile}' does not exist"
                 )));
             }
@@ -730,7 +715,7 @@ impl State {
                 .policies
                 .contains_key(&net_key(&g.tenant_name, policy))
             {
-                return Err(ApiError::not_found(format!(
+                return Err(IntentError::NotFound(format!(
                     "{what}: policy '{policy}' does not exist"
                 )));
             }
@@ -743,31 +728,31 @@ impl State {
         Ok(g)
     }
 
-    fn upsert_endpoint(&mut self, mut e: Endpoint) -> Result<Endpoint, ApiError> {
+    fn upsert_endpoint(&mut self, mut e: Endpoint) -> Result<Endpoint, IntentError> {
         let key = net_key(&e.tenant_name, &e.container_name);
         let what = format!("endpoint {key}");
         check_name(&what, "tenantName", &e.tenant_name)?;
         check_name(&what, "containerName", &e.container_name)?;
         let nkey = net_key(&e.tenant_name, &e.network_name);
         let net = self.snap.networks.get(&nkey).cloned().ok_or_else(|| {
-            ApiError::not_found(format!(
+            IntentError::NotFound(format!(
                 "{what}: networkName '{}' does not exist",
                 e.network_name
             ))
         })?;
         if e.external {
             if e.host.is_some() {
-                return Err(ApiError::invalid(format!(
+                return Err(IntentError::Invalid(format!(
                     "{what}: an external endpoint is reached through the uplinks and has no host"
                 )));
             }
             if e.mac_address.is_none() {
-                return Err(ApiError::invalid(format!(
+                return Err(IntentError::Invalid(format!(
                     "{what}: an external endpoint needs its macAddress"
                 )));
             }
             if net.encap != Encap::Vlan {
-                return Err(ApiError::invalid(format!(
+                return Err(IntentError::Invalid(format!(
                     "{what}: an external endpoint needs a VLAN network ('{}' is VXLAN)",
                     e.network_name
                 )));
@@ -780,10 +765,10 @@ impl State {
                     .groups
                     .get(&net_key(&e.tenant_name, name))
                     .ok_or_else(|| {
-                        ApiError::not_found(format!("{what}: groupName '{name}' does not exist"))
+                        IntentError::NotFound(format!("{what}: groupName '{name}' does not exist"))
                     })?;
                 if g.network_name != e.network_name {
-                    return Err(ApiError::invalid(format!(
+                    return Err(IntentError::Invalid(format!(
                         "{what}: groupName '{name}' is on network '{}', not '{}'",
                         g.network_name, e.network_name
                     )));
@@ -797,7 +782,7 @@ impl State {
             .as_ref()
             .filter(|h| !self.snap.hosts.contains_key(*h))
         {
-            return Err(ApiError::not_found(format!(
+            return Err(IntentError::NotFound(format!(
                 "{what}: host '{h}' does not exist"
             )));
         }
@@ -819,12 +804,12 @@ impl State {
     }
 
     /// The endpoint (other than `me`, on network `net` if given) whose field equals `value`.
-    fn user_of(
+    fn user_of<T: PartialEq>(
         &self,
         me: &Endpoint,
         net: Option<&str>,
-        field: impl Fn(&Endpoint) -> Option<&String>,
-        value: &str,
+        field: impl Fn(&Endpoint) -> Option<T>,
+        value: T,
     ) -> String {
         let me = net_key(&me.tenant_name, &me.container_name);
         let on_net =
@@ -832,9 +817,7 @@ impl State {
         self.snap
             .endpoints
             .iter()
-            .find(|(k, e)| {
-                **k != me && on_net(e) && field(e).is_some_and(|v| v.eq_ignore_ascii_case(value))
-            })
+            .find(|(k, e)| **k != me && on_net(e) && field(e).is_some_and(|v| v == value))
             .map(|(k, _)| k.clone())
             .unwrap_or_default()
     }
@@ -847,40 +830,36 @@ impl State {
         net: &Network,
         group: Option<&EndpointGroup>,
         old: Option<&Endpoint>,
-    ) -> Result<String, ApiError> {
-        let ((lo, hi), pool_name) = endpoint_pool(net, group);
-        let gateway = net.gateway.as_deref().and_then(|g| parse_ipv4(g).ok());
-        let usable = |a: u32| a >= lo && a <= hi && Some(a) != gateway;
-        if let Some(req) = &e.ip_address {
-            let a = parse_ipv4(req)
-                .map_err(|err| ApiError::invalid(format!("{what}: ipAddress: {err}")))?;
-            if !usable(a) {
-                return Err(ApiError::invalid(format!(
+    ) -> Result<Ipv4Addr, IntentError> {
+        let (pool, pool_name) = endpoint_pool(net, group);
+        let gateway = net.gateway;
+        let usable = |a: Ipv4Addr| pool.contains(a) && Some(a) != gateway;
+        if let Some(req) = e.ip_address {
+            if !usable(req) {
+                return Err(IntentError::Invalid(format!(
                     "{what}: ipAddress {req} is outside {pool_name} or is its gateway"
                 )));
             }
-            if !self.ipam.take_addr(Family::V4, nkey, u128::from(a)) {
-                let user = self.user_of(e, Some(nkey), |o| o.ip_address.as_ref(), &ipv4_string(a));
-                return Err(ApiError::conflict(format!(
+            if !self.ipam.take_addr(Family::V4, nkey, v4(req)) {
+                let user = self.user_of(e, Some(nkey), |o| o.ip_address, req);
+                return Err(IntentError::Conflict(format!(
                     "{what}: ipAddress {req} is already used by endpoint {user}"
                 )));
             }
-            return Ok(ipv4_string(a));
+            return Ok(req);
         }
         let kept = old
-            .and_then(|o| o.ip_address.as_deref())
-            .and_then(|ip| parse_ipv4(ip).ok())
-            .filter(|a| usable(*a) && self.ipam.take_addr(Family::V4, nkey, u128::from(*a)));
-        let pool = (u128::from(lo), u128::from(hi));
-        kept.map(u128::from)
-            .or_else(|| {
-                self.ipam
-                    .alloc_addr(Family::V4, nkey, pool, gateway.map(u128::from))
-            })
-            .map(|a| ipv4_string(a as u32))
-            .ok_or_else(|| {
-                ApiError::conflict(format!("{what}: ipAddress: no free address in {pool_name}"))
-            })
+            .and_then(|o| o.ip_address)
+            .filter(|a| usable(*a) && self.ipam.take_addr(Family::V4, nkey, v4(*a)));
+        let range = (v4(pool.first()), v4(pool.last()));
+        kept.or_else(|| {
+            self.ipam
+                .alloc_addr(Family::V4, nkey, range, gateway.map(v4))
+                .map(|a| Ipv4Addr::from(a as u32))
+        })
+        .ok_or_else(|| {
+            IntentError::Conflict(format!("{what}: ipAddress: no free address in {pool_name}"))
+        })
     }
 
     fn endpoint_ipv6(
@@ -890,45 +869,46 @@ impl State {
         nkey: &str,
         net: &Network,
         old: Option<&Endpoint>,
-    ) -> Result<Option<String>, ApiError> {
-        let Some(s6) = subnet6_of(net) else {
+    ) -> Result<Option<Ipv6Addr>, IntentError> {
+        let Some(s6) = net.ipv6_subnet else {
             if e.ipv6_address.is_some() {
-                return Err(ApiError::invalid(format!(
+                return Err(IntentError::Invalid(format!(
                     "{what}: ipv6Address given but network {nkey} has no ipv6Subnet"
                 )));
             }
             return Ok(None);
         };
-        let gateway = net.ipv6_gateway.as_deref().and_then(|g| parse_ipv6(g).ok());
-        let usable = |a: u128| s6.is_host(a) && Some(a) != gateway;
-        if let Some(req) = &e.ipv6_address {
-            let a = parse_ipv6(req)
-                .map_err(|err| ApiError::invalid(format!("{what}: ipv6Address: {err}")))?;
-            if !usable(a) {
-                return Err(ApiError::invalid(format!(
+        let gateway = net.ipv6_gateway;
+        let usable = |a: Ipv6Addr| s6.is_host(a) && Some(a) != gateway;
+        if let Some(req) = e.ipv6_address {
+            if !usable(req) {
+                return Err(IntentError::Invalid(format!(
                     "{what}: ipv6Address {req} is outside the ipv6Subnet of network {nkey} or is reserved"
                 )));
             }
-            if !self.ipam.take_addr(Family::V6, nkey, a) {
-                let user =
-                    self.user_of(e, Some(nkey), |o| o.ipv6_address.as_ref(), &ipv6_string(a));
-                return Err(ApiError::conflict(format!(
+            if !self.ipam.take_addr(Family::V6, nkey, u128::from(req)) {
+                let user = self.user_of(e, Some(nkey), |o| o.ipv6_address, req);
+                return Err(IntentError::Conflict(format!(
                     "{what}: ipv6Address {req} is already used by endpoint {user}"
                 )));
             }
-            return Ok(Some(ipv6_string(a)));
+            return Ok(Some(req));
         }
         let kept = old
-            .and_then(|o| o.ipv6_address.as_deref())
-            .and_then(|ip| parse_ipv6(ip).ok())
-            .filter(|a| usable(*a) && self.ipam.take_addr(Family::V6, nkey, *a));
+            .and_then(|o| o.ipv6_address)
+            .filter(|a| usable(*a) && self.ipam.take_addr(Family::V6, nkey, u128::from(*a)));
+        let range = (
+            u128::from(s6.net().network()) + 1,
+            u128::from(s6.net().broadcast()),
+        );
         kept.or_else(|| {
             self.ipam
-                .alloc_addr(Family::V6, nkey, (s6.network + 1, s6.last()), gateway)
+                .alloc_addr(Family::V6, nkey, range, gateway.map(u128::from))
+                .map(Ipv6Addr::from)
         })
-        .map(|a| Some(ipv6_string(a)))
+        .map(Some)
         .ok_or_else(|| {
-            ApiError::conflict(format!(
+            IntentError::Conflict(format!(
                 "{what}: ipv6Address: no free address in network {nkey}"
             ))
         })
@@ -939,30 +919,27 @@ impl State {
         e: &Endpoint,
         what: &str,
         old: Option<&Endpoint>,
-    ) -> Result<String, ApiError> {
-        if let Some(req) = &e.mac_address {
-            let m = parse_mac(req)
-                .map_err(|err| ApiError::invalid(format!("{what}: macAddress: {err}")))?;
-            if !self.ipam.take_mac(m) {
-                let user = self.user_of(e, None, |o| o.mac_address.as_ref(), &mac_string(m));
-                return Err(ApiError::conflict(format!(
+    ) -> Result<MacAddr, IntentError> {
+        if let Some(req) = e.mac_address {
+            if !self.ipam.take_mac(req.to_u64()) {
+                let user = self.user_of(e, None, |o| o.mac_address, req);
+                return Err(IntentError::Conflict(format!(
                     "{what}: macAddress {req} is already used by endpoint {user}"
                 )));
             }
-            return Ok(mac_string(m));
+            return Ok(req);
         }
         let kept = old
-            .and_then(|o| o.mac_address.as_deref())
-            .and_then(|m| parse_mac(m).ok())
-            .filter(|m| self.ipam.take_mac(*m));
+            .and_then(|o| o.mac_address)
+            .filter(|m| self.ipam.take_mac(m.to_u64()));
         match kept {
-            Some(m) => Ok(mac_string(m)),
-            None => self.ipam.alloc_mac().map(mac_string),
+            Some(m) => Ok(m),
+            None => self.ipam.alloc_mac().map(MacAddr::from_u64),
         }
     }
 
     /// Nothing that remains may refer to a deleted object.
-    fn check_deleted_unused(&self, deletes: &[(Kind, String)]) -> Result<(), ApiError> {
+    fn check_deleted_unused(&self, deletes: &[(Kind, String)]) -> Result<(), IntentError> {
         let s = &self.snap;
         for (kind, key) in deletes {
             let user = match kind {
@@ -1038,7 +1015,7 @@ impl State {
                 Kind::Global | Kind::Endpoint | Kind::Rule => None,
             };
             if let Some(user) = user {
-                return Err(ApiError::conflict(format!(
+                return Err(IntentError::Conflict(format!(
                     "cannot delete {} {key}: {user} still uses it",
                     kind_name(*kind)
                 )));
@@ -1049,15 +1026,15 @@ impl State {
 
     /// Objects not in the batch must still agree with the changed ones: network tags with the
     /// global ranges, group pools with their network, endpoints with their group.
-    fn check_consistency(&self, upserted: &BTreeSet<(Kind, String)>) -> Result<(), ApiError> {
+    fn check_consistency(&self, upserted: &BTreeSet<(Kind, String)>) -> Result<(), IntentError> {
         let s = &self.snap;
         let touched = |kind: Kind, key: &str| upserted.contains(&(kind, key.to_string()));
         if touched(Kind::Global, "global") {
             for (k, n) in &s.networks {
-                let ranges = tag_ranges(&s.global, n.encap).map_err(ApiError::invalid)?;
+                let ranges = tag_ranges(&s.global, n.encap)?;
                 if let Some(tag) = n.pkt_tag.filter(|t| !ranges.contains(*t)) {
                     let (space, name, _) = tag_space(n.encap);
-                    return Err(ApiError::conflict(format!(
+                    return Err(IntentError::Conflict(format!(
                         "global: {space}: the new range leaves out {name} {tag} of network {k}"
                     )));
                 }
@@ -1069,10 +1046,9 @@ impl State {
                 continue;
             }
             let net = &s.networks[&nkey];
-            if let Some(pool) = &g.ip_pool {
-                let range = parse_ipv4_range(pool).expect("validated");
-                check_pool(&format!("endpoint group {gkey}"), pool, range, net)
-                    .map_err(|e| ApiError::conflict(e.message))?;
+            if let Some(pool) = g.ip_pool {
+                check_pool(&format!("endpoint group {gkey}"), pool, net)
+                    .map_err(IntentError::Conflict)?;
             }
             for (ekey, e) in &s.endpoints {
                 if e.group_name
@@ -1082,15 +1058,14 @@ impl State {
                     continue;
                 }
                 if e.network_name != g.network_name {
-                    return Err(ApiError::conflict(format!(
+                    return Err(IntentError::Conflict(format!(
                         "endpoint group {gkey}: endpoint {ekey} is on network '{}', not '{}'",
                         e.network_name, g.network_name
                     )));
                 }
-                let ((lo, hi), pool_name) = endpoint_pool(net, Some(g));
-                let ip = e.ip_address.as_deref().and_then(|a| parse_ipv4(a).ok());
-                if ip.is_none_or(|a| a < lo || a > hi) {
-                    return Err(ApiError::conflict(format!(
+                let (pool, pool_name) = endpoint_pool(net, Some(g));
+                if e.ip_address.is_none_or(|a| !pool.contains(a)) {
+                    return Err(IntentError::Conflict(format!(
                         "endpoint group {gkey}: endpoint {ekey} would be outside {pool_name}"
                     )));
                 }
@@ -1100,14 +1075,14 @@ impl State {
     }
 }
 
-/// An EPG pool must lie within its network's allocation range.
-fn check_pool(what: &str, pool: &str, (lo, hi): (u32, u32), net: &Network) -> Result<(), ApiError> {
-    let s = subnet_of(net);
-    if lo < s.first || hi > s.last {
-        return Err(ApiError::invalid(format!(
+/// An EPG pool must lie within its network's allocation range (the message says why not).
+fn check_pool(what: &str, pool: Ipv4Range, net: &Network) -> Result<(), String> {
+    let range = net.subnet.pool();
+    if !range.contains(pool.first()) || !range.contains(pool.last()) {
+        return Err(format!(
             "{what}: ipPool {pool} is outside the subnet {} of network {}:{}",
             net.subnet, net.tenant_name, net.network_name
-        )));
+        ));
     }
     Ok(())
 }

@@ -6,10 +6,8 @@
 use super::liveness::Liveness;
 use super::reports::{AgentReports, ReportError};
 use crate::compiled::Compiled;
-use northbound_api::agent::{AgentService, HostDirectives, HostReport};
-use northbound_api::service::ApiError;
+use northbound_api::agent::{AgentService, HostDirectives, HostReport, ReportRefused};
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -64,24 +62,22 @@ impl AgentApi {
     }
 }
 
-impl From<ReportError> for ApiError {
-    fn from(e: ReportError) -> ApiError {
-        let status = match &e {
-            ReportError::Invalid { .. } => 400,
-            ReportError::DpidTaken { .. } => 409,
-            ReportError::Store(_) => 500,
-        };
-        ApiError {
-            status,
-            message: e.to_string(),
+impl From<ReportError> for ReportRefused {
+    fn from(e: ReportError) -> ReportRefused {
+        let message = e.to_string();
+        match e {
+            ReportError::Invalid { .. } => ReportRefused::Invalid(message),
+            ReportError::DpidTaken { .. } => ReportRefused::Conflict(message),
+            ReportError::Store(_) => ReportRefused::Failed(message),
         }
     }
 }
 
 impl AgentService for AgentApi {
-    /// Replaces `host`'s entry: a 400 if the report does not convert, a 409 if another
-    /// reported host has the same dpid, a 500 if the store failed (nothing changed then).
-    fn report(&self, host: &str, report: HostReport) -> Result<(), ApiError> {
+    /// Replaces `host`'s entry: refused as invalid if the report does not convert, as a
+    /// conflict if another reported host has the same dpid, as failed if the store failed
+    /// (nothing changed then).
+    fn report(&self, host: &str, report: HostReport) -> Result<(), ReportRefused> {
         self.liveness.seen(host, Instant::now());
         self.reports.report(host, &report)?;
         Ok(())
@@ -99,7 +95,7 @@ impl AgentService for AgentApi {
             tunnels: d
                 .tunnels
                 .get(host)
-                .map(|t| t.iter().map(Ipv4Addr::to_string).collect())
+                .map(|t| t.iter().copied().collect())
                 .unwrap_or_default(),
             vxlan_port: d.vxlan_port,
             uplinks: d.uplinks.get(host).cloned().unwrap_or_default(),
@@ -137,6 +133,7 @@ mod tests {
     use crate::observed::reports::{host_ports, host_report};
     use crate::store::MemStore;
     use northbound_api::agent::TunnelReport;
+    use std::net::Ipv4Addr;
 
     /// A service over an empty memory store, and the publisher of its snapshots.
     fn api() -> (AgentApi, Publisher) {
@@ -169,8 +166,10 @@ mod tests {
         assert_eq!(host_report(&host_ports("h", &flow).unwrap()), flow);
     }
 
+    /// Reports whose addresses do not parse never get here: they are refused where the body is
+    /// decoded (see northbound-api's `malformed_reports_are_400_naming_the_field`).
     #[test]
-    fn unusable_reports_are_400() {
+    fn unusable_reports_are_refused_as_invalid() {
         let cases = [
             (
                 HostReport {
@@ -181,26 +180,10 @@ mod tests {
             ),
             (
                 HostReport {
-                    vtep_ip: Some("10.0.0".into()),
-                    ..report()
-                },
-                "10.0.0",
-            ),
-            (
-                HostReport {
                     uplinks: vec![0],
                     ..report()
                 },
                 "uplink",
-            ),
-            (
-                HostReport {
-                    tunnel: Some(TunnelReport::PerPeer {
-                        ports: [("peer".to_string(), 7)].into(),
-                    }),
-                    ..report()
-                },
-                "peer",
             ),
             (
                 HostReport {
@@ -213,8 +196,8 @@ mod tests {
         let (topo, _tx) = api();
         for (r, needle) in cases {
             let e = topo.report("host1", r).unwrap_err();
-            assert_eq!(e.status, 400);
-            assert!(e.message.contains(needle), "{e} lacks {needle}");
+            assert!(matches!(e, ReportRefused::Invalid(_)), "{e:?}");
+            assert!(e.to_string().contains(needle), "{e} lacks {needle}");
         }
         assert!(topo.reports().is_empty());
         assert_eq!(*topo.reports.subscribe().borrow(), 0);
@@ -237,7 +220,7 @@ mod tests {
         assert_eq!(topo.reports(), [("host1".to_string(), moved)].into());
         assert_eq!(topo.reports.hosts()["host1"].endpoint_ports["t1:c1"], 9);
         let e = topo.report("host2", report()).unwrap_err();
-        assert_eq!(e.status, 409, "{e}");
+        assert!(matches!(e, ReportRefused::Conflict(_)), "{e:?}");
         assert_eq!(*rx.borrow(), 2);
     }
 
@@ -303,11 +286,11 @@ mod tests {
         );
         assert_eq!(topo.directives("host1").uplinks, ["eth2"]);
         let d = topo.directives("host1");
-        assert_eq!(d.tunnels, ["10.200.0.2"]);
+        assert_eq!(d.tunnels, peer);
         assert_eq!((d.version, d.vxlan_port), (1, 4789));
         p.publish(with_directives(&peer, 8472));
         assert_eq!(topo.directives("host1").vxlan_port, 8472);
         assert_eq!(*rx.borrow(), 2);
-        assert_eq!(topo.directives("host9").tunnels, Vec::<String>::new());
+        assert!(topo.directives("host9").tunnels.is_empty());
     }
 }

@@ -7,7 +7,6 @@ use crate::compiler::{HostPorts, TunnelMode};
 use crate::store::{decode, encode, Store, StoreError, Table, Txn};
 use northbound_api::agent::{HostReport, TunnelReport};
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::watch;
 
@@ -59,23 +58,14 @@ fn check_port(host: &str, what: &str, port: u32) -> Result<u32, ReportError> {
     }
 }
 
-/// `addr` as an IPv4 address, or an error naming `what`.
-fn parse_vtep(host: &str, what: &str, addr: &str) -> Result<Ipv4Addr, ReportError> {
-    addr.parse()
-        .map_err(|_| invalid(host, format!("{what} `{addr}` is not an IPv4 address")))
-}
-
-/// A host report as the compiler's [`HostPorts`]: refused if its dpid is 0, an address does
-/// not parse as IPv4 or a port is not an OpenFlow port number.
+/// A host report as the compiler's [`HostPorts`]: refused if its dpid is 0 or a port is not an
+/// OpenFlow port number.
 pub fn host_ports(host: &str, report: &HostReport) -> Result<HostPorts, ReportError> {
     if report.dpid == 0 {
         return Err(invalid(host, "dpid must not be 0".into()));
     }
     let mut h = HostPorts::new(report.dpid);
-    h.vtep_ip = match &report.vtep_ip {
-        Some(v) => Some(parse_vtep(host, "vtepIp", v)?),
-        None => None,
-    };
+    h.vtep_ip = report.vtep_ip;
     for (key, &port) in &report.endpoint_ports {
         let port = check_port(host, &format!("port of endpoint `{key}`"), port)?;
         h.endpoint_ports.insert(key.clone(), port);
@@ -94,8 +84,7 @@ pub fn host_ports(host: &str, report: &HostReport) -> Result<HostPorts, ReportEr
         }),
         Some(TunnelReport::PerPeer { ports }) => {
             let mut by_vtep = BTreeMap::new();
-            for (vtep, &port) in ports {
-                let ip = parse_vtep(host, "tunnel peer", vtep)?;
+            for (&ip, &port) in ports {
                 by_vtep.insert(ip, check_port(host, &format!("tunnel port to {ip}"), port)?);
             }
             Some(TunnelMode::PerPeer { ports: by_vtep })
@@ -108,13 +97,13 @@ pub fn host_ports(host: &str, report: &HostReport) -> Result<HostPorts, ReportEr
 pub fn host_report(h: &HostPorts) -> HostReport {
     HostReport {
         dpid: h.dpid,
-        vtep_ip: h.vtep_ip.map(|v| v.to_string()),
+        vtep_ip: h.vtep_ip,
         endpoint_ports: h.endpoint_ports.clone(),
         uplinks: h.uplinks.clone(),
         tunnel: h.tunnel.as_ref().map(|t| match t {
             TunnelMode::Flow { port } => TunnelReport::Flow { port: *port },
             TunnelMode::PerPeer { ports } => TunnelReport::PerPeer {
-                ports: ports.iter().map(|(ip, p)| (ip.to_string(), *p)).collect(),
+                ports: ports.clone(),
             },
         }),
     }
@@ -245,11 +234,11 @@ pub(crate) mod tests {
     pub(crate) fn report() -> HostReport {
         HostReport {
             dpid: 0x1,
-            vtep_ip: Some("192.168.2.10".into()),
+            vtep_ip: Some("192.168.2.10".parse().unwrap()),
             endpoint_ports: [("t1:c1".to_string(), 5), ("t1:c2".to_string(), 6)].into(),
             uplinks: vec![2, 3],
             tunnel: Some(TunnelReport::PerPeer {
-                ports: [("192.168.2.11".to_string(), 7)].into(),
+                ports: [("192.168.2.11".parse().unwrap(), 7)].into(),
             }),
         }
     }

@@ -4,8 +4,8 @@
 // Each test crate that includes this module uses a part of it.
 #![allow(dead_code)]
 
-use northbound_api::client::Client;
 use northbound_api::model::Kind;
+use northbound_client::client::Client;
 use std::ffi::OsStr;
 use std::net::TcpListener;
 use std::path::Path;

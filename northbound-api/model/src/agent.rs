@@ -10,6 +10,7 @@
 //! remote VTEPs). It is a long poll: the answer comes as soon as the directives' version is
 //! past `V`, or after `S` seconds (at most [`MAX_WAIT_S`]) with the current ones.
 
+use crate::addr::Ipv4Addr;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -25,7 +26,7 @@ pub enum TunnelReport {
     /// One port per remote VTEP.
     PerPeer {
         /// OpenFlow port by remote VTEP address.
-        ports: BTreeMap<String, u32>,
+        ports: BTreeMap<Ipv4Addr, u32>,
     },
 }
 
@@ -37,7 +38,7 @@ pub struct HostReport {
     pub dpid: u64,
     /// VTEP address, if the host takes part in VXLAN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vtep_ip: Option<String>,
+    pub vtep_ip: Option<Ipv4Addr>,
     /// OpenFlow port of each local endpoint, by endpoint key (`tenant:container`).
     #[serde(default)]
     pub endpoint_ports: BTreeMap<String, u32>,
@@ -58,7 +59,7 @@ pub struct HostDirectives {
     /// Version of the directives of all hosts; a long poll waits for a higher one.
     pub version: u64,
     /// Remote VTEP addresses this host needs a tunnel to, in address order.
-    pub tunnels: Vec<String>,
+    pub tunnels: Vec<Ipv4Addr>,
     /// VXLAN UDP port of every tunnel (the global setting).
     pub vxlan_port: u16,
     /// Uplink interfaces of the host in intent (`Host::uplinks`).

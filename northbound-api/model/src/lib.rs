@@ -2,6 +2,7 @@
 //! serde types, no HTTP, no async runtime, so that every client (netctl, the per-host agent)
 //! and the server share them without linking each other.
 //!
+//! * [`addr`]: the typed addresses, subnets and ranges of the model's fields.
 //! * [`model`]: the intent objects (Contiv netmaster semantics and JSON field names).
 //! * [`wire`]: one object's JSON body on the REST API (its fields, without the kind tag).
 //! * [`batch`]: the all-or-nothing [`batch::Batch`] of changes.
@@ -11,6 +12,7 @@
 //!   [`agent::HostDirectives`] netmaster answers with.
 //! * [`path`]: the paths of those resources, as a client asks for them.
 
+pub mod addr;
 pub mod agent;
 pub mod batch;
 pub mod error;

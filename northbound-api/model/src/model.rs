@@ -5,6 +5,9 @@
 //! `macAddress`) may be left out when creating an object; reading it back shows the allocated
 //! values.
 
+use crate::addr::{
+    IdRanges, Ipv4Addr, Ipv4Range, Ipv4Selector, Ipv4Subnet, Ipv6Addr, Ipv6Subnet, MacAddr,
+};
 use serde::{Deserialize, Serialize};
 
 /// Forwarding mode of the fabric.
@@ -49,10 +52,10 @@ pub struct Global {
     pub name: String,
     /// VLAN ids the controller may allocate, e.g. `1-4094` or `100-200,300`.
     #[serde(default = "default_vlans")]
-    pub vlans: String,
+    pub vlans: IdRanges,
     /// VXLAN network ids the controller may allocate, e.g. `1-10000`.
     #[serde(default = "default_vxlans")]
-    pub vxlans: String,
+    pub vxlans: IdRanges,
     /// Forwarding mode.
     #[serde(default)]
     pub fwd_mode: FwdMode,
@@ -70,11 +73,11 @@ pub struct Global {
 fn global_name() -> String {
     "global".into()
 }
-fn default_vlans() -> String {
-    "1-4094".into()
+fn default_vlans() -> IdRanges {
+    "1-4094".parse().expect("a valid range")
 }
-fn default_vxlans() -> String {
-    "1-10000".into()
+fn default_vxlans() -> IdRanges {
+    "1-10000".parse().expect("a valid range")
 }
 fn default_vxlan_port() -> u16 {
     4789
@@ -120,16 +123,16 @@ pub struct Network {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pkt_tag: Option<u32>,
     /// IPv4 subnet, `a.b.c.d/len`, or `a.b.c.d-a.b.c.e/len` to allocate only from that range.
-    pub subnet: String,
+    pub subnet: Ipv4Subnet,
     /// IPv4 gateway (inside the subnet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<String>,
+    pub gateway: Option<Ipv4Addr>,
     /// IPv6 subnet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ipv6_subnet: Option<String>,
+    pub ipv6_subnet: Option<Ipv6Subnet>,
     /// IPv6 gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ipv6_gateway: Option<String>,
+    pub ipv6_gateway: Option<Ipv6Addr>,
     /// IPv4 multicast: IGMP snooping settings.
     #[serde(default, skip_serializing_if = "MulticastConfig::is_default")]
     pub multicast: MulticastConfig,
@@ -199,7 +202,7 @@ pub struct EndpointGroup {
     pub network_name: String,
     /// Sub-range of the network's subnet for its endpoints, `a.b.c.d-a.b.c.e`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip_pool: Option<String>,
+    pub ip_pool: Option<Ipv4Range>,
     /// Attached policies.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<String>,
@@ -234,13 +237,13 @@ pub struct Endpoint {
     pub interface: Option<String>,
     /// MAC address; allocated when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
+    pub mac_address: Option<MacAddr>,
     /// IPv4 address; allocated from the network (or group pool) when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip_address: Option<String>,
+    pub ip_address: Option<Ipv4Addr>,
     /// IPv6 address; allocated when the network has an IPv6 subnet and this is absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ipv6_address: Option<String>,
+    pub ipv6_address: Option<Ipv6Addr>,
     /// A workload outside the cluster (a VM or bare-metal server) on a VLAN network, reached
     /// through the hosts' uplinks: it has no host and no port, and needs its real
     /// `macAddress` (the switches answer ARP for it and send its frames straight to the uplink).
@@ -260,7 +263,7 @@ pub struct Host {
     pub name: String,
     /// VTEP (underlay) IPv4 address for VXLAN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vtep_ip: Option<String>,
+    pub vtep_ip: Option<Ipv4Addr>,
     /// Uplink interfaces for VLAN networks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uplinks: Vec<String>,
@@ -333,10 +336,10 @@ pub struct Rule {
     pub to_network: Option<String>,
     /// Senders (direction in): an IPv4 address, prefix `a.b.c.d/len` or range `a.b.c.d-a.b.c.e`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_ip_address: Option<String>,
+    pub from_ip_address: Option<Ipv4Selector>,
     /// Receivers (direction out): an IPv4 address, prefix or range.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_ip_address: Option<String>,
+    pub to_ip_address: Option<Ipv4Selector>,
     /// `tcp`, `udp`, `icmp` or an IP protocol number; any when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,

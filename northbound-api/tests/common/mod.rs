@@ -2,15 +2,16 @@
 //! server over them.
 #![allow(dead_code)] // each test crate uses a part
 
-use northbound_api::agent::{AgentService, HostDirectives, HostReport};
+use northbound_api::addr::{Ipv4Addr, MacAddr};
+use northbound_api::agent::{AgentService, HostDirectives, HostReport, ReportRefused};
 use northbound_api::model::{Kind, Object};
 use northbound_api::oper::{MulticastGroupOper, MulticastMemberOper, NetworkOper, OperService};
-use northbound_api::service::{ApiError, Batch, IntentService};
+use northbound_api::service::{Batch, IntentError, IntentService};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 /// Objects in a map; all-or-nothing batches; endpoints get a MAC when they have none; a
-/// network's subnet must contain `/`.
+/// network with `pktTag` 0 is refused (invalid).
 #[derive(Default)]
 pub struct MemService {
     objects: Mutex<BTreeMap<(Kind, String), Object>>,
@@ -38,7 +39,7 @@ impl IntentService for MemService {
         objects.get(&(kind, key.to_string())).cloned()
     }
 
-    fn apply(&self, batch: Batch) -> Result<Vec<Object>, ApiError> {
+    fn apply(&self, batch: Batch) -> Result<Vec<Object>, IntentError> {
         let mut objects = self.objects.lock().unwrap();
         let mut next = objects.clone();
         if batch.replace {
@@ -47,7 +48,7 @@ impl IntentService for MemService {
         }
         for (kind, key) in batch.deletes {
             if next.remove(&(kind, key.clone())).is_none() {
-                return Err(ApiError::not_found(format!(
+                return Err(IntentError::NotFound(format!(
                     "{} `{key}` not found",
                     kind.collection()
                 )));
@@ -57,14 +58,13 @@ impl IntentService for MemService {
         for mut object in batch.upserts {
             let key = object.key();
             match &mut object {
-                Object::Network(n) if !n.subnet.contains('/') => {
-                    return Err(ApiError::invalid(format!(
-                        "network `{}`: subnet `{}` is not a.b.c.d/len",
-                        key, n.subnet
+                Object::Network(n) if n.pkt_tag == Some(0) => {
+                    return Err(IntentError::Invalid(format!(
+                        "network `{key}`: pktTag 0 is not a tag"
                     )));
                 }
                 Object::Endpoint(e) if e.mac_address.is_none() => {
-                    e.mac_address = Some(format!("02:00:00:00:00:{:02x}", next.len() % 256));
+                    e.mac_address = Some(MacAddr([2, 0, 0, 0, 0, (next.len() % 256) as u8]));
                 }
                 _ => {}
             }
@@ -81,7 +81,7 @@ impl IntentService for MemService {
 #[derive(Default)]
 pub struct MemAgents {
     reports: Mutex<BTreeMap<String, HostReport>>,
-    tunnels: Mutex<BTreeMap<String, Vec<String>>>,
+    tunnels: Mutex<BTreeMap<String, Vec<Ipv4Addr>>>,
     version: tokio::sync::watch::Sender<u64>,
 }
 
@@ -90,16 +90,16 @@ impl MemAgents {
     pub fn set_tunnels(&self, host: &str, tunnels: &[&str]) {
         self.tunnels.lock().unwrap().insert(
             host.to_string(),
-            tunnels.iter().map(|t| t.to_string()).collect(),
+            tunnels.iter().map(|t| t.parse().unwrap()).collect(),
         );
         self.version.send_modify(|v| *v += 1);
     }
 }
 
 impl AgentService for MemAgents {
-    fn report(&self, host: &str, report: HostReport) -> Result<(), ApiError> {
+    fn report(&self, host: &str, report: HostReport) -> Result<(), ReportRefused> {
         if report.dpid == 0 {
-            return Err(ApiError::invalid(format!("host `{host}`: dpid 0")));
+            return Err(ReportRefused::Invalid(format!("host `{host}`: dpid 0")));
         }
         self.reports
             .lock()
@@ -186,5 +186,9 @@ pub fn spawn_server_with(svc: Arc<MemService>, agents: Arc<MemAgents>) -> String
 
 /// The path of an example file.
 pub fn example(name: &str) -> String {
-    format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"))
+    let mut dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    while !dir.join("examples").is_dir() {
+        dir = dir.parent().expect("the workspace has an examples folder");
+    }
+    dir.join("examples").join(name).display().to_string()
 }

@@ -384,7 +384,7 @@ fn an_endpoints_own_ipv6_address_passes_port_security() {
     f.network("t1", "blue", 100);
     f.endpoint("t1", "blue", "b1", at(1, 1), 1);
     f.endpoint("t1", "blue", "b2", at(1, 2), 2);
-    f.snap.endpoints.get_mut("t1:b1").unwrap().ipv6_address = Some("2001:db8::1".into());
+    f.snap.endpoints.get_mut("t1:b1").unwrap().ipv6_address = Some("2001:db8::1".parse().unwrap());
     let sw = f.install();
     let from_b1 = |src: &str| {
         Packet::ipv6_udp(

@@ -198,7 +198,7 @@ fn a_network_selector_covers_its_ipv4_and_ipv6_subnets() {
     let mut f = fixture();
     f.snap.rules.clear();
     let net = f.snap.networks.get_mut("t1:net").unwrap();
-    net.ipv6_subnet = Some("2001:db8:1::/64".into());
+    net.ipv6_subnet = Some("2001:db8:1::/64".parse().unwrap());
     // Deny TCP 22 from the network: one IPv4 and one IPv6 flow.
     let mut from_net = rule("1", 10, None, Some("tcp"), 22, RuleAction::Deny);
     from_net.from_network = Some("net".into());

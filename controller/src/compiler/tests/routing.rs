@@ -21,7 +21,7 @@ fn fixture() -> Fixture {
     f.network("t1", "b", 101);
     f.network("t2", "a", 200);
     for (key, gw) in [("t1:a", 254), ("t1:b", 253), ("t2:a", 254)] {
-        f.snap.networks.get_mut(key).unwrap().gateway = Some(ip(gw).to_string());
+        f.snap.networks.get_mut(key).unwrap().gateway = Some(ip(gw));
     }
     f.endpoint("t1", "a", "a1", at(1, 1), 1);
     f.endpoint("t1", "b", "b2", at(2, 1), 2);
@@ -84,7 +84,7 @@ fn routing_mode_adds_tunnels_between_the_hosts_of_a_tenant() {
     f.network("t1", "a", 100);
     f.network("t1", "b", 101);
     for key in ["t1:a", "t1:b"] {
-        f.snap.networks.get_mut(key).unwrap().gateway = Some(ip(254).to_string());
+        f.snap.networks.get_mut(key).unwrap().gateway = Some(ip(254));
     }
     f.endpoint("t1", "a", "a1", at(1, 1), 1);
     f.endpoint("t1", "b", "b3", at(3, 1), 3);

@@ -12,18 +12,22 @@
 //! netctl rule create -t t1 db-policy 1 --direction in --from-group web --protocol tcp --port 5432 --action allow
 //! ```
 //!
-//! The files are the original netplugin's intent files (see `northbound_api::intent_file`);
+//! The files are the original netplugin's intent files (see `northbound_client::intent_file`);
 //! `-` reads standard input. The single-dash long options are the original's and are accepted
 //! as such (as well as with two dashes). Errors go to standard error, with a non-zero exit.
 
 use clap::{Args, Parser, Subcommand};
-use northbound_api::client::Client;
-use northbound_api::intent_file::{self, IntentFile};
-use northbound_api::model::{
+use northbound_client::addr::{
+    Ipv4Addr, Ipv4Range, Ipv4Selector, Ipv4Subnet, Ipv6Addr, Ipv6Subnet, MacAddr,
+};
+use northbound_client::client::Client;
+use northbound_client::intent_file::{self, IntentFile};
+use northbound_client::model::{
     Direction, Encap, Endpoint, EndpointGroup, Host, Kind, MulticastConfig, NetProfile, Network,
     Object, Policy, Rule, RuleAction, Tenant, Unregistered,
 };
-use northbound_api::wire;
+use northbound_client::wire;
+use std::fmt::Display;
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -165,16 +169,16 @@ struct NetworkArgs {
     pkt_tag: Option<u32>,
     /// IPv4 subnet, a.b.c.d/len.
     #[arg(short, long)]
-    subnet: String,
+    subnet: Ipv4Subnet,
     /// IPv4 gateway.
     #[arg(short, long)]
-    gateway: Option<String>,
+    gateway: Option<Ipv4Addr>,
     /// IPv6 subnet.
     #[arg(long)]
-    ipv6_subnet: Option<String>,
+    ipv6_subnet: Option<Ipv6Subnet>,
     /// IPv6 gateway.
     #[arg(long)]
-    ipv6_gateway: Option<String>,
+    ipv6_gateway: Option<Ipv6Addr>,
     /// netmaster sends IGMP general queries to the network's endpoints.
     #[arg(long)]
     igmp_querier: bool,
@@ -209,7 +213,7 @@ struct GroupArgs {
     network: String,
     /// Address range for its endpoints, a.b.c.d-a.b.c.e.
     #[arg(long)]
-    ip_pool: Option<String>,
+    ip_pool: Option<Ipv4Range>,
     /// Attached policy (repeatable).
     #[arg(short, long)]
     policy: Vec<String>,
@@ -243,13 +247,13 @@ struct EndpointArgs {
     interface: Option<String>,
     /// MAC address (allocated when absent).
     #[arg(long)]
-    mac: Option<String>,
+    mac: Option<MacAddr>,
     /// IPv4 address (allocated when absent).
     #[arg(long)]
-    ip: Option<String>,
+    ip: Option<Ipv4Addr>,
     /// IPv6 address.
     #[arg(long)]
-    ipv6: Option<String>,
+    ipv6: Option<Ipv6Addr>,
     /// A VM or server outside the cluster, behind the uplinks (VLAN networks; needs `--mac`).
     #[arg(long)]
     external: bool,
@@ -262,7 +266,7 @@ struct HostArgs {
     name: String,
     /// VTEP address.
     #[arg(long)]
-    vtep_ip: Option<String>,
+    vtep_ip: Option<Ipv4Addr>,
     /// Uplink interface (repeatable).
     #[arg(short, long)]
     uplink: Vec<String>,
@@ -343,10 +347,10 @@ struct RuleArgs {
     to_network: Option<String>,
     /// Senders' IPv4 address, prefix or range (in).
     #[arg(long)]
-    from_ip: Option<String>,
+    from_ip: Option<Ipv4Selector>,
     /// Receivers' IPv4 address, prefix or range (out).
     #[arg(long)]
-    to_ip: Option<String>,
+    to_ip: Option<Ipv4Selector>,
     /// tcp, udp, icmp or a protocol number.
     #[arg(long)]
     protocol: Option<String>,
@@ -532,7 +536,7 @@ fn run(cli: Cli) -> CliResult<()> {
             })
             .collect();
         let bound = intent_file::bind_hosts(&bindings, &endpoints)?;
-        let batch = northbound_api::service::Batch {
+        let batch = northbound_client::batch::Batch {
             upserts: bound.into_iter().map(Object::Endpoint).collect(),
             ..Default::default()
         };
@@ -566,7 +570,7 @@ fn read_intent(path: &str) -> CliResult<IntentFile> {
     Ok(intent_file::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?)
 }
 
-fn report(client: &Client, batch: &northbound_api::service::Batch, what: &str) -> CliResult<()> {
+fn report(client: &Client, batch: &northbound_client::batch::Batch, what: &str) -> CliResult<()> {
     let stored = client.apply(batch)?;
     println!("{what}: {} objects", stored.len());
     Ok(())
@@ -597,7 +601,9 @@ fn object_command<C: Create>(client: &Client, verb: Verb<C>) -> CliResult<()> {
 
 /// The objects as an aligned table with a header.
 fn table(kind: Kind, objects: &[Object]) -> String {
-    let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+    fn opt<T: Display>(s: &Option<T>) -> String {
+        s.as_ref().map_or_else(|| "-".into(), T::to_string)
+    }
     let header: &[&str] = match kind {
         Kind::Global => &["NAME", "VLANS", "VXLANS"],
         Kind::Tenant => &["NAME"],
@@ -622,7 +628,7 @@ fn table(kind: Kind, objects: &[Object]) -> String {
     let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
     for object in objects {
         rows.push(match object {
-            Object::Global(g) => vec![g.name.clone(), g.vlans.clone(), g.vxlans.clone()],
+            Object::Global(g) => vec![g.name.clone(), g.vlans.to_string(), g.vxlans.to_string()],
             Object::Tenant(t) => vec![t.tenant_name.clone()],
             Object::Network(n) => vec![
                 n.tenant_name.clone(),
@@ -632,7 +638,7 @@ fn table(kind: Kind, objects: &[Object]) -> String {
                     .unwrap_or("-")
                     .into(),
                 n.pkt_tag.map_or("-".into(), |t| t.to_string()),
-                n.subnet.clone(),
+                n.subnet.to_string(),
                 opt(&n.gateway),
             ],
             Object::EndpointGroup(g) => vec![
@@ -675,10 +681,10 @@ fn table(kind: Kind, objects: &[Object]) -> String {
             ],
             Object::Rule(r) => {
                 let v = wire::to_value(object);
-                let side = |g: &Option<String>, n: &Option<String>, ip: &Option<String>| {
+                let side = |g: &Option<String>, n: &Option<String>, ip: &Option<Ipv4Selector>| {
                     g.clone()
                         .or_else(|| n.clone())
-                        .or_else(|| ip.clone())
+                        .or_else(|| ip.map(|ip| ip.to_string()))
                         .unwrap_or_else(|| "any".into())
                 };
                 vec![

@@ -1,10 +1,11 @@
 //! The example intent files convert into the expected objects; malformed files are refused
 //! with a message naming the problem.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
-use northbound_api::intent_file::{self, IntentFile};
 use northbound_api::model::{Encap, Endpoint, Global, Host, Kind, Network, Object};
+use northbound_client::intent_file::{self, IntentFile};
 use std::net::Ipv4Addr;
 
 fn load(name: &str) -> IntentFile {
@@ -58,7 +59,7 @@ fn network<'a>(o: &'a Objects, key: &str) -> &'a Network {
 }
 
 /// (key, network, host, ip) of every endpoint.
-fn endpoints(o: &Objects) -> Vec<(String, &str, Option<&str>, Option<&str>)> {
+fn endpoints(o: &Objects) -> Vec<(String, &str, Option<&str>, Option<Ipv4Addr>)> {
     o.endpoints
         .iter()
         .map(|e| {
@@ -66,7 +67,7 @@ fn endpoints(o: &Objects) -> Vec<(String, &str, Option<&str>, Option<&str>)> {
                 format!("{}:{}", e.tenant_name, e.container_name),
                 e.network_name.as_str(),
                 e.host.as_deref(),
-                e.ip_address.as_deref(),
+                e.ip_address,
             )
         })
         .collect()
@@ -87,11 +88,11 @@ fn check_consistent(o: &Objects) {
             assert!(o.hosts.iter().any(|h| &h.name == host), "{host}");
         }
         if let Some(ip) = &e.ip_address {
-            let (base, len) = net.subnet.split_once('/').unwrap();
-            let mask = u32::MAX << (32 - len.parse::<u32>().unwrap());
-            let base = u32::from(base.parse::<Ipv4Addr>().unwrap());
-            let ip = u32::from(ip.parse::<Ipv4Addr>().unwrap());
-            assert_eq!(ip & mask, base & mask, "{e:?} outside {}", net.subnet);
+            assert!(
+                net.subnet.net().contains(ip),
+                "{e:?} outside {}",
+                net.subnet
+            );
         }
     }
 }
@@ -101,7 +102,7 @@ fn one_host_multiple_nets() {
     let o = objects(&load("one_host_multiple_nets.json"));
     check_consistent(&o);
     assert_eq!(o.all.len(), 1 + 1 + 1 + 2 + 4);
-    assert_eq!(o.globals[0].vlans, "11-28");
+    assert_eq!(o.globals[0].vlans.to_string(), "11-28");
     assert_eq!(o.globals[0].vxlans, Global::default().vxlans);
     assert_eq!(o.tenants, ["default"]);
     assert_eq!(
@@ -115,13 +116,17 @@ fn one_host_multiple_nets() {
     );
     let orange = network(&o, "default:orange");
     assert_eq!(
-        (orange.encap, orange.pkt_tag, orange.subnet.as_str()),
+        (
+            orange.encap,
+            orange.pkt_tag,
+            orange.subnet.to_string().as_str()
+        ),
         (Encap::Vlan, None, "11.1.0.0/24")
     );
     assert_eq!(orange.gateway, None);
     let purple = network(&o, "default:purple");
     assert_eq!(
-        (purple.encap, purple.subnet.as_str()),
+        (purple.encap, purple.subnet.to_string().as_str()),
         (Encap::Vlan, "11.1.1.0/24")
     );
     assert_eq!(
@@ -140,26 +145,32 @@ fn two_hosts_multiple_tenants_share_a_subnet_pool() {
     let o = objects(&load("two_hosts_multiple_tenants.json"));
     check_consistent(&o);
     assert_eq!(o.all.len(), 1 + 2 + 2 + 2 + 4);
-    assert_eq!(o.globals[0].vxlans, "10001-20000");
+    assert_eq!(o.globals[0].vxlans.to_string(), "10001-20000");
     assert_eq!(o.globals[0].vlans, Global::default().vlans);
     assert_eq!(o.tenants, ["tenant-one", "tenant-two"]);
     let vteps: Vec<_> = o
         .hosts
         .iter()
-        .map(|h| (h.name.as_str(), h.vtep_ip.as_deref(), h.uplinks.len()))
+        .map(|h| {
+            (
+                h.name.as_str(),
+                h.vtep_ip.map(|v| v.to_string()),
+                h.uplinks.len(),
+            )
+        })
         .collect();
     assert_eq!(
         vteps,
         [
-            ("host1", Some("192.168.2.10"), 0),
-            ("host2", Some("192.168.2.11"), 0)
+            ("host1", Some("192.168.2.10".to_string()), 0),
+            ("host2", Some("192.168.2.11".to_string()), 0)
         ]
     );
     // Separate address spaces: the same first subnet of the same pool.
     for key in ["tenant-one:orange", "tenant-two:purple"] {
         let n = network(&o, key);
         assert_eq!(
-            (n.encap, n.pkt_tag, n.subnet.as_str()),
+            (n.encap, n.pkt_tag, n.subnet.to_string().as_str()),
             (Encap::Vxlan, None, "11.1.0.0/24"),
             "{key}"
         );
@@ -201,7 +212,10 @@ fn two_hosts_multiple_tenants_mix_vlan_vxlan() {
     check_consistent(&o);
     assert_eq!(o.all.len(), 1 + 2 + 2 + 2 + 4);
     assert_eq!(
-        (o.globals[0].vlans.as_str(), o.globals[0].vxlans.as_str()),
+        (
+            o.globals[0].vlans.to_string().as_str(),
+            o.globals[0].vxlans.to_string().as_str()
+        ),
         ("200-300", "10001-14000")
     );
     for h in &o.hosts {
@@ -210,7 +224,10 @@ fn two_hosts_multiple_tenants_mix_vlan_vxlan() {
     }
     assert_eq!(network(&o, "tenant-one:orange").encap, Encap::Vlan);
     assert_eq!(network(&o, "tenant-two:purple").encap, Encap::Vxlan);
-    assert_eq!(network(&o, "tenant-two:purple").subnet, "11.1.0.0/24");
+    assert_eq!(
+        network(&o, "tenant-two:purple").subnet.to_string(),
+        "11.1.0.0/24"
+    );
     assert_eq!(o.endpoints.len(), 4);
 }
 
@@ -222,20 +239,27 @@ fn three_hosts_vxlan() {
     assert_eq!(
         o.hosts
             .iter()
-            .map(|h| h.vtep_ip.as_deref().unwrap())
+            .map(|h| h.vtep_ip.unwrap().to_string())
             .collect::<Vec<_>>(),
         ["192.168.2.10", "192.168.2.11", "192.168.2.12"]
     );
     let orange = network(&o, "tenant-one:orange");
     assert_eq!((orange.encap, orange.pkt_tag), (Encap::Vxlan, Some(10001)));
     assert_eq!(
-        (orange.subnet.as_str(), orange.gateway.as_deref()),
+        (
+            orange.subnet.to_string().as_str(),
+            orange.gateway.map(|v| v.to_string()).as_deref()
+        ),
         ("11.1.1.0/24", Some("11.1.1.254"))
     );
     // Carved around orange's explicit subnet.
     let purple = network(&o, "tenant-one:purple");
     assert_eq!(
-        (purple.encap, purple.pkt_tag, purple.subnet.as_str()),
+        (
+            purple.encap,
+            purple.pkt_tag,
+            purple.subnet.to_string().as_str()
+        ),
         (Encap::Vxlan, None, "11.1.0.0/24")
     );
     assert_eq!(
@@ -245,19 +269,19 @@ fn three_hosts_vxlan() {
                 "tenant-one:myContainer1".into(),
                 "orange",
                 Some("host1"),
-                Some("11.1.1.1")
+                Some("11.1.1.1".parse().unwrap())
             ),
             (
                 "tenant-one:myContainer2".into(),
                 "orange",
                 Some("host2"),
-                Some("11.1.1.2")
+                Some("11.1.1.2".parse().unwrap())
             ),
             (
                 "tenant-one:myContainer3".into(),
                 "orange",
                 Some("host3"),
-                Some("11.1.1.3")
+                Some("11.1.1.3".parse().unwrap())
             ),
             (
                 "tenant-one:myContainer4".into(),
@@ -287,8 +311,14 @@ fn late_bindings() {
     check_consistent(&o);
     assert_eq!(o.all.len(), 1 + 1 + 2 + 2 + 4);
     assert!(o.endpoints.iter().all(|e| e.host.is_none()));
-    assert_eq!(network(&o, "tenant-one:orange").subnet, "11.1.0.0/24");
-    assert_eq!(network(&o, "tenant-one:purple").subnet, "11.1.1.0/24");
+    assert_eq!(
+        network(&o, "tenant-one:orange").subnet.to_string(),
+        "11.1.0.0/24"
+    );
+    assert_eq!(
+        network(&o, "tenant-one:purple").subnet.to_string(),
+        "11.1.1.0/24"
+    );
 
     let text =
         std::fs::read_to_string(common::example("late_bindings/host_bindings.json")).unwrap();
@@ -370,19 +400,34 @@ fn host_bindings_in_the_intent_file_and_go_spellings() {
     let o = objects(&intent_file::parse(text).unwrap());
     check_consistent(&o);
     assert_eq!(
-        (o.globals[0].vlans.as_str(), o.globals[0].vxlans.as_str()),
+        (
+            o.globals[0].vlans.to_string().as_str(),
+            o.globals[0].vxlans.to_string().as_str()
+        ),
         ("5-9", "7-8")
     );
-    assert_eq!(o.hosts[0].vtep_ip.as_deref(), Some("10.0.0.1"));
+    assert_eq!(
+        o.hosts[0].vtep_ip.map(|v| v.to_string()).as_deref(),
+        Some("10.0.0.1")
+    );
     assert!(o.hosts[0].uplinks.is_empty());
     let n = network(&o, "t:n");
     assert_eq!(
-        (n.encap, n.pkt_tag, n.gateway.as_deref()),
+        (
+            n.encap,
+            n.pkt_tag,
+            n.gateway.map(|v| v.to_string()).as_deref()
+        ),
         (Encap::Vxlan, Some(77), Some("10.9.0.1"))
     );
     assert_eq!(
         endpoints(&o),
-        [("t:c".into(), "n", Some("h1"), Some("10.9.3.4"))]
+        [(
+            "t:c".into(),
+            "n",
+            Some("h1"),
+            Some("10.9.3.4".parse().unwrap())
+        )]
     );
 }
 
@@ -472,7 +517,19 @@ fn malformed_files_name_the_problem() {
         r#"{"Tenants": [{"Name": "t", "Networks": [{"Name": "n", "SubnetCIDR": "10.0.0.0"}]}]}"#,
     );
     assert!(
-        err.contains("SubnetCIDR `10.0.0.0` is not an IPv4 subnet"),
+        err.contains("network `t:n`: SubnetCIDR `10.0.0.0` is not a.b.c.d/len"),
+        "{err}"
+    );
+    let err = invalid(r#"{"Hosts": [{"Name": "h", "VtepIp": "10.0.0"}], "Tenants": []}"#);
+    assert_eq!(
+        err,
+        "invalid intent file: host `h`: VtepIp `10.0.0`: invalid IPv4 address syntax"
+    );
+    let err = invalid(
+        r#"{"Tenants": [{"Name": "t", "Networks": [{"Name": "n", "SubnetCIDR": "10.0.0.0/24", "Endpoints": [{"Container": "c", "MacAddress": "zz"}]}]}]}"#,
+    );
+    assert!(
+        err.contains("endpoint `t:c`: MacAddress `zz` is not a MAC address"),
         "{err}"
     );
     let err = invalid(r#"{"HostBindings": [{"Container": "ghost", "Host": "h"}]}"#);

@@ -1,35 +1,63 @@
-//! A blocking client of the REST API (see [`crate::rest`]), over plain HTTP/1.1.
+//! A blocking client of netmaster's REST API (`/api/v1`), over plain HTTP/1.1.
 
-use crate::agent::{HostDirectives, HostReport};
-use crate::model::{Kind, Object};
-use crate::oper::NetworkInspect;
-use crate::service::{ApiError, Batch};
-use crate::wire;
+use northbound_model::agent::{HostDirectives, HostReport};
+use northbound_model::batch::Batch;
+use northbound_model::error::ApiError;
+use northbound_model::model::{Kind, Object};
+use northbound_model::oper::NetworkInspect;
 use northbound_model::path;
+use northbound_model::wire::{self, BodyError};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Duration;
 
 /// Why a request failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The server refused the request; `message` is its `error` text.
+    #[error("{0}")]
     Api(ApiError),
-    /// The server could not be reached, or its answer was not what the API returns.
-    Transport(String),
+    /// The server could not be reached, or the connection broke.
+    #[error("{url}: {source}")]
+    Transport {
+        /// The request's URL.
+        url: String,
+        /// What went wrong.
+        #[source]
+        source: Box<ureq::Transport>,
+    },
+    /// The answer could not be read.
+    #[error("reading the answer of {url}: {source}")]
+    Read {
+        /// The request's URL.
+        url: String,
+        /// What went wrong.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The answer was not what the API returns.
+    #[error("unexpected answer from {url}: {reason}")]
+    BadAnswer {
+        /// The request's URL.
+        url: String,
+        /// What was wrong with it.
+        reason: BadAnswer,
+    },
 }
 
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClientError::Api(e) => write!(f, "{e}"),
-            ClientError::Transport(e) => f.write_str(e),
-        }
-    }
+/// What was wrong with an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum BadAnswer {
+    /// Not JSON.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// JSON, but not of the expected shape.
+    #[error(transparent)]
+    Body(#[from] BodyError),
+    /// A list was expected.
+    #[error("expected an array, got {0}")]
+    NotAnArray(Value),
 }
-
-impl std::error::Error for ClientError {}
 
 /// A client of one netmaster.
 pub struct Client {
@@ -56,7 +84,7 @@ impl Client {
                 .into_iter()
                 .map(|v| wire::from_value(kind, v).map_err(|e| bad_answer(&url, e)))
                 .collect(),
-            other => Err(bad_answer(&url, format!("expected an array, got {other}"))),
+            other => Err(bad_answer(&url, BadAnswer::NotAnArray(other))),
         }
     }
 
@@ -71,7 +99,7 @@ impl Client {
     pub fn inspect_network(&self, key: &str) -> Result<NetworkInspect, ClientError> {
         let url = format!("{}{}", self.base, path::inspect_network(key));
         let value = self.send(self.agent.get(&url), None)?;
-        serde_json::from_value(value).map_err(|e| bad_answer(&url, e))
+        wire::decode_value(value).map_err(|e| bad_answer(&url, e))
     }
 
     /// Creates or replaces an object; returns it as stored.
@@ -93,7 +121,7 @@ impl Client {
         let url = format!("{}{}", self.base, path::BATCH);
         let body = serde_json::to_string(batch).expect("a batch serializes to JSON");
         let value = self.send(self.agent.post(&url), Some(body))?;
-        serde_json::from_value(value).map_err(|e| bad_answer(&url, e))
+        wire::decode_value(value).map_err(|e| bad_answer(&url, e))
     }
 
     /// Replaces `host`'s report (`PUT /api/v1/agents/{host}/`), as its agent does.
@@ -108,7 +136,7 @@ impl Client {
     pub fn host_reports(&self) -> Result<BTreeMap<String, HostReport>, ClientError> {
         let url = format!("{}{}", self.base, path::AGENTS);
         let value = self.send(self.agent.get(&url), None)?;
-        serde_json::from_value(value).map_err(|e| bad_answer(&url, e))
+        wire::decode_value(value).map_err(|e| bad_answer(&url, e))
     }
 
     /// What netmaster wants on `host`'s bridge; with `after`, waits (at most `wait`, a long
@@ -125,7 +153,7 @@ impl Client {
             path::directives(host, after, wait.as_secs())
         );
         let value = self.send(self.agent.get(&url), None)?;
-        serde_json::from_value(value).map_err(|e| bad_answer(&url, e))
+        wire::decode_value(value).map_err(|e| bad_answer(&url, e))
     }
 
     fn object_url(&self, kind: Kind, key: &str) -> String {
@@ -143,8 +171,9 @@ impl Client {
         };
         match result {
             Ok(response) => {
-                let text = response.into_string().map_err(|e| {
-                    ClientError::Transport(format!("reading the answer of {url}: {e}"))
+                let text = response.into_string().map_err(|source| ClientError::Read {
+                    url: url.clone(),
+                    source,
                 })?;
                 if text.trim().is_empty() {
                     return Ok(Value::Null);
@@ -159,11 +188,17 @@ impl Client {
                     .unwrap_or(text);
                 Err(ClientError::Api(ApiError { status, message }))
             }
-            Err(e) => Err(ClientError::Transport(e.to_string())),
+            Err(ureq::Error::Transport(t)) => Err(ClientError::Transport {
+                url,
+                source: Box::new(t),
+            }),
         }
     }
 }
 
-fn bad_answer(url: &str, e: impl fmt::Display) -> ClientError {
-    ClientError::Transport(format!("unexpected answer from {url}: {e}"))
+fn bad_answer(url: &str, e: impl Into<BadAnswer>) -> ClientError {
+    ClientError::BadAnswer {
+        url: url.to_string(),
+        reason: e.into(),
+    }
 }

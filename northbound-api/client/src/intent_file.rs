@@ -48,34 +48,50 @@
 //! of bindings — or an object with a `HostBindings` array; [`bind_hosts`] applies it to the
 //! endpoints the controller has.
 
-use crate::model::{Encap, Endpoint, Global, Host, Kind, Network, Object, Tenant};
-use crate::service::Batch;
+use ipnet::Ipv4Net;
+use northbound_model::addr::{IdRanges, Ipv4Subnet};
+use northbound_model::batch::Batch;
+use northbound_model::model::{Encap, Endpoint, Global, Host, Kind, Network, Object, Tenant};
 use serde::de::{Deserializer, Error as _};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashSet;
-use std::fmt;
-use std::net::Ipv4Addr;
+use std::fmt::Display;
+use std::str::FromStr;
 
 /// Why an intent file was refused.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum IntentFileError {
     /// Not JSON of the schema (the message has the line and column).
-    Syntax(serde_json::Error),
-    /// Well-formed, but inconsistent (duplicate names, no subnet, exhausted pool...).
+    #[error("malformed intent file: {0}")]
+    Syntax(#[from] serde_json::Error),
+    /// Well-formed, but inconsistent (duplicate names, no subnet, exhausted pool, a bad
+    /// address...).
+    #[error("invalid intent file: {0}")]
     Invalid(String),
 }
 
-impl fmt::Display for IntentFileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IntentFileError::Syntax(e) => write!(f, "malformed intent file: {e}"),
-            IntentFileError::Invalid(e) => write!(f, "invalid intent file: {e}"),
-        }
-    }
+/// An optional text field of the file as the model's type: `""` is absent, a value that does not
+/// parse is an error naming `what` and `field`.
+fn typed<T>(what: &str, field: &str, value: &Option<String>) -> Result<Option<T>, IntentFileError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    set(value)
+        .map(|v| {
+            v.parse().map_err(|e: T::Err| {
+                // The model's errors quote the value; std's (IP addresses) do not.
+                let e = e.to_string();
+                if e.contains(v) {
+                    invalid(format!("{what}: {field} {e}"))
+                } else {
+                    invalid(format!("{what}: {field} `{v}`: {e}"))
+                }
+            })
+        })
+        .transpose()
 }
-
-impl std::error::Error for IntentFileError {}
 
 fn invalid(message: String) -> IntentFileError {
     IntentFileError::Invalid(message)
@@ -238,13 +254,13 @@ fn set(field: &Option<String>) -> Option<&str> {
 
 /// Parses an intent file.
 pub fn parse(text: &str) -> Result<IntentFile, IntentFileError> {
-    serde_json::from_str(text).map_err(IntentFileError::Syntax)
+    Ok(serde_json::from_str(text)?)
 }
 
 /// Parses a host-bindings file: a JSON array of bindings, or `{"HostBindings": [...]}`.
 pub fn parse_host_bindings(text: &str) -> Result<Vec<HostBinding>, IntentFileError> {
     if text.trim_start().starts_with('[') {
-        serde_json::from_str(text).map_err(IntentFileError::Syntax)
+        Ok(serde_json::from_str(text)?)
     } else {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -252,7 +268,7 @@ pub fn parse_host_bindings(text: &str) -> Result<Vec<HostBinding>, IntentFileErr
             #[serde(rename = "HostBindings")]
             host_bindings: Vec<HostBinding>,
         }
-        let file: Bindings = serde_json::from_str(text).map_err(IntentFileError::Syntax)?;
+        let file: Bindings = serde_json::from_str(text)?;
         Ok(file.host_bindings)
     }
 }
@@ -310,7 +326,7 @@ impl IntentFile {
     /// given), tenants, hosts, networks, endpoints (with the file's host bindings applied).
     pub fn to_objects(&self) -> Result<Vec<Object>, IntentFileError> {
         let mut objects = Vec::new();
-        if let Some(global) = self.global() {
+        if let Some(global) = self.global()? {
             objects.push(Object::Global(global));
         }
         let mut names = HashSet::new();
@@ -330,9 +346,10 @@ impl IntentFile {
             if !names.insert(&host.name) {
                 return Err(invalid(format!("host `{}` is defined twice", host.name)));
             }
+            let what = format!("host `{}`", host.name);
             objects.push(Object::Host(Host {
                 name: host.name.clone(),
-                vtep_ip: set(&host.vtep_ip).map(Into::into),
+                vtep_ip: typed(&what, "VtepIp", &host.vtep_ip)?,
                 uplinks: set(&host.intf).map(Into::into).into_iter().collect(),
                 dpid: None,
             }));
@@ -376,7 +393,7 @@ impl IntentFile {
     }
 
     /// The tenants' VLAN and VXLAN ranges as one global object.
-    fn global(&self) -> Option<Global> {
+    fn global(&self) -> Result<Option<Global>, IntentFileError> {
         let join = |field: fn(&FileTenant) -> &Option<String>| {
             let mut ranges: Vec<&str> = Vec::new();
             for tenant in &self.tenants {
@@ -388,17 +405,17 @@ impl IntentFile {
             }
             (!ranges.is_empty()).then(|| ranges.join(","))
         };
-        let vlans = join(|t| &t.vlans);
-        let vxlans = join(|t| &t.vxlans);
+        let vlans: Option<IdRanges> = typed("tenants", "Vlans", &join(|t| &t.vlans))?;
+        let vxlans: Option<IdRanges> = typed("tenants", "Vxlans", &join(|t| &t.vxlans))?;
         if vlans.is_none() && vxlans.is_none() {
-            return None;
+            return Ok(None);
         }
         let default = Global::default();
-        Some(Global {
+        Ok(Some(Global {
             vlans: vlans.unwrap_or(default.vlans.clone()),
             vxlans: vxlans.unwrap_or(default.vxlans.clone()),
             ..default
-        })
+        }))
     }
 }
 
@@ -421,10 +438,9 @@ impl FileTenant {
                     net.name
                 )));
             }
-            if let Some(cidr) = set(&net.subnet_cidr) {
-                taken.push(Ipv4Net::parse(cidr).map_err(|e| {
-                    invalid(format!("network `{tenant}:{}`: SubnetCIDR {e}", net.name))
-                })?);
+            let what = format!("network `{tenant}:{}`", net.name);
+            if let Some(cidr) = typed::<Ipv4Subnet>(&what, "SubnetCIDR", &net.subnet_cidr)? {
+                taken.push(cidr.net());
             }
         }
         let mut networks = Vec::new();
@@ -434,14 +450,14 @@ impl FileTenant {
                 Some(t) => encap(t).map_err(|e| invalid(format!("{what}: PktTagType {e}")))?,
                 None => default_encap,
             };
-            let subnet = match set(&net.subnet_cidr) {
-                Some(cidr) => cidr.to_string(),
+            let subnet = match typed(&what, "SubnetCIDR", &net.subnet_cidr)? {
+                Some(cidr) => cidr,
                 None => {
                     let carved = self
                         .carve(&taken)
                         .map_err(|e| invalid(format!("{what}: {e}")))?;
                     taken.push(carved);
-                    carved.to_string()
+                    Ipv4Subnet::new(carved).map_err(|e| invalid(format!("{what}: {e}")))?
                 }
             };
             networks.push(Network {
@@ -450,7 +466,7 @@ impl FileTenant {
                 encap,
                 pkt_tag: net.pkt_tag,
                 subnet,
-                gateway: set(&net.gateway).map(Into::into),
+                gateway: typed(&what, "Gateway", &net.gateway)?,
                 ipv6_subnet: None,
                 ipv6_gateway: None,
                 multicast: Default::default(),
@@ -460,35 +476,30 @@ impl FileTenant {
     }
 
     /// The next subnet of the pool that overlaps none of `taken`.
+    ///
+    /// The pool is `a.b.c.d/len`; host bits in it are ignored, as in the original.
     fn carve(&self, taken: &[Ipv4Net]) -> Result<Ipv4Net, String> {
-        let pool = set(&self.subnet_pool)
+        let text = set(&self.subnet_pool)
             .ok_or("no SubnetCIDR, and the tenant has no SubnetPool to carve one from")?;
-        let pool = Ipv4Net::parse(pool).map_err(|e| format!("tenant SubnetPool {e}"))?;
+        let pool = text
+            .parse::<Ipv4Net>()
+            .map_err(|_| format!("tenant SubnetPool `{text}` is not an IPv4 subnet a.b.c.d/len"))?
+            .trunc();
         let len = match self.alloc_subnet_len {
             None | Some(0) => 24,
             Some(len) => len,
         };
-        if len < pool.len || len > 32 {
-            return Err(format!(
-                "AllocSubnetLen {len} must be between the pool's length {} and 32",
-                pool.len
-            ));
-        }
-        let size = 1u64 << (32 - len);
-        let end = pool.end();
-        let mut start = u64::from(pool.addr);
-        while start + size - 1 <= end {
-            let candidate = Ipv4Net {
-                addr: start as u32,
-                len,
-            };
-            match taken.iter().find(|t| t.overlaps(&candidate)) {
-                None => return Ok(candidate),
-                // Jump past the taken subnet, to the next boundary of `size`.
-                Some(t) => start = (t.end() + 1).max(start + size).div_ceil(size) * size,
-            }
-        }
-        Err(format!("SubnetPool {pool} has no free /{len} left"))
+        let overlaps =
+            |a: &Ipv4Net, b: &Ipv4Net| a.contains(&b.network()) || b.contains(&a.network());
+        pool.subnets(len)
+            .map_err(|_| {
+                format!(
+                    "AllocSubnetLen {len} must be between the pool's length {} and 32",
+                    pool.prefix_len()
+                )
+            })?
+            .find(|candidate| !taken.iter().any(|t| overlaps(t, candidate)))
+            .ok_or_else(|| format!("SubnetPool {pool} has no free /{len} left"))
     }
 
     /// The tenant's endpoints.
@@ -502,6 +513,7 @@ impl FileTenant {
                         ep.container, other.network_name, net.name, self.name
                     )));
                 }
+                let what = format!("endpoint `{}:{}`", self.name, ep.container);
                 endpoints.push(Endpoint {
                     tenant_name: self.name.clone(),
                     network_name: net.name.clone(),
@@ -509,8 +521,8 @@ impl FileTenant {
                     container_name: ep.container.clone(),
                     host: set(&ep.host).map(Into::into),
                     interface: None,
-                    mac_address: set(&ep.mac_address).map(Into::into),
-                    ip_address: set(&ep.ip_address).map(Into::into),
+                    mac_address: typed(&what, "MacAddress", &ep.mac_address)?,
+                    ip_address: typed(&what, "IPAddress", &ep.ip_address)?,
                     ipv6_address: None,
                     external: ep.external,
                 });
@@ -527,51 +539,6 @@ fn encap(s: &str) -> Result<Encap, String> {
         "vxlan" => Ok(Encap::Vxlan),
         _ => Err(format!("`{s}` is neither `vlan` nor `vxlan`")),
     }
-}
-
-/// An IPv4 prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Ipv4Net {
-    addr: u32,
-    len: u8,
-}
-
-impl Ipv4Net {
-    /// Parses `a.b.c.d/len` (or the model's `a.b.c.d-a.b.c.e/len` range form), masking host bits.
-    fn parse(s: &str) -> Result<Ipv4Net, String> {
-        let bad = || format!("`{s}` is not an IPv4 subnet a.b.c.d/len");
-        let (addr, len) = s.split_once('/').ok_or_else(bad)?;
-        let addr = addr.split_once('-').map_or(addr, |(start, _)| start);
-        let addr: Ipv4Addr = addr.trim().parse().map_err(|_| bad())?;
-        let len: u8 = len.trim().parse().map_err(|_| bad())?;
-        if len > 32 {
-            return Err(bad());
-        }
-        Ok(Ipv4Net {
-            addr: u32::from(addr) & mask(len),
-            len,
-        })
-    }
-
-    /// The last address, as u64 so that `end() + 1` cannot overflow.
-    fn end(&self) -> u64 {
-        u64::from(self.addr | !mask(self.len))
-    }
-
-    fn overlaps(&self, other: &Ipv4Net) -> bool {
-        let len = self.len.min(other.len);
-        self.addr & mask(len) == other.addr & mask(len)
-    }
-}
-
-impl fmt::Display for Ipv4Net {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", Ipv4Addr::from(self.addr), self.len)
-    }
-}
-
-fn mask(len: u8) -> u32 {
-    u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -599,7 +566,7 @@ mod tests {
         t.networks()
             .unwrap()
             .into_iter()
-            .map(|n| n.subnet)
+            .map(|n| n.subnet.to_string())
             .collect()
     }
 
@@ -646,7 +613,10 @@ mod tests {
         assert!(err.contains("AllocSubnetLen 16"), "{err}");
         let t = tenant("10.0.0.0/33", None, &[("a", None)]);
         let err = t.networks().unwrap_err().to_string();
-        assert!(err.contains("not an IPv4 subnet"), "{err}");
+        assert!(
+            err.contains("SubnetPool `10.0.0.0/33` is not an IPv4 subnet"),
+            "{err}"
+        );
     }
 
     #[test]

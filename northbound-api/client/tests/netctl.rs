@@ -1,5 +1,6 @@
 //! The `netctl` binary against a real server over the in-memory service.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use common::{example, spawn_server, MemService};
@@ -287,9 +288,29 @@ fn errors_exit_non_zero_with_the_message() {
             "network", "create", "-t", "t1", "--subnet", "nonsense", "n1",
         ],
     );
+    assert!(
+        err.starts_with(
+            "error: invalid value 'nonsense' for '--subnet <SUBNET>': `nonsense` is not a.b.c.d/len"
+        ),
+        "{err}"
+    );
+    let err = fails(
+        &url,
+        &[
+            "network",
+            "create",
+            "-t",
+            "t1",
+            "--subnet",
+            "10.1.0.0/24",
+            "--pkt-tag",
+            "0",
+            "n1",
+        ],
+    );
     assert_eq!(
         err,
-        "netctl: network `t1:n1`: subnet `nonsense` is not a.b.c.d/len (400)\n"
+        "netctl: network `t1:n1`: pktTag 0 is not a tag (400)\n"
     );
     let err = fails(
         &url,

@@ -1,0 +1,12 @@
+//! The client side of netplugin's northbound API, over the wire types of [`northbound_model`]
+//! (re-exported as [`model`], [`addr`] and [`wire`]); it links no server code.
+//!
+//! * [`client`]: a blocking HTTP client of `/api/v1` (used by `netctl` and the tests).
+//! * [`intent_file`]: the intent files of the original netplugin (`netctl -cfg FILE`),
+//!   converted into a [`northbound_model::batch::Batch`].
+//! * `netctl` (the binary): the command line.
+
+pub use northbound_model::{addr, batch, model, wire};
+
+pub mod client;
+pub mod intent_file;
