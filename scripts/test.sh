@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every check and test of the project: formatting, clippy, unit, property, vector,
+# Runs every check and test of the project: formatting, clippy, rustdoc, unit, property, vector,
 # malformed-input, framing and Open vSwitch oracle tests, and the ofdump tool on the sample.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo doc (warnings are errors: broken links, private links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 echo "== cargo test"
 cargo test --workspace
 echo "== ofdump on the captured ovs-ofctl session"

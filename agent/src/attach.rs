@@ -3,6 +3,7 @@
 //! bridge, and an updated host report goes out at once (so that netmaster compiles the
 //! endpoint's flows without waiting for the daemon's next poll). `detach` reverses it.
 
+use crate::error::{Context, Error};
 use crate::naming::{host_ifname, ovsdb_path};
 use crate::netlink::{EndpointSpec, IpConfig, Plumbing};
 use crate::netmaster::{self, Netmaster};
@@ -115,7 +116,8 @@ pub enum FailureKind {
 }
 
 /// A failed attach: its kind and message.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{msg}")]
 pub struct Failure {
     /// What kind of failure.
     pub kind: FailureKind,
@@ -144,12 +146,6 @@ impl Failure {
             _ => FailureKind::Other,
         };
         Failure::new(kind, format!("{context}: {e}"))
-    }
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.msg)
     }
 }
 
@@ -213,11 +209,8 @@ pub struct Attached {
 }
 
 /// Attaches the container; returns the OpenFlow port of its endpoint.
-pub async fn attach(target: &Target) -> Result<u32, String> {
-    attach_endpoint(target)
-        .await
-        .map(|a| a.ofport)
-        .map_err(|f| f.msg)
+pub async fn attach(target: &Target) -> Result<u32, Failure> {
+    attach_endpoint(target).await.map(|a| a.ofport)
 }
 
 /// Attaches the container (typed failures, and everything about the endpoint).
@@ -277,16 +270,16 @@ pub async fn attach_endpoint(target: &Target) -> Result<Attached, Failure> {
 }
 
 /// Detaches the container: removes its port and veth; returns whether anything was there.
-pub async fn detach(target: &Target) -> Result<bool, String> {
+pub async fn detach(target: &Target) -> Result<bool, Error> {
     let key = target.key();
     let vs = Vswitch::connect(ovsdb_path(&target.ovsdb))
         .await
-        .map_err(|e| format!("connecting to {}: {e}", target.ovsdb))?;
+        .context(|| format!("connecting to {}", target.ovsdb))?;
     // The port that carries the endpoint key (or, failing that, the name derived from it).
     let ports = vs
         .list_ports(&target.bridge)
         .await
-        .map_err(|e| format!("listing the ports of {}: {e}", target.bridge))?;
+        .context(|| format!("listing the ports of {}", target.bridge))?;
     let ifname = ports
         .iter()
         .find(|p| p.external_ids.get(report::ENDPOINT_KEY) == Some(&key))
@@ -295,12 +288,12 @@ pub async fn detach(target: &Target) -> Result<bool, String> {
     let had_port = vs
         .delete_port(&target.bridge, &ifname)
         .await
-        .map_err(|e| format!("removing port {ifname}: {e}"))?;
-    let plumbing = Plumbing::new().map_err(|e| e.to_string())?;
+        .context(|| format!("removing port {ifname}"))?;
+    let plumbing = Plumbing::new().context(|| "netlink")?;
     let had_veth = plumbing
         .delete_endpoint(&ifname)
         .await
-        .map_err(|e| format!("removing veth {ifname}: {e}"))?;
+        .context(|| format!("removing veth {ifname}"))?;
     tracing::info!(endpoint = %key, %ifname, had_port, had_veth, "detached");
     report_now(target, &vs).await;
     Ok(had_port || had_veth)

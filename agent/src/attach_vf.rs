@@ -11,6 +11,7 @@
 //! representor's port. See `docs/sriov.md` for what was tested without hardware.
 
 use crate::attach::{fetch, report_now, Failure, FailureKind, Resolved, Target};
+use crate::error::{Context, Error};
 use crate::naming::ovsdb_path;
 use crate::netlink::{Netns, Plumbing};
 use crate::ovsdb::vswitch::Vswitch;
@@ -149,32 +150,38 @@ pub fn host_name(pf: &str, vf: u32) -> String {
 /// Detaches the VF: its representor's port leaves the bridge (switchdev) and the VF moves
 /// back from the container to the host as [`host_name`]. Returns whether the VF was found
 /// in the container.
-pub async fn detach(target: &Target, vf: &VfTarget) -> Result<bool, String> {
+pub async fn detach(target: &Target, vf: &VfTarget) -> Result<bool, Error> {
     if let Some(rep) = vf
         .sysfs
         .representor(&vf.pf, vf.vf)
-        .map_err(|e| format!("SR-IOV: {e}"))?
+        .context(|| format!("the representor of {} VF {}", vf.pf, vf.vf))?
     {
         let vs = Vswitch::connect(ovsdb_path(&target.ovsdb))
             .await
-            .map_err(|e| format!("connecting to {}: {e}", target.ovsdb))?;
+            .context(|| format!("connecting to {}", target.ovsdb))?;
         vs.delete_port(&target.bridge, &rep.netdev)
             .await
-            .map_err(|e| format!("removing port {}: {e}", rep.netdev))?;
+            .context(|| format!("removing port {}", rep.netdev))?;
         report_now(target, &vs).await;
     }
     let ifname = target.ifname.clone().unwrap_or_else(|| "eth0".to_string());
-    let container = Netns::open(&target.netns).map_err(|e| e.to_string())?;
-    let host = Netns::open("/proc/thread-self/ns/net").map_err(|e| e.to_string())?;
+    let container =
+        Netns::open(&target.netns).context(|| format!("opening {}", target.netns.display()))?;
+    let host = Netns::open("/proc/thread-self/ns/net").context(|| "opening the host namespace")?;
     let name = host_name(&vf.pf, vf.vf);
-    let sockets = container.sockets().await.map_err(|e| e.to_string())?;
+    let sockets = container
+        .sockets()
+        .await
+        .context(|| format!("netlink in {}", target.netns.display()))?;
     let moved = match VfExecutor::new(sockets.handle.clone())
         .move_to_netns(&ifname, &host, &name)
         .await
     {
         Ok(()) => true,
         Err(sriov::Error::NoSuchDevice(_)) => false,
-        Err(e) => return Err(format!("moving {ifname} back to the host: {e}")),
+        Err(e) => {
+            return Err(e).context(|| format!("moving {ifname} back to the host"));
+        }
     };
     tracing::info!(endpoint = %target.key(), pf = %vf.pf, vf = vf.vf, moved, "VF detached");
     Ok(moved)

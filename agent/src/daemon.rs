@@ -4,6 +4,7 @@
 //! with a [`HostReport`](northbound_model::agent::HostReport) — at once after every change and
 //! periodically as a keepalive, retrying while netmaster is unreachable. It computes no flows.
 
+use crate::error::{Context, Error};
 use crate::naming::{ovsdb_path, HOST_IFNAME_PREFIX};
 use crate::netmaster::Netmaster;
 use crate::ovsdb::vswitch::{BridgeConfig, DatapathType, InterfaceType, PortConfig, Vswitch};
@@ -60,10 +61,10 @@ pub const VXLAN_OFPORT: u16 = 100;
 
 /// Sets up the bridge (and, in flow mode, the tunnel port); idempotent. Uplinks and per-peer
 /// tunnels are reconciled by the main loop.
-pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
+pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), Error> {
     vs.ensure_initialized()
         .await
-        .map_err(|e| format!("initializing the database: {e}"))?;
+        .context(|| "initializing the database")?;
     vs.ensure_bridge(&BridgeConfig {
         name: cfg.bridge.clone(),
         datapath_type: cfg.datapath,
@@ -76,16 +77,15 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
         .into(),
     })
     .await
-    .map_err(|e| format!("bridge {}: {e}", cfg.bridge))?;
+    .context(|| format!("bridge {}", cfg.bridge))?;
     tracing::info!(bridge = %cfg.bridge, dpid = cfg.dpid, controller = %cfg.controller, "bridge ready");
     if cfg.hw_offload {
-        vs.set_hw_offload(true)
-            .await
-            .map_err(|e| format!("hw-offload: {e}"))?;
+        vs.set_hw_offload(true).await.context(|| "hw-offload")?;
     }
     if let Some(pf) = &cfg.sriov {
         let sysfs = crate::sriov::Sysfs::new(&cfg.sysfs_root);
-        let vfs = crate::sriov::prepare_pf(&sysfs, pf).map_err(|e| format!("SR-IOV: {e}"))?;
+        let vfs =
+            crate::sriov::prepare_pf(&sysfs, pf).context(|| format!("SR-IOV PF {}", pf.pf))?;
         tracing::info!(pf = %pf.pf, vfs = vfs.len(), "SR-IOV VFs ready");
     }
     if let (Some(vtep), TunnelMode::Flow) = (cfg.vtep_ip, cfg.tunnel_mode) {
@@ -104,15 +104,15 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), String> {
             report::owned_ids(report::ROLE_TUNNEL, &[(report::VTEP_KEY, vtep.as_str())]);
         vs.ensure_port(&cfg.bridge, &port)
             .await
-            .map_err(|e| format!("tunnel port {VXLAN_PORT}: {e}"))?;
+            .context(|| format!("tunnel port {VXLAN_PORT}"))?;
         tracing::info!(port = VXLAN_PORT, %vtep, "VXLAN port ready");
     }
     Ok(())
 }
 
 /// Runs the daemon until the process is stopped.
-pub async fn run(cfg: Config) -> Result<(), String> {
-    let netmaster = Netmaster::new(&cfg.netmaster).map_err(|e| format!("netmaster: {e}"))?;
+pub async fn run(cfg: Config) -> Result<(), Error> {
+    let netmaster = Netmaster::new(&cfg.netmaster).context(|| "netmaster client")?;
     // The CNI socket; the task ends with the daemon (aborted when this future is dropped).
     let _cni = match &cfg.cni_socket {
         Some(sock) => match crate::cni::server::bind(sock).await {

@@ -14,11 +14,13 @@
 //! * [`restore`]: reconciliation of veths and endpoint ports when the daemon starts.
 //! * [`attach`]: `netplugin attach|detach` for runtimes without CNI.
 //! * [`cni`]: the CNI plugin `netplugin-cni` and the daemon's CNI socket.
+//! * [`error`]: the agent's [`error::Error`]: a context and a typed cause.
 
 pub mod attach;
 pub mod attach_vf;
 pub mod cni;
 pub mod daemon;
+pub mod error;
 pub mod naming;
 pub mod netlink;
 pub mod netmaster;

@@ -5,6 +5,7 @@
 //! The report is built only from ports the agent created itself, recognised by their
 //! `external_ids` ([`OWNER_KEY`] = [`OWNER`], [`ROLE_KEY`] = endpoint|tunnel|uplink).
 
+use crate::error::{Context, Error};
 use crate::ovsdb::vswitch::{PortInfo, Vswitch, DB};
 use crate::ovsdb::{Condition, Datum, Operation};
 use northbound_model::agent::{HostReport, TunnelReport};
@@ -115,7 +116,7 @@ pub struct BridgeIdentity {
 }
 
 /// Reads `bridge`'s datapath id and VTEP address.
-pub async fn bridge_identity(vs: &Vswitch, bridge: &str) -> Result<BridgeIdentity, String> {
+pub async fn bridge_identity(vs: &Vswitch, bridge: &str) -> Result<BridgeIdentity, Error> {
     let res = vs
         .client()
         .transact(
@@ -127,13 +128,13 @@ pub async fn bridge_identity(vs: &Vswitch, bridge: &str) -> Result<BridgeIdentit
             )],
         )
         .await
-        .map_err(|e| format!("reading bridge {bridge}: {e}"))?;
+        .context(|| format!("reading bridge {bridge}"))?;
     let rows = res[0]
         .rows()
-        .map_err(|e| format!("reading bridge {bridge}: {e}"))?;
+        .context(|| format!("reading bridge {bridge}"))?;
     let row = rows
         .first()
-        .ok_or_else(|| format!("bridge {bridge} does not exist"))?;
+        .ok_or_else(|| Error::found(format!("bridge {bridge}"), "does not exist"))?;
     let configured = row
         .get("other_config")
         .map(Datum::to_string_map)
@@ -144,9 +145,13 @@ pub async fn bridge_identity(vs: &Vswitch, bridge: &str) -> Result<BridgeIdentit
         .map(str::to_string);
     let hex = configured
         .or(actual)
-        .ok_or_else(|| format!("bridge {bridge} has no datapath id yet"))?;
-    let dpid =
-        u64::from_str_radix(&hex, 16).map_err(|e| format!("datapath id {hex} of {bridge}: {e}"))?;
+        .ok_or_else(|| Error::found(format!("bridge {bridge}"), "no datapath id yet"))?;
+    let dpid = u64::from_str_radix(&hex, 16).map_err(|e| {
+        Error::found(
+            format!("bridge {bridge}"),
+            format!("datapath id `{hex}`: {e}"),
+        )
+    })?;
     let vtep_ip = row
         .get("external_ids")
         .map(Datum::to_string_map)
@@ -154,7 +159,10 @@ pub async fn bridge_identity(vs: &Vswitch, bridge: &str) -> Result<BridgeIdentit
         .filter(|v| !v.is_empty())
         .map(|v| {
             v.parse().map_err(|_| {
-                format!("bridge {bridge}: {BRIDGE_VTEP_KEY} `{v}` is not an IPv4 address")
+                Error::found(
+                    format!("bridge {bridge}"),
+                    format!("{BRIDGE_VTEP_KEY} `{v}` is not an IPv4 address"),
+                )
             })
         })
         .transpose()?;
@@ -167,7 +175,7 @@ pub async fn collect(
     vs: &Vswitch,
     bridge: &str,
     known: Option<&BridgeIdentity>,
-) -> Result<HostReport, String> {
+) -> Result<HostReport, Error> {
     let id = match known {
         Some(id) => id.clone(),
         None => bridge_identity(vs, bridge).await?,
@@ -175,7 +183,7 @@ pub async fn collect(
     let ports = vs
         .list_ports(bridge)
         .await
-        .map_err(|e| format!("listing the ports of {bridge}: {e}"))?;
+        .context(|| format!("listing the ports of {bridge}"))?;
     Ok(build(id.dpid, id.vtep_ip, &ports))
 }
 

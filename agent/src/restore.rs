@@ -13,6 +13,7 @@
 //! orphan is only deleted when a second look, [`GRACE`] later, finds the same interface (same
 //! index) still without a port; the same holds for stale ports.
 
+use crate::error::{Context, Error};
 use crate::netlink::{HostVeth, Plumbing};
 use crate::ovsdb::vswitch::{PortInfo, Vswitch};
 use crate::report;
@@ -88,15 +89,15 @@ async fn look(
     vs: &Vswitch,
     bridge: &str,
     prefix: &str,
-) -> Result<Plan, String> {
+) -> Result<Plan, Error> {
     let veths = plumbing
         .list_host_veths(prefix)
         .await
-        .map_err(|e| format!("listing the veths: {e}"))?;
+        .context(|| "listing the veths")?;
     let ports = vs
         .list_ports(bridge)
         .await
-        .map_err(|e| format!("listing the ports of {bridge}: {e}"))?;
+        .context(|| format!("listing the ports of {bridge}"))?;
     Ok(plan(&veths, &ports, prefix))
 }
 
@@ -109,7 +110,7 @@ pub async fn reconcile(
     bridge: &str,
     prefix: &str,
     grace: Duration,
-) -> Result<Plan, String> {
+) -> Result<Plan, Error> {
     let first = look(plumbing, vs, bridge, prefix).await?;
     if first.is_empty() {
         tracing::info!(%bridge, "restart reconciliation: veths and endpoint ports agree");

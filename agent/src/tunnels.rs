@@ -6,6 +6,7 @@
 //! In [`TunnelMode::Flow`] the agent instead keeps one `remote_ip=flow` port and ignores the
 //! directives (the flows then set `tun_dst` per packet).
 
+use crate::error::{Context, Error};
 use crate::ovsdb::vswitch::{InterfaceType, PortConfig, PortInfo, Vswitch};
 use crate::report::{self, ROLE_KEY, ROLE_TUNNEL, TUNNEL_PEER_KEY};
 use std::collections::BTreeSet;
@@ -69,7 +70,7 @@ pub async fn reconcile(
     local: Ipv4Addr,
     wanted: &BTreeSet<Ipv4Addr>,
     udp_port: u16,
-) -> Result<Changes, String> {
+) -> Result<Changes, Error> {
     let mut changes = Changes::default();
     for p in ports.iter().filter(|p| is_our_tunnel(p)) {
         let keep = p
@@ -80,7 +81,7 @@ pub async fn reconcile(
         if !keep {
             vs.delete_port(bridge, &p.name)
                 .await
-                .map_err(|e| format!("removing tunnel port {}: {e}", p.name))?;
+                .context(|| format!("removing tunnel port {}", p.name))?;
             changes.removed.push(p.name.clone());
         }
     }
@@ -89,7 +90,7 @@ pub async fn reconcile(
         let ensured = vs
             .ensure_port(bridge, &cfg)
             .await
-            .map_err(|e| format!("tunnel port {} to {peer}: {e}", cfg.name))?;
+            .context(|| format!("tunnel port {} to {peer}", cfg.name))?;
         if ensured.changed {
             changes.ensured.push(cfg.name);
         }

@@ -3,6 +3,7 @@
 //! as system ports marked `role=uplink`; uplinks of ours that neither names any more leave it.
 //! An interface that does not exist on this host is skipped with a warning.
 
+use crate::error::{Context, Error};
 use crate::ovsdb::vswitch::{InterfaceType, PortConfig, PortInfo, Vswitch};
 use crate::report::{self, ROLE_KEY, ROLE_UPLINK};
 use std::collections::BTreeSet;
@@ -29,7 +30,7 @@ pub async fn reconcile(
     ports: &[PortInfo],
     wanted: &BTreeSet<String>,
     remove_others: bool,
-) -> Result<Changes, String> {
+) -> Result<Changes, Error> {
     let mut changes = Changes::default();
     if remove_others {
         for p in ports.iter().filter(|p| {
@@ -39,7 +40,7 @@ pub async fn reconcile(
         }) {
             vs.delete_port(bridge, &p.name)
                 .await
-                .map_err(|e| format!("removing uplink {}: {e}", p.name))?;
+                .context(|| format!("removing uplink {}", p.name))?;
             changes.removed.push(p.name.clone());
         }
     }
@@ -53,7 +54,7 @@ pub async fn reconcile(
         let ensured = vs
             .ensure_port(bridge, &port)
             .await
-            .map_err(|e| format!("uplink {uplink}: {e}"))?;
+            .context(|| format!("uplink {uplink}"))?;
         if ensured.changed {
             changes.ensured.push(uplink.clone());
         }

@@ -19,21 +19,35 @@ use tracing::warn;
 const ECHO_REQUEST: u8 = 8;
 const ECHO_REPLY: u8 = 0;
 
+/// Why a packet sent to a gateway gets no echo reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NoReply {
+    /// Not untagged Ethernet carrying IPv4.
+    #[error("not an IPv4 frame")]
+    NotIpv4,
+    /// Not a well-formed IPv4 packet carrying ICMP.
+    #[error("not a well-formed ICMP packet")]
+    NotIcmp,
+    /// ICMP, but not an echo request, or its checksum is wrong.
+    #[error("not an echo request with a good checksum")]
+    NotEchoRequest,
+}
+
 /// The echo reply to the echo request in `frame` (untagged Ethernet, IPv4, ICMP), or why
 /// there is none.
-pub fn reply(frame: &[u8]) -> Result<Vec<u8>, String> {
+pub fn reply(frame: &[u8]) -> Result<Vec<u8>, NoReply> {
     if frame.len() < 14 + 20 + 8 || frame[12..14] != [0x08, 0x00] {
-        return Err("not an IPv4 frame".into());
+        return Err(NoReply::NotIpv4);
     }
     let ip = &frame[14..];
     let ihl = usize::from(ip[0] & 0x0f) * 4;
     let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
     if ip[0] >> 4 != 4 || ihl < 20 || total < ihl + 8 || total > ip.len() || ip[9] != 1 {
-        return Err("not a well-formed ICMP packet".into());
+        return Err(NoReply::NotIcmp);
     }
     let icmp = &ip[ihl..total];
     if icmp[0] != ECHO_REQUEST || checksum(icmp) != 0 {
-        return Err("not an echo request with a good checksum".into());
+        return Err(NoReply::NotEchoRequest);
     }
     let mut out = Vec::with_capacity(14 + 20 + icmp.len());
     out.extend_from_slice(&frame[6..12]); // back to the sender

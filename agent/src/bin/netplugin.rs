@@ -183,14 +183,23 @@ fn main() -> ExitCode {
                         Some(port) => println!("{port}"),
                         None => println!("-"),
                     })
-                    .map_err(|f| f.msg),
-                None => attach::attach(&a.target()).await.map(|port| {
-                    println!("{port}");
-                }),
+                    .map_err(anyhow::Error::from),
+                None => attach::attach(&a.target())
+                    .await
+                    .map(|port| {
+                        println!("{port}");
+                    })
+                    .map_err(anyhow::Error::from),
             },
             Some(Command::Detach(a)) => match a.vf() {
-                Some(vf) => attach_vf::detach(&a.target(), &vf).await.map(|_| ()),
-                None => attach::detach(&a.target()).await.map(|_| ()),
+                Some(vf) => attach_vf::detach(&a.target(), &vf)
+                    .await
+                    .map(|_| ())
+                    .map_err(anyhow::Error::from),
+                None => attach::detach(&a.target())
+                    .await
+                    .map(|_| ())
+                    .map_err(anyhow::Error::from),
             },
             None => {
                 let d = cli.daemon;
@@ -225,7 +234,7 @@ fn main() -> ExitCode {
                     hw_offload: d.hw_offload,
                 };
                 tokio::select! {
-                    r = daemon::run(cfg) => r,
+                    r = daemon::run(cfg) => r.map_err(anyhow::Error::from),
                     _ = shutdown() => Ok(()),
                 }
             }

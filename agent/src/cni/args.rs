@@ -13,15 +13,26 @@ pub const GROUP: &str = "io.contiv.net-group";
 /// `CNI_ARGS` key of the container name (for runtimes other than Kubernetes).
 pub const CONTAINER: &str = "container";
 
+/// A part of `CNI_ARGS` that is not `KEY=VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CniArgsError {
+    /// No `=`.
+    #[error("CNI_ARGS: {0:?} is not KEY=VALUE")]
+    NotKeyValue(String),
+    /// Nothing before the `=`.
+    #[error("CNI_ARGS: empty key in {0:?}")]
+    EmptyKey(String),
+}
+
 /// Parses `CNI_ARGS`: `;`-separated `KEY=VALUE` pairs (empty parts are skipped).
-pub fn parse_cni_args(s: &str) -> Result<BTreeMap<String, String>, String> {
+pub fn parse_cni_args(s: &str) -> Result<BTreeMap<String, String>, CniArgsError> {
     let mut map = BTreeMap::new();
     for part in s.split(';').filter(|p| !p.trim().is_empty()) {
         let (k, v) = part
             .split_once('=')
-            .ok_or_else(|| format!("CNI_ARGS: {part:?} is not KEY=VALUE"))?;
+            .ok_or_else(|| CniArgsError::NotKeyValue(part.to_string()))?;
         if k.is_empty() {
-            return Err(format!("CNI_ARGS: empty key in {part:?}"));
+            return Err(CniArgsError::EmptyKey(part.to_string()));
         }
         map.insert(k.to_string(), v.to_string());
     }

@@ -287,7 +287,7 @@ fn run_inner(
         required(env, "CNI_NETNS")?
     };
     let cni_args = parse_cni_args(&env("CNI_ARGS").unwrap_or_default())
-        .map_err(|e| err(code::INVALID_ENV, "invalid CNI_ARGS", e))?;
+        .map_err(|e| err(code::INVALID_ENV, "invalid CNI_ARGS", e.to_string()))?;
     if command != "DEL" && !Path::new(&netns).exists() {
         return Err(err(
             code::UNKNOWN_CONTAINER,

@@ -5,6 +5,7 @@
 
 use super::protocol::{code, ErrorReply, IpReply, Reply, Request, Response, RouteReply};
 use crate::attach::{self, Failure, FailureKind, Resolved, Target};
+use crate::error::{Context, Error};
 use crate::naming::ovsdb_path;
 use crate::netlink::{format_mac, Error as NlError, Plumbing};
 use crate::ovsdb::vswitch::Vswitch;
@@ -35,20 +36,22 @@ pub struct Site {
 
 /// Binds the socket at `path`: creates its directory and replaces a stale socket, but refuses
 /// to take over the socket of a live agent.
-pub async fn bind(path: &Path) -> Result<UnixListener, String> {
+pub async fn bind(path: &Path) -> Result<UnixListener, Error> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
     }
     if path.exists() {
         if UnixStream::connect(path).await.is_ok() {
-            return Err(format!("{} is served by another agent", path.display()));
+            return Err(Error::found(
+                path.display().to_string(),
+                "served by another agent",
+            ));
         }
-        std::fs::remove_file(path).map_err(|e| format!("removing {}: {e}", path.display()))?;
+        std::fs::remove_file(path).context(|| format!("removing {}", path.display()))?;
     }
-    let listener =
-        UnixListener::bind(path).map_err(|e| format!("binding {}: {e}", path.display()))?;
+    let listener = UnixListener::bind(path).context(|| format!("binding {}", path.display()))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| format!("chmod {}: {e}", path.display()))?;
+        .context(|| format!("chmod {}", path.display()))?;
     Ok(listener)
 }
 
@@ -211,7 +214,7 @@ async fn del(target: &Target) -> Result<Reply, ErrorReply> {
     attach::detach(target)
         .await
         .map(|_| Reply::default())
-        .map_err(|e| ErrorReply::new(code::TRY_AGAIN, "detach failed", e))
+        .map_err(|e| ErrorReply::new(code::TRY_AGAIN, "detach failed", e.to_string()))
 }
 
 async fn check(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {

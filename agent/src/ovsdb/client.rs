@@ -218,7 +218,7 @@ async fn read_loop(mut rd: OwnedReadHalf, shared: Arc<Shared>) {
             match framer.next_message() {
                 Ok(Some(msg)) => dispatch(&shared, msg),
                 Ok(None) => break,
-                Err(e) => break 'conn e,
+                Err(e) => break 'conn e.to_string(),
             }
         }
     };

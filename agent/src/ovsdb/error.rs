@@ -1,16 +1,18 @@
 //! The error type of the OVSDB client.
 
 use serde_json::Value;
-use std::fmt;
 
 /// What can go wrong talking to an OVSDB server.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Connecting, reading or writing the socket failed.
-    Io(std::io::Error),
+    #[error("OVSDB connection: {0}")]
+    Io(#[from] std::io::Error),
     /// The connection is closed (by the server, an I/O error or a protocol violation).
+    #[error("OVSDB connection closed")]
     Disconnected,
     /// The server's reply carried a non-null `error` member.
+    #[error("OVSDB {method} failed: {error}")]
     Rpc {
         /// The request's method.
         method: String,
@@ -19,6 +21,7 @@ pub enum Error {
     },
     /// An operation of a `transact` failed. `index` equal to the number of operations means
     /// the commit itself failed (e.g. a referential integrity or constraint violation).
+    #[error("OVSDB transaction failed at operation {index} ({op}): {error}{}", details.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
     Operation {
         /// Position of the failed operation.
         index: usize,
@@ -30,14 +33,19 @@ pub enum Error {
         details: Option<String>,
     },
     /// The server sent something this client does not understand.
+    #[error("OVSDB protocol error: {0}")]
     Protocol(String),
     /// A deadline passed.
+    #[error("OVSDB: timed out {0}")]
     Timeout(String),
     /// A row the operation needs does not exist.
+    #[error("OVSDB: not found: {0}")]
     NotFound(String),
     /// The database holds something that conflicts with the request.
+    #[error("OVSDB: conflict: {0}")]
     Conflict(String),
     /// ovs-vswitchd could not set up an interface (`ofport` -1 and the `error` column).
+    #[error("interface {name} failed: {error}")]
     Interface {
         /// The interface.
         name: String,
@@ -64,51 +72,6 @@ impl Error {
 /// A JSON string without quotes, anything else as JSON.
 fn text(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_string)
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Io(e) => write!(f, "OVSDB connection: {e}"),
-            Error::Disconnected => write!(f, "OVSDB connection closed"),
-            Error::Rpc { method, error } => write!(f, "OVSDB {method} failed: {error}"),
-            Error::Operation {
-                index,
-                op,
-                error,
-                details,
-            } => {
-                write!(
-                    f,
-                    "OVSDB transaction failed at operation {index} ({op}): {error}"
-                )?;
-                match details {
-                    Some(d) => write!(f, ": {d}"),
-                    None => Ok(()),
-                }
-            }
-            Error::Protocol(m) => write!(f, "OVSDB protocol error: {m}"),
-            Error::Timeout(m) => write!(f, "OVSDB: timed out {m}"),
-            Error::NotFound(m) => write!(f, "OVSDB: not found: {m}"),
-            Error::Conflict(m) => write!(f, "OVSDB: conflict: {m}"),
-            Error::Interface { name, error } => write!(f, "interface {name} failed: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<std::io::Error> for Error {
-    fn from(e: std::io::Error) -> Error {
-        Error::Io(e)
-    }
 }
 
 /// `Result` with [`Error`].

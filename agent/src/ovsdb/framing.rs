@@ -17,6 +17,17 @@ pub(crate) struct Framer {
     escaped: bool,
 }
 
+/// Input that can never become a valid message.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FrameError {
+    /// A complete value that is not JSON.
+    #[error("invalid JSON: {0}")]
+    Json(serde_json::Error),
+    /// A byte outside any value.
+    #[error("unexpected byte {0:?} between messages")]
+    Stray(char),
+}
+
 impl Framer {
     /// Appends bytes read from the stream.
     pub(crate) fn extend(&mut self, data: &[u8]) {
@@ -25,7 +36,7 @@ impl Framer {
 
     /// The next complete message, `Ok(None)` if more bytes are needed, or an error for input
     /// that can never become a valid message (the stream is then unusable).
-    pub(crate) fn next_message(&mut self) -> Result<Option<Value>, String> {
+    pub(crate) fn next_message(&mut self) -> Result<Option<Value>, FrameError> {
         while self.scanned < self.buf.len() {
             let b = self.buf[self.scanned];
             self.scanned += 1;
@@ -48,17 +59,12 @@ impl Framer {
                         let parsed = serde_json::from_slice(&self.buf[..end]);
                         self.buf.drain(..end);
                         self.scanned = 0;
-                        return parsed.map(Some).map_err(|e| format!("invalid JSON: {e}"));
+                        return parsed.map(Some).map_err(FrameError::Json);
                     }
                 }
                 b' ' | b'\t' | b'\r' | b'\n' => {}
                 b'"' if self.depth > 0 => self.in_string = true,
-                _ if self.depth == 0 => {
-                    return Err(format!(
-                        "unexpected byte {:?} between messages",
-                        char::from(b)
-                    ))
-                }
+                _ if self.depth == 0 => return Err(FrameError::Stray(char::from(b))),
                 _ => {}
             }
         }

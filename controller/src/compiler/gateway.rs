@@ -19,7 +19,7 @@
 //!
 //! A host gets the known-MAC flows of every gateway network of a tenant it has an endpoint of
 //! (the destinations of routed packets), and tunnels to the hosts of those networks
-//! ([`super::tunnels`]). Networks without a gateway address are not routed.
+//! (the compiler's `tunnels` module). Networks without a gateway address are not routed.
 
 use super::arp::{reply_actions, request_for};
 use super::forward::{from_local, route};

@@ -1,5 +1,5 @@
 //! Level-triggered reconciliation: read what a switch holds, diff it against what it should
-//! hold ([`diff`]) and send only the difference — as one atomic ONF bundle where the switch
+//! hold ([`diff()`]) and send only the difference — as one atomic ONF bundle where the switch
 //! supports it, else as flow/group/meter mods fenced by a barrier.
 //!
 //! One [`run`] task per connected switch reconciles on connect, whenever a new compiled

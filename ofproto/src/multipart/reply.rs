@@ -54,7 +54,7 @@ pub enum MultipartReplyBody {
 /// `OFPT_MULTIPART_REPLY`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MultipartReply {
-    /// [`OFPMPF_MORE`] when more parts follow.
+    /// [`OFPMPF_MORE`](crate::multipart::OFPMPF_MORE) when more parts follow.
     pub flags: u16,
     /// The body.
     pub body: MultipartReplyBody,

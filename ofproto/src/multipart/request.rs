@@ -115,7 +115,7 @@ pub enum MultipartRequestBody {
 /// `OFPT_MULTIPART_REQUEST`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MultipartRequest {
-    /// [`OFPMPF_MORE`] when more parts follow.
+    /// [`OFPMPF_MORE`](crate::multipart::OFPMPF_MORE) when more parts follow.
     pub flags: u16,
     /// The body.
     pub body: MultipartRequestBody,
