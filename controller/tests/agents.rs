@@ -14,6 +14,8 @@ use northbound_api::agent::HostReport;
 use northbound_api::model::{Encap, Endpoint, Host, Kind, Network, Object, Tenant};
 use northbound_api::service::Batch;
 use northbound_client::client::{Client, ClientError};
+use ofproto::msg::Body;
+use ofproto::multipart::MultipartRequestBody;
 use ofproto::{MacAddr, Masked, OxmField};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -147,6 +149,16 @@ fn endpoint_classify(fs: &FakeSwitch) -> BTreeMap<u64, (u32, MacAddr)> {
 }
 
 /// Waits until the endpoint classify flows of `fs` put `c1` and `c2` on these ports.
+/// How many times netmaster has read the switch's whole flow table (one per full audit).
+fn full_reads(fs: &FakeSwitch) -> usize {
+    fs.received()
+        .iter()
+        .filter(|m| {
+            matches!(&m.body, Body::MultipartRequest(r) if matches!(r.body, MultipartRequestBody::Flow(_)))
+        })
+        .count()
+}
+
 fn await_ports(fs: &FakeSwitch, macs: &BTreeMap<String, MacAddr>, c1: u32, c2: u32) {
     let want: Vec<(u32, MacAddr)> = vec![(c1, macs["t1:c1"]), (c2, macs["t1:c2"])];
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -227,7 +239,12 @@ fn intent_and_a_host_report_compile_into_flows_on_the_switch() {
         c.host_reports().expect("reports"),
         [("host1".to_string(), report(5, 6))].into()
     );
-    std::thread::sleep(Duration::from_millis(300));
+    // Two full audits later (the switch's flow tables read twice), nothing has moved.
+    let reads = full_reads(&fs);
+    assert!(
+        rt.block_on(fs.wait_until(Duration::from_secs(30), |f| full_reads(f) >= reads + 2)),
+        "netmaster stopped auditing"
+    );
     await_ports(&fs, &macs, 5, 6);
 
     // A new report moves the endpoint: the compiler is woken and the switch updated.

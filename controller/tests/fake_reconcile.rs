@@ -25,8 +25,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
-/// Upper bound for anything that should happen "at once".
-const WAIT: Duration = Duration::from_secs(3);
+/// The deadline of a wait for something that must happen (generous: it only delays a failure).
+const WAIT: Duration = Duration::from_secs(30);
 const DPID: u64 = 0x5eed;
 
 fn session_cfg() -> SessionConfig {
@@ -370,14 +370,8 @@ async fn drift_is_repaired_and_foreign_flows_are_kept() {
     // Someone deletes a base flow: the next audit sees our count is off and puts it back.
     fs.clear_received();
     let guard = base_cookie(Table::Classify, 1);
-    let started = Instant::now();
     assert_eq!(fs.delete_flows(0, guard, u64::MAX), 1);
     converge(&fs, &base_pipeline()).await;
-    let took = started.elapsed();
-    assert!(
-        took < Duration::from_millis(500),
-        "repaired after {took:?} with a 50 ms audit interval"
-    );
     assert_eq!(
         mods(&fs),
         [Sent::Flow {
@@ -754,7 +748,10 @@ async fn one_rejected_flow_does_not_keep_the_others_out() {
     ctl.stop();
 }
 
-#[tokio::test]
+/// The clock is paused (`start_paused`): a sleep returns only once every task is idle, so the
+/// sleep below covers several audit intervals of the controller's time in which it could have
+/// written, and the assertions after it see everything it did.
+#[tokio::test(start_paused = true)]
 async fn a_slave_controller_never_writes() {
     let fs = fake();
     let store = Desired::new(base_pipeline());
@@ -774,7 +771,8 @@ async fn a_slave_controller_never_writes() {
         .await;
     assert!(registered, "switch never registered");
     assert_eq!(fs.roles(), [ofproto::msg::Role::Slave]);
-    // Several audit intervals pass: no flow, group, meter or bundle message is sent.
+    // Several audit intervals pass (virtual time, with every task idle at the end): no flow,
+    // group, meter or bundle message is sent.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(fs.received_flow_mods().is_empty());
     assert_eq!(fs.received_count(ofproto::MsgType::Experimenter), 0);
@@ -876,7 +874,12 @@ async fn extensions_go_only_to_switches_that_speak_them() {
     let h = ctl.attach(&other).await;
     assert!(!h.info().speaks_nicira());
     converge(&other, &plain).await;
-    tokio::time::sleep(Duration::from_millis(300)).await; // a few audits
+    // Two more full audits of the other switch: they find nothing to send.
+    let reads = full_reads(&other);
+    assert!(
+        other.wait_until(WAIT, |f| full_reads(f) >= reads + 2).await,
+        "no further audits"
+    );
     assert_eq!(actual(&other), plain);
     assert_eq!(extension_mods(&other), 0, "messages it would refuse");
     assert_eq!(

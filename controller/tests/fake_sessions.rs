@@ -30,8 +30,8 @@ use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
-/// Upper bound for anything that should happen "at once".
-const WAIT: Duration = Duration::from_secs(3);
+/// The deadline of a wait for something that must happen (generous: it only delays a failure).
+const WAIT: Duration = Duration::from_secs(30);
 
 /// Session settings with short timers.
 fn cfg() -> SessionConfig {
@@ -418,9 +418,13 @@ async fn keepalive_keeps_an_answering_switch_up() {
         },
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Six echo requests span more than `dead_after` (five idle intervals): a keepalive that
+    // dropped an answering switch would have dropped it by then.
+    let echoed = fs
+        .wait_until(WAIT, |fs| fs.received_count(MsgType::EchoRequest) >= 6)
+        .await;
     assert!(
-        fs.received_count(MsgType::EchoRequest) >= 4,
+        echoed,
         "an echo request every idle interval: {}",
         fs.received_count(MsgType::EchoRequest)
     );
@@ -548,15 +552,12 @@ async fn an_error_reply_completes_its_request() {
         GroupModCommand::Modify,
     )
     .unwrap();
-    let started = Instant::now();
+    // Each completes with the switch's error (a request that waited for a reply that never
+    // comes would end in a timeout error instead).
     let (a, b, c) = tokio::join!(
         h.request(bad_table),
         h.request(Body::GroupMod(gm)),
         h.request(Body::BarrierRequest)
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "errors answer at once, no timeout"
     );
     match a {
         Err(RequestError::Switch(ErrorMsg::Standard { typ, code, .. })) => {

@@ -20,6 +20,9 @@ pub struct FabricConfig {
     pub hosts: Vec<(String, Ipv4Addr)>,
     /// netmaster's `--host-timeout-s`.
     pub host_timeout_s: f64,
+    /// A deliberate compiler fault (`NETMASTER_FAULT`, honoured by debug builds only), to
+    /// prove that a test fails when the compiler is wrong.
+    pub fault: Option<&'static str>,
 }
 
 impl FabricConfig {
@@ -30,7 +33,13 @@ impl FabricConfig {
                 .map(|i| (format!("host{i}"), Ipv4Addr::new(192, 168, 2, 9 + i)))
                 .collect(),
             host_timeout_s: 3.0,
+            fault: None,
         }
+    }
+
+    /// The same, with netmaster's compiler deliberately wrong in the way `fault` names.
+    pub fn with_fault(self, fault: Option<&'static str>) -> FabricConfig {
+        FabricConfig { fault, ..self }
     }
 }
 
@@ -59,6 +68,7 @@ pub struct Fabric {
     pub containers: BTreeMap<String, Container>,
     netmaster: Option<Child>,
     host_timeout_s: f64,
+    fault: Option<&'static str>,
     namespaces: Vec<String>,
     started: Instant,
 }
@@ -103,6 +113,7 @@ impl Fabric {
             namespaces: Vec::new(),
             started: Instant::now(),
             host_timeout_s: cfg.host_timeout_s,
+            fault: cfg.fault,
         };
         // The controller namespace with the management bridge.
         fabric.add_ns(&wiring.ctl_ns);
@@ -201,7 +212,11 @@ impl Fabric {
             .open(self.wiring.dir.join("netmaster.log"))
             .expect("log");
         self.host_timeout_s = host_timeout_s;
-        let child = Command::new("ip")
+        let mut cmd = Command::new("ip");
+        if let Some(fault) = self.fault {
+            cmd.env("NETMASTER_FAULT", fault);
+        }
+        let child = cmd
             .args(["netns", "exec", &self.wiring.ctl_ns])
             .arg(&self.bins.netmaster)
             .arg(format!("--of-listen={MGMT_CONTROLLER}:{OF_PORT}"))

@@ -1,16 +1,21 @@
 //! Connectivity matrices: every ordered pair of endpoints, measured with real pings from one
 //! container namespace to another, and compared with the expected one.
 //!
-//! "`a` reaches `b`" means: a ping from `a` to `b`'s address is answered, **and** `a` resolved
-//! that address to `b`'s MAC. The second half matters when tenants reuse addresses: a reply
-//! from another endpoint with the same IP is not `b` answering.
+//! "`a` reaches `b`" means, for a pair that should: a ping from `a` to `b`'s address is
+//! answered, **and** `a` resolved that address to `b`'s MAC (when tenants reuse addresses, a
+//! reply from another endpoint with the same IP is not `b` answering). For a pair that should
+//! not, it means that `b` received any frame from `a`: the check is made on the receiving side,
+//! with frames sent straight onto `a`'s wire (see [`Fabric::measure`]).
 
 use crate::cmd::output;
 use crate::fabric::Fabric;
+use crate::frames;
+use crate::traffic::Capture;
 use northbound_api::model::{Kind, Object};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// An attached container with its allocated addresses.
@@ -94,12 +99,21 @@ fn neighbor_mac(a: &Endpoint, ip: Ipv4Addr) -> Option<String> {
         .find_map(|n| n.get("lladdr")?.as_str().map(str::to_lowercase))
 }
 
-/// Which ordered pairs reach each other.
+/// Which ordered pairs reach each other, and which frames went where they must not.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Matrix {
     names: Vec<String>,
     reach: BTreeMap<(String, String), bool>,
+    /// Frames an endpoint received from one that must not reach it: `"c3 received a frame
+    /// from c1 (…)"`. Always empty in an expected matrix.
+    leaks: Vec<String>,
 }
+
+/// UDP payload prefix of a probe frame: `npprobe <from> <to>`.
+const PROBE: &str = "npprobe";
+/// UDP payload prefix of a marker frame, sent after the probes to an allowed peer to prove
+/// that the datapath has handled what was sent before it: `npmark <from> <to>`.
+const MARK: &str = "npmark";
 
 impl Matrix {
     /// The matrix `rule` says, over `eps`.
@@ -113,15 +127,50 @@ impl Matrix {
         Matrix {
             names: eps.iter().map(|e| e.name.clone()).collect(),
             reach,
+            leaks: Vec::new(),
         }
     }
 
-    /// Measures every ordered pair of `eps`, all in parallel: the pairs `expected` allows get
-    /// up to `settle` to start answering (flows and tunnels may still be on their way); then
-    /// every other pair gets two pings that must both go unanswered (by the right endpoint).
-    pub fn measure(eps: &[Endpoint], expected: &Matrix, settle: Duration) -> Matrix {
+    /// Whether `a` reaches `b`.
+    pub fn get(&self, a: &str, b: &str) -> bool {
+        self.reach
+            .get(&(a.to_string(), b.to_string()))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// How many ordered pairs reach each other.
+    pub fn reachable_pairs(&self) -> usize {
+        self.reach.values().filter(|r| **r).count()
+    }
+
+    /// How many ordered pairs there are.
+    pub fn pairs(&self) -> usize {
+        self.reach.len()
+    }
+
+    /// The frames that reached an endpoint they must not.
+    pub fn leaks(&self) -> &[String] {
+        &self.leaks
+    }
+}
+
+impl Fabric {
+    /// Measures every ordered pair of `eps` against `expected`.
+    ///
+    /// * Allowed pairs: `a` pings `b` (all pairs in parallel, each retrying for up to `settle`
+    ///   while flows and tunnels may still be on their way) and must have resolved `b`'s
+    ///   address to `b`'s MAC.
+    /// * Denied pairs cannot be judged by a ping (with reused addresses the sender's own
+    ///   kernel may answer; without a route the ping never leaves the container). Instead,
+    ///   every endpoint captures what it receives, and every `a` sends, straight onto its
+    ///   wire, three UDP frames to each denied `b`'s MAC and address and an ARP request for
+    ///   `b`'s address. Then each `a` sends a marker frame to one allowed peer, and the
+    ///   markers are awaited: the datapath has handled the probes before them. A denied pair
+    ///   counts as reached when `b` received anything from `a`'s MAC; any frame from an
+    ///   endpoint that must not reach the receiver is listed as a leak.
+    pub fn measure(&self, eps: &[Endpoint], expected: &Matrix, settle: Duration) -> Matrix {
         let allowed = |a: &Endpoint, b: &Endpoint| expected.get(&a.name, &b.name);
-        let mut reach = BTreeMap::new();
         let pairs: Vec<(&Endpoint, &Endpoint)> = eps
             .iter()
             .flat_map(|a| {
@@ -130,6 +179,7 @@ impl Matrix {
                     .map(move |b| (a, b))
             })
             .collect();
+        let mut reach = BTreeMap::new();
         std::thread::scope(|s| {
             let handles: Vec<_> = pairs
                 .iter()
@@ -153,42 +203,153 @@ impl Matrix {
                 reach.insert(k, v);
             }
         });
-        std::thread::scope(|s| {
-            let handles: Vec<_> = pairs
-                .iter()
-                .filter(|(a, b)| !allowed(a, b))
-                .map(|&(a, b)| {
-                    s.spawn(move || ((a.name.clone(), b.name.clone()), reaches(a, b, 2, 1)))
-                })
-                .collect();
-            for h in handles {
-                let (k, v) = h.join().expect("ping thread");
-                reach.insert(k, v);
+        let (probes, lost_marks) = self.probe_denied(eps, &allowed);
+        // A marker that never arrived: that allowed pair does not reach after all.
+        for (from, to) in lost_marks {
+            reach.insert((from, to), false);
+        }
+        let mut leaks = Vec::new();
+        for (receiver, frames) in &probes {
+            for from in eps.iter().filter(|e| e.name != *receiver) {
+                let got: Vec<&String> = frames
+                    .iter()
+                    .filter(|l| source_mac(l) == Some(from.mac.as_str()))
+                    .collect();
+                let to = eps.iter().find(|e| e.name == *receiver).expect("receiver");
+                if !got.is_empty() && !allowed(from, to) {
+                    reach.insert((from.name.clone(), receiver.clone()), true);
+                    leaks.push(format!(
+                        "{receiver} received {} frame(s) from {}, e.g. {}",
+                        got.len(),
+                        from.name,
+                        got[0]
+                    ));
+                }
             }
-        });
+        }
+        for (a, b) in &pairs {
+            reach
+                .entry((a.name.clone(), b.name.clone()))
+                .or_insert(false);
+        }
         Matrix {
             names: eps.iter().map(|e| e.name.clone()).collect(),
             reach,
+            leaks,
         }
     }
 
-    /// Whether `a` reaches `b`.
-    pub fn get(&self, a: &str, b: &str) -> bool {
-        self.reach
-            .get(&(a.to_string(), b.to_string()))
-            .copied()
-            .unwrap_or(false)
+    /// Captures at every endpoint while each sends probes to the endpoints it must not reach
+    /// (see [`Fabric::measure`]); what each endpoint received, by name, as tcpdump lines with
+    /// the source MAC, and the allowed (from, to) pairs whose marker never arrived.
+    fn probe_denied(
+        &self,
+        eps: &[Endpoint],
+        allowed: &(impl Fn(&Endpoint, &Endpoint) -> bool + Sync),
+    ) -> (BTreeMap<String, Vec<String>>, Vec<(String, String)>) {
+        static ROUND: AtomicU32 = AtomicU32::new(0);
+        let round = ROUND.fetch_add(1, Ordering::Relaxed);
+        let dir = self.dir().join(format!("probes-{round}"));
+        std::fs::create_dir_all(&dir).expect("probe directory");
+        let captures: Vec<(&Endpoint, Capture)> = eps
+            .iter()
+            .map(|e| {
+                let cap = Capture::start(
+                    &e.ns,
+                    "eth0",
+                    "-A -Q in udp dst port 40001 or arp",
+                    &dir,
+                    &e.name,
+                );
+                (e, cap)
+            })
+            .collect();
+        std::thread::scope(|s| {
+            for a in eps {
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    for b in eps.iter().filter(|b| b.name != a.name && !allowed(a, b)) {
+                        let payload = format!("{PROBE} {} {} ", a.name, b.name);
+                        let udp = frames::udp(
+                            frames::mac(&a.mac),
+                            frames::mac(&b.mac),
+                            a.ip,
+                            b.ip,
+                            None,
+                            payload.as_bytes(),
+                        );
+                        out.extend([udp.clone(), udp.clone(), udp]);
+                        let me = frames::mac(&a.mac);
+                        out.push(frames::arp_request(me, me, a.ip, b.ip));
+                    }
+                    if !out.is_empty() {
+                        frames::send(&a.ns, &out);
+                    }
+                });
+            }
+        });
+        // The markers: after its probes, each endpoint sends one frame to a peer it may
+        // reach; once they are all in, the probes before them have been delivered or dropped.
+        let mut marks = Vec::new();
+        for a in eps {
+            if let Some(p) = eps.iter().find(|p| p.name != a.name && allowed(a, p)) {
+                let payload = format!("{MARK} {} {} ", a.name, p.name);
+                frames::send(
+                    &a.ns,
+                    &[frames::udp(
+                        frames::mac(&a.mac),
+                        frames::mac(&p.mac),
+                        a.ip,
+                        p.ip,
+                        None,
+                        payload.as_bytes(),
+                    )],
+                );
+                marks.push((a.name.clone(), p.name.clone(), payload));
+            }
+        }
+        let mut lost = Vec::new();
+        for (from, peer, payload) in marks {
+            let (_, cap) = captures
+                .iter()
+                .find(|(e, _)| e.name == peer)
+                .expect("capture of the peer");
+            if !cap.wait_for(payload.trim_end(), Duration::from_secs(30)) {
+                lost.push((from, peer));
+            }
+        }
+        let received = captures
+            .into_iter()
+            .map(|(e, cap)| {
+                let lines = frames_of(&cap.stop());
+                (e.name.clone(), lines)
+            })
+            .collect();
+        (received, lost)
     }
+}
 
-    /// How many ordered pairs reach each other.
-    pub fn reachable_pairs(&self) -> usize {
-        self.reach.values().filter(|r| **r).count()
-    }
+/// The source MAC of a tcpdump `-e` line (`<time> <src> > <dst>, ...`).
+fn source_mac(line: &str) -> Option<&str> {
+    line.split_whitespace().nth(1)
+}
 
-    /// How many ordered pairs there are.
-    pub fn pairs(&self) -> usize {
-        self.reach.len()
+/// tcpdump `-e -A` output as one line per frame: the header line (with the source MAC)
+/// joined with its payload lines.
+fn frames_of(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        // A frame's header line starts with its time stamp (`12:34:56.789012 `).
+        let is_header = line.len() > 15 && line.as_bytes()[2] == b':' && line.as_bytes()[5] == b':';
+        match out.last_mut() {
+            Some(last) if !is_header => {
+                last.push(' ');
+                last.push_str(line.trim());
+            }
+            _ => out.push(line.to_string()),
+        }
     }
+    out
 }
 
 impl fmt::Display for Matrix {
@@ -213,6 +374,9 @@ impl fmt::Display for Matrix {
                 write!(f, " {cell:>w$}")?;
             }
             writeln!(f)?;
+        }
+        for leak in &self.leaks {
+            writeln!(f, "leak: {leak}")?;
         }
         Ok(())
     }

@@ -49,6 +49,22 @@ impl Capture {
         }
     }
 
+    /// Waits until the capture has printed `text` (tcpdump writes line by line); whether it
+    /// did within `deadline`.
+    pub fn wait_for(&self, text: &str, deadline: Duration) -> bool {
+        let start = Instant::now();
+        loop {
+            let have = std::fs::read_to_string(&self.out).unwrap_or_default();
+            if have.contains(text) {
+                return true;
+            }
+            if start.elapsed() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Stops the capture (SIGINT, so that tcpdump flushes) and returns the decoded packets,
     /// one line each (VXLAN packets have the inner frame on the following line).
     pub fn stop(mut self) -> String {

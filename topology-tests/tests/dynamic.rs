@@ -155,7 +155,7 @@ fn a_host_leaves_and_comes_back() {
     let same_net = |a: &Endpoint, b: &Endpoint| a.tenant == b.tenant && a.network == b.network;
     let expected = Matrix::expected(&all, same_net);
     assert_eq!(
-        Matrix::measure(&all, &expected, Duration::from_secs(20)),
+        f.measure(&all, &expected, Duration::from_secs(20)),
         expected
     );
     assert_eq!(
@@ -178,7 +178,7 @@ fn a_host_leaves_and_comes_back() {
     let rest: Vec<Endpoint> = all.iter().filter(|e| e.host != "host3").cloned().collect();
     let expected_rest = Matrix::expected(&rest, same_net);
     assert_eq!(
-        Matrix::measure(&rest, &expected_rest, Duration::from_secs(10)),
+        f.measure(&rest, &expected_rest, Duration::from_secs(10)),
         expected_rest
     );
 
@@ -192,7 +192,7 @@ fn a_host_leaves_and_comes_back() {
     );
     eprintln!("tunnels back {took:?} after the host's restart");
     assert_eq!(
-        Matrix::measure(&all, &expected, Duration::from_secs(20)),
+        f.measure(&all, &expected, Duration::from_secs(20)),
         expected
     );
 }

@@ -1,6 +1,11 @@
-//! The example intents on emulated hosts: for each, every ordered pair of endpoints is pinged
+//! The example intents on emulated hosts: for each, every ordered pair of endpoints is checked
 //! and the matrix must be exactly "same tenant and same network reach each other, nothing
-//! else does" (addresses are reused across tenants, so a reply must come from the right MAC).
+//! else does". Pairs that should reach each other ping (and the reply must come from the right
+//! MAC: addresses are reused across tenants); pairs that should not are checked where it
+//! matters, at every receiver (see `Fabric::measure`).
+//!
+//! Each example also runs against a deliberately broken compiler (`NETMASTER_FAULT`, debug
+//! builds only) and must then fail: the checks can fail.
 
 use std::time::Duration;
 use topology_tests::{Fabric, FabricConfig, Matrix};
@@ -9,13 +14,13 @@ use topology_tests::{Fabric, FabricConfig, Matrix};
 fn assert_matrix(f: &Fabric, what: &str) {
     let eps = f.endpoints();
     let expected = Matrix::expected(&eps, |a, b| a.tenant == b.tenant && a.network == b.network);
-    let got = Matrix::measure(&eps, &expected, Duration::from_secs(20));
+    let got = f.measure(&eps, &expected, Duration::from_secs(20));
     eprintln!(
         "{what}: {} endpoints, measured after {:.1?}:\n{got}",
         eps.len(),
         f.age()
     );
-    assert_eq!(got, expected, "{what}");
+    assert_eq!(got, expected, "{what}: the matrix differs");
     assert!(got.reachable_pairs() > 0);
 }
 
@@ -32,14 +37,43 @@ fn tunnel_ports(f: &Fabric, host: &str) -> Vec<String> {
     v
 }
 
-#[test]
-fn two_hosts_multiple_tenants() {
-    let mut f = Fabric::new(&FabricConfig::hosts(2));
+fn two_hosts_multiple_tenants(fault: Option<&'static str>) {
+    let mut f = Fabric::new(&FabricConfig::hosts(2).with_fault(fault));
     f.apply_and_attach("examples/two_hosts_multiple_tenants.json");
     assert_matrix(&f, "two_hosts_multiple_tenants");
     // One tunnel each way, made by the agents as netmaster asked.
     assert_eq!(tunnel_ports(&f, "host1"), ["vxc0a8020b"]);
     assert_eq!(tunnel_ports(&f, "host2"), ["vxc0a8020a"]);
+}
+
+fn three_hosts_vxlan(fault: Option<&'static str>) {
+    let mut f = Fabric::new(&FabricConfig::hosts(3).with_fault(fault));
+    f.apply_and_attach("examples/three_hosts_vxlan.json");
+    assert_matrix(&f, "three_hosts_vxlan");
+    assert_eq!(tunnel_ports(&f, "host1"), ["vxc0a8020b", "vxc0a8020c"]);
+    assert_eq!(tunnel_ports(&f, "host3"), ["vxc0a8020a", "vxc0a8020b"]);
+}
+
+/// Runs `scenario` with `fault` injected; it must fail, with a message containing `because`.
+fn fails_with(fault: &'static str, because: &str, scenario: fn(Option<&'static str>)) {
+    let outcome = std::panic::catch_unwind(|| scenario(Some(fault)));
+    let Err(panic) = outcome else {
+        panic!("with NETMASTER_FAULT={fault} the example still passed: it cannot fail");
+    };
+    let message = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    assert!(
+        message.contains(because),
+        "with NETMASTER_FAULT={fault} the example failed, but not because of {because:?}: {message}"
+    );
+}
+
+#[test]
+fn two_hosts_multiple_tenants_matrix() {
+    two_hosts_multiple_tenants(None);
 }
 
 #[test]
@@ -55,12 +89,8 @@ fn two_hosts_multiple_tenants_mix_vlan_vxlan() {
 }
 
 #[test]
-fn three_hosts_vxlan() {
-    let mut f = Fabric::new(&FabricConfig::hosts(3));
-    f.apply_and_attach("examples/three_hosts_vxlan.json");
-    assert_matrix(&f, "three_hosts_vxlan");
-    assert_eq!(tunnel_ports(&f, "host1"), ["vxc0a8020b", "vxc0a8020c"]);
-    assert_eq!(tunnel_ports(&f, "host3"), ["vxc0a8020a", "vxc0a8020b"]);
+fn three_hosts_vxlan_matrix() {
+    three_hosts_vxlan(None);
 }
 
 #[test]
@@ -79,4 +109,20 @@ fn late_bindings() {
         f.attach(host, "tenant-one", c);
     }
     assert_matrix(&f, "late_bindings");
+}
+
+/// One flood group for every network of a switch: frames reach other networks and tenants.
+#[test]
+fn a_cross_network_flood_turns_the_matrix_red() {
+    fails_with("cross-network-flood", "leak:", two_hosts_multiple_tenants);
+}
+
+/// Tunnel frames classified without their VNI: the networks sharing a tunnel mix.
+#[test]
+fn a_tunnel_classifier_without_vni_turns_the_matrix_red() {
+    fails_with(
+        "tunnel-without-vni",
+        "the matrix differs",
+        three_hosts_vxlan,
+    );
 }

@@ -80,17 +80,22 @@ fn connects(from: &Endpoint, to: &Endpoint, port: u16) -> bool {
     .success()
 }
 
-/// Waits (up to 10 s) until `check` gives `want`; whether it did.
+/// Waits (up to 10 s) until `check` gives `want`; whether it did. A denial (`want` false)
+/// must then hold for a second check too, so that one lost packet is never taken for a
+/// denial.
 fn becomes(want: bool, mut check: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
         if check() == want {
-            return true;
+            return want || !check();
         }
         std::thread::sleep(Duration::from_millis(200));
     }
     false
 }
+
+/// Three pings 0.2 s apart: whether any was answered (all lost means denied).
+const THREE: [&str; 4] = ["-c", "3", "-i", "0.2"];
 
 /// Tenant `blue`, one VXLAN network on `subnet`, groups `web` (w1 on host1, w2 on host2) and
 /// `db` (d1 on host1, d2 on host2; policy `dbp` with `rules`, stateful with `default_deny`),
@@ -145,7 +150,30 @@ fn web_and_db(
 
 #[test]
 fn rules_between_groups_allow_deny_override_and_change_live() {
-    let mut f = Fabric::new(&FabricConfig::hosts(2));
+    allow_deny_override_live(None);
+}
+
+/// With the compiler's deny rules left out (`NETMASTER_FAULT=no-deny-rules`, debug builds
+/// only), the scenario above must fail: its denials are really checked.
+#[test]
+fn dropping_the_deny_rules_turns_the_policy_test_red() {
+    let outcome = std::panic::catch_unwind(|| allow_deny_override_live(Some("no-deny-rules")));
+    let Err(panic) = outcome else {
+        panic!("without deny rules the policy scenario still passed: it cannot fail");
+    };
+    let message = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    assert!(
+        message.contains("denied"),
+        "it failed for another reason: {message}"
+    );
+}
+
+fn allow_deny_override_live(fault: Option<&'static str>) {
+    let mut f = Fabric::new(&FabricConfig::hosts(2).with_fault(fault));
     let eps = web_and_db(
         &mut f,
         "10.30.0.0/24",
@@ -164,12 +192,12 @@ fn rules_between_groups_allow_deny_override_and_change_live() {
     assert!(becomes(true, || ping(d1, d2, &["-c", "1"])), "d1 -> d2");
     assert!(ping(w1, w2, &["-c", "1"]), "w1 -> w2");
     // Stateless (Contiv's default): db's ping of web gets no reply, the reply is web -> db.
-    assert!(!ping(d1, w1, &["-c", "2"]), "the reply from web is denied");
+    assert!(!ping(d1, w1, &THREE), "the reply from web is denied");
     // web -> db: TCP 5432 only, on the same host and across hosts.
     assert!(becomes(true, || connects(w1, d2, 5432)), "w1 -> d2:5432");
     assert!(connects(w2, d1, 5432), "w2 -> d1:5432");
     assert!(!connects(w1, d2, 5433), "w1 -> d2:5433 is denied");
-    assert!(!ping(w1, d1, &["-c", "2"]), "ICMP from web is denied");
+    assert!(!ping(w1, d1, &THREE), "ICMP from web is denied");
 
     // A rule added live: ICMP from web allowed (priority 10 over the deny's 5) ...
     apply(
@@ -198,10 +226,7 @@ fn rules_between_groups_allow_deny_override_and_change_live() {
             ..Batch::default()
         },
     );
-    assert!(
-        becomes(false, || ping(w1, d1, &["-c", "1"])),
-        "ICMP denied again"
-    );
+    assert!(becomes(false, || ping(w1, d1, &THREE)), "ICMP denied again");
 
     // A higher priority overrides: deny 5432 at 20 beats allow at 10.
     apply(
@@ -279,14 +304,11 @@ fn a_default_deny_group_is_stateful() {
         "w1 -> d2:5432 allowed"
     );
     assert!(!connects(w1, d2, 5433), "w1 -> d2:5433: default deny");
-    assert!(!ping(w1, d1, &["-c", "2"]), "ICMP into db: default deny");
-    assert!(
-        !ping(d1, d2, &["-c", "2"]),
-        "db -> db is new traffic into db too"
-    );
+    assert!(!ping(w1, d1, &THREE), "ICMP into db: default deny");
+    assert!(!ping(d1, d2, &THREE), "db -> db is new traffic into db too");
     // What db opens gets its replies back (they are established): ping and TCP, across
     // hosts — the stateless policy of the other test blocks exactly these.
-    assert!(ping(d1, w1, &["-c", "2"]), "d1 -> w1: the reply comes back");
+    assert!(ping(d1, w1, &THREE), "d1 -> w1: the reply comes back");
     assert!(ping(d2, w1, &["-c", "2"]), "d2 -> w1 across hosts");
     assert!(connects(d1, w2, 8080), "d1 -> w2:8080");
     // Web itself is untouched.
@@ -368,7 +390,7 @@ fn a_default_deny_group_is_stateful_across_routed_networks() {
     // New connections into db from the other network: only what the rule allows.
     assert!(connects(c1, d2, 5432), "c1 -> d2:5432 allowed");
     assert!(!connects(c1, d2, 5433), "c1 -> d2:5433: default deny");
-    assert!(!ping(c1, d2, &["-c", "2"]), "ICMP into db: default deny");
+    assert!(!ping(c1, d2, &THREE), "ICMP into db: default deny");
     for s in &mut servers {
         let _ = s.kill();
         let _ = s.wait();

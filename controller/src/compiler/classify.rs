@@ -84,9 +84,10 @@ pub(super) fn add(s: &mut SwitchState, host: &Host, net: &Net) {
         Encap::Vxlan => {
             let meta = Meta::network(net.id).and(Meta::flag(FROM_TUNNEL, true));
             for port in host.ports.tunnel_ports() {
-                let r#match = Match::new()
-                    .with(OxmField::InPort(port))
-                    .with(OxmField::TunnelId(Masked::exact(u64::from(net.tag))));
+                let mut r#match = Match::new().with(OxmField::InPort(port));
+                if !super::fault::active(super::fault::Fault::TunnelWithoutVni) {
+                    r#match = r#match.with(OxmField::TunnelId(Masked::exact(u64::from(net.tag))));
+                }
                 s.add_flow(
                     table,
                     CLASSIFY,

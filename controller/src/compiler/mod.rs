@@ -24,6 +24,7 @@
 mod arp;
 mod classes;
 mod classify;
+pub mod fault;
 mod forward;
 pub mod gateway;
 pub mod multicast;
@@ -171,6 +172,14 @@ fn compile_host(host: &Host, nets: &BTreeMap<u32, Net>, opts: &Options) -> Switc
     }
     for tenant in tenants {
         opts.policies.add_rules(&mut s, tenant);
+    }
+    if fault::active(fault::Fault::CrossNetworkFlood) {
+        let groups: Vec<u32> = nets
+            .values()
+            .filter(|n| host.has_member_of(n))
+            .map(forward::flood_group)
+            .collect();
+        fault::mix_flood_groups(&mut s, &groups);
     }
     if opts.routing {
         // The destinations of routed packets: the tenant's gateway networks without a local

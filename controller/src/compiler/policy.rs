@@ -250,6 +250,9 @@ fn rule_flows(
         Some(p) => Some(ip_protocol(p)?),
     };
     let deny = r.action == RuleAction::Deny;
+    if deny && super::fault::active(super::fault::Fault::NoDenyRules) {
+        return Some(Vec::new());
+    }
     let priority = BASE + 2 * u16::from(r.priority) + u16::from(deny);
     let cookie = Cookie::new(OwnerKind::PolicyRule, rule_cookie_id(r));
     let base = Match::new().with(meta.to_match());
