@@ -344,7 +344,22 @@ impl DumpedFlow {
     pub fn key(&self) -> (u8, u16, u64) {
         (self.table, self.priority, self.cookie)
     }
+
+    /// Everything that makes the flow what it is, as `ovs-ofctl` prints it: (table, priority,
+    /// cookie, match, actions).
+    pub fn content(&self) -> FlowContent {
+        (
+            self.table,
+            self.priority,
+            self.cookie,
+            self.r#match.clone(),
+            self.actions.clone(),
+        )
+    }
 }
+
+/// A flow's (table, priority, cookie, match, actions), as `ovs-ofctl dump-flows` prints them.
+pub type FlowContent = (u8, u16, u64, String, String);
 
 fn parse_num<T: std::str::FromStr>(line: &str, what: &str, v: &str) -> T {
     v.parse()
