@@ -203,13 +203,13 @@ impl Fabric {
                 reach.insert(k, v);
             }
         });
-        let (probes, lost_marks) = self.probe_denied(eps, &allowed);
+        let probed = self.probe_denied(eps, &allowed);
         // A marker that never arrived: that allowed pair does not reach after all.
-        for (from, to) in lost_marks {
+        for (from, to) in probed.lost {
             reach.insert((from, to), false);
         }
         let mut leaks = Vec::new();
-        for (receiver, frames) in &probes {
+        for (receiver, frames) in &probed.received {
             for from in eps.iter().filter(|e| e.name != *receiver) {
                 let got: Vec<&String> = frames
                     .iter()
@@ -240,13 +240,12 @@ impl Fabric {
     }
 
     /// Captures at every endpoint while each sends probes to the endpoints it must not reach
-    /// (see [`Fabric::measure`]); what each endpoint received, by name, as tcpdump lines with
-    /// the source MAC, and the allowed (from, to) pairs whose marker never arrived.
+    /// (see [`Fabric::measure`]).
     fn probe_denied(
         &self,
         eps: &[Endpoint],
         allowed: &(impl Fn(&Endpoint, &Endpoint) -> bool + Sync),
-    ) -> (BTreeMap<String, Vec<String>>, Vec<(String, String)>) {
+    ) -> Probed {
         static ROUND: AtomicU32 = AtomicU32::new(0);
         let round = ROUND.fetch_add(1, Ordering::Relaxed);
         let dir = self.dir().join(format!("probes-{round}"));
@@ -325,8 +324,16 @@ impl Fabric {
                 (e.name.clone(), lines)
             })
             .collect();
-        (received, lost)
+        Probed { received, lost }
     }
+}
+
+/// What [`Fabric::measure`]'s probing found.
+struct Probed {
+    /// What each endpoint received, by name: tcpdump lines with the source MAC.
+    received: BTreeMap<String, Vec<String>>,
+    /// The allowed (from, to) pairs whose marker never arrived.
+    lost: Vec<(String, String)>,
 }
 
 /// The source MAC of a tcpdump `-e` line (`<time> <src> > <dst>, ...`).
