@@ -1732,31 +1732,7 @@ fn check(case: &Case, show: bool) -> Result<(), String> {
     if !run.status.success() {
         problems.push(format!("ovs-ofctl exited with {}", run.status));
     }
-    // OVS's ways of saying that it could not decode something (case-sensitive), and its
-    // warning / error log lines.
-    let mut markers = vec![
-        "***",
-        "decode error",
-        "bad length",
-        "(***truncated",
-        "only uses",
-        "too short",
-        "Bad OpenFlow version",
-        "unknown",
-        "|WARN|",
-        "|ERR|",
-    ];
-    if !case.is_error {
-        markers.extend([
-            "error", "OFPERR", "OFPBRC_", "OFPBAC_", "OFPBIC_", "OFPBMC_", "OFPFMFC_", "OFPGMFC_",
-            "OFPMMFC_", "OFPPMFC_", "OFPTMFC_",
-        ]);
-    }
-    for mk in markers {
-        if text.contains(mk) && !case.allow.iter().any(|a| a.contains(mk)) {
-            problems.push(format!("output contains failure marker {mk:?}"));
-        }
-    }
+    problems.extend(common::decode_problems(&text, case.is_error, &case.allow));
     for e in &case.expect {
         if !text.contains(e.as_str()) {
             problems.push(format!("missing expected text {e:?}"));

@@ -1,9 +1,11 @@
 //! Annotated byte vectors written by hand from the OpenFlow 1.3.5 specification's structure
 //! layouts (`ofp_header`, `ofp_match`, `ofp_action_*`, ...), one line per field.
 //!
-//! Each test decodes the bytes into the exact value spelled out in Rust and encodes that value
-//! back into the same bytes. The vectors were also checked with `ovs-ofctl ofp-print` (Open
-//! vSwitch 3.1), which decodes every one of them without complaint.
+//! Each test decodes the bytes into the exact value spelled out in Rust, encodes that value
+//! back into the same bytes, and has `ovs-ofctl ofp-print` (Open vSwitch, the reference peer)
+//! decode the bytes without complaint.
+
+mod common;
 
 use ofproto::action::port_no;
 use ofproto::msg::{
@@ -52,6 +54,17 @@ fn check(vector: &str, want: Message) {
         "encoded bytes\n got: {:02x?}\nwant: {:02x?}",
         enc.as_ref(),
         &bytes[..]
+    );
+    let hexs = common::hex(&bytes);
+    let run = common::run_ovs_ofctl(&["ofp-print", &hexs], None);
+    let text = format!("{}{}", run.stdout, run.stderr);
+    /// `ofp_header.type` of OFPT_ERROR.
+    const OFPT_ERROR: u8 = 1;
+    let problems = common::decode_problems(&text, bytes[1] == OFPT_ERROR, &[]);
+    assert!(
+        run.status.success() && problems.is_empty(),
+        "ovs-ofctl ofp-print {hexs}: {problems:?} (exit {})\n{text}",
+        run.status
     );
 }
 

@@ -149,3 +149,33 @@ pub fn run_ovs_ofctl(args: &[&str], stdin: Option<&[u8]>) -> Run {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// What in `ovs-ofctl ofp-print` output says that it could not decode a message: its ways of
+/// saying so (case-sensitive) and its warning and error log lines; for a message that is not
+/// itself an error (`is_error` false), any error name too. Markers that a part of `allow`
+/// contains are expected.
+pub fn decode_problems(text: &str, is_error: bool, allow: &[&str]) -> Vec<String> {
+    let mut markers = vec![
+        "***",
+        "decode error",
+        "bad length",
+        "(***truncated",
+        "only uses",
+        "too short",
+        "Bad OpenFlow version",
+        "unknown",
+        "|WARN|",
+        "|ERR|",
+    ];
+    if !is_error {
+        markers.extend([
+            "error", "OFPERR", "OFPBRC_", "OFPBAC_", "OFPBIC_", "OFPBMC_", "OFPFMFC_", "OFPGMFC_",
+            "OFPMMFC_", "OFPPMFC_", "OFPTMFC_",
+        ]);
+    }
+    markers
+        .into_iter()
+        .filter(|mk| text.contains(mk) && !allow.iter().any(|a| a.contains(mk)))
+        .map(|mk| format!("output contains failure marker {mk:?}"))
+        .collect()
+}
