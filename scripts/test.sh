@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project: formatting, clippy, rustdoc, unit, property, vector,
-# malformed-input, framing and Open vSwitch oracle tests, and the ofdump tool on the sample.
+# malformed-input, framing and Open vSwitch oracle tests, the benchmarks' smoke runs, and the
+# ofdump tool on the sample.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup-debian.sh
@@ -14,6 +15,8 @@ echo "== cargo doc (warnings are errors: broken links, private links)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 echo "== cargo test"
 cargo test --workspace
+echo "== the benchmarks' smoke runs (small sizes; each checks its work before it prints)"
+cargo test --workspace --benches
 echo "== ofdump on the captured ovs-ofctl session"
 cargo run -q -p ofproto --bin ofdump -- --roundtrip ofproto/testdata/ovs-ofctl-capture.bin | tail -n 1
 echo "== all tests passed"

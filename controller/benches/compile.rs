@@ -10,7 +10,10 @@
 //!   `reconcile::diff::diff` of every switch against its previous state, timed together; with
 //!   the flow and group changes the increment produced and on how many switches.
 //!
-//! Without `--bench` (as under `cargo test --benches`) it runs a small intent once.
+//! Before it prints, it checks the work (a switch per host with flows and a flood group; the
+//! increment touching exactly its network's switches, adding and deleting nothing else).
+//! Without `--bench` (as under `cargo test --benches`, in the test command) it runs a small
+//! intent once.
 
 use netmaster::compiler::{compile, HostPorts, Topology, TunnelMode};
 use netmaster::desired::SwitchState;
@@ -135,7 +138,6 @@ fn main() {
         (500, 20, 12, 1)
     };
     let mut intent = Intent::new(endpoints, networks, hosts);
-    println!("intent: {endpoints} endpoints, {networks} networks, {hosts} hosts");
 
     let mut times = Vec::new();
     let mut before = BTreeMap::new();
@@ -147,14 +149,18 @@ fn main() {
     times.sort();
     let flows: usize = before.values().map(|s| s.flows.len()).sum();
     let groups: usize = before.values().map(|s| s.groups.len()).sum();
-    println!(
-        "full compile: best {}, median {} ({runs} runs); {flows} flows, {groups} groups on {} switches",
-        ms(times[0]),
-        ms(times[times.len() / 2]),
-        before.len()
-    );
 
+    // The increment: endpoint number `endpoints`, on network `endpoints % networks`.
+    let net = net_key(endpoints % networks);
     intent.add_endpoint(endpoints);
+    let hosts_of_net: std::collections::BTreeSet<&String> = intent
+        .snap
+        .endpoints
+        .values()
+        .filter(|e| format!("{}:{}", e.tenant_name, e.network_name) == net)
+        .filter_map(|e| e.host.as_ref())
+        .collect();
+    let hosts_of_net = hosts_of_net.len();
     let t = Instant::now();
     let after = compile(&intent.snap, &intent.topo);
     let compiled = t.elapsed();
@@ -169,6 +175,38 @@ fn main() {
     let flow_changes = sum(|s| s.flows.added + s.flows.modified + s.flows.deleted);
     let group_changes = sum(|s| s.groups.added + s.groups.modified + s.groups.deleted);
     let touched = plans.iter().filter(|p| !p.is_empty()).count();
+
+    // The work, checked before anything is printed: every host has its switch and every
+    // switch a network's flows and flood group; the new endpoint changes the switches of its
+    // network's hosts (its flows added there), and no other.
+    assert_eq!(before.len(), hosts, "a switch per host");
+    assert!(
+        before
+            .values()
+            .all(|s| !s.flows.is_empty() && !s.groups.is_empty()),
+        "a switch without flows or flood group"
+    );
+    assert_eq!(
+        touched, hosts_of_net,
+        "the switches of the network's hosts, no other"
+    );
+    assert!(
+        sum(|s| s.flows.added) >= hosts_of_net,
+        "the new endpoint's flows on every switch of its network"
+    );
+    assert_eq!(
+        sum(|s| s.flows.deleted),
+        0,
+        "nothing is deleted for a new endpoint"
+    );
+
+    println!("intent: {endpoints} endpoints, {networks} networks, {hosts} hosts");
+    println!(
+        "full compile: best {}, median {} ({runs} runs); {flows} flows, {groups} groups on {} switches",
+        ms(times[0]),
+        ms(times[times.len() / 2]),
+        before.len()
+    );
     println!(
         "increment (+1 endpoint): compile {} + diff {} = {}; {flow_changes} flow changes \
          ({} added, {} modified, {} deleted), {group_changes} group changes, on {touched} of {} switches",

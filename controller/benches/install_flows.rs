@@ -243,6 +243,8 @@ fn main() {
         for r in 0..runs {
             seq += 1;
             let run = one_run(&ovs, &rt, &mut events, &desired, &file, seq);
+            assert_eq!(run.netmaster_flows, (n + base) as u64, "netmaster bridge");
+            assert_eq!(run.ofctl_flows, (n + base) as u64, "ovs-ofctl bridge");
             println!(
                 "  N={n} run {}: netmaster {:.0} ms (incl. connect {:.0} ms, in-sync re-read {:.0} ms), ovs-ofctl {:.0} ms, flows {} / {}",
                 r + 1,
@@ -253,8 +255,6 @@ fn main() {
                 run.netmaster_flows,
                 run.ofctl_flows
             );
-            assert_eq!(run.netmaster_flows, (n + base) as u64, "netmaster bridge");
-            assert_eq!(run.ofctl_flows, (n + base) as u64, "ovs-ofctl bridge");
             results.push(run);
         }
         table.push((n, results));

@@ -10,9 +10,17 @@
 //! cores). With every source pinging at once, a good part of the pairs got no answer for a
 //! minute on this machine (see `docs/topology-tests.md`).
 //!
+//! When the switches are complete is measured from the switches' side: every switch's flow
+//! count is sampled (`ovs-ofctl dump-aggregate`, about every 200 ms) from `netctl -cfg` on,
+//! and a switch is complete from the first sample after which its count no longer changes.
+//! Before it prints, the benchmark checks the work: every pair answered, every reconcile
+//! without errors, every switch holding flows.
+//!
 //! `cargo bench -p topology-tests --bench fabric` (root; builds the release binaries).
 //! `FABRIC_HOSTS`, `FABRIC_TENANTS`, `FABRIC_PER_TENANT` change the size,
-//! `FABRIC_PING_SOURCES` how many sources ping at a time (8).
+//! `FABRIC_PING_SOURCES` how many sources ping at a time (8). Without `--bench` (as under
+//! `cargo test --benches`, in the test command) it runs a smoke version: 2 hosts, 2 tenants of
+//! 3 containers.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -152,16 +160,55 @@ fn diagnose(f: &Fabric, eps: &[Endpoint], pair: &str) {
     }
 }
 
-/// Seconds since midnight of an RFC 3339 UTC timestamp (`2026-11-27T22:06:28.150227Z`).
-fn seconds_of_day(ts: &str) -> Option<f64> {
-    let time = ts.split('T').nth(1)?.trim_end_matches('Z');
-    let mut parts = time.split(':');
-    let (h, m, s): (f64, f64, f64) = (
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-    );
-    Some(h * 3600.0 + m * 60.0 + s)
+/// A switch's flow count, read from the switch through its management socket
+/// (`ovs-ofctl dump-aggregate`).
+fn switch_flow_count(mgmt: &str) -> u64 {
+    topology_tests::cmd::run(&["ovs-ofctl", "-O", "OpenFlow13", "dump-aggregate", mgmt])
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("flow_count="))
+        .and_then(|n| n.parse().ok())
+        .expect("flow_count in dump-aggregate")
+}
+
+/// One sample of every switch's flow count: (time since `t0`, counts).
+type Sample = (Duration, Vec<u64>);
+
+/// Samples the flow counts of the switches behind `mgmt` sockets, about every 200 ms, until
+/// `stop` is set.
+fn sample_flows(
+    mgmt: Vec<String>,
+    t0: Instant,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Vec<Sample>> {
+    std::thread::spawn(move || {
+        let mut samples = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            let counts = mgmt.iter().map(|m| switch_flow_count(m)).collect();
+            samples.push((t0.elapsed(), counts));
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        samples
+    })
+}
+
+/// When each switch became complete: the first sample from which on its count equals its
+/// final one.
+fn completed_at(samples: &[Sample]) -> Vec<Duration> {
+    let Some((end, last)) = samples.last() else {
+        return Vec::new();
+    };
+    (0..last.len())
+        .map(|i| {
+            let mut at = *end;
+            for (t, counts) in samples.iter().rev() {
+                if counts[i] != last[i] {
+                    break;
+                }
+                at = *t;
+            }
+            at
+        })
+        .collect()
 }
 
 fn rss_kib(pid: u32) -> (u64, u64) {
@@ -178,11 +225,16 @@ fn rss_kib(pid: u32) -> (u64, u64) {
 }
 
 fn main() {
-    let (hosts, tenants, per_tenant) = (
-        env("FABRIC_HOSTS", 8),
-        env("FABRIC_TENANTS", 16),
-        env("FABRIC_PER_TENANT", 16),
-    );
+    let bench = std::env::args().any(|a| a == "--bench");
+    let (hosts, tenants, per_tenant) = if bench {
+        (
+            env("FABRIC_HOSTS", 8),
+            env("FABRIC_TENANTS", 16),
+            env("FABRIC_PER_TENANT", 16),
+        )
+    } else {
+        (2, 2, 3)
+    };
     let setup = Instant::now();
     let mut f = Fabric::new(&FabricConfig::hosts(hosts as u8));
     eprintln!("{hosts} hosts up in {:.2?}", setup.elapsed());
@@ -191,8 +243,14 @@ fn main() {
     std::fs::write(&file, json).unwrap();
     let mark = f.netmaster_log_len();
 
+    let mgmt: Vec<String> = f
+        .hosts
+        .values()
+        .map(|h| format!("unix:{}/br-int.mgmt", h.dir.display()))
+        .collect();
+    let stop_sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let t0 = Instant::now();
-    let t0_wall = std::time::SystemTime::now();
+    let sampler = sample_flows(mgmt, t0, stop_sampling.clone());
     f.netctl(&["-cfg", &file.display().to_string()]);
     let applied = t0.elapsed();
     // Attach, one thread per host (each host's agent plumbs its own containers).
@@ -306,22 +364,26 @@ fn main() {
     let mut firsts = firsts.into_inner().unwrap();
     firsts.sort();
     let failed = failed.into_inner().unwrap();
-    let t0_day = t0_wall
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-        % 86_400.0;
-    let since_t0 = |e: &serde_json::Value| {
-        let at = seconds_of_day(e["timestamp"].as_str()?)?;
-        Some(Duration::from_secs_f64((at - t0_day).rem_euclid(86_400.0)))
-    };
-    let last_reconcile = reconciles.iter().filter_map(|e| since_t0(e)).max();
-    let mut last_per_switch: BTreeMap<String, Duration> = BTreeMap::new();
-    for e in &reconciles {
-        if let (Some(d), Some(at)) = (e["dpid"].as_str(), since_t0(e)) {
-            last_per_switch.insert(d.to_string(), at);
-        }
+    stop_sampling.store(true, Ordering::Relaxed);
+    let samples = sampler.join().expect("the flow sampler");
+    let complete = completed_at(&samples);
+    let final_counts = samples.last().map(|(_, c)| c.clone()).unwrap_or_default();
+
+    // The work, checked before anything is printed.
+    if let (Some(first), Ok(_)) = (failed.first(), std::env::var("FABRIC_DIAGNOSE")) {
+        diagnose(&f, &eps, first);
     }
+    assert!(
+        failed.is_empty(),
+        "{} pairs never answered, e.g. {:?}",
+        failed.len(),
+        &failed[..failed.len().min(20)]
+    );
+    assert_eq!(sum("errors"), 0, "the switches refused messages");
+    assert!(
+        final_counts.len() == hosts && final_counts.iter().all(|n| *n > 0),
+        "a switch without flows: {final_counts:?}"
+    );
     println!(
         "== fabric benchmark: {hosts} hosts, {} containers, {tenants} tenants",
         eps.len()
@@ -335,9 +397,9 @@ fn main() {
         failed.len()
     );
     println!(
-        "last barrier reply on every switch:       {:.2?} ({} switches reconciled)",
-        last_reconcile.unwrap_or_default(),
-        last_per_switch.len()
+        "every switch's flows complete:            {:.2?} (seen from the switches, {} samples of {hosts} flow counts; final counts {final_counts:?})",
+        complete.iter().max().copied().unwrap_or_default(),
+        samples.len()
     );
     println!(
         "reconciles: {}, flow-mods {flow_mods}, group-mods {group_mods}, messages {messages}",
@@ -347,14 +409,5 @@ fn main() {
         "netmaster memory: RSS {} MiB, peak {} MiB",
         rss / 1024,
         hwm / 1024
-    );
-    if let (Some(first), Ok(_)) = (failed.first(), std::env::var("FABRIC_DIAGNOSE")) {
-        diagnose(&f, &eps, first);
-    }
-    assert!(
-        failed.is_empty(),
-        "{} pairs never answered, e.g. {:?}",
-        failed.len(),
-        &failed[..failed.len().min(20)]
     );
 }

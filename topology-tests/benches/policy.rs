@@ -5,15 +5,42 @@
 //! restarted with no flows) to netmaster's last barrier reply, and the time for 100 more rules
 //! added live until the last barrier reply.
 //!
-//! `cargo bench -p topology-tests --bench policy` (root; builds the release binaries).
+//! Before it prints, it checks the work: every reconcile without errors, the switch after its
+//! restart holding the same flows, the 100 new rules installed, an allowed ping answered, and
+//! Open vSwitch's own trace dropping a TCP packet that a deny rule names.
+//!
+//! `cargo bench -p topology-tests --bench policy` (root; builds the release binaries). Without
+//! `--bench` (as under `cargo test --benches`, in the test command) it runs a small smoke
+//! version: 2 networks of 2 endpoints, 10 rules, 10 more live.
 
 use northbound_api::model::{Direction, EndpointGroup, Object, Policy, Rule, RuleAction, Tenant};
 use northbound_api::service::Batch;
 use std::time::{Duration, Instant};
 use topology_tests::{intent, Fabric, FabricConfig};
 
-const NETS: usize = 8;
-const PER_NET: usize = 8;
+/// The sizes: networks (one group each), endpoints per network, rules (the last allows all).
+struct Size {
+    nets: usize,
+    per_net: usize,
+    rules: usize,
+}
+
+/// The benchmark's size, or the smoke test's.
+fn size() -> Size {
+    if std::env::args().any(|a| a == "--bench") {
+        Size {
+            nets: 8,
+            per_net: 8,
+            rules: 100,
+        }
+    } else {
+        Size {
+            nets: 2,
+            per_net: 2,
+            rules: 10,
+        }
+    }
+}
 
 fn rule(i: usize, out_port: Option<u16>) -> Object {
     Object::Rule(Rule {
@@ -38,16 +65,22 @@ fn rule(i: usize, out_port: Option<u16>) -> Object {
     })
 }
 
-/// The reconcile events of dpid 1 logged since line `mark`: (trigger, ms, timestamp).
-fn reconciles(f: &Fabric, mark: usize) -> Vec<(String, f64)> {
+/// A reconcile of dpid 1 as netmaster logged it.
+struct Reconcile {
+    trigger: String,
+    ms: f64,
+    errors: u64,
+}
+
+/// The reconcile events of dpid 1 logged since line `mark`.
+fn reconciles(f: &Fabric, mark: usize) -> Vec<Reconcile> {
     f.netmaster_events(mark)
         .into_iter()
         .filter(|e| e["message"] == "reconciled" && e["dpid"] == "0000000000000001")
-        .map(|e| {
-            (
-                e["trigger"].as_str().unwrap_or("").to_string(),
-                e["ms"].as_f64().unwrap_or(0.0),
-            )
+        .map(|e| Reconcile {
+            trigger: e["trigger"].as_str().unwrap_or("").to_string(),
+            ms: e["ms"].as_f64().unwrap_or(0.0),
+            errors: e["errors"].as_u64().unwrap_or(u64::MAX),
         })
         .collect()
 }
@@ -61,6 +94,7 @@ fn flow_count(f: &Fabric) -> usize {
 }
 
 fn main() {
+    let size = size();
     let mut f = Fabric::new(&FabricConfig::hosts(1));
     let mut upserts = vec![
         Object::Tenant(Tenant {
@@ -72,7 +106,7 @@ fn main() {
             policy_name: "p".into(),
         }),
     ];
-    for n in 0..NETS {
+    for n in 0..size.nets {
         let (net, subnet) = (format!("n{n}"), format!("10.{}.0.0/24", 50 + n));
         upserts.push(Object::Network(intent::vxlan_network(
             "t", &net, &subnet, None,
@@ -86,7 +120,7 @@ fn main() {
             net_profile: None,
             default_deny: false,
         }));
-        for e in 0..PER_NET {
+        for e in 0..size.per_net {
             upserts.push(intent::endpoint(
                 "t",
                 &net,
@@ -96,17 +130,17 @@ fn main() {
             ));
         }
     }
-    for i in 0..99 {
+    for i in 0..size.rules - 1 {
         upserts.push(rule(i, Some(1000 + i as u16)));
     }
-    upserts.push(rule(99, None));
+    upserts.push(rule(size.rules - 1, None));
     let batch = Batch {
         upserts,
         ..Batch::default()
     };
     f.api(move |c| c.apply(&batch)).expect("intent");
-    for n in 0..NETS {
-        for e in 0..PER_NET {
+    for n in 0..size.nets {
+        for e in 0..size.per_net {
             f.attach("host1", "t", &format!("c{n}x{e}"));
         }
     }
@@ -118,45 +152,87 @@ fn main() {
     let host = f.host("host1");
     topology_tests::ovs::restart_vswitchd(&host.ns, &host.dir);
     let start = Instant::now();
-    while !reconciles(&f, mark).iter().any(|(t, _)| t == "connect") {
+    while !reconciles(&f, mark).iter().any(|r| r.trigger == "connect") {
         assert!(start.elapsed() < Duration::from_secs(60), "no reconnect");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let connect_ms = reconciles(&f, mark)
+    let connect = reconciles(&f, mark)
         .into_iter()
-        .find(|(t, _)| t == "connect")
-        .map(|(_, ms)| ms)
-        .unwrap_or_default();
+        .find(|r| r.trigger == "connect")
+        .expect("the connect reconcile");
     f.wait_quiet(Duration::from_secs(2));
     let after_connect = flow_count(&f);
 
-    // 100 more rules, live.
-    let more: Vec<Object> = (100..200).map(|i| rule(i, Some(1000 + i as u16))).collect();
+    // More rules, live.
+    let more: Vec<Object> = (size.rules..2 * size.rules)
+        .map(|i| rule(i, Some(1000 + i as u16)))
+        .collect();
     let batch = Batch {
         upserts: more,
         ..Batch::default()
     };
-    let mark = f.netmaster_log_len();
+    let mark_live = f.netmaster_log_len();
     let t0 = Instant::now();
-    f.api(move |c| c.apply(&batch)).expect("100 more rules");
+    f.api(move |c| c.apply(&batch)).expect("more rules");
     let api = t0.elapsed();
-    while reconciles(&f, mark).is_empty() {
+    while reconciles(&f, mark_live).is_empty() {
         assert!(t0.elapsed() < Duration::from_secs(60), "no reconcile");
         std::thread::sleep(Duration::from_millis(10));
     }
     f.wait_quiet(Duration::from_secs(1));
-    let live: f64 = reconciles(&f, mark).iter().map(|(_, ms)| ms).sum();
+    let live_reconciles = reconciles(&f, mark_live);
+    let live: f64 = live_reconciles.iter().map(|r| r.ms).sum();
     let flows_after = flow_count(&f);
 
-    println!("== policy benchmark: 1 host, {} endpoints in {NETS} networks, 100-rule policy on {NETS} groups", NETS * PER_NET);
-    println!("flows installed:                          {flows} (after a switch restart: {after_connect})");
-    println!(
-        "switch connect -> last barrier reply:     {connect_ms:.1} ms (netmaster's reconcile)"
-    );
-    println!("100 more rules: REST answered in {:.1} ms; reconcile until the last barrier {live:.1} ms; flows now {flows_after}", api.as_secs_f64() * 1e3);
+    // The work, checked before anything is printed.
+    let errors: u64 = reconciles(&f, mark).iter().map(|r| r.errors).sum();
+    assert_eq!(errors, 0, "the switch refused messages");
     assert_eq!(
         after_connect, flows,
         "the restarted switch got everything back"
     );
     assert!(flows_after > flows, "the new rules are installed");
+    let eps = f.endpoints();
+    let e = |name: &str| eps.iter().find(|e| e.name == name).expect("endpoint");
+    let (a, b) = (e("c0x0"), e("c0x1"));
+    assert!(
+        topology_tests::traffic::ping(a, b, &["-c", "3"]),
+        "allow-all: {} -> {} is answered",
+        a.name,
+        b.name
+    );
+    let in_port = f.host("host1").vsctl(&[
+        "--bare",
+        "--columns=ofport",
+        "find",
+        "Interface",
+        &format!("external_ids:endpoint-id=\"t:{}\"", a.name),
+    ]);
+    let in_port = in_port.trim();
+    let denied = f.host("host1").trace(&format!(
+        "in_port={in_port},tcp,dl_src={},dl_dst={},nw_src={},nw_dst=10.200.5.1,tp_dst=1005",
+        a.mac, b.mac, a.ip
+    ));
+    assert_eq!(
+        denied, "Datapath actions: drop",
+        "rule 5 denies TCP 1005 to 10.200.5.0/24"
+    );
+
+    println!(
+        "== policy benchmark: 1 host, {} endpoints in {} networks, {}-rule policy on {} groups",
+        size.nets * size.per_net,
+        size.nets,
+        size.rules,
+        size.nets
+    );
+    println!("flows installed:                          {flows} (after a switch restart: {after_connect})");
+    println!(
+        "switch connect -> last barrier reply:     {:.1} ms (netmaster's reconcile)",
+        connect.ms
+    );
+    println!(
+        "{} more rules: REST answered in {:.1} ms; reconcile until the last barrier {live:.1} ms; flows now {flows_after}",
+        size.rules,
+        api.as_secs_f64() * 1e3
+    );
 }

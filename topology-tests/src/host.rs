@@ -248,6 +248,30 @@ impl Host {
         run(&a)
     }
 
+    /// `ovs-appctl ARGS` to this host's ovs-vswitchd.
+    pub fn appctl(&self, args: &[&str]) -> String {
+        let ctl = self.dir.join("ovs-vswitchd.ctl").display().to_string();
+        let mut a = vec!["ovs-appctl", "-t", &ctl];
+        a.extend_from_slice(args);
+        run(&a)
+    }
+
+    /// What Open vSwitch does with a packet (`ofproto/trace br-int FLOW`): its last line,
+    /// `Datapath actions: ...`.
+    pub fn trace(&self, flow: &str) -> String {
+        let out = self.appctl(&["ofproto/trace", "br-int", flow]);
+        out.lines()
+            .rev()
+            .find(|l| l.starts_with("Datapath actions:"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: no datapath actions in the trace of {flow}:\n{out}",
+                    self.name
+                )
+            })
+            .to_string()
+    }
+
     /// `ovs-vsctl ARGS` on this host's database.
     pub fn vsctl(&self, args: &[&str]) -> String {
         crate::ovs::vsctl(&self.dir, args)
