@@ -22,65 +22,24 @@
 //!
 //! Run with `--nocapture` to see the matrices.
 
+#[path = "support/examples.rs"]
+mod examples;
+
+use examples::{apply_bindings, apply_intent, topology, vtep, TUN, UPLINK};
 use fakeswitch::{port, FakeSwitch, Packet};
-use netmaster::compiler::{compile, HostPorts, Topology, TunnelMode};
+use netmaster::compiler::compile;
 use netmaster::desired::SwitchState;
 use netmaster::intent::service::IntentDb;
 use netmaster::intent::Snapshot;
 use netmaster::reconcile::diff::diff;
-use northbound_api::model::{Encap, Endpoint, Kind, Object};
-use northbound_api::service::{Batch, IntentService};
-use northbound_client::intent_file;
+use northbound_api::model::Encap;
 use ofproto::MacAddr;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
-/// The flow-based VXLAN port of every host (when there is a VXLAN network).
-const TUN: u32 = 100;
-/// The VLAN uplink of every host (when there is a VLAN network).
-const UPLINK: u32 = 200;
 /// Fabric hops after which a frame is taken to loop.
 const MAX_HOPS: usize = 4;
-
-/// The VTEP address of host number `n` (its dpid).
-fn vtep(n: u64) -> Ipv4Addr {
-    Ipv4Addr::new(10, 200, 0, n as u8)
-}
-
-fn read_example(name: &str) -> String {
-    let path = format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// `netctl -cfg FILE`.
-fn apply_intent(db: &IntentDb, name: &str) {
-    let file = intent_file::parse(&read_example(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let batch = file
-        .to_batch(true)
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
-    db.apply(batch).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-}
-
-/// `netctl -host-bindings-cfg FILE`.
-fn apply_bindings(db: &IntentDb, name: &str) {
-    let bindings = intent_file::parse_host_bindings(&read_example(name))
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let endpoints: Vec<Endpoint> = db
-        .list(Kind::Endpoint)
-        .into_iter()
-        .filter_map(|o| match o {
-            Object::Endpoint(e) => Some(e),
-            _ => None,
-        })
-        .collect();
-    let bound = intent_file::bind_hosts(&bindings, &endpoints).unwrap();
-    let batch = Batch {
-        upserts: bound.into_iter().map(Object::Endpoint).collect(),
-        ..Batch::default()
-    };
-    db.apply(batch).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-}
 
 /// One endpoint as the matrix sees it.
 #[derive(Debug, Clone)]
@@ -109,35 +68,6 @@ struct World {
     learned: BTreeMap<(u16, MacAddr), String>,
     has_tunnel: bool,
     has_uplink: bool,
-}
-
-/// The topology the brief prescribes: hosts in name order with dpid 1..n and VTEP
-/// 10.200.0.n, their endpoints on ports 1.. in key order, port 100 (flow-based VXLAN) when
-/// there is a VXLAN network and uplink 200 when there is a VLAN network.
-fn topology(snap: &Snapshot) -> Topology {
-    let vxlan = snap.networks.values().any(|n| n.encap == Encap::Vxlan);
-    let vlan = snap.networks.values().any(|n| n.encap == Encap::Vlan);
-    let mut topo = Topology::default();
-    for (i, name) in snap.hosts.keys().enumerate() {
-        let dpid = i as u64 + 1;
-        let mut h = HostPorts::new(dpid);
-        h.vtep_ip = Some(vtep(dpid));
-        if vxlan {
-            h.tunnel = Some(TunnelMode::Flow { port: TUN });
-        }
-        if vlan {
-            h.uplinks = vec![UPLINK];
-        }
-        let local = snap
-            .endpoints
-            .iter()
-            .filter(|(_, e)| e.host.as_deref() == Some(name.as_str()));
-        for (n, (key, _)) in local.enumerate() {
-            h.endpoint_ports.insert(key.clone(), n as u32 + 1);
-        }
-        topo.hosts.insert(name.clone(), h);
-    }
-    topo
 }
 
 impl World {

@@ -14,17 +14,15 @@
 mod common;
 #[path = "support/desired.rs"]
 mod desired;
+#[path = "support/inproc.rs"]
+mod inproc;
 
 use common::*;
-use desired::Desired;
-use netmaster::app::Controller;
+use inproc::Ctl;
 use netmaster::compiler::{compile, HostPorts, Topology};
 use netmaster::desired::SwitchState;
 use netmaster::intent::service::IntentDb;
 use netmaster::reconcile::diff::diff;
-use netmaster::reconcile::ReconcileConfig;
-use netmaster::session::{SessionConfig, SwitchHandle};
-use netmaster::transport::{ListenAddr, Listener};
 use northbound_api::model::{Encap, Endpoint, Host, Network, Object, Tenant};
 use northbound_api::service::{Batch, IntentService};
 use ofproto::nx::{NxmHeader, NX_VENDOR_ID};
@@ -110,66 +108,6 @@ fn desired(a1: &Container, a2: &Container, b1: &Container) -> SwitchState {
     topo.hosts.insert(HOST.into(), ports);
     let mut states = compile(&snap, &topo);
     states.remove(&DPID).expect("the bridge's state")
-}
-
-/// The in-process controller on the OVS instance's unix controller socket.
-struct Ctl {
-    rt: tokio::runtime::Runtime,
-    controller: Arc<Controller>,
-}
-
-impl Ctl {
-    fn start(ovs: &Ovs, state: SwitchState) -> Ctl {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let store = Desired::new(state);
-        let rcfg = ReconcileConfig {
-            audit_interval: Duration::from_millis(200),
-            full_audit_every: 1,
-            use_bundles: true,
-        };
-        let controller = Controller::new(SessionConfig::default(), rcfg, store.subscribe());
-        {
-            let _runtime = rt.enter();
-            store.follow(&controller);
-        }
-        let listener = rt
-            .block_on(Listener::bind(&ListenAddr::Unix(ovs.ctl_sock())))
-            .expect("bind the controller socket");
-        rt.spawn(controller.clone().serve(vec![listener]));
-        Ctl { rt, controller }
-    }
-
-    fn switch(&self) -> SwitchHandle {
-        wait_until(WAIT, "the bridge connects to netmaster", || {
-            self.controller.switch(DPID)
-        })
-    }
-
-    /// What the switch holds, read back over its OpenFlow session as the reconciler's full
-    /// audit does.
-    fn read_back(&self) -> SwitchState {
-        let h = self.switch();
-        self.rt.block_on(async {
-            let flows = h.flow_stats().await.expect("flow stats");
-            let groups = h.group_desc().await.expect("group desc");
-            let meters = h.meter_config().await.expect("meter config");
-            SwitchState::from_switch(&flows, &groups, &meters)
-        })
-    }
-}
-
-impl Drop for Ctl {
-    fn drop(&mut self) {
-        for dpid in self.controller.connected() {
-            if let Some(h) = self.controller.switch(dpid) {
-                h.close("test over");
-            }
-        }
-    }
 }
 
 /// (table, priority, cookie) of every flow of a state, sorted.
@@ -290,7 +228,7 @@ fn arp_for_known_endpoints_is_answered_by_the_switch() {
     assert_eq!(responders.len(), 3, "one responder per endpoint");
     let ctl = Ctl::start(&ovs, want.clone());
     ovs.set_controller(BR);
-    ctl.switch();
+    ctl.switch(DPID);
     wait_until(WAIT, "the compiled flows on the bridge", || {
         let dumped = ovs.dump_flows(BR);
         let mut have: Vec<_> = dumped.iter().map(DumpedFlow::key).collect();
@@ -341,7 +279,7 @@ fn arp_for_known_endpoints_is_answered_by_the_switch() {
     // No churn: after full audits (one every 200 ms) the switch reads back exactly as
     // compiled, the Nicira move actions byte for byte.
     std::thread::sleep(Duration::from_millis(600));
-    let back = ctl.read_back();
+    let back = ctl.read_back(DPID);
     let plan = diff(&want, &back);
     assert!(plan.is_empty(), "the switch is not in sync: {plan:?}");
     let read = responder_actions(&back);

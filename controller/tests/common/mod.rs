@@ -543,6 +543,11 @@ impl Ovs {
         run(self.cmd("ovs-vsctl").arg(db).arg("--timeout=20").args(args))
     }
 
+    /// `ovs-appctl ARGS` to this instance's ovs-vswitchd (found through `OVS_RUNDIR`).
+    pub fn appctl(&self, args: &[&str]) -> String {
+        run(self.cmd("ovs-appctl").args(args))
+    }
+
     /// `ovs-ofctl -O OpenFlow13 ARGS` (bridge names resolve to our rundir's `.mgmt` sockets).
     pub fn ofctl(&self, args: &[&str]) -> String {
         run(self.cmd("ovs-ofctl").args(["-O", "OpenFlow13"]).args(args))
