@@ -545,7 +545,16 @@ async fn directives_answer_at_once_or_after_a_change() {
             .await
         })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Once the request waits for a change (it subscribed to the directives' version), it has
+    // not answered.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while agents.waiting_polls() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the long poll never waited"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     assert!(!waiting.is_finished(), "answered before any change");
     agents.set_tunnels("host1", &["10.200.0.2", "10.200.0.3"]);
     let (status, body) = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
@@ -589,7 +598,7 @@ fn client_long_polls_directives() {
     let setter = {
         let agents = agents.clone();
         std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(200));
+            agents.await_poll();
             agents.set_tunnels("host 1", &["10.200.0.9"]);
         })
     };

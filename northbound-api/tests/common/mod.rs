@@ -86,6 +86,23 @@ pub struct MemAgents {
 }
 
 impl MemAgents {
+    /// How many directives long polls are waiting for a change now.
+    pub fn waiting_polls(&self) -> usize {
+        self.version.receiver_count()
+    }
+
+    /// Waits (up to 30 s) until a directives long poll is waiting for a change.
+    pub fn await_poll(&self) {
+        let start = std::time::Instant::now();
+        while self.waiting_polls() == 0 {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "no long poll started waiting"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
     /// Sets the tunnels wanted on `host` and bumps the directives' version.
     pub fn set_tunnels(&self, host: &str, tunnels: &[&str]) {
         self.tunnels.lock().unwrap().insert(
