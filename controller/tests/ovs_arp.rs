@@ -276,9 +276,17 @@ fn arp_for_known_endpoints_is_answered_by_the_switch() {
         "a1 resolved b1: {entry:?}"
     );
 
-    // No churn: after full audits (one every 200 ms) the switch reads back exactly as
-    // compiled, the Nicira move actions byte for byte.
-    std::thread::sleep(Duration::from_millis(600));
+    // No churn: once the responders have been on the switch for a second (five full audits,
+    // one every 200 ms, seen by the flows' own age), it reads back exactly as compiled, the
+    // Nicira move actions byte for byte.
+    wait_until(WAIT, "the responders a second old", || {
+        let table10: Vec<DumpedFlow> = ovs
+            .dump_flows(BR)
+            .into_iter()
+            .filter(|f| f.table == 10)
+            .collect();
+        (!table10.is_empty() && table10.iter().all(|f| f.duration >= 1.0)).then_some(())
+    });
     let back = ctl.read_back(DPID);
     let plan = diff(&want, &back);
     assert!(plan.is_empty(), "the switch is not in sync: {plan:?}");
@@ -299,10 +307,22 @@ fn arp_for_known_endpoints_is_answered_by_the_switch() {
         let eth = NxmHeader::ETH_SRC.0.to_be_bytes();
         assert_eq!(&moves[0][8..12], eth.as_slice(), "NXM_OF_ETH_SRC header");
     }
-    // And the flows were never re-added: their durations cover the whole run.
+    // And the flows were never re-added: over four more full audits (0.8 s of the switch's
+    // own clock), their durations grow with the wall time.
     let before = ovs.dump_flows(BR);
     let t0 = Instant::now();
-    std::thread::sleep(Duration::from_millis(800));
+    wait_until(WAIT, "0.8 s more on the switch", || {
+        let now = ovs.dump_flows(BR);
+        before
+            .iter()
+            .filter(|b| b.table == 10)
+            .all(|b| {
+                now.iter()
+                    .find(|f| f.key() == b.key())
+                    .is_some_and(|f| f.duration >= b.duration + 0.8)
+            })
+            .then_some(())
+    });
     let elapsed = t0.elapsed();
     let after = ovs.dump_flows(BR);
     for b in before.iter().filter(|f| f.table == 10) {
