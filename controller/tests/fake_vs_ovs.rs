@@ -270,33 +270,23 @@ fn bridge_with(state: &SwitchState, dpid: u64, ports: &[u32]) -> Ovs {
     for &p in ports {
         let name = format!("p{p}");
         let ofport = format!("ofport_request={p}");
-        if p == TUN {
-            ovs.vsctl(&[
-                "add-port",
-                BR,
-                &name,
-                "--",
-                "set",
-                "interface",
-                &name,
-                "type=vxlan",
-                "options:remote_ip=flow",
-                "options:key=flow",
-                &ofport,
-            ]);
+        let kind: &[&str] = if p == TUN {
+            &["type=vxlan", "options:remote_ip=flow", "options:key=flow"]
         } else {
-            ovs.vsctl(&[
-                "add-port",
-                BR,
-                &name,
-                "--",
-                "set",
-                "interface",
-                &name,
-                "type=internal",
-                &ofport,
-            ]);
-        }
+            &["type=internal"]
+        };
+        let mut args = vec![
+            "add-port",
+            BR,
+            &name,
+            "--",
+            "set",
+            "interface",
+            &name,
+            &ofport,
+        ];
+        args.extend_from_slice(kind);
+        ovs.vsctl(&args);
     }
     let ctl = Ctl::start(&ovs, state.clone());
     ovs.set_controller(BR);

@@ -25,6 +25,7 @@
 pub mod binaries;
 pub mod cmd;
 pub mod fabric;
+pub mod fault;
 pub mod frames;
 pub mod host;
 pub mod intent;

@@ -8,6 +8,7 @@
 //! builds only) and must then fail: the checks can fail.
 
 use std::time::Duration;
+use topology_tests::fault::fails_with;
 use topology_tests::{Fabric, FabricConfig, Matrix};
 
 /// Asserts the same-network matrix over every attached container.
@@ -52,23 +53,6 @@ fn three_hosts_vxlan(fault: Option<&'static str>) {
     assert_matrix(&f, "three_hosts_vxlan");
     assert_eq!(tunnel_ports(&f, "host1"), ["vxc0a8020b", "vxc0a8020c"]);
     assert_eq!(tunnel_ports(&f, "host3"), ["vxc0a8020a", "vxc0a8020b"]);
-}
-
-/// Runs `scenario` with `fault` injected; it must fail, with a message containing `because`.
-fn fails_with(fault: &'static str, because: &str, scenario: fn(Option<&'static str>)) {
-    let outcome = std::panic::catch_unwind(|| scenario(Some(fault)));
-    let Err(panic) = outcome else {
-        panic!("with NETMASTER_FAULT={fault} the example still passed: it cannot fail");
-    };
-    let message = panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default();
-    assert!(
-        message.contains(because),
-        "with NETMASTER_FAULT={fault} the example failed, but not because of {because:?}: {message}"
-    );
 }
 
 #[test]
