@@ -63,16 +63,29 @@ fn wait_members(f: &Fabric, tenant: &str, want: &[&str], timeout: Duration) -> D
     }
 }
 
-/// Each payload of `sent` received exactly once (in any order).
-fn exactly_once(r: &Receiver, prefix: &str, sent: &[String]) {
+/// Each payload of `sent` (sent by `from` to the group) received exactly once, in any order.
+/// Once they are all in (a generous deadline), `from` sends one more datagram, a marker, on
+/// the same path: when it has arrived, so would have any duplicate of those before it.
+fn exactly_once(r: &Receiver, prefix: &str, sent: &[String], from: &Endpoint) {
+    static MARKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let start = Instant::now();
-    let mut got = r.received(prefix);
-    while got.len() < sent.len() && start.elapsed() < Duration::from_secs(3) {
+    while r.received(prefix).len() < sent.len() && start.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(100));
-        got = r.received(prefix);
     }
-    std::thread::sleep(Duration::from_millis(300)); // duplicates would come right after
-    got = r.received(prefix);
+    let mark = format!(
+        "zz-mark-{}",
+        MARKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    send(from, G, PORT, std::slice::from_ref(&mark));
+    while r.received(&mark).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{}: the marker after {prefix}* never arrived",
+            r.name
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut got = r.received(prefix);
     got.sort();
     let mut want = sent.to_vec();
     want.sort();
@@ -205,11 +218,11 @@ fn igmp_snooping_replicates_to_members_only() {
     let sent = payloads("ta", 20);
     send(&eps["s1"], G, PORT, &sent);
     for n in ["r1", "r2", "r3"] {
-        exactly_once(&r[n], "ta-", &sent);
+        exactly_once(&r[n], "ta-", &sent, &eps["s1"]);
     }
     let tb_sent = payloads("tb", 10);
     send(&eps["b1"], G, PORT, &tb_sent);
-    exactly_once(&r["b3"], "tb-", &tb_sent);
+    exactly_once(&r["b3"], "tb-", &tb_sent, &eps["b1"]);
     assert!(
         r["b3"].received("ta-").is_empty(),
         "tenant tb got ta's group"
@@ -240,7 +253,7 @@ fn igmp_snooping_replicates_to_members_only() {
     let late = payloads("ta-late", 5);
     send(&eps["s1"], G, PORT, &late);
     for n in ["r1", "r2", "r3"] {
-        exactly_once(&r[n], "ta-late-", &late);
+        exactly_once(&r[n], "ta-late-", &late, &eps["s1"]);
     }
 
     // netmaster killed and started again on the same store: the memberships are back at once,
@@ -274,7 +287,7 @@ fn igmp_snooping_replicates_to_members_only() {
     let restarted = payloads("ta-restart", 5);
     send(&eps["s1"], G, PORT, &restarted);
     for n in ["r1", "r2", "r3"] {
-        exactly_once(&r[n], "ta-restart-", &restarted);
+        exactly_once(&r[n], "ta-restart-", &restarted, &eps["s1"]);
     }
 
     // Leaves (IGMPv3 on r2, IGMPv2 on r3) end delivery at once.
@@ -289,7 +302,7 @@ fn igmp_snooping_replicates_to_members_only() {
         .collect();
     let after = payloads("ta-after", 5);
     send(&eps["s1"], G, PORT, &after);
-    exactly_once(&r["r1"], "ta-after-", &after);
+    exactly_once(&r["r1"], "ta-after-", &after, &eps["s1"]);
     for c in captures {
         let seen = c.stop();
         assert_eq!(packets(&seen), 0, "delivered after the leave: {seen}");
