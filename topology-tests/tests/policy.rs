@@ -52,6 +52,18 @@ fn apply(f: &Fabric, batch: Batch) {
     f.api(move |c| c.apply(&batch)).expect("batch applied");
 }
 
+/// TCP listeners, killed (by PID) when dropped, also when a failed assertion unwinds.
+struct Servers(Vec<Child>);
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        for s in &mut self.0 {
+            let _ = s.kill();
+            let _ = s.wait();
+        }
+    }
+}
+
 /// A TCP listener (iperf3's server) on `port` in `e`'s namespace.
 fn listen(e: &Endpoint, port: u16) -> Child {
     Command::new("ip")
@@ -174,7 +186,7 @@ fn allow_deny_override_live(fault: Option<&'static str>) {
     );
     let e = |n: &str| eps.iter().find(|x| x.name == n).unwrap();
     let (w1, d1, d2, w2) = (e("w1"), e("d1"), e("d2"), e("w2"));
-    let mut servers = vec![listen(d2, 5432), listen(d2, 5433), listen(d1, 5432)];
+    let _servers = Servers(vec![listen(d2, 5432), listen(d2, 5433), listen(d1, 5432)]);
 
     // db <-> db and web <-> web: no rule applies.
     assert!(becomes(true, || ping(d1, d2, &["-c", "1"])), "d1 -> d2");
@@ -260,10 +272,6 @@ fn allow_deny_override_live(fault: Option<&'static str>) {
             .iter()
             .any(|l| l.contains("priority=1011,") && l.ends_with("actions=drop")));
     }
-    for s in &mut servers {
-        let _ = s.kill();
-        let _ = s.wait();
-    }
 }
 
 #[test]
@@ -284,7 +292,7 @@ fn a_default_deny_group_is_stateful() {
     );
     let e = |n: &str| eps.iter().find(|x| x.name == n).unwrap();
     let (w1, d1, d2, w2) = (e("w1"), e("d1"), e("d2"), e("w2"));
-    let mut servers = vec![listen(d2, 5432), listen(d2, 5433), listen(w2, 8080)];
+    let _servers = Servers(vec![listen(d2, 5432), listen(d2, 5433), listen(w2, 8080)]);
 
     // New connections into db: only what the rule allows, across hosts and on one host.
     assert!(
@@ -308,10 +316,6 @@ fn a_default_deny_group_is_stateful() {
     let flows = f.host("host1").ofctl("dump-flows", &["table=30"]);
     assert!(flows.contains("ct_state=-trk"), "{flows}");
     assert!(flows.contains("actions=ct(commit,zone="), "{flows}");
-    for s in &mut servers {
-        let _ = s.kill();
-        let _ = s.wait();
-    }
 }
 
 #[test]
@@ -367,7 +371,7 @@ fn a_default_deny_group_is_stateful_across_routed_networks() {
     let eps = f.endpoints();
     let e = |n: &str| eps.iter().find(|x| x.name == n).unwrap();
     let (c1, d2) = (e("c1"), e("d2"));
-    let mut servers = vec![listen(d2, 5432), listen(d2, 5433), listen(c1, 8080)];
+    let _servers = Servers(vec![listen(d2, 5432), listen(d2, 5433), listen(c1, 8080)]);
 
     // What db opens across the gateway gets its replies (routed both ways, tracked).
     assert!(
@@ -379,8 +383,4 @@ fn a_default_deny_group_is_stateful_across_routed_networks() {
     assert!(connects(c1, d2, 5432), "c1 -> d2:5432 allowed");
     assert!(!connects(c1, d2, 5433), "c1 -> d2:5433: default deny");
     assert!(!ping(c1, d2, &THREE), "ICMP into db: default deny");
-    for s in &mut servers {
-        let _ = s.kill();
-        let _ = s.wait();
-    }
 }
