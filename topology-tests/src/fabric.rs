@@ -429,7 +429,10 @@ impl Fabric {
 
 impl Drop for Fabric {
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        // A failed test keeps its logs and run directory for a look; a run with a deliberate
+        // compiler fault is expected to fail and keeps nothing.
+        let failed = std::thread::panicking() && self.fault.is_none();
+        if failed {
             eprintln!("--- netmaster log (tail)\n{}", self.netmaster_log_tail(40));
             for h in self.hosts.values() {
                 eprintln!("--- {} agent log (tail)\n{}", h.name, h.log_tail());
@@ -446,7 +449,7 @@ impl Drop for Fabric {
         for ns in self.namespaces.iter().rev() {
             let _ = output(&["ip", "netns", "del", ns]);
         }
-        if !std::thread::panicking() {
+        if !failed {
             let _ = std::fs::remove_dir_all(&self.wiring.dir);
         }
     }
