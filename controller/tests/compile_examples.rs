@@ -25,13 +25,13 @@
 #[path = "support/examples.rs"]
 mod examples;
 
-use examples::{apply_bindings, apply_intent, topology, vtep, TUN, UPLINK};
-use fakeswitch::{port, FakeSwitch, Packet};
+use examples::{
+    apply_bindings, apply_intent, fake_switch, host_ports, topology, vtep, TUN, UPLINK,
+};
+use fakeswitch::{FakeSwitch, Packet};
 use netmaster::compiler::compile;
-use netmaster::desired::SwitchState;
 use netmaster::intent::service::IntentDb;
 use netmaster::intent::Snapshot;
-use netmaster::reconcile::diff::diff;
 use northbound_api::model::Encap;
 use ofproto::MacAddr;
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,10 +78,7 @@ impl World {
         let mut eps = Vec::new();
         let mut at = BTreeMap::new();
         for (host, h) in &topo.hosts {
-            let mut ports: Vec<u32> = h.endpoint_ports.values().copied().collect();
-            ports.extend(&h.uplinks);
-            ports.extend(h.tunnel_ports());
-            let fs = install(h.dpid, &states[&h.dpid], &ports);
+            let fs = fake_switch(h.dpid, &states[&h.dpid], &host_ports(h));
             switches.insert(host.clone(), (h.dpid, fs));
             for (key, &p) in &h.endpoint_ports {
                 let e = &snap.endpoints[key];
@@ -413,20 +410,6 @@ struct Hop {
     tunnel: bool,
     /// VNI or VLAN id.
     tag: u32,
-}
-
-/// A fake switch with `ports` holding `state`, installed through the reconciler's plan from an
-/// empty switch; checks that it reads back as compiled.
-fn install(dpid: u64, state: &SwitchState, ports: &[u32]) -> FakeSwitch {
-    let fs = FakeSwitch::new(dpid).with_ports(ports.iter().map(|p| port(*p)).collect());
-    for msg in diff(state, &SwitchState::default()).messages {
-        fs.apply_mod(msg)
-            .expect("flow, group and meter mods accepted");
-    }
-    let (flows, groups, meters) = fs.read_back();
-    let back = SwitchState::from_switch(&flows, &groups, &meters);
-    assert!(diff(state, &back).is_empty(), "switch {dpid} converged");
-    fs
 }
 
 /// Counts of one example.

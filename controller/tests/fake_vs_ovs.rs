@@ -20,8 +20,8 @@ mod examples;
 mod inproc;
 
 use common::*;
-use examples::{apply_intent, topology, TUN, UPLINK};
-use fakeswitch::{port, FakeSwitch, Packet};
+use examples::{apply_intent, fake_switch, host_ports, topology, TUN, UPLINK};
+use fakeswitch::Packet;
 use inproc::Ctl;
 use netmaster::compiler::compile;
 use netmaster::desired::SwitchState;
@@ -180,16 +180,6 @@ fn corpus(eps: &[Ep], has_tunnel: bool, has_uplink: bool) -> Vec<Probe> {
     out
 }
 
-/// A fake switch with `ports` holding `state`, installed through the reconciler's plan.
-fn fake(dpid: u64, state: &SwitchState, ports: &[u32]) -> FakeSwitch {
-    let fs = FakeSwitch::new(dpid).with_ports(ports.iter().map(|p| port(*p)).collect());
-    for msg in diff(state, &SwitchState::default()).messages {
-        fs.apply_mod(msg)
-            .expect("flow, group and meter mods accepted");
-    }
-    fs
-}
-
 /// The OpenFlow ports Open vSwitch's trace of `flow` (entering on `in_port`) outputs to: every
 /// `output:N` of the pipeline (named `pN` or numbered) that OVS does not skip as a send back
 /// to the input port, and `IN_PORT`. A tunnel output counts even when this private OVS has
@@ -235,10 +225,8 @@ fn compare(example: &str) -> usize {
     let mut differ = Vec::new();
     for (name, host) in &topo.hosts {
         let state = &states[&host.dpid];
-        let mut ports: Vec<u32> = host.endpoint_ports.values().copied().collect();
-        ports.extend(&host.uplinks);
-        ports.extend(host.tunnel_ports());
-        let fs = fake(host.dpid, state, &ports);
+        let ports = host_ports(host);
+        let fs = fake_switch(host.dpid, state, &ports);
         let ovs = bridge_with(state, host.dpid, &ports);
         let eps = endpoints(&snap, host);
         for p in corpus(&eps, host.tunnel.is_some(), !host.uplinks.is_empty()) {

@@ -4,9 +4,12 @@
 // Each test crate that includes this module uses a part of it.
 #![allow(dead_code)]
 
+use fakeswitch::{port, FakeSwitch};
 use netmaster::compiler::{HostPorts, Topology, TunnelMode};
+use netmaster::desired::SwitchState;
 use netmaster::intent::service::IntentDb;
 use netmaster::intent::Snapshot;
+use netmaster::reconcile::diff::diff;
 use northbound_api::model::{Encap, Endpoint, Kind, Object};
 use northbound_api::service::{Batch, IntentService};
 use northbound_client::intent_file;
@@ -84,4 +87,26 @@ pub fn topology(snap: &Snapshot) -> Topology {
         topo.hosts.insert(name.clone(), h);
     }
     topo
+}
+
+/// Every OpenFlow port of a host in this topology: its endpoints', its uplinks and its tunnel's.
+pub fn host_ports(h: &HostPorts) -> Vec<u32> {
+    let mut ports: Vec<u32> = h.endpoint_ports.values().copied().collect();
+    ports.extend(&h.uplinks);
+    ports.extend(h.tunnel_ports());
+    ports
+}
+
+/// A fake switch with `ports` holding `state`, installed through the reconciler's plan from an
+/// empty switch; checks that it reads back as compiled.
+pub fn fake_switch(dpid: u64, state: &SwitchState, ports: &[u32]) -> FakeSwitch {
+    let fs = FakeSwitch::new(dpid).with_ports(ports.iter().map(|p| port(*p)).collect());
+    for msg in diff(state, &SwitchState::default()).messages {
+        fs.apply_mod(msg)
+            .expect("flow, group and meter mods accepted");
+    }
+    let (flows, groups, meters) = fs.read_back();
+    let back = SwitchState::from_switch(&flows, &groups, &meters);
+    assert!(diff(state, &back).is_empty(), "switch {dpid} converged");
+    fs
 }
