@@ -268,15 +268,7 @@ impl Fabric {
                 s.spawn(move || {
                     let mut out = Vec::new();
                     for b in eps.iter().filter(|b| b.name != a.name && !allowed(a, b)) {
-                        let payload = format!("{PROBE} {} {} ", a.name, b.name);
-                        let udp = frames::udp(
-                            frames::mac(&a.mac),
-                            frames::mac(&b.mac),
-                            a.ip,
-                            b.ip,
-                            None,
-                            payload.as_bytes(),
-                        );
+                        let (_, udp) = tagged_frame(PROBE, a, b);
                         out.extend([udp.clone(), udp.clone(), udp]);
                         let me = frames::mac(&a.mac);
                         out.push(frames::arp_request(me, me, a.ip, b.ip));
@@ -292,18 +284,8 @@ impl Fabric {
         let mut marks = Vec::new();
         for a in eps {
             if let Some(p) = eps.iter().find(|p| p.name != a.name && allowed(a, p)) {
-                let payload = format!("{MARK} {} {} ", a.name, p.name);
-                frames::send(
-                    &a.ns,
-                    &[frames::udp(
-                        frames::mac(&a.mac),
-                        frames::mac(&p.mac),
-                        a.ip,
-                        p.ip,
-                        None,
-                        payload.as_bytes(),
-                    )],
-                );
+                let (payload, frame) = tagged_frame(MARK, a, p);
+                frames::send(&a.ns, &[frame]);
                 marks.push((a.name.clone(), p.name.clone(), payload));
             }
         }
@@ -313,7 +295,7 @@ impl Fabric {
                 .iter()
                 .find(|(e, _)| e.name == peer)
                 .expect("capture of the peer");
-            if !cap.wait_for(payload.trim_end(), Duration::from_secs(30)) {
+            if !cap.wait_for(&payload, Duration::from_secs(30)) {
                 lost.push((from, peer));
             }
         }
@@ -334,6 +316,21 @@ struct Probed {
     received: BTreeMap<String, Vec<String>>,
     /// The allowed (from, to) pairs whose marker never arrived.
     lost: Vec<(String, String)>,
+}
+
+/// A UDP frame from `a` to `b`'s MAC and address whose payload is `<kind> <a> <b>`: the
+/// payload's text and the frame.
+fn tagged_frame(kind: &str, a: &Endpoint, b: &Endpoint) -> (String, Vec<u8>) {
+    let payload = format!("{kind} {} {}", a.name, b.name);
+    let frame = frames::udp(
+        frames::mac(&a.mac),
+        frames::mac(&b.mac),
+        a.ip,
+        b.ip,
+        None,
+        format!("{payload} ").as_bytes(),
+    );
+    (payload, frame)
 }
 
 /// The source MAC of a tcpdump `-e` line (`<time> <src> > <dst>, ...`).
