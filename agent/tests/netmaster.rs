@@ -75,6 +75,10 @@ impl OperService for NoOper {
     fn network(&self, _: &str) -> NetworkOper {
         NetworkOper::default()
     }
+
+    fn audit(&self) -> northbound_api::oper::Audit {
+        northbound_api::oper::Audit::default()
+    }
 }
 
 /// Serves the router on a loopback port; the base URL and the agent service.

@@ -5,13 +5,14 @@
 //! channel.
 
 use crate::compiled::{Capabilities, Compiled};
+use crate::reconcile::status::SyncStatus;
 use crate::reconcile::{self, ReconcileConfig};
 use crate::session::{self, dpid_str, SessionConfig, SessionEvent, SwitchHandle};
 use crate::transport::{BoxedStream, Listener};
 use ofproto::msg::PacketIn;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -30,6 +31,26 @@ pub trait PacketInApp: Send + Sync {
     fn packet_in(&self, dpid: u64, packet_in: &PacketIn);
 }
 
+/// A connected switch: its session and where its reconciler stands.
+struct Registered {
+    handle: SwitchHandle,
+    sync: watch::Receiver<SyncStatus>,
+}
+
+/// What the registry knows of one switch.
+#[derive(Clone)]
+pub enum SwitchView {
+    /// It is connected.
+    Connected {
+        /// Its session.
+        handle: SwitchHandle,
+        /// Where its reconciler stands.
+        sync: SyncStatus,
+    },
+    /// It is not connected, since then.
+    Gone(SystemTime),
+}
+
 /// The running controller.
 pub struct Controller {
     apps: RwLock<Vec<Arc<dyn PacketInApp>>>,
@@ -37,7 +58,11 @@ pub struct Controller {
     reconcile: ReconcileConfig,
     compiled: watch::Receiver<Arc<Compiled>>,
     capabilities: watch::Sender<BTreeMap<u64, Capabilities>>,
-    switches: Mutex<HashMap<u64, SwitchHandle>>,
+    switches: Mutex<HashMap<u64, Registered>>,
+    /// When each switch that is not connected lost its connection (or when the controller
+    /// started, for one that never connected).
+    gone_since: Mutex<HashMap<u64, SystemTime>>,
+    started: SystemTime,
     events_tx: mpsc::Sender<SessionEvent>,
     events_rx: Mutex<Option<mpsc::Receiver<SessionEvent>>>,
     /// Every task the controller started, [`Controller::serve`] included.
@@ -62,6 +87,8 @@ impl Controller {
             compiled,
             capabilities: watch::channel(BTreeMap::new()).0,
             switches: Mutex::new(HashMap::new()),
+            gone_since: Mutex::new(HashMap::new()),
+            started: SystemTime::now(),
             events_tx,
             events_rx: Mutex::new(Some(events_rx)),
             tasks: TaskTracker::new(),
@@ -85,7 +112,19 @@ impl Controller {
             .lock()
             .expect("registry lock")
             .get(&dpid)
-            .cloned()
+            .map(|r| r.handle.clone())
+    }
+
+    /// What the registry knows of switch `dpid`.
+    pub fn view(&self, dpid: u64) -> SwitchView {
+        if let Some(r) = self.switches.lock().expect("registry lock").get(&dpid) {
+            return SwitchView::Connected {
+                handle: r.handle.clone(),
+                sync: r.sync.borrow().clone(),
+            };
+        }
+        let gone = self.gone_since.lock().expect("registry lock");
+        SwitchView::Gone(gone.get(&dpid).copied().unwrap_or(self.started))
     }
 
     /// Datapath ids of the connected switches.
@@ -166,11 +205,17 @@ impl Controller {
     fn on_event(&self, ev: SessionEvent) {
         match ev {
             SessionEvent::Connected(handle) => {
+                let (status, sync) = watch::channel(SyncStatus::default());
+                let registered = Registered {
+                    handle: handle.clone(),
+                    sync,
+                };
                 let old = self
                     .switches
                     .lock()
                     .expect("registry lock")
-                    .insert(handle.dpid(), handle.clone());
+                    .insert(handle.dpid(), registered)
+                    .map(|r| r.handle);
                 if let Some(old) = old {
                     info!(dpid = %dpid_str(handle.dpid()), old_session = old.session_id(), "reconnect replaces the old session");
                     old.close("replaced by a new connection from the same datapath");
@@ -180,8 +225,12 @@ impl Controller {
                 };
                 self.capabilities
                     .send_if_modified(|all| all.insert(handle.dpid(), caps) != Some(caps));
-                let reconciler =
-                    reconcile::run(handle, self.compiled.clone(), self.reconcile.clone());
+                let reconciler = reconcile::run(
+                    handle,
+                    self.compiled.clone(),
+                    self.reconcile.clone(),
+                    status,
+                );
                 self.tasks
                     .spawn(self.shutdown.clone().run_until_cancelled_owned(reconciler));
             }
@@ -189,8 +238,12 @@ impl Controller {
                 dpid, session_id, ..
             } => {
                 let mut map = self.switches.lock().expect("registry lock");
-                if map.get(&dpid).map(|h| h.session_id()) == Some(session_id) {
+                if map.get(&dpid).map(|r| r.handle.session_id()) == Some(session_id) {
                     map.remove(&dpid);
+                    self.gone_since
+                        .lock()
+                        .expect("registry lock")
+                        .insert(dpid, SystemTime::now());
                     self.capabilities
                         .send_if_modified(|all| all.remove(&dpid).is_some());
                 }

@@ -10,7 +10,9 @@
 //!   compile and publishes its result, one immutable snapshot, on one channel.
 //! * [`observed`] holds what the agents report; [`multicast`] what IGMP snooping learns;
 //!   [`store`] keeps them with the intent across restarts.
-//! * [`reconcile`] diffs desired against actual state and sends only the difference.
+//! * [`reconcile`] diffs desired against actual state and sends only the difference, and
+//!   says where every switch stands ([`reconcile::status`]); [`oper`] shows it, with what
+//!   IGMP snooping learned.
 //!
 //! The in-memory OpenFlow 1.3 switch used by the tests is the `fakeswitch` crate beside this one.
 
@@ -24,6 +26,7 @@ pub mod gateway_echo;
 pub mod intent;
 pub mod multicast;
 pub mod observed;
+pub mod oper;
 pub mod pipeline;
 pub mod reconcile;
 pub mod session;

@@ -10,6 +10,7 @@ use netmaster::multicast::querier;
 use netmaster::multicast::snooping::Snooping;
 use netmaster::observed::agent_api::{self, AgentApi};
 use netmaster::observed::reports::AgentReports;
+use netmaster::oper::Oper;
 use netmaster::pipeline::base_pipeline;
 use netmaster::reconcile::ReconcileConfig;
 use netmaster::session::SessionConfig;
@@ -176,7 +177,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let controller = Controller::new(sessions, reconcile, publisher.subscribe());
     let mut sources = Sources {
         intent: db.clone(),
-        reports,
+        reports: reports.clone(),
         snooping: snooping.clone(),
         capabilities: controller.capabilities(),
         fixed: Arc::new(fixed),
@@ -184,7 +185,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // The first compile completes before any switch is served.
     publisher::compile_now(&mut sources, &publisher);
     let mut tasks = JoinSet::new();
-    let router = northbound_api::rest::router(db, agents.clone(), snooping.clone());
+    let oper = Arc::new(Oper {
+        intent: db.clone(),
+        reports: reports.clone(),
+        snooping: snooping.clone(),
+        controller: controller.clone(),
+        compiled: publisher.subscribe(),
+    });
+    let router = northbound_api::rest::router(db, agents.clone(), oper);
     let router = axum::ServiceExt::<axum::extract::Request>::into_make_service(router);
     tasks.spawn(async move {
         if let Err(e) = axum::serve(api, router).await {

@@ -11,6 +11,7 @@ use fakeswitch::FakeSwitch;
 use netmaster::cookie::{Cookie, OwnerKind};
 use netmaster::pipeline::Table;
 use northbound_api::agent::HostReport;
+use northbound_api::audit::{Audit, SyncState, Trigger};
 use northbound_api::model::{Encap, Endpoint, Host, Kind, Network, Object, Tenant};
 use northbound_api::service::Batch;
 use northbound_client::client::{Client, ClientError};
@@ -258,6 +259,123 @@ fn intent_and_a_host_report_compile_into_flows_on_the_switch() {
         other => panic!("{other:?}"),
     }
     fs.disconnect();
+}
+
+/// Reads the audit until `done` holds (at most 30 s); the audit that did.
+fn await_audit(c: &Client, what: &str, done: impl Fn(&Audit) -> bool) -> Audit {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let audit = c.audit().expect("audit");
+        if done(&audit) {
+            return audit;
+        }
+        assert!(Instant::now() < deadline, "{what}: {audit:#?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_audit_follows_every_switch_and_counts_the_repairs() {
+    let nm = Netmaster::start("audit");
+    let c = Client::new(&nm.url);
+    c.apply(&intent()).expect("apply intent");
+    c.report_host("host1", &report(5, 6)).expect("report host1");
+
+    // The reported host's switch is known before it connects: disconnected, not settled.
+    let audit = await_audit(&c, "host1's report compiled", |a| {
+        !a.compile_pending && a.switches.len() == 1
+    });
+    let s = &audit.switches[0];
+    assert_eq!((s.dpid, s.host.as_deref()), (1, Some("host1")));
+    assert_eq!(s.state, SyncState::Disconnected);
+    assert!(!audit.settled());
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let fs = FakeSwitch::new(1);
+    rt.block_on(fs.connect_unix(&nm.sock)).expect("connect");
+    let audit = await_audit(
+        &c,
+        "the switch connected and was programmed",
+        Audit::settled,
+    );
+    let s = &audit.switches[0];
+    assert!(s.peer.is_some(), "{s:?}");
+    let first = s.last_read.clone().expect("a read");
+    assert_eq!(first.trigger, Trigger::Connect);
+    assert_eq!(first.errors, 0);
+    // Everything was missing on the empty switch, and is there now.
+    assert_eq!(first.missing.flows as usize, fs.flows().len(), "{first:?}");
+    assert_eq!(first.unexpected.total() + first.different.total(), 0);
+    assert_eq!(s.repairs, 0);
+
+    // Flows deleted by hand: the audit finds them missing and puts it back, a repair.
+    let (&cookie, _) = endpoint_classify(&fs).iter().next().expect("classify flow");
+    let deleted = fs.delete_flows(Table::Classify.id(), cookie, u64::MAX) as u64;
+    assert!(deleted > 0);
+    let audit = await_audit(&c, "the deleted flow repaired", |a| {
+        a.switches[0].repairs == 1 && a.settled()
+    });
+    let repair = audit.switches[0].last_read.clone().expect("a read");
+    assert_eq!(repair.trigger, Trigger::Audit);
+    assert_eq!(
+        (repair.missing.flows, repair.messages),
+        (deleted, deleted),
+        "{repair:?}"
+    );
+    assert_eq!(endpoint_classify(&fs).len(), 2);
+
+    // An intent change is no repair: a newer snapshot, read because of the change.
+    let before = audit.snapshot;
+    c.report_host("host1", &report(7, 6))
+        .expect("report host1 again");
+    let audit = await_audit(&c, "the new report applied", |a| {
+        a.snapshot > before && a.settled()
+    });
+    let s = &audit.switches[0];
+    assert_eq!(
+        s.last_read.as_ref().map(|r| r.trigger),
+        Some(Trigger::Intent)
+    );
+    assert_eq!(s.repairs, 1);
+    await_ports(&fs, &macs(&c), 7, 6);
+
+    // netctl audit: a table while in sync; exit status 1 once the switch has been gone for
+    // longer than the bound.
+    let out = netctl(&nm.url, &["audit"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("0000000000000001  host1"), "{text}");
+    assert!(text.contains("inSync"), "{text}");
+    fs.disconnect();
+    let gone = await_audit(&c, "the switch gone", |a| {
+        a.switches[0].state == SyncState::Disconnected
+    });
+    let out = netctl(&nm.url, &["audit", "--max-out-of-sync-s", "3600"]);
+    assert!(out.status.success(), "{out:?}");
+    std::thread::sleep(Duration::from_millis(1100));
+    let out = netctl(&nm.url, &["audit", "--json", "--max-out-of-sync-s", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("out of sync for more than 1 s: 0000000000000001"),
+        "{out:?}"
+    );
+    let json: Audit = serde_json::from_slice(&out.stdout).expect("JSON audit");
+    assert_eq!(json.switches[0].since_ms, gone.switches[0].since_ms);
+}
+
+/// Runs netctl against `url`.
+fn netctl(url: &str, args: &[&str]) -> std::process::Output {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_netmaster")).with_file_name("netctl");
+    std::process::Command::new(bin)
+        .args(["--netmaster", url])
+        .args(args)
+        .output()
+        .expect("run netctl")
 }
 
 /// A PUT of a raw body over plain HTTP/1.1: (status, body).

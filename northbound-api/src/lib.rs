@@ -13,7 +13,7 @@
 //!   [`agent::AgentService`] and an [`oper::OperService`].
 //! * [`oper`]: operational state (multicast memberships), the [`oper::OperService`] trait.
 
-pub use northbound_model::{addr, model, wire};
+pub use northbound_model::{addr, audit, model, wire};
 
 pub mod agent;
 pub mod oper;

@@ -1,7 +1,8 @@
 //! Operational state netmaster learned rather than was told (the wire types are
-//! [`northbound_model::oper`], re-exported here), and the [`OperService`] trait netmaster
-//! implements to show it.
+//! [`northbound_model::oper`] and [`northbound_model::audit`], re-exported here), and the
+//! [`OperService`] trait netmaster implements to show it.
 
+pub use northbound_model::audit::Audit;
 pub use northbound_model::oper::{
     MulticastGroupOper, MulticastMemberOper, NetworkInspect, NetworkOper,
 };
@@ -10,4 +11,6 @@ pub use northbound_model::oper::{
 pub trait OperService: Send + Sync + 'static {
     /// What is known about network `key` (`tenant:network`); empty for one without state.
     fn network(&self, key: &str) -> NetworkOper;
+    /// The sync state of every switch.
+    fn audit(&self) -> Audit;
 }

@@ -10,6 +10,7 @@
 //! | `POST` | `/api/v1/batch` | applies a [`Batch`] all-or-nothing; returns the stored upserts |
 //! | `GET` | `/api/v1/inspect/endpoints/[{key}/]` | endpoints with their allocated addresses |
 //! | `GET` | `/api/v1/inspect/networks/{key}/` | [`NetworkInspect`]: `{"Config": network, "Oper": {...}}`, its intent and its multicast memberships (404 if absent) |
+//! | `GET` | `/api/v1/audit/` | [`Audit`]: every switch's sync state against the latest compiled snapshot |
 //! | `PUT` | `/api/v1/agents/{host}/` | replaces the host's [`HostReport`] (the body); returns it |
 //! | `GET` | `/api/v1/agents/` | every host's latest report, as a JSON object by host name |
 //! | `GET` | `/api/v1/agents/{host}/` | one host's latest report (404 if it never reported) |
@@ -30,7 +31,7 @@
 
 use crate::agent::{AgentService, HostDirectives, HostReport, ReportRefused, MAX_WAIT_S};
 use crate::model::{Kind, Object};
-use crate::oper::{NetworkInspect, OperService};
+use crate::oper::{Audit, NetworkInspect, OperService};
 use crate::service::{Batch, IntentError, IntentService};
 use crate::wire;
 use axum::body::Bytes;
@@ -94,6 +95,7 @@ pub fn router(
         .route("/api/v1/agents", get(list_reports))
         .route("/api/v1/agents/{host}", get(get_report).put(put_report))
         .route("/api/v1/agents/{host}/directives", get(get_directives))
+        .route("/api/v1/audit", get(audit))
         .route("/api/v1/batch", post(batch))
         .route("/api/v1/inspect/endpoints", get(inspect_endpoints))
         .route("/api/v1/inspect/endpoints/{key}", get(inspect_endpoint))
@@ -288,15 +290,28 @@ async fn inspect_network(
     let Some(Object::Network(config)) = call(&svc, move |s| s.get(Kind::Network, &k)).await? else {
         return Err(Error::not_found(what));
     };
-    let oper = tokio::task::spawn_blocking(move || oper.network(&key))
+    let oper = call_oper(&oper, move |o| o.network(&key)).await?;
+    Ok(Json(NetworkInspect { config, oper }))
+}
+
+async fn audit(State(oper): State<Oper>) -> Result<Json<Audit>, Error> {
+    Ok(Json(call_oper(&oper, |o| o.audit()).await?))
+}
+
+/// Runs `f` on the operational-state service in tokio's blocking pool.
+async fn call_oper<T: Send + 'static>(
+    oper: &Oper,
+    f: impl FnOnce(&dyn OperService) -> T + Send + 'static,
+) -> Result<T, Error> {
+    let oper = oper.clone();
+    tokio::task::spawn_blocking(move || f(&*oper))
         .await
         .map_err(|e| {
             Error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("oper service failed: {e}"),
             )
-        })?;
-    Ok(Json(NetworkInspect { config, oper }))
+        })
 }
 
 /// Runs `f` on the agent service in tokio's blocking pool.

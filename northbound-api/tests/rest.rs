@@ -367,6 +367,24 @@ async fn inspect_network_shows_config_and_oper() {
     assert_eq!(error(&body), "networks `t1:nope` not found");
 }
 
+#[tokio::test]
+async fn audit_shows_every_switch() {
+    let (_, app) = app();
+    for path in ["/api/v1/audit/", "/api/v1/audit"] {
+        let (status, body) = send(&app, "GET", path, "").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["snapshot"], 4);
+        assert_eq!(body["compilePending"], false);
+        assert_eq!(body["switches"][0]["state"], "inSync");
+        assert_eq!(body["switches"][0]["host"], "h1");
+        assert_eq!(body["switches"][1]["state"], "disconnected");
+        let audit: northbound_api::audit::Audit = serde_json::from_value(body).unwrap();
+        assert!(!audit.settled(), "a disconnected switch is not settled");
+    }
+    let (status, body) = send(&app, "POST", "/api/v1/audit/", "{}").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+}
+
 #[test]
 fn client_over_a_real_server() {
     let svc = Arc::new(MemService::default());

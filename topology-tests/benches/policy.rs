@@ -144,7 +144,7 @@ fn main() {
             f.attach("host1", "t", &format!("c{n}x{e}"));
         }
     }
-    f.wait_quiet(Duration::from_secs(2));
+    f.wait_settled();
     let flows = flow_count(&f);
 
     // A fresh switch: ovs-vswitchd restarted (no flows), reconnecting to netmaster.
@@ -160,7 +160,7 @@ fn main() {
         .into_iter()
         .find(|r| r.trigger == "connect")
         .expect("the connect reconcile");
-    f.wait_quiet(Duration::from_secs(2));
+    f.wait_settled();
     let after_connect = flow_count(&f);
 
     // More rules, live.
@@ -179,7 +179,7 @@ fn main() {
         assert!(t0.elapsed() < Duration::from_secs(60), "no reconcile");
         std::thread::sleep(Duration::from_millis(10));
     }
-    f.wait_quiet(Duration::from_secs(1));
+    f.wait_settled();
     let live_reconciles = reconciles(&f, mark_live);
     let live: f64 = live_reconciles.iter().map(|r| r.ms).sum();
     let flows_after = flow_count(&f);

@@ -5,6 +5,7 @@ use crate::binaries::{self, Binaries};
 use crate::cmd::{in_ns, output, run};
 use crate::host::{api_url, Host, Wiring, API_PORT, MGMT_CONTROLLER, OF_PORT};
 use crate::netns::run_in;
+use northbound_client::audit::Audit;
 use northbound_client::client::Client;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -352,22 +353,25 @@ impl Fabric {
             .count()
     }
 
-    /// Waits until netmaster has reconciled nothing for `quiet` (at most 30 s).
-    pub fn wait_quiet(&self, quiet: Duration) {
+    /// Waits until netmaster has compiled every change it knows of and every switch holds
+    /// the result (`GET /api/v1/audit/` is settled, at most 60 s); that audit.
+    pub fn wait_settled(&self) -> Audit {
+        self.wait_audit("netmaster settled", Audit::settled)
+    }
+
+    /// Reads netmaster's audit until `done` holds (at most 60 s); that audit.
+    pub fn wait_audit(&self, what: &str, done: impl Fn(&Audit) -> bool) -> Audit {
         let start = Instant::now();
-        let mut seen = self.netmaster_log_len();
-        let mut since = Instant::now();
-        while since.elapsed() < quiet {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "netmaster never went quiet"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-            let n = self.netmaster_log_len();
-            if n != seen {
-                seen = n;
-                since = Instant::now();
+        loop {
+            match self.api(|c| c.audit()) {
+                Ok(a) if done(&a) => return a,
+                other => assert!(
+                    start.elapsed() < Duration::from_secs(60),
+                    "{what}: never happened: {other:#?}\n{}",
+                    self.netmaster_log_tail(20)
+                ),
             }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 

@@ -72,7 +72,7 @@ fn endpoints_come_and_go_while_traffic_runs() {
         });
     }
     // Everything settled (the host reports of the last attaches included).
-    f.wait_quiet(Duration::from_secs(2));
+    f.wait_settled();
 
     // A continuous ping a1 -> a2 while a3 comes and goes on host1.
     let log = f.dir().join("ping.log");
@@ -107,6 +107,7 @@ fn endpoints_come_and_go_while_traffic_runs() {
     });
     eprintln!("a3 reached a2 {took:?} after its attach");
     let wire = underlay.stop();
+    f.wait_settled();
     let touched = f.reconciled_since(mark);
     assert!(
         touched.contains("0000000000000001") && touched.contains("0000000000000002"),
@@ -126,7 +127,9 @@ fn endpoints_come_and_go_while_traffic_runs() {
     wait_for("a3's flows to go", Duration::from_secs(10), || {
         f.reconciled_since(mark).len() >= 2
     });
-    std::thread::sleep(Duration::from_millis(500));
+    // Every switch has taken the change (or found nothing to do): now host3's silence means
+    // something.
+    f.wait_settled();
     let touched = f.reconciled_since(mark);
     assert!(
         !touched.contains("0000000000000003"),

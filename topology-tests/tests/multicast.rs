@@ -269,7 +269,7 @@ fn igmp_snooping_replicates_to_members_only() {
         members(&f, "ta"),
         ["ta:r1", "ta:r2", "ta:r3"].map(String::from).into()
     );
-    std::thread::sleep(Duration::from_secs(1)); // the reconcilers' first pass
+    f.wait_settled(); // every reconciler's first pass done
     let changed: Vec<serde_json::Value> = f
         .netmaster_events(from)
         .into_iter()
@@ -295,7 +295,7 @@ fn igmp_snooping_replicates_to_members_only() {
     r.get_mut("r3").unwrap().stop();
     let left = wait_members(&f, "ta", &["ta:r1"], GMI);
     eprintln!("leaves applied within {} ms", left.as_millis());
-    f.wait_quiet(Duration::from_millis(500));
+    f.wait_settled();
     let captures: Vec<Capture> = ["r2", "r3"]
         .iter()
         .map(|n| Capture::start(&eps[*n].ns, "eth0", "udp", &dir, &format!("{n}-left")))

@@ -6,6 +6,7 @@ use northbound_api::model::{
     Direction, EndpointGroup, Kind, Object, Policy, Rule, RuleAction, Tenant,
 };
 use northbound_api::service::Batch;
+use northbound_client::audit::{Audit, Trigger};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use topology_tests::cmd::output;
@@ -310,9 +311,27 @@ fn a_default_deny_group_is_stateful() {
     // Web itself is untouched.
     assert!(ping(w1, w2, &["-c", "1"]));
 
-    // The connection-tracking flows read back as sent: netmaster stays quiet through a full
-    // audit (every 10th audit, one a second, reads every flow back) — nothing to repair.
-    f.wait_quiet(Duration::from_secs(11));
+    // The connection-tracking flows read back as sent: the next full audit of every switch
+    // (every 10th audit, one a second, reads every flow back) finds nothing to repair.
+    let before = f.wait_settled();
+    let read_at = |a: &Audit, dpid: u64| {
+        let s = a.switches.iter().find(|s| s.dpid == dpid).expect("switch");
+        s.last_read
+            .as_ref()
+            .map(|r| (r.trigger, r.at_ms, r.messages))
+    };
+    let after = f.wait_audit("a full audit of every switch", |a| {
+        before.switches.iter().all(|s| {
+            read_at(a, s.dpid).is_some_and(|(trigger, at, _)| {
+                trigger == Trigger::Audit && Some(at) > read_at(&before, s.dpid).map(|r| r.1)
+            })
+        })
+    });
+    for s in &after.switches {
+        assert_eq!(read_at(&after, s.dpid).map(|r| r.2), Some(0), "{s:#?}");
+        let earlier = before.switches.iter().find(|b| b.dpid == s.dpid);
+        assert_eq!(Some(s.repairs), earlier.map(|b| b.repairs), "{s:#?}");
+    }
     let flows = f.host("host1").ofctl("dump-flows", &["table=30"]);
     assert!(flows.contains("ct_state=-trk"), "{flows}");
     assert!(flows.contains("actions=ct(commit,zone="), "{flows}");

@@ -43,6 +43,18 @@ pub struct Inputs {
     pub fixed: Arc<SwitchState>,
 }
 
+/// The versions of the inputs that change at run time (each counts its changes): a snapshot
+/// compiled from versions equal to the current ones has every change in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InputVersions {
+    /// The intent's.
+    pub intent: u64,
+    /// The agents' reports'.
+    pub reports: u64,
+    /// The multicast memberships'.
+    pub memberships: u64,
+}
+
 /// One switch's desired state, fitted to its capabilities.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fitted {
@@ -104,6 +116,11 @@ pub struct Compiled {
     /// Counts the changes of [`Compiled::directives`] (the agents' long polls wait for it);
     /// set by the publisher.
     pub directives_version: u64,
+    /// The number of this snapshot: one more than the one published before it; set by the
+    /// publisher.
+    pub number: u64,
+    /// The versions of the inputs it was compiled from; set by the publisher.
+    pub inputs: InputVersions,
     /// What the IGMP snooping application and querier need to know about the networks.
     pub multicast: Arc<MulticastPlan>,
 }
@@ -187,6 +204,8 @@ pub fn compile(inputs: &Inputs) -> Compiled {
             uplinks,
         },
         directives_version: 0,
+        number: 0,
+        inputs: InputVersions::default(),
         multicast: Arc::new(out.multicast),
     }
 }

@@ -2,7 +2,7 @@
 //! subscribes to; [`run`] recompiles whenever an input changes (intent, agent reports,
 //! multicast memberships, switch capabilities) and publishes the result.
 
-use super::{compile, Capabilities, Compiled, Inputs};
+use super::{compile, Capabilities, Compiled, InputVersions, Inputs};
 use crate::desired::SwitchState;
 use crate::intent::service::IntentDb;
 use crate::multicast::snooping::Snooping;
@@ -44,10 +44,11 @@ impl Publisher {
         self.compiled.borrow().clone()
     }
 
-    /// Publishes `next`; its directives' version is the previous one, plus one if its
-    /// directives differ.
+    /// Publishes `next`: its number is one more than the previous one's, its directives'
+    /// version the previous one, plus one if its directives differ.
     pub fn publish(&self, mut next: Compiled) {
         let prev = self.current();
+        next.number = prev.number + 1;
         next.directives_version =
             prev.directives_version + u64::from(prev.directives != next.directives);
         let version = next.directives_version;
@@ -73,15 +74,31 @@ pub struct Sources {
 }
 
 impl Sources {
-    /// The inputs as they are now (the capabilities count as seen).
-    fn inputs(&mut self) -> Inputs {
-        Inputs {
+    /// The inputs as they are now (the capabilities count as seen), with their versions,
+    /// read before them: the inputs are at least as new as the versions say.
+    fn inputs(&mut self) -> (InputVersions, Inputs) {
+        let versions = input_versions(&self.intent, &self.reports, &self.snooping);
+        let inputs = Inputs {
             intent: self.intent.snapshot(),
             reports: self.reports.hosts(),
             memberships: self.snooping.view(),
             capabilities: self.capabilities.borrow_and_update().clone(),
             fixed: self.fixed.clone(),
-        }
+        };
+        (versions, inputs)
+    }
+}
+
+/// The versions of the inputs that change at run time, now.
+pub fn input_versions(
+    intent: &IntentDb,
+    reports: &AgentReports,
+    snooping: &Snooping,
+) -> InputVersions {
+    InputVersions {
+        intent: intent.version(),
+        reports: reports.version(),
+        memberships: snooping.version(),
     }
 }
 
@@ -90,8 +107,9 @@ impl Sources {
 /// never with a partial one.
 pub fn compile_now(sources: &mut Sources, publisher: &Publisher) {
     let started = Instant::now();
-    let version = sources.intent.version();
-    let compiled = compile(&sources.inputs());
+    let (versions, inputs) = sources.inputs();
+    let mut compiled = compile(&inputs);
+    compiled.inputs = versions;
     let switches = compiled.switches.len();
     let flows: usize = compiled
         .switches
@@ -100,7 +118,7 @@ pub fn compile_now(sources: &mut Sources, publisher: &Publisher) {
         .sum();
     publisher.publish(compiled);
     info!(
-        version,
+        version = versions.intent,
         switches,
         flows,
         ms = started.elapsed().as_secs_f64() * 1e3,

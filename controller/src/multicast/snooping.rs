@@ -15,7 +15,7 @@ use crate::cookie::{Cookie, OwnerKind};
 use crate::session::dpid_str;
 use crate::store::{decode, encode, Store, StoreError, Table, Txn};
 use northbound_api::model::MulticastConfig;
-use northbound_api::oper::{MulticastGroupOper, MulticastMemberOper, NetworkOper, OperService};
+use northbound_api::oper::{MulticastGroupOper, MulticastMemberOper, NetworkOper};
 use ofproto::msg::PacketIn;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -129,6 +129,11 @@ impl Snooping {
         self.version.subscribe()
     }
 
+    /// How many changes there were so far (what [`Self::subscribe`] receives).
+    pub fn version(&self) -> u64 {
+        *self.version.borrow()
+    }
+
     fn changed(&self) {
         self.dirty.store(true, Ordering::Relaxed);
         self.version.send_modify(|v| *v += 1);
@@ -218,8 +223,10 @@ impl PacketInApp for Snooping {
     }
 }
 
-impl OperService for Snooping {
-    fn network(&self, key: &str) -> NetworkOper {
+impl Snooping {
+    /// The multicast groups of network `key` (`tenant:network`) with their members; empty
+    /// for an unknown network.
+    pub fn network_oper(&self, key: &str) -> NetworkOper {
         let plan = self.plan();
         let Some((id, np)) = plan.networks.iter().find(|(_, n)| n.key == key) else {
             return NetworkOper::default();
@@ -323,7 +330,7 @@ mod tests {
         assert_eq!(*rx.borrow(), 1);
         assert_eq!(s.take(1, &packet_in(3, 0x16), t0), Ok(false), "renewal");
         assert_eq!(s.view()[&7][&G].endpoints, ["t:a".to_string()].into());
-        let oper = s.network("t:n");
+        let oper = s.network_oper("t:n");
         assert_eq!(oper.multicast_groups[0].members[0].host, "h1");
         assert!(
             oper.multicast_groups[0].members[0].expires_in_ms > 4000,

@@ -223,6 +223,11 @@ impl AgentReports {
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.version.subscribe()
     }
+
+    /// How many changes there were so far (what [`Self::subscribe`] receives).
+    pub fn version(&self) -> u64 {
+        *self.version.borrow()
+    }
 }
 
 #[cfg(test)]

@@ -12,17 +12,21 @@
 //! unchanged switch sends no flow-mod at all.
 
 pub mod diff;
+pub mod status;
 
 use crate::compiled::{Capabilities, Compiled};
 use crate::cookie::CookieFilter;
 use crate::desired::SwitchState;
 use crate::session::{dpid_str, BundleError, RequestError, SwitchHandle};
 use diff::{diff, Plan, PlanStats};
+use northbound_api::audit::SyncState;
+pub use northbound_api::audit::Trigger;
 use ofproto::msg::Role;
 use ofproto::multipart::{FlowStatsRequest, MultipartReplyBody, MultipartRequestBody};
 use ofproto::Body;
+use status::SyncStatus;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
@@ -176,28 +180,6 @@ async fn count_our_flows(h: &SwitchHandle) -> Result<u32, RequestError> {
     }
 }
 
-/// Why a reconciliation runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    /// The switch connected.
-    Connect,
-    /// A new compiled snapshot was published.
-    Change,
-    /// The periodic audit.
-    Audit,
-}
-
-impl Trigger {
-    /// Its name in the logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Connect => "connect",
-            Trigger::Change => "intent",
-            Trigger::Audit => "audit",
-        }
-    }
-}
-
 fn log_outcome(h: &SwitchHandle, o: &Outcome, started: Instant, trigger: Trigger) {
     let dpid = dpid_str(h.dpid());
     let ms = started.elapsed().as_secs_f64() * 1e3;
@@ -224,19 +206,22 @@ async fn next_trigger(
     cfg: &ReconcileConfig,
 ) -> Option<Trigger> {
     tokio::select! {
-        changed = compiled.changed() => changed.ok().map(|()| Trigger::Change),
+        changed = compiled.changed() => changed.ok().map(|()| Trigger::Intent),
         _ = tokio::time::sleep(cfg.audit_interval) => Some(Trigger::Audit),
     }
 }
 
-/// Keeps one switch in the state the compiled snapshots give it until its session ends.
+/// Keeps one switch in the state the compiled snapshots give it until its session ends, and
+/// publishes where it stands on `status`.
 pub async fn run(
     h: SwitchHandle,
     mut compiled: watch::Receiver<Arc<Compiled>>,
     cfg: ReconcileConfig,
+    status: watch::Sender<SyncStatus>,
 ) {
     if h.info().role == Role::Slave {
         info!(dpid = %dpid_str(h.dpid()), "slave role: read-only, not reconciling");
+        status.send_modify(|s| s.enter(SyncState::ReadOnly));
         return;
     }
     let mut bundles = cfg.use_bundles;
@@ -253,10 +238,13 @@ pub async fn run(
     loop {
         // Only this switch's state is kept, never the whole snapshot: a reconcile that waits
         // on its switch must not hold every other switch's state of an old snapshot.
-        let fitted = compiled
-            .borrow_and_update()
-            .fitted(dpid, capabilities)
-            .map(|f| (f.state.clone(), f.left_out));
+        let (number, fitted) = {
+            let snapshot = compiled.borrow_and_update();
+            let fitted = snapshot
+                .fitted(dpid, capabilities)
+                .map(|f| (f.state.clone(), f.left_out));
+            (snapshot.number, fitted)
+        };
         let Some((desired, fitted_left_out)) = fitted else {
             // The switch told netmaster what it is when it connected: the next snapshot is
             // fitted to it. Until then nothing is sent (the trigger stays what it was).
@@ -270,37 +258,59 @@ pub async fn run(
             left_out = fitted_left_out;
             warn!(dpid = %dpid_str(dpid), left_out, "switch does not speak Open vSwitch's Nicira extensions: flows and groups using them are left out");
         }
-        let started = Instant::now();
-        let full = match trigger {
-            Trigger::Change if last.as_deref() == Some(&*desired) => false,
-            Trigger::Audit if !ticks.is_multiple_of(cfg.full_audit_every.max(1)) => {
-                let want = desired
-                    .flows
-                    .values()
-                    .filter(|f| crate::cookie::is_ours(f.cookie))
-                    .count();
-                match count_our_flows(&h).await {
-                    Ok(n) => n as usize != want,
-                    Err(RequestError::Closed) => return,
-                    Err(e) => {
-                        warn!(dpid = %dpid_str(dpid), error = %e, "audit failed");
-                        true
+        let started = (SystemTime::now(), Instant::now());
+        // Decided by what the switch should hold, not by what woke the loop: a snapshot
+        // published while an audit tick fired is still a change.
+        let changed = last
+            .as_ref()
+            .is_none_or(|l| !Arc::ptr_eq(l, &desired) && **l != *desired);
+        let full = changed
+            || match trigger {
+                Trigger::Audit if !ticks.is_multiple_of(cfg.full_audit_every.max(1)) => {
+                    let want = desired
+                        .flows
+                        .values()
+                        .filter(|f| crate::cookie::is_ours(f.cookie))
+                        .count();
+                    match count_our_flows(&h).await {
+                        Ok(n) => n as usize != want,
+                        Err(RequestError::Closed) => return,
+                        Err(e) => {
+                            warn!(dpid = %dpid_str(dpid), error = %e, "audit failed");
+                            true
+                        }
                     }
                 }
-            }
-            _ => true,
-        };
+                Trigger::Intent => false,
+                Trigger::Audit | Trigger::Connect => true,
+            };
+        if changed {
+            status.send_modify(|s| s.enter(SyncState::Pending));
+        }
         if full {
             match reconcile_once(&h, &desired, &mut bundles).await {
                 Ok(o) => {
-                    log_outcome(&h, &o, started, trigger);
+                    log_outcome(&h, &o, started.1, trigger);
+                    let took = started.1.elapsed();
+                    status
+                        .send_modify(|s| s.read(number, trigger, (started.0, took), &o, !changed));
                     last = Some(desired);
                 }
                 Err(RequestError::Closed) => return,
                 Err(e) => {
-                    warn!(dpid = %dpid_str(dpid), trigger = trigger.as_str(), error = %e, "reconcile failed")
+                    warn!(dpid = %dpid_str(dpid), trigger = trigger.as_str(), error = %e, "reconcile failed");
+                    status.send_modify(|s| s.fail(e.to_string()));
                 }
             }
+        } else {
+            // Nothing to send: a switch that held the previous snapshot holds this one.
+            status.send_if_modified(|s| {
+                let keep = s.state == SyncState::InSync && s.snapshot != Some(number);
+                if keep {
+                    s.snapshot = Some(number);
+                }
+                keep
+            });
         }
         match next_trigger(&mut compiled, &cfg).await {
             Some(t) => trigger = t,

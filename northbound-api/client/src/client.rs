@@ -1,6 +1,7 @@
 //! A blocking client of netmaster's REST API (`/api/v1`), over plain HTTP/1.1.
 
 use northbound_model::agent::{HostDirectives, HostReport};
+use northbound_model::audit::Audit;
 use northbound_model::batch::Batch;
 use northbound_model::error::ApiError;
 use northbound_model::model::{Kind, Object};
@@ -98,6 +99,13 @@ impl Client {
     /// A network's intent and operational state (multicast memberships).
     pub fn inspect_network(&self, key: &str) -> Result<NetworkInspect, ClientError> {
         let url = format!("{}{}", self.base, path::inspect_network(key));
+        let value = self.send(self.agent.get(&url), None)?;
+        wire::decode_value(value).map_err(|e| bad_answer(&url, e))
+    }
+
+    /// The sync state of every switch.
+    pub fn audit(&self) -> Result<Audit, ClientError> {
+        let url = format!("{}{}", self.base, path::AUDIT);
         let value = self.send(self.agent.get(&url), None)?;
         wire::decode_value(value).map_err(|e| bad_answer(&url, e))
     }

@@ -4,9 +4,11 @@
 //! * [`client`]: a blocking HTTP client of `/api/v1` (used by `netctl` and the tests).
 //! * [`intent_file`]: the intent files of the original netplugin (`netctl -cfg FILE`),
 //!   converted into a [`northbound_model::batch::Batch`].
+//! * [`audit_report`]: `netctl audit`'s table of the switches' sync state.
 //! * `netctl` (the binary): the command line.
 
-pub use northbound_model::{addr, batch, model, wire};
+pub use northbound_model::{addr, audit, batch, model, wire};
 
+pub mod audit_report;
 pub mod client;
 pub mod intent_file;

@@ -8,12 +8,14 @@
 //! * [`batch`]: the all-or-nothing [`batch::Batch`] of changes.
 //! * [`error`]: the [`error::ApiError`] of a refused request.
 //! * [`oper`]: operational state (multicast memberships) shown beside a network's intent.
+//! * [`audit`]: the sync state of every switch ([`audit::Audit`]).
 //! * [`agent`]: the [`agent::HostReport`] a host's agent sends, and the
 //!   [`agent::HostDirectives`] netmaster answers with.
 //! * [`path`]: the paths of those resources, as a client asks for them.
 
 pub mod addr;
 pub mod agent;
+pub mod audit;
 pub mod batch;
 pub mod error;
 pub mod model;

@@ -6,6 +6,9 @@ use crate::model::Kind;
 /// Batches: `POST` applies one all-or-nothing.
 pub const BATCH: &str = "/api/v1/batch";
 
+/// The sync state of every switch.
+pub const AUDIT: &str = "/api/v1/audit/";
+
 /// Every host's latest report.
 pub const AGENTS: &str = "/api/v1/agents/";
 

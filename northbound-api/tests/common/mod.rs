@@ -4,6 +4,7 @@
 
 use northbound_api::addr::{Ipv4Addr, MacAddr};
 use northbound_api::agent::{AgentService, HostDirectives, HostReport, ReportRefused};
+use northbound_api::audit::{Audit, SwitchAudit, SyncState};
 use northbound_api::model::{Kind, Object};
 use northbound_api::oper::{MulticastGroupOper, MulticastMemberOper, NetworkOper, OperService};
 use northbound_api::service::{Batch, IntentError, IntentService};
@@ -150,7 +151,8 @@ impl AgentService for MemAgents {
 }
 
 /// Operational state as a fixed answer: every network has group 239.1.1.1 with member
-/// `<tenant>:c1` on host `h1`.
+/// `<tenant>:c1` on host `h1`; the audit shows switch 1 of `h1` in sync with snapshot 4 and
+/// switch 2 disconnected.
 #[derive(Default)]
 pub struct FixedOper;
 
@@ -166,6 +168,29 @@ impl OperService for FixedOper {
                     expires_in_ms: 1000,
                 }],
             }],
+        }
+    }
+
+    fn audit(&self) -> Audit {
+        let switch = |dpid, state, snapshot| SwitchAudit {
+            dpid,
+            host: (dpid == 1).then(|| "h1".to_string()),
+            peer: None,
+            state,
+            since_ms: 1_700_000_000_000,
+            snapshot,
+            last_read: None,
+            reads: 0,
+            repairs: 0,
+            error: None,
+        };
+        Audit {
+            snapshot: 4,
+            compile_pending: false,
+            switches: vec![
+                switch(1, SyncState::InSync, Some(4)),
+                switch(2, SyncState::Disconnected, None),
+            ],
         }
     }
 }

@@ -20,6 +20,7 @@ use clap::{Args, Parser, Subcommand};
 use northbound_client::addr::{
     Ipv4Addr, Ipv4Range, Ipv4Selector, Ipv4Subnet, Ipv6Addr, Ipv6Subnet, MacAddr,
 };
+use northbound_client::audit_report;
 use northbound_client::client::Client;
 use northbound_client::intent_file::{self, IntentFile};
 use northbound_client::model::{
@@ -106,6 +107,20 @@ enum Command {
     /// QoS profiles (attached to endpoint groups with `group create --net-profile`).
     #[command(subcommand, alias = "netprofile")]
     NetProfile(Verb<NetProfileArgs>),
+    /// Every switch's sync state against the latest compiled snapshot: exits with 1 when one
+    /// has been out of sync (pending, failed, disconnected) for longer than the bound.
+    Audit(AuditArgs),
+}
+
+/// `netctl audit`.
+#[derive(Args)]
+struct AuditArgs {
+    /// Print the audit as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Seconds a switch may stay out of sync before the exit status says so.
+    #[arg(long, value_name = "S", default_value_t = 30)]
+    max_out_of_sync_s: u64,
 }
 
 /// What to do with objects of one kind.
@@ -551,8 +566,33 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Policy(verb)) => object_command(&client, verb),
         Some(Command::Rule(verb)) => object_command(&client, verb),
         Some(Command::NetProfile(verb)) => object_command(&client, verb),
+        Some(Command::Audit(args)) => audit(&client, &args),
         None => Err("nothing to do (see --help)".into()),
     }
+}
+
+/// `netctl audit`: the table (or JSON); an error naming the switches out of sync too long.
+fn audit(client: &Client, args: &AuditArgs) -> CliResult<()> {
+    let audit = client.audit()?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as u64;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&audit)?);
+    } else {
+        print!("{}", audit_report::render(&audit, now_ms));
+    }
+    let late = audit_report::out_of_sync_for(&audit, now_ms, args.max_out_of_sync_s * 1000);
+    if late.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = late.iter().map(|s| format!("{:016x}", s.dpid)).collect();
+    Err(format!(
+        "out of sync for more than {} s: {}",
+        args.max_out_of_sync_s,
+        names.join(", ")
+    )
+    .into())
 }
 
 /// Reads a file, or standard input for `-`.

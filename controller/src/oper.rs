@@ -1,0 +1,94 @@
+//! What netmaster shows of its operational state ([`Oper`], the [`OperService`] behind
+//! `/api/v1/inspect/...` and `/api/v1/audit/`): the multicast memberships it snooped, and
+//! where every switch stands against the latest compiled snapshot.
+
+use crate::app::{Controller, SwitchView};
+use crate::compiled::publisher::input_versions;
+use crate::compiled::Compiled;
+use crate::intent::service::IntentDb;
+use crate::multicast::snooping::Snooping;
+use crate::observed::reports::AgentReports;
+use crate::reconcile::status::unix_ms;
+use northbound_api::audit::{Audit, SwitchAudit, SyncState};
+use northbound_api::oper::{NetworkOper, OperService};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// netmaster's operational-state service.
+pub struct Oper {
+    /// The intent (for its version).
+    pub intent: Arc<IntentDb>,
+    /// The agents' reports (host names of switches, and their version).
+    pub reports: Arc<AgentReports>,
+    /// The multicast memberships.
+    pub snooping: Arc<Snooping>,
+    /// The switches' sessions and sync state.
+    pub controller: Arc<Controller>,
+    /// The compiled snapshots.
+    pub compiled: watch::Receiver<Arc<Compiled>>,
+}
+
+impl OperService for Oper {
+    fn network(&self, key: &str) -> NetworkOper {
+        self.snooping.network_oper(key)
+    }
+
+    fn audit(&self) -> Audit {
+        // The snapshot is read before the inputs' versions: if they still match, it has
+        // every change.
+        let compiled = self.compiled.borrow().clone();
+        let pending =
+            input_versions(&self.intent, &self.reports, &self.snooping) != compiled.inputs;
+        let hosts: BTreeMap<u64, String> = self
+            .reports
+            .hosts()
+            .into_iter()
+            .map(|(name, h)| (h.dpid, name))
+            .collect();
+        let dpids: BTreeSet<u64> = compiled
+            .switches
+            .keys()
+            .copied()
+            .chain(self.controller.connected())
+            .collect();
+        let switches = dpids
+            .into_iter()
+            .map(|dpid| switch_audit(dpid, hosts.get(&dpid).cloned(), self.controller.view(dpid)))
+            .collect();
+        Audit {
+            snapshot: compiled.number,
+            compile_pending: pending,
+            switches,
+        }
+    }
+}
+
+fn switch_audit(dpid: u64, host: Option<String>, view: SwitchView) -> SwitchAudit {
+    match view {
+        SwitchView::Connected { handle, sync } => SwitchAudit {
+            dpid,
+            host,
+            peer: Some(handle.info().peer),
+            state: sync.state,
+            since_ms: unix_ms(sync.since),
+            snapshot: sync.snapshot,
+            last_read: sync.last_read,
+            reads: sync.reads,
+            repairs: sync.repairs,
+            error: sync.error,
+        },
+        SwitchView::Gone(since) => SwitchAudit {
+            dpid,
+            host,
+            peer: None,
+            state: SyncState::Disconnected,
+            since_ms: unix_ms(since),
+            snapshot: None,
+            last_read: None,
+            reads: 0,
+            repairs: 0,
+            error: None,
+        },
+    }
+}
