@@ -127,19 +127,33 @@ in_ns "$OVS_CTL" start --db-file="$DIR/conf.db" --no-monitor --no-mlockall \
     { cat "$DIR/ovs-ctl.log"; exit 1; }
 VSCTL=(ovs-vsctl --db="unix:$DIR/db.sock" --timeout=20)
 
+echo "== API tokens ($DIR/api-tokens.json): an admin token for netctl, an agent token for host1"
+token() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+NETMASTER_TOKEN=$(token) # netctl reads it from the environment
+export NETMASTER_TOKEN
+AGENT_TOKEN_FILE="$DIR/host1.token"
+token >"$AGENT_TOKEN_FILE"
+printf '{"tokens":[{"token":"%s","role":"admin"},{"token":"%s","role":"agent","host":"host1"}]}\n' \
+    "$NETMASTER_TOKEN" "$(cat "$AGENT_TOKEN_FILE")" >"$DIR/api-tokens.json"
+
 echo "== netmaster (OpenFlow on unix:$DIR/netmaster.sock, API $URL)"
 start_netmaster() { # sets NM_PID
     ip netns exec "$NS" "$BIN/netmaster" --no-tcp --of-unix "$DIR/netmaster.sock" --store "$DIR/intent.redb" \
-        --api-listen "127.0.0.1:$PORT" --audit-interval-ms 500 >>"$DIR/netmaster.log" 2>&1 &
+        --api-listen "127.0.0.1:$PORT" --api-tokens "$DIR/api-tokens.json" --audit-interval-ms 500 >>"$DIR/netmaster.log" 2>&1 &
     NM_PID=$!
     PIDS+=("$NM_PID")
 }
 start_netmaster
 wait_for 30 "netmaster's API" in_ns "$BIN/netctl" --netmaster "$URL" network ls
+if in_ns env -u NETMASTER_TOKEN "$BIN/netctl" --netmaster "$URL" network ls >/dev/null 2>&1; then
+    echo "demo: netmaster's API answered a request without a token" >&2
+    exit 1
+fi
+echo "  a request without a token is refused (401)"
 
 echo "== netplugin daemon (host1, br-int, dpid 1)"
 start_agent() { # sets AGENT_PID
-    ip netns exec "$NS" "$BIN/netplugin" --host-label host1 --netmaster "$URL" --ovsdb "unix:$DIR/db.sock" \
+    ip netns exec "$NS" "$BIN/netplugin" --host-label host1 --netmaster "$URL" --token-file "$AGENT_TOKEN_FILE" --ovsdb "unix:$DIR/db.sock" \
         --bridge br-int --datapath netdev --controller "unix:$DIR/netmaster.sock" --dpid 1 \
         --uplink eth2 --cni-socket "$DIR/cni.sock" >>"$DIR/netplugin.log" 2>&1 &
     AGENT_PID=$!
@@ -180,7 +194,7 @@ for c in "${CONTAINERS[@]}"; do
         echo "  CNI CHECK $c: ok"
     else
         port=$(in_ns "$BIN/netplugin" attach --container "$c" --netns "/var/run/netns/$ns" \
-            --netmaster "$URL" --ovsdb "unix:$DIR/db.sock" --bridge br-int --host-label host1 \
+            --netmaster "$URL" --token-file "$AGENT_TOKEN_FILE" --ovsdb "unix:$DIR/db.sock" --bridge br-int --host-label host1 \
             2>>"$DIR/attach.log")
     fi
     # A route to every tenant subnet, so that packets to the other network really reach the
@@ -346,7 +360,7 @@ if [ "${DEMO_CNI:-}" = 1 ]; then
 else
     echo "== netplugin detach --container myContainer4"
     in_ns "$BIN/netplugin" detach --container myContainer4 --netns "/var/run/netns/${CT_PREFIX}myContainer4" \
-        --netmaster "$URL" --ovsdb "unix:$DIR/db.sock" --bridge br-int --host-label host1 \
+        --netmaster "$URL" --token-file "$AGENT_TOKEN_FILE" --ovsdb "unix:$DIR/db.sock" --bridge br-int --host-label host1 \
         2>>"$DIR/attach.log"
 fi
 if ip -n "${CT_PREFIX}myContainer4" link show eth0 >/dev/null 2>&1; then

@@ -25,8 +25,8 @@ pub struct Target {
     pub tenant: String,
     /// The container's network namespace.
     pub netns: PathBuf,
-    /// Base URL of netmaster's REST API.
-    pub netmaster: String,
+    /// netmaster's REST API.
+    pub netmaster: Netmaster,
     /// ovsdb-server's socket (`unix:PATH` or PATH).
     pub ovsdb: String,
     /// The integration bridge.
@@ -151,8 +151,7 @@ impl Failure {
 
 /// Reads the endpoint, its network and the globals from netmaster.
 pub async fn fetch(target: &Target) -> Result<Resolved, Failure> {
-    let client = Netmaster::new(&target.netmaster)
-        .map_err(|e| Failure::other(format!("netmaster client: {e}")))?;
+    let client = &target.netmaster;
     let key = target.key();
     let failed = |e: netmaster::Error, what: &str| match e {
         netmaster::Error::Api(a) if a.status == 404 => {
@@ -308,13 +307,7 @@ pub(crate) async fn report_now(target: &Target, vs: &Vswitch) {
             return;
         }
     };
-    let client = match Netmaster::new(&target.netmaster) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not send the host report");
-            return;
-        }
-    };
+    let client = &target.netmaster;
     for attempt in 1..=5 {
         match client.report_host(&target.host_label, &r).await {
             Ok(()) => return,

@@ -22,8 +22,8 @@ use tokio_util::task::AbortOnDropHandle;
 pub struct Config {
     /// The host's name in intent (`Host::name`).
     pub host_label: String,
-    /// Base URL of netmaster's REST API.
-    pub netmaster: String,
+    /// netmaster's REST API.
+    pub netmaster: Netmaster,
     /// Path of ovsdb-server's unix socket.
     pub ovsdb: String,
     /// The integration bridge.
@@ -112,7 +112,7 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), Error> {
 
 /// Runs the daemon until the process is stopped.
 pub async fn run(cfg: Config) -> Result<(), Error> {
-    let netmaster = Netmaster::new(&cfg.netmaster).context(|| "netmaster client")?;
+    let netmaster = cfg.netmaster.clone();
     // The CNI socket; the task ends with the daemon (aborted when this future is dropped).
     let _cni = match &cfg.cni_socket {
         Some(sock) => match crate::cni::server::bind(sock).await {

@@ -8,6 +8,7 @@ use northbound_model::agent::{HostDirectives, HostReport};
 use northbound_model::error::ApiError;
 use northbound_model::model::{Kind, Object};
 use northbound_model::path;
+use northbound_model::token::BearerToken;
 use northbound_model::wire::{self, BodyError};
 use serde_json::Value;
 use std::time::Duration;
@@ -61,11 +62,13 @@ fn chain(e: &dyn std::error::Error) -> String {
 pub struct Netmaster {
     base: String,
     http: reqwest::Client,
+    token: Option<BearerToken>,
 }
 
 impl Netmaster {
-    /// A client of the netmaster at `base` (e.g. `http://127.0.0.1:9999`).
-    pub fn new(base: &str) -> Result<Netmaster, Error> {
+    /// A client of the netmaster at `base` (e.g. `http://127.0.0.1:9999`), presenting
+    /// `token` with every request when there is one.
+    pub fn new(base: &str, token: Option<BearerToken>) -> Result<Netmaster, Error> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .build()
@@ -73,6 +76,7 @@ impl Netmaster {
         Ok(Netmaster {
             base: base.trim_end_matches('/').to_string(),
             http,
+            token,
         })
     }
 
@@ -112,6 +116,10 @@ impl Netmaster {
         let transport = |source| Error::Transport {
             url: url.to_string(),
             source,
+        };
+        let request = match &self.token {
+            Some(t) => request.bearer_auth(t.expose()),
+            None => request,
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status();

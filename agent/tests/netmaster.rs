@@ -90,7 +90,14 @@ async fn serve() -> (String, Arc<Agents>) {
         reports: Mutex::default(),
         version: watch::Sender::new(1),
     });
-    let api = northbound_api::rest::router(intent, agents.clone(), Arc::new(NoOper));
+    let api = northbound_api::rest::router(
+        northbound_api::rest::Services {
+            intent,
+            agents: agents.clone(),
+            oper: Arc::new(NoOper),
+        },
+        northbound_api::auth::Access::Open,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -103,7 +110,7 @@ async fn serve() -> (String, Arc<Agents>) {
 #[tokio::test]
 async fn reads_intent_objects_and_names_a_missing_one() {
     let (base, _) = serve().await;
-    let client = Netmaster::new(&format!("{base}/")).unwrap();
+    let client = Netmaster::new(&format!("{base}/"), None).unwrap();
     let tenant = client.get(Kind::Tenant, "t1").await.unwrap();
     assert_eq!(
         tenant,
@@ -123,7 +130,7 @@ async fn reads_intent_objects_and_names_a_missing_one() {
 #[tokio::test]
 async fn sends_the_host_report_and_passes_on_a_refusal() {
     let (base, agents) = serve().await;
-    let client = Netmaster::new(&base).unwrap();
+    let client = Netmaster::new(&base, None).unwrap();
     let report = HostReport {
         dpid: 7,
         vtep_ip: Some("10.0.0.1".parse().unwrap()),
@@ -153,7 +160,7 @@ async fn sends_the_host_report_and_passes_on_a_refusal() {
 #[tokio::test]
 async fn directives_long_poll_answers_when_the_version_passes() {
     let (base, agents) = serve().await;
-    let client = Netmaster::new(&base).unwrap();
+    let client = Netmaster::new(&base, None).unwrap();
     let now = client.directives("h", None, Duration::ZERO).await.unwrap();
     assert_eq!((now.version, now.tunnels.len()), (1, 1));
 
@@ -191,7 +198,7 @@ async fn an_unreachable_netmaster_is_a_transport_error() {
         .local_addr()
         .unwrap()
         .port();
-    let client = Netmaster::new(&format!("http://127.0.0.1:{port}")).unwrap();
+    let client = Netmaster::new(&format!("http://127.0.0.1:{port}"), None).unwrap();
     let err = client.get(Kind::Tenant, "t1").await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     let text = err.to_string();

@@ -17,6 +17,8 @@ use netmaster::session::SessionConfig;
 use netmaster::static_flows;
 use netmaster::store::{MemStore, RedbStore, Store};
 use netmaster::transport::{ListenAddr, Listener};
+use northbound_api::auth::{Access, TokenTable};
+use northbound_api::rest::Services;
 use ofproto::msg::Role;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,7 +26,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum RoleArg {
@@ -81,6 +83,13 @@ struct Args {
     /// Address of the REST API (`/api/v1`).
     #[arg(long, default_value = "127.0.0.1:9999")]
     api_listen: SocketAddr,
+    /// The API's bearer tokens and their roles (JSON, see docs/security.md); read again on
+    /// SIGHUP. Without it every caller is an admin, and the API serves only loopback.
+    #[arg(long, value_name = "FILE")]
+    api_tokens: Option<PathBuf>,
+    /// Serve the API without tokens on an address other than loopback.
+    #[arg(long)]
+    insecure_api: bool,
     /// Seconds after which a host whose agent stopped reporting and whose switch is not
     /// connected is forgotten (its flows compiled away, its peers' tunnels to it removed);
     /// 0 keeps hosts forever.
@@ -103,6 +112,52 @@ fn init_logging(format: LogFormat) {
     }
 }
 
+/// How the API authenticates: by the token file, or openly on loopback only (anywhere with
+/// `--insecure-api`).
+fn api_access(args: &Args) -> anyhow::Result<Access> {
+    match &args.api_tokens {
+        Some(path) => {
+            let table = TokenTable::load(path).with_context(|| "--api-tokens")?;
+            info!(file = %path.display(), tokens = table.len(), "API tokens loaded");
+            Ok(Access::tokens(table))
+        }
+        None if args.api_listen.ip().is_loopback() => {
+            warn!("REST API without authentication (no --api-tokens): every local caller is an admin; serving loopback only");
+            Ok(Access::Open)
+        }
+        None if args.insecure_api => {
+            warn!(addr = %args.api_listen, "REST API without authentication on a non-loopback address (--insecure-api): anyone who reaches it is an admin");
+            Ok(Access::Open)
+        }
+        None => bail!(
+            "--api-listen {} is not a loopback address: give --api-tokens FILE (or --insecure-api to serve it without authentication)",
+            args.api_listen
+        ),
+    }
+}
+
+/// Reads the token file again on every SIGHUP; a bad file is logged and the tokens stay.
+async fn reload_tokens_on_sighup(path: PathBuf, access: Access) {
+    let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            error!(error = %e, "cannot watch SIGHUP: the token file is read only at start");
+            return;
+        }
+    };
+    while hup.recv().await.is_some() {
+        match TokenTable::load(&path) {
+            Ok(table) => {
+                info!(file = %path.display(), tokens = table.len(), "API tokens reloaded");
+                access.replace(table);
+            }
+            Err(e) => {
+                error!(file = %path.display(), error = %e, "API tokens not reloaded: keeping the previous ones")
+            }
+        }
+    }
+}
+
 fn listen_addrs(args: &Args) -> Vec<ListenAddr> {
     let mut v: Vec<ListenAddr> = args.of_listen.iter().map(|a| ListenAddr::Tcp(*a)).collect();
     if v.is_empty() && !args.no_tcp {
@@ -113,6 +168,8 @@ fn listen_addrs(args: &Args) -> Vec<ListenAddr> {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    // Who may use the API is settled before anything listens.
+    let access = api_access(&args)?;
     let mut fixed = base_pipeline();
     if let Some(path) = &args.flows {
         let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
@@ -167,6 +224,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let snooping = Arc::new(Snooping::open(store, publisher.subscribe())?);
     let agents = Arc::new(AgentApi::new(
         reports.clone(),
+        db.clone(),
         publisher.subscribe(),
         publisher.directive_changes(),
     ));
@@ -192,7 +250,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         controller: controller.clone(),
         compiled: publisher.subscribe(),
     });
-    let router = northbound_api::rest::router(db, agents.clone(), oper);
+    let services = Services {
+        intent: db,
+        agents: agents.clone(),
+        oper,
+    };
+    let router = northbound_api::rest::router(services, access.clone());
     let router = axum::ServiceExt::<axum::extract::Request>::into_make_service(router);
     tasks.spawn(async move {
         if let Err(e) = axum::serve(api, router).await {
@@ -200,6 +263,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
     });
     tasks.spawn(publisher::run(sources, publisher));
+    if let Some(path) = args.api_tokens.clone() {
+        tasks.spawn(reload_tokens_on_sighup(path, access));
+    }
     controller.add_app(snooping.clone());
     let registry = controller.clone();
     tasks.spawn(querier::run(snooping, move |dpid| registry.switch(dpid)));

@@ -124,10 +124,12 @@ fn every_acknowledged_report_survives_sigkill() {
 fn check(stored: &BTreeMap<String, HostReport>, sent: &[Sent], round: u64) {
     for (a, s) in sent.iter().enumerate() {
         let host = format!("host{a}");
-        if s.acked == 0 && s.in_flight.is_empty() {
-            continue;
-        }
         let Some(r) = stored.get(&host) else {
+            // Nothing may be missing that was acknowledged (a report in flight when netmaster
+            // died may or may not have been committed).
+            if s.acked == 0 {
+                continue;
+            }
             panic!(
                 "round {round}: {host}'s acknowledged report {} is gone",
                 s.acked

@@ -11,11 +11,13 @@
 //! * [`wire`]: one object's JSON body on the REST API (its fields, without the kind tag).
 //! * [`rest`]: the `/api/v1` axum router over an [`service::IntentService`], an
 //!   [`agent::AgentService`] and an [`oper::OperService`].
+//! * [`auth`]: bearer tokens and what each role may do.
 //! * [`oper`]: operational state (multicast memberships), the [`oper::OperService`] trait.
 
-pub use northbound_model::{addr, audit, model, wire};
+pub use northbound_model::{addr, audit, model, name, wire};
 
 pub mod agent;
+pub mod auth;
 pub mod oper;
 pub mod rest;
 pub mod service;

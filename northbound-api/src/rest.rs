@@ -30,6 +30,7 @@
 //! they are synchronous and [`IntentService`] may write to disk.
 
 use crate::agent::{AgentService, HostDirectives, HostReport, ReportRefused, MAX_WAIT_S};
+use crate::auth::{self, Access, Caller, Denied};
 use crate::model::{Kind, Object};
 use crate::oper::{Audit, NetworkInspect, OperService};
 use crate::service::{Batch, IntentError, IntentService};
@@ -39,7 +40,7 @@ use axum::extract::{FromRef, OriginalUri, Path, Query, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -51,12 +52,15 @@ type Svc = Arc<dyn IntentService>;
 type Agents = Arc<dyn AgentService>;
 type Oper = Arc<dyn OperService>;
 
-/// The router's state: the services.
+/// The services the API is a front of.
 #[derive(Clone)]
-struct Services {
-    intent: Svc,
-    agents: Agents,
-    oper: Oper,
+pub struct Services {
+    /// The intent.
+    pub intent: Arc<dyn IntentService>,
+    /// The agents' reports and directives.
+    pub agents: Arc<dyn AgentService>,
+    /// Operational state.
+    pub oper: Arc<dyn OperService>,
 }
 
 impl FromRef<Services> for Oper {
@@ -85,12 +89,9 @@ impl FromRef<Services> for Agents {
 /// `axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(api))`.
 pub type Api = MapRequest<NormalizePath<Router>, fn(Request) -> Request>;
 
-/// The `/api/v1` service over the intent, agent and operational-state services.
-pub fn router(
-    intent: Arc<dyn IntentService>,
-    agents: Arc<dyn AgentService>,
-    oper: Arc<dyn OperService>,
-) -> Api {
+/// The `/api/v1` service over the intent, agent and operational-state services, every
+/// request authenticated by `access` ([`auth::authenticate`]).
+pub fn router(services: Services, access: Access) -> Api {
     let router = Router::new()
         .route("/api/v1/agents", get(list_reports))
         .route("/api/v1/agents/{host}", get(get_report).put(put_report))
@@ -107,11 +108,11 @@ pub fn router(
         )
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(Services {
-            intent,
-            agents,
-            oper,
-        });
+        .with_state(services)
+        .layer(axum::middleware::from_fn_with_state(
+            access,
+            auth::authenticate,
+        ));
     let normalized = NormalizePathLayer::trim_trailing_slash().layer(router);
     MapRequest::new(normalized, keep_original_uri as fn(Request) -> Request)
 }
@@ -161,6 +162,22 @@ impl From<ReportRefused> for Error {
     }
 }
 
+impl Error {
+    /// The answer to a caller who may not do something to `what` (`collection `key``): a
+    /// hidden object is answered as a missing one.
+    fn denied(d: Denied, what: impl FnOnce() -> String) -> Error {
+        match d {
+            Denied::Hidden => Error::not_found(format!("{} not found", what())),
+            Denied::Forbidden(why) => Error(StatusCode::FORBIDDEN, why.to_string()),
+        }
+    }
+}
+
+/// `collection `key`` (how errors name an object).
+fn named(kind: Kind, key: &str) -> String {
+    format!("{} `{key}`", kind.collection())
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         (self.0, Json(json!({ "error": self.1 }))).into_response()
@@ -196,26 +213,43 @@ fn kind(collection: &str) -> Result<Kind, Error> {
 
 async fn list(
     State(svc): State<Svc>,
+    Extension(caller): Extension<Caller>,
     Path(collection): Path<String>,
 ) -> Result<Json<Value>, Error> {
     let kind = kind(&collection)?;
-    let objects = call(&svc, move |s| s.list(kind)).await?;
+    list_kind(&svc, &caller, kind).await
+}
+
+/// Every object of `kind` the caller sees, as JSON.
+async fn list_kind(svc: &Svc, caller: &Caller, kind: Kind) -> Result<Json<Value>, Error> {
+    let scope = caller
+        .list(kind)
+        .map_err(|d| Error::denied(d, || kind.collection().to_string()))?;
+    let objects = call(svc, move |s| s.list(kind)).await?;
     Ok(Json(Value::Array(
-        objects.iter().map(wire::to_value).collect(),
+        objects
+            .iter()
+            .filter(|o| scope.contains(kind, &o.key()))
+            .map(wire::to_value)
+            .collect(),
     )))
 }
 
 async fn get_object(
     State(svc): State<Svc>,
+    Extension(caller): Extension<Caller>,
     Path((collection, key)): Path<(String, String)>,
 ) -> Result<Json<Value>, Error> {
     let kind = kind(&collection)?;
+    caller
+        .read(kind, &key)
+        .map_err(|d| Error::denied(d, || named(kind, &key)))?;
     one(&svc, kind, key).await
 }
 
 /// One object as JSON, or a 404 naming it.
 async fn one(svc: &Svc, kind: Kind, key: String) -> Result<Json<Value>, Error> {
-    let what = format!("{} `{key}`", kind.collection());
+    let what = named(kind, &key);
     match call(svc, move |s| s.get(kind, &key)).await? {
         Some(object) => Ok(Json(wire::to_value(&object))),
         None => Err(Error::not_found(format!("{what} not found"))),
@@ -224,10 +258,14 @@ async fn one(svc: &Svc, kind: Kind, key: String) -> Result<Json<Value>, Error> {
 
 async fn upsert(
     State(svc): State<Svc>,
+    Extension(caller): Extension<Caller>,
     Path((collection, key)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Json<Value>, Error> {
     let kind = kind(&collection)?;
+    caller
+        .write(kind, &key)
+        .map_err(|d| Error::denied(d, || named(kind, &key)))?;
     let object = wire::from_slice(kind, &body)
         .map_err(|e| Error::bad_request(format!("invalid {collection} body: {e}")))?;
     if object.key() != key {
@@ -252,9 +290,13 @@ async fn upsert(
 
 async fn delete(
     State(svc): State<Svc>,
+    Extension(caller): Extension<Caller>,
     Path((collection, key)): Path<(String, String)>,
 ) -> Result<StatusCode, Error> {
     let kind = kind(&collection)?;
+    caller
+        .write(kind, &key)
+        .map_err(|d| Error::denied(d, || named(kind, &key)))?;
     let batch = Batch {
         deletes: vec![(kind, key)],
         ..Batch::default()
@@ -263,28 +305,58 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn batch(State(svc): State<Svc>, body: Bytes) -> Result<Json<Vec<Object>>, Error> {
+async fn batch(
+    State(svc): State<Svc>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Json<Vec<Object>>, Error> {
     let batch: Batch =
         wire::decode(&body).map_err(|e| Error::bad_request(format!("invalid batch: {e}")))?;
+    if batch.replace {
+        caller
+            .admin()
+            .map_err(|d| Error::denied(d, || "the desired state".into()))?;
+    }
+    let changes = batch
+        .upserts
+        .iter()
+        .map(|o| (o.kind(), o.key()))
+        .chain(batch.deletes.iter().cloned());
+    for (kind, key) in changes {
+        caller
+            .write(kind, &key)
+            .map_err(|d| Error::denied(d, || named(kind, &key)))?;
+    }
     Ok(Json(call(&svc, move |s| s.apply(batch)).await??))
 }
 
-async fn inspect_endpoints(State(svc): State<Svc>) -> Result<Json<Value>, Error> {
-    list(State(svc), Path(Kind::Endpoint.collection().to_string())).await
+async fn inspect_endpoints(
+    State(svc): State<Svc>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Value>, Error> {
+    list_kind(&svc, &caller, Kind::Endpoint).await
 }
 
 async fn inspect_endpoint(
     State(svc): State<Svc>,
+    Extension(caller): Extension<Caller>,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, Error> {
+    caller
+        .read(Kind::Endpoint, &key)
+        .map_err(|d| Error::denied(d, || named(Kind::Endpoint, &key)))?;
     one(&svc, Kind::Endpoint, key).await
 }
 
 async fn inspect_network(
     State(svc): State<Svc>,
     State(oper): State<Oper>,
+    Extension(caller): Extension<Caller>,
     Path(key): Path<String>,
 ) -> Result<Json<NetworkInspect>, Error> {
+    caller
+        .read(Kind::Network, &key)
+        .map_err(|d| Error::denied(d, || named(Kind::Network, &key)))?;
     let what = format!("networks `{key}` not found");
     let k = key.clone();
     let Some(Object::Network(config)) = call(&svc, move |s| s.get(Kind::Network, &k)).await? else {
@@ -294,7 +366,13 @@ async fn inspect_network(
     Ok(Json(NetworkInspect { config, oper }))
 }
 
-async fn audit(State(oper): State<Oper>) -> Result<Json<Audit>, Error> {
+async fn audit(
+    State(oper): State<Oper>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Audit>, Error> {
+    caller
+        .admin()
+        .map_err(|d| Error::denied(d, || "the audit".into()))?;
     Ok(Json(call_oper(&oper, |o| o.audit()).await?))
 }
 
@@ -332,14 +410,22 @@ async fn call_agents<T: Send + 'static>(
 
 async fn list_reports(
     State(agents): State<Agents>,
+    Extension(caller): Extension<Caller>,
 ) -> Result<Json<BTreeMap<String, HostReport>>, Error> {
+    caller
+        .admin()
+        .map_err(|d| Error::denied(d, || "the reports".into()))?;
     Ok(Json(call_agents(&agents, |a| a.reports()).await?))
 }
 
 async fn get_report(
     State(agents): State<Agents>,
+    Extension(caller): Extension<Caller>,
     Path(host): Path<String>,
 ) -> Result<Json<HostReport>, Error> {
+    caller
+        .host(&host)
+        .map_err(|d| Error::denied(d, || format!("the report of host `{host}`")))?;
     let what = format!("no report from host `{host}`");
     call_agents(&agents, move |a| a.reports().remove(&host))
         .await?
@@ -349,9 +435,13 @@ async fn get_report(
 
 async fn put_report(
     State(agents): State<Agents>,
+    Extension(caller): Extension<Caller>,
     Path(host): Path<String>,
     body: Bytes,
 ) -> Result<Json<HostReport>, Error> {
+    caller
+        .host(&host)
+        .map_err(|d| Error::denied(d, || format!("the report of host `{host}`")))?;
     let report: HostReport = wire::decode(&body)
         .map_err(|e| Error::bad_request(format!("invalid report of host `{host}`: {e}")))?;
     let stored = report.clone();
@@ -372,9 +462,13 @@ struct DirectivesQuery {
 
 async fn get_directives(
     State(agents): State<Agents>,
+    Extension(caller): Extension<Caller>,
     Path(host): Path<String>,
     query: Result<Query<DirectivesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<HostDirectives>, Error> {
+    caller
+        .host(&host)
+        .map_err(|d| Error::denied(d, || format!("the directives of host `{host}`")))?;
     let Query(q) = query.map_err(|e| Error::bad_request(format!("invalid query: {e}")))?;
     if let Some(after) = q.after {
         let mut changes = agents.directive_changes();

@@ -7,8 +7,9 @@ use axum::http::{Request, StatusCode};
 use common::{FixedOper, MemAgents, MemService};
 use northbound_api::agent::AgentService;
 use northbound_api::agent::{HostReport, TunnelReport};
+use northbound_api::auth::Access;
 use northbound_api::model::{Kind, Network, Object, Tenant};
-use northbound_api::rest::{router, Api};
+use northbound_api::rest::{router, Api, Services};
 use northbound_api::service::Batch;
 use northbound_client::client::{Client, ClientError};
 use serde_json::{json, Value};
@@ -27,7 +28,14 @@ fn app_with_agents() -> (Arc<MemService>, Arc<MemAgents>, Api) {
     (
         svc.clone(),
         agents.clone(),
-        router(svc, agents, Arc::new(FixedOper)),
+        router(
+            Services {
+                intent: svc,
+                agents,
+                oper: Arc::new(FixedOper),
+            },
+            Access::Open,
+        ),
     )
 }
 

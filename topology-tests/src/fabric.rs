@@ -5,8 +5,10 @@ use crate::binaries::{self, Binaries};
 use crate::cmd::{in_ns, output, run};
 use crate::host::{api_url, Host, Wiring, API_PORT, MGMT_CONTROLLER, OF_PORT};
 use crate::netns::run_in;
+use crate::tokens::Tokens;
 use northbound_client::audit::Audit;
 use northbound_client::client::Client;
+use northbound_client::token::BearerToken;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -98,11 +100,13 @@ impl Fabric {
         let dir = std::env::temp_dir().join("topology-tests").join(&prefix);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("run directory");
+        let tokens = Tokens::create(&dir, cfg.hosts.iter().map(|(name, _)| name.as_str()));
         let wiring = Wiring {
             prefix: prefix.clone(),
             ctl_ns: format!("{prefix}-ctl"),
             fab_ns: format!("{prefix}-fab"),
             dir,
+            tokens,
         };
         let mut fabric = Fabric {
             prefix,
@@ -222,6 +226,8 @@ impl Fabric {
             .arg(&self.bins.netmaster)
             .arg(format!("--of-listen={MGMT_CONTROLLER}:{OF_PORT}"))
             .arg(format!("--api-listen={MGMT_CONTROLLER}:{API_PORT}"))
+            .arg("--api-tokens")
+            .arg(&self.wiring.tokens.file)
             .arg(format!(
                 "--store={}",
                 self.wiring.dir.join("intent.redb").display()
@@ -247,14 +253,18 @@ impl Fabric {
 
     /// Runs `f` with a REST client of netmaster, from inside the controller namespace.
     pub fn api<T: Send + 'static>(&self, f: impl FnOnce(&Client) -> T + Send + 'static) -> T {
-        run_in(&self.wiring.ctl_ns, move || f(&Client::new(&api_url())))
+        let token = BearerToken::new(&self.wiring.tokens.admin).expect("admin token");
+        run_in(&self.wiring.ctl_ns, move || {
+            f(&Client::new(&api_url()).with_token(Some(token)))
+        })
     }
 
     /// Runs `netctl ARGS` against netmaster (in the controller namespace); its stdout.
     pub fn netctl(&self, args: &[&str]) -> String {
         let netctl = self.bins.netctl.display().to_string();
         let url = format!("--netmaster={}", api_url());
-        let mut a = vec![netctl.as_str(), url.as_str()];
+        let token = format!("--token={}", self.wiring.tokens.admin);
+        let mut a = vec![netctl.as_str(), url.as_str(), token.as_str()];
         a.extend_from_slice(args);
         in_ns(&self.wiring.ctl_ns, &a)
     }

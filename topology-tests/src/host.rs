@@ -29,6 +29,8 @@ pub struct Wiring {
     pub fab_ns: String,
     /// The run directory.
     pub dir: PathBuf,
+    /// The API tokens.
+    pub tokens: crate::tokens::Tokens,
 }
 
 /// A running emulated host.
@@ -43,6 +45,8 @@ pub struct Host {
     pub dir: PathBuf,
     /// Its VTEP address.
     pub vtep: Ipv4Addr,
+    /// The file of its agent's API token.
+    pub token_file: PathBuf,
     agent: Option<Child>,
     running: bool,
 }
@@ -59,6 +63,7 @@ impl Host {
             ns,
             dir,
             vtep,
+            token_file: w.tokens.agent_file(name),
             agent: None,
             running: false,
         };
@@ -194,6 +199,8 @@ impl Host {
             .args(["netns", "exec", &self.ns])
             .arg(&bins.netplugin)
             .args(["--host-label", &self.name, "--netmaster", &api_url()])
+            .arg("--token-file")
+            .arg(&self.token_file)
             .arg(format!("--ovsdb=unix:{}", self.db_sock().display()))
             .args(["--bridge", "br-int", "--controller"])
             .arg(format!("tcp:{MGMT_CONTROLLER}:{OF_PORT}"))
@@ -231,6 +238,7 @@ impl Host {
             format!("--tenant={tenant}"),
             format!("--netns=/var/run/netns/{netns}"),
             format!("--netmaster={}", api_url()),
+            format!("--token-file={}", self.token_file.display()),
             format!("--ovsdb=unix:{}", self.db_sock().display()),
             "--bridge=br-int".to_string(),
             format!("--host-label={}", self.name),
@@ -316,6 +324,17 @@ impl Host {
     pub fn restart(&mut self, w: &Wiring, bins: &Binaries) {
         assert!(!self.running, "{} is running", self.name);
         self.boot(w, bins);
+        // Containers are plugged into br-int, which the new agent creates.
+        let db = format!("--db=unix:{}", self.db_sock().display());
+        let start = Instant::now();
+        while !crate::cmd::ok(&["ovs-vsctl", &db, "br-exists", "br-int"]) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{}'s agent never created br-int",
+                self.name
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 

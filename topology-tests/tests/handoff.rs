@@ -117,6 +117,7 @@ fn a_bare_metal_server_on_the_vlan_reaches_its_network_only() {
         let mut cmd = vec![
             f.bins.netctl.to_str().unwrap().to_string(),
             format!("--netmaster={}", topology_tests::host::api_url()),
+            format!("--token={}", f.wiring.tokens.admin),
             "endpoint".into(),
             "create".into(),
             "-t".into(),

@@ -5,8 +5,10 @@ use netplugin::attach::{self, Target};
 use netplugin::attach_vf::{self, VfTarget};
 use netplugin::daemon::{self, Config};
 use netplugin::naming;
+use netplugin::netmaster::Netmaster;
 use netplugin::ovsdb::vswitch::DatapathType;
 use netplugin::tunnels::TunnelMode;
+use northbound_model::token::BearerToken;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -33,12 +35,28 @@ struct Common {
     /// Base URL of netmaster's REST API.
     #[arg(long, default_value = "http://127.0.0.1:9999")]
     netmaster: String,
+    /// File holding this host's agent token for netmaster's API (when netmaster has
+    /// `--api-tokens`).
+    #[arg(long = "token-file", value_name = "FILE")]
+    token_file: Option<PathBuf>,
     /// ovsdb-server's socket.
     #[arg(long, default_value = "unix:/var/run/openvswitch/db.sock")]
     ovsdb: String,
     /// The integration bridge.
     #[arg(long, default_value = "br-int")]
     bridge: String,
+}
+
+impl Common {
+    /// The client of netmaster's API, with the token of `--token-file`.
+    fn client(&self) -> anyhow::Result<Netmaster> {
+        let token = self
+            .token_file
+            .as_deref()
+            .map(BearerToken::from_file)
+            .transpose()?;
+        Ok(Netmaster::new(&self.netmaster, token)?)
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -141,17 +159,17 @@ impl AttachArgs {
         })
     }
 
-    fn target(self) -> Target {
-        Target {
-            container: self.container,
-            tenant: self.tenant,
-            netns: self.netns,
-            netmaster: self.common.netmaster,
-            ovsdb: self.common.ovsdb,
-            bridge: self.common.bridge,
-            host_label: self.common.host_label,
+    fn target(&self) -> anyhow::Result<Target> {
+        Ok(Target {
+            container: self.container.clone(),
+            tenant: self.tenant.clone(),
+            netns: self.netns.clone(),
+            netmaster: self.common.client()?,
+            ovsdb: self.common.ovsdb.clone(),
+            bridge: self.common.bridge.clone(),
+            host_label: self.common.host_label.clone(),
             ifname: None,
-        }
+        })
     }
 }
 
@@ -177,14 +195,14 @@ fn main() -> ExitCode {
     let result = rt.block_on(async move {
         match cli.command {
             Some(Command::Attach(a)) => match a.vf() {
-                Some(vf) => attach_vf::attach(&a.target(), &vf)
+                Some(vf) => attach_vf::attach(&a.target()?, &vf)
                     .await
                     .map(|done| match done.ofport {
                         Some(port) => println!("{port}"),
                         None => println!("-"),
                     })
                     .map_err(anyhow::Error::from),
-                None => attach::attach(&a.target())
+                None => attach::attach(&a.target()?)
                     .await
                     .map(|port| {
                         println!("{port}");
@@ -192,11 +210,11 @@ fn main() -> ExitCode {
                     .map_err(anyhow::Error::from),
             },
             Some(Command::Detach(a)) => match a.vf() {
-                Some(vf) => attach_vf::detach(&a.target(), &vf)
+                Some(vf) => attach_vf::detach(&a.target()?, &vf)
                     .await
                     .map(|_| ())
                     .map_err(anyhow::Error::from),
-                None => attach::detach(&a.target())
+                None => attach::detach(&a.target()?)
                     .await
                     .map(|_| ())
                     .map_err(anyhow::Error::from),
@@ -206,9 +224,10 @@ fn main() -> ExitCode {
                 let dpid = d
                     .dpid
                     .unwrap_or_else(|| naming::default_dpid(&d.common.host_label));
+                let netmaster = d.common.client()?;
                 let cfg = Config {
                     host_label: d.common.host_label,
-                    netmaster: d.common.netmaster,
+                    netmaster,
                     ovsdb: d.common.ovsdb,
                     bridge: d.common.bridge,
                     controller: d.controller.unwrap_or_default(),

@@ -24,8 +24,8 @@ const MAX_REQUEST: u64 = 64 * 1024;
 /// Where requests are served: what every [`Target`] shares (the daemon's settings).
 #[derive(Clone, Debug)]
 pub struct Site {
-    /// Base URL of netmaster's REST API.
-    pub netmaster: String,
+    /// netmaster's REST API.
+    pub netmaster: crate::netmaster::Netmaster,
     /// ovsdb-server's socket (`unix:PATH` or PATH).
     pub ovsdb: String,
     /// The integration bridge.

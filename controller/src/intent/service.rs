@@ -9,9 +9,10 @@ use super::ipam::{Counters, Ipam};
 use super::state::State;
 use super::Snapshot;
 use crate::store::{decode, encode, MemStore, Store, StoreError, Table, Txn};
-use northbound_api::model::{Kind, Object};
+use northbound_api::model::{Host, Kind, Object};
 use northbound_api::service::{Batch, IntentError, IntentService};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::watch;
 
@@ -85,6 +86,11 @@ impl IntentDb {
     /// What the compiler consumes: every object with allocations, and the ids.
     pub fn snapshot(&self) -> Snapshot {
         self.current().snap.clone()
+    }
+
+    /// The hosts intent declares, by name (without copying the rest of the snapshot).
+    pub fn hosts(&self) -> BTreeMap<String, Host> {
+        self.current().snap.hosts.clone()
     }
 
     /// A receiver of the version, bumped after every successful apply.

@@ -92,11 +92,9 @@ fn rule_naming<'a>(
 
 /// Rejects empty names and names with characters that break keys.
 fn check_name(what: &str, field: &str, value: &str) -> Result<(), IntentError> {
-    if value.is_empty() || value.contains([':', '/']) || value.contains(char::is_whitespace) {
-        return Err(IntentError::Invalid(format!(
-            "{what}: {field} '{value}' must be non-empty without ':', '/' or spaces"
-        )));
-    }
+    northbound_api::name::check(value).map_err(|e| {
+        IntentError::Invalid(format!("{what}: {field} '{}' {e}", value.escape_debug()))
+    })?;
     Ok(())
 }
 

@@ -6,7 +6,9 @@
 use super::liveness::Liveness;
 use super::reports::{AgentReports, ReportError};
 use crate::compiled::Compiled;
+use crate::intent::service::IntentDb;
 use northbound_api::agent::{AgentService, HostDirectives, HostReport, ReportRefused};
+use northbound_api::model::Host;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,23 +18,27 @@ use tracing::{info, warn};
 /// The agent service over the reports and the compiled snapshot.
 pub struct AgentApi {
     reports: Arc<AgentReports>,
+    intent: Arc<IntentDb>,
     liveness: Liveness,
     compiled: watch::Receiver<Arc<Compiled>>,
     directives_version: watch::Receiver<u64>,
 }
 
 impl AgentApi {
-    /// The service over `reports` (every host loaded counts as seen now), serving the
+    /// The service over `reports` (every host loaded counts as seen now), checked against
+    /// the hosts `intent` declares, serving the
     /// directives of the snapshots `compiled` receives; `directives_version` follows their
     /// [`Compiled::directives_version`] (see [`crate::compiled::publisher::Publisher`]).
     pub fn new(
         reports: Arc<AgentReports>,
+        intent: Arc<IntentDb>,
         compiled: watch::Receiver<Arc<Compiled>>,
         directives_version: watch::Receiver<u64>,
     ) -> AgentApi {
         let liveness = Liveness::seen_all(reports.hosts().keys(), Instant::now());
         AgentApi {
             reports,
+            intent,
             liveness,
             compiled,
             directives_version,
@@ -67,7 +73,9 @@ impl From<ReportError> for ReportRefused {
         let message = e.to_string();
         match e {
             ReportError::Invalid { .. } => ReportRefused::Invalid(message),
-            ReportError::DpidTaken { .. } => ReportRefused::Conflict(message),
+            ReportError::DpidTaken { .. }
+            | ReportError::VtepTaken { .. }
+            | ReportError::Contradicts { .. } => ReportRefused::Conflict(message),
             ReportError::Store(_) => ReportRefused::Failed(message),
         }
     }
@@ -78,8 +86,12 @@ impl AgentService for AgentApi {
     /// conflict if another reported host has the same dpid, as failed if the store failed
     /// (nothing changed then).
     fn report(&self, host: &str, report: HostReport) -> Result<(), ReportRefused> {
-        self.liveness.seen(host, Instant::now());
+        northbound_api::name::check(host).map_err(|e| {
+            ReportRefused::Invalid(format!("host name '{}' {e}", host.escape_debug()))
+        })?;
+        check_declared(host, &report, &self.intent.hosts())?;
         self.reports.report(host, &report)?;
+        self.liveness.seen(host, Instant::now());
         Ok(())
     }
 
@@ -105,6 +117,49 @@ impl AgentService for AgentApi {
     fn directive_changes(&self) -> watch::Receiver<u64> {
         self.directives_version.clone()
     }
+}
+
+/// Refuses a report of `host` that contradicts intent's `hosts`: another dpid or VTEP than
+/// `host` declares, or the dpid or VTEP another host declares.
+fn check_declared(
+    host: &str,
+    report: &HostReport,
+    hosts: &BTreeMap<String, Host>,
+) -> Result<(), ReportError> {
+    let contradicts = |what: String| ReportError::Contradicts {
+        host: host.to_owned(),
+        what,
+    };
+    if let Some(own) = hosts.get(host) {
+        if let Some(d) = own.dpid.filter(|d| *d != report.dpid) {
+            return Err(contradicts(format!(
+                "reports dpid {:#x}, intent declares {d:#x}",
+                report.dpid
+            )));
+        }
+        if let (Some(v), Some(r)) = (own.vtep_ip, report.vtep_ip) {
+            if v != r {
+                return Err(contradicts(format!(
+                    "reports VTEP {r}, intent declares {v}"
+                )));
+            }
+        }
+    }
+    for (name, other) in hosts.iter().filter(|(name, _)| name.as_str() != host) {
+        if other.dpid == Some(report.dpid) {
+            return Err(contradicts(format!(
+                "dpid {:#x} is declared for host `{name}`",
+                report.dpid
+            )));
+        }
+        if other.vtep_ip.is_some() && other.vtep_ip == report.vtep_ip {
+            return Err(contradicts(format!(
+                "VTEP {} is declared for host `{name}`",
+                report.vtep_ip.expect("a VTEP")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Forgets hosts that are gone ([`AgentApi::expire`]), checking four times per `timeout`;
@@ -133,13 +188,19 @@ mod tests {
     use crate::observed::reports::{host_ports, host_report};
     use crate::store::MemStore;
     use northbound_api::agent::TunnelReport;
+    use northbound_api::service::IntentService;
     use std::net::Ipv4Addr;
 
     /// A service over an empty memory store, and the publisher of its snapshots.
     fn api() -> (AgentApi, Publisher) {
         let reports = AgentReports::open(Arc::new(MemStore::default())).unwrap();
         let p = Publisher::default();
-        let api = AgentApi::new(Arc::new(reports), p.subscribe(), p.directive_changes());
+        let api = AgentApi::new(
+            Arc::new(reports),
+            Arc::new(IntentDb::in_memory()),
+            p.subscribe(),
+            p.directive_changes(),
+        );
         (api, p)
     }
 
@@ -225,11 +286,82 @@ mod tests {
     }
 
     #[test]
+    fn forged_reports_are_refused_and_change_nothing() {
+        let (topo, _tx) = api();
+        let host = |name: &str, dpid: u64, vtep: [u8; 4]| {
+            northbound_api::model::Object::Host(Host {
+                name: name.into(),
+                vtep_ip: Some(Ipv4Addr::from(vtep)),
+                uplinks: Vec::new(),
+                dpid: Some(dpid),
+            })
+        };
+        topo.intent
+            .apply(northbound_api::service::Batch {
+                upserts: vec![
+                    host("host1", 1, [192, 168, 2, 10]),
+                    host("host2", 2, [192, 168, 2, 11]),
+                ],
+                ..Default::default()
+            })
+            .unwrap();
+        let rx = topo.reports.subscribe();
+        let with = |dpid: u64, vtep: [u8; 4]| HostReport {
+            dpid,
+            vtep_ip: Some(Ipv4Addr::from(vtep)),
+            ..report()
+        };
+        for (name, r, needle) in [
+            (
+                "host2",
+                with(2, [6, 6, 6, 6]),
+                "reports VTEP 6.6.6.6, intent declares 192.168.2.11",
+            ),
+            (
+                "host2",
+                with(7, [192, 168, 2, 11]),
+                "reports dpid 0x7, intent declares 0x2",
+            ),
+            (
+                "ghost",
+                with(1, [10, 0, 0, 9]),
+                "dpid 0x1 is declared for host `host1`",
+            ),
+            (
+                "ghost",
+                with(9, [192, 168, 2, 11]),
+                "VTEP 192.168.2.11 is declared for host `host2`",
+            ),
+        ] {
+            let e = topo.report(name, r).unwrap_err();
+            assert!(matches!(e, ReportRefused::Conflict(_)), "{e:?}");
+            assert!(e.to_string().contains(needle), "{e} lacks {needle}");
+        }
+        // Hosts intent does not declare: the first to report an address keeps it.
+        topo.report("host3", with(3, [10, 0, 0, 3])).unwrap();
+        let e = topo.report("host4", with(4, [10, 0, 0, 3])).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("VTEP 10.0.0.3 is already host `host3`'s"),
+            "{e}"
+        );
+        for bad in ["../../x", "h\u{1b}", "h\u{202e}", ""] {
+            let e = topo.report(bad, with(5, [10, 0, 0, 5])).unwrap_err();
+            assert!(matches!(e, ReportRefused::Invalid(_)), "{bad:?}: {e:?}");
+        }
+        assert_eq!(topo.reports().keys().collect::<Vec<_>>(), ["host3"]);
+        assert_eq!(*rx.borrow(), 1);
+        // The declared ones are accepted.
+        topo.report("host2", with(2, [192, 168, 2, 11])).unwrap();
+    }
+
+    #[test]
     fn gone_hosts_expire_unless_reporting_or_connected() {
         let (topo, _tx) = api();
         topo.report("host1", report()).unwrap();
         let other = HostReport {
             dpid: 2,
+            vtep_ip: Some(Ipv4Addr::new(192, 168, 2, 11)),
             ..report()
         };
         topo.report("host2", other).unwrap();

@@ -31,6 +31,25 @@ pub enum ReportError {
         /// The host that has it.
         other: String,
     },
+    /// Another host already reported the same VTEP address (a 409): its tunnels would
+    /// carry this host's traffic.
+    #[error("host `{host}`: VTEP {vtep} is already host `{other}`'s")]
+    VtepTaken {
+        /// The reporting host.
+        host: String,
+        /// The address.
+        vtep: std::net::Ipv4Addr,
+        /// The host that has it.
+        other: String,
+    },
+    /// The report contradicts what intent declares (a 409).
+    #[error("host `{host}`: {what}")]
+    Contradicts {
+        /// The reporting host.
+        host: String,
+        /// How.
+        what: String,
+    },
     /// The store failed: the report was not kept (a 500).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -141,7 +160,7 @@ impl AgentReports {
 
     /// Replaces `host`'s report, durably before it returns: refused if it does not convert
     /// (see [`host_ports`]) or another host has the same dpid (one switch cannot be two
-    /// hosts). Whether it changed anything (an identical report, e.g. a keepalive, does not).
+    /// hosts) or the same VTEP address. Whether it changed anything (an identical report, e.g. a keepalive, does not).
     pub fn report(&self, host: &str, report: &HostReport) -> Result<bool, ReportError> {
         let ports = host_ports(host, report)?;
         let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
@@ -154,6 +173,15 @@ impl AgentReports {
                 return Err(ReportError::DpidTaken {
                     host: host.to_owned(),
                     dpid: ports.dpid,
+                    other: other.clone(),
+                });
+            }
+            if let Some((other, _)) = hosts.iter().find(|(name, h)| {
+                h.vtep_ip.is_some() && h.vtep_ip == ports.vtep_ip && name.as_str() != host
+            }) {
+                return Err(ReportError::VtepTaken {
+                    host: host.to_owned(),
+                    vtep: ports.vtep_ip.expect("a VTEP"),
                     other: other.clone(),
                 });
             }

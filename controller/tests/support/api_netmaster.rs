@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use northbound_api::model::Kind;
-use northbound_client::client::Client;
+use northbound_client::client::{Client, ClientError};
 use std::ffi::OsStr;
 use std::net::TcpListener;
 use std::path::Path;
@@ -40,7 +40,14 @@ impl ApiNetmaster {
             url: format!("http://127.0.0.1:{port}"),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while Client::new(&nm.url).list(Kind::Tenant).is_err() || !sock.exists() {
+        // Up when the API answers at all (a 401 included: it may want a token).
+        let answers = |url: &str| {
+            matches!(
+                Client::new(url).list(Kind::Tenant),
+                Ok(_) | Err(ClientError::Api(_))
+            )
+        };
+        while !answers(&nm.url) || !sock.exists() {
             if let Some(status) = nm.child.try_wait().expect("wait") {
                 panic!("netmaster exited before it came up: {status}");
             }
@@ -48,6 +55,11 @@ impl ApiNetmaster {
             std::thread::sleep(Duration::from_millis(20));
         }
         nm
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL, no chance to clean up.

@@ -7,6 +7,7 @@ use northbound_model::error::ApiError;
 use northbound_model::model::{Kind, Object};
 use northbound_model::oper::NetworkInspect;
 use northbound_model::path;
+use northbound_model::token::BearerToken;
 use northbound_model::wire::{self, BodyError};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -64,6 +65,7 @@ pub enum BadAnswer {
 pub struct Client {
     base: String,
     agent: ureq::Agent,
+    token: Option<BearerToken>,
 }
 
 impl Client {
@@ -74,7 +76,14 @@ impl Client {
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(60))
                 .build(),
+            token: None,
         }
+    }
+
+    /// The same client, presenting `token` (`Authorization: Bearer TOKEN`) with every request.
+    pub fn with_token(mut self, token: Option<BearerToken>) -> Client {
+        self.token = token;
+        self
     }
 
     /// Every object of a kind.
@@ -171,6 +180,10 @@ impl Client {
     /// Sends a request; the JSON answer (`null` for an empty one), or the server's error.
     fn send(&self, request: ureq::Request, body: Option<String>) -> Result<Value, ClientError> {
         let url = request.url().to_string();
+        let request = match &self.token {
+            Some(t) => request.set("Authorization", &t.header_value()),
+            None => request,
+        };
         let result = match body {
             Some(body) => request
                 .set("Content-Type", "application/json")

@@ -7,7 +7,7 @@
 //! * [`audit_report`]: `netctl audit`'s table of the switches' sync state.
 //! * `netctl` (the binary): the command line.
 
-pub use northbound_model::{addr, audit, batch, model, wire};
+pub use northbound_model::{addr, audit, batch, model, token, wire};
 
 pub mod audit_report;
 pub mod client;

@@ -11,7 +11,9 @@
 //! * [`audit`]: the sync state of every switch ([`audit::Audit`]).
 //! * [`agent`]: the [`agent::HostReport`] a host's agent sends, and the
 //!   [`agent::HostDirectives`] netmaster answers with.
+//! * [`name`]: what a name may be.
 //! * [`path`]: the paths of those resources, as a client asks for them.
+//! * [`token`]: the [`token::BearerToken`] a client presents.
 
 pub mod addr;
 pub mod agent;
@@ -19,6 +21,8 @@ pub mod audit;
 pub mod batch;
 pub mod error;
 pub mod model;
+pub mod name;
 pub mod oper;
 pub mod path;
+pub mod token;
 pub mod wire;

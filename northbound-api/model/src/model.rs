@@ -433,6 +433,16 @@ impl Kind {
         }
     }
 
+    /// The tenant an object of this kind with `key` belongs to: the key itself for a tenant,
+    /// the part before the first `:` for a tenant's objects, none for globals and hosts.
+    pub fn tenant_in_key(self, key: &str) -> Option<&str> {
+        match self {
+            Kind::Global | Kind::Host => None,
+            Kind::Tenant => Some(key),
+            _ => Some(key.split_once(':').map_or(key, |(t, _)| t)),
+        }
+    }
+
     /// The kind of a REST collection name.
     pub fn from_collection(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.collection() == s)

@@ -214,7 +214,14 @@ pub fn spawn_server_with(svc: Arc<MemService>, agents: Arc<MemAgents>) -> String
             .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let api = northbound_api::rest::router(svc, agents, Arc::new(FixedOper));
+            let api = northbound_api::rest::router(
+                northbound_api::rest::Services {
+                    intent: svc,
+                    agents,
+                    oper: Arc::new(FixedOper),
+                },
+                northbound_api::auth::Access::Open,
+            );
             axum::serve(
                 listener,
                 axum::ServiceExt::<axum::extract::Request>::into_make_service(api),

@@ -27,6 +27,7 @@ use northbound_client::model::{
     Direction, Encap, Endpoint, EndpointGroup, Host, Kind, MulticastConfig, NetProfile, Network,
     Object, Policy, Rule, RuleAction, Tenant, Unregistered,
 };
+use northbound_client::token::BearerToken;
 use northbound_client::wire;
 use std::fmt::Display;
 use std::io::Read;
@@ -39,6 +40,9 @@ struct Cli {
     /// Netmaster's REST API.
     #[arg(long, global = true, default_value = "http://127.0.0.1:9999")]
     netmaster: String,
+    /// Bearer token for netmaster's API (when it has `--api-tokens`).
+    #[arg(long, global = true, env = "NETMASTER_TOKEN", hide_env_values = true)]
+    token: Option<BearerToken>,
     /// Intent file of the desired state: objects not in it are deleted (`-` for stdin).
     #[arg(long, value_name = "FILE", group = "config")]
     cfg: Option<String>,
@@ -520,7 +524,7 @@ fn main() -> ExitCode {
 type CliResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn run(cli: Cli) -> CliResult<()> {
-    let client = Client::new(&cli.netmaster);
+    let client = Client::new(&cli.netmaster).with_token(cli.token.clone());
     let files = [&cli.cfg, &cli.add_cfg, &cli.del_cfg, &cli.host_bindings_cfg];
     if cli.command.is_some() && files.iter().any(|f| f.is_some()) {
         return Err("a configuration file option can't be combined with a subcommand".into());
