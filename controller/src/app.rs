@@ -51,6 +51,16 @@ pub enum SwitchView {
     Gone(SystemTime),
 }
 
+/// How long a live session has to answer an echo when another connection claims its
+/// datapath id.
+const LIVENESS_PROBE: Duration = Duration::from_secs(1);
+
+/// Whether `h`'s switch answers an echo request within [`LIVENESS_PROBE`].
+async fn answers_echo(h: &SwitchHandle) -> bool {
+    let probe = h.request(ofproto::Body::EchoRequest(b"netmaster-liveness".to_vec()));
+    matches!(tokio::time::timeout(LIVENESS_PROBE, probe).await, Ok(Ok(_)))
+}
+
 /// The running controller.
 pub struct Controller {
     apps: RwLock<Vec<Arc<dyn PacketInApp>>>,
@@ -170,6 +180,39 @@ impl Controller {
         self.tasks.wait().await;
     }
 
+    /// Makes `handle` the session of its switch (replacing an older one) and starts its
+    /// reconciler.
+    fn register(&self, handle: SwitchHandle) {
+        let (status, sync) = watch::channel(SyncStatus::default());
+        let registered = Registered {
+            handle: handle.clone(),
+            sync,
+        };
+        let old = self
+            .switches
+            .lock()
+            .expect("registry lock")
+            .insert(handle.dpid(), registered)
+            .map(|r| r.handle);
+        if let Some(old) = old {
+            info!(dpid = %dpid_str(handle.dpid()), old_session = old.session_id(), "reconnect replaces the old session");
+            old.close("replaced by a new connection from the same datapath");
+        }
+        let caps = Capabilities {
+            nicira: handle.info().speaks_nicira(),
+        };
+        self.capabilities
+            .send_if_modified(|all| all.insert(handle.dpid(), caps) != Some(caps));
+        let reconciler = reconcile::run(
+            handle,
+            self.compiled.clone(),
+            self.reconcile.clone(),
+            status,
+        );
+        self.tasks
+            .spawn(self.shutdown.clone().run_until_cancelled_owned(reconciler));
+    }
+
     async fn event_loop(
         self: Arc<Self>,
         listeners: Vec<Listener>,
@@ -202,37 +245,30 @@ impl Controller {
         }
     }
 
-    fn on_event(&self, ev: SessionEvent) {
+    fn on_event(self: &Arc<Self>, ev: SessionEvent) {
         match ev {
             SessionEvent::Connected(handle) => {
-                let (status, sync) = watch::channel(SyncStatus::default());
-                let registered = Registered {
-                    handle: handle.clone(),
-                    sync,
-                };
-                let old = self
-                    .switches
-                    .lock()
-                    .expect("registry lock")
-                    .insert(handle.dpid(), registered)
-                    .map(|r| r.handle);
-                if let Some(old) = old {
-                    info!(dpid = %dpid_str(handle.dpid()), old_session = old.session_id(), "reconnect replaces the old session");
-                    old.close("replaced by a new connection from the same datapath");
+                let live = self.switch(handle.dpid()).filter(|old| !old.is_closed());
+                match live {
+                    None => self.register(handle),
+                    // Without proof of identity, a second connection that claims the datapath
+                    // id of a live session is an impostor (or a duplicate): the live session
+                    // stays. A session that no longer answers is replaced, as a restarted
+                    // switch's is.
+                    Some(old) => {
+                        let me = self.clone();
+                        let contest = async move {
+                            if answers_echo(&old).await {
+                                warn!(dpid = %dpid_str(handle.dpid()), peer = %handle.info().peer, live_peer = %old.info().peer, "refused a connection claiming the datapath id of a live session");
+                                handle.close("its datapath id belongs to a live session");
+                            } else {
+                                me.register(handle);
+                            }
+                        };
+                        self.tasks
+                            .spawn(self.shutdown.clone().run_until_cancelled_owned(contest));
+                    }
                 }
-                let caps = Capabilities {
-                    nicira: handle.info().speaks_nicira(),
-                };
-                self.capabilities
-                    .send_if_modified(|all| all.insert(handle.dpid(), caps) != Some(caps));
-                let reconciler = reconcile::run(
-                    handle,
-                    self.compiled.clone(),
-                    self.reconcile.clone(),
-                    status,
-                );
-                self.tasks
-                    .spawn(self.shutdown.clone().run_until_cancelled_owned(reconciler));
             }
             SessionEvent::Disconnected {
                 dpid, session_id, ..
@@ -248,7 +284,15 @@ impl Controller {
                         .send_if_modified(|all| all.remove(&dpid).is_some());
                 }
             }
-            SessionEvent::PacketIn { dpid, packet_in } => {
+            SessionEvent::PacketIn {
+                dpid,
+                session_id,
+                packet_in,
+            } => {
+                // Only the registered session speaks for its switch.
+                if self.switch(dpid).map(|h| h.session_id()) != Some(session_id) {
+                    return;
+                }
                 for app in self.apps.read().expect("apps lock").iter() {
                     app.packet_in(dpid, &packet_in);
                 }

@@ -22,6 +22,7 @@ use ofproto::multipart::{
 };
 use ofproto::text::{parse_flow_mod, parse_group_mod};
 use ofproto::{Action, Body, Instruction, Message, MsgType};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
@@ -826,13 +827,16 @@ async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
-#[tokio::test]
-async fn a_reconnect_replaces_the_old_session() {
-    let path = std::env::temp_dir().join(format!("nm-fake-sessions-{}.sock", std::process::id()));
+/// A controller with a unix-socket listener at a path of its own (`name`), serving `store`'s
+/// snapshots; audits every 100 ms.
+async fn serve(name: &str, store: &Arc<Desired>) -> (Arc<Controller>, PathBuf, JoinHandle<()>) {
+    let path = std::env::temp_dir().join(format!(
+        "nm-fake-sessions-{}-{name}.sock",
+        std::process::id()
+    ));
     let listener = Listener::bind(&ListenAddr::Unix(path.clone()))
         .await
         .expect("bind");
-    let store = Desired::new(SwitchState::default());
     let controller = Controller::new(
         cfg(),
         ReconcileConfig {
@@ -843,14 +847,24 @@ async fn a_reconnect_replaces_the_old_session() {
     );
     store.follow(&controller);
     let serve = tokio::spawn(controller.clone().serve(vec![listener]));
+    (controller, path, serve)
+}
 
-    let fs = fake(0x77);
-    fs.connect_unix(&path).await.expect("connect");
+#[tokio::test]
+async fn a_reconnect_replaces_a_session_that_no_longer_answers() {
+    let store = Desired::new(SwitchState::default());
+    let (controller, path, serve) = serve("reconnect", &store).await;
+
+    // The switch restarts: its old connection is half-open (it answers nothing any more)
+    // when the new one arrives.
+    let before = fake(0x77);
+    before.connect_unix(&path).await.expect("connect");
     assert!(eventually(|| controller.switch(0x77).is_some()).await);
     let old = controller.switch(0x77).unwrap();
     barrier(&old).await;
-
-    fs.connect_unix(&path).await.expect("reconnect");
+    before.set_stall_echo(true);
+    let after = fake(0x77);
+    after.connect_unix(&path).await.expect("reconnect");
     assert!(
         eventually(|| controller
             .switch(0x77)
@@ -866,17 +880,74 @@ async fn a_reconnect_replaces_the_old_session() {
         old.request(Body::BarrierRequest).await,
         Err(RequestError::Closed)
     );
-    assert!(fs.wait_until(WAIT, |f| f.connections() == 1).await);
     let new = controller.switch(0x77).unwrap();
     assert!(new.session_id() > old.session_id());
     barrier(&new).await;
     assert_eq!(controller.connected(), [0x77]);
     // The old session's Disconnected event must not remove the new one.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(before.wait_until(WAIT, |f| f.connections() == 0).await);
+    barrier(&new).await;
     assert_eq!(
         controller.switch(0x77).map(|h| h.session_id()),
         Some(new.session_id())
     );
+    serve.abort();
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test]
+async fn a_second_connection_claiming_a_live_datapath_id_is_refused() {
+    let store = Desired::new(SwitchState::default());
+    let f = flow("table=0,priority=7,in_port=1,actions=output:2");
+    let mut own = SwitchState::default();
+    let cookie = netmaster::cookie::Cookie::new(netmaster::cookie::OwnerKind::Endpoint, 1);
+    own.add_flow(f.table_id, f.priority, &f.r#match, cookie, f.instructions);
+    store.set_switch(0x78, own);
+    let (controller, path, serve) = serve("impostor", &store).await;
+
+    let genuine = fake(0x78);
+    genuine.connect_unix(&path).await.expect("connect");
+    assert!(
+        genuine
+            .wait_until(WAIT, |f| f.flows_in(0).iter().any(|e| e.priority == 7))
+            .await,
+        "the genuine switch got its flows"
+    );
+    let session = controller.switch(0x78).unwrap().session_id();
+
+    // An impostor completes a handshake with the same datapath id: it is disconnected and
+    // never asked for, or sent, any flow state.
+    let impostor = fake(0x78);
+    impostor.connect_unix(&path).await.expect("connect");
+    assert!(
+        impostor.wait_until(WAIT, |f| f.connections() == 0).await,
+        "the impostor's connection was not closed"
+    );
+    let received = impostor.received();
+    assert!(impostor.received_flow_mods().is_empty(), "{received:?}");
+    // (It was asked what it is, as in every handshake: its ports and description.)
+    let reads_state = |b: &MultipartRequestBody| {
+        !matches!(
+            b,
+            MultipartRequestBody::PortDesc | MultipartRequestBody::Desc
+        )
+    };
+    assert!(
+        !received.iter().any(|m| match &m.body {
+            Body::MultipartRequest(r) => reads_state(&r.body),
+            Body::GroupMod(_) | Body::MeterMod(_) | Body::BundleControl(_) => true,
+            _ => false,
+        }),
+        "the impostor was read or written: {received:?}"
+    );
+    assert!(impostor.flows().is_empty());
+    // The genuine session is untouched and still programmed.
+    let live = controller.switch(0x78).unwrap();
+    assert_eq!(live.session_id(), session);
+    assert!(!live.is_closed());
+    barrier(&live).await;
+    assert_eq!(genuine.connections(), 1);
+    assert!(genuine.flows_in(0).iter().any(|e| e.priority == 7));
     serve.abort();
     let _ = std::fs::remove_file(&path);
 }

@@ -10,6 +10,8 @@ mod common;
 
 use common::*;
 use netmaster::cookie::{Cookie, OwnerKind};
+use ofproto::multipart::MultipartRequestBody;
+use ofproto::Body;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -390,6 +392,72 @@ fn netmaster_restart_without_disruption() {
 
 /// Test 5, restarting ovs-vswitchd loses every flow; netmaster restores the full state and
 /// forwarding works again.
+#[test]
+fn a_connection_claiming_a_live_switchs_datapath_id_is_refused() {
+    let (ovs, mut nm, want) = setup(&[], true);
+    let a = ovs.add_container(BR, 1, IP_A);
+    let b = ovs.add_container(BR, 2, IP_B);
+    a.ping_ok(IP_B, 3, WAIT)
+        .expect("a -> b before the impostor");
+    let session = num(
+        &nm.wait_event(WAIT, "switch connected", |e| {
+            msg(e) == "switch connected" && is_dpid(e, DPID)
+        }),
+        "session_id",
+    );
+    let before = wait_for_flows(&ovs, BR, &want);
+    let t0 = Instant::now();
+    let ping = a.ping(IP_B, Duration::from_millis(20));
+
+    // An impostor completes a handshake with the bridge's datapath id on netmaster's socket.
+    let impostor = fakeswitch::FakeSwitch::new(DPID);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        impostor
+            .connect_unix(&ovs.ctl_sock())
+            .await
+            .expect("the impostor connects");
+        assert!(
+            impostor.wait_until(WAIT, |f| f.connections() == 0).await,
+            "the impostor's connection was not closed"
+        );
+    });
+    nm.wait_event(WAIT, "the impostor refused", |e| {
+        msg(e) == "refused a connection claiming the datapath id of a live session"
+            && is_dpid(e, DPID)
+    });
+    // It got nothing: no flow state read from it (beyond the handshake's port and
+    // description requests) and none written to it.
+    assert!(impostor.received_flow_mods().is_empty());
+    let received = impostor.received();
+    assert!(
+        !received.iter().any(|m| match &m.body {
+            Body::MultipartRequest(r) => !matches!(
+                r.body,
+                MultipartRequestBody::PortDesc | MultipartRequestBody::Desc
+            ),
+            Body::GroupMod(_) | Body::MeterMod(_) | Body::BundleControl(_) => true,
+            _ => false,
+        }),
+        "{received:?}"
+    );
+    // The bridge kept its session, its flows and every packet.
+    let stats = ping.stop();
+    assert!(stats.received > 0 && stats.lost.is_empty(), "{stats:?}");
+    assert!(
+        !nm.events()
+            .iter()
+            .any(|e| msg(e) == "switch disconnected" && num(e, "session_id") == session),
+        "the bridge's session ended"
+    );
+    let after = ovs.dump_flows(BR);
+    assert_durations_continue(&before, &after, t0.elapsed());
+    b.ping_ok(IP_A, 3, WAIT).expect("b -> a after the impostor");
+}
+
 #[test]
 fn ovs_restart_restores_state() {
     let (ovs, mut nm, want) = setup(&[], true);

@@ -155,9 +155,11 @@ impl Driver {
                 }
                 Event::PacketIn(packet_in) => {
                     if let Some(h) = &self.handle {
-                        let dpid = h.dpid();
-                        self.backlog
-                            .push_back(SessionEvent::PacketIn { dpid, packet_in });
+                        self.backlog.push_back(SessionEvent::PacketIn {
+                            dpid: h.dpid(),
+                            session_id: h.session_id(),
+                            packet_in,
+                        });
                     }
                 }
                 Event::FlowRemoved(removed) => {

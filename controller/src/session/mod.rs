@@ -79,6 +79,8 @@ pub enum SessionEvent {
     PacketIn {
         /// Datapath id.
         dpid: u64,
+        /// The session it came from.
+        session_id: u64,
         /// The message.
         packet_in: PacketIn,
     },
