@@ -909,3 +909,73 @@ fn policies_and_rules_are_validated_and_kept_consistent() {
     db.apply(del(Kind::Policy, "t:p")).unwrap();
     assert!(db.get(Kind::Policy, "t:p").is_none());
 }
+
+#[test]
+fn values_no_fabric_can_use_are_refused() {
+    let db = base();
+    // Endpoint MACs must be unicast and non-zero.
+    for mac in [
+        "ff:ff:ff:ff:ff:ff",
+        "01:00:5e:00:00:01",
+        "00:00:00:00:00:00",
+    ] {
+        let mut e = ep("t", "c1", "n");
+        e.mac_address = Some(mac.parse().unwrap());
+        rejected(
+            &db,
+            ups(vec![Object::Endpoint(e)]),
+            400,
+            "not a unicast address",
+        );
+    }
+    // The underlay MTU and the VXLAN port.
+    for mtu in [0, 10, 575, 9217, 65535] {
+        let g = Global {
+            mtu,
+            ..Global::default()
+        };
+        rejected(
+            &db,
+            ups(vec![Object::Global(g)]),
+            400,
+            "is outside 576..=9216",
+        );
+    }
+    let g = Global {
+        vxlan_port: 0,
+        ..Global::default()
+    };
+    rejected(&db, ups(vec![Object::Global(g)]), 400, "vxlanPort");
+    // IPv6 needs 1280 bytes inside VXLAN: an MTU that leaves less is refused either way round.
+    let mut v6 = net("t", "v6", "10.6.0.0/24");
+    v6.ipv6_subnet = Some("2001:db8:6::/64".parse().unwrap());
+    db.apply(ups(vec![Object::Network(v6.clone())])).unwrap();
+    let small = Global {
+        mtu: 1300,
+        ..Global::default()
+    };
+    rejected(
+        &db,
+        ups(vec![Object::Global(small.clone())]),
+        400,
+        "less than 1280 bytes",
+    );
+    db.apply(del(Kind::Network, "t:v6")).unwrap();
+    db.apply(ups(vec![Object::Global(small)])).unwrap();
+    rejected(
+        &db,
+        ups(vec![Object::Network(v6)]),
+        400,
+        "less than 1280 bytes",
+    );
+    // Names that could mislead a terminal, a log or a path.
+    for name in [
+        "a\u{1b}[2J",
+        "evil\u{202e}",
+        "nul\0",
+        "../x",
+        &"n".repeat(65),
+    ] {
+        rejected(&db, ups(vec![tenant(name)]), 400, "tenantName");
+    }
+}

@@ -321,6 +321,29 @@ async fn batch_applies_all_or_nothing() {
         "{message}"
     );
 
+    // Misspelt fields are refused, never ignored: with `upsert` ignored, this replace would
+    // have deleted everything.
+    for (body, field) in [
+        (
+            r#"{"replace": true, "upsert": [{"kind": "tenant", "spec": {"tenantName": "t1"}}]}"#,
+            "unknown field `upsert`",
+        ),
+        (
+            r#"{"upserts": [{"kind": "tenant", "spec": {"tenantName": "t1"}, "specs": {}}]}"#,
+            "upserts[0].specs: invalid value: string \"specs\", expected \"kind\" or \"spec\"",
+        ),
+        (
+            r#"{"upserts": [{"kind": "tenant", "spec": {"tenantName": "t1", "color": "red"}}]}"#,
+            "unknown field `color`",
+        ),
+    ] {
+        let (status, answer) = send(&app, "POST", "/api/v1/batch", body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert!(error(&answer).contains(field), "{body}: {answer}");
+    }
+    assert_eq!(svc.count(Kind::Tenant), 1);
+    assert_eq!(svc.count(Kind::Network), 1);
+
     // Desired-state replace.
     let replace =
         json!({"upserts": [{"kind": "tenant", "spec": {"tenantName": "t9"}}], "replace": true});

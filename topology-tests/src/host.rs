@@ -186,6 +186,26 @@ impl Host {
             ],
         );
         in_ns(&ns, &["ip", "link", "set", "br-phy", "up"]);
+        // The underlay route as a user route of Open vSwitch's own routing table, as its
+        // userspace-tunneling guide sets it up: the routes it learns from the kernel are
+        // flushed and dumped again whenever a link of the host changes (a container's veth
+        // comes or goes), and a VXLAN packet sent in that window found no route and was
+        // dropped. A user route stays.
+        // (Open vSwitch refuses it until it has seen br-phy's new address.)
+        let [a, b, c, _] = self.vtep.octets();
+        let ctl = self.dir.join("ovs-vswitchd.ctl").display().to_string();
+        let prefix = format!("{a}.{b}.{c}.0/24");
+        let route = ["ovs-appctl", "-t", &ctl, "ovs/route/add", &prefix, "br-phy"];
+        let start = Instant::now();
+        while !crate::cmd::ok(&route) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{}: `{}` keeps failing",
+                self.name,
+                route.join(" ")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
         self.start_agent(bins);
     }
 

@@ -98,6 +98,13 @@ fn check_name(what: &str, field: &str, value: &str) -> Result<(), IntentError> {
     Ok(())
 }
 
+/// The underlay MTUs a fabric may have.
+const MTU: std::ops::RangeInclusive<u16> = 576..=9216;
+
+/// The smallest underlay MTU that leaves IPv6's minimum (1280) inside VXLAN (50 bytes of
+/// headers).
+const IPV6_MIN_MTU: u16 = 1280 + 50;
+
 fn net_key(tenant: &str, network: &str) -> String {
     format!("{tenant}:{network}")
 }
@@ -526,6 +533,32 @@ impl State {
         for encap in [Encap::Vlan, Encap::Vxlan] {
             tag_ranges(&g, encap)?;
         }
+        if !MTU.contains(&g.mtu) {
+            return Err(IntentError::Invalid(format!(
+                "global: mtu {} is outside {}..={}",
+                g.mtu,
+                MTU.start(),
+                MTU.end()
+            )));
+        }
+        if let Some(n) = self
+            .snap
+            .networks
+            .values()
+            .find(|n| n.ipv6_subnet.is_some())
+        {
+            if g.mtu < IPV6_MIN_MTU {
+                return Err(IntentError::Invalid(format!(
+                    "global: mtu {} leaves IPv6 network {}:{} less than 1280 bytes inside VXLAN (at least {IPV6_MIN_MTU})",
+                    g.mtu, n.tenant_name, n.network_name
+                )));
+            }
+        }
+        if g.vxlan_port == 0 {
+            return Err(IntentError::Invalid(
+                "global: vxlanPort must be 1..=65535".into(),
+            ));
+        }
         self.snap.global = g.clone();
         Ok(g)
     }
@@ -566,6 +599,15 @@ impl State {
             ));
         }
         let subnet6 = n.ipv6_subnet;
+        if subnet6.is_some() && self.snap.global.mtu < IPV6_MIN_MTU {
+            return Err(bad(
+                "ipv6Subnet",
+                format!(
+                    "the global mtu {} leaves less than 1280 bytes inside VXLAN (at least {IPV6_MIN_MTU})",
+                    self.snap.global.mtu
+                ),
+            ));
+        }
         let gateway6 = match (n.ipv6_gateway, subnet6) {
             (Some(g), Some(s6)) => {
                 if !s6.is_host(g) {
@@ -919,6 +961,11 @@ impl State {
         old: Option<&Endpoint>,
     ) -> Result<MacAddr, IntentError> {
         if let Some(req) = e.mac_address {
+            if req.is_multicast() || req.to_u64() == 0 {
+                return Err(IntentError::Invalid(format!(
+                    "{what}: macAddress {req} is not a unicast address (a group or broadcast address, or zero, cannot be an endpoint's)"
+                )));
+            }
             if !self.ipam.take_mac(req.to_u64()) {
                 let user = self.user_of(e, None, |o| o.mac_address, req);
                 return Err(IntentError::Conflict(format!(

@@ -1,6 +1,7 @@
 //! `netctl audit`: the sync state of every switch ([`Audit`]) as a table, and which switches
 //! have been out of sync for too long.
 
+use crate::text::printable;
 use northbound_model::audit::{Audit, SwitchAudit, SyncState};
 use std::fmt::Write;
 
@@ -96,19 +97,6 @@ fn duration(ms: u64) -> String {
         60..3600 => format!("{}m{:02}s", s / 60, s % 60),
         _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
     }
-}
-
-/// `text` with control characters escaped, so that a name cannot drive the terminal.
-fn printable(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

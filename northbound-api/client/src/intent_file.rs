@@ -621,13 +621,22 @@ mod tests {
 
     #[test]
     fn carving_at_the_top_of_the_address_space() {
+        // The pool runs out: the third network gets nothing.
         let t = tenant(
-            "255.255.255.0/24",
+            "223.255.255.0/24",
             Some(25),
-            &[("a", Some("255.255.255.0/25")), ("b", None), ("c", None)],
+            &[("a", Some("223.255.255.0/25")), ("b", None), ("c", None)],
         );
         let err = t.networks().unwrap_err().to_string();
         assert!(err.contains("network `t:c`"), "{err}");
+        // At the very top, the reserved block is refused before any arithmetic can overflow.
+        let t = tenant(
+            "255.255.255.0/24",
+            Some(25),
+            &[("a", None), ("b", None), ("c", None)],
+        );
+        let err = t.networks().unwrap_err().to_string();
+        assert!(err.contains("240.0.0.0/4 (reserved)"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! * [`intent_file`]: the intent files of the original netplugin (`netctl -cfg FILE`),
 //!   converted into a [`northbound_model::batch::Batch`].
 //! * [`audit_report`]: `netctl audit`'s table of the switches' sync state.
+//! * [`text`]: server text made safe to print.
 //! * `netctl` (the binary): the command line.
 
 pub use northbound_model::{addr, audit, batch, model, token, wire};
@@ -12,3 +13,4 @@ pub use northbound_model::{addr, audit, batch, model, token, wire};
 pub mod audit_report;
 pub mod client;
 pub mod intent_file;
+pub mod text;

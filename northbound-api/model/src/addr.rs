@@ -63,6 +63,17 @@ pub enum AddrError {
         /// The subnet.
         network: Ipv4Net,
     },
+    /// A subnet that is no network's to have: it overlaps multicast, loopback or another
+    /// reserved block, or it is every address.
+    #[error("`{text}` overlaps {block} ({what}): not a network's subnet")]
+    Reserved {
+        /// The text.
+        text: String,
+        /// The reserved block.
+        block: &'static str,
+        /// What the block is.
+        what: &'static str,
+    },
     /// Not a list of id ranges.
     #[error("`{text}`: `{part}` is not an id or an ordered range of ids from 1")]
     Ids {
@@ -85,6 +96,58 @@ fn prefix_len(text: &str, len: &str, max: u8) -> Result<u8, AddrError> {
             text: text.to_string(),
             max,
         })
+}
+
+/// The IPv4 blocks no network may overlap.
+const RESERVED_V4: [(&str, &str); 4] = [
+    ("0.0.0.0/8", "this network"),
+    ("127.0.0.0/8", "loopback"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),
+];
+
+/// The IPv6 blocks no network may overlap.
+const RESERVED_V6: [(&str, &str); 2] = [
+    ("::/8", "loopback, unspecified and IPv4-mapped"),
+    ("ff00::/8", "multicast"),
+];
+
+/// Refuses `net` if it overlaps one of `blocks`.
+fn not_reserved<N: Copy>(
+    text: &str,
+    net: N,
+    blocks: &[(&'static str, &'static str)],
+    parse: impl Fn(&str) -> N,
+    overlaps: impl Fn(N, N) -> bool,
+) -> Result<(), AddrError> {
+    match blocks.iter().find(|(b, _)| overlaps(net, parse(b))) {
+        Some(&(block, what)) => Err(AddrError::Reserved {
+            text: text.to_string(),
+            block,
+            what,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn v4_not_reserved(text: &str, net: Ipv4Net) -> Result<(), AddrError> {
+    not_reserved(
+        text,
+        net,
+        &RESERVED_V4,
+        |b| b.parse().expect("a reserved block"),
+        |a: Ipv4Net, b: Ipv4Net| a.contains(&b.network()) || b.contains(&a.network()),
+    )
+}
+
+fn v6_not_reserved(text: &str, net: Ipv6Net) -> Result<(), AddrError> {
+    not_reserved(
+        text,
+        net,
+        &RESERVED_V6,
+        |b| b.parse().expect("a reserved block"),
+        |a: Ipv6Net, b: Ipv6Net| a.contains(&b.network()) || b.contains(&a.network()),
+    )
 }
 
 /// A prefix `a.b.c.d/len` whose host bits are zero, with the prefix length at most `max`.
@@ -209,6 +272,7 @@ impl FromStr for Ipv4Subnet {
             .ok_or_else(|| AddrError::Subnet4(s.to_string()))?;
         if !addr.contains('-') {
             let net = ipv4_prefix(s, Self::MAX_PREFIX_LEN)?;
+            v4_not_reserved(s, net)?;
             return Ok(Ipv4Subnet { net, range: None });
         }
         let range: Ipv4Range = addr
@@ -218,6 +282,7 @@ impl FromStr for Ipv4Subnet {
         let net = Ipv4Net::new(range.first, len)
             .expect("the prefix length is checked")
             .trunc();
+        v4_not_reserved(s, net)?;
         let subnet = Ipv4Subnet { net, range: None };
         if !subnet.is_host(range.first) || !subnet.is_host(range.last) {
             return Err(AddrError::RangeOutside {
@@ -278,6 +343,7 @@ impl FromStr for Ipv6Subnet {
                 network: net.trunc().to_string(),
             });
         }
+        v6_not_reserved(s, net)?;
         Ok(Ipv6Subnet(net))
     }
 }
@@ -450,6 +516,52 @@ mod tests {
             "10.1.1.1/24".parse::<Ipv4Subnet>().unwrap_err().to_string(),
             "`10.1.1.1/24`: host bits are set (the network is 10.1.1.0/24)"
         );
+    }
+
+    #[test]
+    fn reserved_blocks_are_no_network_subnet() {
+        for (text, block) in [
+            ("224.0.0.0/24", "224.0.0.0/4"),
+            ("239.1.0.0/16", "224.0.0.0/4"),
+            ("127.0.0.0/24", "127.0.0.0/8"),
+            ("0.0.0.0/0", "0.0.0.0/8"),
+            ("0.0.0.0/8", "0.0.0.0/8"),
+            ("128.0.0.0/1", "224.0.0.0/4"),
+            ("250.0.0.0/24", "240.0.0.0/4"),
+            ("127.0.0.2-127.0.0.9/24", "127.0.0.0/8"),
+        ] {
+            match text.parse::<Ipv4Subnet>() {
+                Err(AddrError::Reserved { block: b, .. }) => assert_eq!(b, block, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        for (text, block) in [
+            ("::/0", "::/8"),
+            ("ff02::/64", "ff00::/8"),
+            ("::/64", "::/8"),
+        ] {
+            match text.parse::<Ipv6Subnet>() {
+                Err(AddrError::Reserved { block: b, .. }) => assert_eq!(b, block, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        let e = "224.0.0.0/24"
+            .parse::<Ipv4Subnet>()
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "`224.0.0.0/24` overlaps 224.0.0.0/4 (multicast): not a network's subnet"
+        );
+        for ok in [
+            "10.0.0.0/8",
+            "192.168.1.0/24",
+            "1.0.0.0/24",
+            "223.255.255.0/24",
+        ] {
+            assert!(ok.parse::<Ipv4Subnet>().is_ok(), "{ok}");
+        }
+        assert!("2001:db8::/64".parse::<Ipv6Subnet>().is_ok());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 /// How the host's VXLAN tunnels are set up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "mode")]
+#[serde(rename_all = "camelCase", tag = "mode", deny_unknown_fields)]
 pub enum TunnelReport {
     /// One port with `remote_ip=flow key=flow`.
     Flow {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A set of changes applied all-or-nothing: if any change is rejected, none is applied.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Batch {
     /// Objects to create or replace.
     #[serde(default)]

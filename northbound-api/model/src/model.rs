@@ -451,7 +451,12 @@ impl Kind {
 
 /// Any intent object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "spec", rename_all = "camelCase")]
+#[serde(
+    tag = "kind",
+    content = "spec",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
 pub enum Object {
     /// Global settings.
     Global(Global),

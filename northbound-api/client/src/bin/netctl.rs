@@ -27,6 +27,7 @@ use northbound_client::model::{
     Direction, Encap, Endpoint, EndpointGroup, Host, Kind, MulticastConfig, NetProfile, Network,
     Object, Policy, Rule, RuleAction, Tenant, Unregistered,
 };
+use northbound_client::text::printable;
 use northbound_client::token::BearerToken;
 use northbound_client::wire;
 use std::fmt::Display;
@@ -515,7 +516,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("netctl: {e}");
+            eprintln!("netctl: {}", printable(&e.to_string()));
             ExitCode::FAILURE
         }
     }
@@ -750,6 +751,10 @@ fn table(kind: Kind, objects: &[Object]) -> String {
             }
         });
     }
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| r.iter().map(|c| printable(c)).collect())
+        .collect();
     let widths: Vec<usize> = (0..header.len())
         .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
         .collect();
