@@ -19,6 +19,7 @@ use netmaster::store::{MemStore, RedbStore, Store};
 use netmaster::transport::{ListenAddr, Listener};
 use northbound_api::auth::{Access, TokenTable};
 use northbound_api::rest::Services;
+use northbound_api::serve::Limits;
 use ofproto::msg::Role;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -90,6 +91,13 @@ struct Args {
     /// Serve the API without tokens on an address other than loopback.
     #[arg(long)]
     insecure_api: bool,
+    /// Seconds an API client has to send a request head (also how long an idle connection
+    /// stays open).
+    #[arg(long, default_value_t = 10.0)]
+    api_header_timeout_s: f64,
+    /// API connections served at once; more are answered 503 and closed.
+    #[arg(long, default_value_t = 1024)]
+    api_max_connections: usize,
     /// Seconds after which a host whose agent stopped reporting and whose switch is not
     /// connected is forgotten (its flows compiled away, its peers' tunnels to it removed);
     /// 0 keeps hosts forever.
@@ -256,12 +264,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         oper,
     };
     let router = northbound_api::rest::router(services, access.clone());
-    let router = axum::ServiceExt::<axum::extract::Request>::into_make_service(router);
-    tasks.spawn(async move {
-        if let Err(e) = axum::serve(api, router).await {
-            error!(error = %e, "REST API failed");
-        }
-    });
+    let limits = Limits {
+        header_read_timeout: Duration::from_secs_f64(args.api_header_timeout_s.max(0.1)),
+        max_connections: args.api_max_connections.max(1),
+    };
+    tasks.spawn(northbound_api::serve::serve(api, router, limits));
     tasks.spawn(publisher::run(sources, publisher));
     if let Some(path) = args.api_tokens.clone() {
         tasks.spawn(reload_tokens_on_sighup(path, access));

@@ -12,6 +12,7 @@
 //! * [`rest`]: the `/api/v1` axum router over an [`service::IntentService`], an
 //!   [`agent::AgentService`] and an [`oper::OperService`].
 //! * [`auth`]: bearer tokens and what each role may do.
+//! * [`serve`]: serving the API on TCP within [`serve::Limits`] (timeouts, a connection cap).
 //! * [`oper`]: operational state (multicast memberships), the [`oper::OperService`] trait.
 
 pub use northbound_model::{addr, audit, model, name, wire};
@@ -20,4 +21,5 @@ pub mod agent;
 pub mod auth;
 pub mod oper;
 pub mod rest;
+pub mod serve;
 pub mod service;
