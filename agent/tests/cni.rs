@@ -75,12 +75,8 @@ fn run_cni(env: &[(&str, &str)], stdin: &str) -> Run {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("running netplugin-cni");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    // (A plugin that stops reading early closes its end: the rest is not written.)
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     let out = child.wait_with_output().unwrap();
     eprintln!(
         "netplugin-cni {env:?}: {}\nstdout: {}\nstderr: {}",
@@ -160,6 +156,13 @@ fn malformed_config() {
         r#"{"cniVersion":1,"name":"n","type":"netplugin-cni"}"#,
     )
     .error(7);
+    // A configuration past 1 MiB is refused, whatever it holds.
+    let huge = format!(
+        r#"{{"cniVersion":"1.0.0","name":"n","type":"netplugin-cni","pad":"{}"}}"#,
+        "x".repeat(2 << 20)
+    );
+    let v = run_cni(&env("ADD", &netns), &huge).error(7);
+    assert!(v["msg"].as_str().unwrap().contains("too large"), "{v}");
     // The agent assigns the addresses: an ipam section is an unsupported field.
     run_cni(
         &env("ADD", &netns),

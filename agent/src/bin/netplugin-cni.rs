@@ -3,23 +3,14 @@
 //! over its unix socket (`agentSocket`, default `/run/netplugin/cni.sock`) to do the work.
 
 use netplugin::cni::plugin;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let mut stdin = Vec::new();
-    let read = std::io::stdin().read_to_end(&mut stdin);
     let env = |k: &str| std::env::var(k).ok();
-    let (version, result) = match read {
-        Ok(_) => plugin::run(&env, &stdin),
-        Err(e) => (
-            netplugin::cni::protocol::CNI_VERSION.to_string(),
-            Err(plugin::CniError::new(
-                netplugin::cni::protocol::code::IO_FAILURE,
-                "cannot read stdin",
-                e.to_string(),
-            )),
-        ),
+    let (version, result) = match plugin::read_input(std::io::stdin().lock()) {
+        Ok(stdin) => plugin::run(&env, &stdin),
+        Err(e) => (netplugin::cni::protocol::CNI_VERSION.to_string(), Err(e)),
     };
     let mut out = std::io::stdout().lock();
     match result {

@@ -215,6 +215,26 @@ pub fn call_agent(socket: &str, req: &Request) -> Result<Reply, CniError> {
     }
 }
 
+/// The largest network configuration read from stdin (the runtime's input is a few KiB).
+pub const MAX_STDIN: u64 = 1 << 20;
+
+/// Reads the runtime's input from `r`: at most [`MAX_STDIN`] bytes, an error beyond.
+pub fn read_input(r: impl std::io::Read) -> Result<Vec<u8>, CniError> {
+    use std::io::Read;
+    let mut input = Vec::new();
+    r.take(MAX_STDIN + 1)
+        .read_to_end(&mut input)
+        .map_err(|e| err(code::IO_FAILURE, "cannot read stdin", e.to_string()))?;
+    if input.len() as u64 > MAX_STDIN {
+        return Err(err(
+            code::INVALID_CONFIG,
+            "network configuration too large",
+            format!("more than {MAX_STDIN} bytes on stdin"),
+        ));
+    }
+    Ok(input)
+}
+
 /// Runs the plugin: `env` reads environment variables, `stdin` is the runtime's input.
 /// Returns the spec version for an error report, and the output or the error.
 pub fn run(

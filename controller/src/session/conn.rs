@@ -11,6 +11,7 @@
 
 use super::core::{Completion, Core, End, Event, RequestId};
 use super::handle::{BatchTx, Command, ReplyTx, SwitchHandle};
+use super::sampled::Sampled;
 use super::{dpid_str, SessionConfig, SessionEvent};
 use crate::transport::BoxedStream;
 use bytes::BytesMut;
@@ -24,6 +25,9 @@ use tokio::sync::mpsc;
 use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
+
+/// Failed handshakes logged: at most one line per second.
+static HANDSHAKE_FAILURES: Sampled = Sampled::new(Duration::from_secs(1));
 
 /// How long the switch may read nothing of what waits for it before it counts as stalled.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -301,7 +305,12 @@ pub(super) async fn drive(
                 reason: end.to_string(),
             });
         }
-        None => warn!(peer = %d.peer, reason = %end, "handshake failed"),
+        // A flood of failed handshakes is one line per second, with the count left out.
+        None => {
+            if let Some(suppressed) = HANDSHAKE_FAILURES.sample(Instant::now()) {
+                warn!(peer = %d.peer, reason = %end, suppressed, "handshake failed");
+            }
+        }
     }
     d.deliver_backlog(&events).await;
 }

@@ -12,6 +12,7 @@
 mod conn;
 pub mod core;
 mod handle;
+mod sampled;
 
 pub use self::core::{BatchErrors, RequestError, SwitchInfo};
 pub use handle::{BundleError, PostError, SwitchHandle};
