@@ -12,6 +12,9 @@ command -v ethtool >/dev/null 2>&1 || need_pkgs+=(ethtool)
 command -v bridge >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v tcpdump >/dev/null 2>&1 || need_pkgs+=(tcpdump)
 command -v iperf3 >/dev/null 2>&1 || need_pkgs+=(iperf3)
+# OpenFlow over TLS: certificates made with ovs-pki, a foreign client with openssl s_client.
+command -v ovs-pki >/dev/null 2>&1 || need_pkgs+=(openvswitch-common)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 # The topology tests send hand-made frames with Debian's python3 (raw AF_PACKET socket).
 [ -x /usr/bin/python3 ] || need_pkgs+=(python3)
 

@@ -216,13 +216,19 @@ fn main() {
         loop {
             match listener.accept().await {
                 Ok(inc) => {
-                    tokio::spawn(session::run(
-                        inc.stream,
-                        inc.peer,
-                        cfg.clone(),
-                        tx.clone(),
-                        CancellationToken::new(),
-                    ));
+                    let (cfg, tx) = (cfg.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        let c = inc.connecting.await.expect("a unix connection is ready");
+                        session::run(
+                            c.stream,
+                            inc.peer,
+                            c.identity,
+                            cfg,
+                            tx,
+                            CancellationToken::new(),
+                        )
+                        .await
+                    });
                 }
                 Err(e) => panic!("accept: {e}"),
             }

@@ -8,7 +8,7 @@ use crate::compiled::{Capabilities, Compiled};
 use crate::reconcile::status::SyncStatus;
 use crate::reconcile::{self, ReconcileConfig};
 use crate::session::{self, dpid_str, SessionConfig, SessionEvent, SwitchHandle};
-use crate::transport::{BoxedStream, Listener};
+use crate::transport::{BoxedStream, Incoming, Listener};
 use ofproto::msg::PacketIn;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
@@ -30,6 +30,14 @@ pub trait PacketInApp: Send + Sync {
     /// A packet sent by switch `dpid`.
     fn packet_in(&self, dpid: u64, packet_in: &PacketIn);
 }
+
+/// Whether the switch whose TLS certificate proves a name (the second argument) may be the
+/// datapath id it claims (the first): why not, if not.
+pub type IdentityCheck = Box<dyn Fn(u64, &str) -> Result<(), String> + Send + Sync>;
+
+/// Connections whose set-up (a TLS handshake) failed, logged at most once a second.
+static SETUP_FAILURES: crate::session::Sampled =
+    crate::session::Sampled::new(Duration::from_secs(1));
 
 /// A connected switch: its session and where its reconciler stands.
 struct Registered {
@@ -73,6 +81,7 @@ pub struct Controller {
     /// started, for one that never connected).
     gone_since: Mutex<HashMap<u64, SystemTime>>,
     started: SystemTime,
+    identity_check: RwLock<Option<IdentityCheck>>,
     events_tx: mpsc::Sender<SessionEvent>,
     events_rx: Mutex<Option<mpsc::Receiver<SessionEvent>>>,
     /// Every task the controller started, [`Controller::serve`] included.
@@ -99,6 +108,7 @@ impl Controller {
             switches: Mutex::new(HashMap::new()),
             gone_since: Mutex::new(HashMap::new()),
             started: SystemTime::now(),
+            identity_check: RwLock::new(None),
             events_tx,
             events_rx: Mutex::new(Some(events_rx)),
             tasks: TaskTracker::new(),
@@ -155,10 +165,47 @@ impl Controller {
         self.tasks.spawn(session::run(
             stream,
             peer,
+            None,
             self.sessions.clone(),
             self.events_tx.clone(),
             self.shutdown.clone(),
         ));
+    }
+
+    /// Sets the check of a TLS switch's identity: `check(dpid, name)` says why the switch
+    /// whose certificate proves `name` may not be datapath `dpid`, or lets it be.
+    pub fn set_identity_check(&self, check: IdentityCheck) {
+        *self.identity_check.write().expect("identity check lock") = Some(check);
+    }
+
+    /// Runs a session for an accepted connection once it is set up (its TLS handshake done,
+    /// within the session handshake timeout).
+    fn attach_incoming(&self, incoming: Incoming) {
+        let (sessions, events, shutdown) = (
+            self.sessions.clone(),
+            self.events_tx.clone(),
+            self.shutdown.clone(),
+        );
+        self.tasks.spawn(async move {
+            let peer = incoming.peer;
+            let connected =
+                tokio::time::timeout(sessions.handshake_timeout, incoming.connecting).await;
+            match connected {
+                Ok(Ok(c)) => {
+                    session::run(c.stream, peer, c.identity, sessions, events, shutdown).await
+                }
+                Ok(Err(e)) => {
+                    if let Some(suppressed) = SETUP_FAILURES.sample(std::time::Instant::now()) {
+                        warn!(%peer, error = %e, suppressed, "connection set-up failed");
+                    }
+                }
+                Err(_) => {
+                    if let Some(suppressed) = SETUP_FAILURES.sample(std::time::Instant::now()) {
+                        warn!(%peer, suppressed, "connection set-up timed out");
+                    }
+                }
+            }
+        });
     }
 
     /// Accepts switches on every listener and serves them (and those given to
@@ -178,6 +225,18 @@ impl Controller {
         self.shutdown.cancel();
         self.tasks.close();
         self.tasks.wait().await;
+    }
+
+    /// Whether the identity a TLS switch proved may be its datapath id (always, without TLS or
+    /// without a check).
+    fn identity_allows(&self, handle: &SwitchHandle) -> Result<(), String> {
+        let Some(name) = handle.identity() else {
+            return Ok(());
+        };
+        match &*self.identity_check.read().expect("identity check lock") {
+            Some(check) => check(handle.dpid(), name),
+            None => Ok(()),
+        }
     }
 
     /// Makes `handle` the session of its switch (replacing an older one) and starts its
@@ -223,7 +282,7 @@ impl Controller {
             let accept = async move {
                 loop {
                     match l.accept().await {
-                        Ok(inc) => me.attach(inc.stream, inc.peer),
+                        Ok(inc) => me.attach_incoming(inc),
                         Err(e) => {
                             warn!(error = %e, "accept failed");
                             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -248,6 +307,11 @@ impl Controller {
     fn on_event(self: &Arc<Self>, ev: SessionEvent) {
         match ev {
             SessionEvent::Connected(handle) => {
+                if let Err(why) = self.identity_allows(&handle) {
+                    warn!(dpid = %dpid_str(handle.dpid()), peer = %handle.info().peer, identity = handle.identity().unwrap_or_default(), %why, "refused a switch whose certificate does not own the datapath id");
+                    handle.close("its certificate does not own its datapath id");
+                    return;
+                }
                 let live = self.switch(handle.dpid()).filter(|old| !old.is_closed());
                 match live {
                     None => self.register(handle),

@@ -10,12 +10,14 @@ use netmaster::multicast::querier;
 use netmaster::multicast::snooping::Snooping;
 use netmaster::observed::agent_api::{self, AgentApi};
 use netmaster::observed::reports::AgentReports;
+use netmaster::observed::switch_owner;
 use netmaster::oper::Oper;
 use netmaster::pipeline::base_pipeline;
 use netmaster::reconcile::ReconcileConfig;
 use netmaster::session::SessionConfig;
 use netmaster::static_flows;
 use netmaster::store::{MemStore, RedbStore, Store};
+use netmaster::transport::tls::{self, TlsFiles};
 use netmaster::transport::{ListenAddr, Listener};
 use northbound_api::auth::{Access, TokenTable};
 use northbound_api::rest::Services;
@@ -55,6 +57,19 @@ struct Args {
     /// Do not listen on TCP unless `--of-listen` is given.
     #[arg(long)]
     no_tcp: bool,
+    /// OpenFlow over mutual TLS listen address (repeatable; with --of-tls-cert, --of-tls-key
+    /// and --of-tls-ca). With it, plain TCP is only served where --of-listen says.
+    #[arg(long = "of-tls-listen", value_name = "ADDR:PORT", requires_all = ["of_tls_cert", "of_tls_key", "of_tls_ca"])]
+    of_tls_listen: Vec<SocketAddr>,
+    /// netmaster's certificate (PEM) for OpenFlow over TLS.
+    #[arg(long, value_name = "FILE")]
+    of_tls_cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    #[arg(long, value_name = "FILE")]
+    of_tls_key: Option<PathBuf>,
+    /// The CA certificate (PEM) that signs the switches' certificates (ovs-pki: switchca/cacert.pem).
+    #[arg(long, value_name = "FILE")]
+    of_tls_ca: Option<PathBuf>,
     /// OpenFlow controller role requested from every switch.
     #[arg(long = "of-role", value_enum, default_value = "equal")]
     role: RoleArg,
@@ -168,7 +183,7 @@ async fn reload_tokens_on_sighup(path: PathBuf, access: Access) {
 
 fn listen_addrs(args: &Args) -> Vec<ListenAddr> {
     let mut v: Vec<ListenAddr> = args.of_listen.iter().map(|a| ListenAddr::Tcp(*a)).collect();
-    if v.is_empty() && !args.no_tcp {
+    if v.is_empty() && !args.no_tcp && args.of_tls_listen.is_empty() {
         v.push(ListenAddr::Tcp(SocketAddr::from(([0, 0, 0, 0], 6653))));
     }
     v.extend(args.of_unix.iter().cloned().map(ListenAddr::Unix));
@@ -210,8 +225,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         ..ReconcileConfig::default()
     };
     let addrs = listen_addrs(&args);
-    if addrs.is_empty() {
-        bail!("no listener: give --of-listen or --of-unix");
+    if addrs.is_empty() && args.of_tls_listen.is_empty() {
+        bail!("no listener: give --of-listen, --of-tls-listen or --of-unix");
     }
     let mut listeners = Vec::new();
     for a in &addrs {
@@ -220,6 +235,23 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("listen on {a}"))?;
         info!(addr = %l.local_addr().map(|a| a.to_string()).unwrap_or_default(), "listening for switches");
         listeners.push(l);
+    }
+    if let (Some(cert), Some(key), Some(ca)) =
+        (&args.of_tls_cert, &args.of_tls_key, &args.of_tls_ca)
+    {
+        let files = TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            ca: ca.clone(),
+        };
+        let acceptor = tls::acceptor(&files).with_context(|| "OpenFlow TLS")?;
+        for a in &args.of_tls_listen {
+            let l = Listener::bind_tls(*a, acceptor.clone())
+                .await
+                .with_context(|| format!("listen on tls:{a}"))?;
+            info!(addr = %l.local_addr().map(|a| a.to_string()).unwrap_or_default(), "listening for switches over mutual TLS");
+            listeners.push(l);
+        }
     }
     // One store for everything that survives a restart: intent, the agents' reports (so that
     // after a restart every switch is compared with its full desired state, never with one
@@ -241,6 +273,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("API listen on {}", args.api_listen))?;
     info!(addr = %args.api_listen, "REST API listening");
     let controller = Controller::new(sessions, reconcile, publisher.subscribe());
+    controller.set_identity_check(switch_owner::identity_check(db.clone(), reports.clone()));
     let mut sources = Sources {
         intent: db.clone(),
         reports: reports.clone(),

@@ -641,6 +641,7 @@ async fn reconcile_once_with_a_meter_reports_a_clean_bundle() {
     tokio::spawn(session::run(
         Box::new(controller_side),
         "test".into(),
+        None,
         Arc::new(session_cfg()),
         tx,
         tokio_util::sync::CancellationToken::new(),

@@ -70,6 +70,7 @@ impl Rig {
         let session = tokio::spawn(session::run(
             Box::new(controller_side),
             "test".into(),
+            None,
             Arc::new(cfg),
             tx,
             CancellationToken::new(),

@@ -116,6 +116,7 @@ struct Driver {
     core: Core,
     session_id: u64,
     peer: String,
+    identity: Option<String>,
     cfg: Arc<SessionConfig>,
     /// Ends the session: [`SwitchHandle::close`] or the controller's shutdown.
     closer: CancellationToken,
@@ -144,6 +145,7 @@ impl Driver {
                         self.cfg.request_timeout,
                         cmd,
                         info,
+                        self.identity.clone(),
                         self.closer.clone(),
                     );
                     self.backlog.push_back(SessionEvent::Connected(h.clone()));
@@ -230,6 +232,7 @@ impl Driver {
 pub(super) async fn drive(
     stream: BoxedStream,
     peer: String,
+    identity: Option<String>,
     session_id: u64,
     cfg: Arc<SessionConfig>,
     events: mpsc::Sender<SessionEvent>,
@@ -247,6 +250,7 @@ pub(super) async fn drive(
         core: Core::new(cfg.clone(), peer.clone(), Instant::now()),
         session_id,
         peer,
+        identity,
         cfg,
         closer: shutdown.child_token(),
         shutdown,

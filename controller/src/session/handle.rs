@@ -54,6 +54,8 @@ pub(super) enum Command {
 struct Inner {
     dpid: u64,
     session_id: u64,
+    /// The name its TLS certificate proves, if it connected over TLS.
+    identity: Option<String>,
     timeout: Duration,
     cmd: mpsc::Sender<Command>,
     info: RwLock<SwitchInfo>,
@@ -87,12 +89,14 @@ impl SwitchHandle {
         timeout: Duration,
         cmd: mpsc::Sender<Command>,
         info: SwitchInfo,
+        identity: Option<String>,
         closer: CancellationToken,
     ) -> SwitchHandle {
         SwitchHandle {
             inner: Arc::new(Inner {
                 dpid: info.features.datapath_id,
                 session_id,
+                identity,
                 timeout,
                 cmd,
                 info: RwLock::new(info),
@@ -111,6 +115,12 @@ impl SwitchHandle {
     /// Session id (unique per connection).
     pub fn session_id(&self) -> u64 {
         self.inner.session_id
+    }
+
+    /// The name the switch's TLS certificate proves (the first word of its subject's common
+    /// name); `None` over plain TCP or a unix socket.
+    pub fn identity(&self) -> Option<&str> {
+        self.inner.identity.as_deref()
     }
 
     /// A copy of what is known about the switch.

@@ -13,6 +13,7 @@ mod conn;
 pub mod core;
 mod handle;
 mod sampled;
+pub use sampled::Sampled;
 
 pub use self::core::{BatchErrors, RequestError, SwitchInfo};
 pub use handle::{BundleError, PostError, SwitchHandle};
@@ -112,12 +113,13 @@ static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 pub async fn run(
     stream: BoxedStream,
     peer: String,
+    identity: Option<String>,
     cfg: Arc<SessionConfig>,
     events: mpsc::Sender<SessionEvent>,
     shutdown: CancellationToken,
 ) {
     let session_id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
-    conn::drive(stream, peer, session_id, cfg, events, shutdown).await;
+    conn::drive(stream, peer, identity, session_id, cfg, events, shutdown).await;
 }
 
 /// Formats a datapath id as Open vSwitch does (16 hex digits).

@@ -997,6 +997,8 @@ pub struct Netmaster {
     dir: PathBuf,
     socket: PathBuf,
     extra: Vec<String>,
+    /// The namespace it runs in (`None`: the test's own).
+    netns: Option<String>,
     incarnation: u32,
     /// The current incarnation's log file.
     pub log: PathBuf,
@@ -1006,11 +1008,22 @@ impl Netmaster {
     /// Starts netmaster on `ovs`'s controller socket with extra arguments, and waits until it
     /// listens.
     pub fn start(ovs: &Ovs, extra: &[&str]) -> Netmaster {
+        Netmaster::start_with(ovs, extra, None)
+    }
+
+    /// Like [`Netmaster::start`], but inside `ovs`'s namespace, so that its TCP listeners
+    /// share the switch's loopback.
+    pub fn start_in_ovs_namespace(ovs: &Ovs, extra: &[&str]) -> Netmaster {
+        Netmaster::start_with(ovs, extra, Some(ovs.ns.clone()))
+    }
+
+    fn start_with(ovs: &Ovs, extra: &[&str], netns: Option<String>) -> Netmaster {
         let mut nm = Netmaster {
             child: None,
             dir: ovs.dir.clone(),
             socket: ovs.ctl_sock(),
             extra: extra.iter().map(|s| s.to_string()).collect(),
+            netns,
             incarnation: 0,
             log: PathBuf::new(),
         };
@@ -1022,7 +1035,16 @@ impl Netmaster {
         self.incarnation += 1;
         self.log = self.dir.join(format!("netmaster-{}.log", self.incarnation));
         let log = File::create(&self.log).expect("create netmaster log");
-        let child = Command::new(env!("CARGO_BIN_EXE_netmaster"))
+        // (`ip netns exec` execs netmaster: the child's PID is netmaster's.)
+        let mut cmd = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new(tool("ip"));
+                c.args(["netns", "exec", ns, env!("CARGO_BIN_EXE_netmaster")]);
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_netmaster")),
+        };
+        let child = cmd
             .arg("--no-tcp")
             .arg("--of-unix")
             .arg(&self.socket)
