@@ -7,7 +7,9 @@
 use crate::error::{Context, Error};
 use crate::naming::{ovsdb_path, HOST_IFNAME_PREFIX};
 use crate::netmaster::Netmaster;
-use crate::ovsdb::vswitch::{BridgeConfig, DatapathType, InterfaceType, PortConfig, Vswitch};
+use crate::ovsdb::vswitch::{
+    BridgeConfig, DatapathType, InterfaceType, PortConfig, SslFiles, Vswitch,
+};
 use crate::report;
 use crate::tunnels::{self, TunnelMode};
 use crate::uplinks;
@@ -52,6 +54,8 @@ pub struct Config {
     pub sysfs_root: std::path::PathBuf,
     /// Set Open vSwitch's `other_config:hw-offload=true` (read by ovs-vswitchd at start).
     pub hw_offload: bool,
+    /// The switch's TLS credentials for an `ssl:` controller (written before the bridge).
+    pub of_ssl: Option<SslFiles>,
 }
 
 /// The flow-based VXLAN port's name ([`TunnelMode::Flow`]).
@@ -65,6 +69,12 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), Error> {
     vs.ensure_initialized()
         .await
         .context(|| "initializing the database")?;
+    // Before the bridge: its first connection to an `ssl:` controller needs them.
+    if let Some(files) = &cfg.of_ssl {
+        vs.ensure_ssl(files)
+            .await
+            .context(|| "the switch's TLS credentials")?;
+    }
     vs.ensure_bridge(&BridgeConfig {
         name: cfg.bridge.clone(),
         datapath_type: cfg.datapath,

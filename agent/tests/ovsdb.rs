@@ -3,7 +3,9 @@
 
 mod ovsdb_harness;
 
-use netplugin::ovsdb::vswitch::{BridgeConfig, DatapathType, InterfaceType, PortConfig, Vswitch};
+use netplugin::ovsdb::vswitch::{
+    BridgeConfig, DatapathType, InterfaceType, PortConfig, SslFiles, Vswitch,
+};
 use netplugin::ovsdb::{
     row, Client, Condition, Datum, Error, MonitorRequest, Mutation, Operation, Uuid,
 };
@@ -289,6 +291,51 @@ async fn open_vswitch_row_and_hw_offload() {
             ovs.get("open_vswitch", ".", "other_config:hw-offload"),
             "false"
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn ssl_credentials_as_set_ssl_writes_them() {
+    let ovs = PrivateOvs::db_only();
+    within(async {
+        let vs = Vswitch::connect(ovs.db_sock()).await.unwrap();
+        let files = SslFiles {
+            private_key: "/etc/np/host1-privkey.pem".into(),
+            certificate: "/etc/np/host1-cert.pem".into(),
+            ca_cert: "/etc/np/controllerca.pem".into(),
+        };
+        assert!(matches!(
+            vs.ensure_ssl(&files).await,
+            Err(Error::NotFound(_))
+        ));
+        vs.ensure_initialized().await.unwrap();
+        let first = vs.ensure_ssl(&files).await.unwrap();
+        assert!(first.changed);
+        let shown = ovs.vsctl(&["get-ssl"]);
+        for line in [
+            "Private key: /etc/np/host1-privkey.pem",
+            "Certificate: /etc/np/host1-cert.pem",
+            "CA Certificate: /etc/np/controllerca.pem",
+            "Bootstrap: false",
+        ] {
+            assert!(shown.contains(line), "{line} missing from:\n{shown}");
+        }
+        let again = vs.ensure_ssl(&files).await.unwrap();
+        assert_eq!((again.uuid, again.changed), (first.uuid.clone(), false));
+        // Other files: a new row replaces the old one, which goes with it.
+        let other = SslFiles {
+            ca_cert: "/etc/np/other-ca.pem".into(),
+            ..files
+        };
+        let changed = vs.ensure_ssl(&other).await.unwrap();
+        assert!(changed.changed);
+        assert_ne!(changed.uuid, first.uuid);
+        assert!(ovs
+            .vsctl(&["get-ssl"])
+            .contains("CA Certificate: /etc/np/other-ca.pem"));
+        let rows = ovs.vsctl(&["--columns=_uuid", "list", "SSL"]);
+        assert_eq!(rows.matches("_uuid").count(), 1, "{rows}");
     })
     .await;
 }

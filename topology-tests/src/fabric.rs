@@ -5,6 +5,7 @@ use crate::binaries::{self, Binaries};
 use crate::cmd::{in_ns, output, run};
 use crate::host::{api_url, Host, Wiring, API_PORT, MGMT_CONTROLLER, OF_PORT};
 use crate::netns::run_in;
+use crate::pki::Pki;
 use crate::tokens::Tokens;
 use northbound_client::audit::Audit;
 use northbound_client::client::Client;
@@ -26,6 +27,8 @@ pub struct FabricConfig {
     /// A deliberate compiler fault (`NETMASTER_FAULT`, honoured by debug builds only), to
     /// prove that a test fails when the compiler is wrong.
     pub fault: Option<&'static str>,
+    /// Switches reach netmaster over mutual TLS with `ovs-pki` certificates.
+    pub tls: bool,
 }
 
 impl FabricConfig {
@@ -37,7 +40,13 @@ impl FabricConfig {
                 .collect(),
             host_timeout_s: 3.0,
             fault: None,
+            tls: false,
         }
+    }
+
+    /// The same, with OpenFlow over mutual TLS (certificates named after the hosts).
+    pub fn over_tls(self) -> FabricConfig {
+        FabricConfig { tls: true, ..self }
     }
 
     /// The same, with netmaster's compiler deliberately wrong in the way `fault` names.
@@ -101,12 +110,16 @@ impl Fabric {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("run directory");
         let tokens = Tokens::create(&dir, cfg.hosts.iter().map(|(name, _)| name.as_str()));
+        let pki = cfg
+            .tls
+            .then(|| Pki::create(&dir, cfg.hosts.iter().map(|(name, _)| name.as_str())));
         let wiring = Wiring {
             prefix: prefix.clone(),
             ctl_ns: format!("{prefix}-ctl"),
             fab_ns: format!("{prefix}-fab"),
             dir,
             tokens,
+            pki,
         };
         let mut fabric = Fabric {
             prefix,
@@ -224,7 +237,14 @@ impl Fabric {
         let child = cmd
             .args(["netns", "exec", &self.wiring.ctl_ns])
             .arg(&self.bins.netmaster)
-            .arg(format!("--of-listen={MGMT_CONTROLLER}:{OF_PORT}"))
+            .args(match &self.wiring.pki {
+                None => vec![format!("--of-listen={MGMT_CONTROLLER}:{OF_PORT}")],
+                Some(pki) => {
+                    let mut a = vec![format!("--of-tls-listen={MGMT_CONTROLLER}:{OF_PORT}")];
+                    a.extend(pki.netmaster_args());
+                    a
+                }
+            })
             .arg(format!("--api-listen={MGMT_CONTROLLER}:{API_PORT}"))
             .arg("--api-tokens")
             .arg(&self.wiring.tokens.file)

@@ -31,6 +31,8 @@ pub struct Wiring {
     pub dir: PathBuf,
     /// The API tokens.
     pub tokens: crate::tokens::Tokens,
+    /// The certificates, when switches reach netmaster over TLS.
+    pub pki: Option<crate::pki::Pki>,
 }
 
 /// A running emulated host.
@@ -47,6 +49,10 @@ pub struct Host {
     pub vtep: Ipv4Addr,
     /// The file of its agent's API token.
     pub token_file: PathBuf,
+    /// Its bridge's controller target (`tcp:` or `ssl:`).
+    controller: String,
+    /// The agent's TLS options (its certificate), when the controller is `ssl:`.
+    tls_args: Vec<String>,
     agent: Option<Child>,
     running: bool,
 }
@@ -64,6 +70,15 @@ impl Host {
             dir,
             vtep,
             token_file: w.tokens.agent_file(name),
+            controller: format!(
+                "{}:{MGMT_CONTROLLER}:{OF_PORT}",
+                if w.pki.is_some() { "ssl" } else { "tcp" }
+            ),
+            tls_args: w
+                .pki
+                .as_ref()
+                .map(|p| p.agent_args(name))
+                .unwrap_or_default(),
             agent: None,
             running: false,
         };
@@ -222,8 +237,8 @@ impl Host {
             .arg("--token-file")
             .arg(&self.token_file)
             .arg(format!("--ovsdb=unix:{}", self.db_sock().display()))
-            .args(["--bridge", "br-int", "--controller"])
-            .arg(format!("tcp:{MGMT_CONTROLLER}:{OF_PORT}"))
+            .args(["--bridge", "br-int", "--controller", &self.controller])
+            .args(&self.tls_args)
             .args(["--vtep-ip", &self.vtep.to_string()])
             .args(["--datapath", "netdev", "--dpid", &self.n.to_string()])
             .args(["--poll-s", "0.2", "--keepalive-s", "1"])

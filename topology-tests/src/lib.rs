@@ -33,6 +33,7 @@ pub mod matrix;
 pub mod multicast;
 pub mod netns;
 pub mod ovs;
+pub mod pki;
 pub mod tokens;
 pub mod traffic;
 

@@ -60,6 +60,26 @@ fn two_hosts_multiple_tenants_matrix() {
     two_hosts_multiple_tenants(None);
 }
 
+/// The same matrix with every switch programmed over mutual TLS (`ssl:` controllers, `ovs-pki`
+/// certificates named after the hosts, which netmaster checks against their datapath ids).
+#[test]
+fn two_hosts_multiple_tenants_over_tls() {
+    let mut f = Fabric::new(&FabricConfig::hosts(2).over_tls());
+    for (host, dpid) in [("host1", "0000000000000001"), ("host2", "0000000000000002")] {
+        let ev = f
+            .netmaster_events(0)
+            .into_iter()
+            .find(|e| e["message"] == "switch connected" && e["dpid"] == dpid)
+            .unwrap_or_else(|| panic!("{host} never connected"));
+        assert!(
+            ev["peer"].as_str().is_some_and(|p| p.starts_with("tls:")),
+            "{host} is not connected over TLS: {ev}"
+        );
+    }
+    f.apply_and_attach("examples/two_hosts_multiple_tenants.json");
+    assert_matrix(&f, "two_hosts_multiple_tenants");
+}
+
 #[test]
 fn two_hosts_multiple_tenants_mix_vlan_vxlan() {
     let mut f = Fabric::new(&FabricConfig::hosts(2));

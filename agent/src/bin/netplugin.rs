@@ -6,7 +6,7 @@ use netplugin::attach_vf::{self, VfTarget};
 use netplugin::daemon::{self, Config};
 use netplugin::naming;
 use netplugin::netmaster::Netmaster;
-use netplugin::ovsdb::vswitch::DatapathType;
+use netplugin::ovsdb::vswitch::{DatapathType, SslFiles};
 use netplugin::tunnels::TunnelMode;
 use northbound_model::token::BearerToken;
 use std::path::PathBuf;
@@ -106,6 +106,16 @@ struct DaemonArgs {
     /// Root of sysfs (for tests with a fake tree).
     #[arg(long = "sysfs-root", default_value = "/sys")]
     sysfs_root: PathBuf,
+    /// The switch's private key (PEM) for an `ssl:` controller (with --of-ssl-cert and
+    /// --of-ssl-ca; written into OVSDB's SSL table, as `ovs-vsctl set-ssl` does).
+    #[arg(long = "of-ssl-key", value_name = "FILE", requires_all = ["of_ssl_cert", "of_ssl_ca"])]
+    of_ssl_key: Option<PathBuf>,
+    /// The switch's certificate (PEM).
+    #[arg(long = "of-ssl-cert", value_name = "FILE", requires = "of_ssl_key")]
+    of_ssl_cert: Option<PathBuf>,
+    /// The CA certificate (PEM) that signs netmaster's certificate.
+    #[arg(long = "of-ssl-ca", value_name = "FILE", requires = "of_ssl_key")]
+    of_ssl_ca: Option<PathBuf>,
     /// Set Open vSwitch's `other_config:hw-offload=true`.
     #[arg(long = "hw-offload")]
     hw_offload: bool,
@@ -251,6 +261,14 @@ fn main() -> ExitCode {
                         .map(|(pf, vfs)| netplugin::sriov::PfConfig { pf, vfs }),
                     sysfs_root: d.sysfs_root,
                     hw_offload: d.hw_offload,
+                    of_ssl: match (d.of_ssl_key, d.of_ssl_cert, d.of_ssl_ca) {
+                        (Some(private_key), Some(certificate), Some(ca_cert)) => Some(SslFiles {
+                            private_key,
+                            certificate,
+                            ca_cert,
+                        }),
+                        _ => None,
+                    },
                 };
                 tokio::select! {
                     r = daemon::run(cfg) => r.map_err(anyhow::Error::from),

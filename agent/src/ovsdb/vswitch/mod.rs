@@ -1,12 +1,14 @@
 //! Typed operations on the `Open_vSwitch` database: the bridge the controller programs, its
-//! ports and interfaces, and switch-wide settings. Each `ensure_*` reads the current rows first
+//! ports and interfaces, and switch-wide settings (the TLS credentials of `ssl:` controllers among them). Each `ensure_*` reads the current rows first
 //! and writes only what differs, in one transaction, so repeating a call changes nothing.
 
 mod bridge;
 mod port;
+mod ssl;
 
 pub use bridge::{BridgeConfig, DatapathType};
 pub use port::{InterfaceType, PortConfig, PortInfo};
+pub use ssl::SslFiles;
 
 use super::{
     Atom, Client, Condition, Datum, Error, Mutation, OpResult, Operation, Result, Row, Uuid,
