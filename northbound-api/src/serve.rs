@@ -4,6 +4,7 @@
 //! past it, a connection is answered `503` with a JSON error at once and closed. Request
 //! bodies are capped by axum's default body limit (2 MiB).
 
+use crate::auth::attempts::ClientAddr;
 use crate::rest::Api;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -69,10 +70,14 @@ pub async fn serve(listener: TcpListener, api: Api, limits: Limits) {
             }
             continue;
         };
-        let service = TowerToHyperService::new(
-            api.clone()
-                .map_request(|r: hyper::Request<Incoming>| r.map(axum::body::Body::new)),
-        );
+        let client = ClientAddr(peer.ip());
+        let service = TowerToHyperService::new(api.clone().map_request(
+            move |r: hyper::Request<Incoming>| {
+                let mut r = r.map(axum::body::Body::new);
+                r.extensions_mut().insert(client);
+                r
+            },
+        ));
         tokio::spawn(async move {
             let _slot = slot;
             let conn = hyper::server::conn::http1::Builder::new()

@@ -18,6 +18,11 @@ use std::time::{Duration, Instant};
 
 /// Serves the API with `limits` on a loopback port in a thread of its own.
 fn start(limits: Limits) -> SocketAddr {
+    start_with(limits, Access::Open)
+}
+
+/// The same, authenticating with `access`.
+fn start_with(limits: Limits, access: Access) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -34,7 +39,7 @@ fn start(limits: Limits) -> SocketAddr {
                     agents: Arc::new(MemAgents::default()),
                     oper: Arc::new(FixedOper),
                 },
-                Access::Open,
+                access,
             );
             serve(listener, api, limits).await;
         });
@@ -91,6 +96,41 @@ fn slow_and_idle_clients_are_disconnected_after_the_header_timeout() {
     assert!(took < Duration::from_secs(20), "idle for {took:?}");
     // Clients that are quick enough are served.
     assert_eq!(status_of_one_request(addr), "HTTP/1.1 200 OK");
+}
+
+#[test]
+fn an_address_that_keeps_failing_to_authenticate_gets_429() {
+    let tokens = r#"{"tokens": [{"token": "admin-token-0123456789", "role": "admin"}]}"#;
+    let access = Access::tokens(northbound_api::auth::TokenTable::parse(tokens).unwrap());
+    let addr = start_with(Limits::default(), access);
+    let status = |token: &str| {
+        let mut s = TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "GET /api/v1/tenants/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let (answer, _) = until_closed(&mut s);
+        answer.lines().next().unwrap_or_default().to_string()
+    };
+    assert_eq!(status("admin-token-0123456789"), "HTTP/1.1 200 OK");
+    let max = northbound_api::auth::attempts::MAX_FAILURES;
+    for i in 0..max {
+        assert_eq!(
+            status(&format!("guess-{i:016}")),
+            "HTTP/1.1 401 Unauthorized",
+            "attempt {i}"
+        );
+    }
+    assert_eq!(
+        status("guess-x-0123456789"),
+        "HTTP/1.1 429 Too Many Requests"
+    );
+    // Blocked is blocked: not even the right token is compared any more.
+    assert_eq!(
+        status("admin-token-0123456789"),
+        "HTTP/1.1 429 Too Many Requests"
+    );
 }
 
 #[test]

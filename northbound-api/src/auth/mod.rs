@@ -12,8 +12,12 @@
 //! [`authenticate`] is the middleware: it finds the caller's role (comparing the presented
 //! token with every known one in constant time) and puts it in the request as a [`Caller`],
 //! or answers 401. Without a token file ([`Access::Open`]) every caller is an admin: netmaster
-//! then serves only loopback. The handlers ask the [`Caller`] before they act.
+//! then serves only loopback. The handlers ask the [`Caller`] before they act. An address that
+//! keeps presenting unknown tokens is answered `429` for a while ([`attempts`]).
 
+pub mod attempts;
+
+use attempts::{ClientAddr, FailedAttempts};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
@@ -27,6 +31,7 @@ use serde_json::json;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
+use std::time::Instant;
 use subtle::ConstantTimeEq;
 
 /// What a token allows.
@@ -161,18 +166,26 @@ pub enum Access {
     /// No token file: every caller is an admin (netmaster serves only loopback then).
     Open,
     /// Callers present a token of the table (replaced when the file is read again).
-    Tokens(Arc<RwLock<Arc<TokenTable>>>),
+    Tokens {
+        /// The tokens.
+        table: Arc<RwLock<Arc<TokenTable>>>,
+        /// Failed attempts by address.
+        failures: Arc<FailedAttempts>,
+    },
 }
 
 impl Access {
     /// Access by the tokens of `table`.
     pub fn tokens(table: TokenTable) -> Access {
-        Access::Tokens(Arc::new(RwLock::new(Arc::new(table))))
+        Access::Tokens {
+            table: Arc::new(RwLock::new(Arc::new(table))),
+            failures: Arc::default(),
+        }
     }
 
     /// Replaces the tokens (after the file was read again); nothing for [`Access::Open`].
     pub fn replace(&self, table: TokenTable) {
-        if let Access::Tokens(t) = self {
+        if let Access::Tokens { table: t, .. } = self {
             *t.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(table);
         }
     }
@@ -180,7 +193,7 @@ impl Access {
     fn role(&self, headers: &HeaderMap) -> Option<Role> {
         let table = match self {
             Access::Open => return Some(Role::Admin),
-            Access::Tokens(t) => t.read().unwrap_or_else(|e| e.into_inner()).clone(),
+            Access::Tokens { table, .. } => table.read().unwrap_or_else(|e| e.into_inner()).clone(),
         };
         let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;
@@ -198,20 +211,43 @@ pub struct Caller(pub Role);
 /// The middleware: a request with a known token (any request with [`Access::Open`]) goes on
 /// with its [`Caller`]; any other gets a 401.
 pub async fn authenticate(State(access): State<Access>, mut req: Request, next: Next) -> Response {
+    let now = Instant::now();
+    let limited = match (&access, req.extensions().get::<ClientAddr>()) {
+        (Access::Tokens { failures, .. }, Some(ClientAddr(addr))) => Some((failures, *addr)),
+        _ => None,
+    };
+    if let Some((failures, addr)) = limited {
+        if failures.blocked(addr, now) {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, attempts::WINDOW.as_secs().to_string())],
+                Json(json!({"error": "too many failed authentications from this address: try again later"})),
+            )
+                .into_response();
+        }
+    }
     match access.role(req.headers()) {
         Some(role) => {
             req.extensions_mut().insert(Caller(role));
             next.run(req).await
         }
-        None => (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer realm=\"netmaster\"")],
-            Json(
-                json!({"error": "a valid bearer token is required (Authorization: Bearer TOKEN)"}),
-            ),
-        )
-            .into_response(),
+        None => {
+            if let Some((failures, addr)) = limited {
+                failures.failed(addr, now);
+            }
+            unauthorized()
+        }
     }
+}
+
+/// The answer to a request without a known token.
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer realm=\"netmaster\"")],
+        Json(json!({"error": "a valid bearer token is required (Authorization: Bearer TOKEN)"})),
+    )
+        .into_response()
 }
 
 /// Why a caller may not do something.
