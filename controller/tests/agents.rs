@@ -49,6 +49,21 @@ impl Netmaster {
     }
 }
 
+impl Netmaster {
+    /// A fake switch with datapath id `dpid` connected to netmaster's socket, and the runtime
+    /// that serves it.
+    fn connect_switch(&self, dpid: u64) -> (tokio::runtime::Runtime, FakeSwitch) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let fs = FakeSwitch::new(dpid);
+        rt.block_on(fs.connect_unix(&self.sock)).expect("connect");
+        (rt, fs)
+    }
+}
+
 impl Drop for Netmaster {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -217,13 +232,7 @@ fn intent_and_a_host_report_compile_into_flows_on_the_switch() {
         [("host1".to_string(), report(5, 6))].into()
     );
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let fs = FakeSwitch::new(1);
-    rt.block_on(fs.connect_unix(&nm.sock)).expect("connect");
+    let (rt, fs) = nm.connect_switch(1);
     await_ports(&fs, &macs, 5, 6);
 
     // A malformed report (through raw HTTP) changes nothing: same report, same flows.
@@ -290,13 +299,7 @@ fn the_audit_follows_every_switch_and_counts_the_repairs() {
     assert_eq!(s.state, SyncState::Disconnected);
     assert!(!audit.settled());
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let fs = FakeSwitch::new(1);
-    rt.block_on(fs.connect_unix(&nm.sock)).expect("connect");
+    let (_rt, fs) = nm.connect_switch(1);
     let audit = await_audit(
         &c,
         "the switch connected and was programmed",

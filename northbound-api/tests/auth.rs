@@ -7,7 +7,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{FixedOper, MemAgents, MemService};
+use common::{status_and_json, FixedOper, MemAgents, MemService};
 use northbound_api::agent::AgentService;
 use northbound_api::auth::{Access, TokenTable};
 use northbound_api::model::Kind;
@@ -103,22 +103,13 @@ impl Fixture {
             .oneshot(request.body(Body::from(body.to_string())).unwrap())
             .await
             .unwrap();
-        let status = response.status();
-        if status == StatusCode::UNAUTHORIZED {
+        if response.status() == StatusCode::UNAUTHORIZED {
             assert_eq!(
                 response.headers()["www-authenticate"],
                 "Bearer realm=\"netmaster\""
             );
         }
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let value = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap()
-        };
-        (status, value)
+        status_and_json(response).await
     }
 
     /// Every object, by kind and key (to show that a refused request changed nothing).

@@ -7,10 +7,10 @@
 
 mod common;
 
-use common::{FixedOper, MemAgents, MemService};
+use common::{serve_on_loopback, FixedOper, MemAgents, MemService};
 use northbound_api::auth::Access;
-use northbound_api::rest::{router, Services};
-use northbound_api::serve::{serve, Limits};
+use northbound_api::rest::Services;
+use northbound_api::serve::Limits;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -23,28 +23,12 @@ fn start(limits: Limits) -> SocketAddr {
 
 /// The same, authenticating with `access`.
 fn start_with(limits: Limits, access: Access) -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let api = router(
-                Services {
-                    intent: Arc::new(MemService::default()),
-                    agents: Arc::new(MemAgents::default()),
-                    oper: Arc::new(FixedOper),
-                },
-                access,
-            );
-            serve(listener, api, limits).await;
-        });
-    });
-    addr
+    let services = Services {
+        intent: Arc::new(MemService::default()),
+        agents: Arc::new(MemAgents::default()),
+        oper: Arc::new(FixedOper),
+    };
+    serve_on_loopback(services, access, limits)
 }
 
 const GET: &[u8] = b"GET /api/v1/tenants/ HTTP/1.1\r\nHost: x\r\n\r\n";

@@ -4,7 +4,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{FixedOper, MemAgents, MemService};
+use common::{status_and_json, FixedOper, MemAgents, MemService};
 use northbound_api::agent::AgentService;
 use northbound_api::agent::{HostReport, TunnelReport};
 use northbound_api::auth::Access;
@@ -46,17 +46,7 @@ async fn send(app: &Api, method: &str, uri: &str, body: &str) -> (StatusCode, Va
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let value = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    (status, value)
+    status_and_json(app.clone().oneshot(request).await.unwrap()).await
 }
 
 fn error(value: &Value) -> &str {

@@ -2,13 +2,19 @@
 //! server over them.
 #![allow(dead_code)] // each test crate uses a part
 
+use axum::http::StatusCode;
 use northbound_api::addr::{Ipv4Addr, MacAddr};
 use northbound_api::agent::{AgentService, HostDirectives, HostReport, ReportRefused};
 use northbound_api::audit::{Audit, SwitchAudit, SyncState};
+use northbound_api::auth::Access;
 use northbound_api::model::{Kind, Object};
 use northbound_api::oper::{MulticastGroupOper, MulticastMemberOper, NetworkOper, OperService};
+use northbound_api::rest::{router, Services};
+use northbound_api::serve::{serve, Limits};
 use northbound_api::service::{Batch, IntentError, IntentService};
+use serde_json::Value;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 /// Objects in a map; all-or-nothing batches; endpoints get a MAC when they have none; a
@@ -204,6 +210,18 @@ pub fn spawn_server(svc: Arc<MemService>) -> String {
 /// Serves the router over `svc` and `agents` on a loopback port, in a thread of its own; the
 /// base URL.
 pub fn spawn_server_with(svc: Arc<MemService>, agents: Arc<MemAgents>) -> String {
+    let services = Services {
+        intent: svc,
+        agents,
+        oper: Arc::new(FixedOper),
+    };
+    let addr = serve_on_loopback(services, Access::Open, Limits::default());
+    format!("http://{addr}")
+}
+
+/// Serves the router over `services` with `access` as netmaster does (within `limits`), on a
+/// loopback port in a thread of its own; the address.
+pub fn serve_on_loopback(services: Services, access: Access, limits: Limits) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -214,23 +232,24 @@ pub fn spawn_server_with(svc: Arc<MemService>, agents: Arc<MemAgents>) -> String
             .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let api = northbound_api::rest::router(
-                northbound_api::rest::Services {
-                    intent: svc,
-                    agents,
-                    oper: Arc::new(FixedOper),
-                },
-                northbound_api::auth::Access::Open,
-            );
-            axum::serve(
-                listener,
-                axum::ServiceExt::<axum::extract::Request>::into_make_service(api),
-            )
-            .await
-            .unwrap();
+            serve(listener, router(services, access), limits).await;
         });
     });
-    format!("http://{addr}")
+    addr
+}
+
+/// A response's status and JSON body (`null` when empty).
+pub async fn status_and_json(response: axum::response::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, value)
 }
 
 /// The path of an example file.
