@@ -33,7 +33,22 @@ pub trait PacketInApp: Send + Sync {
 
 /// Whether the switch whose TLS certificate proves a name (the second argument) may be the
 /// datapath id it claims (the first): why not, if not.
-pub type IdentityCheck = Box<dyn Fn(u64, &str) -> Result<(), String> + Send + Sync>;
+pub type IdentityCheck = Box<dyn Fn(u64, &str) -> Result<(), IdentityRefusal> + Send + Sync>;
+
+/// Why a switch's certificate may not be the datapath id it claims.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityRefusal {
+    /// The datapath is another's.
+    #[error("{0}")]
+    NotOwner(String),
+    /// Nobody owns the datapath yet (its host's agent may be about to report it).
+    #[error("{0}")]
+    NoOwner(String),
+}
+
+/// How long a switch whose datapath nobody owns yet waits for its owner before it is refused:
+/// an agent reports its bridge right after creating it, and the bridge connects at once.
+const OWNER_GRACE: Duration = Duration::from_secs(5);
 
 /// Connections whose set-up (a TLS handshake) failed, logged at most once a second.
 static SETUP_FAILURES: crate::session::Sampled =
@@ -62,6 +77,12 @@ pub enum SwitchView {
 /// How long a live session has to answer an echo when another connection claims its
 /// datapath id.
 const LIVENESS_PROBE: Duration = Duration::from_secs(1);
+
+/// Closes the session of a switch whose certificate may not be its datapath id.
+fn refuse_identity(handle: &SwitchHandle, why: &str) {
+    warn!(dpid = %dpid_str(handle.dpid()), peer = %handle.info().peer, identity = handle.identity().unwrap_or_default(), %why, "refused a switch whose certificate does not own the datapath id");
+    handle.close("its certificate does not own its datapath id");
+}
 
 /// Whether `h`'s switch answers an echo request within [`LIVENESS_PROBE`].
 async fn answers_echo(h: &SwitchHandle) -> bool {
@@ -229,13 +250,39 @@ impl Controller {
 
     /// Whether the identity a TLS switch proved may be its datapath id (always, without TLS or
     /// without a check).
-    fn identity_allows(&self, handle: &SwitchHandle) -> Result<(), String> {
+    fn identity_allows(&self, handle: &SwitchHandle) -> Result<(), IdentityRefusal> {
         let Some(name) = handle.identity() else {
             return Ok(());
         };
         match &*self.identity_check.read().expect("identity check lock") {
             Some(check) => check(handle.dpid(), name),
             None => Ok(()),
+        }
+    }
+
+    /// Registers a switch whose identity is settled, unless another connection holds its
+    /// datapath id and still answers.
+    fn admit(self: &Arc<Self>, handle: SwitchHandle) {
+        let live = self.switch(handle.dpid()).filter(|old| !old.is_closed());
+        match live {
+            None => self.register(handle),
+            // Without proof of identity, a second connection that claims the datapath
+            // id of a live session is an impostor (or a duplicate): the live session
+            // stays. A session that no longer answers is replaced, as a restarted
+            // switch's is.
+            Some(old) => {
+                let me = self.clone();
+                let contest = async move {
+                    if answers_echo(&old).await {
+                        warn!(dpid = %dpid_str(handle.dpid()), peer = %handle.info().peer, live_peer = %old.info().peer, "refused a connection claiming the datapath id of a live session");
+                        handle.close("its datapath id belongs to a live session");
+                    } else {
+                        me.register(handle);
+                    }
+                };
+                self.tasks
+                    .spawn(self.shutdown.clone().run_until_cancelled_owned(contest));
+            }
         }
     }
 
@@ -306,34 +353,34 @@ impl Controller {
 
     fn on_event(self: &Arc<Self>, ev: SessionEvent) {
         match ev {
-            SessionEvent::Connected(handle) => {
-                if let Err(why) = self.identity_allows(&handle) {
-                    warn!(dpid = %dpid_str(handle.dpid()), peer = %handle.info().peer, identity = handle.identity().unwrap_or_default(), %why, "refused a switch whose certificate does not own the datapath id");
-                    handle.close("its certificate does not own its datapath id");
-                    return;
-                }
-                let live = self.switch(handle.dpid()).filter(|old| !old.is_closed());
-                match live {
-                    None => self.register(handle),
-                    // Without proof of identity, a second connection that claims the datapath
-                    // id of a live session is an impostor (or a duplicate): the live session
-                    // stays. A session that no longer answers is replaced, as a restarted
-                    // switch's is.
-                    Some(old) => {
-                        let me = self.clone();
-                        let contest = async move {
-                            if answers_echo(&old).await {
-                                warn!(dpid = %dpid_str(handle.dpid()), peer = %handle.info().peer, live_peer = %old.info().peer, "refused a connection claiming the datapath id of a live session");
-                                handle.close("its datapath id belongs to a live session");
-                            } else {
-                                me.register(handle);
+            SessionEvent::Connected(handle) => match self.identity_allows(&handle) {
+                Ok(()) => self.admit(handle),
+                Err(IdentityRefusal::NotOwner(why)) => refuse_identity(&handle, &why),
+                Err(IdentityRefusal::NoOwner(_)) => {
+                    let me = self.clone();
+                    let wait = async move {
+                        let deadline = tokio::time::Instant::now() + OWNER_GRACE;
+                        loop {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            match me.identity_allows(&handle) {
+                                Ok(()) => return me.admit(handle),
+                                Err(IdentityRefusal::NoOwner(why))
+                                    if tokio::time::Instant::now() >= deadline =>
+                                {
+                                    return refuse_identity(&handle, &why)
+                                }
+                                Err(IdentityRefusal::NoOwner(_)) if !handle.is_closed() => {}
+                                Err(IdentityRefusal::NoOwner(_)) => return,
+                                Err(IdentityRefusal::NotOwner(why)) => {
+                                    return refuse_identity(&handle, &why)
+                                }
                             }
-                        };
-                        self.tasks
-                            .spawn(self.shutdown.clone().run_until_cancelled_owned(contest));
-                    }
+                        }
+                    };
+                    self.tasks
+                        .spawn(self.shutdown.clone().run_until_cancelled_owned(wait));
                 }
-            }
+            },
             SessionEvent::Disconnected {
                 dpid, session_id, ..
             } => {

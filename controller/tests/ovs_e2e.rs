@@ -408,6 +408,8 @@ fn a_connection_claiming_a_live_switchs_datapath_id_is_refused() {
     let before = wait_for_flows(&ovs, BR, &want);
     let t0 = Instant::now();
     let ping = a.ping(IP_B, Duration::from_millis(20));
+    // The ping is flowing (the switch counted its packets) before the impostor comes.
+    let flowing = wait_for_packets(&ovs, forward_packets(&before, 1), 5);
 
     // An impostor completes a handshake with the bridge's datapath id on netmaster's socket.
     let impostor = fakeswitch::FakeSwitch::new(DPID);
@@ -444,7 +446,8 @@ fn a_connection_claiming_a_live_switchs_datapath_id_is_refused() {
         }),
         "{received:?}"
     );
-    // The bridge kept its session, its flows and every packet.
+    // The bridge kept its session, its flows and every packet (the ping went on after).
+    wait_for_packets(&ovs, forward_packets(&flowing, 1), 5);
     let stats = ping.stop();
     assert!(stats.received > 0 && stats.lost.is_empty(), "{stats:?}");
     assert!(
@@ -453,8 +456,9 @@ fn a_connection_claiming_a_live_switchs_datapath_id_is_refused() {
             .any(|e| msg(e) == "switch disconnected" && num(e, "session_id") == session),
         "the bridge's session ended"
     );
+    let elapsed = t0.elapsed();
     let after = ovs.dump_flows(BR);
-    assert_durations_continue(&before, &after, t0.elapsed());
+    assert_durations_continue(&before, &after, elapsed);
     b.ping_ok(IP_A, 3, WAIT).expect("b -> a after the impostor");
 }
 

@@ -4,7 +4,7 @@
 //! `dpid-<16 hex digits>`, for a switch of no host).
 
 use super::reports::AgentReports;
-use crate::app::IdentityCheck;
+use crate::app::{IdentityCheck, IdentityRefusal};
 use crate::intent::service::IntentDb;
 use std::sync::Arc;
 
@@ -33,12 +33,12 @@ pub fn identity_check(intent: Arc<IntentDb>, reports: Arc<AgentReports>) -> Iden
         }
         match owner(&intent, &reports, dpid) {
             Some(o) if o == name => Ok(()),
-            Some(o) => Err(format!(
+            Some(o) => Err(IdentityRefusal::NotOwner(format!(
                 "datapath {dpid:016x} is host `{o}`'s, the certificate names `{name}`"
-            )),
-            None => Err(format!(
-                "no host owns datapath {dpid:016x} yet (the certificate names `{name}`)"
-            )),
+            ))),
+            None => Err(IdentityRefusal::NoOwner(format!(
+                "no host owns datapath {dpid:016x} (the certificate names `{name}`)"
+            ))),
         }
     })
 }
@@ -76,9 +76,17 @@ mod tests {
             Ok(()),
             "owned through the agent's report"
         );
-        assert!(check(1, "host2").unwrap_err().contains("is host `host1`'s"));
-        assert!(check(2, "host1").is_err());
-        assert!(check(3, "host1").unwrap_err().contains("no host owns"));
+        assert!(
+            matches!(check(1, "host2"), Err(IdentityRefusal::NotOwner(why)) if why.contains("is host `host1`'s"))
+        );
+        assert!(matches!(
+            check(2, "host1"),
+            Err(IdentityRefusal::NotOwner(_))
+        ));
+        assert!(matches!(
+            check(3, "host1"),
+            Err(IdentityRefusal::NoOwner(_))
+        ));
         assert_eq!(check(3, "dpid-0000000000000003"), Ok(()));
         assert!(check(1, "dpid-0000000000000003").is_err());
     }
