@@ -39,10 +39,25 @@ fn fails(url: &str, args: &[&str]) -> String {
     String::from_utf8(out.stderr).unwrap()
 }
 
-fn temp_file(name: &str, text: &str) -> String {
-    let path = std::env::temp_dir().join(format!("netctl-test-{}-{name}", std::process::id()));
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
+/// A file in the temporary directory, removed when dropped.
+struct TempFile(String);
+
+impl TempFile {
+    fn new(name: &str, text: &str) -> TempFile {
+        let path = std::env::temp_dir().join(format!("netctl-test-{}-{name}", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        TempFile(path.to_string_lossy().into_owned())
+    }
+
+    fn path(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 #[test]
@@ -119,11 +134,11 @@ fn add_cfg_del_cfg_and_late_host_bindings() {
     }
     assert_eq!(svc.count(Kind::Global), 1);
 
-    let bindings = temp_file(
+    let bindings = TempFile::new(
         "bindings.json",
         r#"[{"Container": "nobody", "Host": "host1"}]"#,
     );
-    let err = fails(&url, &["-host-bindings-cfg", &bindings]);
+    let err = fails(&url, &["-host-bindings-cfg", bindings.path()]);
     assert_eq!(
         err,
         "netctl: invalid intent file: host binding of container `nobody`: no such endpoint\n"
@@ -260,20 +275,21 @@ fn create_inspect_rm() {
 #[test]
 fn errors_exit_non_zero_with_the_message() {
     let (svc, url) = server();
-    let bad = temp_file(
+    let bad = TempFile::new(
         "bad.json",
         "{\n  \"Tenants\": [\n    {\"Name\": \"t\", \"Netwroks\": []}\n  ]\n}\n",
     );
-    let err = fails(&url, &["-cfg", &bad]);
+    let err = fails(&url, &["-cfg", bad.path()]);
     assert!(
         err.starts_with(&format!(
-            "netctl: {bad}: malformed intent file: unknown field `Netwroks`"
+            "netctl: {}: malformed intent file: unknown field `Netwroks`",
+            bad.path()
         )),
         "{err}"
     );
     assert!(err.contains("at line 3 column"), "{err}");
-    let broken = temp_file("broken.json", "{\"Tenants\": [");
-    let err = fails(&url, &["-add-cfg", &broken]);
+    let broken = TempFile::new("broken.json", "{\"Tenants\": [");
+    let err = fails(&url, &["-add-cfg", broken.path()]);
     assert!(
         err.contains("EOF while parsing a list at line 1 column 13"),
         "{err}"
@@ -325,9 +341,9 @@ fn errors_exit_non_zero_with_the_message() {
         ],
     );
     assert!(err.contains("`gre` is neither vlan nor vxlan"), "{err}");
-    let err = fails(&url, &["-cfg", &bad, "tenant", "ls"]);
+    let err = fails(&url, &["-cfg", bad.path(), "tenant", "ls"]);
     assert!(err.contains("can't be combined with a subcommand"), "{err}");
-    let err = fails(&url, &["-cfg", &bad, "-add-cfg", &bad]);
+    let err = fails(&url, &["-cfg", bad.path(), "-add-cfg", bad.path()]);
     assert!(err.contains("cannot be used with"), "{err}");
     let err = fails("http://127.0.0.1:1", &["tenant", "ls"]);
     assert!(
