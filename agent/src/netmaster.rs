@@ -8,9 +8,11 @@ use northbound_model::agent::{HostDirectives, HostReport};
 use northbound_model::error::ApiError;
 use northbound_model::model::{Kind, Object};
 use northbound_model::path;
+use northbound_model::tls::{trusting, trusting_nobody, CaError};
 use northbound_model::token::BearerToken;
 use northbound_model::wire::{self, BodyError};
 use serde_json::Value;
+use std::path::Path;
 use std::time::Duration;
 
 /// The longest one request may take (a directives long poll included).
@@ -19,6 +21,9 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// Why a request to netmaster failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The CA certificate for an `https://` netmaster is unusable.
+    #[error(transparent)]
+    Ca(#[from] CaError),
     /// The HTTP client could not be set up.
     #[error("HTTP client: {}", chain(.0))]
     Setup(#[source] reqwest::Error),
@@ -67,10 +72,20 @@ pub struct Netmaster {
 
 impl Netmaster {
     /// A client of the netmaster at `base` (e.g. `http://127.0.0.1:9999`), presenting
-    /// `token` with every request when there is one.
-    pub fn new(base: &str, token: Option<BearerToken>) -> Result<Netmaster, Error> {
+    /// `token` with every request when there is one; for an `https://` netmaster, trusting
+    /// only the CA certificate in `ca`.
+    pub fn new(
+        base: &str,
+        token: Option<BearerToken>,
+        ca: Option<&Path>,
+    ) -> Result<Netmaster, Error> {
+        let tls = match ca {
+            Some(ca) => trusting(ca)?,
+            None => trusting_nobody(),
+        };
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
+            .use_preconfigured_tls(tls)
             .build()
             .map_err(Error::Setup)?;
         Ok(Netmaster {

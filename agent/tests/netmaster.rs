@@ -81,8 +81,13 @@ impl OperService for NoOper {
     }
 }
 
-/// Serves the router on a loopback port; the base URL and the agent service.
+/// Serves the router on a loopback port as netmaster does; the base URL and the agent service.
 async fn serve() -> (String, Arc<Agents>) {
+    serve_with(None).await
+}
+
+/// The same, over TLS with `tls` (the URL is then `https://`).
+async fn serve_with(tls: Option<northbound_api::tls::TlsAcceptor>) -> (String, Arc<Agents>) {
     let intent = Arc::new(Intent(vec![Object::Tenant(Tenant {
         tenant_name: "t1".into(),
     })]));
@@ -99,18 +104,61 @@ async fn serve() -> (String, Arc<Agents>) {
         northbound_api::auth::Access::Open,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(api);
-        axum::serve(listener, service).await.unwrap();
-    });
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base = format!("{scheme}://{}", listener.local_addr().unwrap());
+    let limits = northbound_api::serve::Limits::default();
+    tokio::spawn(northbound_api::serve::serve(listener, api, limits, tls));
     (base, agents)
+}
+
+#[tokio::test]
+async fn reports_over_tls_to_a_netmaster_whose_ca_it_trusts() {
+    let dir = std::env::temp_dir().join(format!("np-agent-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let (ca_pem, cert_pem, key_pem) = (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    );
+    std::fs::write(&ca_pem, ca.pem()).unwrap();
+    std::fs::write(&cert_pem, cert.pem()).unwrap();
+    std::fs::write(&key_pem, key.serialize_pem()).unwrap();
+    let tls = northbound_api::tls::acceptor(&cert_pem, &key_pem).unwrap();
+    let (base, agents) = serve_with(Some(tls)).await;
+
+    let trusting = Netmaster::new(&base, None, Some(&ca_pem)).unwrap();
+    let r = HostReport {
+        dpid: 1,
+        vtep_ip: None,
+        endpoint_ports: BTreeMap::new(),
+        uplinks: Vec::new(),
+        tunnel: None,
+    };
+    trusting.report_host("host1", &r).await.unwrap();
+    assert_eq!(agents.reports().get("host1"), Some(&r));
+    // Without the CA the certificate is not trusted: nothing is sent.
+    let untrusting = Netmaster::new(&base, None, None).unwrap();
+    assert!(matches!(
+        untrusting.report_host("host2", &r).await,
+        Err(Error::Transport { .. })
+    ));
+    assert!(!agents.reports().contains_key("host2"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]
 async fn reads_intent_objects_and_names_a_missing_one() {
     let (base, _) = serve().await;
-    let client = Netmaster::new(&format!("{base}/"), None).unwrap();
+    let client = Netmaster::new(&format!("{base}/"), None, None).unwrap();
     let tenant = client.get(Kind::Tenant, "t1").await.unwrap();
     assert_eq!(
         tenant,
@@ -130,7 +178,7 @@ async fn reads_intent_objects_and_names_a_missing_one() {
 #[tokio::test]
 async fn sends_the_host_report_and_passes_on_a_refusal() {
     let (base, agents) = serve().await;
-    let client = Netmaster::new(&base, None).unwrap();
+    let client = Netmaster::new(&base, None, None).unwrap();
     let report = HostReport {
         dpid: 7,
         vtep_ip: Some("10.0.0.1".parse().unwrap()),
@@ -160,7 +208,7 @@ async fn sends_the_host_report_and_passes_on_a_refusal() {
 #[tokio::test]
 async fn directives_long_poll_answers_when_the_version_passes() {
     let (base, agents) = serve().await;
-    let client = Netmaster::new(&base, None).unwrap();
+    let client = Netmaster::new(&base, None, None).unwrap();
     let now = client.directives("h", None, Duration::ZERO).await.unwrap();
     assert_eq!((now.version, now.tunnels.len()), (1, 1));
 
@@ -198,7 +246,7 @@ async fn an_unreachable_netmaster_is_a_transport_error() {
         .local_addr()
         .unwrap()
         .port();
-    let client = Netmaster::new(&format!("http://127.0.0.1:{port}"), None).unwrap();
+    let client = Netmaster::new(&format!("http://127.0.0.1:{port}"), None, None).unwrap();
     let err = client.get(Kind::Tenant, "t1").await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     let text = err.to_string();

@@ -132,7 +132,7 @@ fn a_vf_moves_into_the_container_configured_and_back() {
         container: "vm1".into(),
         tenant: "t1".into(),
         netns: PathBuf::from(&netns_path),
-        netmaster: netplugin::netmaster::Netmaster::new("http://127.0.0.1:1", None).unwrap(),
+        netmaster: netplugin::netmaster::Netmaster::new("http://127.0.0.1:1", None, None).unwrap(),
         ovsdb: "unix:/nonexistent".into(),
         bridge: "br-int".into(),
         host_label: "host1".into(),

@@ -113,6 +113,12 @@ struct Args {
     /// API connections served at once; more are answered 503 and closed.
     #[arg(long, default_value_t = 1024)]
     api_max_connections: usize,
+    /// Serve the API over TLS with this certificate chain (PEM; with --api-tls-key).
+    #[arg(long, value_name = "FILE", requires = "api_tls_key")]
+    api_tls_cert: Option<PathBuf>,
+    /// The API certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "api_tls_cert")]
+    api_tls_key: Option<PathBuf>,
     /// Seconds after which a host whose agent stopped reporting and whose switch is not
     /// connected is forgotten (its flows compiled away, its peers' tunnels to it removed);
     /// 0 keeps hosts forever.
@@ -271,7 +277,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let api = tokio::net::TcpListener::bind(args.api_listen)
         .await
         .with_context(|| format!("API listen on {}", args.api_listen))?;
-    info!(addr = %args.api_listen, "REST API listening");
+    info!(addr = %args.api_listen, tls = args.api_tls_cert.is_some(), "REST API listening");
     let controller = Controller::new(sessions, reconcile, publisher.subscribe());
     controller.set_identity_check(switch_owner::identity_check(db.clone(), reports.clone()));
     let mut sources = Sources {
@@ -301,7 +307,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         header_read_timeout: Duration::from_secs_f64(args.api_header_timeout_s.max(0.1)),
         max_connections: args.api_max_connections.max(1),
     };
-    tasks.spawn(northbound_api::serve::serve(api, router, limits));
+    let tls = match (&args.api_tls_cert, &args.api_tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(northbound_api::tls::acceptor(cert, key).with_context(|| "API TLS")?)
+        }
+        _ => None,
+    };
+    tasks.spawn(northbound_api::serve::serve(api, router, limits, tls));
     tasks.spawn(publisher::run(sources, publisher));
     if let Some(path) = args.api_tokens.clone() {
         tasks.spawn(reload_tokens_on_sighup(path, access));

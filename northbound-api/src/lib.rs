@@ -12,7 +12,8 @@
 //! * [`rest`]: the `/api/v1` axum router over an [`service::IntentService`], an
 //!   [`agent::AgentService`] and an [`oper::OperService`].
 //! * [`auth`]: bearer tokens and what each role may do.
-//! * [`serve`]: serving the API on TCP within [`serve::Limits`] (timeouts, a connection cap).
+//! * [`serve`]: serving the API on TCP within [`serve::Limits`] (timeouts, a connection cap),
+//!   over TLS when given [`tls::acceptor`].
 //! * [`oper`]: operational state (multicast memberships), the [`oper::OperService`] trait.
 
 pub use northbound_model::{addr, audit, model, name, wire};
@@ -23,3 +24,4 @@ pub mod oper;
 pub mod rest;
 pub mod serve;
 pub mod service;
+pub mod tls;

@@ -1,7 +1,8 @@
 //! Serving the API on a TCP listener, bounded ([`Limits`]): HTTP/1.1 connections (hyper) with a
 //! header read timeout — a client that does not send a whole request head in time, or keeps
 //! an idle connection open that long, is disconnected — and a cap on concurrent connections:
-//! past it, a connection is answered `503` with a JSON error at once and closed. Request
+//! past it, a connection is answered `503` with a JSON error at once and closed (in clear text,
+//! also on a TLS listener: the connection never gets a slot). Request
 //! bodies are capped by axum's default body limit (2 MiB).
 
 use crate::auth::attempts::ClientAddr;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 use tracing::{debug, warn};
 
@@ -46,8 +48,9 @@ fn busy() -> Vec<u8> {
     .into_bytes()
 }
 
-/// Serves `api` on `listener` within `limits`, until the task is dropped.
-pub async fn serve(listener: TcpListener, api: Api, limits: Limits) {
+/// Serves `api` on `listener` within `limits` (over TLS with `tls`), until the task is
+/// dropped.
+pub async fn serve(listener: TcpListener, api: Api, limits: Limits, tls: Option<TlsAcceptor>) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let refused = AtomicU64::new(0);
     let busy = busy();
@@ -78,13 +81,39 @@ pub async fn serve(listener: TcpListener, api: Api, limits: Limits) {
                 r
             },
         ));
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout)
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = conn.await {
+            let builder = {
+                let mut b = hyper::server::conn::http1::Builder::new();
+                b.timer(TokioTimer::new())
+                    .header_read_timeout(limits.header_read_timeout);
+                b
+            };
+            let result = match tls {
+                None => {
+                    builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await
+                }
+                Some(acceptor) => {
+                    // The TLS handshake counts against the header timeout.
+                    let handshake =
+                        tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream));
+                    match handshake.await {
+                        Ok(Ok(tls)) => builder.serve_connection(TokioIo::new(tls), service).await,
+                        Ok(Err(e)) => {
+                            debug!(%peer, error = %e, "API TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            debug!(%peer, "API TLS handshake timed out");
+                            return;
+                        }
+                    }
+                }
+            };
+            if let Err(e) = result {
                 debug!(%peer, error = %e, "API connection ended");
             }
         });

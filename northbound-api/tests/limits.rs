@@ -28,7 +28,7 @@ fn start_with(limits: Limits, access: Access) -> SocketAddr {
         agents: Arc::new(MemAgents::default()),
         oper: Arc::new(FixedOper),
     };
-    serve_on_loopback(services, access, limits)
+    serve_on_loopback(services, access, limits, None)
 }
 
 const GET: &[u8] = b"GET /api/v1/tenants/ HTTP/1.1\r\nHost: x\r\n\r\n";

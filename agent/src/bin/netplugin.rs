@@ -39,6 +39,9 @@ struct Common {
     /// `--api-tokens`).
     #[arg(long = "token-file", value_name = "FILE")]
     token_file: Option<PathBuf>,
+    /// CA certificate (PEM) that signs netmaster's API certificate, for an `https://` URL.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
     /// ovsdb-server's socket.
     #[arg(long, default_value = "unix:/var/run/openvswitch/db.sock")]
     ovsdb: String,
@@ -55,7 +58,11 @@ impl Common {
             .as_deref()
             .map(BearerToken::from_file)
             .transpose()?;
-        Ok(Netmaster::new(&self.netmaster, token)?)
+        Ok(Netmaster::new(
+            &self.netmaster,
+            token,
+            self.ca_cert.as_deref(),
+        )?)
     }
 }
 

@@ -7,10 +7,13 @@ use northbound_model::error::ApiError;
 use northbound_model::model::{Kind, Object};
 use northbound_model::oper::NetworkInspect;
 use northbound_model::path;
+use northbound_model::tls::{trusting, CaError};
 use northbound_model::token::BearerToken;
 use northbound_model::wire::{self, BodyError};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a request failed.
@@ -78,6 +81,16 @@ impl Client {
                 .build(),
             token: None,
         }
+    }
+
+    /// The same client, trusting only the CA certificate in `ca` for an `https://` netmaster.
+    pub fn with_ca_cert(mut self, ca: &Path) -> Result<Client, CaError> {
+        let config = trusting(ca)?;
+        self.agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(60))
+            .tls_config(Arc::new(config))
+            .build();
+        Ok(self)
     }
 
     /// The same client, presenting `token` (`Authorization: Bearer TOKEN`) with every request.

@@ -14,6 +14,7 @@
 //! * [`name`]: what a name may be.
 //! * [`path`]: the paths of those resources, as a client asks for them.
 //! * [`token`]: the [`token::BearerToken`] a client presents.
+//! * `tls` (feature `tls`): the TLS configuration of the API's clients.
 
 pub mod addr;
 pub mod agent;
@@ -24,5 +25,7 @@ pub mod model;
 pub mod name;
 pub mod oper;
 pub mod path;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod token;
 pub mod wire;

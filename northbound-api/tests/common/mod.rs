@@ -215,13 +215,18 @@ pub fn spawn_server_with(svc: Arc<MemService>, agents: Arc<MemAgents>) -> String
         agents,
         oper: Arc::new(FixedOper),
     };
-    let addr = serve_on_loopback(services, Access::Open, Limits::default());
+    let addr = serve_on_loopback(services, Access::Open, Limits::default(), None);
     format!("http://{addr}")
 }
 
-/// Serves the router over `services` with `access` as netmaster does (within `limits`), on a
-/// loopback port in a thread of its own; the address.
-pub fn serve_on_loopback(services: Services, access: Access, limits: Limits) -> SocketAddr {
+/// Serves the router over `services` with `access` as netmaster does (within `limits`, over
+/// `tls` if given), on a loopback port in a thread of its own; the address.
+pub fn serve_on_loopback(
+    services: Services,
+    access: Access,
+    limits: Limits,
+    tls: Option<northbound_api::tls::TlsAcceptor>,
+) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -232,7 +237,7 @@ pub fn serve_on_loopback(services: Services, access: Access, limits: Limits) -> 
             .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            serve(listener, router(services, access), limits).await;
+            serve(listener, router(services, access), limits, tls).await;
         });
     });
     addr

@@ -41,6 +41,9 @@ struct Cli {
     /// Netmaster's REST API.
     #[arg(long, global = true, default_value = "http://127.0.0.1:9999")]
     netmaster: String,
+    /// CA certificate (PEM) that signs netmaster's API certificate, for an `https://` URL.
+    #[arg(long, global = true, value_name = "FILE", env = "NETMASTER_CA_CERT")]
+    ca_cert: Option<std::path::PathBuf>,
     /// Bearer token for netmaster's API (when it has `--api-tokens`).
     #[arg(long, global = true, env = "NETMASTER_TOKEN", hide_env_values = true)]
     token: Option<BearerToken>,
@@ -525,7 +528,10 @@ fn main() -> ExitCode {
 type CliResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn run(cli: Cli) -> CliResult<()> {
-    let client = Client::new(&cli.netmaster).with_token(cli.token.clone());
+    let mut client = Client::new(&cli.netmaster).with_token(cli.token.clone());
+    if let Some(ca) = &cli.ca_cert {
+        client = client.with_ca_cert(ca)?;
+    }
     let files = [&cli.cfg, &cli.add_cfg, &cli.del_cfg, &cli.host_bindings_cfg];
     if cli.command.is_some() && files.iter().any(|f| f.is_some()) {
         return Err("a configuration file option can't be combined with a subcommand".into());
