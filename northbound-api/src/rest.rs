@@ -189,13 +189,21 @@ async fn call<T: Send + 'static>(
     svc: &Svc,
     f: impl FnOnce(&dyn IntentService) -> T + Send + 'static,
 ) -> Result<T, Error> {
-    let svc = svc.clone();
-    tokio::task::spawn_blocking(move || f(&*svc))
+    blocking(svc.clone(), "intent service", f).await
+}
+
+/// Runs `f` on `service` in tokio's blocking pool; a 500 naming `what` if it panicked.
+async fn blocking<S: ?Sized + Send + Sync + 'static, T: Send + 'static>(
+    service: Arc<S>,
+    what: &'static str,
+    f: impl FnOnce(&S) -> T + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(move || f(&service))
         .await
         .map_err(|e| {
             Error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                format!("intent service failed: {e}"),
+                format!("{what} failed: {e}"),
             )
         })
 }
@@ -381,15 +389,7 @@ async fn call_oper<T: Send + 'static>(
     oper: &Oper,
     f: impl FnOnce(&dyn OperService) -> T + Send + 'static,
 ) -> Result<T, Error> {
-    let oper = oper.clone();
-    tokio::task::spawn_blocking(move || f(&*oper))
-        .await
-        .map_err(|e| {
-            Error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("oper service failed: {e}"),
-            )
-        })
+    blocking(oper.clone(), "oper service", f).await
 }
 
 /// Runs `f` on the agent service in tokio's blocking pool.
@@ -397,15 +397,7 @@ async fn call_agents<T: Send + 'static>(
     agents: &Agents,
     f: impl FnOnce(&dyn AgentService) -> T + Send + 'static,
 ) -> Result<T, Error> {
-    let agents = agents.clone();
-    tokio::task::spawn_blocking(move || f(&*agents))
-        .await
-        .map_err(|e| {
-            Error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("agent service failed: {e}"),
-            )
-        })
+    blocking(agents.clone(), "agent service", f).await
 }
 
 async fn list_reports(

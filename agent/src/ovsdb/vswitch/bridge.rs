@@ -2,9 +2,10 @@
 
 use super::port::{InterfaceType, PortConfig};
 use super::{
-    by_name, by_uuid, column, expect_count, row_uuid, rows, set_map_keys, Ensured, Vswitch, DB,
+    by_name, by_uuid, column, expect_count, inserted, row_uuid, rows, set_map_keys, Ensured,
+    Vswitch, DB,
 };
-use crate::ovsdb::{Atom, Datum, Error, Mutation, Operation, Result, Row, Uuid};
+use crate::ovsdb::{Atom, Datum, Mutation, Operation, Result, Row, Uuid};
 use std::collections::BTreeMap;
 
 /// The OpenFlow version the controller speaks.
@@ -228,13 +229,7 @@ impl Vswitch {
             .await?;
         // Without the Open_vSwitch row the unreferenced rows were garbage-collected.
         expect_count(&res, 4, "the Open_vSwitch row (initialize the database)")?;
-        let uuid = res[3]
-            .uuid()
-            .ok_or_else(|| Error::Protocol("insert without uuid".into()))?;
-        Ok(Ensured {
-            uuid,
-            changed: true,
-        })
+        inserted(&res, 3)
     }
 
     /// Deletes bridge `name` with its ports and controller; `false` if it did not exist.

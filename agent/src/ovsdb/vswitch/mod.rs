@@ -57,6 +57,18 @@ fn rows(results: &[OpResult], index: usize) -> Result<Vec<Row>> {
         .rows()
 }
 
+/// The row the insert at `index` of `results` created, as a change.
+fn inserted(results: &[OpResult], index: usize) -> Result<Ensured> {
+    let uuid = results
+        .get(index)
+        .and_then(OpResult::uuid)
+        .ok_or_else(|| Error::Protocol(format!("insert {index} without uuid")))?;
+    Ok(Ensured {
+        uuid,
+        changed: true,
+    })
+}
+
 fn expect_count(results: &[OpResult], index: usize, what: &str) -> Result<()> {
     match results.get(index).and_then(OpResult::count) {
         Some(1) => Ok(()),
@@ -120,13 +132,7 @@ impl Vswitch {
             });
         }
         let res = self.transact(&[Operation::insert(DB, &Row::new())]).await?;
-        let uuid = res[0]
-            .uuid()
-            .ok_or_else(|| Error::Protocol("insert without uuid".into()))?;
-        Ok(Ensured {
-            uuid,
-            changed: true,
-        })
+        inserted(&res, 0)
     }
 
     /// Sets `other_config:hw-offload` of the `Open_vSwitch` row (ovs-vswitchd reads it at

@@ -1,6 +1,8 @@
 //! Ports with one interface each: internal ports, tunnels, system devices.
 
-use super::{by_name, by_uuid, column, expect_count, row_uuid, rows, Ensured, Vswitch, DB};
+use super::{
+    by_name, by_uuid, column, expect_count, inserted, row_uuid, rows, Ensured, Vswitch, DB,
+};
 use crate::ovsdb::{Atom, Datum, Error, MonitorRequest, Mutation, Operation, Result, Row, Uuid};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -210,13 +212,7 @@ impl Vswitch {
             ])
             .await?;
         expect_count(&res, 2, &format!("bridge {bridge}"))?;
-        let uuid = res[1]
-            .uuid()
-            .ok_or_else(|| Error::Protocol("insert without uuid".into()))?;
-        Ok(Ensured {
-            uuid,
-            changed: true,
-        })
+        inserted(&res, 1)
     }
 
     /// Removes port `name` from `bridge` (its Port and Interface rows go with it); `false` if

@@ -1,7 +1,7 @@
 //! The switch's TLS credentials for its controller connections (`ssl:` targets): the
 //! `Open_vSwitch` row's `ssl` column and its `SSL` row, as `ovs-vsctl set-ssl` writes them.
 
-use super::{column, rows, Ensured, Vswitch, DB};
+use super::{column, inserted, rows, Ensured, Vswitch, DB};
 use crate::ovsdb::{Atom, Datum, Error, Operation, Result, Row};
 use std::path::PathBuf;
 
@@ -79,12 +79,6 @@ impl Vswitch {
                 Operation::comment("netplugin: set the switch's TLS credentials"),
             ])
             .await?;
-        let uuid = res[0]
-            .uuid()
-            .ok_or_else(|| Error::Protocol("insert without uuid".into()))?;
-        Ok(Ensured {
-            uuid,
-            changed: true,
-        })
+        inserted(&res, 0)
     }
 }
