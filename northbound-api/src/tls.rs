@@ -1,7 +1,9 @@
-//! The API over TLS (`netmaster --api-tls-cert FILE --api-tls-key FILE`): rustls with *ring*,
-//! the server's certificate chain and key from PEM files. Clients check the certificate
-//! against the CA they are given (`netctl --ca-cert`, the agent's `--ca-cert`).
+//! TLS for netmaster's listeners: the API (`--api-tls-cert FILE --api-tls-key FILE`, see
+//! [`acceptor`]) and, through the same PEM loading and crypto provider, OpenFlow's mutual TLS
+//! (the controller's `transport::tls`). rustls with *ring*. Clients of the API check its
+//! certificate against the CA they are given (`netctl --ca-cert`, the agent's `--ca-cert`).
 
+use rustls::crypto::CryptoProvider;
 use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -9,9 +11,9 @@ use std::path::Path;
 use std::sync::Arc;
 pub use tokio_rustls::TlsAcceptor;
 
-/// Why the API's TLS could not be set up.
+/// Why a TLS listener could not be set up.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiTlsError {
+pub enum TlsError {
     /// A file is missing, unreadable or holds no usable PEM item.
     #[error("{path}: {reason}")]
     File {
@@ -20,35 +22,51 @@ pub enum ApiTlsError {
         /// What is wrong.
         reason: String,
     },
-    /// The certificate and key do not make a TLS configuration.
-    #[error("API TLS set-up: {0}")]
-    Config(#[from] rustls::Error),
+    /// The certificates and key do not make a TLS configuration.
+    #[error("TLS set-up: {0}")]
+    Config(String),
 }
 
-fn file_error(path: &Path, reason: impl ToString) -> ApiTlsError {
-    ApiTlsError::File {
+fn file_error(path: &Path, reason: impl ToString) -> TlsError {
+    TlsError::File {
         path: path.display().to_string(),
         reason: reason.to_string(),
     }
 }
 
-/// The acceptor of TLS connections with the certificate chain in `cert` and the key in `key`.
-pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ApiTlsError> {
-    let chain = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| file_error(cert, e))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| file_error(cert, e))?;
-    if chain.is_empty() {
-        return Err(file_error(cert, "no certificate in the file"));
-    }
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| file_error(key, e))?;
-    // *ring* rather than aws-lc-rs: it builds without CMake (its deprecation is about
-    // post-quantum key exchange).
+/// *ring*, rather than aws-lc-rs: it builds without CMake, and its deprecation (rustls 0.23.48)
+/// is about post-quantum key exchange, which the peers here (Open vSwitch with Debian 12's
+/// OpenSSL 3.0) do not offer either.
+pub fn provider() -> Arc<CryptoProvider> {
     #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Every certificate in the PEM file at `path` (at least one).
+pub fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| file_error(path, e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| file_error(path, e))?;
+    if certs.is_empty() {
+        return Err(file_error(path, "no certificate in the file"));
+    }
+    Ok(certs)
+}
+
+/// The private key in the PEM file at `path`.
+pub fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_file(path).map_err(|e| file_error(path, e))
+}
+
+/// The API's acceptor of TLS connections with the certificate chain in `cert` and the key in
+/// `key` (no client certificates: clients present bearer tokens).
+pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
+    let config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Config(e.to_string()))?
         .with_no_client_auth()
-        .with_single_cert(chain, key)?;
+        .with_single_cert(certificates(cert)?, private_key(key)?)
+        .map_err(|e| TlsError::Config(e.to_string()))?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }

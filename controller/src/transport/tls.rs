@@ -6,12 +6,12 @@
 //! against the datapath id the switch claims ([`crate::app::Controller::set_identity_check`]).
 
 use super::Connected;
+use northbound_api::tls;
+pub use northbound_api::tls::TlsError;
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
@@ -27,63 +27,29 @@ pub struct TlsFiles {
     pub ca: PathBuf,
 }
 
-/// Why the TLS listener could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    /// A file is missing, unreadable or holds no usable PEM item.
-    #[error("{path}: {reason}")]
-    File {
-        /// The file.
-        path: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The certificates and key do not make a TLS configuration.
-    #[error("TLS set-up: {0}")]
-    Config(String),
-}
-
-fn file_error(path: &Path, reason: impl ToString) -> TlsError {
-    TlsError::File {
-        path: path.display().to_string(),
-        reason: reason.to_string(),
-    }
-}
-
-/// Every certificate in the PEM file at `path` (at least one).
-fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| file_error(path, e))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| file_error(path, e))?;
-    if certs.is_empty() {
-        return Err(file_error(path, "no certificate in the file"));
-    }
-    Ok(certs)
-}
-
 /// The acceptor of mutual TLS connections with `files`.
 pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor, TlsError> {
-    // *ring* rather than aws-lc-rs: it builds without CMake and its deprecation is about
-    // post-quantum key exchange, which the switches' peer (Open vSwitch with Debian 12's
-    // OpenSSL 3.0) does not offer either.
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let certs = certificates(&files.cert)?;
-    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| file_error(&files.key, e))?;
+    let provider = tls::provider();
     let mut roots = RootCertStore::empty();
-    for ca in certificates(&files.ca)? {
-        roots.add(ca).map_err(|e| file_error(&files.ca, e))?;
+    for ca in tls::certificates(&files.ca)? {
+        roots.add(ca).map_err(|e| TlsError::File {
+            path: files.ca.display().to_string(),
+            reason: e.to_string(),
+        })?;
     }
+    let config_error = |e: rustls::Error| TlsError::Config(e.to_string());
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| TlsError::Config(e.to_string()))?;
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::Config(e.to_string()))?
+        .map_err(config_error)?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(certs, key)
-        .map_err(|e| TlsError::Config(e.to_string()))?;
+        .with_single_cert(
+            tls::certificates(&files.cert)?,
+            tls::private_key(&files.key)?,
+        )
+        .map_err(config_error)?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
