@@ -204,8 +204,7 @@ impl Host {
         // The underlay route as a user route of Open vSwitch's own routing table, as its
         // userspace-tunneling guide sets it up: the routes it learns from the kernel are
         // flushed and dumped again whenever a link of the host changes (a container's veth
-        // comes or goes), and a VXLAN packet sent in that window found no route and was
-        // dropped. A user route stays.
+        // comes or goes); a user route stays through that.
         // (Open vSwitch refuses it until it has seen br-phy's new address.)
         let [a, b, c, _] = self.vtep.octets();
         let ctl = self.dir.join("ovs-vswitchd.ctl").display().to_string();
