@@ -1,5 +1,7 @@
 //! Text from the server as it may be shown on a terminal.
 
+use northbound_model::name::is_bidi_control;
+
 /// `text` with control and bidirectional-formatting characters escaped (`\u{1b}`), so that
 /// what a server or an object name says cannot drive the terminal or reorder the line.
 pub fn printable(text: &str) -> String {
@@ -12,10 +14,6 @@ pub fn printable(text: &str) -> String {
         }
     }
     out
-}
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ fn allowed(c: char) -> bool {
 }
 
 /// The Unicode bidirectional formatting characters (they reorder how text is displayed).
-fn is_bidi_control(c: char) -> bool {
+pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
