@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the demo and the tests need, when they are missing.
+# Installs the Debian packages the demo and the tests need when they are missing, and
+# schemathesis (PyPI) in a venv for the OpenAPI fuzz tests.
 # Sourced by scripts/demo.sh and scripts/test.sh; safe to run repeatedly.
 set -euo pipefail
 
@@ -17,6 +18,7 @@ command -v ovs-pki >/dev/null 2>&1 || need_pkgs+=(openvswitch-common)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 # The topology tests send hand-made frames with Debian's python3 (raw AF_PACKET socket).
 [ -x /usr/bin/python3 ] || need_pkgs+=(python3)
+/usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
 
 if ((${#need_pkgs[@]})); then
     echo "setup: installing ${need_pkgs[*]}"
@@ -29,6 +31,16 @@ if ((${#need_pkgs[@]})); then
     # shellcheck disable=SC2046
     apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need_pkgs[@]}" | sort -u) >/dev/null
 fi
+
+# schemathesis 4.x (PyPI) in a venv of its own, for the OpenAPI fuzz tests
+# (controller/tests/schemathesis.rs finds it through $SCHEMATHESIS).
+NETPLUGIN_VENV="${NETPLUGIN_VENV:-/var/tmp/netplugin-venv}"
+if ! "$NETPLUGIN_VENV/bin/schemathesis" --version 2>/dev/null | grep -q 'version 4\.'; then
+    echo "setup: installing schemathesis 4.x from PyPI into $NETPLUGIN_VENV"
+    /usr/bin/python3 -m venv "$NETPLUGIN_VENV"
+    "$NETPLUGIN_VENV/bin/pip" install -q 'schemathesis>=4,<5'
+fi
+export SCHEMATHESIS="$NETPLUGIN_VENV/bin/schemathesis"
 
 if ! command -v cargo >/dev/null 2>&1; then
     echo "setup: cargo (Rust toolchain) not found; install Rust (rustup) first" >&2

@@ -103,6 +103,10 @@ struct Args {
     /// SIGHUP. Without it every caller is an admin, and the API serves only loopback.
     #[arg(long, value_name = "FILE")]
     api_tokens: Option<PathBuf>,
+    /// Unknown tokens one client address may present within a minute; past it, the address
+    /// is answered 429 until the minute ends (its tokens are not compared any more).
+    #[arg(long, default_value_t = northbound_api::auth::attempts::MAX_FAILURES, value_parser = clap::value_parser!(u32).range(1..))]
+    api_auth_failures_per_min: u32,
     /// Serve the API without tokens on an address other than loopback.
     #[arg(long)]
     insecure_api: bool,
@@ -148,7 +152,7 @@ fn api_access(args: &Args) -> anyhow::Result<Access> {
         Some(path) => {
             let table = TokenTable::load(path).with_context(|| "--api-tokens")?;
             info!(file = %path.display(), tokens = table.len(), "API tokens loaded");
-            Ok(Access::tokens(table))
+            Ok(Access::tokens(table, args.api_auth_failures_per_min))
         }
         None if args.api_listen.ip().is_loopback() => {
             warn!("REST API without authentication (no --api-tokens): every local caller is an admin; serving loopback only");

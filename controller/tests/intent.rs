@@ -321,6 +321,18 @@ fn rejections_leave_no_trace() {
         Object::Endpoint(bad),
     ]);
     rejected(&db, batch, 404, "endpoint t:z: host 'nohost'");
+    for vtep in ["0.0.1.0", "127.0.0.1", "239.0.0.1", "255.255.255.255"] {
+        let Object::Host(mut h) = host("h9") else {
+            unreachable!()
+        };
+        h.vtep_ip = Some(vtep.parse().unwrap());
+        rejected(
+            &db,
+            ups(vec![Object::Host(h)]),
+            400,
+            &format!("host h9: vtepIp {vtep} is not a host's unicast address"),
+        );
+    }
 
     rejected(
         &db,

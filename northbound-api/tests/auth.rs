@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{status_and_json, FixedOper, MemAgents, MemService};
 use northbound_api::agent::AgentService;
+use northbound_api::auth::attempts::MAX_FAILURES;
 use northbound_api::auth::{Access, TokenTable};
 use northbound_api::model::Kind;
 use northbound_api::rest::{router, Api, Services};
@@ -37,7 +38,7 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let svc = Arc::new(MemService::default());
     let agents = Arc::new(MemAgents::default());
-    let access = Access::tokens(TokenTable::parse(TOKENS).unwrap());
+    let access = Access::tokens(TokenTable::parse(TOKENS).unwrap(), MAX_FAILURES);
     let app = router(
         Services {
             intent: svc.clone(),

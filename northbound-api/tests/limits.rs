@@ -85,7 +85,10 @@ fn slow_and_idle_clients_are_disconnected_after_the_header_timeout() {
 #[test]
 fn an_address_that_keeps_failing_to_authenticate_gets_429() {
     let tokens = r#"{"tokens": [{"token": "admin-token-0123456789", "role": "admin"}]}"#;
-    let access = Access::tokens(northbound_api::auth::TokenTable::parse(tokens).unwrap());
+    let access = Access::tokens(
+        northbound_api::auth::TokenTable::parse(tokens).unwrap(),
+        northbound_api::auth::attempts::MAX_FAILURES,
+    );
     let addr = start_with(Limits::default(), access);
     let status = |token: &str| {
         let mut s = TcpStream::connect(addr).unwrap();

@@ -51,7 +51,7 @@ impl FromStr for MacAddr {
         let mut parts = s.split(':');
         for o in out.iter_mut() {
             let p = parts.next().ok_or_else(|| BadMac(s.into()))?;
-            if p.is_empty() || p.len() > 2 {
+            if p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(BadMac(s.into()));
             }
             *o = u8::from_str_radix(p, 16).map_err(|_| BadMac(s.into()))?;

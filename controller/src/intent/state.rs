@@ -6,7 +6,7 @@
 
 use super::ipam::{Family, Ipam};
 use super::Snapshot;
-use northbound_api::addr::{IdRanges, Ipv4Addr, Ipv4Range, Ipv6Addr, MacAddr};
+use northbound_api::addr::{self, IdRanges, Ipv4Addr, Ipv4Range, Ipv6Addr, MacAddr};
 use northbound_api::model::{
     Direction, Encap, Endpoint, EndpointGroup, Global, Host, Kind, NetProfile, Network, Object,
     Policy, Rule,
@@ -565,6 +565,12 @@ impl State {
 
     fn upsert_host(&mut self, h: Host) -> Result<Host, IntentError> {
         check_name("host", "name", &h.name)?;
+        if let Some(vtep) = h.vtep_ip.filter(|ip| !addr::is_host_address(*ip)) {
+            return Err(IntentError::Invalid(format!(
+                "host {}: vtepIp {vtep} is not a host's unicast address (0/8, loopback, multicast and 240/4 are not)",
+                h.name
+            )));
+        }
         self.snap.hosts.insert(h.name.clone(), h.clone());
         Ok(h)
     }

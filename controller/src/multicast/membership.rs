@@ -44,8 +44,8 @@ pub struct MemberState {
 }
 
 /// One membership as it is saved across a restart: with its group's index (the OpenFlow group
-/// id derives from it, so the switches' groups stay as they are) and when it ends, as
-/// milliseconds since the Unix epoch.
+/// id derives from it, so the switches' groups stay as they are), when it ends and when it was
+/// saved, as milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SavedMembership {
@@ -59,6 +59,9 @@ pub struct SavedMembership {
     pub endpoint: String,
     /// When the membership ends unless renewed.
     pub expires_at_ms: u64,
+    /// When it was saved (0 in tables saved before this field existed).
+    #[serde(default)]
+    pub saved_at_ms: u64,
 }
 
 /// Why a join was not recorded.
@@ -162,6 +165,7 @@ impl Memberships {
                     index: g.index,
                     endpoint: endpoint.clone(),
                     expires_at_ms: now_ms + until.saturating_duration_since(now).as_millis() as u64,
+                    saved_at_ms: now_ms,
                 });
             }
         }
@@ -169,12 +173,19 @@ impl Memberships {
     }
 
     /// The table that `saved` describes, `now` being `now_ms` milliseconds after the Unix
-    /// epoch. Memberships that ended meanwhile are left out, as are entries that contradict
-    /// earlier ones (a group with another index, an index of another group, an index out of
-    /// range).
+    /// epoch. Each membership gets the time it had left when it was saved: while netmaster
+    /// was not running nobody heard the reports that would have renewed it, so that time does
+    /// not count against it (a membership saved without its save time, by an older netmaster,
+    /// keeps its end instead). Memberships with no time left are left out, as are entries that
+    /// contradict earlier ones (a group with another index, an index of another group, an
+    /// index out of range).
     pub fn restore(saved: &[SavedMembership], now: Instant, now_ms: u64) -> Memberships {
         let mut m = Memberships::default();
-        for s in saved.iter().filter(|s| s.expires_at_ms > now_ms) {
+        let left = |s: &SavedMembership| match s.saved_at_ms {
+            0 => s.expires_at_ms.saturating_sub(now_ms),
+            at => s.expires_at_ms.saturating_sub(at),
+        };
+        for s in saved.iter().filter(|s| left(s) > 0) {
             let key = (s.network, s.group);
             let fits = match m.groups.get(&key) {
                 Some(g) => g.index == s.index,
@@ -184,7 +195,7 @@ impl Memberships {
                 continue;
             }
             m.used.insert(s.index);
-            let until = now + Duration::from_millis(s.expires_at_ms - now_ms);
+            let until = now + Duration::from_millis(left(s));
             m.groups
                 .entry(key)
                 .or_insert_with(|| Group {
@@ -285,15 +296,31 @@ mod tests {
         let saved = m.save(t0, 1_000_000);
         let json = serde_json::to_string(&saved).unwrap();
         let back: Vec<SavedMembership> = serde_json::from_str(&json).unwrap();
-        // Restored 3 s later (another process: another Instant).
+        // Restored 3 s later (another process: another Instant), and much later: the time
+        // netmaster was down does not count, each membership has what it had left.
         let t1 = Instant::now();
-        let r = Memberships::restore(&back, t1, 1_003_000);
-        assert_eq!(r.view(), m.view(), "the same groups with the same indexes");
-        let members = r.members_of(1, t1);
-        assert_eq!(members[0].expires_in, HOLD * 2 - Duration::from_secs(3));
-        assert_eq!(members[1].expires_in, HOLD - Duration::from_secs(3));
-        // Later than b's expiry: only a is left; a new group does not take index 2.
-        let mut r = Memberships::restore(&back, t1, 1_006_000);
+        for later in [1_003_000, 1_000_000 + 3_600_000] {
+            let r = Memberships::restore(&back, t1, later);
+            assert_eq!(r.view(), m.view(), "the same groups with the same indexes");
+            let members = r.members_of(1, t1);
+            assert_eq!(members[0].expires_in, HOLD * 2);
+            assert_eq!(members[1].expires_in, HOLD);
+        }
+        // A table saved without save times (an older netmaster): what ended meanwhile is left
+        // out (b), the rest keeps its end; a new group does not take index 2.
+        let old: Vec<SavedMembership> = back
+            .iter()
+            .map(|s| SavedMembership {
+                saved_at_ms: 0,
+                ..s.clone()
+            })
+            .collect();
+        let r = Memberships::restore(&old, t1, 1_003_000);
+        assert_eq!(
+            r.members_of(1, t1)[1].expires_in,
+            HOLD - Duration::from_secs(3)
+        );
+        let mut r = Memberships::restore(&old, t1, 1_006_000);
         assert_eq!(r.view()[&1][&H].endpoints, ["t:a".to_string()].into());
         r.update(2, G, "t:c", true, t1, HOLD).unwrap();
         assert_eq!(r.view()[&2][&G].index, 1);

@@ -1,8 +1,10 @@
 //! netmaster as the IGMP querier of the networks that ask for one (`multicast.querier`): a
-//! general query to every endpoint port of the network every query interval (the first as
-//! soon as the network has endpoints), sent as a packet-out to each switch with endpoints of
-//! the network. The same loop ends the memberships that no report renewed and saves the table
-//! when it changed.
+//! general query to every endpoint port of the network every query interval, sent as a
+//! packet-out to each switch with endpoints of the network. Each switch has its own schedule:
+//! its first query goes as soon as it has endpoints of the network and is connected (after a
+//! netmaster restart, as soon as it reconnects, so that the members renew their memberships
+//! at once), the next one an interval later. The same loop ends the memberships that no report
+//! renewed and saves the table when it changed.
 
 use super::igmp;
 use super::snooping::{max_response, Snooping};
@@ -23,6 +25,8 @@ const TICK: Duration = Duration::from_millis(250);
 /// One query to send: `frame` out of `ports` of switch `dpid`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
+    /// The network.
+    pub network: u32,
     /// The switch.
     pub dpid: u64,
     /// The endpoint ports.
@@ -31,20 +35,21 @@ pub struct Query {
     pub frame: Vec<u8>,
 }
 
-/// The queries due at `now` under `plan`; `next` holds when each network's next query is due
-/// and is updated (networks without a querier are forgotten, new ones are due at once).
-pub fn due(plan: &MulticastPlan, next: &mut BTreeMap<u32, Instant>, now: Instant) -> Vec<Query> {
-    next.retain(|id, _| plan.networks.get(id).is_some_and(|n| n.config.querier));
+/// The queries due at `now` under `plan`; `next` holds when each (network, switch)'s next
+/// query is due and is updated (pairs that no longer have a querier or endpoints are
+/// forgotten, new ones are due at once).
+pub fn due(
+    plan: &MulticastPlan,
+    next: &mut BTreeMap<(u32, u64), Instant>,
+    now: Instant,
+) -> Vec<Query> {
+    next.retain(|(id, dpid), _| {
+        plan.networks
+            .get(id)
+            .is_some_and(|n| n.config.querier && n.ports.contains_key(dpid))
+    });
     let mut out = Vec::new();
     for (id, np) in plan.networks.iter().filter(|(_, n)| n.config.querier) {
-        if np.ports.is_empty() {
-            continue;
-        }
-        let at = next.entry(*id).or_insert(now);
-        if *at > now {
-            continue;
-        }
-        *at = now + Duration::from_secs(np.config.query_interval_s.into());
         let max_resp_ds = (max_response(&np.config).as_millis() / 100) as u8;
         let frame = igmp::general_query(
             QUERIER_MAC,
@@ -53,7 +58,13 @@ pub fn due(plan: &MulticastPlan, next: &mut BTreeMap<u32, Instant>, now: Instant
             np.config.query_interval_s,
         );
         for (dpid, ports) in &np.ports {
+            let at = next.entry((*id, *dpid)).or_insert(now);
+            if *at > now {
+                continue;
+            }
+            *at = now + Duration::from_secs(np.config.query_interval_s.into());
             out.push(Query {
+                network: *id,
                 dpid: *dpid,
                 ports: ports.clone(),
                 frame: frame.clone(),
@@ -78,6 +89,8 @@ pub async fn run(
         snooping.save_if_changed();
         for q in due(&snooping.plan(), &mut next, now) {
             let Some(handle) = switch(q.dpid) else {
+                // Not connected: its query is due again at the first tick it is.
+                next.remove(&(q.network, q.dpid));
                 continue;
             };
             if handle.info().role == Role::Slave {
@@ -141,6 +154,14 @@ mod tests {
         assert_eq!(first[0].frame[14 + 24 + 1], 10, "max response 1 s");
         assert!(due(&p, &mut next, t0 + Duration::from_millis(1999)).is_empty());
         assert_eq!(due(&p, &mut next, t0 + Duration::from_secs(2)).len(), 2);
+        // A switch whose query could not be sent (not connected) is due again at once, the
+        // other keeps its interval.
+        next.remove(&(7, 2));
+        let t3 = t0 + Duration::from_secs(3);
+        let again = due(&p, &mut next, t3);
+        assert_eq!(again.iter().map(|q| q.dpid).collect::<Vec<_>>(), [2]);
+        assert_eq!(next[&(7, 1)], t0 + Duration::from_secs(4));
+        assert_eq!(next[&(7, 2)], t3 + Duration::from_secs(2));
         // Querier switched off: nothing, and the network is forgotten.
         assert!(due(&plan(false), &mut next, t0 + Duration::from_secs(9)).is_empty());
         assert!(next.is_empty());

@@ -6,6 +6,7 @@
 use crate::compiler::{HostPorts, TunnelMode};
 use crate::store::{decode, encode, Store, StoreError, Table, Txn};
 use northbound_api::agent::{HostReport, TunnelReport};
+use northbound_api::{addr, name};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::watch;
@@ -77,6 +78,24 @@ fn check_port(host: &str, what: &str, port: u32) -> Result<u32, ReportError> {
     }
 }
 
+/// Refuses an endpoint key that is not `tenant:container` with two valid names.
+fn check_endpoint_key(host: &str, key: &str) -> Result<(), ReportError> {
+    let valid = key
+        .split_once(':')
+        .is_some_and(|(t, c)| name::check(t).is_ok() && name::check(c).is_ok());
+    if valid {
+        Ok(())
+    } else {
+        Err(invalid(
+            host,
+            format!(
+                "endpoint key {:?} is not tenant:container (two valid names)",
+                key
+            ),
+        ))
+    }
+}
+
 /// A host report as the compiler's [`HostPorts`]: refused if its dpid is 0 or a port is not an
 /// OpenFlow port number.
 pub fn host_ports(host: &str, report: &HostReport) -> Result<HostPorts, ReportError> {
@@ -84,8 +103,15 @@ pub fn host_ports(host: &str, report: &HostReport) -> Result<HostPorts, ReportEr
         return Err(invalid(host, "dpid must not be 0".into()));
     }
     let mut h = HostPorts::new(report.dpid);
+    if let Some(vtep) = report.vtep_ip.filter(|ip| !addr::is_host_address(*ip)) {
+        return Err(invalid(
+            host,
+            format!("vtepIp {vtep} is not a host's unicast address (0/8, loopback, multicast and 240/4 are not)"),
+        ));
+    }
     h.vtep_ip = report.vtep_ip;
     for (key, &port) in &report.endpoint_ports {
+        check_endpoint_key(host, key)?;
         let port = check_port(host, &format!("port of endpoint `{key}`"), port)?;
         h.endpoint_ports.insert(key.clone(), port);
     }
@@ -318,6 +344,37 @@ pub(crate) mod tests {
             reports.report("host3", &bad),
             Err(ReportError::Invalid { .. })
         ));
+        let big_port = HostReport {
+            endpoint_ports: [("t1:c1".to_string(), 2_147_483_648)].into(),
+            ..report()
+        };
+        assert!(
+            host_ports("host3", &big_port).is_ok(),
+            "a port past i32 is a port"
+        );
+        for key in ["c1", "t1:", ":c1", "t1:c\u{1b}1", "t1:a b", "t1:c:1"] {
+            let bad = HostReport {
+                endpoint_ports: [(key.to_string(), 5)].into(),
+                ..report()
+            };
+            let e = reports.report("host3", &bad).unwrap_err();
+            assert!(
+                e.to_string().contains("not tenant:container"),
+                "{key:?}: {e}"
+            );
+        }
+        for vtep in ["0.0.1.0", "127.0.0.1", "224.0.0.5", "255.255.255.255"] {
+            let bad = HostReport {
+                dpid: 3,
+                vtep_ip: Some(vtep.parse().unwrap()),
+                ..report()
+            };
+            let e = reports.report("host3", &bad).unwrap_err();
+            assert!(
+                e.to_string().contains("not a host's unicast address"),
+                "{vtep}: {e}"
+            );
+        }
         let rows = store.rows(Table::Agents).unwrap();
         assert_eq!(rows.keys().collect::<Vec<_>>(), ["host1"]);
     }

@@ -132,6 +132,12 @@ impl Client {
         wire::decode_value(value).map_err(|e| bad_answer(&url, e))
     }
 
+    /// The OpenAPI document of the API (JSON).
+    pub fn openapi(&self) -> Result<Value, ClientError> {
+        let url = format!("{}{}", self.base, path::OPENAPI);
+        self.send(self.agent.get(&url), None)
+    }
+
     /// Creates or replaces an object; returns it as stored.
     pub fn put(&self, object: &Object) -> Result<Object, ClientError> {
         let url = self.object_url(object.kind(), &object.key());

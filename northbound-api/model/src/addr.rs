@@ -88,9 +88,14 @@ fn ipv4(s: &str) -> Result<Ipv4Addr, AddrError> {
     s.parse().map_err(|_| AddrError::Ipv4(s.to_string()))
 }
 
+/// A number written with decimal digits only: no sign, no spaces (`str::parse` takes a `+`).
+fn decimal<T: FromStr>(text: &str) -> Option<T> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| text.parse().ok()).flatten()
+}
+
 fn prefix_len(text: &str, len: &str, max: u8) -> Result<u8, AddrError> {
-    len.parse::<u8>()
-        .ok()
+    decimal::<u8>(len)
         .filter(|l| *l <= max)
         .ok_or_else(|| AddrError::PrefixLen {
             text: text.to_string(),
@@ -148,6 +153,12 @@ fn v6_not_reserved(text: &str, net: Ipv6Net) -> Result<(), AddrError> {
         |b| b.parse().expect("a reserved block"),
         |a: Ipv6Net, b: Ipv6Net| a.contains(&b.network()) || b.contains(&a.network()),
     )
+}
+
+/// Whether `ip` can be a host's own address (a VTEP): not in `0.0.0.0/8`, loopback, multicast
+/// or `240.0.0.0/4` (broadcast included).
+pub fn is_host_address(ip: Ipv4Addr) -> bool {
+    v4_not_reserved("", Ipv4Net::from(ip)).is_ok()
 }
 
 /// A prefix `a.b.c.d/len` whose host bits are zero, with the prefix length at most `max`.
@@ -444,7 +455,7 @@ impl FromStr for IdRanges {
                     text: s.to_string(),
                     part: part.to_string(),
                 };
-                let num = |x: &str| x.trim().parse::<u32>().map_err(|_| bad());
+                let num = |x: &str| decimal::<u32>(x).ok_or_else(bad);
                 let (lo, hi) = match part.split_once('-') {
                     Some((a, b)) => (num(a)?, num(b)?),
                     None => (num(part)?, num(part)?),
@@ -565,6 +576,24 @@ mod tests {
     }
 
     #[test]
+    fn host_addresses() {
+        for ok in ["10.0.0.1", "192.168.2.10", "1.0.0.0", "223.255.255.254"] {
+            assert!(is_host_address(ip(ok)), "{ok}");
+        }
+        for bad in [
+            "0.0.0.0",
+            "0.0.1.0",
+            "127.0.0.1",
+            "224.0.0.1",
+            "239.1.1.1",
+            "255.255.255.255",
+            "240.0.0.1",
+        ] {
+            assert!(!is_host_address(ip(bad)), "{bad}");
+        }
+    }
+
+    #[test]
     fn ipv6_subnet() {
         let s: Ipv6Subnet = "2001:db8::/64".parse().unwrap();
         let net = s.net().network();
@@ -593,18 +622,26 @@ mod tests {
         assert!(sel("10.0.0.1/24").is_err(), "host bits");
         assert!(sel("10.0.0.9-10.0.0.1").is_err(), "reversed");
         assert!(sel("10.0.0").is_err());
+        assert!(sel("10.0.0.0/+8").is_err(), "a signed prefix length");
+        assert!("10.1.1.0/ 24".parse::<Ipv4Subnet>().is_err());
         assert!("10.0.0.1".parse::<Ipv4Range>().is_err());
     }
 
     #[test]
     fn id_ranges() {
-        let r: IdRanges = "100-200, 300".parse().unwrap();
+        let r: IdRanges = "100-200,300".parse().unwrap();
         assert!(r.contains(100) && r.contains(300) && !r.contains(201));
         assert_eq!(r.to_string(), "100-200,300");
         assert_eq!(r.max(), 300);
         assert!("0-10".parse::<IdRanges>().is_err());
         assert!("10-5".parse::<IdRanges>().is_err());
         assert!("x".parse::<IdRanges>().is_err());
+        for spaced_or_signed in ["100-200, 300", " 1-10", "1-10 ", "+1-10", "1-+10"] {
+            assert!(
+                spaced_or_signed.parse::<IdRanges>().is_err(),
+                "{spaced_or_signed:?}"
+            );
+        }
     }
 
     #[test]
@@ -618,6 +655,13 @@ mod tests {
             err.to_string().contains("`bad` is not a.b.c.d/len"),
             "{err}"
         );
+        for bad in [
+            "+2:02:0a:01:01:02",
+            "02:02:0a:01:01: 2",
+            "02:02:0a:01:01:02:",
+        ] {
+            assert!(bad.parse::<MacAddr>().is_err(), "{bad:?}");
+        }
         let err = serde_json::from_str::<MacAddr>("\"02:02\"").unwrap_err();
         assert!(
             err.to_string().contains("`02:02` is not a MAC address"),

@@ -16,34 +16,41 @@ use std::collections::BTreeMap;
 
 /// How the host's VXLAN tunnels are set up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", tag = "mode", deny_unknown_fields)]
 pub enum TunnelReport {
     /// One port with `remote_ip=flow key=flow`.
     Flow {
         /// Its OpenFlow port.
+        #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::OfPort))]
         port: u32,
     },
     /// One port per remote VTEP.
     PerPeer {
         /// OpenFlow port by remote VTEP address.
+        #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, crate::openapi::OfPort>))]
         ports: BTreeMap<Ipv4Addr, u32>,
     },
 }
 
 /// One host's bridge and ports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HostReport {
     /// Datapath id of the integration bridge.
     pub dpid: u64,
     /// VTEP address, if the host takes part in VXLAN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Ipv4))]
     pub vtep_ip: Option<Ipv4Addr>,
     /// OpenFlow port of each local endpoint, by endpoint key (`tenant:container`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, crate::openapi::OfPort>))]
     pub endpoint_ports: BTreeMap<String, u32>,
     /// OpenFlow ports of the uplinks.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::OfPort>))]
     pub uplinks: Vec<u32>,
     /// The tunnel port(s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,11 +61,13 @@ pub struct HostReport {
 /// peer host that shares a VXLAN network with this host's endpoints), all on one UDP port, and
 /// the uplinks the host's intent names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HostDirectives {
     /// Version of the directives of all hosts; a long poll waits for a higher one.
     pub version: u64,
     /// Remote VTEP addresses this host needs a tunnel to, in address order.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub tunnels: Vec<Ipv4Addr>,
     /// VXLAN UDP port of every tunnel (the global setting).
     pub vxlan_port: u16,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// The sync state of every switch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Audit {
     /// The number of the latest compiled snapshot (it grows by one with every compile).
@@ -32,6 +33,7 @@ impl Audit {
 
 /// One switch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SwitchAudit {
     /// Its datapath id.
@@ -60,6 +62,7 @@ pub struct SwitchAudit {
 
 /// Where a switch stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum SyncState {
     /// It holds the snapshot named in [`SwitchAudit::snapshot`].
@@ -89,6 +92,7 @@ impl SyncState {
 
 /// One reconciliation that read a switch's tables and sent the difference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Reconciliation {
     /// What started it.
@@ -111,6 +115,7 @@ pub struct Reconciliation {
 
 /// Counts of flows, groups and meters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Drift {
     /// Flows.
@@ -130,6 +135,7 @@ impl Drift {
 
 /// What started a reconciliation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Trigger {
     /// The switch connected.

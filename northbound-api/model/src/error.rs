@@ -3,6 +3,24 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The body of every error answer: `{"error": "<message>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    /// What is wrong, naming the object and field.
+    pub error: String,
+}
+
+impl ErrorBody {
+    /// The body of `message`.
+    pub fn new(message: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            error: message.into(),
+        }
+    }
+}
+
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {

@@ -15,6 +15,9 @@
 //! * [`path`]: the paths of those resources, as a client asks for them.
 //! * [`token`]: the [`token::BearerToken`] a client presents.
 //! * `tls` (feature `tls`): the TLS configuration of the API's clients.
+//!
+//! With the feature `openapi`, every wire type also has its OpenAPI schema
+//! (`utoipa::ToSchema`), from which the server generates its OpenAPI document.
 
 pub mod addr;
 pub mod agent;
@@ -23,6 +26,8 @@ pub mod batch;
 pub mod error;
 pub mod model;
 pub mod name;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod oper;
 pub mod path;
 #[cfg(feature = "tls")]

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Forwarding mode of the fabric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum FwdMode {
     /// Layer-2 bridging only.
@@ -23,6 +24,7 @@ pub enum FwdMode {
 
 /// How ARP requests are handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ArpMode {
     /// ARP for known endpoints is answered locally, never flooded to other hosts.
@@ -34,6 +36,7 @@ pub enum ArpMode {
 
 /// Encapsulation of a network between hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Encap {
     /// 802.1Q VLAN tag on uplinks.
@@ -45,6 +48,7 @@ pub enum Encap {
 
 /// Fabric-wide settings (key `global`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Global {
     /// Always `global`.
@@ -64,9 +68,11 @@ pub struct Global {
     pub arp_mode: ArpMode,
     /// VXLAN UDP port.
     #[serde(default = "default_vxlan_port")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 65535))]
     pub vxlan_port: u16,
     /// MTU of the underlay; container interfaces get this minus the encapsulation overhead.
     #[serde(default = "default_mtu")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 576, maximum = 9216))]
     pub mtu: u16,
 }
 
@@ -102,36 +108,44 @@ impl Default for Global {
 
 /// A tenant: a separate address space (key: its name).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Tenant {
     /// Name.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub tenant_name: String,
 }
 
 /// A network of a tenant (key `tenant:network`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Network {
     /// Owning tenant.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub tenant_name: String,
     /// Name.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub network_name: String,
     /// Encapsulation.
     #[serde(default)]
     pub encap: Encap,
     /// VLAN id or VNI; allocated from the global ranges when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 16777215))]
     pub pkt_tag: Option<u32>,
     /// IPv4 subnet, `a.b.c.d/len`, or `a.b.c.d-a.b.c.e/len` to allocate only from that range.
     pub subnet: Ipv4Subnet,
     /// IPv4 gateway (inside the subnet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Ipv4))]
     pub gateway: Option<Ipv4Addr>,
     /// IPv6 subnet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipv6_subnet: Option<Ipv6Subnet>,
     /// IPv6 gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Ipv6))]
     pub ipv6_gateway: Option<Ipv6Addr>,
     /// IPv4 multicast: IGMP snooping settings.
     #[serde(default, skip_serializing_if = "MulticastConfig::is_default")]
@@ -141,6 +155,7 @@ pub struct Network {
 /// What a network does with IPv4 multicast. IGMP snooping is always on: a group with members
 /// goes to its members only (across hosts by head-end replication).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MulticastConfig {
     /// netmaster sends IGMP general queries to the network's endpoints every
@@ -151,6 +166,7 @@ pub struct MulticastConfig {
     pub querier: bool,
     /// IGMP query interval in seconds (1..=3600).
     #[serde(default = "default_query_interval_s")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3600))]
     pub query_interval_s: u32,
     /// What happens to IPv4 multicast to a group without members (224.0.0.0/24, the
     /// link-local control block, is always flooded).
@@ -181,6 +197,7 @@ impl MulticastConfig {
 
 /// The treatment of multicast to a group nobody joined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Unregistered {
     /// To every endpoint of the network, like broadcast.
@@ -192,22 +209,28 @@ pub enum Unregistered {
 
 /// An endpoint group (key `tenant:group`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EndpointGroup {
     /// Owning tenant.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub tenant_name: String,
     /// Name.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub group_name: String,
     /// The network its endpoints are on.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub network_name: String,
     /// Sub-range of the network's subnet for its endpoints, `a.b.c.d-a.b.c.e`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_pool: Option<Ipv4Range>,
     /// Attached policies.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::Name>))]
     pub policies: Vec<String>,
     /// Attached QoS profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
     pub net_profile: Option<String>,
     /// Stateful default-deny: new connections into the group's endpoints are dropped unless a
     /// rule allows them, and replies to connections they opened are let in (connection
@@ -218,31 +241,40 @@ pub struct EndpointGroup {
 
 /// An endpoint: a container (or other workload) interface (key `tenant:container`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Endpoint {
     /// Owning tenant.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub tenant_name: String,
     /// Network (or the group's network).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub network_name: String,
     /// Endpoint group, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
     pub group_name: Option<String>,
     /// Container name.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub container_name: String,
     /// Host the container runs on (may be bound later).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
     pub host: Option<String>,
     /// Interface name inside the container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<String>,
     /// MAC address; allocated when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9A-Fa-f]{1,2}(:[0-9A-Fa-f]{1,2}){5}$", example = "02:02:0a:01:01:02"))]
     pub mac_address: Option<MacAddr>,
     /// IPv4 address; allocated from the network (or group pool) when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Ipv4))]
     pub ip_address: Option<Ipv4Addr>,
     /// IPv6 address; allocated when the network has an IPv6 subnet and this is absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Ipv6))]
     pub ipv6_address: Option<Ipv6Addr>,
     /// A workload outside the cluster (a VM or bare-metal server) on a VLAN network, reached
     /// through the hosts' uplinks: it has no host and no port, and needs its real
@@ -257,12 +289,15 @@ fn is_false(b: &bool) -> bool {
 
 /// A host running the agent (key: its name).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Host {
     /// Name (`--host-label` of the agent).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub name: String,
     /// VTEP (underlay) IPv4 address for VXLAN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Ipv4))]
     pub vtep_ip: Option<Ipv4Addr>,
     /// Uplink interfaces for VLAN networks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -275,16 +310,20 @@ pub struct Host {
 /// A policy of a tenant (key `tenant:policy`): a set of [`Rule`]s, applied to the endpoint
 /// groups that name it in their `policies`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Policy {
     /// Owning tenant.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub tenant_name: String,
     /// Name.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub policy_name: String,
 }
 
 /// Which traffic of a group a rule is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// Traffic into the group's endpoints (`from*` fields select the senders).
@@ -296,6 +335,7 @@ pub enum Direction {
 
 /// What a rule does with the traffic it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum RuleAction {
     /// Let it through.
@@ -308,31 +348,40 @@ pub enum RuleAction {
 /// A rule of a policy (key `tenant:policy:ruleId`), Contiv's semantics: the highest-priority
 /// rule that matches decides; traffic no rule matches is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Rule {
     /// Owning tenant.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub tenant_name: String,
     /// The policy it belongs to.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub policy_name: String,
     /// Its id within the policy.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub rule_id: String,
     /// In or out of the group the policy is attached to.
     #[serde(default)]
     pub direction: Direction,
     /// 1..=100, higher wins (deny wins a tie).
     #[serde(default = "default_priority")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub priority: u8,
     /// Senders (direction in): an endpoint group of the tenant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
     pub from_endpoint_group: Option<String>,
     /// Receivers (direction out): an endpoint group of the tenant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
     pub to_endpoint_group: Option<String>,
     /// Senders (direction in): a network of the tenant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
     pub from_network: Option<String>,
     /// Receivers (direction out): a network of the tenant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
     pub to_network: Option<String>,
     /// Senders (direction in): an IPv4 address, prefix `a.b.c.d/len` or range `a.b.c.d-a.b.c.e`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -345,6 +394,7 @@ pub struct Rule {
     pub protocol: Option<String>,
     /// TCP or UDP destination port; any when 0.
     #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 65535))]
     pub port: u16,
     /// Allow or deny.
     #[serde(default)]
@@ -363,25 +413,31 @@ fn is_zero(p: &u16) -> bool {
 /// that name it in their `netProfile`: a rate limit on what they send, and optionally a DSCP
 /// mark on their IPv4 packets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetProfile {
     /// Owning tenant.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub tenant_name: String,
     /// Name.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub profile_name: String,
     /// Rate limit such as `10Mbps`, `500Kbps`, `1Gbps` (none when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth: Option<String>,
     /// Burst in kilobits (default: half a second at the rate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 4294967295u32))]
     pub burst: Option<u32>,
     /// DSCP (0..=63) set on the group's IPv4 packets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 63))]
     pub dscp: Option<u8>,
 }
 
 /// The kinds of object, with their REST collection names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Kind {
     /// `globals`.
@@ -449,8 +505,14 @@ impl Kind {
     }
 }
 
+/// [`Object`] under a name utoipa does not read as "any JSON object" (it does so with every
+/// type named `Object`): the type to name in OpenAPI annotations.
+#[cfg(feature = "openapi")]
+pub type IntentObject = Object;
+
 /// Any intent object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "kind",
     content = "spec",

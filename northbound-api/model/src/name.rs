@@ -6,6 +6,10 @@
 /// The longest name.
 pub const MAX_LEN: usize = 64;
 
+/// The name rule as a regular expression (ECMA-262 and Python syntax, for the OpenAPI
+/// document): the same characters [`check`] refuses, the same length.
+pub const PATTERN: &str = r"^[^\u0000-\u0020\u007f-\u00a0\u061c\u1680\u2000-\u200a\u200e\u200f\u2028-\u202f\u205f\u2066-\u2069\u3000:/]{1,64}$";
+
 /// Why a name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// The answer of `GET /api/v1/inspect/networks/{key}/`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NetworkInspect {
     /// The network's intent.
@@ -19,6 +20,7 @@ pub struct NetworkInspect {
 
 /// What netmaster observed about one network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkOper {
     /// Its IPv4 multicast groups with members (IGMP snooping), in address order.
@@ -27,6 +29,7 @@ pub struct NetworkOper {
 
 /// One multicast group of a network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MulticastGroupOper {
     /// The group address.
@@ -37,6 +40,7 @@ pub struct MulticastGroupOper {
 
 /// One member of a multicast group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MulticastMemberOper {
     /// The endpoint's key (`tenant:container`).

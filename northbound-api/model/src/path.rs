@@ -9,6 +9,9 @@ pub const BATCH: &str = "/api/v1/batch";
 /// The sync state of every switch.
 pub const AUDIT: &str = "/api/v1/audit/";
 
+/// The OpenAPI document of the API.
+pub const OPENAPI: &str = "/api/v1/openapi.json";
+
 /// Every host's latest report.
 pub const AGENTS: &str = "/api/v1/agents/";
 

@@ -1,5 +1,6 @@
 //! Failed authentications by client address ([`FailedAttempts`]): an address that presented
-//! [`MAX_FAILURES`] unknown tokens within [`WINDOW`] is answered `429` until the window ends,
+//! its limit of unknown tokens within [`WINDOW`] (netmaster's default: [`MAX_FAILURES`]) is answered
+//! `429` until the window ends,
 //! without its tokens being compared any more. The table holds at most [`MAX_ADDRESSES`]
 //! addresses, so a flood from many addresses cannot grow it without bound.
 
@@ -8,7 +9,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failures an address may have within one window.
+/// Failures an address may have within one window, by default.
 pub const MAX_FAILURES: u32 = 20;
 /// The window.
 pub const WINDOW: Duration = Duration::from_secs(60);
@@ -20,18 +21,27 @@ pub const MAX_ADDRESSES: usize = 4096;
 pub struct ClientAddr(pub IpAddr);
 
 /// Failed authentications per address: when its window started and how many.
-#[derive(Default)]
 pub struct FailedAttempts {
+    /// Failures an address may have within one window.
+    limit: u32,
     by_addr: Mutex<HashMap<IpAddr, (Instant, u32)>>,
 }
 
 impl FailedAttempts {
+    /// A table that blocks an address after `limit` failures within a window.
+    pub fn new(limit: u32) -> FailedAttempts {
+        FailedAttempts {
+            limit,
+            by_addr: Mutex::default(),
+        }
+    }
+
     /// Whether `addr` is blocked at `now` (it failed too often in its current window).
     pub fn blocked(&self, addr: IpAddr, now: Instant) -> bool {
         let table = self.by_addr.lock().unwrap_or_else(|e| e.into_inner());
         table
             .get(&addr)
-            .is_some_and(|(start, n)| now.duration_since(*start) < WINDOW && *n >= MAX_FAILURES)
+            .is_some_and(|(start, n)| now.duration_since(*start) < WINDOW && *n >= self.limit)
     }
 
     /// Counts a failure of `addr` at `now`.
@@ -60,7 +70,7 @@ mod tests {
 
     #[test]
     fn an_address_is_blocked_after_too_many_failures_until_its_window_ends() {
-        let f = FailedAttempts::default();
+        let f = FailedAttempts::new(MAX_FAILURES);
         let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         let t0 = Instant::now();
         for i in 0..MAX_FAILURES {
@@ -76,7 +86,7 @@ mod tests {
 
     #[test]
     fn the_table_stays_bounded() {
-        let f = FailedAttempts::default();
+        let f = FailedAttempts::new(MAX_FAILURES);
         let t0 = Instant::now();
         for i in 0..(MAX_ADDRESSES as u32 + 100) {
             f.failed(

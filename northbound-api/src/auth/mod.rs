@@ -23,11 +23,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use northbound_model::error::ErrorBody;
 use northbound_model::model::Kind;
 use northbound_model::token::{BearerToken, TokenError};
 use northbound_model::wire::{self, BodyError};
 use serde::Deserialize;
-use serde_json::json;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -175,11 +175,12 @@ pub enum Access {
 }
 
 impl Access {
-    /// Access by the tokens of `table`.
-    pub fn tokens(table: TokenTable) -> Access {
+    /// Access by the tokens of `table`; an address that presents `max_failures` unknown tokens
+    /// within a minute is answered 429 for the rest of that minute.
+    pub fn tokens(table: TokenTable, max_failures: u32) -> Access {
         Access::Tokens {
             table: Arc::new(RwLock::new(Arc::new(table))),
-            failures: Arc::default(),
+            failures: Arc::new(FailedAttempts::new(max_failures)),
         }
     }
 
@@ -221,7 +222,9 @@ pub async fn authenticate(State(access): State<Access>, mut req: Request, next: 
             return (
                 StatusCode::TOO_MANY_REQUESTS,
                 [(header::RETRY_AFTER, attempts::WINDOW.as_secs().to_string())],
-                Json(json!({"error": "too many failed authentications from this address: try again later"})),
+                Json(ErrorBody::new(
+                    "too many failed authentications from this address: try again later",
+                )),
             )
                 .into_response();
         }
@@ -245,7 +248,9 @@ fn unauthorized() -> Response {
     (
         StatusCode::UNAUTHORIZED,
         [(header::WWW_AUTHENTICATE, "Bearer realm=\"netmaster\"")],
-        Json(json!({"error": "a valid bearer token is required (Authorization: Bearer TOKEN)"})),
+        Json(ErrorBody::new(
+            "a valid bearer token is required (Authorization: Bearer TOKEN)",
+        )),
     )
         .into_response()
 }

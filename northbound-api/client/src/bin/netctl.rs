@@ -118,6 +118,9 @@ enum Command {
     /// Every switch's sync state against the latest compiled snapshot: exits with 1 when one
     /// has been out of sync (pending, failed, disconnected) for longer than the bound.
     Audit(AuditArgs),
+    /// Prints the API's OpenAPI 3.1 document (JSON), e.g. for a client generator or
+    /// schemathesis.
+    Openapi,
 }
 
 /// `netctl audit`.
@@ -578,6 +581,10 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Rule(verb)) => object_command(&client, verb),
         Some(Command::NetProfile(verb)) => object_command(&client, verb),
         Some(Command::Audit(args)) => audit(&client, &args),
+        Some(Command::Openapi) => {
+            println!("{}", serde_json::to_string_pretty(&client.openapi()?)?);
+            Ok(())
+        }
         None => Err("nothing to do (see --help)".into()),
     }
 }

@@ -10,6 +10,7 @@
 //! | `POST` | `/api/v1/batch` | applies a [`Batch`] all-or-nothing; returns the stored upserts |
 //! | `GET` | `/api/v1/inspect/endpoints/[{key}/]` | endpoints with their allocated addresses |
 //! | `GET` | `/api/v1/inspect/networks/{key}/` | [`NetworkInspect`]: `{"Config": network, "Oper": {...}}`, its intent and its multicast memberships (404 if absent) |
+//! | `GET` | `/api/v1/openapi.json` | the OpenAPI 3.1 document of this API, generated from the code (`rest/openapi.rs`) |
 //! | `GET` | `/api/v1/audit/` | [`Audit`]: every switch's sync state against the latest compiled snapshot |
 //! | `PUT` | `/api/v1/agents/{host}/` | replaces the host's [`HostReport`] (the body); returns it |
 //! | `GET` | `/api/v1/agents/` | every host's latest report, as a JSON object by host name |
@@ -29,19 +30,22 @@
 //! collection or path is a 404. The services are called on tokio's blocking pool, since
 //! they are synchronous and [`IntentService`] may write to disk.
 
+mod openapi;
+
 use crate::agent::{AgentService, HostDirectives, HostReport, ReportRefused, MAX_WAIT_S};
 use crate::auth::{self, Access, Caller, Denied};
-use crate::model::{Kind, Object};
+use crate::model::{Endpoint, IntentObject, Kind, Object};
 use crate::oper::{Audit, NetworkInspect, OperService};
 use crate::service::{Batch, IntentError, IntentService};
 use crate::wire;
 use axum::body::Bytes;
 use axum::extract::{FromRef, OriginalUri, Path, Query, Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use serde_json::{json, Value};
+use northbound_model::error::ErrorBody;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tower::util::MapRequest;
@@ -92,7 +96,15 @@ pub type Api = MapRequest<NormalizePath<Router>, fn(Request) -> Request>;
 /// The `/api/v1` service over the intent, agent and operational-state services, every
 /// request authenticated by `access` ([`auth::authenticate`]).
 pub fn router(services: Services, access: Access) -> Api {
+    let document: Arc<str> = openapi::document(&access)
+        .to_json()
+        .expect("the OpenAPI document serializes")
+        .into();
     let router = Router::new()
+        .route(
+            openapi::PATH,
+            get(move || std::future::ready(json_text(document.clone()))),
+        )
         .route("/api/v1/agents", get(list_reports))
         .route("/api/v1/agents/{host}", get(get_report).put(put_report))
         .route("/api/v1/agents/{host}/directives", get(get_directives))
@@ -115,6 +127,15 @@ pub fn router(services: Services, access: Access) -> Api {
         ));
     let normalized = NormalizePathLayer::trim_trailing_slash().layer(router);
     MapRequest::new(normalized, keep_original_uri as fn(Request) -> Request)
+}
+
+/// A JSON document already serialized.
+fn json_text(text: Arc<str>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        text.to_string(),
+    )
+        .into_response()
 }
 
 /// Records the URI as the client sent it, before [`NormalizePath`] trims it (the router keeps
@@ -180,7 +201,7 @@ fn named(kind: Kind, key: &str) -> String {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
+        (self.0, Json(ErrorBody::new(self.1))).into_response()
     }
 }
 
@@ -313,6 +334,16 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Applies a batch of changes all-or-nothing.
+#[utoipa::path(post, path = "/api/v1/batch", tag = "intent", operation_id = "applyBatch",
+    request_body(content = Batch, description = "Objects to create or replace, objects to delete, and whether every other object is deleted (`replace`)."),
+    responses(
+        (status = 200, description = "The batch was applied; the upserted objects as stored (with allocations).", body = Vec<IntentObject>),
+        (status = 400, description = "The body does not decode (naming the field), or a change is invalid; nothing was applied.", body = ErrorBody),
+        (status = 403, description = "The caller may not change one of the objects (or replace the desired state).", body = ErrorBody),
+        (status = 404, description = "A change names an object that does not exist (or one the caller does not see).", body = ErrorBody),
+        (status = 409, description = "A change conflicts with what exists (an address or tag taken, an object in use).", body = ErrorBody),
+    ))]
 async fn batch(
     State(svc): State<Svc>,
     Extension(caller): Extension<Caller>,
@@ -338,6 +369,12 @@ async fn batch(
     Ok(Json(call(&svc, move |s| s.apply(batch)).await??))
 }
 
+/// Every endpoint the caller sees, with its allocated addresses.
+#[utoipa::path(get, path = "/api/v1/inspect/endpoints", tag = "inspect", operation_id = "inspectEndpoints",
+    responses(
+        (status = 200, description = "Every endpoint the caller sees, in key order, with its allocated addresses.", body = Vec<Endpoint>),
+        (status = 403, description = "The caller's role may not read endpoints.", body = ErrorBody),
+    ))]
 async fn inspect_endpoints(
     State(svc): State<Svc>,
     Extension(caller): Extension<Caller>,
@@ -345,6 +382,14 @@ async fn inspect_endpoints(
     list_kind(&svc, &caller, Kind::Endpoint).await
 }
 
+/// One endpoint with its allocated addresses.
+#[utoipa::path(get, path = "/api/v1/inspect/endpoints/{key}", tag = "inspect", operation_id = "inspectEndpoint",
+    params(("key" = String, Path, description = "The endpoint's key, `tenant:container`.")),
+    responses(
+        (status = 200, description = "The endpoint with its allocated addresses.", body = Endpoint),
+        (status = 403, description = "The caller's role may not read endpoints.", body = ErrorBody),
+        (status = 404, description = "No such endpoint (or one of a tenant the caller does not see).", body = ErrorBody),
+    ))]
 async fn inspect_endpoint(
     State(svc): State<Svc>,
     Extension(caller): Extension<Caller>,
@@ -356,6 +401,14 @@ async fn inspect_endpoint(
     one(&svc, Kind::Endpoint, key).await
 }
 
+/// A network's intent and what netmaster observed about it.
+#[utoipa::path(get, path = "/api/v1/inspect/networks/{key}", tag = "inspect", operation_id = "inspectNetwork",
+    params(("key" = String, Path, description = "The network's key, `tenant:network`.")),
+    responses(
+        (status = 200, description = "The network's intent (`Config`) and its multicast memberships (`Oper`).", body = NetworkInspect),
+        (status = 403, description = "The caller's role may not read networks.", body = ErrorBody),
+        (status = 404, description = "No such network (or one of a tenant the caller does not see).", body = ErrorBody),
+    ))]
 async fn inspect_network(
     State(svc): State<Svc>,
     State(oper): State<Oper>,
@@ -374,6 +427,13 @@ async fn inspect_network(
     Ok(Json(NetworkInspect { config, oper }))
 }
 
+/// Every switch's sync state against the latest compiled snapshot.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "operations", operation_id = "audit",
+    responses(
+        (status = 200, description = "Every switch's sync state.", body = Audit),
+        (status = 403, description = "Only an admin reads the audit.", body = ErrorBody),
+        (status = 404, description = "Hidden from the caller's role.", body = ErrorBody),
+    ))]
 async fn audit(
     State(oper): State<Oper>,
     Extension(caller): Extension<Caller>,
@@ -400,6 +460,13 @@ async fn call_agents<T: Send + 'static>(
     blocking(agents.clone(), "agent service", f).await
 }
 
+/// Every host's latest report.
+#[utoipa::path(get, path = "/api/v1/agents", tag = "agents", operation_id = "listReports",
+    responses(
+        (status = 200, description = "Every host's latest report, by host name.", body = BTreeMap<String, HostReport>),
+        (status = 403, description = "Only an admin reads every report.", body = ErrorBody),
+        (status = 404, description = "Hidden from the caller's role.", body = ErrorBody),
+    ))]
 async fn list_reports(
     State(agents): State<Agents>,
     Extension(caller): Extension<Caller>,
@@ -410,6 +477,14 @@ async fn list_reports(
     Ok(Json(call_agents(&agents, |a| a.reports()).await?))
 }
 
+/// One host's latest report.
+#[utoipa::path(get, path = "/api/v1/agents/{host}", tag = "agents", operation_id = "getReport",
+    params(("host" = String, Path, description = "The host's name (`--host-label` of its agent).")),
+    responses(
+        (status = 200, description = "The host's latest report.", body = HostReport),
+        (status = 403, description = "The caller is not the host's agent (or an admin).", body = ErrorBody),
+        (status = 404, description = "The host never reported (or is hidden from the caller).", body = ErrorBody),
+    ))]
 async fn get_report(
     State(agents): State<Agents>,
     Extension(caller): Extension<Caller>,
@@ -425,6 +500,17 @@ async fn get_report(
         .ok_or_else(|| Error::not_found(what))
 }
 
+/// Replaces a host's report (its agent sends it).
+#[utoipa::path(put, path = "/api/v1/agents/{host}", tag = "agents", operation_id = "putReport",
+    params(("host" = String, Path, description = "The host's name (`--host-label` of its agent).")),
+    request_body(content = HostReport, description = "The host's bridge and ports."),
+    responses(
+        (status = 200, description = "The report was kept; it is returned.", body = HostReport),
+        (status = 400, description = "The body does not decode, or it does not describe a usable bridge (a dpid of 0, a bad host name).", body = ErrorBody),
+        (status = 403, description = "The caller is not the host's agent (or an admin).", body = ErrorBody),
+        (status = 404, description = "Hidden from the caller's role.", body = ErrorBody),
+        (status = 409, description = "Another host reported the same dpid or VTEP, or the report contradicts the host's intent.", body = ErrorBody),
+    ))]
 async fn put_report(
     State(agents): State<Agents>,
     Extension(caller): Extension<Caller>,
@@ -442,16 +528,26 @@ async fn put_report(
 }
 
 /// The query of a directives long poll.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct DirectivesQuery {
-    /// Answer once the version is past this one (default: at once).
+    /// Answer once the directives' version is past this one (default: at once).
     after: Option<u64>,
-    /// Wait at most this many seconds (capped at [`MAX_WAIT_S`]; default 0).
+    /// Wait at most this many seconds for a newer version (capped at 60; default 0).
     #[serde(default)]
     wait_s: u64,
 }
 
+/// The ports netmaster wants on a host; a long poll.
+#[utoipa::path(get, path = "/api/v1/agents/{host}/directives", tag = "agents", operation_id = "getDirectives",
+    params(("host" = String, Path, description = "The host's name (`--host-label` of its agent)."), DirectivesQuery),
+    responses(
+        (status = 200, description = "The directives: the VXLAN tunnels and uplinks the host should have.", body = HostDirectives),
+        (status = 400, description = "The query does not decode.", body = ErrorBody),
+        (status = 403, description = "The caller is not the host's agent (or an admin).", body = ErrorBody),
+        (status = 404, description = "Hidden from the caller's role.", body = ErrorBody),
+    ))]
 async fn get_directives(
     State(agents): State<Agents>,
     Extension(caller): Extension<Caller>,
