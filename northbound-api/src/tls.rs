@@ -3,7 +3,7 @@
 //! (the controller's `transport::tls`). rustls with *ring*. Clients of the API check its
 //! certificate against the CA they are given (`netctl --ca-cert`, the agent's `--ca-cert`).
 
-use rustls::crypto::CryptoProvider;
+pub use northbound_model::tls::provider;
 use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -32,14 +32,6 @@ fn file_error(path: &Path, reason: impl ToString) -> TlsError {
         path: path.display().to_string(),
         reason: reason.to_string(),
     }
-}
-
-/// *ring*, rather than aws-lc-rs: it builds without CMake, and its deprecation (rustls 0.23.48)
-/// is about post-quantum key exchange, which the peers here (Open vSwitch with Debian 12's
-/// OpenSSL 3.0) do not offer either.
-pub fn provider() -> Arc<CryptoProvider> {
-    #[allow(deprecated)]
-    Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// Every certificate in the PEM file at `path` (at least one).

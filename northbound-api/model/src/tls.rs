@@ -41,12 +41,17 @@ pub fn trusting_nobody() -> rustls::ClientConfig {
     with_roots(rustls::RootCertStore::empty())
 }
 
-fn with_roots(roots: rustls::RootCertStore) -> rustls::ClientConfig {
-    // *ring*, as the server: it builds without CMake (its deprecation is about post-quantum
-    // key exchange).
+/// The crypto provider of every TLS end of the project (the API's clients, netmaster's API
+/// and OpenFlow listeners): *ring*, rather than aws-lc-rs: it builds without CMake, and its
+/// deprecation (rustls 0.23.48) is about post-quantum key exchange, which the peers here (Open
+/// vSwitch with Debian 12's OpenSSL 3.0) do not offer either.
+pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    rustls::ClientConfig::builder_with_provider(provider)
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn with_roots(roots: rustls::RootCertStore) -> rustls::ClientConfig {
+    rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions")
         .with_root_certificates(roots)
