@@ -10,6 +10,7 @@ use crate::rest::Api;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use northbound_model::error::ErrorBody;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,7 +41,10 @@ impl Default for Limits {
 
 /// What a connection past the cap is told.
 fn busy() -> Vec<u8> {
-    let body = r#"{"error": "too many connections: try again in a moment"}"#;
+    let body = serde_json::to_string(&ErrorBody::new(
+        "too many connections: try again in a moment",
+    ))
+    .expect("an error body serializes");
     format!(
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{body}",
         body.len()
