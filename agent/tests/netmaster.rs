@@ -6,7 +6,10 @@ use northbound_api::agent::{
     AgentService, HostDirectives, HostReport, ReportRefused, TunnelReport,
 };
 use northbound_api::model::{Kind, Object, Tenant};
-use northbound_api::oper::{NetworkOper, OperService};
+use northbound_api::oper::{
+    NetworkOper, OperError, OperFuture, OperService, SwitchFlows, SwitchSelector, TraceReport,
+    TraceRequest,
+};
 use northbound_api::service::{Batch, IntentError, IntentService};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -78,6 +81,14 @@ impl OperService for NoOper {
 
     fn audit(&self) -> northbound_api::oper::Audit {
         northbound_api::oper::Audit::default()
+    }
+
+    fn flows(&self, _: SwitchSelector, _: Option<String>) -> OperFuture<SwitchFlows> {
+        Box::pin(async { Err(OperError::NotFound("no switches here".into())) })
+    }
+
+    fn trace(&self, _: TraceRequest) -> Result<TraceReport, OperError> {
+        Err(OperError::NotFound("no endpoints here".into()))
     }
 }
 

@@ -22,6 +22,7 @@ pub mod compiled;
 pub mod compiler;
 pub mod cookie;
 pub mod desired;
+pub mod explain;
 pub mod gateway_echo;
 pub mod intent;
 pub mod multicast;

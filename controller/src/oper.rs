@@ -1,16 +1,21 @@
 //! What netmaster shows of its operational state ([`Oper`], the [`OperService`] behind
-//! `/api/v1/inspect/...` and `/api/v1/audit/`): the multicast memberships it snooped, and
-//! where every switch stands against the latest compiled snapshot.
+//! `/api/v1/inspect/...`, `/api/v1/audit/`, `/api/v1/flows/` and `/api/v1/trace`): the
+//! multicast memberships it snooped, where every switch stands against the latest compiled
+//! snapshot, what a switch holds with the owner of each flow, and packet traces.
 
 use crate::app::{Controller, SwitchView};
 use crate::compiled::publisher::input_versions;
 use crate::compiled::Compiled;
+use crate::explain::{switch_flows, trace};
 use crate::intent::service::IntentDb;
 use crate::multicast::snooping::Snooping;
 use crate::observed::reports::AgentReports;
 use crate::reconcile::status::unix_ms;
 use northbound_api::audit::{Audit, SwitchAudit, SyncState};
-use northbound_api::oper::{NetworkOper, OperService};
+use northbound_api::oper::{
+    NetworkOper, OperError, OperFuture, OperService, SwitchFlows, SwitchSelector, TraceReport,
+    TraceRequest,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -61,6 +66,19 @@ impl OperService for Oper {
             compile_pending: pending,
             switches,
         }
+    }
+
+    fn flows(&self, switch: SwitchSelector, owner: Option<String>) -> OperFuture<SwitchFlows> {
+        let controller = self.controller.clone();
+        let compiled = self.compiled.borrow().clone();
+        Box::pin(async move {
+            switch_flows::read(&controller, &compiled, &switch, owner.as_deref()).await
+        })
+    }
+
+    fn trace(&self, request: TraceRequest) -> Result<TraceReport, OperError> {
+        let compiled = self.compiled.borrow().clone();
+        trace::trace(&compiled, &request)
     }
 }
 

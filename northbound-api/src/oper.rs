@@ -1,11 +1,35 @@
 //! Operational state netmaster learned rather than was told (the wire types are
-//! [`northbound_model::oper`] and [`northbound_model::audit`], re-exported here), and the
-//! [`OperService`] trait netmaster implements to show it.
+//! [`northbound_model::oper`], [`northbound_model::audit`], [`northbound_model::flows`] and
+//! [`northbound_model::trace`], re-exported here), and the [`OperService`] trait netmaster
+//! implements to show it.
 
 pub use northbound_model::audit::Audit;
+pub use northbound_model::flows::{SwitchFlows, SwitchSelector};
 pub use northbound_model::oper::{
     MulticastGroupOper, MulticastMemberOper, NetworkInspect, NetworkOper,
 };
+pub use northbound_model::trace::{TraceReport, TraceRequest};
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// Why netmaster could not show what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum OperError {
+    /// The request is wrong in itself (a packet that cannot be built, an endpoint without
+    /// an address).
+    #[error("{0}")]
+    Invalid(String),
+    /// It names a switch, host, tenant or endpoint that does not exist (or is not placed).
+    #[error("{0}")]
+    NotFound(String),
+    /// The switch did not answer.
+    #[error("{0}")]
+    Switch(String),
+}
+
+/// What an asynchronous [`OperService`] call returns.
+pub type OperFuture<T> = Pin<Box<dyn Future<Output = Result<T, OperError>> + Send + 'static>>;
 
 /// The operational-state service netmaster implements.
 pub trait OperService: Send + Sync + 'static {
@@ -13,4 +37,9 @@ pub trait OperService: Send + Sync + 'static {
     fn network(&self, key: &str) -> NetworkOper;
     /// The sync state of every switch.
     fn audit(&self) -> Audit;
+    /// The flows a switch holds now, read from it, each with its owner; only those the
+    /// owner filter selects ([`northbound_model::flows::FlowOwner::selected_by`]) when given.
+    fn flows(&self, switch: SwitchSelector, owner: Option<String>) -> OperFuture<SwitchFlows>;
+    /// Traces a packet through the compiled pipeline of the switches on its way.
+    fn trace(&self, request: TraceRequest) -> Result<TraceReport, OperError>;
 }

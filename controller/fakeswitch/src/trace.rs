@@ -20,7 +20,7 @@ use crate::packet::{MplsTag, Packet, VlanTag, ETH_TYPE_MPLS};
 use ofproto::action::port_no;
 use ofproto::msg::GroupType;
 use ofproto::nx::NxAction;
-use ofproto::{Action, Instruction};
+use ofproto::{Action, Instruction, Match};
 
 /// What happened to a traced packet.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -32,6 +32,8 @@ pub struct Trace {
     pub hits: Vec<(u8, u64)>,
     /// The priorities of the entries in `hits`, in the same order.
     pub priorities: Vec<u16>,
+    /// The matches and instructions of the entries in `hits`, in the same order.
+    pub rules: Vec<(Match, Vec<Instruction>)>,
     /// Meters the packet went through, in order.
     pub meters: Vec<u32>,
     /// Group buckets executed: (group, bucket index), in order.
@@ -187,6 +189,8 @@ impl Datapath {
             entry.byte_count += u64::from(pkt.len);
             t.hits.push((table, entry.cookie));
             t.priorities.push(entry.priority);
+            t.rules
+                .push((entry.r#match.clone(), entry.instructions.clone()));
             let mut instructions = entry.instructions.clone();
             instructions.sort_by_key(|i| i.execution_rank());
             let mut next = None;

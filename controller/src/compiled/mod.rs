@@ -31,7 +31,7 @@ impl Capabilities {
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
     /// The intent.
-    pub intent: Snapshot,
+    pub intent: Arc<Snapshot>,
     /// What the agents reported, by host name.
     pub reports: BTreeMap<String, HostPorts>,
     /// Multicast groups with members, by network id and group address.
@@ -123,6 +123,11 @@ pub struct Compiled {
     pub inputs: InputVersions,
     /// What the IGMP snooping application and querier need to know about the networks.
     pub multicast: Arc<MulticastPlan>,
+    /// The intent it was compiled from (what its cookies' ids name).
+    pub intent: Arc<Snapshot>,
+    /// The topology it was compiled for: the reported hosts and their ports, the intent hosts
+    /// not reported yet, the multicast memberships.
+    pub topology: Arc<Topology>,
 }
 
 impl Compiled {
@@ -172,7 +177,8 @@ fn effective_topology(inputs: &Inputs) -> Topology {
 /// capabilities (Open vSwitch until it connects), the fixed state for connected switches of
 /// no host, the agents' directives and the multicast plan.
 pub fn compile(inputs: &Inputs) -> Compiled {
-    let out = compile_all(&inputs.intent, &effective_topology(inputs));
+    let topology = effective_topology(inputs);
+    let out = compile_all(&inputs.intent, &topology);
     let caps = |dpid: &u64| {
         inputs
             .capabilities
@@ -207,6 +213,8 @@ pub fn compile(inputs: &Inputs) -> Compiled {
         number: 0,
         inputs: InputVersions::default(),
         multicast: Arc::new(out.multicast),
+        intent: inputs.intent.clone(),
+        topology: Arc::new(topology),
     }
 }
 

@@ -79,7 +79,7 @@ impl Sources {
     fn inputs(&mut self) -> (InputVersions, Inputs) {
         let versions = input_versions(&self.intent, &self.reports, &self.snooping);
         let inputs = Inputs {
-            intent: self.intent.snapshot(),
+            intent: Arc::new(self.intent.snapshot()),
             reports: self.reports.hosts(),
             memberships: self.snooping.view(),
             capabilities: self.capabilities.borrow_and_update().clone(),

@@ -9,7 +9,7 @@ use crate::intent::Snapshot;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The class id of every group with an id, by group key (`tenant:group`).
-pub(super) fn group_classes(snap: &Snapshot) -> BTreeMap<String, u16> {
+pub(crate) fn group_classes(snap: &Snapshot) -> BTreeMap<String, u16> {
     let named: BTreeSet<String> = snap
         .rules
         .values()

@@ -22,13 +22,13 @@
 //! `docs/pipeline.md`.
 
 mod arp;
-mod classes;
+pub(crate) mod classes;
 mod classify;
 pub mod fault;
 mod forward;
 pub mod gateway;
 pub mod multicast;
-mod policy;
+pub(crate) mod policy;
 mod qos;
 mod resolve;
 pub mod topology;

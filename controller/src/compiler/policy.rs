@@ -449,7 +449,7 @@ fn prefix(a: u32, len: u8) -> Masked<Ipv4Addr> {
 
 /// A 40-bit cookie id for a rule: a hash of its key (rules have no allocated id; the cookie
 /// only traces a flow back to its rule).
-fn rule_cookie_id(r: &Rule) -> u64 {
+pub(crate) fn rule_cookie_id(r: &Rule) -> u64 {
     let key = format!("{}:{}:{}", r.tenant_name, r.policy_name, r.rule_id);
     key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)

@@ -4,11 +4,13 @@ use northbound_model::agent::{HostDirectives, HostReport};
 use northbound_model::audit::Audit;
 use northbound_model::batch::Batch;
 use northbound_model::error::ApiError;
+use northbound_model::flows::{SwitchFlows, SwitchSelector};
 use northbound_model::model::{Kind, Object};
 use northbound_model::oper::NetworkInspect;
 use northbound_model::path;
 use northbound_model::tls::{trusting, CaError};
 use northbound_model::token::BearerToken;
+use northbound_model::trace::{TraceReport, TraceRequest};
 use northbound_model::wire::{self, BodyError};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -129,6 +131,25 @@ impl Client {
     pub fn audit(&self) -> Result<Audit, ClientError> {
         let url = format!("{}{}", self.base, path::AUDIT);
         let value = self.send(self.agent.get(&url), None)?;
+        wire::decode_value(value).map_err(|e| bad_answer(&url, e))
+    }
+
+    /// The flows switch `switch` holds now, each with its owner; only `owner`'s when given.
+    pub fn flows(
+        &self,
+        switch: &SwitchSelector,
+        owner: Option<&str>,
+    ) -> Result<SwitchFlows, ClientError> {
+        let url = format!("{}{}", self.base, path::flows(switch, owner));
+        let value = self.send(self.agent.get(&url), None)?;
+        wire::decode_value(value).map_err(|e| bad_answer(&url, e))
+    }
+
+    /// A packet traced through the compiled pipeline.
+    pub fn trace(&self, request: &TraceRequest) -> Result<TraceReport, ClientError> {
+        let url = format!("{}{}", self.base, path::TRACE);
+        let body = serde_json::to_string(request).expect("a trace request serializes to JSON");
+        let value = self.send(self.agent.post(&url), Some(body))?;
         wire::decode_value(value).map_err(|e| bad_answer(&url, e))
     }
 

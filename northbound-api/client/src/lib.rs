@@ -5,12 +5,16 @@
 //! * [`intent_file`]: the intent files of the original netplugin (`netctl -cfg FILE`),
 //!   converted into a [`northbound_model::batch::Batch`].
 //! * [`audit_report`]: `netctl audit`'s table of the switches' sync state.
+//! * [`flows_report`]: `netctl flows`'s flows with their owners.
+//! * [`trace_report`]: `netctl trace`'s packet trace.
 //! * [`text`]: server text made safe to print.
 //! * `netctl` (the binary): the command line.
 
-pub use northbound_model::{addr, audit, batch, model, token, wire};
+pub use northbound_model::{addr, audit, batch, flows, model, token, trace, wire};
 
 pub mod audit_report;
 pub mod client;
+pub mod flows_report;
 pub mod intent_file;
 pub mod text;
+pub mod trace_report;

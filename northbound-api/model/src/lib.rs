@@ -9,6 +9,8 @@
 //! * [`error`]: the [`error::ApiError`] of a refused request.
 //! * [`oper`]: operational state (multicast memberships) shown beside a network's intent.
 //! * [`audit`]: the sync state of every switch ([`audit::Audit`]).
+//! * [`flows`]: a switch's flows with their owners ([`flows::SwitchFlows`]).
+//! * [`trace`]: a packet traced through the compiled pipeline ([`trace::TraceReport`]).
 //! * [`agent`]: the [`agent::HostReport`] a host's agent sends, and the
 //!   [`agent::HostDirectives`] netmaster answers with.
 //! * [`name`]: what a name may be.
@@ -24,6 +26,7 @@ pub mod agent;
 pub mod audit;
 pub mod batch;
 pub mod error;
+pub mod flows;
 pub mod model;
 pub mod name;
 #[cfg(feature = "openapi")]
@@ -33,4 +36,5 @@ pub mod path;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod token;
+pub mod trace;
 pub mod wire;

@@ -1,6 +1,7 @@
 //! The paths of the `/api/v1` resources a client asks for, keys percent-encoded for one path
 //! segment (keeping `:`, which keys use). Append them to the server's base URL.
 
+use crate::flows::SwitchSelector;
 use crate::model::Kind;
 
 /// Batches: `POST` applies one all-or-nothing.
@@ -8,6 +9,23 @@ pub const BATCH: &str = "/api/v1/batch";
 
 /// The sync state of every switch.
 pub const AUDIT: &str = "/api/v1/audit/";
+
+/// Packet traces: `POST` a [`crate::trace::TraceRequest`].
+pub const TRACE: &str = "/api/v1/trace";
+
+/// The flows of the switch with datapath id `dpid` (or of `host`'s switch), only those of
+/// `owner` when given.
+pub fn flows(switch: &SwitchSelector, owner: Option<&str>) -> String {
+    let mut path = match switch {
+        SwitchSelector::Dpid(dpid) => format!("/api/v1/flows/?switch={dpid:#x}"),
+        SwitchSelector::Host(host) => format!("/api/v1/flows/?host={}", encode_segment(host)),
+    };
+    if let Some(owner) = owner {
+        path.push_str("&owner=");
+        path.push_str(&encode_segment(owner));
+    }
+    path
+}
 
 /// The OpenAPI document of the API.
 pub const OPENAPI: &str = "/api/v1/openapi.json";
@@ -81,5 +99,13 @@ mod tests {
             "/api/v1/agents/h/directives/?after=7&waitS=25"
         );
         assert_eq!(directives("h", None, 25), "/api/v1/agents/h/directives/");
+        assert_eq!(
+            flows(&SwitchSelector::Dpid(0x2a), None),
+            "/api/v1/flows/?switch=0x2a"
+        );
+        assert_eq!(
+            flows(&SwitchSelector::Host("h 1".into()), Some("blue:web")),
+            "/api/v1/flows/?host=h%201&owner=blue:web"
+        );
     }
 }

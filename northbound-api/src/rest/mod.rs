@@ -12,6 +12,8 @@
 //! | `GET` | `/api/v1/inspect/networks/{key}/` | [`NetworkInspect`]: `{"Config": network, "Oper": {...}}`, its intent and its multicast memberships (404 if absent) |
 //! | `GET` | `/api/v1/openapi.json` | the OpenAPI 3.1 document of this API, generated from the code (`rest/openapi.rs`) |
 //! | `GET` | `/api/v1/audit/` | [`Audit`]: every switch's sync state against the latest compiled snapshot |
+//! | `GET` | `/api/v1/flows/?switch=DPID\|host=NAME[&owner=OBJ]` | [`SwitchFlows`](crate::oper::SwitchFlows): the switch's flows read from it now, each with its owner |
+//! | `POST` | `/api/v1/trace` | [`TraceReport`](crate::oper::TraceReport): a packet traced through the compiled pipeline of the switches on its way |
 //! | `PUT` | `/api/v1/agents/{host}/` | replaces the host's [`HostReport`] (the body); returns it |
 //! | `GET` | `/api/v1/agents/` | every host's latest report, as a JSON object by host name |
 //! | `GET` | `/api/v1/agents/{host}/` | one host's latest report (404 if it never reported) |
@@ -30,6 +32,7 @@
 //! collection or path is a 404. The services are called on tokio's blocking pool, since
 //! they are synchronous and [`IntentService`] may write to disk.
 
+mod debug;
 mod openapi;
 
 use crate::agent::{AgentService, HostDirectives, HostReport, ReportRefused, MAX_WAIT_S};
@@ -110,9 +113,11 @@ pub fn router(services: Services, access: Access) -> Api {
         .route("/api/v1/agents/{host}/directives", get(get_directives))
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/batch", post(batch))
+        .route("/api/v1/flows", get(debug::flows))
         .route("/api/v1/inspect/endpoints", get(inspect_endpoints))
         .route("/api/v1/inspect/endpoints/{key}", get(inspect_endpoint))
         .route("/api/v1/inspect/networks/{key}", get(inspect_network))
+        .route("/api/v1/trace", post(debug::trace))
         .route("/api/v1/{collection}", get(list))
         .route(
             "/api/v1/{collection}/{key}",

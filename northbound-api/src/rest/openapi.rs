@@ -29,7 +29,8 @@ pub const PATH: &str = "/api/v1/openapi.json";
     info(
         title = "netmaster",
         description = "netplugin's northbound API: Contiv netmaster's intent objects (`/api/v1/{collection}`), \
-            all-or-nothing batches, inspection of endpoints and networks, the switches' sync audit, and the \
+            all-or-nothing batches, inspection of endpoints and networks, the switches' sync audit, their \
+            flows with owners, packet traces through the compiled pipeline, and the \
             per-host agents' reports and directives. Every path also answers with a trailing slash. Errors \
             are `{\"error\": \"<message>\"}`.",
     ),
@@ -39,6 +40,8 @@ pub const PATH: &str = "/api/v1/openapi.json";
         super::put_report,
         super::get_directives,
         super::audit,
+        super::debug::flows,
+        super::debug::trace,
         super::batch,
         super::inspect_endpoints,
         super::inspect_endpoint,
@@ -48,7 +51,7 @@ pub const PATH: &str = "/api/v1/openapi.json";
     tags(
         (name = "intent", description = "The intent objects (Contiv netmaster's model) and batches of them."),
         (name = "inspect", description = "Objects with what netmaster allocated and observed."),
-        (name = "operations", description = "The switches' sync state."),
+        (name = "operations", description = "The switches' sync state, their flows, and packet traces."),
         (name = "agents", description = "The per-host agents' reports and directives."),
     ),
     modifiers(&Collections, &DocumentItself),

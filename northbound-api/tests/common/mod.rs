@@ -7,11 +7,16 @@ use northbound_api::addr::{Ipv4Addr, MacAddr};
 use northbound_api::agent::{AgentService, HostDirectives, HostReport, ReportRefused};
 use northbound_api::audit::{Audit, SwitchAudit, SyncState};
 use northbound_api::auth::Access;
+use northbound_api::flows::{FlowLine, FlowOwner, OwnerKind};
 use northbound_api::model::{Kind, Object};
-use northbound_api::oper::{MulticastGroupOper, MulticastMemberOper, NetworkOper, OperService};
+use northbound_api::oper::{
+    MulticastGroupOper, MulticastMemberOper, NetworkOper, OperError, OperFuture, OperService,
+    SwitchFlows, SwitchSelector, TraceReport, TraceRequest,
+};
 use northbound_api::rest::{router, Services};
 use northbound_api::serve::{serve, Limits};
 use northbound_api::service::{Batch, IntentError, IntentService};
+use northbound_api::trace::{TraceTarget, Verdict};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -158,7 +163,8 @@ impl AgentService for MemAgents {
 
 /// Operational state as a fixed answer: every network has group 239.1.1.1 with member
 /// `<tenant>:c1` on host `h1`; the audit shows switch 1 of `h1` in sync with snapshot 4 and
-/// switch 2 disconnected.
+/// switch 2 disconnected; switch 1 holds a base-pipeline flow and a flow of endpoint
+/// `t1:c1`; a trace from `c1` of any tenant to `c2` is delivered, any other is not found.
 #[derive(Default)]
 pub struct FixedOper;
 
@@ -198,6 +204,56 @@ impl OperService for FixedOper {
                 switch(2, SyncState::Disconnected, None),
             ],
         }
+    }
+
+    fn flows(&self, switch: SwitchSelector, owner: Option<String>) -> OperFuture<SwitchFlows> {
+        Box::pin(async move {
+            if !matches!(&switch, SwitchSelector::Dpid(1))
+                && switch != SwitchSelector::Host("h1".into())
+            {
+                return Err(OperError::NotFound(format!("no switch {switch:?}")));
+            }
+            let line = |table, owner| FlowLine {
+                table,
+                priority: 0,
+                cookie: 0,
+                packets: 0,
+                bytes: 0,
+                text: format!("table={table}, priority=0 actions=drop"),
+                owner,
+            };
+            let flows = vec![
+                line(0, FlowOwner::of(OwnerKind::BasePipeline, Vec::new())),
+                line(10, FlowOwner::of(OwnerKind::Endpoint, vec!["t1:c1".into()])),
+            ];
+            Ok(SwitchFlows {
+                dpid: 1,
+                host: Some("h1".into()),
+                snapshot: 4,
+                flows: flows
+                    .into_iter()
+                    .filter(|f| owner.as_deref().is_none_or(|o| f.owner.selected_by(o)))
+                    .collect(),
+            })
+        })
+    }
+
+    fn trace(&self, request: TraceRequest) -> Result<TraceReport, OperError> {
+        if request.from != "c1" || request.to != TraceTarget::Endpoint("c2".into()) {
+            return Err(OperError::NotFound("no such endpoint".into()));
+        }
+        let to = format!("{}:c2", request.tenant);
+        Ok(TraceReport {
+            snapshot: 4,
+            packet: "icmp".into(),
+            hops: Vec::new(),
+            verdict: Verdict {
+                summary: format!("delivered to {to}"),
+                delivered_to: vec![to],
+                left_fabric: Vec::new(),
+                dropped: Vec::new(),
+            },
+        })
     }
 }
 

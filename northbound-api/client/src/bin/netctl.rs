@@ -10,6 +10,9 @@
 //! netctl network rm t1:net1
 //! netctl policy create -t t1 db-policy                # then: group create ... --policy db-policy
 //! netctl rule create -t t1 db-policy 1 --direction in --from-group web --protocol tcp --port 5432 --action allow
+//! netctl audit                                      # every switch's sync state
+//! netctl flows --host host1 [--owner t1:web1]       # the switch's flows with their owners
+//! netctl trace -t t1 --from web1 --to db1 --proto tcp --dport 5432
 //! ```
 //!
 //! The files are the original netplugin's intent files (see `northbound_client::intent_file`);
@@ -22,6 +25,7 @@ use northbound_client::addr::{
 };
 use northbound_client::audit_report;
 use northbound_client::client::Client;
+use northbound_client::flows::SwitchSelector;
 use northbound_client::intent_file::{self, IntentFile};
 use northbound_client::model::{
     Direction, Encap, Endpoint, EndpointGroup, Host, Kind, MulticastConfig, NetProfile, Network,
@@ -29,7 +33,9 @@ use northbound_client::model::{
 };
 use northbound_client::text::printable;
 use northbound_client::token::BearerToken;
+use northbound_client::trace::{TraceProtocol, TraceRequest, TraceTarget};
 use northbound_client::wire;
+use northbound_client::{flows_report, trace_report};
 use std::fmt::Display;
 use std::io::Read;
 use std::process::ExitCode;
@@ -118,6 +124,12 @@ enum Command {
     /// Every switch's sync state against the latest compiled snapshot: exits with 1 when one
     /// has been out of sync (pending, failed, disconnected) for longer than the bound.
     Audit(AuditArgs),
+    /// A switch's flows, read from it now through netmaster, as `ovs-ofctl dump-flows` prints
+    /// them, each followed by the object it was compiled from.
+    Flows(FlowsArgs),
+    /// Traces a packet from an endpoint through the compiled pipeline of every switch on its
+    /// way (like ovn-trace): the tables, the matching flows and their owners, the verdict.
+    Trace(TraceArgs),
     /// Prints the API's OpenAPI 3.1 document (JSON), e.g. for a client generator or
     /// schemathesis.
     Openapi,
@@ -132,6 +144,71 @@ struct AuditArgs {
     /// Seconds a switch may stay out of sync before the exit status says so.
     #[arg(long, value_name = "S", default_value_t = 30)]
     max_out_of_sync_s: u64,
+}
+
+/// `netctl flows`.
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["host", "switch"])))]
+struct FlowsArgs {
+    /// The host whose switch to read.
+    #[arg(long)]
+    host: Option<String>,
+    /// The switch's datapath id (`0x2a`, `42`, or 16 hex digits as `netctl audit` prints it).
+    #[arg(long, value_parser = parse_dpid)]
+    switch: Option<u64>,
+    /// Only the flows of this owner: a kind (`basePipeline`, `endpoint`, `rule`, `foreign`,
+    /// ...), an object's key (`blue:web1`), or a tenant or policy (`blue`, `blue:dbp`).
+    #[arg(long)]
+    owner: Option<String>,
+    /// Print the flows as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `netctl trace`.
+#[derive(Args)]
+struct TraceArgs {
+    /// The tenant of both ends.
+    #[arg(long, short = 't')]
+    tenant: String,
+    /// The sending endpoint's container name.
+    #[arg(long)]
+    from: String,
+    /// The destination: an endpoint's container name or an IPv4 address.
+    #[arg(long)]
+    to: String,
+    /// The protocol.
+    #[arg(long, value_enum, default_value = "icmp")]
+    proto: Proto,
+    /// The TCP or UDP destination port.
+    #[arg(long)]
+    dport: Option<u16>,
+    /// The TCP or UDP source port.
+    #[arg(long)]
+    sport: Option<u16>,
+    /// Print the trace as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A traced packet's protocol.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Proto {
+    Icmp,
+    Tcp,
+    Udp,
+}
+
+/// A datapath id: `0x`-prefixed hexadecimal, 16 hexadecimal digits, or decimal.
+fn parse_dpid(text: &str) -> Result<u64, String> {
+    let hex = text
+        .strip_prefix("0x")
+        .or_else(|| (text.len() == 16).then_some(text));
+    match hex {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => text.parse(),
+    }
+    .map_err(|_| format!("`{text}` is no datapath id"))
 }
 
 /// What to do with objects of one kind.
@@ -581,6 +658,8 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Rule(verb)) => object_command(&client, verb),
         Some(Command::NetProfile(verb)) => object_command(&client, verb),
         Some(Command::Audit(args)) => audit(&client, &args),
+        Some(Command::Flows(args)) => flows(&client, &args),
+        Some(Command::Trace(args)) => trace(&client, args),
         Some(Command::Openapi) => {
             println!("{}", serde_json::to_string_pretty(&client.openapi()?)?);
             Ok(())
@@ -611,6 +690,45 @@ fn audit(client: &Client, args: &AuditArgs) -> CliResult<()> {
         names.join(", ")
     )
     .into())
+}
+
+/// `netctl flows`: the switch's flows with their owners (or JSON).
+fn flows(client: &Client, args: &FlowsArgs) -> CliResult<()> {
+    let switch = match (&args.host, args.switch) {
+        (Some(host), _) => SwitchSelector::Host(host.clone()),
+        (None, Some(dpid)) => SwitchSelector::Dpid(dpid),
+        (None, None) => return Err("give --host or --switch".into()),
+    };
+    let flows = client.flows(&switch, args.owner.as_deref())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&flows)?);
+    } else {
+        print!("{}", flows_report::render(&flows));
+    }
+    Ok(())
+}
+
+/// `netctl trace`: the packet's way and its verdict (or JSON).
+fn trace(client: &Client, args: TraceArgs) -> CliResult<()> {
+    let request = TraceRequest {
+        tenant: args.tenant,
+        from: args.from,
+        to: TraceTarget::parse(&args.to),
+        protocol: match args.proto {
+            Proto::Icmp => TraceProtocol::Icmp,
+            Proto::Tcp => TraceProtocol::Tcp,
+            Proto::Udp => TraceProtocol::Udp,
+        },
+        dport: args.dport,
+        sport: args.sport,
+    };
+    let report = client.trace(&request)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", trace_report::render(&report));
+    }
+    Ok(())
 }
 
 /// Reads a file, or standard input for `-`.
