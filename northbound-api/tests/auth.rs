@@ -124,7 +124,7 @@ impl Fixture {
 }
 
 /// Every route, with a body where it takes one.
-const ROUTES: [(&str, &str, &str); 14] = [
+const ROUTES: [(&str, &str, &str); 16] = [
     ("GET", "/api/v1/networks/", ""),
     ("GET", "/api/v1/networks/acme:web/", ""),
     ("POST", "/api/v1/networks/acme:db/", ""),
@@ -138,6 +138,12 @@ const ROUTES: [(&str, &str, &str); 14] = [
     ("GET", "/api/v1/inspect/endpoints/acme:c1/", ""),
     ("GET", "/api/v1/inspect/networks/acme:web/", ""),
     ("GET", "/api/v1/audit/", ""),
+    ("GET", "/api/v1/flows/?switch=1", ""),
+    (
+        "POST",
+        "/api/v1/trace",
+        r#"{"tenant":"acme","from":"c1","to":"c2"}"#,
+    ),
     ("PUT", "/api/v1/agents/node-a/", r#"{"dpid":1}"#),
     ("GET", "/api/v1/agents/", ""),
     ("GET", "/api/v1/agents/node-a/", ""),
@@ -199,6 +205,11 @@ async fn an_admin_token_reaches_every_route() {
 async fn a_tenant_token_sees_and_changes_only_its_tenant() {
     let f = fixture().await;
     let t = Some(ACME);
+    // It traces packets of its own tenant.
+    let trace = r#"{"tenant":"acme","from":"c1","to":"c2"}"#;
+    let (status, answer) = f.send(t, "POST", "/api/v1/trace", trace).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["verdict"]["deliveredTo"][0], "acme:c2");
     // Lists hold only acme's objects.
     for (path, name, want) in [
         ("/api/v1/tenants/", None, "acme"),
@@ -245,6 +256,11 @@ async fn a_tenant_token_sees_and_changes_only_its_tenant() {
         ),
         ("DELETE", "/api/v1/networks/other:web/", String::new()),
         ("DELETE", "/api/v1/endpoints/other:c1/", String::new()),
+        (
+            "POST",
+            "/api/v1/trace",
+            r#"{"tenant":"other","from":"c1","to":"c2"}"#.to_string(),
+        ),
     ] {
         let (status, answer) = f.send(t, method, path, &body).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {answer}");
@@ -291,6 +307,7 @@ async fn a_tenant_token_sees_and_changes_only_its_tenant() {
         ("POST", "/api/v1/hosts/h9/", r#"{"name":"h9"}"#.to_string()),
         ("DELETE", "/api/v1/tenants/acme/", String::new()),
         ("GET", "/api/v1/audit/", String::new()),
+        ("GET", "/api/v1/flows/?host=h1", String::new()),
         ("GET", "/api/v1/agents/", String::new()),
         ("PUT", "/api/v1/agents/node-a/", r#"{"dpid":1}"#.to_string()),
         ("GET", "/api/v1/agents/node-a/directives/", String::new()),

@@ -97,6 +97,8 @@ async fn every_documented_operation_is_routed_and_every_route_documented() {
         (Method::GET, "/api/v1/agents/{host}/directives".into()),
         (Method::GET, "/api/v1/audit".into()),
         (Method::POST, "/api/v1/batch".into()),
+        (Method::GET, "/api/v1/flows".into()),
+        (Method::POST, "/api/v1/trace".into()),
         (Method::GET, "/api/v1/inspect/endpoints".into()),
         (Method::GET, "/api/v1/inspect/endpoints/{key}".into()),
         (Method::GET, "/api/v1/inspect/networks/{key}".into()),

@@ -406,6 +406,116 @@ async fn audit_shows_every_switch() {
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
 }
 
+#[tokio::test]
+async fn flows_of_a_switch_by_dpid_or_host_with_an_owner_filter() {
+    let (_, app) = app();
+    for path in [
+        "/api/v1/flows/?switch=1",
+        "/api/v1/flows?switch=0x1",
+        "/api/v1/flows/?host=h1",
+    ] {
+        let (status, body) = send(&app, "GET", path, "").await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        let flows: northbound_api::flows::SwitchFlows = serde_json::from_value(body).unwrap();
+        assert_eq!((flows.dpid, flows.flows.len()), (1, 2), "{path}");
+    }
+    for (owner, want) in [("t1:c1", 1), ("t1", 1), ("basePipeline", 1), ("t2", 0)] {
+        let path = format!("/api/v1/flows/?host=h1&owner={owner}");
+        let (status, body) = send(&app, "GET", &path, "").await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert_eq!(
+            body["flows"].as_array().unwrap().len(),
+            want,
+            "{path}: {body}"
+        );
+    }
+    let long = format!("/api/v1/flows/?host=h1&owner={}", "a".repeat(513));
+    for (path, want, says) in [
+        ("/api/v1/flows/", StatusCode::BAD_REQUEST, "exactly one of"),
+        (
+            "/api/v1/flows/?switch=1&host=h1",
+            StatusCode::BAD_REQUEST,
+            "exactly one of",
+        ),
+        (
+            "/api/v1/flows/?switch=zz",
+            StatusCode::BAD_REQUEST,
+            "no datapath id",
+        ),
+        (
+            "/api/v1/flows/?switch=1&color=red",
+            StatusCode::BAD_REQUEST,
+            "unknown field `color`",
+        ),
+        (long.as_str(), StatusCode::BAD_REQUEST, "longer than 512"),
+        (
+            "/api/v1/flows/?switch=2",
+            StatusCode::NOT_FOUND,
+            "no switch",
+        ),
+        ("/api/v1/flows/?host=h9", StatusCode::NOT_FOUND, "no switch"),
+    ] {
+        let (status, body) = send(&app, "GET", path, "").await;
+        assert_eq!(status, want, "{path}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(says),
+            "{path}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn traces_decode_and_refuse_bad_bodies() {
+    let (_, app) = app();
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/v1/trace",
+        r#"{"tenant":"t1","from":"c1","to":"c2"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let report: northbound_api::trace::TraceReport = serde_json::from_value(body).unwrap();
+    assert_eq!(report.verdict.delivered_to, ["t1:c2"]);
+    for (text, want, says) in [
+        ("{", StatusCode::BAD_REQUEST, "invalid trace"),
+        (
+            r#"{"tenant":"t1","from":"c1"}"#,
+            StatusCode::BAD_REQUEST,
+            "missing field `to`",
+        ),
+        (
+            r#"{"tenant":"t1","from":"c1","to":"c2","ttl":3}"#,
+            StatusCode::BAD_REQUEST,
+            "unknown field `ttl`",
+        ),
+        (
+            r#"{"tenant":"t1","from":"c1","to":"c2","protocol":"gre"}"#,
+            StatusCode::BAD_REQUEST,
+            "protocol",
+        ),
+        (
+            r#"{"tenant":"t1","from":"c1","to":"c2","dport":65536}"#,
+            StatusCode::BAD_REQUEST,
+            "dport",
+        ),
+        (
+            r#"{"tenant":"t1","from":"c9","to":"c2"}"#,
+            StatusCode::NOT_FOUND,
+            "no such endpoint",
+        ),
+    ] {
+        let (status, body) = send(&app, "POST", "/api/v1/trace", text).await;
+        assert_eq!(status, want, "{text}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(says),
+            "{text}: {body}"
+        );
+    }
+    let (status, body) = send(&app, "GET", "/api/v1/trace", "").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+}
+
 #[test]
 fn client_over_a_real_server() {
     let svc = Arc::new(MemService::default());

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use northbound_model::error::ErrorBody;
 
-/// Longest owner filter taken (longer than any key).
+/// Longest owner filter taken, in characters (longer than any key).
 const MAX_OWNER_LEN: usize = 512;
 
 impl From<OperError> for Error {
@@ -38,6 +38,7 @@ pub(super) struct FlowsQuery {
     /// Only the flows of this owner: a kind (`basePipeline`, `network`, `endpoint`, `group`,
     /// `rule`, `qos`, `gateway`, `multicast`, `packetIn`, `foreign`, ...), an object's key, or
     /// a key prefix ending before a `:` (a tenant, a policy).
+    #[param(max_length = 512)]
     owner: Option<String>,
 }
 
@@ -82,9 +83,12 @@ pub(super) async fn flows(
             ))
         }
     };
-    if q.owner.as_ref().is_some_and(|o| o.len() > MAX_OWNER_LEN) {
+    if q.owner
+        .as_ref()
+        .is_some_and(|o| o.chars().count() > MAX_OWNER_LEN)
+    {
         return Err(Error::bad_request(format!(
-            "invalid query: `owner` is longer than {MAX_OWNER_LEN} bytes"
+            "invalid query: `owner` is longer than {MAX_OWNER_LEN} characters"
         )));
     }
     Ok(Json(oper.flows(switch, q.owner).await?))
@@ -106,6 +110,11 @@ pub(super) async fn trace(
 ) -> Result<Json<TraceReport>, Error> {
     let request: TraceRequest =
         wire::decode(&body).map_err(|e| Error::bad_request(format!("invalid trace: {e}")))?;
+    if request.dport == Some(0) || request.sport == Some(0) {
+        return Err(Error::bad_request(
+            "invalid trace: port 0 is no TCP or UDP port".into(),
+        ));
+    }
     let tenant = request.tenant.clone();
     caller
         .read(Kind::Tenant, &tenant)
