@@ -8,10 +8,13 @@
 //! builds only) and must then fail: the checks can fail.
 
 use std::time::Duration;
+use topology_tests::explain::{assert_every_flow_owned, trace_pings};
 use topology_tests::fault::fails_with;
 use topology_tests::{Fabric, FabricConfig, Matrix};
 
-/// Asserts the same-network matrix over every attached container.
+/// Asserts the same-network matrix over every attached container; then that netmaster's
+/// traces agree with the measured matrix for every pair of a tenant (across tenants a trace
+/// cannot be asked), and that every flow of every host has an owner in intent.
 fn assert_matrix(f: &Fabric, what: &str) {
     let eps = f.endpoints();
     let expected = Matrix::expected(&eps, |a, b| a.tenant == b.tenant && a.network == b.network);
@@ -23,6 +26,28 @@ fn assert_matrix(f: &Fabric, what: &str) {
     );
     assert_eq!(got, expected, "{what}: the matrix differs");
     assert!(got.reachable_pairs() > 0);
+    let mut traced = 0;
+    for a in &eps {
+        for b in eps
+            .iter()
+            .filter(|b| b.tenant == a.tenant && b.name != a.name)
+        {
+            let pings = trace_pings(f, a, b);
+            assert_eq!(
+                pings,
+                got.get(&a.name, &b.name),
+                "{what}: the trace of {} -> {} disagrees with the ping",
+                a.name,
+                b.name
+            );
+            traced += 1;
+        }
+    }
+    let mut hosts: Vec<&str> = eps.iter().map(|e| e.host.as_str()).collect();
+    hosts.sort();
+    hosts.dedup();
+    let owners = assert_every_flow_owned(f, &hosts);
+    eprintln!("{what}: {traced} pairs traced as pinged; flows by owner: {owners:?}");
 }
 
 /// The VXLAN tunnel ports (`vx<hex peer>`) on `host`'s integration bridge.

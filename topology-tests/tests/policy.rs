@@ -6,10 +6,12 @@ use northbound_api::model::{
     Direction, EndpointGroup, Kind, Object, Policy, Rule, RuleAction, Tenant,
 };
 use northbound_api::service::Batch;
+use northbound_api::trace::TraceProtocol;
 use northbound_client::audit::{Audit, Trigger};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use topology_tests::cmd::output;
+use topology_tests::explain::{dropped_by, trace, trace_connects, trace_pings};
 use topology_tests::intent::{self, host};
 use topology_tests::traffic::ping;
 use topology_tests::{Endpoint, Fabric, FabricConfig};
@@ -199,6 +201,18 @@ fn allow_deny_override_live(fault: Option<&'static str>) {
     assert!(connects(w2, d1, 5432), "w2 -> d1:5432");
     assert!(!connects(w1, d2, 5433), "w1 -> d2:5433 is denied");
     assert!(!ping(w1, d1, &THREE), "ICMP from web is denied");
+    // netmaster's traces agree with every one of those, and name the rule that denies.
+    assert!(trace_pings(&f, d1, d2) && trace_pings(&f, w1, w2));
+    assert!(
+        !trace_pings(&f, d1, w1),
+        "trace: the reply from web is denied"
+    );
+    assert!(trace_connects(&f, w1, d2, 5432) && trace_connects(&f, w2, d1, 5432));
+    assert!(!trace_connects(&f, w1, d2, 5433));
+    let syn_5433 = trace(&f, w1, d2, TraceProtocol::Tcp, Some((49152, 5433)));
+    assert_eq!(dropped_by(&syn_5433).as_deref(), Some("rule blue:dbp:1"));
+    let icmp = trace(&f, w1, d1, TraceProtocol::Icmp, None);
+    assert_eq!(dropped_by(&icmp).as_deref(), Some("rule blue:dbp:1"));
 
     // A rule added live: ICMP from web allowed (priority 10 over the deny's 5) ...
     apply(
@@ -219,6 +233,7 @@ fn allow_deny_override_live(fault: Option<&'static str>) {
         "ICMP allowed live"
     );
     assert!(ping(w2, d1, &["-c", "1"]), "across hosts too");
+    assert!(trace_pings(&f, w1, d1) && trace_pings(&f, w2, d1));
     // ... and removed live.
     apply(
         &f,
@@ -228,6 +243,7 @@ fn allow_deny_override_live(fault: Option<&'static str>) {
         },
     );
     assert!(becomes(false, || ping(w1, d1, &THREE)), "ICMP denied again");
+    assert!(!trace_pings(&f, w1, d1));
 
     // A higher priority overrides: deny 5432 at 20 beats allow at 10.
     apply(
@@ -247,6 +263,8 @@ fn allow_deny_override_live(fault: Option<&'static str>) {
         becomes(false, || connects(w1, d2, 5432)),
         "5432 denied at priority 20"
     );
+    let syn_5432 = trace(&f, w1, d2, TraceProtocol::Tcp, Some((49152, 5432)));
+    assert_eq!(dropped_by(&syn_5432).as_deref(), Some("rule blue:dbp:4"));
     apply(
         &f,
         Batch {
