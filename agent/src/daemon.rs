@@ -56,6 +56,8 @@ pub struct Config {
     pub hw_offload: bool,
     /// The switch's TLS credentials for an `ssl:` controller (written before the bridge).
     pub of_ssl: Option<SslFiles>,
+    /// ovs-vswitchd's control socket, for live traces (`None`: ovs-appctl's default).
+    pub vswitchd_ctl: Option<std::path::PathBuf>,
 }
 
 /// The flow-based VXLAN port's name ([`TunnelMode::Flow`]).
@@ -173,6 +175,15 @@ pub async fn run(cfg: Config) -> Result<(), Error> {
         netmaster.clone(),
         cfg.host_label.clone(),
         directives_tx,
+    )));
+    // Live traces, taken from netmaster by a task of their own (a long poll).
+    let _tracer = AbortOnDropHandle::new(tokio::spawn(crate::live_trace::follow(
+        netmaster.clone(),
+        cfg.host_label.clone(),
+        crate::live_trace::Tracer {
+            bridge: cfg.bridge.clone(),
+            vswitchd_ctl: cfg.vswitchd_ctl.clone(),
+        },
     )));
     // What the bridge was set up with: no need to read it back on every poll.
     let identity = report::BridgeIdentity {

@@ -21,6 +21,7 @@ pub mod attach_vf;
 pub mod cni;
 pub mod daemon;
 pub mod error;
+pub mod live_trace;
 pub mod naming;
 pub mod netlink;
 pub mod netmaster;

@@ -1,11 +1,13 @@
 //! An async client of the parts of netmaster's REST API the agent uses: intent objects
 //! (`GET /api/v1/{collection}/{key}/`), the host report (`PUT /api/v1/agents/{host}/`) and the
-//! directives long poll (`GET /api/v1/agents/{host}/directives/`). It runs on the agent's
+//! directives long poll (`GET /api/v1/agents/{host}/directives/`), and the live traces
+//! (`GET /api/v1/agents/{host}/traces/`, `PUT /api/v1/agents/{host}/traces/{id}/`). It runs on the agent's
 //! tokio runtime (reqwest over hyper, plain HTTP/1.1) and reuses its connections.
 
 use bytes::Bytes;
 use northbound_model::agent::{HostDirectives, HostReport};
 use northbound_model::error::ApiError;
+use northbound_model::live_trace::{TraceAnswer, TraceJob};
 use northbound_model::model::{Kind, Object};
 use northbound_model::path;
 use northbound_model::tls::{trusting, trusting_nobody, CaError};
@@ -120,6 +122,26 @@ impl Netmaster {
         let url = self.url(&path::directives(host, after, wait.as_secs()));
         let body = self.send(self.http.get(&url), &url).await?;
         wire::decode(&body).map_err(|source| Error::Answer { url, source })
+    }
+
+    /// The live traces netmaster queued for `host`; waits (at most `wait`, a long poll) for
+    /// one when none is queued.
+    pub async fn trace_jobs(&self, host: &str, wait: Duration) -> Result<Vec<TraceJob>, Error> {
+        let url = self.url(&path::trace_jobs(host, wait.as_secs()));
+        let body = self.send(self.http.get(&url), &url).await?;
+        wire::decode(&body).map_err(|source| Error::Answer { url, source })
+    }
+
+    /// `host`'s answer to live trace `id`.
+    pub async fn trace_answer(
+        &self,
+        host: &str,
+        id: u64,
+        answer: &TraceAnswer,
+    ) -> Result<(), Error> {
+        let url = self.url(&path::trace_answer(host, id));
+        self.send(self.http.put(&url).json(answer), &url).await?;
+        Ok(())
     }
 
     fn url(&self, path: &str) -> String {

@@ -3,8 +3,9 @@
 
 use netplugin::netmaster::{Error, Netmaster};
 use northbound_api::agent::{
-    AgentService, HostDirectives, HostReport, ReportRefused, TunnelReport,
+    AgentService, HostDirectives, HostReport, ReportRefused, TraceAnswer, TraceJob, TunnelReport,
 };
+use northbound_api::live_trace::OfprotoFlow;
 use northbound_api::model::{Kind, Object, Tenant};
 use northbound_api::oper::{
     NetworkOper, OperError, OperFuture, OperService, SwitchFlows, SwitchSelector, TraceReport,
@@ -39,10 +40,14 @@ impl IntentService for Intent {
     }
 }
 
-/// Agents: the reports received, and directives whose version the test bumps.
+/// Agents: the reports received, directives whose version the test bumps, live trace jobs
+/// the test queues (host, job) and the answers taken (host, id, answer).
 struct Agents {
     reports: Mutex<BTreeMap<String, HostReport>>,
     version: watch::Sender<u64>,
+    jobs: Mutex<Vec<(String, TraceJob)>>,
+    queued: watch::Sender<u64>,
+    answers: Mutex<Vec<(String, u64, TraceAnswer)>>,
 }
 
 impl AgentService for Agents {
@@ -70,6 +75,24 @@ impl AgentService for Agents {
     fn directive_changes(&self) -> watch::Receiver<u64> {
         self.version.subscribe()
     }
+    fn trace_jobs(&self, host: &str) -> Vec<TraceJob> {
+        let mut jobs = self.jobs.lock().unwrap();
+        let (mine, others) = jobs.drain(..).partition(|(h, _)| h == host);
+        *jobs = others;
+        mine.into_iter()
+            .map(|(_, j): (String, TraceJob)| j)
+            .collect()
+    }
+    fn trace_job_changes(&self) -> watch::Receiver<u64> {
+        self.queued.subscribe()
+    }
+    fn trace_answer(&self, host: &str, id: u64, answer: TraceAnswer) -> Result<(), ReportRefused> {
+        if id == 0 {
+            return Err(ReportRefused::Invalid("no live trace 0 is awaited".into()));
+        }
+        self.answers.lock().unwrap().push((host.into(), id, answer));
+        Ok(())
+    }
 }
 
 struct NoOper;
@@ -87,8 +110,8 @@ impl OperService for NoOper {
         Box::pin(async { Err(OperError::NotFound("no switches here".into())) })
     }
 
-    fn trace(&self, _: TraceRequest) -> Result<TraceReport, OperError> {
-        Err(OperError::NotFound("no endpoints here".into()))
+    fn trace(&self, _: TraceRequest) -> OperFuture<TraceReport> {
+        Box::pin(async { Err(OperError::NotFound("no endpoints here".into())) })
     }
 }
 
@@ -105,6 +128,9 @@ async fn serve_with(tls: Option<northbound_api::tls::TlsAcceptor>) -> (String, A
     let agents = Arc::new(Agents {
         reports: Mutex::default(),
         version: watch::Sender::new(1),
+        jobs: Mutex::default(),
+        queued: watch::Sender::new(0),
+        answers: Mutex::default(),
     });
     let api = northbound_api::rest::router(
         northbound_api::rest::Services {
@@ -247,6 +273,52 @@ async fn directives_long_poll_answers_when_the_version_passes() {
         changed.tunnels,
         [Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 3)]
     );
+}
+
+#[tokio::test]
+async fn live_trace_jobs_are_long_polled_and_answered() {
+    let (base, agents) = serve().await;
+    let client = Netmaster::new(&base, None, None).unwrap();
+    assert!(client
+        .trace_jobs("h", Duration::ZERO)
+        .await
+        .unwrap()
+        .is_empty());
+    let poll = tokio::spawn({
+        let client = client.clone();
+        async move { client.trace_jobs("h", Duration::from_secs(30)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!poll.is_finished(), "the long poll answered before a job");
+    let job = |id| TraceJob {
+        id,
+        flow: OfprotoFlow::new("icmp,in_port=1").unwrap(),
+    };
+    agents.jobs.lock().unwrap().push(("other".into(), job(6)));
+    agents.jobs.lock().unwrap().push(("h".into(), job(7)));
+    agents.queued.send_modify(|n| *n += 1);
+    let jobs = tokio::time::timeout(Duration::from_secs(5), poll)
+        .await
+        .expect("the long poll answers once a job is queued")
+        .unwrap()
+        .unwrap();
+    assert_eq!(jobs, [job(7)], "only this host's job");
+    let answer = TraceAnswer {
+        output: "Datapath actions: drop".into(),
+        failed: false,
+    };
+    client.trace_answer("h", 7, &answer).await.unwrap();
+    assert_eq!(
+        *agents.answers.lock().unwrap(),
+        [("h".to_string(), 7, answer.clone())]
+    );
+    match client.trace_answer("h", 0, &answer).await {
+        Err(Error::Api(e)) => assert_eq!(
+            (e.status, e.message.as_str()),
+            (400, "no live trace 0 is awaited")
+        ),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, ValueEnum};
 use netmaster::app::Controller;
 use netmaster::compiled::publisher::{self, Publisher, Sources};
+use netmaster::explain::live::LiveTraces;
 use netmaster::gateway_echo::GatewayEcho;
 use netmaster::intent::service::IntentDb;
 use netmaster::multicast::querier;
@@ -272,11 +273,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let reports = Arc::new(AgentReports::open(store.clone())?);
     let publisher = Arc::new(Publisher::default());
     let snooping = Arc::new(Snooping::open(store, publisher.subscribe())?);
+    let live_traces = Arc::new(LiveTraces::default());
     let agents = Arc::new(AgentApi::new(
         reports.clone(),
         db.clone(),
         publisher.subscribe(),
         publisher.directive_changes(),
+        live_traces.clone(),
     ));
     let api = tokio::net::TcpListener::bind(args.api_listen)
         .await
@@ -300,6 +303,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         snooping: snooping.clone(),
         controller: controller.clone(),
         compiled: publisher.subscribe(),
+        live: live_traces,
     });
     let services = Services {
         intent: db,

@@ -6,6 +6,7 @@
 use crate::app::{Controller, SwitchView};
 use crate::compiled::publisher::input_versions;
 use crate::compiled::Compiled;
+use crate::explain::live::LiveTraces;
 use crate::explain::{switch_flows, trace};
 use crate::intent::service::IntentDb;
 use crate::multicast::snooping::Snooping;
@@ -32,6 +33,8 @@ pub struct Oper {
     pub controller: Arc<Controller>,
     /// The compiled snapshots.
     pub compiled: watch::Receiver<Arc<Compiled>>,
+    /// The live traces awaiting the agents.
+    pub live: Arc<LiveTraces>,
 }
 
 impl OperService for Oper {
@@ -76,9 +79,19 @@ impl OperService for Oper {
         })
     }
 
-    fn trace(&self, request: TraceRequest) -> Result<TraceReport, OperError> {
+    fn trace(&self, request: TraceRequest) -> OperFuture<TraceReport> {
         let compiled = self.compiled.borrow().clone();
-        trace::trace(&compiled, &request)
+        let live = self.live.clone();
+        Box::pin(async move {
+            let live_too = request.live;
+            let mut report = tokio::task::spawn_blocking(move || trace::trace(&compiled, &request))
+                .await
+                .map_err(|e| OperError::Failed(format!("the trace failed: {e}")))??;
+            if live_too {
+                trace::add_live(&mut report, &live).await;
+            }
+            Ok(report)
+        })
     }
 }
 

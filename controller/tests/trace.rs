@@ -46,6 +46,7 @@ fn request(
         protocol,
         dport,
         sport: None,
+        live: false,
     }
 }
 

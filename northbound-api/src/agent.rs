@@ -3,6 +3,7 @@
 //! implements to receive reports and give directives.
 
 pub use northbound_model::agent::{HostDirectives, HostReport, TunnelReport, MAX_WAIT_S};
+pub use northbound_model::live_trace::{TraceAnswer, TraceJob, MAX_TRACE_OUTPUT};
 
 use std::collections::BTreeMap;
 
@@ -30,4 +31,11 @@ pub trait AgentService: Send + Sync + 'static {
     fn directives(&self, host: &str) -> HostDirectives;
     /// A receiver of the directives' version, to wait for a change.
     fn directive_changes(&self) -> tokio::sync::watch::Receiver<u64>;
+    /// The live traces queued for `host`'s agent; each is handed out once.
+    fn trace_jobs(&self, host: &str) -> Vec<TraceJob>;
+    /// A receiver that changes whenever a live trace is queued, to wait for one.
+    fn trace_job_changes(&self) -> tokio::sync::watch::Receiver<u64>;
+    /// `host`'s agent's answer to live trace `id`; refused (invalid) when `host` was not
+    /// asked for it or it is no longer awaited.
+    fn trace_answer(&self, host: &str, id: u64, answer: TraceAnswer) -> Result<(), ReportRefused>;
 }

@@ -16,7 +16,7 @@
 //!   over TLS when given [`tls::acceptor`].
 //! * [`oper`]: operational state (multicast memberships), the [`oper::OperService`] trait.
 
-pub use northbound_model::{addr, audit, flows, model, name, trace, wire};
+pub use northbound_model::{addr, audit, flows, live_trace, model, name, trace, wire};
 
 pub mod agent;
 pub mod auth;

@@ -26,6 +26,9 @@ pub enum OperError {
     /// The switch did not answer.
     #[error("{0}")]
     Switch(String),
+    /// netmaster failed (a bug).
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// What an asynchronous [`OperService`] call returns.
@@ -40,6 +43,7 @@ pub trait OperService: Send + Sync + 'static {
     /// The flows a switch holds now, read from it, each with its owner; only those the
     /// owner filter selects ([`northbound_model::flows::FlowOwner::selected_by`]) when given.
     fn flows(&self, switch: SwitchSelector, owner: Option<String>) -> OperFuture<SwitchFlows>;
-    /// Traces a packet through the compiled pipeline of the switches on its way.
-    fn trace(&self, request: TraceRequest) -> Result<TraceReport, OperError>;
+    /// Traces a packet through the compiled pipeline of the switches on its way; with
+    /// `request.live`, also asks Open vSwitch on each of them.
+    fn trace(&self, request: TraceRequest) -> OperFuture<TraceReport>;
 }

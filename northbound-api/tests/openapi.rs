@@ -76,7 +76,8 @@ async fn every_documented_operation_is_routed_and_every_route_documented() {
     for (method, template) in &ops {
         let path = template
             .replace("{key}", "nobody:nothing")
-            .replace("{host}", "nohost");
+            .replace("{host}", "nohost")
+            .replace("{id}", "7");
         let (status, body) = send(&app, method.clone(), &path, None).await;
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         let error = body["error"].as_str().unwrap_or_default();
@@ -95,6 +96,8 @@ async fn every_documented_operation_is_routed_and_every_route_documented() {
         (Method::GET, "/api/v1/agents/{host}".into()),
         (Method::PUT, "/api/v1/agents/{host}".into()),
         (Method::GET, "/api/v1/agents/{host}/directives".into()),
+        (Method::GET, "/api/v1/agents/{host}/traces".into()),
+        (Method::PUT, "/api/v1/agents/{host}/traces/{id}".into()),
         (Method::GET, "/api/v1/audit".into()),
         (Method::POST, "/api/v1/batch".into()),
         (Method::GET, "/api/v1/flows".into()),

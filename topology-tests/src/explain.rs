@@ -11,9 +11,34 @@ use northbound_client::client::ClientError;
 /// The ephemeral port a traced connection's replies go back to.
 const EPHEMERAL: u16 = 49152;
 
-/// The trace of a packet from `from` to `to`'s address; `Err` with netmaster's reason when the
-/// sender has no way to send it (a 400: another network without routing); panics on any
-/// other error.
+/// A trace request for a packet from `from` to `to`'s address, asking Open vSwitch too.
+fn live_request(
+    from: &Endpoint,
+    to: &Endpoint,
+    protocol: TraceProtocol,
+    ports: Option<(u16, u16)>,
+) -> TraceRequest {
+    TraceRequest {
+        tenant: from.tenant.clone(),
+        from: from.name.clone(),
+        to: TraceTarget::Address(to.ip),
+        protocol,
+        sport: ports.map(|p| p.0),
+        dport: ports.map(|p| p.1),
+        live: true,
+    }
+}
+
+/// The live trace of an ICMP echo request from `from` to `to`, whatever Open vSwitch says.
+pub fn live_trace(f: &Fabric, from: &Endpoint, to: &Endpoint) -> TraceReport {
+    let request = live_request(from, to, TraceProtocol::Icmp, None);
+    f.api(move |c| c.trace(&request))
+        .unwrap_or_else(|e| panic!("trace {} -> {}: {e}", from.name, to.name))
+}
+
+/// The live trace of a packet from `from` to `to`'s address, which must agree with Open
+/// vSwitch on every switch on the way; `Err` with netmaster's reason when the sender has no
+/// way to send it (a 400: another network without routing); panics on any other error.
 pub fn trace(
     f: &Fabric,
     from: &Endpoint,
@@ -21,16 +46,19 @@ pub fn trace(
     protocol: TraceProtocol,
     ports: Option<(u16, u16)>,
 ) -> Result<TraceReport, String> {
-    let request = TraceRequest {
-        tenant: from.tenant.clone(),
-        from: from.name.clone(),
-        to: TraceTarget::Address(to.ip),
-        protocol,
-        sport: ports.map(|p| p.0),
-        dport: ports.map(|p| p.1),
-    };
+    let request = live_request(from, to, protocol, ports);
     match f.api(move |c| c.trace(&request)) {
-        Ok(report) => Ok(report),
+        Ok(report) => {
+            assert_eq!(
+                report.verdict.live_agrees,
+                Some(true),
+                "trace {} -> {}: Open vSwitch differs from the compiled pipeline:\n{}",
+                from.name,
+                to.name,
+                northbound_client::trace_report::render(&report)
+            );
+            Ok(report)
+        }
         Err(ClientError::Api(e)) if e.status == 400 => Err(e.message),
         Err(e) => panic!("trace {} -> {}: {e}", from.name, to.name),
     }

@@ -242,6 +242,10 @@ impl Host {
             .args(["--datapath", "netdev", "--dpid", &self.n.to_string()])
             .args(["--poll-s", "0.2", "--keepalive-s", "1"])
             .arg(format!(
+                "--vswitchd-ctl={}",
+                self.dir.join("ovs-vswitchd.ctl").display()
+            ))
+            .arg(format!(
                 "--cni-socket={}",
                 self.dir.join("cni.sock").display()
             ))

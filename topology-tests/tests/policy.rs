@@ -11,7 +11,7 @@ use northbound_client::audit::{Audit, Trigger};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use topology_tests::cmd::output;
-use topology_tests::explain::{dropped_by, trace, trace_connects, trace_pings};
+use topology_tests::explain::{dropped_by, live_trace, trace, trace_connects, trace_pings};
 use topology_tests::intent::{self, host};
 use topology_tests::traffic::ping;
 use topology_tests::{Endpoint, Fabric, FabricConfig};
@@ -275,6 +275,39 @@ fn allow_deny_override_live(fault: Option<&'static str>) {
     assert!(
         becomes(true, || connects(w1, d2, 5432)),
         "5432 allowed again"
+    );
+
+    // A flow someone else put on host1 (a foreign cookie, which netmaster leaves alone)
+    // drops w1's IPv4 before the pipeline: the ping fails, the compiled pipeline's trace still
+    // delivers, and the live trace shows Open vSwitch matching that flow instead.
+    let foreign = format!("table=0,priority=65000,ip,dl_src={},actions=drop", w1.mac);
+    f.host("host1").ofctl("add-flow", &[&foreign]);
+    assert!(!ping(w1, w2, &THREE), "the foreign flow drops w1's packets");
+    let report = live_trace(&f, w1, w2);
+    assert_eq!(report.verdict.delivered_to, ["blue:w2"]);
+    assert_eq!(report.verdict.live_agrees, Some(false), "{report:#?}");
+    let live = report.hops[0].live.as_ref().expect("a live record");
+    assert_eq!(
+        (
+            live.steps[0].table,
+            live.steps[0].priority,
+            live.steps[0].cookie
+        ),
+        (0, Some(65000), 0),
+        "{live:#?}"
+    );
+    assert_eq!(live.datapath_actions.as_deref(), Some("drop"));
+    assert!(report
+        .verdict
+        .summary
+        .ends_with("Open vSwitch differs on host1"));
+    f.host("host1").ofctl(
+        "del-flows",
+        &["--strict", &foreign.replace(",actions=drop", "")],
+    );
+    assert!(
+        becomes(true, || ping(w1, w2, &["-c", "1"])),
+        "w1 -> w2 again"
     );
 
     // The rules are in table 30 of both hosts (priority 1000 + 2 x rule priority, + 1 for a

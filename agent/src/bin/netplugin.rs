@@ -126,6 +126,10 @@ struct DaemonArgs {
     /// Set Open vSwitch's `other_config:hw-offload=true`.
     #[arg(long = "hw-offload")]
     hw_offload: bool,
+    /// ovs-vswitchd's control socket, for netmaster's live traces (`ovs-appctl -t`; default:
+    /// ovs-appctl's own, from OVS_RUNDIR).
+    #[arg(long = "vswitchd-ctl", value_name = "FILE")]
+    vswitchd_ctl: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -276,6 +280,7 @@ fn main() -> ExitCode {
                         }),
                         _ => None,
                     },
+                    vswitchd_ctl: d.vswitchd_ctl,
                 };
                 tokio::select! {
                     r = daemon::run(cfg) => r.map_err(anyhow::Error::from),

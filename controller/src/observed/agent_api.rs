@@ -1,13 +1,17 @@
 //! The controller's side of the agent protocol ([`AgentService`]): `PUT
 //! /api/v1/agents/{host}/` stores the host's report ([`AgentReports`]) and wakes the compiler
 //! (an identical report, e.g. a keepalive, only counts as a sign of life); the directives come
-//! from the latest compiled snapshot; hosts that are gone are forgotten ([`AgentApi::expire`]).
+//! from the latest compiled snapshot; hosts that are gone are forgotten ([`AgentApi::expire`]);
+//! live traces are handed to the agents and their answers taken ([`LiveTraces`]).
 
 use super::liveness::Liveness;
 use super::reports::{AgentReports, ReportError};
 use crate::compiled::Compiled;
+use crate::explain::live::LiveTraces;
 use crate::intent::service::IntentDb;
-use northbound_api::agent::{AgentService, HostDirectives, HostReport, ReportRefused};
+use northbound_api::agent::{
+    AgentService, HostDirectives, HostReport, ReportRefused, TraceAnswer, TraceJob,
+};
 use northbound_api::model::Host;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,18 +26,21 @@ pub struct AgentApi {
     liveness: Liveness,
     compiled: watch::Receiver<Arc<Compiled>>,
     directives_version: watch::Receiver<u64>,
+    live: Arc<LiveTraces>,
 }
 
 impl AgentApi {
     /// The service over `reports` (every host loaded counts as seen now), checked against
     /// the hosts `intent` declares, serving the
     /// directives of the snapshots `compiled` receives; `directives_version` follows their
-    /// [`Compiled::directives_version`] (see [`crate::compiled::publisher::Publisher`]).
+    /// [`Compiled::directives_version`] (see [`crate::compiled::publisher::Publisher`]),
+    /// handing out the live traces of `live`.
     pub fn new(
         reports: Arc<AgentReports>,
         intent: Arc<IntentDb>,
         compiled: watch::Receiver<Arc<Compiled>>,
         directives_version: watch::Receiver<u64>,
+        live: Arc<LiveTraces>,
     ) -> AgentApi {
         let liveness = Liveness::seen_all(reports.hosts().keys(), Instant::now());
         AgentApi {
@@ -42,6 +49,7 @@ impl AgentApi {
             liveness,
             compiled,
             directives_version,
+            live,
         }
     }
 
@@ -116,6 +124,20 @@ impl AgentService for AgentApi {
 
     fn directive_changes(&self) -> watch::Receiver<u64> {
         self.directives_version.clone()
+    }
+
+    fn trace_jobs(&self, host: &str) -> Vec<TraceJob> {
+        self.live.jobs(host)
+    }
+
+    fn trace_job_changes(&self) -> watch::Receiver<u64> {
+        self.live.queued()
+    }
+
+    fn trace_answer(&self, host: &str, id: u64, answer: TraceAnswer) -> Result<(), ReportRefused> {
+        self.live
+            .answer(host, id, answer)
+            .map_err(|e| ReportRefused::Invalid(e.to_string()))
     }
 }
 
@@ -200,6 +222,7 @@ mod tests {
             Arc::new(IntentDb::in_memory()),
             p.subscribe(),
             p.directive_changes(),
+            Arc::default(),
         );
         (api, p)
     }

@@ -2,7 +2,7 @@
 //! like `ovn-trace`, and its verdict.
 
 use crate::text::printable;
-use northbound_model::trace::TraceReport;
+use northbound_model::trace::{LiveHop, TraceReport};
 use std::fmt::Write as _;
 
 /// The trace as text.
@@ -44,16 +44,49 @@ pub fn render(report: &TraceReport) -> String {
         for n in &hop.notes {
             let _ = writeln!(out, "  note: {}", printable(n));
         }
+        if let Some(live) = &hop.live {
+            live_lines(&mut out, live);
+        }
     }
     let _ = writeln!(out, "\nverdict: {}", printable(&report.verdict.summary));
     out
+}
+
+/// What Open vSwitch said about one hop.
+fn live_lines(out: &mut String, live: &LiveHop) {
+    let actions = live
+        .datapath_actions
+        .as_deref()
+        .map(|a| format!("; datapath actions: {}", printable(a)))
+        .unwrap_or_default();
+    if let Some(e) = &live.error {
+        let _ = writeln!(out, "  live: no answer from Open vSwitch: {}", printable(e));
+    } else if live.agrees {
+        let _ = writeln!(out, "  live: Open vSwitch matched the same flows{actions}");
+    } else {
+        let _ = writeln!(out, "  live: Open vSwitch matched other flows{actions}:");
+        for s in &live.steps {
+            match s.priority {
+                Some(p) => {
+                    let _ = writeln!(
+                        out,
+                        "    table {:>2}  priority {p}, cookie {:#x}",
+                        s.table, s.cookie
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "    table {:>2}  no flow matched", s.table);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use northbound_model::flows::{FlowOwner, OwnerKind};
-    use northbound_model::trace::{DropPoint, TraceHop, TraceStep, Verdict};
+    use northbound_model::trace::{DropPoint, LiveStep, TraceHop, TraceStep, Verdict};
 
     #[test]
     fn hops_steps_and_the_verdict_are_printed() {
@@ -71,11 +104,29 @@ mod tests {
                 host: "h1".into(),
                 dpid: 1,
                 in_port: 3,
+                packet: "tcp,in_port=3".into(),
                 arrived: "endpoint blue:a".into(),
                 steps: vec![step.clone()],
                 outputs: vec![],
                 table_miss: None,
                 notes: vec![],
+                live: Some(LiveHop {
+                    steps: vec![
+                        LiveStep {
+                            table: 0,
+                            priority: Some(100),
+                            cookie: 0x2a,
+                        },
+                        LiveStep {
+                            table: 30,
+                            priority: None,
+                            cookie: 0,
+                        },
+                    ],
+                    datapath_actions: Some("drop".into()),
+                    agrees: false,
+                    error: None,
+                }),
             }],
             verdict: Verdict {
                 delivered_to: vec![],
@@ -86,6 +137,7 @@ mod tests {
                     by: Some(step),
                 }],
                 summary: "dropped on h1 in table 30 by rule blue:p:1 (priority 1005)".into(),
+                live_agrees: Some(false),
             },
         };
         let text = render(&report);
@@ -94,6 +146,10 @@ mod tests {
             "  table 30  rule blue:p:1\n            table=30, priority=1005,tcp actions=drop"
         ));
         assert!(text.contains("  -> dropped\n"));
+        assert!(text.contains(
+            "  live: Open vSwitch matched other flows; datapath actions: drop:\n    \
+             table  0  priority 100, cookie 0x2a\n    table 30  no flow matched\n"
+        ));
         assert!(
             text.ends_with("verdict: dropped on h1 in table 30 by rule blue:p:1 (priority 1005)\n")
         );

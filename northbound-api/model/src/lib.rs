@@ -11,6 +11,7 @@
 //! * [`audit`]: the sync state of every switch ([`audit::Audit`]).
 //! * [`flows`]: a switch's flows with their owners ([`flows::SwitchFlows`]).
 //! * [`trace`]: a packet traced through the compiled pipeline ([`trace::TraceReport`]).
+//! * [`live_trace`]: the same packet traced by Open vSwitch, through the host's agent.
 //! * [`agent`]: the [`agent::HostReport`] a host's agent sends, and the
 //!   [`agent::HostDirectives`] netmaster answers with.
 //! * [`name`]: what a name may be.
@@ -27,6 +28,7 @@ pub mod audit;
 pub mod batch;
 pub mod error;
 pub mod flows;
+pub mod live_trace;
 pub mod model;
 pub mod name;
 #[cfg(feature = "openapi")]

@@ -63,6 +63,19 @@ pub fn directives(host: &str, after: Option<u64>, wait_s: u64) -> String {
     path
 }
 
+/// The live traces queued for `host`'s agent: a long poll of at most `wait_s` seconds.
+pub fn trace_jobs(host: &str, wait_s: u64) -> String {
+    format!(
+        "/api/v1/agents/{}/traces/?waitS={wait_s}",
+        encode_segment(host)
+    )
+}
+
+/// The answer to live trace `id` of `host`.
+pub fn trace_answer(host: &str, id: u64) -> String {
+    format!("/api/v1/agents/{}/traces/{id}/", encode_segment(host))
+}
+
 /// Percent-encodes a key for one path segment (keeping `:`, which keys use).
 fn encode_segment(key: &str) -> String {
     let mut out = String::with_capacity(key.len());

@@ -31,6 +31,14 @@ pub struct TraceRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub sport: Option<u16>,
+    /// Also ask Open vSwitch on every switch on the way (`ofproto/trace`, run by the host's
+    /// agent) and compare what it matched with the compiled pipeline.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub live: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Where a traced packet is sent.
@@ -96,6 +104,9 @@ pub struct TraceHop {
     pub dpid: u64,
     /// The port the packet came in on.
     pub in_port: u32,
+    /// The packet as it came in, in `ovs-ofctl` flow syntax (what `ovs-appctl ofproto/trace
+    /// br-int FLOW` takes).
+    pub packet: String,
     /// What that port is: `endpoint blue:web1`, `tunnel from host1 (VNI 7001)`, `uplink
     /// from host2 (VLAN 100)`.
     pub arrived: String,
@@ -110,6 +121,42 @@ pub struct TraceHop {
     /// as connection tracking, which the trace skips).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What Open vSwitch itself did with the packet (a live trace only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveHop>,
+}
+
+/// What Open vSwitch's `ofproto/trace` found on one switch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LiveHop {
+    /// The flows it matched, table by table.
+    pub steps: Vec<LiveStep>,
+    /// Its datapath actions (`drop`, `3`, `set(tunnel(...)),4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datapath_actions: Option<String>,
+    /// It matched the same flows (table, priority, cookie) as the trace of the compiled
+    /// pipeline, in the same order.
+    pub agrees: bool,
+    /// Why there is no usable answer: the agent did not answer in time, `ofproto/trace`
+    /// failed, or its output did not parse (then quoted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One table of an Open vSwitch trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LiveStep {
+    /// The table.
+    pub table: u8,
+    /// The matching flow's priority; absent when no flow matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u16>,
+    /// The matching flow's cookie (0 when none matched).
+    pub cookie: u64,
 }
 
 /// One flow a traced packet matched.
@@ -156,6 +203,9 @@ pub struct Verdict {
     /// One line: `delivered to blue:db1 on host2`, `dropped on host2 in table 30 by rule
     /// blue:dbp:2`.
     pub summary: String,
+    /// With a live trace: whether Open vSwitch matched the same flows on every switch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_agrees: Option<bool>,
 }
 
 /// Where a copy of the packet was dropped.

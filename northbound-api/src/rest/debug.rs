@@ -21,6 +21,7 @@ impl From<OperError> for Error {
             OperError::Invalid(_) => StatusCode::BAD_REQUEST,
             OperError::NotFound(_) => StatusCode::NOT_FOUND,
             OperError::Switch(_) => StatusCode::BAD_GATEWAY,
+            OperError::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Error(status, e.to_string())
     }
@@ -119,9 +120,7 @@ pub(super) async fn trace(
     caller
         .read(Kind::Tenant, &tenant)
         .map_err(|d| Error::denied(d, || super::named(Kind::Tenant, &tenant)))?;
-    Ok(Json(
-        super::call_oper(&oper, move |o| o.trace(request)).await??,
-    ))
+    Ok(Json(oper.trace(request).await?))
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@
 //! | `GET` | `/api/v1/agents/` | every host's latest report, as a JSON object by host name |
 //! | `GET` | `/api/v1/agents/{host}/` | one host's latest report (404 if it never reported) |
 //! | `GET` | `/api/v1/agents/{host}/directives/?after=V&waitS=S` | the ports netmaster wants on the host ([`HostDirectives`]); long poll until the version is past `V` (at most `S` s) |
+//! | `GET` | `/api/v1/agents/{host}/traces/?waitS=S` | the live traces queued for the host's agent ([`TraceJob`](crate::agent::TraceJob)s, each handed out once); long poll of at most `S` s |
+//! | `PUT` | `/api/v1/agents/{host}/traces/{id}/` | the agent's answer ([`TraceAnswer`](crate::agent::TraceAnswer)): what `ofproto/trace` printed (204) |
 //!
 //! Collections are [`Kind::collection`] names (`globals`, `tenants`, `networks`,
 //! `endpointGroups`, `endpoints`, `hosts`); keys are `tenant:name` for tenant objects. Every path
@@ -33,6 +35,7 @@
 //! they are synchronous and [`IntentService`] may write to disk.
 
 mod debug;
+mod live;
 mod openapi;
 
 use crate::agent::{AgentService, HostDirectives, HostReport, ReportRefused, MAX_WAIT_S};
@@ -111,6 +114,11 @@ pub fn router(services: Services, access: Access) -> Api {
         .route("/api/v1/agents", get(list_reports))
         .route("/api/v1/agents/{host}", get(get_report).put(put_report))
         .route("/api/v1/agents/{host}/directives", get(get_directives))
+        .route("/api/v1/agents/{host}/traces", get(live::jobs))
+        .route(
+            "/api/v1/agents/{host}/traces/{id}",
+            axum::routing::put(live::answer),
+        )
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/batch", post(batch))
         .route("/api/v1/flows", get(debug::flows))

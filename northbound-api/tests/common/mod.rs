@@ -159,6 +159,26 @@ impl AgentService for MemAgents {
     fn directive_changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.version.subscribe()
     }
+
+    /// No live trace is ever queued here.
+    fn trace_jobs(&self, _: &str) -> Vec<northbound_api::agent::TraceJob> {
+        Vec::new()
+    }
+
+    fn trace_job_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
+    fn trace_answer(
+        &self,
+        host: &str,
+        id: u64,
+        _: northbound_api::agent::TraceAnswer,
+    ) -> Result<(), ReportRefused> {
+        Err(ReportRefused::Invalid(format!(
+            "no live trace {id} of host `{host}` is awaited"
+        )))
+    }
 }
 
 /// Operational state as a fixed answer: every network has group 239.1.1.1 with member
@@ -238,7 +258,14 @@ impl OperService for FixedOper {
         })
     }
 
-    fn trace(&self, request: TraceRequest) -> Result<TraceReport, OperError> {
+    fn trace(&self, request: TraceRequest) -> OperFuture<TraceReport> {
+        Box::pin(async move { fixed_trace(request) })
+    }
+}
+
+/// [`FixedOper`]'s trace.
+fn fixed_trace(request: TraceRequest) -> Result<TraceReport, OperError> {
+    {
         if request.from != "c1" || request.to != TraceTarget::Endpoint("c2".into()) {
             return Err(OperError::NotFound("no such endpoint".into()));
         }
@@ -252,6 +279,7 @@ impl OperService for FixedOper {
                 delivered_to: vec![to],
                 left_fabric: Vec::new(),
                 dropped: Vec::new(),
+                live_agrees: None,
             },
         })
     }

@@ -6,6 +6,7 @@
 //! every other host for broadcast and unknown destinations).
 
 use super::super::owners::Owners;
+use super::flow_text::flow_text;
 use crate::compiled::Compiled;
 use crate::compiler::{HostPorts, TunnelMode};
 use crate::desired::SwitchState;
@@ -157,11 +158,13 @@ impl<'a> Fabric<'a> {
             host: host.to_string(),
             dpid,
             in_port: packet.in_port,
+            packet: flow_text(packet).to_string(),
             arrived,
             steps: Vec::new(),
             outputs: Vec::new(),
             table_miss: None,
             notes: Vec::new(),
+            live: None,
         }
     }
 

@@ -11,12 +11,20 @@
 
 mod ends;
 mod fabric;
+mod flow_text;
 
+use super::live::{compare, LiveTraces};
 use super::owners::Owners;
 use crate::compiled::Compiled;
 use fabric::{Fabric, Walk};
+use northbound_api::live_trace::OfprotoFlow;
 use northbound_api::oper::OperError;
 use northbound_api::trace::{DropPoint, TraceReport, TraceRequest, Verdict};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long the agents have to answer a live trace.
+pub const LIVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Traces `request` through the switches of `compiled`.
 pub fn trace(compiled: &Compiled, request: &TraceRequest) -> Result<TraceReport, OperError> {
@@ -50,7 +58,51 @@ fn verdict(walk: &Walk) -> Verdict {
         left_fabric: walk.left.clone(),
         dropped: walk.dropped.clone(),
         summary: summary.join("; "),
+        live_agrees: None,
     }
+}
+
+/// Asks Open vSwitch about the packet of every hop of `report` (`ofproto/trace`, run by the
+/// agent of the hop's host, all at once, for at most [`LIVE_TIMEOUT`]) and records beside
+/// each hop what it matched and whether that is what the compiled pipeline matched.
+pub async fn add_live(report: &mut TraceReport, traces: &Arc<LiveTraces>) {
+    let asked: Vec<_> = report
+        .hops
+        .iter()
+        .map(|hop| {
+            let flow = OfprotoFlow::new(&hop.packet).map_err(|e| e.to_string())?;
+            traces.ask(&hop.host, flow).map_err(|e| e.to_string())
+        })
+        .collect();
+    let deadline = tokio::time::Instant::now() + LIVE_TIMEOUT;
+    for (hop, asked) in report.hops.iter_mut().zip(asked) {
+        let answer = match asked {
+            Err(why) => Err(why),
+            Ok(mut a) => match tokio::time::timeout_at(deadline, &mut a.answer).await {
+                Ok(Ok(answer)) => Ok(answer),
+                Ok(Err(_)) => Err("the live trace was withdrawn".to_string()),
+                Err(_) => Err(format!(
+                    "the agent of {} did not answer within {} s",
+                    hop.host,
+                    LIVE_TIMEOUT.as_secs()
+                )),
+            },
+        };
+        hop.live = Some(compare(hop, answer));
+    }
+    let differ: Vec<&str> = report
+        .hops
+        .iter()
+        .filter(|h| !h.live.as_ref().is_some_and(|l| l.agrees))
+        .map(|h| h.host.as_str())
+        .collect();
+    report.verdict.live_agrees = Some(differ.is_empty());
+    let live = if differ.is_empty() {
+        "Open vSwitch agrees on every switch".to_string()
+    } else {
+        format!("Open vSwitch differs on {}", differ.join(", "))
+    };
+    report.verdict.summary = format!("{}; {live}", report.verdict.summary);
 }
 
 /// `dropped on host2 in table 30 by rule blue:dbp:2 (priority 1005)`.

@@ -12,7 +12,7 @@
 //! netctl rule create -t t1 db-policy 1 --direction in --from-group web --protocol tcp --port 5432 --action allow
 //! netctl audit                                      # every switch's sync state
 //! netctl flows --host host1 [--owner t1:web1]       # the switch's flows with their owners
-//! netctl trace -t t1 --from web1 --to db1 --proto tcp --dport 5432
+//! netctl trace -t t1 --from web1 --to db1 --proto tcp --dport 5432 [--live]
 //! ```
 //!
 //! The files are the original netplugin's intent files (see `northbound_client::intent_file`);
@@ -186,6 +186,10 @@ struct TraceArgs {
     /// The TCP or UDP source port.
     #[arg(long)]
     sport: Option<u16>,
+    /// Also ask Open vSwitch itself on every switch on the way (`ofproto/trace`, through the
+    /// hosts' agents) and show where it differs.
+    #[arg(long)]
+    live: bool,
     /// Print the trace as JSON.
     #[arg(long)]
     json: bool,
@@ -721,6 +725,7 @@ fn trace(client: &Client, args: TraceArgs) -> CliResult<()> {
         },
         dport: args.dport,
         sport: args.sport,
+        live: args.live,
     };
     let report = client.trace(&request)?;
     if args.json {
