@@ -63,10 +63,66 @@ fn tunnel_ports(f: &Fabric, host: &str) -> Vec<String> {
     v
 }
 
+/// `netctl flows` shows an endpoint's flows with their owner; one deleted by hand with
+/// `ovs-ofctl` shows in the audit (found missing, a repair) and is back, with its owner.
+fn flows_and_a_repair(f: &Fabric) {
+    let ep = f
+        .endpoints()
+        .into_iter()
+        .find(|e| e.host == "host1")
+        .expect("an endpoint on host1");
+    let key = format!("{}:{}", ep.tenant, ep.name);
+    let owned = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.ends_with(&format!("# endpoint {key}")))
+            .map(|l| l.to_string())
+            .collect()
+    };
+    let out = f.netctl(&["flows", "--host", "host1", "--owner", &key]);
+    let before = owned(&out);
+    assert!(!before.is_empty(), "{out}");
+    assert_eq!(
+        before.len(),
+        out.lines().count() - 1,
+        "only {key}'s flows:\n{out}"
+    );
+    // Its classification flow (table 0), as ovs-ofctl writes it, deleted by hand.
+    let classify = before
+        .iter()
+        .find(|l| l.contains(" table=0,") && l.contains(",ip,"))
+        .unwrap_or_else(|| panic!("{key} has an IPv4 classification flow:\n{out}"));
+    let rule = classify
+        .split_once(" priority=")
+        .and_then(|(_, r)| r.split_once(" actions="))
+        .map(|(m, _)| format!("table=0,priority={m}"))
+        .expect("a match");
+    let repairs = |a: &northbound_api::audit::Audit| {
+        a.switches
+            .iter()
+            .find(|s| s.dpid == 1)
+            .map_or(0, |s| s.repairs)
+    };
+    let was = repairs(&f.wait_settled());
+    f.host("host1").ofctl("del-flows", &["--strict", &rule]);
+    let audit = f.wait_audit("the deleted flow repaired", |a| {
+        repairs(a) > was && a.settled()
+    });
+    let read = audit
+        .switches
+        .iter()
+        .find(|s| s.dpid == 1)
+        .and_then(|s| s.last_read.clone())
+        .expect("a read");
+    assert_eq!(read.missing.flows, 1, "{read:?}");
+    let after = owned(&f.netctl(&["flows", "--host", "host1", "--owner", &key]));
+    assert_eq!(after.len(), before.len(), "{after:#?}");
+}
+
 fn two_hosts_multiple_tenants(fault: Option<&'static str>) {
     let mut f = Fabric::new(&FabricConfig::hosts(2).with_fault(fault));
     f.apply_and_attach("examples/two_hosts_multiple_tenants.json");
     assert_matrix(&f, "two_hosts_multiple_tenants");
+    flows_and_a_repair(&f);
     // One tunnel each way, made by the agents as netmaster asked.
     assert_eq!(tunnel_ports(&f, "host1"), ["vxc0a8020b"]);
     assert_eq!(tunnel_ports(&f, "host2"), ["vxc0a8020a"]);
