@@ -16,9 +16,12 @@ use netmaster::intent::service::IntentDb;
 use netmaster::intent::Snapshot;
 use netmaster::pipeline::base_pipeline;
 use northbound_api::flows::OwnerKind;
+use northbound_api::model::Encap;
 use northbound_api::oper::OperError;
 use northbound_api::service::{Batch, IntentService};
-use northbound_api::trace::{TraceProtocol, TraceReport, TraceRequest, TraceTarget};
+use northbound_api::trace::{
+    FabricPort, TraceIngress, TraceProtocol, TraceReport, TraceRequest, TraceTarget,
+};
 use std::sync::Arc;
 
 /// `snap` compiled for the examples' topology.
@@ -47,6 +50,7 @@ fn request(
         dport,
         sport: None,
         live: false,
+        ingress: None,
     }
 }
 
@@ -202,6 +206,39 @@ fn a_policy_deny_names_its_rule_and_an_allow_passes() {
         );
         owners_named(&denied);
     }
+    // The receiving host enforces the policy too: a packet from web1 that comes in through
+    // h2's tunnel is dropped there by the same rule, one that may pass is delivered.
+    let via_tunnel = |proto, port| {
+        let mut r = request("blue", "web1", db1(), proto, port);
+        r.ingress = Some(TraceIngress {
+            host: "h2".into(),
+            port: FabricPort::Tunnel,
+        });
+        trace(&c, &r).unwrap()
+    };
+    let denied = via_tunnel(TraceProtocol::Icmp, None);
+    assert_eq!(denied.hops.len(), 1);
+    assert_eq!(denied.hops[0].host, "h2");
+    assert!(
+        denied
+            .verdict
+            .summary
+            .contains("dropped on h2 in table 30 by rule blue:dbp:1"),
+        "{denied:#?}"
+    );
+    let allowed = via_tunnel(TraceProtocol::Tcp, Some(5432));
+    assert_eq!(allowed.verdict.delivered_to, vec!["blue:db1".to_string()]);
+    // A VXLAN network's packets never come in through an uplink.
+    let mut r = request("blue", "web1", db1(), TraceProtocol::Icmp, None);
+    r.ingress = Some(TraceIngress {
+        host: "h2".into(),
+        port: FabricPort::Uplink,
+    });
+    match trace(&c, &r) {
+        Err(OperError::Invalid(m)) => assert!(m.contains("is a VXLAN network"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+
     // The other way nothing is enforced: web has no policy.
     let web1 = TraceTarget::Endpoint("web1".into());
     let back = trace(

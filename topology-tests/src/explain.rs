@@ -5,7 +5,7 @@
 use crate::matrix::Endpoint;
 use crate::Fabric;
 use northbound_api::flows::{OwnerKind, SwitchFlows, SwitchSelector};
-use northbound_api::trace::{TraceProtocol, TraceReport, TraceRequest, TraceTarget};
+use northbound_api::trace::{TraceIngress, TraceProtocol, TraceReport, TraceRequest, TraceTarget};
 use northbound_client::client::ClientError;
 
 /// The ephemeral port a traced connection's replies go back to.
@@ -26,6 +26,7 @@ fn live_request(
         sport: ports.map(|p| p.0),
         dport: ports.map(|p| p.1),
         live: true,
+        ingress: None,
     }
 }
 
@@ -46,7 +47,30 @@ pub fn trace(
     protocol: TraceProtocol,
     ports: Option<(u16, u16)>,
 ) -> Result<TraceReport, String> {
-    let request = live_request(from, to, protocol, ports);
+    agreed(f, from, to, live_request(from, to, protocol, ports))
+}
+
+/// The same as [`trace`] for a packet that enters through `ingress` (a host's uplink or
+/// tunnel port) instead of the sender's own port.
+pub fn trace_entering(
+    f: &Fabric,
+    from: &Endpoint,
+    to: &Endpoint,
+    protocol: TraceProtocol,
+    ingress: TraceIngress,
+) -> Result<TraceReport, String> {
+    let mut request = live_request(from, to, protocol, None);
+    request.ingress = Some(ingress);
+    agreed(f, from, to, request)
+}
+
+/// `request`'s live trace, which must agree with Open vSwitch; `Err` for a 400.
+fn agreed(
+    f: &Fabric,
+    from: &Endpoint,
+    to: &Endpoint,
+    request: TraceRequest,
+) -> Result<TraceReport, String> {
     match f.api(move |c| c.trace(&request)) {
         Ok(report) => {
             assert_eq!(

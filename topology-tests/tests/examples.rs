@@ -7,9 +7,12 @@
 //! Each example also runs against a deliberately broken compiler (`NETMASTER_FAULT`, debug
 //! builds only) and must then fail: the checks can fail.
 
+use northbound_api::model::{Encap, Kind, Object};
+use northbound_api::trace::{FabricPort, TraceIngress, TraceProtocol};
 use std::time::Duration;
-use topology_tests::explain::{assert_every_flow_owned, trace_pings};
+use topology_tests::explain::{assert_every_flow_owned, trace_entering, trace_pings};
 use topology_tests::fault::fails_with;
+use topology_tests::matrix::Endpoint;
 use topology_tests::{Fabric, FabricConfig, Matrix};
 
 /// Asserts the same-network matrix over every attached container; then that netmaster's
@@ -41,6 +44,24 @@ fn assert_matrix(f: &Fabric, what: &str) {
                 b.name
             );
             traced += 1;
+            if pings && a.host != b.host {
+                // The receiving half alone, entering b's host through its tunnel or uplink
+                // (Open vSwitch agrees there too).
+                let port = match encap(f, b) {
+                    Encap::Vxlan => FabricPort::Tunnel,
+                    Encap::Vlan => FabricPort::Uplink,
+                };
+                let via = TraceIngress {
+                    host: b.host.clone(),
+                    port,
+                };
+                let half = trace_entering(f, a, b, TraceProtocol::Icmp, via).unwrap();
+                assert_eq!(half.hops.len(), 1, "{half:#?}");
+                assert_eq!(
+                    half.verdict.delivered_to,
+                    [format!("{}:{}", b.tenant, b.name)]
+                );
+            }
         }
     }
     let mut hosts: Vec<&str> = eps.iter().map(|e| e.host.as_str()).collect();
@@ -61,6 +82,15 @@ fn tunnel_ports(f: &Fabric, host: &str) -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+/// The encapsulation of `e`'s network.
+fn encap(f: &Fabric, e: &Endpoint) -> Encap {
+    let key = format!("{}:{}", e.tenant, e.network);
+    match f.api(move |c| c.get(Kind::Network, &key)) {
+        Ok(Object::Network(n)) => n.encap,
+        other => panic!("network of {}: {other:?}", e.name),
+    }
 }
 
 /// `netctl flows` shows an endpoint's flows with their owner; one deleted by hand with

@@ -6,12 +6,14 @@ use northbound_api::model::{
     Direction, EndpointGroup, Kind, Object, Policy, Rule, RuleAction, Tenant,
 };
 use northbound_api::service::Batch;
-use northbound_api::trace::TraceProtocol;
+use northbound_api::trace::{FabricPort, TraceIngress, TraceProtocol};
 use northbound_client::audit::{Audit, Trigger};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use topology_tests::cmd::output;
-use topology_tests::explain::{dropped_by, live_trace, trace, trace_connects, trace_pings};
+use topology_tests::explain::{
+    dropped_by, live_trace, trace, trace_connects, trace_entering, trace_pings,
+};
 use topology_tests::intent::{self, host};
 use topology_tests::traffic::ping;
 use topology_tests::{Endpoint, Fabric, FabricConfig};
@@ -213,6 +215,19 @@ fn allow_deny_override_live(fault: Option<&'static str>) {
     assert_eq!(dropped_by(&syn_5433).as_deref(), Some("rule blue:dbp:1"));
     let icmp = trace(&f, w1, d1, TraceProtocol::Icmp, None);
     assert_eq!(dropped_by(&icmp).as_deref(), Some("rule blue:dbp:1"));
+    // The receiving half alone, as Open vSwitch sees it too: w1's ICMP coming in through
+    // host2's tunnel from host1 is dropped on host2 by the same rule.
+    let tunnel = TraceIngress {
+        host: "host2".into(),
+        port: FabricPort::Tunnel,
+    };
+    let half = trace_entering(&f, w1, d2, TraceProtocol::Icmp, tunnel).unwrap();
+    assert_eq!(half.hops.len(), 1);
+    assert!(
+        half.hops[0].arrived.starts_with("tunnel (VNI "),
+        "{half:#?}"
+    );
+    assert_eq!(dropped_by(&Ok(half)).as_deref(), Some("rule blue:dbp:1"));
 
     // A rule added live: ICMP from web allowed (priority 10 over the deny's 5) ...
     apply(

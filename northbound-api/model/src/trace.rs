@@ -15,9 +15,14 @@ pub struct TraceRequest {
     /// The tenant of both ends.
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub tenant: String,
-    /// The sending endpoint's container name.
+    /// The sending endpoint's container name (an external endpoint's packets come in through
+    /// the uplink of the destination's host).
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub from: String,
+    /// Where the packet enters, when not at the sender's own port: a host's uplink or tunnel,
+    /// as if it had crossed the fabric (tagged with the network's VLAN, or with its VNI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<TraceIngress>,
     /// The destination: an endpoint's container name, or an IPv4 address.
     pub to: TraceTarget,
     /// The protocol (ICMP echo request when absent).
@@ -39,6 +44,45 @@ pub struct TraceRequest {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+/// A host's fabric port a traced packet comes in on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TraceIngress {
+    /// The host.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
+    pub host: String,
+    /// Which of its fabric ports.
+    pub port: FabricPort,
+}
+
+/// A kind of fabric port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum FabricPort {
+    /// Its (first) VLAN uplink.
+    Uplink,
+    /// Its VXLAN tunnel port from the sender's host.
+    Tunnel,
+}
+
+impl TraceIngress {
+    /// `uplink:HOST` or `tunnel:HOST`.
+    pub fn parse(text: &str) -> Option<TraceIngress> {
+        let (port, host) = text.split_once(':')?;
+        let port = match port {
+            "uplink" => FabricPort::Uplink,
+            "tunnel" => FabricPort::Tunnel,
+            _ => return None,
+        };
+        (!host.is_empty()).then(|| TraceIngress {
+            host: host.to_string(),
+            port,
+        })
+    }
 }
 
 /// Where a traced packet is sent.
@@ -246,6 +290,29 @@ mod tests {
         .unwrap();
         assert_eq!(req.to, TraceTarget::Endpoint("b".into()));
         assert_eq!((req.protocol, req.dport), (TraceProtocol::Tcp, Some(80)));
+    }
+
+    #[test]
+    fn ingress_ports_are_uplinks_or_tunnels_of_a_host() {
+        assert_eq!(
+            TraceIngress::parse("uplink:host2"),
+            Some(TraceIngress {
+                host: "host2".into(),
+                port: FabricPort::Uplink
+            })
+        );
+        assert_eq!(
+            TraceIngress::parse("tunnel:h").map(|i| i.port),
+            Some(FabricPort::Tunnel)
+        );
+        for bad in ["uplink", "uplink:", "port:h", "h"] {
+            assert_eq!(TraceIngress::parse(bad), None, "{bad}");
+        }
+        let req: TraceRequest = serde_json::from_str(
+            r#"{"tenant":"t","from":"a","to":"b","ingress":{"host":"h2","port":"tunnel"}}"#,
+        )
+        .unwrap();
+        assert_eq!(req.ingress.map(|i| i.port), Some(FabricPort::Tunnel));
     }
 
     #[test]

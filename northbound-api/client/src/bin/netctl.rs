@@ -12,7 +12,7 @@
 //! netctl rule create -t t1 db-policy 1 --direction in --from-group web --protocol tcp --port 5432 --action allow
 //! netctl audit                                      # every switch's sync state
 //! netctl flows --host host1 [--owner t1:web1]       # the switch's flows with their owners
-//! netctl trace -t t1 --from web1 --to db1 --proto tcp --dport 5432 [--live]
+//! netctl trace -t t1 --from web1 --to db1 --proto tcp --dport 5432 [--live] [--via tunnel:host2]
 //! ```
 //!
 //! The files are the original netplugin's intent files (see `northbound_client::intent_file`);
@@ -33,7 +33,7 @@ use northbound_client::model::{
 };
 use northbound_client::text::printable;
 use northbound_client::token::BearerToken;
-use northbound_client::trace::{TraceProtocol, TraceRequest, TraceTarget};
+use northbound_client::trace::{TraceIngress, TraceProtocol, TraceRequest, TraceTarget};
 use northbound_client::wire;
 use northbound_client::{flows_report, trace_report};
 use std::fmt::Display;
@@ -186,6 +186,10 @@ struct TraceArgs {
     /// The TCP or UDP source port.
     #[arg(long)]
     sport: Option<u16>,
+    /// Where the packet enters when not at the sender's port: `uplink:HOST` or `tunnel:HOST`
+    /// (as if it had crossed the fabric, with the network's VLAN or VNI).
+    #[arg(long, value_name = "PORT:HOST", value_parser = parse_ingress)]
+    via: Option<TraceIngress>,
     /// Also ask Open vSwitch itself on every switch on the way (`ofproto/trace`, through the
     /// hosts' agents) and show where it differs.
     #[arg(long)]
@@ -201,6 +205,11 @@ enum Proto {
     Icmp,
     Tcp,
     Udp,
+}
+
+/// `uplink:HOST` or `tunnel:HOST`.
+fn parse_ingress(text: &str) -> Result<TraceIngress, String> {
+    TraceIngress::parse(text).ok_or_else(|| format!("`{text}` is not uplink:HOST or tunnel:HOST"))
 }
 
 /// A datapath id: `0x`-prefixed hexadecimal, 16 hexadecimal digits, or decimal.
@@ -726,6 +735,7 @@ fn trace(client: &Client, args: TraceArgs) -> CliResult<()> {
         dport: args.dport,
         sport: args.sport,
         live: args.live,
+        ingress: args.via,
     };
     let report = client.trace(&request)?;
     if args.json {
