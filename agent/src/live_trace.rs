@@ -1,6 +1,6 @@
 //! Live traces: netmaster asks this host's Open vSwitch where a packet goes. The agent
 //! long-polls netmaster for the [`TraceJob`]s of its host ([`follow`]), runs `ovs-appctl
-//! ofproto/trace BRIDGE FLOW` for each ([`run`]) and answers with what it printed. netmaster
+//! ofproto/trace BRIDGE FLOW` for each ([`Tracer::run`]) and answers with what it printed. netmaster
 //! never connects to the agent: no listener is added.
 
 use crate::netmaster::Netmaster;
