@@ -76,10 +76,14 @@ fn fixture() -> Batch {
 
 /// The parameters schemathesis uses instead of random ones: real keys for the reads (so their
 /// answers are checked against the schema with real objects), and no wait in the directives'
-/// long poll (a random `waitS` would hold every request up to a minute).
+/// and live traces' long polls (a random `waitS` would hold every request up to a minute).
 const CONFIG: &str = r#"
 [[operations]]
 include-operation-id = "getDirectives"
+parameters = { "waitS" = 0, "host" = "host1" }
+
+[[operations]]
+include-operation-id = "getTraceJobs"
 parameters = { "waitS" = 0, "host" = "host1" }
 
 [[operations]]
@@ -191,7 +195,7 @@ fn fuzz(name: &str, tokens: bool, token: Option<&str>) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("Tested: 55"),
+        stdout.contains("Tested: 59"),
         "every operation should be tested:\n{stdout}"
     );
 }
