@@ -113,6 +113,14 @@ impl OperService for NoOper {
     fn trace(&self, _: TraceRequest) -> OperFuture<TraceReport> {
         Box::pin(async { Err(OperError::NotFound("no endpoints here".into())) })
     }
+
+    fn console(&self) -> OperFuture<northbound_api::oper::ConsoleState> {
+        Box::pin(async { Ok(Default::default()) })
+    }
+
+    fn console_changes(&self) -> watch::Receiver<u64> {
+        watch::channel(0).1
+    }
 }
 
 /// Serves the router on a loopback port as netmaster does; the base URL and the agent service.

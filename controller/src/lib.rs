@@ -20,6 +20,7 @@ pub mod app;
 pub mod checksum;
 pub mod compiled;
 pub mod compiler;
+pub mod console;
 pub mod cookie;
 pub mod desired;
 pub mod explain;

@@ -304,7 +304,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         controller: controller.clone(),
         compiled: publisher.subscribe(),
         live: live_traces,
+        console: Arc::default(),
     });
+    tasks.spawn(netmaster::console::feed::run((*oper).clone()));
     let services = Services {
         intent: db,
         agents: agents.clone(),

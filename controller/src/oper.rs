@@ -6,6 +6,7 @@
 use crate::app::{Controller, SwitchView};
 use crate::compiled::publisher::input_versions;
 use crate::compiled::Compiled;
+use crate::console::{self, feed::ConsoleFeed};
 use crate::explain::live::LiveTraces;
 use crate::explain::{switch_flows, trace};
 use crate::intent::service::IntentDb;
@@ -14,14 +15,15 @@ use crate::observed::reports::AgentReports;
 use crate::reconcile::status::unix_ms;
 use northbound_api::audit::{Audit, SwitchAudit, SyncState};
 use northbound_api::oper::{
-    NetworkOper, OperError, OperFuture, OperService, SwitchFlows, SwitchSelector, TraceReport,
-    TraceRequest,
+    ConsoleState, NetworkOper, OperError, OperFuture, OperService, SwitchFlows, SwitchSelector,
+    TraceReport, TraceRequest,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tokio::sync::watch;
 
 /// netmaster's operational-state service.
+#[derive(Clone)]
 pub struct Oper {
     /// The intent (for its version).
     pub intent: Arc<IntentDb>,
@@ -35,6 +37,8 @@ pub struct Oper {
     pub compiled: watch::Receiver<Arc<Compiled>>,
     /// The live traces awaiting the agents.
     pub live: Arc<LiveTraces>,
+    /// The web console's events and change version.
+    pub console: Arc<ConsoleFeed>,
 }
 
 impl OperService for Oper {
@@ -77,6 +81,15 @@ impl OperService for Oper {
         Box::pin(async move {
             switch_flows::read(&controller, &compiled, &switch, owner.as_deref()).await
         })
+    }
+
+    fn console(&self) -> OperFuture<ConsoleState> {
+        let me = self.clone();
+        Box::pin(async move { Ok(console::state::build(&me, &me.console).await) })
+    }
+
+    fn console_changes(&self) -> watch::Receiver<u64> {
+        self.console.changes()
     }
 
     fn trace(&self, request: TraceRequest) -> OperFuture<TraceReport> {

@@ -121,6 +121,33 @@ fn every_pair(name: &str) -> usize {
                     arrived.starts_with("tunnel from ") || arrived.starts_with("uplink from "),
                     "{arrived}"
                 );
+                // The receiving half alone: the packet enters b's host through its fabric
+                // port, tagged with the network's VNI or VLAN.
+                let net = &snap.networks[&format!("{}:{}", a.tenant_name, a.network_name)];
+                let vxlan = net.encap == Encap::Vxlan;
+                let mut half = req.clone();
+                half.ingress = Some(TraceIngress {
+                    host: b.host.clone().unwrap(),
+                    port: if vxlan {
+                        FabricPort::Tunnel
+                    } else {
+                        FabricPort::Uplink
+                    },
+                });
+                let half = trace(&c, &half).unwrap();
+                assert_eq!(half.hops.len(), 1, "{half:#?}");
+                assert_eq!(half.verdict.delivered_to, vec![kb.clone()], "{half:#?}");
+                let from = if vxlan {
+                    "tunnel (VNI "
+                } else {
+                    "uplink (VLAN "
+                };
+                assert!(
+                    half.hops[0].arrived.starts_with(from),
+                    "{}",
+                    half.hops[0].arrived
+                );
+                owners_named(&half);
             }
             // The same by address: it resolves in the sender's tenant, never to the endpoint
             // of another tenant with the same address.

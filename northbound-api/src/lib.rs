@@ -15,11 +15,13 @@
 //! * [`serve`]: serving the API on TCP within [`serve::Limits`] (timeouts, a connection cap),
 //!   over TLS when given [`tls::acceptor`].
 //! * [`oper`]: operational state (multicast memberships), the [`oper::OperService`] trait.
+//! * [`console`]: the web console at `/ui/` (its wire types are [`northbound_model::console`]'s).
 
 pub use northbound_model::{addr, audit, flows, live_trace, model, name, trace, wire};
 
 pub mod agent;
 pub mod auth;
+pub mod console;
 pub mod oper;
 pub mod rest;
 pub mod serve;

@@ -4,6 +4,7 @@
 //! implements to show it.
 
 pub use northbound_model::audit::Audit;
+pub use northbound_model::console::ConsoleState;
 pub use northbound_model::flows::{SwitchFlows, SwitchSelector};
 pub use northbound_model::oper::{
     MulticastGroupOper, MulticastMemberOper, NetworkInspect, NetworkOper,
@@ -46,4 +47,8 @@ pub trait OperService: Send + Sync + 'static {
     /// Traces a packet through the compiled pipeline of the switches on its way; with
     /// `request.live`, also asks Open vSwitch on each of them.
     fn trace(&self, request: TraceRequest) -> OperFuture<TraceReport>;
+    /// The whole fabric, for the web console.
+    fn console(&self) -> OperFuture<ConsoleState>;
+    /// A receiver whose value changes whenever what the console shows may have changed.
+    fn console_changes(&self) -> tokio::sync::watch::Receiver<u64>;
 }

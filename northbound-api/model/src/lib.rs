@@ -9,6 +9,7 @@
 //! * [`error`]: the [`error::ApiError`] of a refused request.
 //! * [`oper`]: operational state (multicast memberships) shown beside a network's intent.
 //! * [`audit`]: the sync state of every switch ([`audit::Audit`]).
+//! * [`console`]: what the web console shows ([`console::ConsoleState`]).
 //! * [`flows`]: a switch's flows with their owners ([`flows::SwitchFlows`]).
 //! * [`trace`]: a packet traced through the compiled pipeline ([`trace::TraceReport`]).
 //! * [`live_trace`]: the same packet traced by Open vSwitch, through the host's agent.
@@ -26,6 +27,7 @@ pub mod addr;
 pub mod agent;
 pub mod audit;
 pub mod batch;
+pub mod console;
 pub mod error;
 pub mod flows;
 pub mod live_trace;

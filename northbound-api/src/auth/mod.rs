@@ -23,6 +23,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use base64::Engine as _;
 use northbound_model::error::ErrorBody;
 use northbound_model::model::Kind;
 use northbound_model::token::{BearerToken, TokenError};
@@ -196,13 +197,28 @@ impl Access {
             Access::Open => return Some(Role::Admin),
             Access::Tokens { table, .. } => table.read().unwrap_or_else(|e| e.into_inner()).clone(),
         };
-        let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return None;
-        }
-        table.role(token.trim())
+        table.role(&presented_token(headers)?)
     }
+}
+
+/// The token a request presents: `Authorization: Bearer TOKEN`, or, for browsers (the web
+/// console), `Authorization: Basic` with the token as the password (any user name).
+fn presented_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, credentials) = value.split_once(' ')?;
+    let credentials = credentials.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(credentials.to_string());
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(credentials)
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    text.split_once(':')
+        .map(|(_, password)| password.to_string())
 }
 
 /// The authenticated caller of a request.
@@ -238,19 +254,29 @@ pub async fn authenticate(State(access): State<Access>, mut req: Request, next: 
             if let Some((failures, addr)) = limited {
                 failures.failed(addr, now);
             }
-            unauthorized()
+            unauthorized(req.uri().path().starts_with("/ui"))
         }
     }
 }
 
-/// The answer to a request without a known token.
-fn unauthorized() -> Response {
+/// The answer to a request without a known token; for the web console (`console`), a Basic
+/// challenge, so that a browser asks for the token.
+fn unauthorized(console: bool) -> Response {
+    let (challenge, message) = if console {
+        (
+            "Basic realm=\"netmaster console\", charset=\"UTF-8\"",
+            "a valid token is required: give it as the password (any user name)",
+        )
+    } else {
+        (
+            "Bearer realm=\"netmaster\"",
+            "a valid bearer token is required (Authorization: Bearer TOKEN)",
+        )
+    };
     (
         StatusCode::UNAUTHORIZED,
-        [(header::WWW_AUTHENTICATE, "Bearer realm=\"netmaster\"")],
-        Json(ErrorBody::new(
-            "a valid bearer token is required (Authorization: Bearer TOKEN)",
-        )),
+        [(header::WWW_AUTHENTICATE, challenge)],
+        Json(ErrorBody::new(message)),
     )
         .into_response()
 }
@@ -428,6 +454,23 @@ mod tests {
         assert!(!Scope::Tenant("acme").contains(Kind::Rule, "acme2:p:1"));
         assert!(acme.admin().is_err());
         assert!(acme.host("h1").is_err());
+    }
+
+    #[test]
+    fn a_token_comes_as_a_bearer_or_as_a_basic_password() {
+        let with = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, value.parse().unwrap());
+            presented_token(&h)
+        };
+        assert_eq!(with("Bearer abc").as_deref(), Some("abc"));
+        assert_eq!(with("bearer  abc ").as_deref(), Some("abc"));
+        // "any:tok:en" in base64: the password is everything after the first colon.
+        assert_eq!(with("Basic YW55OnRvazplbg==").as_deref(), Some("tok:en"));
+        assert_eq!(with("Basic !!!"), None);
+        assert_eq!(with("Basic bm9jb2xvbg=="), None, "no colon");
+        assert_eq!(with("Digest abc"), None);
+        assert_eq!(presented_token(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -38,8 +38,11 @@ mod debug;
 mod live;
 mod openapi;
 
+pub(crate) use debug::run_trace;
+
 use crate::agent::{AgentService, HostDirectives, HostReport, ReportRefused, MAX_WAIT_S};
 use crate::auth::{self, Access, Caller, Denied};
+use crate::console::{self, Console, Rejections};
 use crate::model::{Endpoint, IntentObject, Kind, Object};
 use crate::oper::{Audit, NetworkInspect, OperService};
 use crate::service::{Batch, IntentError, IntentService};
@@ -102,6 +105,7 @@ pub type Api = MapRequest<NormalizePath<Router>, fn(Request) -> Request>;
 /// The `/api/v1` service over the intent, agent and operational-state services, every
 /// request authenticated by `access` ([`auth::authenticate`]).
 pub fn router(services: Services, access: Access) -> Api {
+    let rejections = Arc::new(Rejections::default());
     let document: Arc<str> = openapi::document(&access)
         .to_json()
         .expect("the OpenAPI document serializes")
@@ -133,10 +137,15 @@ pub fn router(services: Services, access: Access) -> Api {
         )
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(services)
+        .with_state(services.clone())
+        .merge(console::routes().with_state(Console::new(services.oper, rejections.clone())))
         .layer(axum::middleware::from_fn_with_state(
             access,
             auth::authenticate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            rejections,
+            console::record,
         ));
     let normalized = NormalizePathLayer::trim_trailing_slash().layer(router);
     MapRequest::new(normalized, keep_original_uri as fn(Request) -> Request)

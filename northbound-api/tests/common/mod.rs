@@ -261,6 +261,32 @@ impl OperService for FixedOper {
     fn trace(&self, request: TraceRequest) -> OperFuture<TraceReport> {
         Box::pin(async move { fixed_trace(request) })
     }
+
+    /// One host `h1`, in sync.
+    fn console(&self) -> OperFuture<northbound_api::oper::ConsoleState> {
+        Box::pin(async {
+            Ok(northbound_api::oper::ConsoleState {
+                snapshot: 4,
+                hosts: vec![northbound_api::console::ConsoleHost {
+                    name: "h1".into(),
+                    dpid: 1,
+                    vtep: None,
+                    state: SyncState::InSync,
+                    desired_flows: 2,
+                    flows: Some(2),
+                    repairs: 0,
+                    endpoints: 1,
+                    uplinks: 0,
+                    tunnels: 0,
+                }],
+                ..Default::default()
+            })
+        })
+    }
+
+    fn console_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        tokio::sync::watch::channel(0).1
+    }
 }
 
 /// [`FixedOper`]'s trace.
