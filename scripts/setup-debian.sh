@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the demo and the tests need when they are missing, and
-# schemathesis (PyPI) in a venv for the OpenAPI fuzz tests.
+# schemathesis and Playwright (PyPI) in a venv for the OpenAPI fuzz tests and the web
+# console's browser tests (Playwright drives Debian's chromium).
 # Sourced by scripts/demo.sh and scripts/test.sh; safe to run repeatedly.
 set -euo pipefail
 
@@ -19,6 +20,8 @@ command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 # The topology tests send hand-made frames with Debian's python3 (raw AF_PACKET socket).
 [ -x /usr/bin/python3 ] || need_pkgs+=(python3)
 /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
+# The web console is tested in a real browser, headless.
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 
 if ((${#need_pkgs[@]})); then
     echo "setup: installing ${need_pkgs[*]}"
@@ -41,6 +44,13 @@ if ! "$NETPLUGIN_VENV/bin/schemathesis" --version 2>/dev/null | grep -q 'version
     "$NETPLUGIN_VENV/bin/pip" install -q 'schemathesis>=4,<5'
 fi
 export SCHEMATHESIS="$NETPLUGIN_VENV/bin/schemathesis"
+# Playwright (PyPI) in the same venv, pointed at Debian's chromium by the console test
+# (topology-tests/tests/console.rs finds the venv's python through $NETPLUGIN_PYTHON).
+if ! "$NETPLUGIN_VENV/bin/python" -c 'import playwright.sync_api' >/dev/null 2>&1; then
+    echo "setup: installing Playwright from PyPI into $NETPLUGIN_VENV"
+    "$NETPLUGIN_VENV/bin/pip" install -q 'playwright>=1.40,<2'
+fi
+export NETPLUGIN_PYTHON="$NETPLUGIN_VENV/bin/python"
 
 if ! command -v cargo >/dev/null 2>&1; then
     echo "setup: cargo (Rust toolchain) not found; install Rust (rustup) first" >&2
