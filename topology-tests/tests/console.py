@@ -105,6 +105,8 @@ with sync_playwright() as p:
     connects = page.locator("#events li.connect").count()
     check(connects >= len(cfg["hosts"]), f"{connects} connect events shown")
     check(not errors, f"console errors: {errors}")
+    if cfg.get("screenshot"):
+        page.screenshot(path=cfg["screenshot"], full_page=True)
     browser.close()
 
 print(json.dumps({"problems": problems, **out}))

@@ -49,6 +49,11 @@ fn the_console_shows_the_fabric_live_to_admins_only() {
             "expect": "verdict: delivered to tenant-one:myContainer2",
         },
     });
+    // NETPLUGIN_CONSOLE_SCREENSHOT=FILE keeps a picture of the page at the end.
+    let mut cfg = cfg;
+    if let Ok(path) = std::env::var("NETPLUGIN_CONSOLE_SCREENSHOT") {
+        cfg["screenshot"] = path.into();
+    }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/console.py");
     let out = Command::new("ip")
         .args(["netns", "exec", &f.wiring.ctl_ns, &python, script])
