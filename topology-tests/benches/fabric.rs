@@ -368,6 +368,7 @@ fn main() {
     let samples = sampler.join().expect("the flow sampler");
     let complete = completed_at(&samples);
     let final_counts = samples.last().map(|(_, c)| c.clone()).unwrap_or_default();
+    let console = console_fetches(&f, hosts, eps.len());
 
     // The work, checked before anything is printed.
     if let (Some(first), Ok(_)) = (failed.first(), std::env::var("FABRIC_DIAGNOSE")) {
@@ -410,4 +411,53 @@ fn main() {
         rss / 1024,
         hwm / 1024
     );
+    println!(
+        "web console state document: {} KiB; first fetch (reads every switch's flows) {:.2?}, then median {:.2?}, max {:.2?} (10 fetches, from the client)",
+        console.bytes / 1024,
+        console.first,
+        console.median,
+        console.max
+    );
+}
+
+/// What fetching the web console's state document costs, from the client's side.
+struct ConsoleFetches {
+    bytes: usize,
+    first: Duration,
+    median: Duration,
+    max: Duration,
+}
+
+/// Fetches the console's state document ten times (the first reads every switch's flows,
+/// the next ones within two seconds reuse that read); checks that it shows every host and
+/// every endpoint.
+fn console_fetches(f: &Fabric, hosts: usize, endpoints: usize) -> ConsoleFetches {
+    let mut took = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..10 {
+        let start = Instant::now();
+        let state = f.api(|c| c.console_state()).expect("console state");
+        took.push(start.elapsed());
+        assert_eq!(state.hosts.len(), hosts, "the console shows every host");
+        let shown: usize = state
+            .tenants
+            .iter()
+            .flat_map(|t| &t.networks)
+            .map(|n| n.endpoints.len())
+            .sum();
+        assert_eq!(shown, endpoints, "the console shows every endpoint");
+        assert!(
+            state.hosts.iter().all(|h| h.flows.is_some()),
+            "a switch's flows not read"
+        );
+        bytes = serde_json::to_vec(&state).expect("serializes").len();
+    }
+    let first = took[0];
+    took.sort();
+    ConsoleFetches {
+        bytes,
+        first,
+        median: took[took.len() / 2],
+        max: took[took.len() - 1],
+    }
 }

@@ -45,14 +45,36 @@ fn members(f: &Fabric, tenant: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Waits until the members of `tenant`'s group are `want`; how long it took.
+/// Members of group `G` of network `tenant:mc` as the web console shows them.
+fn console_members(f: &Fabric, tenant: &str) -> BTreeSet<String> {
+    let state = f.api(|c| c.console_state()).expect("console state");
+    state
+        .tenants
+        .iter()
+        .filter(|t| t.name == tenant)
+        .flat_map(|t| &t.networks)
+        .filter(|n| n.name == "mc")
+        .flat_map(|n| &n.multicast)
+        .filter(|g| g.group == G.to_string())
+        .flat_map(|g| g.members.iter().map(|m| m.endpoint.clone()))
+        .collect()
+}
+
+/// Waits until the members of `tenant`'s group are `want` (the console shows them too); how
+/// long it took.
 fn wait_members(f: &Fabric, tenant: &str, want: &[&str], timeout: Duration) -> Duration {
     let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
     let start = Instant::now();
     loop {
         let got = members(f, tenant);
         if got == want {
-            return start.elapsed();
+            let took = start.elapsed();
+            assert_eq!(
+                console_members(f, tenant),
+                want,
+                "{tenant}: the console's members"
+            );
+            return took;
         }
         assert!(
             start.elapsed() < timeout,

@@ -229,6 +229,22 @@ fn allow_deny_override_live(fault: Option<&'static str>) {
     );
     assert_eq!(dropped_by(&Ok(half)).as_deref(), Some("rule blue:dbp:1"));
 
+    // The console counts the deny rule's hits on both switches: the denied pings and SYNs.
+    let hits = f.api(|c| c.console_state()).expect("console state");
+    let dbp = hits
+        .tenants
+        .iter()
+        .flat_map(|t| &t.policies)
+        .find(|p| p.name == "dbp")
+        .expect("policy dbp");
+    let deny = dbp.rules.iter().find(|r| r.id == "1").expect("rule 1");
+    assert!(deny.packets >= 3 && deny.bytes > 0, "{deny:?}");
+    assert!(
+        deny.text.starts_with("in from group web any deny"),
+        "{}",
+        deny.text
+    );
+
     // A rule added live: ICMP from web allowed (priority 10 over the deny's 5) ...
     apply(
         &f,

@@ -3,6 +3,7 @@
 use northbound_model::agent::{HostDirectives, HostReport};
 use northbound_model::audit::Audit;
 use northbound_model::batch::Batch;
+use northbound_model::console::ConsoleState;
 use northbound_model::error::ApiError;
 use northbound_model::flows::{SwitchFlows, SwitchSelector};
 use northbound_model::model::{Kind, Object};
@@ -150,6 +151,14 @@ impl Client {
         let url = format!("{}{}", self.base, path::TRACE);
         let body = serde_json::to_string(request).expect("a trace request serializes to JSON");
         let value = self.send(self.agent.post(&url), Some(body))?;
+        wire::decode_value(value).map_err(|e| bad_answer(&url, e))
+    }
+
+    /// What the web console draws: hosts, links, tenants with their rules' hit counters,
+    /// events.
+    pub fn console_state(&self) -> Result<ConsoleState, ClientError> {
+        let url = format!("{}{}", self.base, path::CONSOLE_STATE);
+        let value = self.send(self.agent.get(&url), None)?;
         wire::decode_value(value).map_err(|e| bad_answer(&url, e))
     }
 

@@ -10,7 +10,7 @@
 //! * [`text`]: server text made safe to print.
 //! * `netctl` (the binary): the command line.
 
-pub use northbound_model::{addr, audit, batch, flows, model, token, trace, wire};
+pub use northbound_model::{addr, audit, batch, console, flows, model, token, trace, wire};
 
 pub mod audit_report;
 pub mod client;

@@ -27,6 +27,9 @@ pub fn flows(switch: &SwitchSelector, owner: Option<&str>) -> String {
     path
 }
 
+/// What the web console draws ([`crate::console::ConsoleState`]).
+pub const CONSOLE_STATE: &str = "/ui/api/state";
+
 /// The OpenAPI document of the API.
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
