@@ -35,9 +35,22 @@ enum Station {
     External(String),
 }
 
+/// A copy of the packet on its way into a switch.
+#[derive(Debug)]
+struct Arrival {
+    host: String,
+    packet: Packet,
+    /// What its ingress port is.
+    arrived: String,
+    /// Fabric hops so far.
+    depth: usize,
+}
+
 /// What the trace saw, switch by switch.
 #[derive(Debug, Default)]
 pub(super) struct Walk {
+    /// Copies still to trace, in the order they left their switch.
+    queue: VecDeque<Arrival>,
     /// Every switch visit.
     pub hops: Vec<TraceHop>,
     /// Endpoints that received a copy addressed to them.
@@ -101,8 +114,19 @@ impl<'a> Fabric<'a> {
     /// Sends `packet` into `host`'s switch and follows every copy.
     pub fn follow(&mut self, host: &str, packet: Packet, arrived: String) -> Walk {
         let mut walk = Walk::default();
-        let mut queue = VecDeque::from([(host.to_string(), packet, arrived, 0usize)]);
-        while let Some((host, packet, arrived, depth)) = queue.pop_front() {
+        walk.queue.push_back(Arrival {
+            host: host.to_string(),
+            packet,
+            arrived,
+            depth: 0,
+        });
+        while let Some(Arrival {
+            host,
+            packet,
+            arrived,
+            depth,
+        }) = walk.queue.pop_front()
+        {
             if walk.hops.len() >= MAX_VISITS {
                 walk.left.push(format!(
                     "not followed: more than {MAX_VISITS} switch visits"
@@ -143,7 +167,7 @@ impl<'a> Fabric<'a> {
                 });
             }
             for (port, out) in trace.outputs {
-                let to = self.output(&host, port, out, depth, &mut walk, &mut queue);
+                let to = self.output(&host, port, out, depth, &mut walk);
                 hop.outputs.push(TraceOutput { port, to });
             }
             walk.hops.push(hop);
@@ -173,15 +197,7 @@ impl<'a> Fabric<'a> {
     }
 
     /// What a copy sent out of `port` of `host`'s switch reaches; queues the next switch.
-    fn output(
-        &self,
-        host: &str,
-        port: u32,
-        out: Packet,
-        depth: usize,
-        walk: &mut Walk,
-        queue: &mut VecDeque<(String, Packet, String, usize)>,
-    ) -> String {
+    fn output(&self, host: &str, port: u32, out: Packet, depth: usize, walk: &mut Walk) -> String {
         if port == port_no::CONTROLLER {
             walk.left
                 .push(format!("controller (packet-in from {host})"));
@@ -204,16 +220,15 @@ impl<'a> Fabric<'a> {
             return format!("port {port}");
         };
         if h.tunnel_ports().contains(&port) {
-            return self.tunnel(host, h, port, out, depth, walk, queue);
+            return self.tunnel(host, h, port, out, depth, walk);
         }
         if h.uplinks.contains(&port) {
-            return self.uplink(host, out, depth, walk, queue);
+            return self.uplink(host, out, depth, walk);
         }
         format!("port {port} (not an endpoint, tunnel or uplink netmaster knows)")
     }
 
     /// A copy into a VXLAN tunnel: to the host owning the destination VTEP.
-    #[allow(clippy::too_many_arguments)]
     fn tunnel(
         &self,
         host: &str,
@@ -222,7 +237,6 @@ impl<'a> Fabric<'a> {
         out: Packet,
         depth: usize,
         walk: &mut Walk,
-        queue: &mut VecDeque<(String, Packet, String, usize)>,
     ) -> String {
         let vni = out.tunnel_id;
         let vtep: Option<Ipv4Addr> = match &h.tunnel {
@@ -256,12 +270,12 @@ impl<'a> Fabric<'a> {
         } else {
             let mut next = out.with_in_port(in_port);
             next.tun_dst = None;
-            queue.push_back((
-                peer.clone(),
-                next,
-                format!("tunnel from {host} (VNI {vni})"),
-                depth + 1,
-            ));
+            walk.queue.push_back(Arrival {
+                host: peer.clone(),
+                packet: next,
+                arrived: format!("tunnel from {host} (VNI {vni})"),
+                depth: depth + 1,
+            });
         }
         format!("tunnel to {peer} (VNI {vni})")
     }
@@ -269,14 +283,7 @@ impl<'a> Fabric<'a> {
     /// A copy onto a VLAN uplink: to the host the fabric knows the destination MAC on, or to
     /// every other host with an uplink (broadcast, unknown destination); out of the fabric
     /// to an external endpoint.
-    fn uplink(
-        &self,
-        host: &str,
-        out: Packet,
-        depth: usize,
-        walk: &mut Walk,
-        queue: &mut VecDeque<(String, Packet, String, usize)>,
-    ) -> String {
+    fn uplink(&self, host: &str, out: Packet, depth: usize, walk: &mut Walk) -> String {
         let Some(vid) = out.vlan_vid() else {
             walk.left.push(format!("uplink of {host}, untagged"));
             return "uplink (untagged)".into();
@@ -304,12 +311,12 @@ impl<'a> Fabric<'a> {
             if depth >= MAX_DEPTH {
                 walk.left.push(format!("loop: still moving at {peer}"));
             } else {
-                queue.push_back((
-                    peer.clone(),
-                    out.clone().with_in_port(in_port),
-                    format!("uplink from {host} (VLAN {vid})"),
-                    depth + 1,
-                ));
+                walk.queue.push_back(Arrival {
+                    host: peer.clone(),
+                    packet: out.clone().with_in_port(in_port),
+                    arrived: format!("uplink from {host} (VLAN {vid})"),
+                    depth: depth + 1,
+                });
             }
         }
         format!("uplink (VLAN {vid}) to {}", list_or_none(&reached))
