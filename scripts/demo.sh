@@ -7,8 +7,10 @@
 # netmaster as its controller and reports its ports. The intent
 # examples/one_host_multiple_nets.json is uploaded with netctl, four containers (network
 # namespaces) are plugged in with `netplugin attach`, and every pair pings: containers on the
-# same network must reach each other, containers on different networks must not. The exit
-# status is non-zero if any expectation fails. Everything is removed on exit.
+# same network must reach each other, containers on different networks must not. Then netctl
+# shows one container's flows with their owners and traces a packet (live: Open vSwitch must
+# agree) and one the sender has no way to send. The exit status is non-zero if any expectation
+# fails. Everything is removed on exit.
 #
 # Environment (for tests running several demos at once): DEMO_TAG makes every name unique
 # (namespaces npdemo$DEMO_TAG and ${DEMO_TAG}-myContainerN); NETPLUGIN_BIN_DIR points at
@@ -344,6 +346,24 @@ ping_matrix() { # TITLE; sets FAIL=1 on a wrong cell
 }
 FAIL=0
 ping_matrix "ping matrix"
+
+echo "== netctl flows --host host1 --owner default:myContainer1: the flows, each with its owner"
+in_ns "$BIN/netctl" --netmaster "$URL" flows --host host1 --owner default:myContainer1 | sed 's/^/  /'
+echo "== netctl trace --live: myContainer1 -> myContainer2, checked against Open vSwitch's ofproto/trace"
+verdict=$(in_ns "$BIN/netctl" --netmaster "$URL" trace -t default --from myContainer1 --to myContainer2 --live | tail -n 1)
+echo "  $verdict"
+if [ "$verdict" != "verdict: delivered to default:myContainer2; Open vSwitch agrees on every switch" ]; then
+    echo "  WRONG: the trace should deliver and Open vSwitch agree" >&2
+    FAIL=1
+fi
+echo "== netctl trace: myContainer1 -> ${IP[3]} (myContainer3, in the other network)"
+if out=$(in_ns "$BIN/netctl" --netmaster "$URL" trace -t default --from myContainer1 --to "${IP[3]}" 2>&1); then
+    echo "  WRONG: traced a packet the sender has no way to send: $out" >&2
+    FAIL=1
+else
+    echo "  $out"
+fi
+echo "  (the web console shows all of it live: http://127.0.0.1:$PORT/ui/ inside $NS, token as password)"
 
 if [ "${DEMO_RESTARTS:-}" = 1 ]; then
     restart_phase
