@@ -349,6 +349,10 @@ ping_matrix "ping matrix"
 
 echo "== netctl flows --host host1 --owner default:myContainer1: the flows, each with its owner"
 in_ns "$BIN/netctl" --netmaster "$URL" flows --host host1 --owner default:myContainer1 | sed 's/^/  /'
+all_flows=$(in_ns "$BIN/netctl" --netmaster "$URL" flows --host host1)
+unowned=$(echo "$all_flows" | grep -cE '# (foreign|unknown)|in no object' || true)
+echo "  every one of the switch's $(($(echo "$all_flows" | wc -l) - 1)) flows has an owner in intent ($unowned without)"
+[ "$unowned" = 0 ] || { echo "  WRONG: flows without an owner" >&2; FAIL=1; }
 echo "== netctl trace --live: myContainer1 -> myContainer2, checked against Open vSwitch's ofproto/trace"
 verdict=$(in_ns "$BIN/netctl" --netmaster "$URL" trace -t default --from myContainer1 --to myContainer2 --live | tail -n 1)
 echo "  $verdict"

@@ -231,10 +231,23 @@ fn allow_deny_override_live(fault: Option<&'static str>) {
 
     // The console counts the deny rule's hits on both switches: the denied pings and SYNs.
     let hits = f.api(|c| c.console_state()).expect("console state");
-    let dbp = hits
+    let blue = hits
         .tenants
         .iter()
-        .flat_map(|t| &t.policies)
+        .find(|t| t.name == "blue")
+        .expect("tenant blue");
+    let db = blue
+        .groups
+        .iter()
+        .find(|g| g.name == "db")
+        .expect("group db");
+    assert_eq!(
+        (db.policies.as_slice(), db.endpoints),
+        (&["dbp".to_string()][..], 2)
+    );
+    let dbp = blue
+        .policies
+        .iter()
         .find(|p| p.name == "dbp")
         .expect("policy dbp");
     let deny = dbp.rules.iter().find(|r| r.id == "1").expect("rule 1");

@@ -9,8 +9,8 @@ use crate::explain::owners::Owners;
 use crate::oper::Oper;
 use northbound_api::audit::{Audit, SyncState};
 use northbound_api::console::{
-    ConsoleEndpoint, ConsoleHost, ConsoleLink, ConsoleNetwork, ConsolePolicy, ConsoleRule,
-    ConsoleState, ConsoleTenant, LinkKind, PHYSICAL_NETWORK,
+    ConsoleEndpoint, ConsoleGroup, ConsoleHost, ConsoleLink, ConsoleNetwork, ConsolePolicy,
+    ConsoleRule, ConsoleState, ConsoleTenant, LinkKind, PHYSICAL_NETWORK,
 };
 use northbound_api::flows::OwnerKind;
 use northbound_api::model::{Direction, Rule, RuleAction};
@@ -200,9 +200,29 @@ fn tenants(oper: &Oper, compiled: &Compiled, reads: &Reads) -> Vec<ConsoleTenant
                         .collect(),
                 })
                 .collect();
+            let groups = intent
+                .groups
+                .values()
+                .filter(|g| g.tenant_name == *tenant)
+                .map(|g| ConsoleGroup {
+                    name: g.group_name.clone(),
+                    network: g.network_name.clone(),
+                    policies: g.policies.clone(),
+                    net_profile: g.net_profile.clone(),
+                    default_deny: g.default_deny,
+                    endpoints: intent
+                        .endpoints
+                        .values()
+                        .filter(|e| {
+                            e.tenant_name == *tenant && e.group_name.as_ref() == Some(&g.group_name)
+                        })
+                        .count(),
+                })
+                .collect();
             ConsoleTenant {
                 name: tenant.clone(),
                 networks,
+                groups,
                 policies,
             }
         })

@@ -89,8 +89,30 @@ pub struct ConsoleTenant {
     pub name: String,
     /// Its networks, in name order.
     pub networks: Vec<ConsoleNetwork>,
+    /// Its endpoint groups, in name order.
+    pub groups: Vec<ConsoleGroup>,
     /// Its policies, in name order.
     pub policies: Vec<ConsolePolicy>,
+}
+
+/// An endpoint group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConsoleGroup {
+    /// Its name.
+    pub name: String,
+    /// Its network.
+    pub network: String,
+    /// The policies attached to it.
+    pub policies: Vec<String>,
+    /// Its QoS profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_profile: Option<String>,
+    /// Stateful, denying what no rule allows.
+    pub default_deny: bool,
+    /// How many endpoints it has.
+    pub endpoints: usize,
 }
 
 /// A network.

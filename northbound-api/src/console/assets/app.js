@@ -102,6 +102,17 @@ function drawTenants(state) {
           "multicast " + g.group + ": " + members));
       }
     }
+    if (t.groups.length) {
+      const rows = t.groups.map((g) => el("tr", { "data-group": t.name + ":" + g.name },
+        el("td", {}, g.name), el("td", {}, g.network), el("td", {}, g.policies.join(", ") || "-"),
+        el("td", {}, g.netProfile || "-"), el("td", {}, g.defaultDeny ? "yes" : "no"),
+        el("td", { class: "num" }, g.endpoints)));
+      div.append(el("h4", {}, "endpoint groups"), el("table", { class: "groups" },
+        el("thead", {}, el("tr", {}, el("th", {}, "group"), el("th", {}, "network"),
+          el("th", {}, "policies"), el("th", {}, "QoS profile"), el("th", {}, "default deny"),
+          el("th", {}, "endpoints"))),
+        el("tbody", {}, ...rows)));
+    }
     for (const p of t.policies) {
       div.append(el("h4", {}, "policy " + p.name));
       const rows = p.rules.map((r) => el("tr", { "data-rule": t.name + ":" + p.name + ":" + r.id },
