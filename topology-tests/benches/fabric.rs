@@ -369,6 +369,7 @@ fn main() {
     let complete = completed_at(&samples);
     let final_counts = samples.last().map(|(_, c)| c.clone()).unwrap_or_default();
     let console = console_fetches(&f, hosts, eps.len());
+    let page = console_page(&f, eps.len());
 
     // The work, checked before anything is printed.
     if let (Some(first), Ok(_)) = (failed.first(), std::env::var("FABRIC_DIAGNOSE")) {
@@ -418,6 +419,47 @@ fn main() {
         console.median,
         console.max
     );
+    println!(
+        "web console page in chromium: every endpoint drawn {} ms after navigation, a new endpoint drawn {} ms after its POST (from the browser's side)",
+        page["loadMs"], page["changeMs"]
+    );
+}
+
+/// The console's page in a real browser at this size (`console_render.py`): how long until
+/// every endpoint is drawn, and until a new one is; checks that every endpoint was drawn.
+fn console_page(f: &Fabric, endpoints: usize) -> serde_json::Value {
+    let python = std::env::var("NETPLUGIN_PYTHON")
+        .unwrap_or_else(|_| "/var/tmp/netplugin-venv/bin/python".into());
+    let cfg = serde_json::json!({
+        "url": topology_tests::host::api_url(),
+        "token": f.wiring.tokens.admin,
+        "chromium": "/usr/bin/chromium",
+        "endpoints": endpoints,
+        "endpoint": {
+            "key": "t00:bench-new",
+            "path": "/api/v1/endpoints/t00:bench-new/",
+            "body": {"tenantName": "t00", "networkName": "net", "containerName": "bench-new"},
+        },
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/console_render.py");
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", &f.wiring.ctl_ns, &python, script])
+        .arg(cfg.to_string())
+        .output()
+        .expect("run the browser");
+    assert!(
+        out.status.success(),
+        "the console page in the browser: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("console_render.py prints JSON");
+    assert_eq!(
+        page["drawn"], endpoints,
+        "the page draws every endpoint: {page}"
+    );
+    page
 }
 
 /// What fetching the web console's state document costs, from the client's side.
