@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
-use common::{status_and_json, FixedOper, MemAgents, MemService};
+use common::{status_and_json, FixedOper, MemAgents, MemService, ACME, ADMIN, AGENT_A, TOKENS};
 use futures_util::StreamExt;
 use northbound_api::auth::attempts::MAX_FAILURES;
 use northbound_api::auth::{Access, TokenTable};
@@ -17,15 +17,6 @@ use northbound_api::console::MAX_STREAMS;
 use northbound_api::rest::{router, Api, Services};
 use std::sync::Arc;
 use tower::ServiceExt;
-
-const ADMIN: &str = "admin-token-0123456789";
-const ACME: &str = "acme-token-0123456789";
-const AGENT_A: &str = "node-a-token-0123456789";
-
-const TOKENS: &str = r#"{"tokens": [
-    {"token": "admin-token-0123456789", "role": "admin"},
-    {"token": "acme-token-0123456789", "role": "tenant", "tenant": "acme"},
-    {"token": "node-a-token-0123456789", "role": "agent", "host": "node-a"}]}"#;
 
 fn app() -> Api {
     router(

@@ -181,6 +181,19 @@ impl AgentService for MemAgents {
     }
 }
 
+/// An admin's token in [`TOKENS`].
+pub const ADMIN: &str = "admin-token-0123456789";
+/// Tenant `acme`'s token in [`TOKENS`].
+pub const ACME: &str = "acme-token-0123456789";
+/// The agent of host `node-a`'s token in [`TOKENS`].
+pub const AGENT_A: &str = "node-a-token-0123456789";
+
+/// A token file with an admin, a tenant (`acme`) and an agent (`node-a`) token.
+pub const TOKENS: &str = r#"{"tokens": [
+    {"token": "admin-token-0123456789", "role": "admin"},
+    {"token": "acme-token-0123456789", "role": "tenant", "tenant": "acme"},
+    {"token": "node-a-token-0123456789", "role": "agent", "host": "node-a"}]}"#;
+
 /// Operational state as a fixed answer: every network has group 239.1.1.1 with member
 /// `<tenant>:c1` on host `h1`; the audit shows switch 1 of `h1` in sync with snapshot 4 and
 /// switch 2 disconnected; switch 1 holds a base-pipeline flow and a flow of endpoint
