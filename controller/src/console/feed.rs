@@ -123,7 +123,8 @@ fn subject(s: &SwitchAudit) -> String {
     }
 }
 
-/// The events between two audits (none at the first one but the connections).
+/// The events between two audits (at the first look: every connected switch's connection and
+/// its last reconciliation that sent something).
 fn events(before: Option<&Audit>, now: &Audit) -> Vec<ConsoleEvent> {
     let old: BTreeMap<u64, &SwitchAudit> = before
         .map(|a| a.switches.iter().map(|s| (s.dpid, s)).collect())
