@@ -104,8 +104,10 @@ async fn a_browser_is_asked_for_the_token_and_only_admins_get_the_data() {
             .starts_with(kind));
     }
 
-    let (status, state) =
-        status_and_json(send(&app, "GET", "/ui/api/state", &auth(basic(ADMIN)), "").await).await;
+    let r = send(&app, "GET", "/ui/api/state", &auth(basic(ADMIN)), "").await;
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let (status, state) = status_and_json(r).await;
     assert_eq!(status, StatusCode::OK, "{state}");
     assert_eq!(state["hosts"][0]["name"], "h1");
     for who in [basic(ACME), format!("Bearer {AGENT_A}")] {

@@ -24,7 +24,7 @@ pub use northbound_model::console::*;
 pub use rejections::{record, Rejections};
 
 use crate::auth::Caller;
-use crate::oper::{OperService, TraceReport};
+use crate::oper::OperService;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -108,6 +108,13 @@ pub fn harden(headers: &mut HeaderMap) {
     }
 }
 
+/// `value` as a JSON answer with the console's headers.
+fn json<T: serde::Serialize>(value: T) -> Response {
+    let mut r = Json(value).into_response();
+    harden(r.headers_mut());
+    r
+}
+
 fn page(body: &'static str, content_type: &'static str) -> Response {
     let mut r = ([(header::CONTENT_TYPE, content_type)], body).into_response();
     harden(r.headers_mut());
@@ -138,7 +145,7 @@ fn admin_only(caller: &Caller) -> Result<(), Refused> {
 async fn state(
     State(c): State<Console>,
     Extension(caller): Extension<Caller>,
-) -> Result<Json<ConsoleState>, Refused> {
+) -> Result<Response, Refused> {
     admin_only(&caller)?;
     let mut state = c
         .oper
@@ -149,7 +156,7 @@ async fn state(
     state.events.sort_by_key(|e| e.at_ms);
     let excess = state.events.len().saturating_sub(rejections::MAX);
     state.events.drain(..excess);
-    Ok(Json(state))
+    Ok(json(state))
 }
 
 async fn events(
@@ -206,7 +213,7 @@ async fn trace(
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<TraceReport>, Refused> {
+) -> Result<Response, Refused> {
     admin_only(&caller)?;
     if headers.get(CONSOLE_HEADER).is_none_or(|v| v != "1") {
         return Err(refused(
@@ -216,6 +223,6 @@ async fn trace(
     }
     crate::rest::run_trace(&c.oper, &body)
         .await
-        .map(Json)
+        .map(json)
         .map_err(|(status, message)| refused(status, &message))
 }
