@@ -25,9 +25,7 @@
 #[path = "support/examples.rs"]
 mod examples;
 
-use examples::{
-    apply_bindings, apply_intent, fake_switch, host_ports, topology, vtep, TUN, UPLINK,
-};
+use examples::{apply_bindings, apply_intent, fake_switch, topology, vtep, TUN, UPLINK};
 use fakeswitch::{FakeSwitch, Packet};
 use netmaster::compiler::compile;
 use netmaster::intent::service::IntentDb;
@@ -78,7 +76,7 @@ impl World {
         let mut eps = Vec::new();
         let mut at = BTreeMap::new();
         for (host, h) in &topo.hosts {
-            let fs = fake_switch(h.dpid, &states[&h.dpid], &host_ports(h));
+            let fs = fake_switch(h.dpid, &states[&h.dpid], &h.ports());
             switches.insert(host.clone(), (h.dpid, fs));
             for (key, &p) in &h.endpoint_ports {
                 let e = &snap.endpoints[key];

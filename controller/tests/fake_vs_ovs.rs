@@ -20,7 +20,7 @@ mod examples;
 mod inproc;
 
 use common::*;
-use examples::{apply_intent, fake_switch, host_ports, topology, TUN, UPLINK};
+use examples::{apply_intent, fake_switch, topology, TUN, UPLINK};
 use fakeswitch::Packet;
 use inproc::Ctl;
 use netmaster::compiler::compile;
@@ -225,7 +225,7 @@ fn compare(example: &str) -> usize {
     let mut differ = Vec::new();
     for (name, host) in &topo.hosts {
         let state = &states[&host.dpid];
-        let ports = host_ports(host);
+        let ports = host.ports();
         let fs = fake_switch(host.dpid, state, &ports);
         let ovs = bridge_with(state, host.dpid, &ports);
         let eps = endpoints(&snap, host);

@@ -15,6 +15,18 @@ pub struct Topology {
     pub multicast: BTreeMap<u32, BTreeMap<Ipv4Addr, GroupMembers>>,
 }
 
+impl Topology {
+    /// Every endpoint an agent placed: its key (`tenant:container`), its host and its
+    /// OpenFlow port there.
+    pub fn placements(&self) -> impl Iterator<Item = (&String, &String, u32)> {
+        self.hosts.iter().flat_map(|(host, h)| {
+            h.endpoint_ports
+                .iter()
+                .map(move |(key, port)| (key, host, *port))
+        })
+    }
+}
+
 /// The members of one multicast group of one network.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GroupMembers {
@@ -60,6 +72,14 @@ impl HostPorts {
             TunnelMode::Flow { port } => Some((*port, true)),
             TunnelMode::PerPeer { ports } => ports.get(&vtep).map(|p| (*p, false)),
         }
+    }
+
+    /// Every OpenFlow port of the host: its endpoints', its uplinks and its tunnel ports.
+    pub fn ports(&self) -> Vec<u32> {
+        let mut ports: Vec<u32> = self.endpoint_ports.values().copied().collect();
+        ports.extend(&self.uplinks);
+        ports.extend(self.tunnel_ports());
+        ports
     }
 
     /// Every tunnel port of the host, lowest first.

@@ -142,9 +142,8 @@ fn tenants(oper: &Oper, compiled: &Compiled, reads: &Reads) -> Vec<ConsoleTenant
     let intent = &compiled.intent;
     let placed: BTreeMap<&String, &String> = compiled
         .topology
-        .hosts
-        .iter()
-        .flat_map(|(host, h)| h.endpoint_ports.keys().map(move |k| (k, host)))
+        .placements()
+        .map(|(key, host, _)| (key, host))
         .collect();
     let hits = rule_hits(compiled, reads);
     intent

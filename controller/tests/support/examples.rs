@@ -89,14 +89,6 @@ pub fn topology(snap: &Snapshot) -> Topology {
     topo
 }
 
-/// Every OpenFlow port of a host in this topology: its endpoints', its uplinks and its tunnel's.
-pub fn host_ports(h: &HostPorts) -> Vec<u32> {
-    let mut ports: Vec<u32> = h.endpoint_ports.values().copied().collect();
-    ports.extend(&h.uplinks);
-    ports.extend(h.tunnel_ports());
-    ports
-}
-
 /// A fake switch with `ports` holding `state`, installed through the reconciler's plan from an
 /// empty switch; checks that it reads back as compiled.
 pub fn fake_switch(dpid: u64, state: &SwitchState, ports: &[u32]) -> FakeSwitch {

@@ -207,9 +207,9 @@ fn endpoint<'a>(compiled: &'a Compiled, key: &str) -> Result<&'a Endpoint, OperE
 pub(super) fn placement(compiled: &Compiled, key: &str) -> Option<(String, u32)> {
     compiled
         .topology
-        .hosts
-        .iter()
-        .find_map(|(host, h)| h.endpoint_ports.get(key).map(|p| (host.clone(), *p)))
+        .placements()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, host, port)| (host.clone(), port))
 }
 
 /// The destination's IPv4 address, the MAC the sender sends to (the destination's own in the

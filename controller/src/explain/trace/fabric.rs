@@ -75,16 +75,16 @@ pub(super) struct Fabric<'a> {
 impl<'a> Fabric<'a> {
     /// The fabric of `compiled`.
     pub fn new(compiled: &'a Compiled, owners: &'a Owners) -> Fabric<'a> {
-        let hosts = &compiled.topology.hosts;
-        let at: BTreeMap<(String, u32), String> = hosts
-            .iter()
-            .flat_map(|(host, h)| {
-                h.endpoint_ports
-                    .iter()
-                    .map(move |(key, port)| ((host.clone(), *port), key.clone()))
-            })
+        let at: BTreeMap<(String, u32), String> = compiled
+            .topology
+            .placements()
+            .map(|(key, host, port)| ((host.clone(), port), key.clone()))
             .collect();
-        let host_of: BTreeMap<&String, &String> = at.iter().map(|((h, _), k)| (k, h)).collect();
+        let host_of: BTreeMap<&String, &String> = compiled
+            .topology
+            .placements()
+            .map(|(key, host, _)| (key, host))
+            .collect();
         let intent = &compiled.intent;
         let stations = intent
             .endpoints
@@ -347,10 +347,7 @@ fn load(compiled: &Compiled, host: &str) -> (Datapath, Vec<String>) {
     let Some(h) = compiled.topology.hosts.get(host) else {
         return (dp, vec![format!("host {host} has no switch")]);
     };
-    let mut ports: Vec<u32> = h.endpoint_ports.values().copied().collect();
-    ports.extend(&h.uplinks);
-    ports.extend(h.tunnel_ports());
-    for p in ports {
+    for p in h.ports() {
         dp.set_port(fakeswitch::port(p));
     }
     let Some(fitted) = compiled.switches.get(&h.dpid) else {
