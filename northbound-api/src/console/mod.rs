@@ -24,7 +24,8 @@ pub use northbound_model::console::*;
 pub use rejections::{record, Rejections};
 
 use crate::auth::Caller;
-use crate::oper::OperService;
+use crate::oper::{OperService, TraceReport};
+use crate::rest::{run_trace, Error};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -32,7 +33,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use northbound_model::error::ErrorBody;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,10 +89,11 @@ pub fn routes() -> Router<Console> {
         .route("/ui/api/state", get(state))
         .route("/ui/api/events", get(events))
         .route("/ui/api/trace", post(trace))
+        .layer(axum::middleware::map_response(harden))
 }
 
-/// The headers every console answer carries.
-pub fn harden(headers: &mut HeaderMap) {
+/// Gives every console answer the console's headers.
+async fn harden(mut response: Response) -> Response {
     let set = [
         (
             header::CONTENT_SECURITY_POLICY,
@@ -104,70 +105,52 @@ pub fn harden(headers: &mut HeaderMap) {
         (header::CACHE_CONTROL, "no-store"),
     ];
     for (name, value) in set {
-        headers.insert(name, HeaderValue::from_static(value));
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_static(value));
     }
-}
-
-/// `value` as a JSON answer with the console's headers.
-fn json<T: serde::Serialize>(value: T) -> Response {
-    let mut r = Json(value).into_response();
-    harden(r.headers_mut());
-    r
+    response
 }
 
 fn page(body: &'static str, content_type: &'static str) -> Response {
-    let mut r = ([(header::CONTENT_TYPE, content_type)], body).into_response();
-    harden(r.headers_mut());
-    r
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
-/// A console request refused: its status and message.
-struct Refused(StatusCode, String);
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        let mut r = (self.0, Json(ErrorBody::new(self.1))).into_response();
-        harden(r.headers_mut());
-        r
-    }
-}
-
-fn refused(status: StatusCode, message: &str) -> Refused {
-    Refused(status, message.to_string())
-}
-
-fn admin_only(caller: &Caller) -> Result<(), Refused> {
-    caller
-        .admin()
-        .map_err(|_| refused(StatusCode::FORBIDDEN, "the console is for admins only"))
+fn admin_only(caller: &Caller) -> Result<(), Error> {
+    caller.admin().map_err(|_| {
+        Error(
+            StatusCode::FORBIDDEN,
+            "the console is for admins only".into(),
+        )
+    })
 }
 
 async fn state(
     State(c): State<Console>,
     Extension(caller): Extension<Caller>,
-) -> Result<Response, Refused> {
+) -> Result<Json<ConsoleState>, Error> {
     admin_only(&caller)?;
     let mut state = c
         .oper
         .console()
         .await
-        .map_err(|e| refused(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))?;
+        .map_err(|e| Error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     state.events.extend(c.rejections.events());
     state.events.sort_by_key(|e| e.at_ms);
     let excess = state.events.len().saturating_sub(rejections::MAX);
     state.events.drain(..excess);
-    Ok(json(state))
+    Ok(Json(state))
 }
 
 async fn events(
     State(c): State<Console>,
     Extension(caller): Extension<Caller>,
-) -> Result<Response, Refused> {
+) -> Result<Response, Error> {
     admin_only(&caller)?;
     let permit = c.streams.clone().try_acquire_owned().map_err(|_| {
-        refused(
+        Error(
             StatusCode::SERVICE_UNAVAILABLE,
-            "too many console event streams open: try again in a moment",
+            "too many console event streams open: try again in a moment".into(),
         )
     })?;
     /// What the stream carries from one event to the next.
@@ -201,11 +184,9 @@ async fn events(
         f.sent += 1;
         Some((Ok::<_, Infallible>(event), f))
     });
-    let mut r = Sse::new(stream)
+    Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-        .into_response();
-    harden(r.headers_mut());
-    Ok(r)
+        .into_response())
 }
 
 async fn trace(
@@ -213,16 +194,13 @@ async fn trace(
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, Refused> {
+) -> Result<Json<TraceReport>, Error> {
     admin_only(&caller)?;
     if headers.get(CONSOLE_HEADER).is_none_or(|v| v != "1") {
-        return Err(refused(
+        return Err(Error(
             StatusCode::FORBIDDEN,
-            "a console trace carries the header X-Netmaster-Console: 1",
+            "a console trace carries the header X-Netmaster-Console: 1".into(),
         ));
     }
-    crate::rest::run_trace(&c.oper, &body)
-        .await
-        .map(json)
-        .map_err(|(status, message)| refused(status, &message))
+    Ok(Json(run_trace(&c.oper, &body).await?))
 }

@@ -109,7 +109,7 @@ pub(super) async fn trace(
     Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Result<Json<TraceReport>, Error> {
-    let request = decode_trace(&body).map_err(|(s, m)| Error(s, m))?;
+    let request = decode_trace(&body)?;
     let tenant = request.tenant.clone();
     caller
         .read(Kind::Tenant, &tenant)
@@ -118,29 +118,20 @@ pub(super) async fn trace(
 }
 
 /// A trace request's body, checked (a 400 naming the problem).
-fn decode_trace(body: &[u8]) -> Result<TraceRequest, (StatusCode, String)> {
+fn decode_trace(body: &[u8]) -> Result<TraceRequest, Error> {
     let request: TraceRequest =
-        wire::decode(body).map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid trace: {e}")))?;
+        wire::decode(body).map_err(|e| Error::bad_request(format!("invalid trace: {e}")))?;
     if request.dport == Some(0) || request.sport == Some(0) {
-        return Err((
-            StatusCode::BAD_REQUEST,
+        return Err(Error::bad_request(
             "invalid trace: port 0 is no TCP or UDP port".into(),
         ));
     }
     Ok(request)
 }
 
-/// Decodes and runs a trace for a caller who may read every tenant (the console's admins):
-/// the report, or the status and message of the refusal.
-pub(crate) async fn run_trace(
-    oper: &Oper,
-    body: &[u8],
-) -> Result<TraceReport, (StatusCode, String)> {
-    let request = decode_trace(body)?;
-    oper.trace(request).await.map_err(|e| {
-        let Error(status, message) = e.into();
-        (status, message)
-    })
+/// Decodes and runs a trace for a caller who may read every tenant (the console's admins).
+pub(crate) async fn run_trace(oper: &Oper, body: &[u8]) -> Result<TraceReport, Error> {
+    Ok(oper.trace(decode_trace(body)?).await?)
 }
 
 #[cfg(test)]

@@ -168,9 +168,9 @@ fn keep_original_uri(mut request: Request) -> Request {
     request
 }
 
-/// An error response: `{"error": message}` with a status.
+/// An error response: `{"error": message}` with a status (the console's answers too).
 #[derive(Debug)]
-struct Error(StatusCode, String);
+pub(crate) struct Error(pub(crate) StatusCode, pub(crate) String);
 
 impl Error {
     fn bad_request(message: String) -> Error {
