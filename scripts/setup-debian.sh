@@ -20,8 +20,10 @@ command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 # The topology tests send hand-made frames with Debian's python3 (raw AF_PACKET socket).
 [ -x /usr/bin/python3 ] || need_pkgs+=(python3)
 /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
-# The web console is tested in a real browser, headless.
+# The web console is tested in a real browser, headless (with a font: the packages are
+# installed without their recommendations, which is where chromium's font is).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+[ -d /usr/share/fonts/truetype/liberation ] || need_pkgs+=(fonts-liberation)
 
 if ((${#need_pkgs[@]})); then
     echo "setup: installing ${need_pkgs[*]}"
