@@ -38,8 +38,8 @@ pub struct Config {
     pub tunnel_mode: TunnelMode,
     /// Uplink interfaces (existing devices; missing ones are skipped with a warning).
     pub uplinks: Vec<String>,
-    /// Datapath type of the bridge.
-    pub datapath: DatapathType,
+    /// Datapath type of the bridge (`None`: an existing bridge's, `system` for a new one).
+    pub datapath: Option<DatapathType>,
     /// Datapath id of the bridge.
     pub dpid: u64,
     /// How often the ports are read back (changes are reported at once).

@@ -9,6 +9,7 @@
 //!   directives).
 //! * [`naming`]: names the agent derives (veth host ends, default datapath id, OVSDB path).
 //! * [`daemon`]: the agent daemon (bridge, tunnel and uplink set-up; periodic reports).
+//! * [`defaults`]: the OVSDB socket and controller target assumed when no flag gives them.
 //! * [`tunnels`]: the per-peer VXLAN ports netmaster asks for.
 //! * [`uplinks`]: the uplink ports from the flags and the host's intent.
 //! * [`restore`]: reconciliation of veths and endpoint ports when the daemon starts.
@@ -20,6 +21,7 @@ pub mod attach;
 pub mod attach_vf;
 pub mod cni;
 pub mod daemon;
+pub mod defaults;
 pub mod error;
 pub mod live_trace;
 pub mod naming;

@@ -258,7 +258,7 @@ async fn open_vswitch_row_and_hw_offload() {
         let vs = Vswitch::connect(ovs.db_sock()).await.unwrap();
         let cfg = BridgeConfig {
             name: "br-x".into(),
-            datapath_type: DatapathType::Netdev,
+            datapath_type: Some(DatapathType::Netdev),
             datapath_id: 1,
             controller: "tcp:127.0.0.1:6653".into(),
             external_ids: Default::default(),
@@ -343,7 +343,7 @@ async fn ssl_credentials_as_set_ssl_writes_them() {
 fn bridge(dpid: u64, controller: &str) -> BridgeConfig {
     BridgeConfig {
         name: "br-int".into(),
-        datapath_type: DatapathType::Netdev,
+        datapath_type: Some(DatapathType::Netdev),
         datapath_id: dpid,
         controller: controller.into(),
         external_ids: [("netplugin-vtep-ip".to_string(), "10.0.0.1".to_string())].into(),

@@ -1,7 +1,7 @@
 //! `netmaster`: the netplugin OpenFlow 1.3 controller.
 
 use anyhow::{bail, Context};
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, ValueEnum};
 use netmaster::app::Controller;
 use netmaster::compiled::publisher::{self, Publisher, Sources};
 use netmaster::explain::live::LiveTraces;
@@ -23,6 +23,7 @@ use netmaster::transport::{ListenAddr, Listener};
 use northbound_api::auth::{Access, TokenTable};
 use northbound_api::rest::Services;
 use northbound_api::serve::Limits;
+use northbound_model::go_flags;
 use ofproto::msg::Role;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -371,7 +372,7 @@ fn open_store(path: Option<&std::path::Path>) -> anyhow::Result<Arc<dyn Store>> 
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = Args::parse_from(go_flags::long_options(&Args::command(), std::env::args()));
     init_logging(args.log_format);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,13 +1,15 @@
 //! `netplugin`: the per-host agent daemon, and `attach`/`detach` for runtimes without CNI.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use netplugin::attach::{self, Target};
 use netplugin::attach_vf::{self, VfTarget};
 use netplugin::daemon::{self, Config};
+use netplugin::defaults;
 use netplugin::naming;
 use netplugin::netmaster::Netmaster;
 use netplugin::ovsdb::vswitch::{DatapathType, SslFiles};
 use netplugin::tunnels::TunnelMode;
+use northbound_model::go_flags;
 use northbound_model::token::BearerToken;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,15 +44,23 @@ struct Common {
     /// CA certificate (PEM) that signs netmaster's API certificate, for an `https://` URL.
     #[arg(long = "ca-cert", value_name = "FILE")]
     ca_cert: Option<PathBuf>,
-    /// ovsdb-server's socket.
-    #[arg(long, default_value = "unix:/var/run/openvswitch/db.sock")]
-    ovsdb: String,
+    /// ovsdb-server's socket [default: `unix:$OVS_RUNDIR/db.sock`, else
+    /// `unix:/var/run/openvswitch/db.sock`, where ovs-vsctl looks].
+    #[arg(long)]
+    ovsdb: Option<String>,
     /// The integration bridge.
     #[arg(long, default_value = "br-int")]
     bridge: String,
 }
 
 impl Common {
+    /// `--ovsdb`, or where Open vSwitch's own tools find the database.
+    fn ovsdb(&self) -> String {
+        self.ovsdb
+            .clone()
+            .unwrap_or_else(|| defaults::ovsdb_target(std::env::var("OVS_RUNDIR").ok().as_deref()))
+    }
+
     /// The client of netmaster's API, with the token of `--token-file`.
     fn client(&self) -> anyhow::Result<Netmaster> {
         let token = self
@@ -76,8 +86,9 @@ enum TunnelModeArg {
 struct DaemonArgs {
     #[command(flatten)]
     common: Common,
-    /// Controller target of the bridge: `unix:PATH` or `tcp:IP:PORT`.
-    #[arg(long, required = true)]
+    /// Controller target of the bridge: `unix:PATH`, `tcp:IP:PORT` or `ssl:IP:PORT`
+    /// [default: netmaster's host (from `--netmaster`), port 6653; `ssl:` with `--of-ssl-key`].
+    #[arg(long)]
     controller: Option<String>,
     /// VTEP address: the host takes part in VXLAN networks.
     #[arg(long = "vtep-ip")]
@@ -89,9 +100,9 @@ struct DaemonArgs {
     /// Uplink interface for VLAN networks (repeatable; missing ones are skipped).
     #[arg(long = "uplink")]
     uplinks: Vec<String>,
-    /// Datapath type of the bridge.
-    #[arg(long, value_enum, default_value = "system")]
-    datapath: Datapath,
+    /// Datapath type of the bridge [default: an existing bridge's own; `system` for a new one].
+    #[arg(long, value_enum)]
+    datapath: Option<Datapath>,
     /// Datapath id of the bridge (default: derived from the host label).
     #[arg(long)]
     dpid: Option<u64>,
@@ -186,7 +197,7 @@ impl AttachArgs {
             tenant: self.tenant.clone(),
             netns: self.netns.clone(),
             netmaster: self.common.client()?,
-            ovsdb: self.common.ovsdb.clone(),
+            ovsdb: self.common.ovsdb(),
             bridge: self.common.bridge.clone(),
             host_label: self.common.host_label.clone(),
             ifname: None,
@@ -201,7 +212,7 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(go_flags::long_options(&Cli::command(), std::env::args()));
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -246,22 +257,29 @@ fn main() -> ExitCode {
                     .dpid
                     .unwrap_or_else(|| naming::default_dpid(&d.common.host_label));
                 let netmaster = d.common.client()?;
+                let controller = match d.controller {
+                    Some(target) => target,
+                    None => {
+                        defaults::controller_target(&d.common.netmaster, d.of_ssl_key.is_some())?
+                    }
+                };
+                let ovsdb = d.common.ovsdb();
                 let cfg = Config {
                     host_label: d.common.host_label,
                     netmaster,
-                    ovsdb: d.common.ovsdb,
+                    ovsdb,
                     bridge: d.common.bridge,
-                    controller: d.controller.unwrap_or_default(),
+                    controller,
                     vtep_ip: d.vtep_ip,
                     tunnel_mode: match d.tunnel_mode {
                         TunnelModeArg::PerPeer => TunnelMode::PerPeer,
                         TunnelModeArg::Flow => TunnelMode::Flow,
                     },
                     uplinks: d.uplinks,
-                    datapath: match d.datapath {
+                    datapath: d.datapath.map(|d| match d {
                         Datapath::Netdev => DatapathType::Netdev,
                         Datapath::System => DatapathType::System,
-                    },
+                    }),
                     dpid,
                     poll: Duration::from_secs_f64(d.poll_s.max(0.05)),
                     keepalive: Duration::from_secs_f64(d.keepalive_s.max(0.1)),

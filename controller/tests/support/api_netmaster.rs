@@ -28,9 +28,10 @@ impl ApiNetmaster {
             .expect("free port")
             .port();
         let child = Command::new(env!("CARGO_BIN_EXE_netmaster"))
-            .args(["--no-tcp", "--of-unix"])
+            // The original's single-dash long options (Go's flag syntax), as its users type them.
+            .args(["-no-tcp", "-of-unix"])
             .arg(sock)
-            .args(["--api-listen", &format!("127.0.0.1:{port}")])
+            .arg(format!("-api-listen=127.0.0.1:{port}"))
             .args(args)
             .stderr(std::process::Stdio::null())
             .spawn()

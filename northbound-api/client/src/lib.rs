@@ -8,7 +8,7 @@
 //! * [`flows_report`]: `netctl flows`'s flows with their owners.
 //! * [`trace_report`]: `netctl trace`'s packet trace.
 //! * [`text`]: server text made safe to print.
-//! * `netctl` (the binary): the command line.
+//! * [`netctl`]: the command line of the binaries `netctl` and `netdcli` (the original's name).
 
 pub use northbound_model::{addr, audit, batch, console, flows, model, token, trace, wire};
 
@@ -16,5 +16,6 @@ pub mod audit_report;
 pub mod client;
 pub mod flows_report;
 pub mod intent_file;
+pub mod netctl;
 pub mod text;
 pub mod trace_report;

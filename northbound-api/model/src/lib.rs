@@ -15,6 +15,7 @@
 //! * [`live_trace`]: the same packet traced by Open vSwitch, through the host's agent.
 //! * [`agent`]: the [`agent::HostReport`] a host's agent sends, and the
 //!   [`agent::HostDirectives`] netmaster answers with.
+//! * `go_flags` (feature `cli`): the original's single-dash long options (`-host-label`).
 //! * [`name`]: what a name may be.
 //! * [`path`]: the paths of those resources, as a client asks for them.
 //! * [`token`]: the [`token::BearerToken`] a client presents.
@@ -30,6 +31,8 @@ pub mod batch;
 pub mod console;
 pub mod error;
 pub mod flows;
+#[cfg(feature = "cli")]
+pub mod go_flags;
 pub mod live_trace;
 pub mod model;
 pub mod name;

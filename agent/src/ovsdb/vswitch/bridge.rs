@@ -36,8 +36,9 @@ impl DatapathType {
 pub struct BridgeConfig {
     /// Bridge name.
     pub name: String,
-    /// Datapath type.
-    pub datapath_type: DatapathType,
+    /// Datapath type; `None` keeps an existing bridge's, and creates a new one with
+    /// [`DatapathType::System`] (Open vSwitch's default).
+    pub datapath_type: Option<DatapathType>,
     /// Datapath id (`other_config:datapath-id`, written as 16 hex digits).
     pub datapath_id: u64,
     /// Controller target, e.g. `tcp:10.254.0.254:6653` or `unix:/run/ovs/ctl.sock`.
@@ -90,8 +91,10 @@ impl Vswitch {
         let uuid = row_uuid(&bridge)?;
         let wh = by_uuid(&uuid);
         let mut update = Row::new();
-        if column(&bridge, "datapath_type")?.as_str() != Some(cfg.datapath_type.as_str()) {
-            update.insert("datapath_type".into(), cfg.datapath_type.as_str().into());
+        if let Some(wanted) = cfg.datapath_type {
+            if column(&bridge, "datapath_type")?.as_str() != Some(wanted.as_str()) {
+                update.insert("datapath_type".into(), wanted.as_str().into());
+            }
         }
         let protocols: Vec<_> = column(&bridge, "protocols")?
             .atoms()
@@ -183,7 +186,13 @@ impl Vswitch {
         let controller = Row::from([("target".into(), cfg.controller.as_str().into())]);
         let bridge = Row::from([
             ("name".into(), cfg.name.as_str().into()),
-            ("datapath_type".into(), cfg.datapath_type.as_str().into()),
+            (
+                "datapath_type".into(),
+                cfg.datapath_type
+                    .unwrap_or(DatapathType::System)
+                    .as_str()
+                    .into(),
+            ),
             ("protocols".into(), Datum::set(PROTOCOLS)),
             ("fail_mode".into(), "secure".into()),
             ("other_config".into(), Datum::string_map(other_config)),

@@ -1,0 +1,95 @@
+//! The original netplugin's getting started, exactly as its README printed it (`bin/netmaster
+//! &`, `bin/netplugin -host-label host1 &`, `netdcli -cfg examples/one_host_multiple_nets.json`),
+//! on a namespace-emulated host with its own Open vSwitch: `tests/getting-started.sh` runs the
+//! commands with no other flag, plugs four containers in and prints the ping matrix, which is
+//! checked here. Needs root and Open vSwitch, like the other end-to-end tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The directory of the workspace's binaries, built here when this package alone was.
+fn bin_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_BIN_EXE_netplugin"))
+        .parent()
+        .expect("the binary's directory")
+        .to_path_buf();
+    let bins = ["netmaster", "netctl", "netdcli"];
+    if !bins.iter().all(|b| dir.join(b).is_file()) {
+        let status = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "-q",
+                "-p",
+                "netmaster",
+                "-p",
+                "northbound-client",
+                "--bins",
+            ])
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building netmaster and netdcli failed");
+    }
+    dir
+}
+
+#[test]
+fn the_original_getting_started_runs_as_printed() {
+    let uid =
+        std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("/proc/self"));
+    assert!(
+        uid == 0,
+        "this test needs root (network namespaces, Open vSwitch)"
+    );
+    let tag = std::process::id().to_string();
+    let out = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/getting-started.sh"))
+        .env("NETPLUGIN_BIN_DIR", bin_dir())
+        .env("GS_TAG", &tag)
+        .output()
+        .expect("running tests/getting-started.sh");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    eprintln!(
+        "getting-started.sh exited with {}\n--- stdout\n{stdout}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "getting-started.sh failed");
+    for command in [
+        "$ sudo bin/netmaster &",
+        "$ sudo bin/netplugin -host-label host1 &",
+        "$ netdcli -cfg examples/one_host_multiple_nets.json",
+        "desired state applied",
+        "br-int's controller (chosen by the agent): tcp:127.0.0.1:6653",
+    ] {
+        assert!(stdout.contains(command), "missing: {command}");
+    }
+    let matrix = stdout
+        .split_once("== ping matrix")
+        .expect("the script prints the ping matrix")
+        .1;
+    let expected = [
+        ("myContainer1", [".", "ok", "--", "--"]),
+        ("myContainer2", ["ok", ".", "--", "--"]),
+        ("myContainer3", ["--", "--", ".", "ok"]),
+        ("myContainer4", ["--", "--", "ok", "."]),
+    ];
+    for (row, cells) in expected {
+        let line = matrix
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("no row for {row}"));
+        let got: Vec<&str> = line.split_whitespace().skip(1).collect();
+        assert_eq!(got, cells, "row {row}");
+    }
+    assert!(stdout.contains("GETTING STARTED DONE"));
+    let netns = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip netns list");
+    let netns = String::from_utf8_lossy(&netns.stdout);
+    assert!(
+        !netns.lines().any(|l| l.contains(&format!("npgs{tag}"))),
+        "namespaces of this run left behind:\n{netns}"
+    );
+}

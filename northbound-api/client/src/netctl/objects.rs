@@ -1,0 +1,418 @@
+//! `netctl <object> ls|inspect|create|rm`: the intent objects, one kind at a time.
+
+use super::table::table;
+use super::CliResult;
+use crate::addr::{Ipv4Addr, Ipv4Range, Ipv4Selector, Ipv4Subnet, Ipv6Addr, Ipv6Subnet, MacAddr};
+use crate::client::Client;
+use crate::model::{
+    Direction, Encap, Endpoint, EndpointGroup, Host, Kind, MulticastConfig, NetProfile, Network,
+    Object, Policy, Rule, RuleAction, Tenant, Unregistered,
+};
+use crate::wire;
+use clap::{Args, Subcommand};
+
+/// What to do with objects of one kind.
+#[derive(Subcommand)]
+pub(super) enum Verb<C: Args> {
+    /// List them, as a table.
+    Ls,
+    /// Show one, as JSON.
+    Inspect(KeyArgs),
+    /// Create (or replace) one.
+    Create(C),
+    /// Delete one.
+    Rm(KeyArgs),
+}
+
+/// An object's key.
+#[derive(Args)]
+pub(super) struct KeyArgs {
+    /// Key: a name, or `tenant:name` for tenant objects.
+    key: String,
+    /// Tenant of a key given without `tenant:`.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+}
+
+impl KeyArgs {
+    fn key(&self, kind: Kind) -> String {
+        let depth = match kind {
+            Kind::Global | Kind::Tenant | Kind::Host => 0,
+            Kind::Rule => 2,
+            _ => 1,
+        };
+        if self.key.matches(':').count() < depth {
+            format!("{}:{}", self.tenant, self.key)
+        } else {
+            self.key.clone()
+        }
+    }
+}
+
+/// A tenant.
+#[derive(Args)]
+pub(super) struct TenantArgs {
+    /// Name.
+    name: String,
+}
+
+/// A network.
+#[derive(Args)]
+pub(super) struct NetworkArgs {
+    /// Name.
+    name: String,
+    /// Tenant.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+    /// Encapsulation: vlan or vxlan.
+    #[arg(short, long, default_value = "vxlan", value_parser = parse_encap)]
+    encap: Encap,
+    /// VLAN id or VNI (allocated when absent).
+    #[arg(short, long)]
+    pkt_tag: Option<u32>,
+    /// IPv4 subnet, a.b.c.d/len.
+    #[arg(short, long)]
+    subnet: Ipv4Subnet,
+    /// IPv4 gateway.
+    #[arg(short, long)]
+    gateway: Option<Ipv4Addr>,
+    /// IPv6 subnet.
+    #[arg(long)]
+    ipv6_subnet: Option<Ipv6Subnet>,
+    /// IPv6 gateway.
+    #[arg(long)]
+    ipv6_gateway: Option<Ipv6Addr>,
+    /// netmaster sends IGMP general queries to the network's endpoints.
+    #[arg(long)]
+    igmp_querier: bool,
+    /// IGMP query interval in seconds.
+    #[arg(long, default_value_t = 125)]
+    igmp_query_interval: u32,
+    /// Multicast to a group without members: flood or drop.
+    #[arg(long, default_value = "flood", value_parser = parse_unregistered)]
+    unregistered_multicast: Unregistered,
+}
+
+fn parse_unregistered(s: &str) -> Result<Unregistered, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("`{s}` is neither flood nor drop"))
+}
+
+fn parse_encap(s: &str) -> Result<Encap, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("`{s}` is neither vlan nor vxlan"))
+}
+
+/// An endpoint group.
+#[derive(Args)]
+pub(super) struct GroupArgs {
+    /// Name.
+    name: String,
+    /// Tenant.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+    /// Network of its endpoints.
+    #[arg(short, long)]
+    network: String,
+    /// Address range for its endpoints, a.b.c.d-a.b.c.e.
+    #[arg(long)]
+    ip_pool: Option<Ipv4Range>,
+    /// Attached policy (repeatable).
+    #[arg(short, long)]
+    policy: Vec<String>,
+    /// Attached QoS profile.
+    #[arg(long)]
+    net_profile: Option<String>,
+    /// Stateful default-deny: only what a rule allows comes in, plus replies.
+    #[arg(long)]
+    default_deny: bool,
+}
+
+/// An endpoint.
+#[derive(Args)]
+pub(super) struct EndpointArgs {
+    /// Container name.
+    container: String,
+    /// Tenant.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+    /// Network.
+    #[arg(short, long)]
+    network: String,
+    /// Endpoint group.
+    #[arg(short, long)]
+    group: Option<String>,
+    /// Host the container runs on.
+    #[arg(long)]
+    host: Option<String>,
+    /// Interface name in the container.
+    #[arg(long)]
+    interface: Option<String>,
+    /// MAC address (allocated when absent).
+    #[arg(long)]
+    mac: Option<MacAddr>,
+    /// IPv4 address (allocated when absent).
+    #[arg(long)]
+    ip: Option<Ipv4Addr>,
+    /// IPv6 address.
+    #[arg(long)]
+    ipv6: Option<Ipv6Addr>,
+    /// A VM or server outside the cluster, behind the uplinks (VLAN networks; needs `--mac`).
+    #[arg(long)]
+    external: bool,
+}
+
+/// A host.
+#[derive(Args)]
+pub(super) struct HostArgs {
+    /// Name (the agent's host label).
+    name: String,
+    /// VTEP address.
+    #[arg(long)]
+    vtep_ip: Option<Ipv4Addr>,
+    /// Uplink interface (repeatable).
+    #[arg(short, long)]
+    uplink: Vec<String>,
+    /// Datapath id of the integration bridge.
+    #[arg(long)]
+    dpid: Option<u64>,
+}
+
+/// A policy.
+#[derive(Args)]
+pub(super) struct PolicyArgs {
+    /// Name.
+    name: String,
+    /// Tenant.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+}
+
+/// A QoS profile.
+#[derive(Args)]
+pub(super) struct NetProfileArgs {
+    /// Name.
+    name: String,
+    /// Tenant.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+    /// Rate limit, e.g. 10Mbps.
+    #[arg(short, long)]
+    bandwidth: Option<String>,
+    /// Burst in kilobits.
+    #[arg(long)]
+    burst: Option<u32>,
+    /// DSCP to set (0..=63).
+    #[arg(long)]
+    dscp: Option<u8>,
+}
+
+impl Create for NetProfileArgs {
+    const KIND: Kind = Kind::NetProfile;
+    fn object(self) -> Object {
+        Object::NetProfile(NetProfile {
+            tenant_name: self.tenant,
+            profile_name: self.name,
+            bandwidth: self.bandwidth,
+            burst: self.burst,
+            dscp: self.dscp,
+        })
+    }
+}
+
+/// A rule of a policy.
+#[derive(Args)]
+pub(super) struct RuleArgs {
+    /// The policy.
+    policy: String,
+    /// The rule's id within the policy.
+    rule_id: String,
+    /// Tenant.
+    #[arg(short, long, default_value = "default")]
+    tenant: String,
+    /// in (to the group's endpoints) or out (from them).
+    #[arg(short, long, default_value = "in", value_parser = parse_direction)]
+    direction: Direction,
+    /// 1..=100, higher wins.
+    #[arg(short, long, default_value_t = 1)]
+    priority: u8,
+    /// Senders' endpoint group (in).
+    #[arg(long)]
+    from_group: Option<String>,
+    /// Receivers' endpoint group (out).
+    #[arg(long)]
+    to_group: Option<String>,
+    /// Senders' network (in).
+    #[arg(long)]
+    from_network: Option<String>,
+    /// Receivers' network (out).
+    #[arg(long)]
+    to_network: Option<String>,
+    /// Senders' IPv4 address, prefix or range (in).
+    #[arg(long)]
+    from_ip: Option<Ipv4Selector>,
+    /// Receivers' IPv4 address, prefix or range (out).
+    #[arg(long)]
+    to_ip: Option<Ipv4Selector>,
+    /// tcp, udp, icmp or a protocol number.
+    #[arg(long)]
+    protocol: Option<String>,
+    /// TCP/UDP destination port.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// allow or deny.
+    #[arg(short, long, default_value = "allow", value_parser = parse_action)]
+    action: RuleAction,
+}
+
+fn parse_direction(s: &str) -> Result<Direction, String> {
+    match s {
+        "in" => Ok(Direction::In),
+        "out" => Ok(Direction::Out),
+        _ => Err(format!("`{s}` is neither `in` nor `out`")),
+    }
+}
+
+fn parse_action(s: &str) -> Result<RuleAction, String> {
+    match s {
+        "allow" => Ok(RuleAction::Allow),
+        "deny" => Ok(RuleAction::Deny),
+        _ => Err(format!("`{s}` is neither `allow` nor `deny`")),
+    }
+}
+
+impl Create for PolicyArgs {
+    const KIND: Kind = Kind::Policy;
+    fn object(self) -> Object {
+        Object::Policy(Policy {
+            tenant_name: self.tenant,
+            policy_name: self.name,
+        })
+    }
+}
+
+impl Create for RuleArgs {
+    const KIND: Kind = Kind::Rule;
+    fn object(self) -> Object {
+        Object::Rule(Rule {
+            tenant_name: self.tenant,
+            policy_name: self.policy,
+            rule_id: self.rule_id,
+            direction: self.direction,
+            priority: self.priority,
+            from_endpoint_group: self.from_group,
+            to_endpoint_group: self.to_group,
+            from_network: self.from_network,
+            to_network: self.to_network,
+            from_ip_address: self.from_ip,
+            to_ip_address: self.to_ip,
+            protocol: self.protocol,
+            port: self.port,
+            action: self.action,
+        })
+    }
+}
+
+/// Builds the object a `create` describes.
+pub(super) trait Create: Args {
+    const KIND: Kind;
+    fn object(self) -> Object;
+}
+
+impl Create for TenantArgs {
+    const KIND: Kind = Kind::Tenant;
+    fn object(self) -> Object {
+        Object::Tenant(Tenant {
+            tenant_name: self.name,
+        })
+    }
+}
+
+impl Create for NetworkArgs {
+    const KIND: Kind = Kind::Network;
+    fn object(self) -> Object {
+        Object::Network(Network {
+            tenant_name: self.tenant,
+            network_name: self.name,
+            encap: self.encap,
+            pkt_tag: self.pkt_tag,
+            subnet: self.subnet,
+            gateway: self.gateway,
+            ipv6_subnet: self.ipv6_subnet,
+            ipv6_gateway: self.ipv6_gateway,
+            multicast: MulticastConfig {
+                querier: self.igmp_querier,
+                query_interval_s: self.igmp_query_interval,
+                unregistered: self.unregistered_multicast,
+            },
+        })
+    }
+}
+
+impl Create for GroupArgs {
+    const KIND: Kind = Kind::EndpointGroup;
+    fn object(self) -> Object {
+        Object::EndpointGroup(EndpointGroup {
+            tenant_name: self.tenant,
+            group_name: self.name,
+            network_name: self.network,
+            ip_pool: self.ip_pool,
+            policies: self.policy,
+            net_profile: self.net_profile,
+            default_deny: self.default_deny,
+        })
+    }
+}
+
+impl Create for EndpointArgs {
+    const KIND: Kind = Kind::Endpoint;
+    fn object(self) -> Object {
+        Object::Endpoint(Endpoint {
+            tenant_name: self.tenant,
+            network_name: self.network,
+            group_name: self.group,
+            container_name: self.container,
+            host: self.host,
+            interface: self.interface,
+            mac_address: self.mac,
+            ip_address: self.ip,
+            ipv6_address: self.ipv6,
+            external: self.external,
+        })
+    }
+}
+
+impl Create for HostArgs {
+    const KIND: Kind = Kind::Host;
+    fn object(self) -> Object {
+        Object::Host(Host {
+            name: self.name,
+            vtep_ip: self.vtep_ip,
+            uplinks: self.uplink,
+            dpid: self.dpid,
+        })
+    }
+}
+
+pub(super) fn object_command<C: Create>(client: &Client, verb: Verb<C>) -> CliResult<()> {
+    match verb {
+        Verb::Ls => print!("{}", table(C::KIND, &client.list(C::KIND)?)),
+        // Like Contiv's, a network's inspection has its operational state beside its intent.
+        Verb::Inspect(key) if C::KIND == Kind::Network => {
+            let inspect = client.inspect_network(&key.key(C::KIND))?;
+            println!("{}", serde_json::to_string_pretty(&inspect)?);
+        }
+        Verb::Inspect(key) => {
+            let object = client.get(C::KIND, &key.key(C::KIND))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&wire::to_value(&object))?
+            );
+        }
+        Verb::Create(args) => {
+            client.put(&args.object())?;
+        }
+        Verb::Rm(key) => client.delete(C::KIND, &key.key(C::KIND))?,
+    }
+    Ok(())
+}
