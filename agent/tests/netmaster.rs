@@ -132,6 +132,7 @@ async fn serve() -> (String, Arc<Agents>) {
 async fn serve_with(tls: Option<northbound_api::tls::TlsAcceptor>) -> (String, Arc<Agents>) {
     let intent = Arc::new(Intent(vec![Object::Tenant(Tenant {
         tenant_name: "t1".into(),
+        default_network: None,
     })]));
     let agents = Arc::new(Agents {
         reports: Mutex::default(),
@@ -208,7 +209,8 @@ async fn reads_intent_objects_and_names_a_missing_one() {
     assert_eq!(
         tenant,
         Object::Tenant(Tenant {
-            tenant_name: "t1".into()
+            tenant_name: "t1".into(),
+            default_network: None,
         })
     );
     match client.get(Kind::Endpoint, "t1:c 1").await {

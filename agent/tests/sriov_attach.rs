@@ -81,6 +81,8 @@ fn resolved(netns: &str) -> Resolved {
         ipv6_subnet: None,
         ipv6_gateway: None,
         multicast: Default::default(),
+        cfgd_tag: None,
+        nw_type: Default::default(),
     };
     let spec = EndpointSpec {
         netns: PathBuf::from(netns),

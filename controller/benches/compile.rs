@@ -67,6 +67,8 @@ impl Intent {
                 ipv6_subnet: None,
                 ipv6_gateway: None,
                 multicast: Default::default(),
+                cfgd_tag: None,
+                nw_type: Default::default(),
             };
             snap.networks.insert(key.clone(), net);
             snap.network_ids.insert(key, n as u32 + 1);

@@ -271,6 +271,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let store = open_store(args.store.as_deref())?;
     let db = Arc::new(IntentDb::open(store.clone())?);
     info!(version = db.version(), "intent loaded");
+    if db.ensure_default_tenant()? {
+        info!("tenant `default` created");
+    }
     let reports = Arc::new(AgentReports::open(store.clone())?);
     let publisher = Arc::new(Publisher::default());
     let snooping = Arc::new(Snooping::open(store, publisher.subscribe())?);

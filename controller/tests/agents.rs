@@ -92,6 +92,7 @@ fn intent() -> Batch {
         upserts: vec![
             Object::Tenant(Tenant {
                 tenant_name: "t1".into(),
+                default_network: None,
             }),
             Object::Network(Network {
                 tenant_name: "t1".into(),
@@ -103,6 +104,8 @@ fn intent() -> Batch {
                 ipv6_subnet: None,
                 ipv6_gateway: None,
                 multicast: Default::default(),
+                cfgd_tag: None,
+                nw_type: Default::default(),
             }),
             Object::Host(Host {
                 name: "host1".into(),

@@ -11,6 +11,7 @@ use std::path::Path;
 fn tenant(name: &str) -> Object {
     Object::Tenant(Tenant {
         tenant_name: name.into(),
+        default_network: None,
     })
 }
 
@@ -34,6 +35,8 @@ fn net(tenant: &str, name: &str, subnet: &str) -> Network {
         ipv6_subnet: None,
         ipv6_gateway: None,
         multicast: Default::default(),
+        cfgd_tag: None,
+        nw_type: Default::default(),
     }
 }
 
@@ -46,6 +49,8 @@ fn group(tenant: &str, name: &str, network: &str, pool: Option<&str>) -> Endpoin
         policies: vec![],
         net_profile: None,
         default_deny: false,
+        cfgd_tag: None,
+        ext_contracts_grps: Vec::new(),
     }
 }
 

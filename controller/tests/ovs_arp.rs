@@ -53,6 +53,8 @@ fn network(tenant: &str) -> Network {
         ipv6_subnet: None,
         ipv6_gateway: None,
         multicast: Default::default(),
+        cfgd_tag: None,
+        nw_type: Default::default(),
     }
 }
 
@@ -78,9 +80,11 @@ fn desired(a1: &Container, a2: &Container, b1: &Container) -> SwitchState {
     let objects = vec![
         Object::Tenant(Tenant {
             tenant_name: "ta".into(),
+            default_network: None,
         }),
         Object::Tenant(Tenant {
             tenant_name: "tb".into(),
+            default_network: None,
         }),
         Object::Host(Host {
             name: HOST.into(),

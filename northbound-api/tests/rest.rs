@@ -84,7 +84,7 @@ async fn create_get_list_replace_delete() {
     .await;
     assert_eq!(
         (status, body),
-        (StatusCode::OK, json!({"tenantName": "t1"}))
+        (StatusCode::OK, json!({"key": "t1", "tenantName": "t1"}))
     );
 
     let (status, body) = send(&app, "POST", "/api/v1/networks/t1:net1/", NET1).await;
@@ -340,7 +340,7 @@ async fn batch_applies_all_or_nothing() {
     let (status, _) = send(&app, "POST", "/api/v1/batch", &replace.to_string()).await;
     assert_eq!(status, StatusCode::OK);
     let (_, tenants) = send(&app, "GET", "/api/v1/tenants", "").await;
-    assert_eq!(tenants, json!([{"tenantName": "t9"}]));
+    assert_eq!(tenants, json!([{"key": "t9", "tenantName": "t9"}]));
     assert_eq!(svc.count(Kind::Network), 0);
 }
 
@@ -522,6 +522,7 @@ fn client_over_a_real_server() {
     let client = Client::new(&common::spawn_server(svc.clone()));
     let tenant = Object::Tenant(Tenant {
         tenant_name: "a b".into(),
+        default_network: None,
     });
     assert_eq!(client.put(&tenant).unwrap(), tenant);
     assert_eq!(client.get(Kind::Tenant, "a b").unwrap(), tenant);

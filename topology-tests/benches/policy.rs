@@ -99,6 +99,7 @@ fn main() {
     let mut upserts = vec![
         Object::Tenant(Tenant {
             tenant_name: "t".into(),
+            default_network: None,
         }),
         intent::host("host1", "192.168.2.10"),
         Object::Policy(Policy {
@@ -119,6 +120,8 @@ fn main() {
             policies: vec!["p".into()],
             net_profile: None,
             default_deny: false,
+            cfgd_tag: None,
+            ext_contracts_grps: Vec::new(),
         }));
         for e in 0..size.per_net {
             upserts.push(intent::endpoint(

@@ -48,5 +48,7 @@ pub fn vxlan_network(tenant: &str, name: &str, subnet: &str, gateway: Option<&st
         ipv6_subnet: None,
         ipv6_gateway: None,
         multicast: Default::default(),
+        cfgd_tag: None,
+        nw_type: Default::default(),
     }
 }

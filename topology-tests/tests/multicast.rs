@@ -152,6 +152,7 @@ fn igmp_snooping_replicates_to_members_only() {
         .map(|t| {
             Object::Tenant(Tenant {
                 tenant_name: t.into(),
+                default_network: None,
             })
         })
         .into();

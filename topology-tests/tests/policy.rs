@@ -50,6 +50,8 @@ fn group(name: &str, policies: &[&str]) -> Object {
         policies: policies.iter().map(|p| p.to_string()).collect(),
         net_profile: None,
         default_deny: false,
+        cfgd_tag: None,
+        ext_contracts_grps: Vec::new(),
     })
 }
 
@@ -131,6 +133,7 @@ fn web_and_db(
     let mut upserts = vec![
         Object::Tenant(Tenant {
             tenant_name: "blue".into(),
+            default_network: None,
         }),
         host("host1", "192.168.2.10"),
         host("host2", "192.168.2.11"),
@@ -459,6 +462,7 @@ fn a_default_deny_group_is_stateful_across_routed_networks() {
         }),
         Object::Tenant(Tenant {
             tenant_name: "blue".into(),
+            default_network: None,
         }),
         host("host1", "192.168.2.10"),
         host("host2", "192.168.2.11"),

@@ -38,6 +38,7 @@ fn a_profile_limits_and_marks_a_groups_traffic_live() {
     ];
     let mut upserts = vec![Object::Tenant(Tenant {
         tenant_name: "t".into(),
+        default_network: None,
     })];
     upserts.extend(hosts);
     upserts.extend([
@@ -51,6 +52,8 @@ fn a_profile_limits_and_marks_a_groups_traffic_live() {
             policies: vec![],
             net_profile: Some("gold".into()),
             default_deny: false,
+            cfgd_tag: None,
+            ext_contracts_grps: Vec::new(),
         }),
         ep("s1", Some("slow"), "host1"),
         ep("s3", Some("slow"), "host1"),

@@ -6,11 +6,13 @@
 //! object exists and are never reused for another object.
 //!
 //! * [`addr`] parses subnets, ranges and MACs; [`ipam`] allocates addresses, tags and ids.
+//! * [`contiv`] refuses the Contiv features netplugin does not have, by name.
 //! * [`state`] validates a batch and applies it (all-or-nothing by working on a copy).
 //! * [`crate::store`] persists objects and allocator state (redb file, or memory).
 //! * [`service`] is [`service::IntentDb`], the `IntentService` the REST API drives.
 
 pub mod addr;
+pub mod contiv;
 pub mod ipam;
 pub mod service;
 pub mod state;

@@ -9,7 +9,7 @@ use super::ipam::{Counters, Ipam};
 use super::state::State;
 use super::Snapshot;
 use crate::store::{decode, encode, MemStore, Store, StoreError, Table, Txn};
-use northbound_api::model::{Host, Kind, Object};
+use northbound_api::model::{Host, Kind, Object, Tenant, DEFAULT_TENANT};
 use northbound_api::service::{Batch, IntentError, IntentService};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -101,6 +101,22 @@ impl IntentDb {
     /// The current version (number of successful applies since open).
     pub fn version(&self) -> u64 {
         *self.version.borrow()
+    }
+
+    /// Creates Contiv's `default` tenant when it does not exist (as Contiv's netmaster does at
+    /// start), so that objects created without a tenant have one. Whether it was created.
+    pub fn ensure_default_tenant(&self) -> Result<bool, IntentError> {
+        if self.get(Kind::Tenant, DEFAULT_TENANT).is_some() {
+            return Ok(false);
+        }
+        self.apply(Batch {
+            upserts: vec![Object::Tenant(Tenant {
+                tenant_name: DEFAULT_TENANT.into(),
+                default_network: None,
+            })],
+            ..Batch::default()
+        })?;
+        Ok(true)
     }
 
     /// The store transaction writing the touched objects (as they are in `new`) and counters.

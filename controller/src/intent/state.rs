@@ -5,11 +5,11 @@
 //! included).
 
 use super::ipam::{Family, Ipam};
-use super::Snapshot;
+use super::{contiv, Snapshot};
 use northbound_api::addr::{self, IdRanges, Ipv4Addr, Ipv4Range, Ipv6Addr, MacAddr};
 use northbound_api::model::{
     Direction, Encap, Endpoint, EndpointGroup, Global, Host, Kind, NetProfile, Network, Object,
-    Policy, Rule,
+    Policy, Rule, DEFAULT_TENANT,
 };
 use northbound_api::service::{Batch, IntentError};
 use std::collections::BTreeSet;
@@ -298,7 +298,11 @@ impl State {
                 for key in self.keys(kind) {
                     let default_global =
                         kind == Kind::Global && self.snap.global == Global::default();
-                    if !upserted.contains(&(kind, key.clone())) && !default_global {
+                    let default_tenant = kind == Kind::Tenant && key == DEFAULT_TENANT;
+                    if !upserted.contains(&(kind, key.clone()))
+                        && !default_global
+                        && !default_tenant
+                    {
                         deletes.insert((kind, key));
                     }
                 }
@@ -368,6 +372,10 @@ impl State {
     }
 
     fn upsert(&mut self, object: Object) -> Result<Object, IntentError> {
+        contiv::check(
+            &format!("{} {}", kind_name(object.kind()), object.key()),
+            &object,
+        )?;
         match object {
             Object::Global(g) => self.upsert_global(g).map(Object::Global),
             Object::Tenant(t) => {

@@ -339,6 +339,7 @@ impl IntentFile {
             }
             objects.push(Object::Tenant(Tenant {
                 tenant_name: tenant.name.clone(),
+                default_network: None,
             }));
         }
         let mut names = HashSet::new();
@@ -470,6 +471,8 @@ impl FileTenant {
                 ipv6_subnet: None,
                 ipv6_gateway: None,
                 multicast: Default::default(),
+                nw_type: Default::default(),
+                cfgd_tag: None,
             });
         }
         Ok(networks)

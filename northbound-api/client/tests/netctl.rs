@@ -4,8 +4,9 @@
 mod common;
 
 use common::{example, spawn_server, MemService};
-use northbound_api::model::{Kind, Object};
+use northbound_api::model::{Global, Kind, Object};
 use northbound_api::service::IntentService;
+use northbound_client::batch::Batch;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
@@ -72,14 +73,19 @@ fn cfg_uploads_the_file_and_ls_shows_it() {
         ok(&url, &["tenant", "ls"]),
         "NAME\ntenant-one\ntenant-two\n"
     );
-    let nets = ok(&url, &["network", "ls"]);
+    // Like Contiv's netctl: one tenant's (`default` unless `-t`), or all with `-a`.
+    assert_eq!(
+        ok(&url, &["network", "ls"]),
+        "TENANT  NETWORK  ENCAP  PKTTAG  SUBNET  GATEWAY\n"
+    );
+    let nets = ok(&url, &["network", "ls", "-a"]);
     assert_eq!(
         nets,
         "TENANT      NETWORK  ENCAP  PKTTAG  SUBNET       GATEWAY\n\
          tenant-one  orange   vxlan  -       11.1.0.0/24  -\n\
          tenant-two  purple   vxlan  -       11.1.0.0/24  -\n"
     );
-    let eps = ok(&url, &["endpoint", "ls"]);
+    let eps = ok(&url, &["endpoint", "ls", "--all"]);
     assert_eq!(eps.lines().count(), 5, "{eps}");
     assert!(
         eps.lines().any(|l| l
@@ -222,8 +228,11 @@ fn create_inspect_rm() {
         serde_json::from_str::<serde_json::Value>(&same).unwrap(),
         inspect
     );
-    assert!(ok(&url, &["group", "ls"]).contains("t1      g1     net1     -       web,db"));
-    assert!(ok(&url, &["ep", "ls"]).contains("t1      c1         net1     g1     h1    10.1.1.9"));
+    assert!(
+        ok(&url, &["group", "ls", "-t", "t1"]).contains("t1      g1     net1     -       web,db")
+    );
+    assert!(ok(&url, &["ep", "ls", "-t", "t1"])
+        .contains("t1      c1         net1     g1     h1    10.1.1.9"));
     assert!(ok(&url, &["host", "ls"]).contains("h1    192.168.2.10  eth2     0xff"));
 
     ok(
@@ -263,7 +272,7 @@ fn create_inspect_rm() {
             "n3",
         ],
     );
-    assert!(err.contains("`x` is neither flood nor drop"), "{err}");
+    assert!(err.contains("`x` is not flood or drop"), "{err}");
 
     ok(&url, &["network", "rm", "t1:net1"]);
     let err = fails(&url, &["network", "inspect", "t1:net1"]);
@@ -340,7 +349,7 @@ fn errors_exit_non_zero_with_the_message() {
             "n1",
         ],
     );
-    assert!(err.contains("`gre` is neither vlan nor vxlan"), "{err}");
+    assert!(err.contains("`gre` is not vlan or vxlan"), "{err}");
     let err = fails(&url, &["-cfg", bad.path(), "tenant", "ls"]);
     assert!(err.contains("can't be combined with a subcommand"), "{err}");
     let err = fails(&url, &["-cfg", bad.path(), "-add-cfg", bad.path()]);
@@ -350,4 +359,256 @@ fn errors_exit_non_zero_with_the_message() {
         err.starts_with("netctl: ") && err.contains("127.0.0.1:1"),
         "{err}"
     );
+}
+
+/// Contiv netctl's syntax, as its users type it: single-dash long flags, its short flags,
+/// `group create NETWORK GROUP`, `policy rule-add/rule-ls/rule-rm`, `netprofile create -b -d
+/// -s`, `global set/info`, `ls -q/-j/-a`.
+#[test]
+fn contiv_netctl_syntax() {
+    let (svc, url) = server();
+    ok(&url, &["tenant", "create", "t1"]);
+    ok(
+        &url,
+        &[
+            "net",
+            "create",
+            "-tenant",
+            "t1",
+            "-e",
+            "vlan",
+            "-p",
+            "100",
+            "-s",
+            "10.1.1.0/24",
+            "-g",
+            "10.1.1.254",
+            "-tag",
+            "docker-net",
+            "-n",
+            "data",
+            "contiv-net",
+        ],
+    );
+    ok(
+        &url,
+        &[
+            "netprofile",
+            "create",
+            "-t",
+            "t1",
+            "-b",
+            "10Mbps",
+            "-d",
+            "10",
+            "-s",
+            "200",
+            "gold",
+        ],
+    );
+    ok(&url, &["policy", "create", "-t", "t1", "web-policy"]);
+    ok(
+        &url,
+        &[
+            "group",
+            "create",
+            "-t",
+            "t1",
+            "contiv-net",
+            "web",
+            "-p",
+            "web-policy",
+            "-n",
+            "gold",
+            "-r",
+            "10.1.1.10-10.1.1.20",
+            "-epg-tag",
+            "web-tag",
+        ],
+    );
+    for (id, prio, args) in [
+        (
+            "1",
+            "10",
+            &[
+                "-d", "in", "-g", "web", "-l", "tcp", "-P", "80", "-j", "allow",
+            ][..],
+        ),
+        (
+            "2",
+            "1",
+            &[
+                "-direction",
+                "in",
+                "-from-ip-address",
+                "10.1.1.0/24",
+                "-action",
+                "deny",
+            ],
+        ),
+        (
+            "3",
+            "5",
+            &["-d", "out", "-o", "contiv-net", "-l", "udp", "-P", "53"],
+        ),
+    ] {
+        let mut cmd = vec![
+            "policy",
+            "rule-add",
+            "-t",
+            "t1",
+            "web-policy",
+            id,
+            "-p",
+            prio,
+        ];
+        cmd.extend_from_slice(args);
+        ok(&url, &cmd);
+    }
+
+    let Some(Object::Network(net)) = svc.get(Kind::Network, "t1:contiv-net") else {
+        panic!()
+    };
+    assert_eq!(
+        (net.pkt_tag, net.cfgd_tag.as_deref()),
+        (Some(100), Some("docker-net"))
+    );
+    let Some(Object::EndpointGroup(g)) = svc.get(Kind::EndpointGroup, "t1:web") else {
+        panic!()
+    };
+    assert_eq!(g.network_name, "contiv-net");
+    assert_eq!(g.policies, ["web-policy"]);
+    assert_eq!(g.net_profile.as_deref(), Some("gold"));
+    assert_eq!(g.cfgd_tag.as_deref(), Some("web-tag"));
+    let Some(Object::NetProfile(p)) = svc.get(Kind::NetProfile, "t1:gold") else {
+        panic!()
+    };
+    assert_eq!(
+        (p.bandwidth.as_deref(), p.dscp, p.burst),
+        (Some("10Mbps"), Some(10), Some(200))
+    );
+    let Some(Object::Rule(r)) = svc.get(Kind::Rule, "t1:web-policy:1") else {
+        panic!()
+    };
+    assert_eq!(
+        (r.priority, r.port, r.protocol.as_deref()),
+        (10, 80, Some("tcp"))
+    );
+    assert_eq!(r.from_endpoint_group.as_deref(), Some("web"));
+    let Some(Object::Rule(r)) = svc.get(Kind::Rule, "t1:web-policy:2") else {
+        panic!()
+    };
+    assert_eq!(
+        r.from_ip_address.map(|ip| ip.to_string()).as_deref(),
+        Some("10.1.1.0/24")
+    );
+
+    // Listing: -q names, -j the API's JSON (with Contiv's keys), -t one tenant, -a all.
+    assert_eq!(ok(&url, &["net", "ls", "-q"]), "");
+    assert_eq!(ok(&url, &["net", "ls", "-q", "-t", "t1"]), "contiv-net\n");
+    assert_eq!(
+        ok(&url, &["network", "list", "-a", "--quiet"]),
+        "contiv-net\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&url, &["group", "ls", "-t", "t1", "-j"])).unwrap();
+    assert_eq!(json[0]["key"], "t1:web");
+    assert_eq!(json[0]["cfgdTag"], "web-tag");
+    assert_eq!(
+        ok(&url, &["policy", "rule-ls", "-t", "t1", "web-policy", "-q"]),
+        "1\n2\n3\n"
+    );
+    let rules: serde_json::Value = serde_json::from_str(&ok(
+        &url,
+        &["policy", "rule-ls", "-t", "t1", "web-policy", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(rules.as_array().map(Vec::len), Some(3));
+    assert_eq!(rules[1]["fromIpAddress"], "10.1.1.0/24");
+    ok(&url, &["policy", "rule-rm", "-t", "t1", "web-policy", "2"]);
+    assert_eq!(
+        ok(&url, &["policy", "rule-ls", "-t", "t1", "web-policy", "-q"]),
+        "1\n3\n"
+    );
+    assert!(svc.get(Kind::Rule, "t1:web-policy:2").is_none());
+    ok(&url, &["policy", "delete", "-t", "t1", "web-policy"]);
+    assert!(svc.get(Kind::Policy, "t1:web-policy").is_none());
+
+    // The group's network comes first in Contiv's form; a lone group needs --network.
+    let err = fails(&url, &["group", "create", "-t", "t1", "lonely"]);
+    assert!(
+        err.contains("name the network: `group create NETWORK GROUP`"),
+        "{err}"
+    );
+
+    // global set changes only what it is given; info shows Contiv's lines. (netmaster always
+    // has its global settings; this in-memory service has what it is given.)
+    svc.apply(Batch {
+        upserts: vec![Object::Global(Global::default())],
+        ..Batch::default()
+    })
+    .unwrap();
+    ok(
+        &url,
+        &[
+            "global",
+            "set",
+            "-b",
+            "routing",
+            "-a",
+            "flood",
+            "-v",
+            "100-200",
+            "-s",
+            "172.20.0.0/16",
+        ],
+    );
+    let info = ok(&url, &["global", "info"]);
+    for line in [
+        "Fabric mode: default",
+        "Forward mode: routing",
+        "ARP mode: flood",
+        "Vlan Range: 100-200",
+        "Vxlan range: 1-10000",
+        "Private subnet: 172.20.0.0/16",
+    ] {
+        assert!(info.contains(line), "{line} missing from:\n{info}");
+    }
+    ok(&url, &["global", "set", "-x", "5000-6000"]);
+    let global: serde_json::Value =
+        serde_json::from_str(&ok(&url, &["global", "inspect"])).unwrap();
+    assert_eq!(global["fwdMode"], "routing");
+    assert_eq!(global["vxlans"], "5000-6000");
+    assert_eq!(global["pvtSubnet"], "172.20.0.0/16");
+    assert_eq!(global["key"], "global");
+}
+
+/// `netdcli` is the same program under the original's name.
+#[test]
+fn netdcli_uploads_intent_like_netctl() {
+    let (svc, url) = server();
+    let out = Command::new(env!("CARGO_BIN_EXE_netdcli"))
+        .args([
+            "-netmaster",
+            &url,
+            "-cfg",
+            &example("one_host_multiple_nets.json"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "desired state applied: 9 objects\n"
+    );
+    assert_eq!(svc.count(Kind::Endpoint), 4);
+    let out = Command::new(env!("CARGO_BIN_EXE_netdcli"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: netdcli"));
 }

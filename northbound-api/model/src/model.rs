@@ -74,6 +74,43 @@ pub struct Global {
     #[serde(default = "default_mtu")]
     #[cfg_attr(feature = "openapi", schema(minimum = 576, maximum = 9216))]
     pub mtu: u16,
+    /// Contiv's infrastructure type: only `default` (netplugin's own fabric); Contiv's `aci`
+    /// and `aci-opflex` are not supported.
+    #[serde(default)]
+    pub network_infra_type: NetworkInfraType,
+    /// Contiv's private subnet for host access to containers in routing mode (`a.b.c.d/16`):
+    /// kept and shown; netplugin gives hosts no interface on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pvt_subnet: Option<Ipv4Subnet>,
+}
+
+/// Contiv's `networkInfraType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum NetworkInfraType {
+    /// netplugin's own fabric.
+    #[default]
+    #[serde(rename = "default")]
+    Default,
+    /// Cisco ACI (not supported: refused).
+    #[serde(rename = "aci")]
+    Aci,
+    /// Cisco ACI with OpFlex (not supported: refused).
+    #[serde(rename = "aci-opflex")]
+    AciOpflex,
+}
+
+/// Contiv's `nwType` of a network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkType {
+    /// A network of containers.
+    #[default]
+    Data,
+    /// Contiv's infrastructure network, where the hosts themselves have an interface (not
+    /// supported: refused).
+    Infra,
 }
 
 fn global_name() -> String {
@@ -102,9 +139,15 @@ impl Default for Global {
             arp_mode: ArpMode::default(),
             vxlan_port: default_vxlan_port(),
             mtu: default_mtu(),
+            network_infra_type: NetworkInfraType::Default,
+            pvt_subnet: None,
         }
     }
 }
+
+/// Contiv's tenant that always exists (netmaster creates it at start, and a desired-state
+/// replace keeps it): objects created without naming a tenant are its.
+pub const DEFAULT_TENANT: &str = "default";
 
 /// A tenant: a separate address space (key: its name).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +157,11 @@ pub struct Tenant {
     /// Name.
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub tenant_name: String,
+    /// The network the tenant's containers join when none is named (Contiv's
+    /// `defaultNetwork`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
+    pub default_network: Option<String>,
 }
 
 /// A network of a tenant (key `tenant:network`).
@@ -127,6 +175,9 @@ pub struct Network {
     /// Name.
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
     pub network_name: String,
+    /// Contiv's network type: `data` (the only one supported).
+    #[serde(default)]
+    pub nw_type: NetworkType,
     /// Encapsulation.
     #[serde(default)]
     pub encap: Encap,
@@ -150,6 +201,10 @@ pub struct Network {
     /// IPv4 multicast: IGMP snooping settings.
     #[serde(default, skip_serializing_if = "MulticastConfig::is_default")]
     pub multicast: MulticastConfig,
+    /// Contiv's configured tag: the network's name in an orchestrator (kept and shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
+    pub cfgd_tag: Option<String>,
 }
 
 /// What a network does with IPv4 multicast. IGMP snooping is always on: a group with members
@@ -237,6 +292,14 @@ pub struct EndpointGroup {
     /// tracking). Without it, Contiv's stateless default-allow.
     #[serde(default, skip_serializing_if = "is_false")]
     pub default_deny: bool,
+    /// Contiv's configured tag: the group's name in an orchestrator (kept and shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
+    pub cfgd_tag: Option<String>,
+    /// Contiv's external contracts groups (ACI): only the empty list is accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::openapi::Name>, max_items = 0))]
+    pub ext_contracts_grps: Vec<String>,
 }
 
 /// An endpoint: a container (or other workload) interface (key `tenant:container`).
@@ -429,8 +492,14 @@ pub struct NetProfile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 4294967295u32))]
     pub burst: Option<u32>,
-    /// DSCP (0..=63) set on the group's IPv4 packets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// DSCP (0..=63) set on the group's IPv4 packets (Contiv's spelling, `DSCP`; `dscp` is
+    /// accepted too).
+    #[serde(
+        rename = "DSCP",
+        alias = "dscp",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(maximum = 63))]
     pub dscp: Option<u8>,
 }

@@ -251,8 +251,31 @@ async fn blocking<S: ?Sized + Send + Sync + 'static, T: Send + 'static>(
         })
 }
 
-/// The kind of a collection name, or a 404 listing the collections.
+/// Contiv's collections of objects netplugin does not have, and what they are.
+const CONTIV_UNSUPPORTED: [(&str, &str); 7] = [
+    ("appProfiles", "application profiles (Cisco ACI)"),
+    (
+        "extContractsGroups",
+        "external contracts groups (Cisco ACI)",
+    ),
+    ("aciGws", "ACI gateway settings (Cisco ACI)"),
+    ("Bgps", "BGP peerings (Contiv's L3 routing mode)"),
+    ("serviceLBs", "service load balancers"),
+    ("volumes", "volumes (contiv/volplugin)"),
+    ("volumeProfiles", "volume profiles (contiv/volplugin)"),
+];
+
+/// The kind of a collection name; a 400 for Contiv's collections netplugin does not support;
+/// a 404 listing the collections for any other.
 fn kind(collection: &str) -> Result<Kind, Error> {
+    let unsupported = CONTIV_UNSUPPORTED
+        .iter()
+        .find(|(name, _)| *name == collection);
+    if let Some((name, what)) = unsupported {
+        return Err(Error::bad_request(format!(
+            "Contiv's {what} (`{name}`) are not supported by netplugin"
+        )));
+    }
     Kind::from_collection(collection).ok_or_else(|| {
         let known: Vec<&str> = Kind::ALL.iter().map(|k| k.collection()).collect();
         Error::not_found(format!(
@@ -371,8 +394,8 @@ async fn batch(
     Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Result<Json<Vec<Object>>, Error> {
-    let batch: Batch =
-        wire::decode(&body).map_err(|e| Error::bad_request(format!("invalid batch: {e}")))?;
+    let batch = wire::batch_from_slice(&body)
+        .map_err(|e| Error::bad_request(format!("invalid batch: {e}")))?;
     if batch.replace {
         caller
             .admin()

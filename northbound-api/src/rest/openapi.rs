@@ -14,7 +14,7 @@ use utoipa::openapi::path::{HttpMethod, Operation, OperationBuilder, ParameterBu
 use utoipa::openapi::path::{ParameterIn, PathItem};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::ArrayBuilder;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
@@ -56,7 +56,7 @@ pub const PATH: &str = "/api/v1/openapi.json";
         (name = "operations", description = "The switches' sync state, their flows, and packet traces."),
         (name = "agents", description = "The per-host agents' reports and directives."),
     ),
-    modifiers(&Collections, &DocumentItself),
+    modifiers(&ContivKeys, &Collections, &DocumentItself),
 )]
 struct Generated;
 
@@ -162,6 +162,36 @@ fn key_form(kind: Kind) -> &'static str {
         Kind::Host => "the host's name",
         Kind::Rule => "`tenant:policy:ruleId`",
         _ => "`tenant:name`",
+    }
+}
+
+/// Contiv's `key` in every object's schema: written in every answer, optional in a request
+/// (where it must be the key the object's fields make; see [`crate::model::wire`]).
+struct ContivKeys;
+
+impl Modify for ContivKeys {
+    fn modify(&self, doc: &mut Document) {
+        let Some(components) = doc.components.as_mut() else {
+            return;
+        };
+        for kind in Kind::ALL {
+            let Some(RefOr::T(Schema::Object(object))) =
+                components.schemas.get_mut(schema_name(kind).as_ref())
+            else {
+                continue;
+            };
+            let key = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(format!(
+                    "The object's key ({}), as Contiv writes it: in every answer; in a request \
+                     optional, and then it must be the key the object's fields make.",
+                    key_form(kind)
+                )))
+                .build();
+            object
+                .properties
+                .insert(northbound_model::wire::KEY.to_string(), key.into());
+        }
     }
 }
 

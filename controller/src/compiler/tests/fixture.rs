@@ -88,6 +88,8 @@ impl Fixture {
             ipv6_subnet: None,
             ipv6_gateway: None,
             multicast: Default::default(),
+            cfgd_tag: None,
+            nw_type: Default::default(),
         };
         let id = self.snap.network_ids.len() as u32 + 1;
         self.snap.networks.insert(key.clone(), net);
@@ -156,6 +158,8 @@ impl Fixture {
                 policies: policies.iter().map(|p| p.to_string()).collect(),
                 net_profile: None,
                 default_deny: false,
+                cfgd_tag: None,
+                ext_contracts_grps: Vec::new(),
             },
         );
         self.snap.group_ids.insert(key, id);

@@ -22,7 +22,10 @@
 
 mod debug;
 mod files;
+mod global;
+mod list;
 mod objects;
+mod policy;
 mod table;
 
 use crate::client::Client;
@@ -33,11 +36,13 @@ use crate::token::BearerToken;
 use clap::{CommandFactory, Parser, Subcommand};
 use debug::{AuditArgs, FlowsArgs, TraceArgs};
 use files::{read, read_intent, report};
+use global::{global_command, GlobalVerb};
 use northbound_model::go_flags;
 use objects::{
-    object_command, EndpointArgs, GroupArgs, HostArgs, NetProfileArgs, NetworkArgs, PolicyArgs,
-    RuleArgs, TenantArgs, Verb,
+    object_command, EndpointArgs, GroupArgs, HostArgs, NetProfileArgs, NetworkArgs, RuleArgs,
+    TenantArgs, Verb,
 };
+use policy::{policy_command, PolicyVerb};
 use std::process::ExitCode;
 
 /// netctl: manage netmaster's intent.
@@ -83,12 +88,15 @@ enum Command {
     /// Endpoints.
     #[command(subcommand, alias = "ep")]
     Endpoint(Verb<EndpointArgs>),
+    /// The fabric-wide settings.
+    #[command(subcommand)]
+    Global(GlobalVerb),
     /// Hosts.
     #[command(subcommand)]
     Host(Verb<HostArgs>),
-    /// Policies (attached to endpoint groups with `group create --policy`).
+    /// Policies (attached to endpoint groups with `group create --policy`) and their rules.
     #[command(subcommand)]
-    Policy(Verb<PolicyArgs>),
+    Policy(PolicyVerb),
     /// Rules of policies (key `tenant:policy:ruleId`).
     #[command(subcommand)]
     Rule(Verb<RuleArgs>),
@@ -178,7 +186,8 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Group(verb)) => object_command(&client, verb),
         Some(Command::Endpoint(verb)) => object_command(&client, verb),
         Some(Command::Host(verb)) => object_command(&client, verb),
-        Some(Command::Policy(verb)) => object_command(&client, verb),
+        Some(Command::Policy(verb)) => policy_command(&client, verb),
+        Some(Command::Global(verb)) => global_command(&client, verb),
         Some(Command::Rule(verb)) => object_command(&client, verb),
         Some(Command::NetProfile(verb)) => object_command(&client, verb),
         Some(Command::Audit(args)) => debug::audit(&client, &args),
@@ -189,5 +198,16 @@ fn run(cli: Cli) -> CliResult<()> {
             Ok(())
         }
         None => Err("nothing to do (see --help)".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -1,12 +1,13 @@
-//! `netctl <object> ls|inspect|create|rm`: the intent objects, one kind at a time.
+//! `netctl <object> ls|inspect|create|rm`: the intent objects, one kind at a time, with
+//! Contiv netctl's flags (its short ones included) beside netctl's own long ones.
 
-use super::table::table;
+use super::list::{list, ListArgs};
 use super::CliResult;
 use crate::addr::{Ipv4Addr, Ipv4Range, Ipv4Selector, Ipv4Subnet, Ipv6Addr, Ipv6Subnet, MacAddr};
 use crate::client::Client;
 use crate::model::{
     Direction, Encap, Endpoint, EndpointGroup, Host, Kind, MulticastConfig, NetProfile, Network,
-    Object, Policy, Rule, RuleAction, Tenant, Unregistered,
+    NetworkType, Object, Policy, Rule, RuleAction, Tenant, Unregistered,
 };
 use crate::wire;
 use clap::{Args, Subcommand};
@@ -14,13 +15,16 @@ use clap::{Args, Subcommand};
 /// What to do with objects of one kind.
 #[derive(Subcommand)]
 pub(super) enum Verb<C: Args> {
-    /// List them, as a table.
-    Ls,
+    /// List them: a tenant's (`-t`, default `default`) or all (`-a`), as a table, JSON (`-j`)
+    /// or names (`-q`).
+    #[command(visible_alias = "list")]
+    Ls(ListArgs),
     /// Show one, as JSON.
     Inspect(KeyArgs),
     /// Create (or replace) one.
     Create(C),
     /// Delete one.
+    #[command(visible_alias = "delete")]
     Rm(KeyArgs),
 }
 
@@ -35,7 +39,8 @@ pub(super) struct KeyArgs {
 }
 
 impl KeyArgs {
-    fn key(&self, kind: Kind) -> String {
+    /// The key of the object of `kind` named on the command line.
+    pub(super) fn key(&self, kind: Kind) -> String {
         let depth = match kind {
             Kind::Global | Kind::Tenant | Kind::Host => 0,
             Kind::Rule => 2,
@@ -54,6 +59,9 @@ impl KeyArgs {
 pub(super) struct TenantArgs {
     /// Name.
     name: String,
+    /// The network its containers join when none is named.
+    #[arg(long)]
+    default_network: Option<String>,
 }
 
 /// A network.
@@ -64,24 +72,30 @@ pub(super) struct NetworkArgs {
     /// Tenant.
     #[arg(short, long, default_value = "default")]
     tenant: String,
+    /// Network type: data (Contiv's infra is not supported).
+    #[arg(short, long = "nw-type", default_value = "data", value_parser = parse_network_type)]
+    nw_type: NetworkType,
     /// Encapsulation: vlan or vxlan.
     #[arg(short, long, default_value = "vxlan", value_parser = parse_encap)]
     encap: Encap,
     /// VLAN id or VNI (allocated when absent).
     #[arg(short, long)]
     pkt_tag: Option<u32>,
-    /// IPv4 subnet, a.b.c.d/len.
+    /// IPv4 subnet, a.b.c.d/len (or a.b.c.d-a.b.c.e/len to allocate from that range).
     #[arg(short, long)]
     subnet: Ipv4Subnet,
     /// IPv4 gateway.
     #[arg(short, long)]
     gateway: Option<Ipv4Addr>,
     /// IPv6 subnet.
-    #[arg(long)]
+    #[arg(long, visible_aliases = ["subnetv6", "s6"])]
     ipv6_subnet: Option<Ipv6Subnet>,
     /// IPv6 gateway.
-    #[arg(long)]
+    #[arg(long, visible_aliases = ["gatewayv6", "g6"])]
     ipv6_gateway: Option<Ipv6Addr>,
+    /// Contiv's configured tag: the network's name in an orchestrator.
+    #[arg(long = "nw-tag", visible_alias = "tag")]
+    cfgd_tag: Option<String>,
     /// netmaster sends IGMP general queries to the network's endpoints.
     #[arg(long)]
     igmp_querier: bool,
@@ -93,36 +107,55 @@ pub(super) struct NetworkArgs {
     unregistered_multicast: Unregistered,
 }
 
-fn parse_unregistered(s: &str) -> Result<Unregistered, String> {
+/// A value of one of the model's enums, by its JSON name.
+pub(super) fn by_json_name<T: serde::de::DeserializeOwned>(
+    s: &str,
+    expected: &str,
+) -> Result<T, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| format!("`{s}` is neither flood nor drop"))
+        .map_err(|_| format!("`{s}` is not {expected}"))
+}
+
+fn parse_unregistered(s: &str) -> Result<Unregistered, String> {
+    by_json_name(s, "flood or drop")
 }
 
 fn parse_encap(s: &str) -> Result<Encap, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| format!("`{s}` is neither vlan nor vxlan"))
+    by_json_name(s, "vlan or vxlan")
 }
 
-/// An endpoint group.
+fn parse_network_type(s: &str) -> Result<NetworkType, String> {
+    by_json_name(s, "data or infra")
+}
+
+/// An endpoint group: `group create [NETWORK] GROUP` as Contiv's netctl takes it, or
+/// `group create GROUP --network NETWORK`.
 #[derive(Args)]
 pub(super) struct GroupArgs {
-    /// Name.
-    name: String,
+    /// `NETWORK GROUP`, or `GROUP` with `--network`.
+    #[arg(num_args = 1..=2, required = true, value_names = ["NETWORK", "GROUP"])]
+    names: Vec<String>,
     /// Tenant.
     #[arg(short, long, default_value = "default")]
     tenant: String,
-    /// Network of its endpoints.
-    #[arg(short, long)]
-    network: String,
-    /// Address range for its endpoints, a.b.c.d-a.b.c.e.
+    /// Network of its endpoints (when only the group is named).
     #[arg(long)]
+    network: Option<String>,
+    /// Address range for its endpoints, a.b.c.d-a.b.c.e.
+    #[arg(short = 'r', long)]
     ip_pool: Option<Ipv4Range>,
     /// Attached policy (repeatable).
     #[arg(short, long)]
     policy: Vec<String>,
     /// Attached QoS profile.
-    #[arg(long)]
+    #[arg(short = 'n', long = "networkprofile", visible_alias = "net-profile")]
     net_profile: Option<String>,
+    /// Contiv's external contracts (ACI; not supported: refused by netmaster).
+    #[arg(short = 'e', long = "external-contract")]
+    external_contracts: Vec<String>,
+    /// Contiv's configured tag: the group's name in an orchestrator.
+    #[arg(long = "epg-tag", visible_alias = "tag")]
+    cfgd_tag: Option<String>,
     /// Stateful default-deny: only what a rule allows comes in, plus replies.
     #[arg(long)]
     default_deny: bool,
@@ -200,27 +233,14 @@ pub(super) struct NetProfileArgs {
     #[arg(short, long)]
     bandwidth: Option<String>,
     /// Burst in kilobits.
-    #[arg(long)]
+    #[arg(short = 's', long)]
     burst: Option<u32>,
     /// DSCP to set (0..=63).
-    #[arg(long)]
+    #[arg(short, long)]
     dscp: Option<u8>,
 }
 
-impl Create for NetProfileArgs {
-    const KIND: Kind = Kind::NetProfile;
-    fn object(self) -> Object {
-        Object::NetProfile(NetProfile {
-            tenant_name: self.tenant,
-            profile_name: self.name,
-            bandwidth: self.bandwidth,
-            burst: self.burst,
-            dscp: self.dscp,
-        })
-    }
-}
-
-/// A rule of a policy.
+/// A rule of a policy (`rule create` and Contiv's `policy rule-add POLICY RULE-ID`).
 #[derive(Args)]
 pub(super) struct RuleArgs {
     /// The policy.
@@ -237,64 +257,165 @@ pub(super) struct RuleArgs {
     #[arg(short, long, default_value_t = 1)]
     priority: u8,
     /// Senders' endpoint group (in).
-    #[arg(long)]
+    #[arg(short = 'g', long)]
     from_group: Option<String>,
     /// Receivers' endpoint group (out).
-    #[arg(long)]
+    #[arg(short = 'e', long)]
     to_group: Option<String>,
     /// Senders' network (in).
-    #[arg(long)]
+    #[arg(short = 'n', long)]
     from_network: Option<String>,
     /// Receivers' network (out).
-    #[arg(long)]
+    #[arg(short = 'o', long)]
     to_network: Option<String>,
     /// Senders' IPv4 address, prefix or range (in).
-    #[arg(long)]
+    #[arg(short = 'i', long, visible_alias = "from-ip-address")]
     from_ip: Option<Ipv4Selector>,
     /// Receivers' IPv4 address, prefix or range (out).
-    #[arg(long)]
+    #[arg(short = 's', long, visible_alias = "to-ip-address")]
     to_ip: Option<Ipv4Selector>,
     /// tcp, udp, icmp or a protocol number.
-    #[arg(long)]
+    #[arg(short = 'l', long)]
     protocol: Option<String>,
     /// TCP/UDP destination port.
-    #[arg(long, default_value_t = 0)]
+    #[arg(short = 'P', long, default_value_t = 0)]
     port: u16,
     /// allow or deny.
-    #[arg(short, long, default_value = "allow", value_parser = parse_action)]
+    #[arg(short = 'j', long, short_alias = 'a', default_value = "allow", value_parser = parse_action)]
     action: RuleAction,
 }
 
 fn parse_direction(s: &str) -> Result<Direction, String> {
-    match s {
-        "in" => Ok(Direction::In),
-        "out" => Ok(Direction::Out),
-        _ => Err(format!("`{s}` is neither `in` nor `out`")),
-    }
+    by_json_name(s, "in or out")
 }
 
 fn parse_action(s: &str) -> Result<RuleAction, String> {
-    match s {
-        "allow" => Ok(RuleAction::Allow),
-        "deny" => Ok(RuleAction::Deny),
-        _ => Err(format!("`{s}` is neither `allow` nor `deny`")),
+    by_json_name(s, "allow or deny")
+}
+
+/// Builds the object a `create` describes.
+pub(super) trait Create: Args {
+    /// The kind of object it creates.
+    const KIND: Kind;
+    /// The object, or why the command line does not describe one.
+    fn object(self) -> CliResult<Object>;
+}
+
+impl Create for TenantArgs {
+    const KIND: Kind = Kind::Tenant;
+    fn object(self) -> CliResult<Object> {
+        Ok(Object::Tenant(Tenant {
+            tenant_name: self.name,
+            default_network: self.default_network,
+        }))
+    }
+}
+
+impl Create for NetworkArgs {
+    const KIND: Kind = Kind::Network;
+    fn object(self) -> CliResult<Object> {
+        Ok(Object::Network(Network {
+            tenant_name: self.tenant,
+            network_name: self.name,
+            nw_type: self.nw_type,
+            encap: self.encap,
+            pkt_tag: self.pkt_tag,
+            subnet: self.subnet,
+            gateway: self.gateway,
+            ipv6_subnet: self.ipv6_subnet,
+            ipv6_gateway: self.ipv6_gateway,
+            multicast: MulticastConfig {
+                querier: self.igmp_querier,
+                query_interval_s: self.igmp_query_interval,
+                unregistered: self.unregistered_multicast,
+            },
+            cfgd_tag: self.cfgd_tag,
+        }))
+    }
+}
+
+impl Create for GroupArgs {
+    const KIND: Kind = Kind::EndpointGroup;
+    fn object(self) -> CliResult<Object> {
+        let (network, group) = match (self.names.as_slice(), self.network) {
+            ([network, group], None) => (network.clone(), group.clone()),
+            ([_, _], Some(_)) => {
+                return Err("give the network either before the group or with --network".into())
+            }
+            ([group], Some(network)) => (network, group.clone()),
+            _ => return Err("name the network: `group create NETWORK GROUP`".into()),
+        };
+        Ok(Object::EndpointGroup(EndpointGroup {
+            tenant_name: self.tenant,
+            group_name: group,
+            network_name: network,
+            ip_pool: self.ip_pool,
+            policies: self.policy,
+            net_profile: self.net_profile,
+            default_deny: self.default_deny,
+            cfgd_tag: self.cfgd_tag,
+            ext_contracts_grps: self.external_contracts,
+        }))
+    }
+}
+
+impl Create for EndpointArgs {
+    const KIND: Kind = Kind::Endpoint;
+    fn object(self) -> CliResult<Object> {
+        Ok(Object::Endpoint(Endpoint {
+            tenant_name: self.tenant,
+            network_name: self.network,
+            group_name: self.group,
+            container_name: self.container,
+            host: self.host,
+            interface: self.interface,
+            mac_address: self.mac,
+            ip_address: self.ip,
+            ipv6_address: self.ipv6,
+            external: self.external,
+        }))
+    }
+}
+
+impl Create for HostArgs {
+    const KIND: Kind = Kind::Host;
+    fn object(self) -> CliResult<Object> {
+        Ok(Object::Host(Host {
+            name: self.name,
+            vtep_ip: self.vtep_ip,
+            uplinks: self.uplink,
+            dpid: self.dpid,
+        }))
     }
 }
 
 impl Create for PolicyArgs {
     const KIND: Kind = Kind::Policy;
-    fn object(self) -> Object {
-        Object::Policy(Policy {
+    fn object(self) -> CliResult<Object> {
+        Ok(Object::Policy(Policy {
             tenant_name: self.tenant,
             policy_name: self.name,
-        })
+        }))
+    }
+}
+
+impl Create for NetProfileArgs {
+    const KIND: Kind = Kind::NetProfile;
+    fn object(self) -> CliResult<Object> {
+        Ok(Object::NetProfile(NetProfile {
+            tenant_name: self.tenant,
+            profile_name: self.name,
+            bandwidth: self.bandwidth,
+            burst: self.burst,
+            dscp: self.dscp,
+        }))
     }
 }
 
 impl Create for RuleArgs {
     const KIND: Kind = Kind::Rule;
-    fn object(self) -> Object {
-        Object::Rule(Rule {
+    fn object(self) -> CliResult<Object> {
+        Ok(Object::Rule(Rule {
             tenant_name: self.tenant,
             policy_name: self.policy,
             rule_id: self.rule_id,
@@ -309,98 +430,19 @@ impl Create for RuleArgs {
             protocol: self.protocol,
             port: self.port,
             action: self.action,
-        })
+        }))
     }
 }
 
-/// Builds the object a `create` describes.
-pub(super) trait Create: Args {
-    const KIND: Kind;
-    fn object(self) -> Object;
-}
-
-impl Create for TenantArgs {
-    const KIND: Kind = Kind::Tenant;
-    fn object(self) -> Object {
-        Object::Tenant(Tenant {
-            tenant_name: self.name,
-        })
-    }
-}
-
-impl Create for NetworkArgs {
-    const KIND: Kind = Kind::Network;
-    fn object(self) -> Object {
-        Object::Network(Network {
-            tenant_name: self.tenant,
-            network_name: self.name,
-            encap: self.encap,
-            pkt_tag: self.pkt_tag,
-            subnet: self.subnet,
-            gateway: self.gateway,
-            ipv6_subnet: self.ipv6_subnet,
-            ipv6_gateway: self.ipv6_gateway,
-            multicast: MulticastConfig {
-                querier: self.igmp_querier,
-                query_interval_s: self.igmp_query_interval,
-                unregistered: self.unregistered_multicast,
-            },
-        })
-    }
-}
-
-impl Create for GroupArgs {
-    const KIND: Kind = Kind::EndpointGroup;
-    fn object(self) -> Object {
-        Object::EndpointGroup(EndpointGroup {
-            tenant_name: self.tenant,
-            group_name: self.name,
-            network_name: self.network,
-            ip_pool: self.ip_pool,
-            policies: self.policy,
-            net_profile: self.net_profile,
-            default_deny: self.default_deny,
-        })
-    }
-}
-
-impl Create for EndpointArgs {
-    const KIND: Kind = Kind::Endpoint;
-    fn object(self) -> Object {
-        Object::Endpoint(Endpoint {
-            tenant_name: self.tenant,
-            network_name: self.network,
-            group_name: self.group,
-            container_name: self.container,
-            host: self.host,
-            interface: self.interface,
-            mac_address: self.mac,
-            ip_address: self.ip,
-            ipv6_address: self.ipv6,
-            external: self.external,
-        })
-    }
-}
-
-impl Create for HostArgs {
-    const KIND: Kind = Kind::Host;
-    fn object(self) -> Object {
-        Object::Host(Host {
-            name: self.name,
-            vtep_ip: self.vtep_ip,
-            uplinks: self.uplink,
-            dpid: self.dpid,
-        })
-    }
-}
-
+/// Runs `verb` on objects of `C`'s kind.
 pub(super) fn object_command<C: Create>(client: &Client, verb: Verb<C>) -> CliResult<()> {
     match verb {
-        Verb::Ls => print!("{}", table(C::KIND, &client.list(C::KIND)?)),
+        Verb::Ls(args) => list(client, C::KIND, &args, |_| true),
         // Like Contiv's, a network's inspection has its operational state beside its intent.
         Verb::Inspect(key) if C::KIND == Kind::Network => {
             let inspect = client.inspect_network(&key.key(C::KIND))?;
             println!("{}", serde_json::to_string_pretty(&inspect)?);
+            Ok(())
         }
         Verb::Inspect(key) => {
             let object = client.get(C::KIND, &key.key(C::KIND))?;
@@ -408,11 +450,12 @@ pub(super) fn object_command<C: Create>(client: &Client, verb: Verb<C>) -> CliRe
                 "{}",
                 serde_json::to_string_pretty(&wire::to_value(&object))?
             );
+            Ok(())
         }
         Verb::Create(args) => {
-            client.put(&args.object())?;
+            client.put(&args.object()?)?;
+            Ok(())
         }
-        Verb::Rm(key) => client.delete(C::KIND, &key.key(C::KIND))?,
+        Verb::Rm(key) => Ok(client.delete(C::KIND, &key.key(C::KIND))?),
     }
-    Ok(())
 }

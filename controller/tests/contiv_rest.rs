@@ -1,0 +1,229 @@
+//! Contiv's REST bodies against a running netmaster: every object Contiv and netplugin share,
+//! posted in Contiv's form (its field names, its `key`) to Contiv's paths, reads back with the
+//! same fields; a `key` that is not the object's, a field netplugin does not support and a
+//! collection it does not have are refused with a message that says so, and change nothing.
+//! The `default` tenant exists from the start.
+
+#[path = "support/api_netmaster.rs"]
+mod api_netmaster;
+
+use api_netmaster::ApiNetmaster;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+/// One HTTP/1.1 request with a JSON body (or none); the status and the JSON answer.
+fn http(nm: &ApiNetmaster, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    let addr = nm.url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).expect("connect to the API");
+    let body = body.map(Value::to_string).unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read the answer");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// The payload of a chunked body.
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn start() -> (tempfile::TempDir, ApiNetmaster) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = dir.path().join("intent.redb");
+    let nm = ApiNetmaster::start(
+        &dir.path().join("of.sock"),
+        &[std::ffi::OsStr::new("--store"), store.as_os_str()],
+    );
+    (dir, nm)
+}
+
+/// Every field of `sent` is in `got` with the same value.
+fn assert_fields(sent: &Value, got: &Value) {
+    for (field, value) in sent.as_object().expect("an object") {
+        assert_eq!(&got[field], value, "field `{field}` of {got}");
+    }
+}
+
+/// Contiv's bodies of the objects netplugin implements, in creation order, with their paths.
+fn contiv_objects() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "/api/v1/globals/global/",
+            json!({"key": "global", "name": "global", "networkInfraType": "default",
+                   "vlans": "1-4094", "vxlans": "1-10000", "fwdMode": "bridge",
+                   "arpMode": "proxy", "pvtSubnet": "172.19.0.0/16"}),
+        ),
+        (
+            "/api/v1/tenants/blue/",
+            json!({"key": "blue", "tenantName": "blue", "defaultNetwork": "contiv-net"}),
+        ),
+        (
+            "/api/v1/networks/blue:contiv-net/",
+            json!({"key": "blue:contiv-net", "tenantName": "blue", "networkName": "contiv-net",
+                   "nwType": "data", "encap": "vxlan", "pktTag": 4000,
+                   "subnet": "20.1.1.0/24", "gateway": "20.1.1.254", "cfgdTag": "docker-net"}),
+        ),
+        (
+            "/api/v1/netprofiles/blue:gold/",
+            json!({"key": "blue:gold", "tenantName": "blue", "profileName": "gold",
+                   "bandwidth": "10Mbps", "DSCP": 10, "burst": 200}),
+        ),
+        (
+            "/api/v1/policys/blue:web-policy/",
+            json!({"key": "blue:web-policy", "tenantName": "blue", "policyName": "web-policy"}),
+        ),
+        (
+            "/api/v1/endpointGroups/blue:web/",
+            json!({"key": "blue:web", "tenantName": "blue", "groupName": "web",
+                   "networkName": "contiv-net", "policies": ["web-policy"],
+                   "netProfile": "gold", "ipPool": "20.1.1.10-20.1.1.20",
+                   "cfgdTag": "web-tag"}),
+        ),
+        (
+            "/api/v1/rules/blue:web-policy:1/",
+            json!({"key": "blue:web-policy:1", "tenantName": "blue", "policyName": "web-policy",
+                   "ruleId": "1", "direction": "in", "priority": 10, "fromEndpointGroup": "web",
+                   "protocol": "tcp", "port": 80, "action": "allow"}),
+        ),
+        (
+            "/api/v1/rules/blue:web-policy:2/",
+            json!({"key": "blue:web-policy:2", "tenantName": "blue", "policyName": "web-policy",
+                   "ruleId": "2", "direction": "out", "priority": 5,
+                   "toIpAddress": "20.1.1.0/24", "action": "deny"}),
+        ),
+    ]
+}
+
+#[test]
+fn contiv_bodies_round_trip_and_the_default_tenant_exists() {
+    let (_dir, nm) = start();
+    let (status, tenant) = http(&nm, "GET", "/api/v1/tenants/default/", None);
+    assert_eq!(status, 200, "{tenant}");
+    assert_eq!(tenant, json!({"key": "default", "tenantName": "default"}));
+
+    for (path, body) in contiv_objects() {
+        let (status, answer) = http(&nm, "POST", path, Some(&body));
+        assert_eq!(status, 200, "POST {path}: {answer}");
+        assert_fields(&body, &answer);
+        let (status, read) = http(&nm, "GET", path, None);
+        assert_eq!(status, 200, "GET {path}: {read}");
+        assert_fields(&body, &read);
+    }
+    // A list answers with the keys too; an answer posted back as it is changes nothing.
+    let (_, networks) = http(&nm, "GET", "/api/v1/networks/", None);
+    assert_eq!(networks[0]["key"], "blue:contiv-net", "{networks}");
+    let (status, again) = http(
+        &nm,
+        "PUT",
+        "/api/v1/networks/blue:contiv-net/",
+        Some(&networks[0]),
+    );
+    assert_eq!((status, &again), (200, &networks[0]));
+}
+
+#[test]
+fn a_wrong_key_an_unsupported_field_or_collection_changes_nothing() {
+    let (_dir, nm) = start();
+    for (path, body) in contiv_objects().into_iter().take(3) {
+        assert_eq!(http(&nm, "POST", path, Some(&body)).0, 200, "{path}");
+    }
+    let (_, before) = http(&nm, "GET", "/api/v1/networks/", None);
+    let (_, global_before) = http(&nm, "GET", "/api/v1/globals/global/", None);
+
+    let refused = [
+        // The body's key is not the one its fields make.
+        (
+            "/api/v1/networks/blue:contiv-net/",
+            json!({"key": "blue:other", "tenantName": "blue", "networkName": "contiv-net",
+                   "subnet": "20.1.2.0/24"}),
+            "`blue:other` is not this object's key: its fields make `blue:contiv-net`",
+        ),
+        // The body's key is its own, the path's is another's.
+        (
+            "/api/v1/networks/blue:other/",
+            json!({"key": "blue:contiv-net", "tenantName": "blue", "networkName": "contiv-net",
+                   "subnet": "20.1.2.0/24"}),
+            "blue:other",
+        ),
+        (
+            "/api/v1/networks/blue:infra/",
+            json!({"key": "blue:infra", "tenantName": "blue", "networkName": "infra",
+                   "nwType": "infra", "subnet": "20.1.3.0/24"}),
+            "nwType: infra networks (an interface of the host itself on the network) (not supported by netplugin)",
+        ),
+        (
+            "/api/v1/globals/global/",
+            json!({"key": "global", "name": "global", "networkInfraType": "aci"}),
+            "networkInfraType: Contiv's ACI fabric modes (aci, aci-opflex) need Cisco ACI (not supported by netplugin)",
+        ),
+        (
+            "/api/v1/globals/global/",
+            json!({"name": "global", "pvtSubnet": "172.19.0.0/24"}),
+            "pvtSubnet: 172.19.0.0/24 is not a /16",
+        ),
+        (
+            "/api/v1/endpointGroups/blue:web/",
+            json!({"tenantName": "blue", "groupName": "web", "networkName": "contiv-net",
+                   "extContractsGrps": ["ext"]}),
+            "extContractsGrps: external contracts groups are Cisco ACI contracts (not supported by netplugin)",
+        ),
+        (
+            "/api/v1/appProfiles/blue:app/",
+            json!({"key": "blue:app", "tenantName": "blue", "appProfileName": "app"}),
+            "Contiv's application profiles (Cisco ACI) (`appProfiles`) are not supported by netplugin",
+        ),
+        (
+            "/api/v1/Bgps/host1/",
+            json!({"key": "host1", "hostname": "host1", "as": "65002"}),
+            "Contiv's BGP peerings (Contiv's L3 routing mode) (`Bgps`) are not supported by netplugin",
+        ),
+    ];
+    for (path, body, message) in refused {
+        let (status, answer) = http(&nm, "POST", path, Some(&body));
+        assert_eq!(status, 400, "POST {path} {body}: {answer}");
+        let text = answer.to_string();
+        assert!(
+            text.contains(message),
+            "POST {path}: {text} lacks {message}"
+        );
+    }
+    assert_eq!(http(&nm, "GET", "/api/v1/networks/", None).1, before);
+    assert_eq!(
+        http(&nm, "GET", "/api/v1/globals/global/", None).1,
+        global_before
+    );
+    assert_eq!(
+        http(&nm, "GET", "/api/v1/endpointGroups/", None).1,
+        json!([])
+    );
+}
