@@ -136,6 +136,16 @@ for c in "${CONTAINERS[@]}"; do
     printf '  %-13s %-7s %s\n' "$c" "${NET[$c]}" "$ip"
 done
 
+echo "== Contiv's inspect and version (netctl net inspect orange; netctl version)"
+for i in $(seq 100); do
+    inspect=$(cd "$DIR/w" && in_ns bin/netctl net inspect orange)
+    [ "$(grep -c '"homingHost": "host1"' <<<"$inspect")" = 2 ] && break
+    sleep 0.1
+done
+echo "$inspect"
+echo "== end of inspect"
+(cd "$DIR/w" && in_ns bin/netctl version)
+
 echo "== ping matrix (ok: replies, --: none)"
 printf '%-13s' ""
 for d in "${CONTAINERS[@]}"; do printf ' %-13s' "$d"; done

@@ -64,6 +64,25 @@ fn the_original_getting_started_runs_as_printed() {
     ] {
         assert!(stdout.contains(command), "missing: {command}");
     }
+    // Contiv's inspect of a network, with what the agent reported: both containers on host1.
+    let inspect = stdout
+        .split_once("netctl version)\n")
+        .and_then(|(_, rest)| rest.split_once("== end of inspect"))
+        .expect("the script prints the inspection")
+        .0;
+    let inspect: serde_json::Value = serde_json::from_str(inspect).expect("inspect is JSON");
+    assert_eq!(inspect["Config"]["key"], "default:orange");
+    let oper = &inspect["Oper"];
+    assert_eq!(oper["numEndpoints"], 2, "{oper}");
+    assert_eq!(oper["allocatedIPAddresses"], "11.1.0.1-11.1.0.2", "{oper}");
+    for e in oper["endpoints"].as_array().expect("endpoints") {
+        assert_eq!(e["homingHost"], "host1", "{e}");
+        assert!(e["ofport"].as_u64().is_some(), "{e}");
+    }
+    assert!(
+        stdout.contains("Server Version:\nVersion: "),
+        "netctl version"
+    );
     let matrix = stdout
         .split_once("== ping matrix")
         .expect("the script prints the ping matrix")

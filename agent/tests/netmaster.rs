@@ -8,8 +8,8 @@ use northbound_api::agent::{
 use northbound_api::live_trace::OfprotoFlow;
 use northbound_api::model::{Kind, Object, Tenant};
 use northbound_api::oper::{
-    NetworkOper, OperError, OperFuture, OperService, SwitchFlows, SwitchSelector, TraceReport,
-    TraceRequest,
+    NetmasterInfo, ObjectOper, OperError, OperFuture, OperService, ReplicaState, SwitchFlows,
+    SwitchSelector, TraceReport, TraceRequest, VersionInfo,
 };
 use northbound_api::service::{Batch, IntentError, IntentService};
 use std::collections::BTreeMap;
@@ -98,8 +98,26 @@ impl AgentService for Agents {
 struct NoOper;
 
 impl OperService for NoOper {
-    fn network(&self, _: &str) -> NetworkOper {
-        NetworkOper::default()
+    fn inspect(&self, _: Kind, _: &str) -> Option<ObjectOper> {
+        None
+    }
+
+    fn version(&self) -> VersionInfo {
+        VersionInfo {
+            git_commit: String::new(),
+            version: String::new(),
+            build_time: String::new(),
+        }
+    }
+
+    fn info(&self) -> NetmasterInfo {
+        NetmasterInfo {
+            current_state: ReplicaState::Leader,
+            leader_ip: String::new(),
+            local_ip: String::new(),
+            netmaster_nodes: Vec::new(),
+            netplugin_nodes: Vec::new(),
+        }
     }
 
     fn audit(&self) -> northbound_api::oper::Audit {

@@ -12,7 +12,7 @@
 //!   [`store`] keeps them with the intent across restarts.
 //! * [`reconcile`] diffs desired against actual state and sends only the difference, and
 //!   says where every switch stands ([`reconcile::status`]); [`oper`] shows it, with what
-//!   IGMP snooping learned.
+//!   IGMP snooping learned and Contiv's inspect of every object ([`inspect`]).
 //!
 //! The in-memory OpenFlow 1.3 switch used by the tests is the `fakeswitch` crate beside this one.
 
@@ -25,6 +25,7 @@ pub mod cookie;
 pub mod desired;
 pub mod explain;
 pub mod gateway_echo;
+pub mod inspect;
 pub mod intent;
 pub mod multicast;
 pub mod observed;

@@ -309,6 +309,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         compiled: publisher.subscribe(),
         live: live_traces,
         console: Arc::default(),
+        api_addr: api.local_addr().unwrap_or(args.api_listen),
     });
     tasks.spawn(netmaster::console::feed::run((*oper).clone()));
     let services = Services {

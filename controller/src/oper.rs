@@ -1,6 +1,7 @@
 //! What netmaster shows of its operational state ([`Oper`], the [`OperService`] behind
-//! `/api/v1/inspect/...`, `/api/v1/audit/`, `/api/v1/flows/` and `/api/v1/trace`): the
-//! multicast memberships it snooped, where every switch stands against the latest compiled
+//! `/api/v1/inspect/...`, `/version`, `/info`, `/api/v1/audit/`, `/api/v1/flows/` and
+//! `/api/v1/trace`): Contiv's inspect of every object (with the multicast memberships it
+//! snooped), where every switch stands against the latest compiled
 //! snapshot, what a switch holds with the owner of each flow, and packet traces.
 
 use crate::app::{Controller, SwitchView};
@@ -9,16 +10,19 @@ use crate::compiled::Compiled;
 use crate::console::{self, feed::ConsoleFeed};
 use crate::explain::live::LiveTraces;
 use crate::explain::{switch_flows, trace};
+use crate::inspect;
 use crate::intent::service::IntentDb;
 use crate::multicast::snooping::Snooping;
 use crate::observed::reports::AgentReports;
 use crate::reconcile::status::unix_ms;
 use northbound_api::audit::{Audit, SwitchAudit, SyncState};
+use northbound_api::model::Kind;
 use northbound_api::oper::{
-    ConsoleState, NetworkOper, OperError, OperFuture, OperService, SwitchFlows, SwitchSelector,
-    TraceReport, TraceRequest,
+    ConsoleState, NetmasterInfo, ObjectOper, OperError, OperFuture, OperService, ReplicaState,
+    SwitchFlows, SwitchSelector, TraceReport, TraceRequest, VersionInfo,
 };
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -39,11 +43,38 @@ pub struct Oper {
     pub live: Arc<LiveTraces>,
     /// The web console's events and change version.
     pub console: Arc<ConsoleFeed>,
+    /// The address the REST API serves (what `GET /info` calls this netmaster).
+    pub api_addr: SocketAddr,
 }
 
 impl OperService for Oper {
-    fn network(&self, key: &str) -> NetworkOper {
-        self.snooping.network_oper(key)
+    fn inspect(&self, kind: Kind, key: &str) -> Option<ObjectOper> {
+        let compiled = self.compiled.borrow().clone();
+        inspect::object_oper(&compiled, &self.snooping, kind, key)
+    }
+
+    fn version(&self) -> VersionInfo {
+        VersionInfo {
+            git_commit: option_env!("NETPLUGIN_GIT_COMMIT")
+                .unwrap_or_default()
+                .into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            build_time: option_env!("NETPLUGIN_BUILD_TIME")
+                .unwrap_or_default()
+                .into(),
+        }
+    }
+
+    fn info(&self) -> NetmasterInfo {
+        // One netmaster: it leads.
+        let me = self.api_addr.ip().to_string();
+        NetmasterInfo {
+            current_state: ReplicaState::Leader,
+            leader_ip: me.clone(),
+            local_ip: me.clone(),
+            netmaster_nodes: vec![me],
+            netplugin_nodes: self.reports.hosts().into_keys().collect(),
+        }
     }
 
     fn audit(&self) -> Audit {

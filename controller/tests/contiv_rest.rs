@@ -227,3 +227,178 @@ fn a_wrong_key_an_unsupported_field_or_collection_changes_nothing() {
         json!([])
     );
 }
+
+/// Polls `GET path` until `done` holds for the answer (the compile after a change is
+/// asynchronous); panics after 10 s.
+fn until(nm: &ApiNetmaster, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, answer) = http(nm, "GET", path, None);
+        if status == 200 && done(&answer) {
+            return answer;
+        }
+        assert!(std::time::Instant::now() < deadline, "GET {path}: {answer}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Contiv's inspect of every kind: `Config` (with the key) and `Oper` with Contiv's fields,
+/// derived from the allocations and from where the agent says the endpoints are plugged in.
+/// Also `GET /version` and `GET /info`.
+#[test]
+fn inspect_shows_allocations_placements_and_totals() {
+    let (_dir, nm) = start();
+    for (path, body) in contiv_objects() {
+        assert_eq!(http(&nm, "POST", path, Some(&body)).0, 200, "{path}");
+    }
+    assert_eq!(
+        http(
+            &nm,
+            "POST",
+            "/api/v1/hosts/host1/",
+            Some(&json!({"name": "host1"}))
+        )
+        .0,
+        200
+    );
+    for (name, group, ip) in [
+        ("c1", Some("web"), None),
+        ("c2", Some("web"), None),
+        ("c3", None, Some("20.1.1.50")),
+    ] {
+        let mut ep = json!({"tenantName": "blue", "networkName": "contiv-net", "containerName": name, "host": "host1"});
+        if let Some(group) = group {
+            ep["groupName"] = json!(group);
+        }
+        if let Some(ip) = ip {
+            ep["ipAddress"] = json!(ip);
+        }
+        let path = format!("/api/v1/endpoints/blue:{name}/");
+        assert_eq!(http(&nm, "POST", &path, Some(&ep)).0, 200, "{path}");
+    }
+    // host1's agent plugged c1 and c3 in (c2 is not yet).
+    let report =
+        json!({"dpid": 7, "vtepIp": "192.168.2.10", "endpointPorts": {"blue:c1": 3, "blue:c3": 4}});
+    assert_eq!(
+        http(&nm, "PUT", "/api/v1/agents/host1/", Some(&report)).0,
+        200
+    );
+
+    let c1 = until(&nm, "/api/v1/inspect/endpoints/blue:c1/", |a| {
+        a["Oper"]["homingHost"] == "host1"
+    });
+    assert_eq!(c1["Config"]["key"], "blue:c1");
+    let oper = &c1["Oper"];
+    assert_eq!(oper["endpointID"], "blue:c1");
+    assert_eq!(oper["network"], "blue:contiv-net");
+    assert_eq!(oper["endpointGroupKey"], "blue:web");
+    assert_eq!(
+        oper["ipAddress"],
+        json!(["20.1.1.10"]),
+        "the group's pool: {oper}"
+    );
+    assert_eq!(
+        (oper["ofport"].as_u64(), oper["vtepIP"].as_str()),
+        (Some(3), Some("192.168.2.10"))
+    );
+
+    let (_, net) = http(
+        &nm,
+        "GET",
+        "/api/v1/inspect/networks/blue:contiv-net/",
+        None,
+    );
+    let oper = &net["Oper"];
+    assert_eq!(net["Config"]["cfgdTag"], "docker-net");
+    assert_eq!(
+        (oper["pktTag"].as_u64(), oper["networkTag"].as_str()),
+        (Some(4000), Some("docker-net"))
+    );
+    assert_eq!(oper["numEndpoints"], 3);
+    assert_eq!(oper["allocatedAddressesCount"], 3);
+    assert_eq!(
+        oper["allocatedIPAddresses"],
+        "20.1.1.10-20.1.1.11, 20.1.1.50"
+    );
+    assert_eq!(
+        oper["availableIPAddresses"],
+        "20.1.1.1-20.1.1.9, 20.1.1.12-20.1.1.49, 20.1.1.51-20.1.1.253",
+        "the gateway 20.1.1.254 is not available"
+    );
+    let homes: Vec<&str> = oper["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["homingHost"].as_str().unwrap())
+        .collect();
+    assert_eq!(homes, ["host1", "", "host1"]);
+
+    let (_, group) = http(&nm, "GET", "/api/v1/inspect/endpointGroups/blue:web/", None);
+    let oper = &group["Oper"];
+    assert_eq!(
+        (oper["numEndpoints"].as_u64(), oper["groupTag"].as_str()),
+        (Some(2), Some("web-tag"))
+    );
+    assert_eq!(oper["allocatedIPAddresses"], "20.1.1.10-20.1.1.11");
+    assert_eq!(oper["availableIPAddresses"], "20.1.1.12-20.1.1.20");
+    assert!(oper["pktTag"].as_u64().unwrap() > 0);
+
+    let (_, policy) = http(&nm, "GET", "/api/v1/inspect/policys/blue:web-policy/", None);
+    assert_eq!(policy["Oper"]["numEndpoints"], 2);
+    assert_eq!(policy["Oper"]["endpointGroups"], json!(["blue:web"]));
+
+    let (_, tenant) = http(&nm, "GET", "/api/v1/inspect/tenants/blue/", None);
+    let oper = &tenant["Oper"];
+    for (field, n) in [
+        ("totalNetworks", 1),
+        ("totalEPGs", 1),
+        ("totalEndpoints", 3),
+        ("totalPolicies", 1),
+        ("totalNetprofiles", 1),
+    ] {
+        assert_eq!(oper[field], n, "{field}: {oper}");
+    }
+    assert_eq!(oper["networks"][0]["numEndpoints"], 3);
+
+    let (_, host) = http(&nm, "GET", "/api/v1/inspect/hosts/host1/", None);
+    assert_eq!(
+        (
+            host["Oper"]["reporting"].as_bool(),
+            host["Oper"]["dpid"].as_u64()
+        ),
+        (Some(true), Some(7))
+    );
+    assert_eq!(host["Oper"]["numEndpoints"], 2);
+
+    let (_, global) = http(&nm, "GET", "/api/v1/inspect/globals/global/", None);
+    assert_eq!(global["Oper"]["vxlansInUse"], "4000");
+    assert_eq!(global["Oper"]["freeVXLANsStart"], 1);
+    assert_eq!(
+        (
+            global["Oper"]["numNetworks"].as_u64(),
+            global["Oper"]["numHosts"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+
+    // Rules and netprofiles have no Oper, as in Contiv.
+    let (status, rule) = http(&nm, "GET", "/api/v1/inspect/rules/blue:web-policy:1/", None);
+    assert_eq!(status, 200);
+    assert_eq!(rule["Config"]["priority"], 10);
+    assert!(rule.get("Oper").is_none(), "{rule}");
+    let (status, missing) = http(&nm, "GET", "/api/v1/inspect/networks/blue:nothing/", None);
+    assert_eq!(
+        (status, missing["error"].as_str()),
+        (404, Some("networks `blue:nothing` not found"))
+    );
+
+    let (status, version) = http(&nm, "GET", "/version", None);
+    assert_eq!(status, 200);
+    assert_eq!(version["Version"], env!("CARGO_PKG_VERSION"));
+    assert!(version["GitCommit"].is_string() && version["BuildTime"].is_string());
+    let (status, info) = http(&nm, "GET", "/info", None);
+    assert_eq!(status, 200);
+    assert_eq!(info["current-state"], "leader");
+    assert_eq!(info["local-ip"], "127.0.0.1");
+    assert_eq!(info["netplugin-nodes"], json!(["host1"]));
+}

@@ -6,11 +6,14 @@
 pub use northbound_model::audit::Audit;
 pub use northbound_model::console::ConsoleState;
 pub use northbound_model::flows::{SwitchFlows, SwitchSelector};
+pub use northbound_model::info::{NetmasterInfo, ReplicaState, VersionInfo};
 pub use northbound_model::oper::{
-    MulticastGroupOper, MulticastMemberOper, NetworkInspect, NetworkOper,
+    EndpointGroupOper, EndpointOper, GlobalOper, HostOper, Inspect, MulticastGroupOper,
+    MulticastMemberOper, NetworkOper, ObjectOper, PolicyOper, TenantOper,
 };
 pub use northbound_model::trace::{TraceReport, TraceRequest};
 
+use northbound_model::model::Kind;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -37,8 +40,14 @@ pub type OperFuture<T> = Pin<Box<dyn Future<Output = Result<T, OperError>> + Sen
 
 /// The operational-state service netmaster implements.
 pub trait OperService: Send + Sync + 'static {
-    /// What is known about network `key` (`tenant:network`); empty for one without state.
-    fn network(&self, key: &str) -> NetworkOper;
+    /// The operational state of the object of `kind` with `key` (Contiv's inspect `Oper`);
+    /// none for an object netmaster has not compiled yet, and for kinds without one (rules,
+    /// netprofiles).
+    fn inspect(&self, kind: Kind, key: &str) -> Option<ObjectOper>;
+    /// The build that answers (`GET /version`).
+    fn version(&self) -> VersionInfo;
+    /// This netmaster and the agents it hears from (`GET /info`).
+    fn info(&self) -> NetmasterInfo;
     /// The sync state of every switch.
     fn audit(&self) -> Audit;
     /// The flows a switch holds now, read from it, each with its owner; only those the

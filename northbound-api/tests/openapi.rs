@@ -75,6 +75,7 @@ async fn every_documented_operation_is_routed_and_every_route_documented() {
     let ops = operations(&doc);
     for (method, template) in &ops {
         let path = template
+            .replace("{collection}", "networks")
             .replace("{key}", "nobody:nothing")
             .replace("{host}", "nohost")
             .replace("{id}", "7");
@@ -103,9 +104,10 @@ async fn every_documented_operation_is_routed_and_every_route_documented() {
         (Method::GET, "/api/v1/flows".into()),
         (Method::POST, "/api/v1/trace".into()),
         (Method::GET, "/api/v1/inspect/endpoints".into()),
-        (Method::GET, "/api/v1/inspect/endpoints/{key}".into()),
-        (Method::GET, "/api/v1/inspect/networks/{key}".into()),
+        (Method::GET, "/api/v1/inspect/{collection}/{key}".into()),
         (Method::GET, "/api/v1/openapi.json".into()),
+        (Method::GET, "/version".into()),
+        (Method::GET, "/info".into()),
     ];
     for kind in Kind::ALL {
         let c = kind.collection();

@@ -359,7 +359,8 @@ async fn inspect_endpoints_shows_allocations() {
     }
     let (status, body) = send(&app, "GET", "/api/v1/inspect/endpoints/t1:c1/", "").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["ipAddress"], "10.1.1.5");
+    assert_eq!(body["Config"]["ipAddress"], "10.1.1.5");
+    assert_eq!(body["Config"]["key"], "t1:c1");
     let (status, body) = send(&app, "GET", "/api/v1/inspect/endpoints/t1:c2", "").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error(&body), "endpoints `t1:c2` not found");

@@ -5,8 +5,8 @@
 //! another tenant is another group; unregistered multicast is dropped or flooded as each
 //! network says; a netmaster restart changes nothing on the switches.
 
-use northbound_api::model::{MulticastConfig, Network, Object, Tenant, Unregistered};
-use northbound_api::oper::NetworkOper;
+use northbound_api::model::{Kind, MulticastConfig, Network, Object, Tenant, Unregistered};
+use northbound_api::oper::ObjectOper;
 use northbound_api::service::Batch;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -34,10 +34,12 @@ fn network(tenant: &str, multicast: MulticastConfig) -> Object {
 /// Members of group `G` of network `tenant:mc` as netmaster's inspection shows them.
 fn members(f: &Fabric, tenant: &str) -> BTreeSet<String> {
     let key = format!("{tenant}:mc");
-    let oper: NetworkOper = f
-        .api(move |c| c.inspect_network(&key))
-        .expect("inspect")
-        .oper;
+    let inspect = f
+        .api(move |c| c.inspect(Kind::Network, &key))
+        .expect("inspect");
+    let Some(ObjectOper::Network(oper)) = inspect.oper else {
+        panic!("a network's inspection without its Oper: {inspect:?}");
+    };
     oper.multicast_groups
         .iter()
         .filter(|g| g.group == G.to_string())

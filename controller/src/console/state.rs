@@ -174,7 +174,7 @@ fn tenants(oper: &Oper, compiled: &Compiled, reads: &Reads) -> Vec<ConsoleTenant
                             group: e.group_name.clone(),
                         })
                         .collect(),
-                    multicast: oper.snooping.network_oper(key).multicast_groups,
+                    multicast: oper.snooping.network_groups(key),
                 })
                 .collect();
             let policies = intent

@@ -15,7 +15,7 @@ use crate::cookie::{Cookie, OwnerKind};
 use crate::session::dpid_str;
 use crate::store::{decode, encode, Store, StoreError, Table, Txn};
 use northbound_api::model::MulticastConfig;
-use northbound_api::oper::{MulticastGroupOper, MulticastMemberOper, NetworkOper};
+use northbound_api::oper::{MulticastGroupOper, MulticastMemberOper};
 use ofproto::msg::PacketIn;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -226,10 +226,10 @@ impl PacketInApp for Snooping {
 impl Snooping {
     /// The multicast groups of network `key` (`tenant:network`) with their members; empty
     /// for an unknown network.
-    pub fn network_oper(&self, key: &str) -> NetworkOper {
+    pub fn network_groups(&self, key: &str) -> Vec<MulticastGroupOper> {
         let plan = self.plan();
         let Some((id, np)) = plan.networks.iter().find(|(_, n)| n.key == key) else {
-            return NetworkOper::default();
+            return Vec::new();
         };
         let members = self
             .inner
@@ -252,9 +252,7 @@ impl Snooping {
                 }),
             }
         }
-        NetworkOper {
-            multicast_groups: groups,
-        }
+        groups
     }
 }
 
@@ -330,12 +328,9 @@ mod tests {
         assert_eq!(*rx.borrow(), 1);
         assert_eq!(s.take(1, &packet_in(3, 0x16), t0), Ok(false), "renewal");
         assert_eq!(s.view()[&7][&G].endpoints, ["t:a".to_string()].into());
-        let oper = s.network_oper("t:n");
-        assert_eq!(oper.multicast_groups[0].members[0].host, "h1");
-        assert!(
-            oper.multicast_groups[0].members[0].expires_in_ms > 4000,
-            "2 × 2 s + 1 s"
-        );
+        let groups = s.network_groups("t:n");
+        assert_eq!(groups[0].members[0].host, "h1");
+        assert!(groups[0].members[0].expires_in_ms > 4000, "2 × 2 s + 1 s");
         assert_eq!(s.take(1, &packet_in(3, 0x17), t0), Ok(true), "leave");
         assert!(s.view().is_empty());
         assert_eq!(*rx.borrow(), 2);

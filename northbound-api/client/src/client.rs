@@ -6,8 +6,9 @@ use northbound_model::batch::Batch;
 use northbound_model::console::ConsoleState;
 use northbound_model::error::ApiError;
 use northbound_model::flows::{SwitchFlows, SwitchSelector};
+use northbound_model::info::{NetmasterInfo, VersionInfo};
 use northbound_model::model::{Kind, Object};
-use northbound_model::oper::NetworkInspect;
+use northbound_model::oper::Inspect;
 use northbound_model::path;
 use northbound_model::tls::{trusting, CaError};
 use northbound_model::token::BearerToken;
@@ -121,9 +122,24 @@ impl Client {
         wire::from_value(kind, value).map_err(|e| bad_answer(&url, e))
     }
 
-    /// A network's intent and operational state (multicast memberships).
-    pub fn inspect_network(&self, key: &str) -> Result<NetworkInspect, ClientError> {
-        let url = format!("{}{}", self.base, path::inspect_network(key));
+    /// An object's intent and operational state (Contiv's inspect).
+    pub fn inspect(&self, kind: Kind, key: &str) -> Result<Inspect, ClientError> {
+        self.get_json(&path::inspect(kind, key))
+    }
+
+    /// The build of netmaster that answers (`GET /version`).
+    pub fn version(&self) -> Result<VersionInfo, ClientError> {
+        self.get_json(path::VERSION)
+    }
+
+    /// netmaster and the agents it hears from (`GET /info`).
+    pub fn info(&self) -> Result<NetmasterInfo, ClientError> {
+        self.get_json(path::INFO)
+    }
+
+    /// The answer of a `GET` of `path`, decoded.
+    fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
         let value = self.send(self.agent.get(&url), None)?;
         wire::decode_value(value).map_err(|e| bad_answer(&url, e))
     }

@@ -7,7 +7,7 @@
 //! * [`wire`]: one object's JSON body on the REST API (its fields, without the kind tag).
 //! * [`batch`]: the all-or-nothing [`batch::Batch`] of changes.
 //! * [`error`]: the [`error::ApiError`] of a refused request.
-//! * [`oper`]: operational state (multicast memberships) shown beside a network's intent.
+//! * [`oper`]: the operational state Contiv's inspect shows beside an object's intent.
 //! * [`audit`]: the sync state of every switch ([`audit::Audit`]).
 //! * [`console`]: what the web console shows ([`console::ConsoleState`]).
 //! * [`flows`]: a switch's flows with their owners ([`flows::SwitchFlows`]).
@@ -16,6 +16,7 @@
 //! * [`agent`]: the [`agent::HostReport`] a host's agent sends, and the
 //!   [`agent::HostDirectives`] netmaster answers with.
 //! * `go_flags` (feature `cli`): the original's single-dash long options (`-host-label`).
+//! * [`info`]: what netmaster says about itself (`GET /version`, `GET /info`).
 //! * [`name`]: what a name may be.
 //! * [`path`]: the paths of those resources, as a client asks for them.
 //! * [`token`]: the [`token::BearerToken`] a client presents.
@@ -33,6 +34,7 @@ pub mod error;
 pub mod flows;
 #[cfg(feature = "cli")]
 pub mod go_flags;
+pub mod info;
 pub mod live_trace;
 pub mod model;
 pub mod name;

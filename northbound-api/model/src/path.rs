@@ -46,10 +46,20 @@ pub fn object(kind: Kind, key: &str) -> String {
     format!("/api/v1/{}/{}/", kind.collection(), encode_segment(key))
 }
 
-/// A network's intent and operational state.
-pub fn inspect_network(key: &str) -> String {
-    format!("/api/v1/inspect/networks/{}/", encode_segment(key))
+/// An object's intent and operational state (Contiv's inspect).
+pub fn inspect(kind: Kind, key: &str) -> String {
+    format!(
+        "/api/v1/inspect/{}/{}/",
+        kind.collection(),
+        encode_segment(key)
+    )
 }
+
+/// netmaster's version (Contiv's `GET /version`).
+pub const VERSION: &str = "/version";
+
+/// This netmaster and the agents it hears from (Contiv's `GET /info`).
+pub const INFO: &str = "/info";
 
 /// The report of `host`.
 pub fn agent(host: &str) -> String {

@@ -8,8 +8,9 @@
 //! | `POST`, `PUT` | `/api/v1/{collection}/{key}/` | creates or replaces the object in the body; returns it as stored |
 //! | `DELETE` | `/api/v1/{collection}/{key}/` | deletes the object (204) |
 //! | `POST` | `/api/v1/batch` | applies a [`Batch`] all-or-nothing; returns the stored upserts |
-//! | `GET` | `/api/v1/inspect/endpoints/[{key}/]` | endpoints with their allocated addresses |
-//! | `GET` | `/api/v1/inspect/networks/{key}/` | [`NetworkInspect`]: `{"Config": network, "Oper": {...}}`, its intent and its multicast memberships (404 if absent) |
+//! | `GET` | `/api/v1/inspect/endpoints/` | every endpoint with its allocated addresses |
+//! | `GET` | `/api/v1/inspect/{collection}/{key}/` | Contiv's inspect, [`Inspect`]: `{"Config": object, "Oper": {...}}`, the object's intent and its operational state (404 if absent) |
+//! | `GET` | `/version`, `/info` | Contiv's: the build that answers ([`VersionInfo`](crate::oper::VersionInfo)), this netmaster and its agents ([`NetmasterInfo`](crate::oper::NetmasterInfo)) |
 //! | `GET` | `/api/v1/openapi.json` | the OpenAPI 3.1 document of this API, generated from the code (`rest/openapi.rs`) |
 //! | `GET` | `/api/v1/audit/` | [`Audit`]: every switch's sync state against the latest compiled snapshot |
 //! | `GET` | `/api/v1/flows/?switch=DPID\|host=NAME[&owner=OBJ]` | [`SwitchFlows`](crate::oper::SwitchFlows): the switch's flows read from it now, each with its owner |
@@ -44,7 +45,7 @@ use crate::agent::{AgentService, HostDirectives, HostReport, ReportRefused, MAX_
 use crate::auth::{self, Access, Caller, Denied};
 use crate::console::{self, Console, Rejections};
 use crate::model::{Endpoint, IntentObject, Kind, Object};
-use crate::oper::{Audit, NetworkInspect, OperService};
+use crate::oper::{Audit, Inspect, NetmasterInfo, OperService, VersionInfo};
 use crate::service::{Batch, IntentError, IntentService};
 use crate::wire;
 use axum::body::Bytes;
@@ -127,8 +128,9 @@ pub fn router(services: Services, access: Access) -> Api {
         .route("/api/v1/batch", post(batch))
         .route("/api/v1/flows", get(debug::flows))
         .route("/api/v1/inspect/endpoints", get(inspect_endpoints))
-        .route("/api/v1/inspect/endpoints/{key}", get(inspect_endpoint))
-        .route("/api/v1/inspect/networks/{key}", get(inspect_network))
+        .route("/api/v1/inspect/{collection}/{key}", get(inspect))
+        .route("/version", get(version))
+        .route("/info", get(info))
         .route("/api/v1/trace", post(debug::trace))
         .route("/api/v1/{collection}", get(list))
         .route(
@@ -427,49 +429,51 @@ async fn inspect_endpoints(
     list_kind(&svc, &caller, Kind::Endpoint).await
 }
 
-/// One endpoint with its allocated addresses.
-#[utoipa::path(get, path = "/api/v1/inspect/endpoints/{key}", tag = "inspect", operation_id = "inspectEndpoint",
-    params(("key" = String, Path, description = "The endpoint's key, `tenant:container`.")),
+/// Contiv's inspect: an object's intent and its operational state.
+#[utoipa::path(get, path = "/api/v1/inspect/{collection}/{key}", tag = "inspect", operation_id = "inspectObject",
+    params(
+        ("collection" = String, Path, description = "The object's collection (`tenants`, `networks`, `endpointGroups`, `endpoints`, `hosts`, `policys`, `rules`, `netprofiles`, `globals`)."),
+        ("key" = String, Path, description = "The object's key (`tenant:name`, a tenant's or host's name, `global`)."),
+    ),
     responses(
-        (status = 200, description = "The endpoint with its allocated addresses.", body = Endpoint),
-        (status = 403, description = "The caller's role may not read endpoints.", body = ErrorBody),
-        (status = 404, description = "No such endpoint (or one of a tenant the caller does not see).", body = ErrorBody),
+        (status = 200, description = "The object as stored (`Config`, with its key) and what netmaster derived and observed (`Oper`: none for rules and netprofiles, as in Contiv).", body = Inspect),
+        (status = 400, description = "One of Contiv's collections netplugin does not support.", body = ErrorBody),
+        (status = 403, description = "The caller's role may not read such objects.", body = ErrorBody),
+        (status = 404, description = "No such collection or object (or one of a tenant the caller does not see).", body = ErrorBody),
     ))]
-async fn inspect_endpoint(
-    State(svc): State<Svc>,
-    Extension(caller): Extension<Caller>,
-    Path(key): Path<String>,
-) -> Result<Json<Value>, Error> {
-    caller
-        .read(Kind::Endpoint, &key)
-        .map_err(|d| Error::denied(d, || named(Kind::Endpoint, &key)))?;
-    one(&svc, Kind::Endpoint, key).await
-}
-
-/// A network's intent and what netmaster observed about it.
-#[utoipa::path(get, path = "/api/v1/inspect/networks/{key}", tag = "inspect", operation_id = "inspectNetwork",
-    params(("key" = String, Path, description = "The network's key, `tenant:network`.")),
-    responses(
-        (status = 200, description = "The network's intent (`Config`) and its multicast memberships (`Oper`).", body = NetworkInspect),
-        (status = 403, description = "The caller's role may not read networks.", body = ErrorBody),
-        (status = 404, description = "No such network (or one of a tenant the caller does not see).", body = ErrorBody),
-    ))]
-async fn inspect_network(
+async fn inspect(
     State(svc): State<Svc>,
     State(oper): State<Oper>,
     Extension(caller): Extension<Caller>,
-    Path(key): Path<String>,
-) -> Result<Json<NetworkInspect>, Error> {
+    Path((collection, key)): Path<(String, String)>,
+) -> Result<Json<Inspect>, Error> {
+    let kind = kind(&collection)?;
     caller
-        .read(Kind::Network, &key)
-        .map_err(|d| Error::denied(d, || named(Kind::Network, &key)))?;
-    let what = format!("networks `{key}` not found");
+        .read(kind, &key)
+        .map_err(|d| Error::denied(d, || named(kind, &key)))?;
     let k = key.clone();
-    let Some(Object::Network(config)) = call(&svc, move |s| s.get(Kind::Network, &k)).await? else {
-        return Err(Error::not_found(what));
+    let Some(object) = call(&svc, move |s| s.get(kind, &k)).await? else {
+        return Err(Error::not_found(format!("{} not found", named(kind, &key))));
     };
-    let oper = call_oper(&oper, move |o| o.network(&key)).await?;
-    Ok(Json(NetworkInspect { config, oper }))
+    let oper = call_oper(&oper, move |o| o.inspect(kind, &key)).await?;
+    Ok(Json(Inspect {
+        config: wire::to_value(&object),
+        oper,
+    }))
+}
+
+/// Contiv's `GET /version`: the build of netmaster that answers.
+#[utoipa::path(get, path = "/version", tag = "operations", operation_id = "getVersion",
+    responses((status = 200, description = "The build that answers.", body = VersionInfo)))]
+async fn version(State(oper): State<Oper>) -> Json<VersionInfo> {
+    Json(oper.version())
+}
+
+/// Contiv's `GET /info`: this netmaster, the leader, and the agents it hears from.
+#[utoipa::path(get, path = "/info", tag = "operations", operation_id = "getInfo",
+    responses((status = 200, description = "This netmaster (the leader) and the hosts whose agents report.", body = NetmasterInfo)))]
+async fn info(State(oper): State<Oper>) -> Result<Json<NetmasterInfo>, Error> {
+    Ok(Json(call_oper(&oper, |o| o.info()).await?))
 }
 
 /// Every switch's sync state against the latest compiled snapshot.

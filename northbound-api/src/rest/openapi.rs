@@ -46,8 +46,9 @@ pub const PATH: &str = "/api/v1/openapi.json";
         super::debug::trace,
         super::batch,
         super::inspect_endpoints,
-        super::inspect_endpoint,
-        super::inspect_network,
+        super::inspect,
+        super::version,
+        super::info,
     ),
     components(schemas(ErrorBody, Global, Tenant, Network, EndpointGroup, Endpoint, Host, Policy, Rule, NetProfile)),
     tags(

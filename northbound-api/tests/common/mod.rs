@@ -10,8 +10,9 @@ use northbound_api::auth::Access;
 use northbound_api::flows::{FlowLine, FlowOwner, OwnerKind};
 use northbound_api::model::{Kind, Object};
 use northbound_api::oper::{
-    MulticastGroupOper, MulticastMemberOper, NetworkOper, OperError, OperFuture, OperService,
-    SwitchFlows, SwitchSelector, TraceReport, TraceRequest,
+    MulticastGroupOper, MulticastMemberOper, NetmasterInfo, NetworkOper, ObjectOper, OperError,
+    OperFuture, OperService, ReplicaState, SwitchFlows, SwitchSelector, TraceReport, TraceRequest,
+    VersionInfo,
 };
 use northbound_api::rest::{router, Services};
 use northbound_api::serve::{serve, Limits};
@@ -194,7 +195,8 @@ pub const TOKENS: &str = r#"{"tokens": [
     {"token": "acme-token-0123456789", "role": "tenant", "tenant": "acme"},
     {"token": "node-a-token-0123456789", "role": "agent", "host": "node-a"}]}"#;
 
-/// Operational state as a fixed answer: every network has group 239.1.1.1 with member
+/// Operational state as a fixed answer: version 9.9.9, one leader and agent `h1`; every
+/// network has group 239.1.1.1 with member
 /// `<tenant>:c1` on host `h1`; the audit shows switch 1 of `h1` in sync with snapshot 4 and
 /// switch 2 disconnected; switch 1 holds a base-pipeline flow and a flow of endpoint
 /// `t1:c1`; a trace from `c1` of any tenant to `c2` is delivered, any other is not found.
@@ -202,17 +204,39 @@ pub const TOKENS: &str = r#"{"tokens": [
 pub struct FixedOper;
 
 impl OperService for FixedOper {
-    fn network(&self, key: &str) -> NetworkOper {
+    fn inspect(&self, kind: Kind, key: &str) -> Option<ObjectOper> {
         let tenant = key.split(':').next().unwrap_or_default();
-        NetworkOper {
-            multicast_groups: vec![MulticastGroupOper {
-                group: "239.1.1.1".into(),
-                members: vec![MulticastMemberOper {
-                    endpoint: format!("{tenant}:c1"),
-                    host: "h1".into(),
-                    expires_in_ms: 1000,
+        (kind == Kind::Network).then(|| {
+            ObjectOper::Network(NetworkOper {
+                network: key.into(),
+                multicast_groups: vec![MulticastGroupOper {
+                    group: "239.1.1.1".into(),
+                    members: vec![MulticastMemberOper {
+                        endpoint: format!("{tenant}:c1"),
+                        host: "h1".into(),
+                        expires_in_ms: 1000,
+                    }],
                 }],
-            }],
+                ..NetworkOper::default()
+            })
+        })
+    }
+
+    fn version(&self) -> VersionInfo {
+        VersionInfo {
+            git_commit: "0123abc".into(),
+            version: "9.9.9".into(),
+            build_time: String::new(),
+        }
+    }
+
+    fn info(&self) -> NetmasterInfo {
+        NetmasterInfo {
+            current_state: ReplicaState::Leader,
+            leader_ip: "127.0.0.1".into(),
+            local_ip: "127.0.0.1".into(),
+            netmaster_nodes: vec!["127.0.0.1".into()],
+            netplugin_nodes: vec!["h1".into()],
         }
     }
 

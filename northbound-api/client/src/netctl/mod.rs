@@ -115,6 +115,8 @@ enum Command {
     /// Prints the API's OpenAPI 3.1 document (JSON), e.g. for a client generator or
     /// schemathesis.
     Openapi,
+    /// Prints netctl's version and netmaster's, as Contiv's netctl does.
+    Version,
 }
 
 /// Runs the command line of the process, as the program `name` (`netctl` or `netdcli`).
@@ -193,6 +195,25 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Audit(args)) => debug::audit(&client, &args),
         Some(Command::Flows(args)) => debug::flows(&client, &args),
         Some(Command::Trace(args)) => debug::trace(&client, args),
+        Some(Command::Version) => {
+            let server = client.version()?;
+            println!("Client Version:");
+            println!("Version: {}", env!("CARGO_PKG_VERSION"));
+            println!(
+                "GitCommit: {}",
+                option_env!("NETPLUGIN_GIT_COMMIT").unwrap_or_default()
+            );
+            println!(
+                "BuildTime: {}",
+                option_env!("NETPLUGIN_BUILD_TIME").unwrap_or_default()
+            );
+            println!();
+            println!("Server Version:");
+            println!("Version: {}", server.version);
+            println!("GitCommit: {}", server.git_commit);
+            println!("BuildTime: {}", server.build_time);
+            Ok(())
+        }
         Some(Command::Openapi) => {
             println!("{}", serde_json::to_string_pretty(&client.openapi()?)?);
             Ok(())

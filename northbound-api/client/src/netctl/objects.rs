@@ -9,7 +9,6 @@ use crate::model::{
     Direction, Encap, Endpoint, EndpointGroup, Host, Kind, MulticastConfig, NetProfile, Network,
     NetworkType, Object, Policy, Rule, RuleAction, Tenant, Unregistered,
 };
-use crate::wire;
 use clap::{Args, Subcommand};
 
 /// What to do with objects of one kind.
@@ -19,7 +18,7 @@ pub(super) enum Verb<C: Args> {
     /// or names (`-q`).
     #[command(visible_alias = "list")]
     Ls(ListArgs),
-    /// Show one, as JSON.
+    /// Show one, as JSON: its intent (`Config`) and its operational state (`Oper`).
     Inspect(KeyArgs),
     /// Create (or replace) one.
     Create(C),
@@ -438,18 +437,10 @@ impl Create for RuleArgs {
 pub(super) fn object_command<C: Create>(client: &Client, verb: Verb<C>) -> CliResult<()> {
     match verb {
         Verb::Ls(args) => list(client, C::KIND, &args, |_| true),
-        // Like Contiv's, a network's inspection has its operational state beside its intent.
-        Verb::Inspect(key) if C::KIND == Kind::Network => {
-            let inspect = client.inspect_network(&key.key(C::KIND))?;
-            println!("{}", serde_json::to_string_pretty(&inspect)?);
-            Ok(())
-        }
+        // Like Contiv's: the intent (`Config`) and the operational state (`Oper`).
         Verb::Inspect(key) => {
-            let object = client.get(C::KIND, &key.key(C::KIND))?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&wire::to_value(&object))?
-            );
+            let inspect = client.inspect(C::KIND, &key.key(C::KIND))?;
+            println!("{}", serde_json::to_string_pretty(&inspect)?);
             Ok(())
         }
         Verb::Create(args) => {
