@@ -10,7 +10,7 @@
 //! | `POST` | `/api/v1/batch` | applies a [`Batch`] all-or-nothing; returns the stored upserts |
 //! | `GET` | `/api/v1/inspect/endpoints/` | every endpoint with its allocated addresses |
 //! | `GET` | `/api/v1/inspect/{collection}/{key}/` | Contiv's inspect, [`Inspect`]: `{"Config": object, "Oper": {...}}`, the object's intent and its operational state (404 if absent) |
-//! | `GET` | `/version`, `/info` | Contiv's: the build that answers ([`VersionInfo`](crate::oper::VersionInfo)), this netmaster and its agents ([`NetmasterInfo`](crate::oper::NetmasterInfo)) |
+//! | `GET` | `/version`, `/info` | Contiv's: the build that answers ([`VersionInfo`]), this netmaster and its agents ([`NetmasterInfo`]) |
 //! | `GET` | `/api/v1/openapi.json` | the OpenAPI 3.1 document of this API, generated from the code (`rest/openapi.rs`) |
 //! | `GET` | `/api/v1/audit/` | [`Audit`]: every switch's sync state against the latest compiled snapshot |
 //! | `GET` | `/api/v1/flows/?switch=DPID\|host=NAME[&owner=OBJ]` | [`SwitchFlows`](crate::oper::SwitchFlows): the switch's flows read from it now, each with its owner |
