@@ -151,6 +151,10 @@ async fn serve_with(tls: Option<northbound_api::tls::TlsAcceptor>) -> (String, A
     let intent = Arc::new(Intent(vec![Object::Tenant(Tenant {
         tenant_name: "t1".into(),
         default_network: None,
+        alloc_subnet_len: None,
+        subnet_pool: None,
+        vlans: None,
+        vxlans: None,
     })]));
     let agents = Arc::new(Agents {
         reports: Mutex::default(),
@@ -229,6 +233,10 @@ async fn reads_intent_objects_and_names_a_missing_one() {
         Object::Tenant(Tenant {
             tenant_name: "t1".into(),
             default_network: None,
+            alloc_subnet_len: None,
+            subnet_pool: None,
+            vlans: None,
+            vxlans: None,
         })
     );
     match client.get(Kind::Endpoint, "t1:c 1").await {

@@ -93,6 +93,10 @@ fn intent() -> Batch {
             Object::Tenant(Tenant {
                 tenant_name: "t1".into(),
                 default_network: None,
+                alloc_subnet_len: None,
+                subnet_pool: None,
+                vlans: None,
+                vxlans: None,
             }),
             Object::Network(Network {
                 tenant_name: "t1".into(),

@@ -12,6 +12,10 @@ fn tenant(name: &str) -> Object {
     Object::Tenant(Tenant {
         tenant_name: name.into(),
         default_network: None,
+        alloc_subnet_len: None,
+        subnet_pool: None,
+        vlans: None,
+        vxlans: None,
     })
 }
 
@@ -670,6 +674,93 @@ fn replace_deletes_what_is_missing_children_first() {
         },
         404,
         "endpoint t:a: networkName 'n'",
+    );
+}
+
+/// A tenant with its own ranges (the original intent files' per-tenant `Vlans`/`Vxlans`):
+/// its networks' tags come from them, other tenants' from the global ranges; two tenants'
+/// ranges may overlap but their networks never share a tag; a tag outside the tenant's range,
+/// or a new range that leaves a network out, is refused and changes nothing.
+#[test]
+fn tenants_own_their_tag_ranges() {
+    let db = IntentDb::in_memory();
+    let owning = |name: &str, vxlans: &str| {
+        let Object::Tenant(mut t) = tenant(name) else {
+            unreachable!()
+        };
+        t.vxlans = Some(vxlans.parse().unwrap());
+        Object::Tenant(t)
+    };
+    // One tenant after the other, as `netctl -add-cfg` uploads two tenants' files.
+    db.apply(ups(vec![
+        owning("blue", "5000-5001"),
+        Object::Network(net("blue", "a", "10.0.0.0/24")),
+    ]))
+    .unwrap();
+    db.apply(ups(vec![
+        owning("red", "5001-5100"),
+        Object::Network(net("red", "a", "10.0.0.0/24")),
+    ]))
+    .unwrap();
+    db.apply(ups(vec![
+        tenant("plain"),
+        Object::Network(net("plain", "a", "10.0.0.0/24")),
+    ]))
+    .unwrap();
+    assert_eq!(network(&db, "blue:a").pkt_tag, Some(5000));
+    assert_eq!(network(&db, "red:a").pkt_tag, Some(5001));
+    assert_eq!(network(&db, "plain:a").pkt_tag, Some(1), "the global range");
+    // blue's second network: 5001 is red's, so blue's range is exhausted.
+    rejected(
+        &db,
+        ups(vec![Object::Network(net("blue", "b", "10.0.1.0/24"))]),
+        409,
+        "no free VNI in tenant blue's vxlans range 5000-5001",
+    );
+    let mut outside = net("blue", "b", "10.0.1.0/24");
+    outside.pkt_tag = Some(7);
+    rejected(
+        &db,
+        ups(vec![Object::Network(outside)]),
+        400,
+        "pktTag 7 is outside tenant blue's vxlans range 5000-5001",
+    );
+    rejected(
+        &db,
+        ups(vec![owning("blue", "6000-6010")]),
+        409,
+        "tenant blue: vxlans: the new range leaves out VNI 5000 of network blue:a",
+    );
+    rejected(
+        &db,
+        ups(vec![owning("blue", "1-16777216")]),
+        400,
+        "goes past the largest VNI",
+    );
+    // The global range no longer governs a tenant with its own.
+    db.apply(ups(vec![Object::Global(Global {
+        vxlans: "1-10".parse().unwrap(),
+        ..Global::default()
+    })]))
+    .unwrap();
+    assert_eq!(network(&db, "blue:a").pkt_tag, Some(5000));
+}
+
+/// Contiv's `default` tenant: created when absent, kept by a desired-state replace.
+#[test]
+fn the_default_tenant_is_there_and_stays() {
+    let db = IntentDb::in_memory();
+    assert!(db.ensure_default_tenant().unwrap());
+    assert!(!db.ensure_default_tenant().unwrap(), "only once");
+    db.apply(Batch {
+        upserts: vec![tenant("t")],
+        deletes: vec![],
+        replace: true,
+    })
+    .unwrap();
+    assert_eq!(
+        db.snapshot().tenants.keys().collect::<Vec<_>>(),
+        ["default", "t"]
     );
 }
 

@@ -81,10 +81,18 @@ fn desired(a1: &Container, a2: &Container, b1: &Container) -> SwitchState {
         Object::Tenant(Tenant {
             tenant_name: "ta".into(),
             default_network: None,
+            alloc_subnet_len: None,
+            subnet_pool: None,
+            vlans: None,
+            vxlans: None,
         }),
         Object::Tenant(Tenant {
             tenant_name: "tb".into(),
             default_network: None,
+            alloc_subnet_len: None,
+            subnet_pool: None,
+            vlans: None,
+            vxlans: None,
         }),
         Object::Host(Host {
             name: HOST.into(),

@@ -60,7 +60,9 @@ fn fixture() -> Batch {
     )
     .expect("the example");
     let file = northbound_client::intent_file::parse(&example).expect("the example parses");
-    let mut batch = file.to_batch(false).expect("the example's objects");
+    let mut batch = file
+        .to_batch(false, &Default::default())
+        .expect("the example's objects");
     let more: Vec<Object> = serde_json::from_str(
         r#"[
         {"kind": "netProfile", "spec": {"tenantName": "tenant-one", "profileName": "gold", "bandwidth": "10Mbps", "dscp": 10}},
@@ -195,7 +197,7 @@ fn fuzz(name: &str, tokens: bool, token: Option<&str>) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("Tested: 59"),
+        stdout.contains("Tested: 60"),
         "every operation should be tested:\n{stdout}"
     );
 }

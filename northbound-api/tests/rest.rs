@@ -524,6 +524,10 @@ fn client_over_a_real_server() {
     let tenant = Object::Tenant(Tenant {
         tenant_name: "a b".into(),
         default_network: None,
+        alloc_subnet_len: None,
+        subnet_pool: None,
+        vlans: None,
+        vxlans: None,
     });
     assert_eq!(client.put(&tenant).unwrap(), tenant);
     assert_eq!(client.get(Kind::Tenant, "a b").unwrap(), tenant);

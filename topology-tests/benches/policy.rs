@@ -100,6 +100,10 @@ fn main() {
         Object::Tenant(Tenant {
             tenant_name: "t".into(),
             default_network: None,
+            alloc_subnet_len: None,
+            subnet_pool: None,
+            vlans: None,
+            vxlans: None,
         }),
         intent::host("host1", "192.168.2.10"),
         Object::Policy(Policy {

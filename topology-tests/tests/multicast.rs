@@ -155,6 +155,10 @@ fn igmp_snooping_replicates_to_members_only() {
             Object::Tenant(Tenant {
                 tenant_name: t.into(),
                 default_network: None,
+                alloc_subnet_len: None,
+                subnet_pool: None,
+                vlans: None,
+                vxlans: None,
             })
         })
         .into();

@@ -134,6 +134,10 @@ fn web_and_db(
         Object::Tenant(Tenant {
             tenant_name: "blue".into(),
             default_network: None,
+            alloc_subnet_len: None,
+            subnet_pool: None,
+            vlans: None,
+            vxlans: None,
         }),
         host("host1", "192.168.2.10"),
         host("host2", "192.168.2.11"),
@@ -463,6 +467,10 @@ fn a_default_deny_group_is_stateful_across_routed_networks() {
         Object::Tenant(Tenant {
             tenant_name: "blue".into(),
             default_network: None,
+            alloc_subnet_len: None,
+            subnet_pool: None,
+            vlans: None,
+            vxlans: None,
         }),
         host("host1", "192.168.2.10"),
         host("host2", "192.168.2.11"),

@@ -39,6 +39,10 @@ fn a_profile_limits_and_marks_a_groups_traffic_live() {
     let mut upserts = vec![Object::Tenant(Tenant {
         tenant_name: "t".into(),
         default_network: None,
+        alloc_subnet_len: None,
+        subnet_pool: None,
+        vlans: None,
+        vxlans: None,
     })];
     upserts.extend(hosts);
     upserts.extend([

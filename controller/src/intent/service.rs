@@ -113,6 +113,10 @@ impl IntentDb {
             upserts: vec![Object::Tenant(Tenant {
                 tenant_name: DEFAULT_TENANT.into(),
                 default_network: None,
+                alloc_subnet_len: None,
+                subnet_pool: None,
+                vlans: None,
+                vxlans: None,
             })],
             ..Batch::default()
         })?;

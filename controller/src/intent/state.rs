@@ -9,7 +9,7 @@ use super::{contiv, Snapshot};
 use northbound_api::addr::{self, IdRanges, Ipv4Addr, Ipv4Range, Ipv6Addr, MacAddr};
 use northbound_api::model::{
     Direction, Encap, Endpoint, EndpointGroup, Global, Host, Kind, NetProfile, Network, Object,
-    Policy, Rule, DEFAULT_TENANT,
+    Policy, Rule, Tenant, DEFAULT_TENANT,
 };
 use northbound_api::service::{Batch, IntentError};
 use std::collections::BTreeSet;
@@ -116,17 +116,31 @@ fn v4(a: Ipv4Addr) -> u128 {
 
 /// The global range of a network's tags, refused if it goes past the largest VLAN id or VNI.
 fn tag_ranges(global: &Global, encap: Encap) -> Result<&IdRanges, IntentError> {
-    let (space, name, max) = tag_space(encap);
     let ranges = match encap {
         Encap::Vlan => &global.vlans,
         Encap::Vxlan => &global.vxlans,
     };
+    check_tag_ranges("global", encap, ranges)?;
+    Ok(ranges)
+}
+
+/// A tenant's own range of its networks' tags, if it has one for `encap`.
+fn tenant_ranges(tenant: &Tenant, encap: Encap) -> Option<&IdRanges> {
+    match encap {
+        Encap::Vlan => tenant.vlans.as_ref(),
+        Encap::Vxlan => tenant.vxlans.as_ref(),
+    }
+}
+
+/// Refuses `ranges` of `owner` (`global`, `tenant t1`) going past the largest VLAN id or VNI.
+fn check_tag_ranges(owner: &str, encap: Encap, ranges: &IdRanges) -> Result<(), IntentError> {
+    let (space, name, max) = tag_space(encap);
     if ranges.max() > max {
         return Err(IntentError::Invalid(format!(
-            "global: {space}: `{ranges}` goes past the largest {name} {max}"
+            "{owner}: {space}: `{ranges}` goes past the largest {name} {max}"
         )));
     }
-    Ok(ranges)
+    Ok(())
 }
 
 /// The pool an endpoint's IPv4 address comes from, and how to name it in errors.
@@ -380,6 +394,20 @@ impl State {
             Object::Global(g) => self.upsert_global(g).map(Object::Global),
             Object::Tenant(t) => {
                 check_name("tenant", "tenantName", &t.tenant_name)?;
+                let what = format!("tenant {}", t.tenant_name);
+                for encap in [Encap::Vlan, Encap::Vxlan] {
+                    if let Some(ranges) = tenant_ranges(&t, encap) {
+                        check_tag_ranges(&what, encap, ranges)?;
+                    }
+                }
+                if let Some(len) = t.alloc_subnet_len {
+                    let pool_len = t.subnet_pool.map_or(1, |p| p.net().prefix_len());
+                    if !(pool_len..=30).contains(&len) {
+                        return Err(IntentError::Invalid(format!(
+                            "{what}: allocSubnetLen {len} is not in {pool_len}..=30 (the pool's length to a /30)"
+                        )));
+                    }
+                }
                 self.snap.tenants.insert(t.tenant_name.clone(), t.clone());
                 Ok(Object::Tenant(t))
             }
@@ -694,13 +722,13 @@ impl State {
         if let Some(tag) = old.and_then(|o| o.pkt_tag.map(|t| (o.encap, t))) {
             self.ipam.release_tag(tag.0, tag.1);
         }
-        let ranges = tag_ranges(&self.snap.global, n.encap)?.clone();
+        let (ranges, owner) = self.network_tag_ranges(n)?;
         let (space, name, _) = tag_space(n.encap);
         let range = &ranges;
         if let Some(tag) = n.pkt_tag {
             if !ranges.contains(tag) {
                 return Err(IntentError::Invalid(format!(
-                    "{what}: pktTag {tag} is outside the global {space} range {range}"
+                    "{what}: pktTag {tag} is outside {owner} {space} range {range}"
                 )));
             }
             if !self.ipam.take_tag(n.encap, tag) {
@@ -724,8 +752,25 @@ impl State {
         match kept.or_else(|| self.ipam.alloc_tag(n.encap, &ranges)) {
             Some(tag) => Ok(tag),
             None => Err(IntentError::Conflict(format!(
-                "{what}: pktTag: no free {name} in the global {space} range {range}"
+                "{what}: pktTag: no free {name} in {owner} {space} range {range}"
             ))),
+        }
+    }
+
+    /// The range `n`'s tag comes from: its tenant's own for its encapsulation, else the
+    /// global one; and whose it is (`tenant t1's`, `the global`), for errors.
+    fn network_tag_ranges(&self, n: &Network) -> Result<(IdRanges, String), IntentError> {
+        match self
+            .snap
+            .tenants
+            .get(&n.tenant_name)
+            .and_then(|t| tenant_ranges(t, n.encap))
+        {
+            Some(ranges) => Ok((ranges.clone(), format!("tenant {}'s", n.tenant_name))),
+            None => Ok((
+                tag_ranges(&self.snap.global, n.encap)?.clone(),
+                "the global".into(),
+            )),
         }
     }
 
@@ -1083,20 +1128,33 @@ impl State {
         Ok(())
     }
 
-    /// Objects not in the batch must still agree with the changed ones: network tags with the
-    /// global ranges, group pools with their network, endpoints with their group.
+    /// Objects not in the batch must still agree with the changed ones: network tags with their
+    /// tenant's or the global ranges, group pools with their network, endpoints with their
+    /// group.
     fn check_consistency(&self, upserted: &BTreeSet<(Kind, String)>) -> Result<(), IntentError> {
         let s = &self.snap;
         let touched = |kind: Kind, key: &str| upserted.contains(&(kind, key.to_string()));
-        if touched(Kind::Global, "global") {
-            for (k, n) in &s.networks {
-                let ranges = tag_ranges(&s.global, n.encap)?;
-                if let Some(tag) = n.pkt_tag.filter(|t| !ranges.contains(*t)) {
-                    let (space, name, _) = tag_space(n.encap);
-                    return Err(IntentError::Conflict(format!(
-                        "global: {space}: the new range leaves out {name} {tag} of network {k}"
-                    )));
+        for (k, n) in &s.networks {
+            let own = s
+                .tenants
+                .get(&n.tenant_name)
+                .and_then(|t| tenant_ranges(t, n.encap));
+            let (ranges, owner) = match own {
+                Some(ranges) if touched(Kind::Tenant, &n.tenant_name) => {
+                    (ranges, format!("tenant {}", n.tenant_name))
                 }
+                None if touched(Kind::Global, "global")
+                    || touched(Kind::Tenant, &n.tenant_name) =>
+                {
+                    (tag_ranges(&s.global, n.encap)?, "global".to_string())
+                }
+                _ => continue,
+            };
+            if let Some(tag) = n.pkt_tag.filter(|t| !ranges.contains(*t)) {
+                let (space, name, _) = tag_space(n.encap);
+                return Err(IntentError::Conflict(format!(
+                    "{owner}: {space}: the new range leaves out {name} {tag} of network {k}"
+                )));
             }
         }
         for (gkey, g) in &s.groups {

@@ -35,7 +35,7 @@ pub fn read_example(name: &str) -> String {
 pub fn apply_intent(db: &IntentDb, name: &str) {
     let file = intent_file::parse(&read_example(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let batch = file
-        .to_batch(true)
+        .to_batch(true, &intent_file::Existing::default())
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     db.apply(batch).unwrap_or_else(|e| panic!("{name}: {e:?}"));
 }

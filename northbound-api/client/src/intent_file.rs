@@ -24,11 +24,12 @@
 //! string means the field is absent, as in Go.
 //!
 //! Conversion rules ([`IntentFile::to_objects`]):
-//! * each tenant becomes a [`Tenant`]; each host a [`Host`] (`VtepIp` as `vtepIp`, `Intf` as its
-//!   one uplink);
-//! * the tenants' `Vlans` and `Vxlans` ranges (per tenant in the original, fabric-wide here) become
-//!   one [`Global`] with the distinct ranges joined by `,` (the model's default for a missing
-//!   one); no `Global` when no tenant gives a range;
+//! * each tenant becomes a [`Tenant`] that owns its `Vlans`, `Vxlans`, `SubnetPool` and
+//!   `AllocSubnetLen`, as in the original: its networks' tags come from its own ranges (the
+//!   global ranges stay for the tenants that have none), and two tenants' files can be added
+//!   one after the other; each host a [`Host`] (`VtepIp` as `vtepIp`, `Intf` as its one
+//!   uplink); a host an endpoint or binding names without a `Hosts` entry is created (the
+//!   original created hosts implicitly) unless netmaster has it;
 //! * each network becomes a [`Network`]: encapsulation from its `PktTagType`, else the tenant's
 //!   `DefaultNetType`, else VXLAN; `PktTag` (a string or a number; `auto` or empty: allocated by
 //!   the controller); `SubnetCIDR` and `Gateway` as given. A network without `SubnetCIDR` gets
@@ -38,6 +39,14 @@
 //!   carved these itself; here the file conversion does it, so the controller always receives
 //!   explicit subnets. Tenants are separate address spaces: two tenants with the same pool get
 //!   the same subnets.) Carved subnets have no gateway;
+//! * a file that adds to what netmaster has (`-add-cfg`, a *delta* file) may name a tenant or
+//!   network that exists only to reach its endpoints: one that gives nothing beyond its name
+//!   (no ranges or pool; no subnet, tag or gateway) is left as netmaster has it, and a new
+//!   network is carved from the tenant's pool (the file's, else the one netmaster keeps for the
+//!   tenant) around the subnets netmaster's networks of the tenant have;
+//! * a file whose objects are deleted (`-del-cfg`, [`IntentFile::to_delete_batch`]) deletes its
+//!   endpoints, and its networks, tenants and hosts that nothing else uses once they are gone
+//!   (a delta file that removes one endpoint leaves its network alone);
 //! * each endpoint becomes an [`Endpoint`] keyed `tenant:container` on its network, with `Host`
 //!   and `IPAddress` when given (else the controller allocates the address and the host is
 //!   bound later); a container may appear only once per tenant;
@@ -51,11 +60,12 @@
 use ipnet::Ipv4Net;
 use northbound_model::addr::{IdRanges, Ipv4Subnet};
 use northbound_model::batch::Batch;
-use northbound_model::model::{Encap, Endpoint, Global, Host, Kind, Network, Object, Tenant};
+use northbound_model::model::{Encap, Endpoint, Host, Kind, Network, Object, Tenant};
 use serde::de::{Deserializer, Error as _};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Display;
 use std::str::FromStr;
 
@@ -321,14 +331,82 @@ fn bind(
     Ok(bound)
 }
 
-impl IntentFile {
-    /// The file's objects, parents before children: the global settings (if any range is
-    /// given), tenants, hosts, networks, endpoints (with the file's host bindings applied).
-    pub fn to_objects(&self) -> Result<Vec<Object>, IntentFileError> {
-        let mut objects = Vec::new();
-        if let Some(global) = self.global()? {
-            objects.push(Object::Global(global));
+/// What netmaster has (every object, as `GET /api/v1/{collection}/` lists them), for a file
+/// that adds to it or deletes from it.
+#[derive(Debug, Clone, Default)]
+pub struct Existing {
+    objects: BTreeMap<(Kind, String), Object>,
+}
+
+impl Existing {
+    /// netmaster's objects.
+    pub fn new(objects: impl IntoIterator<Item = Object>) -> Existing {
+        Existing {
+            objects: objects
+                .into_iter()
+                .map(|o| ((o.kind(), o.key()), o))
+                .collect(),
         }
+    }
+
+    fn get(&self, kind: Kind, key: &str) -> Option<&Object> {
+        self.objects.get(&(kind, key.to_string()))
+    }
+
+    fn tenant(&self, name: &str) -> Option<&Tenant> {
+        match self.get(Kind::Tenant, name) {
+            Some(Object::Tenant(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    fn network(&self, key: &str) -> Option<&Network> {
+        match self.get(Kind::Network, key) {
+            Some(Object::Network(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The subnets of the tenant's networks netmaster has.
+    fn subnets_of(&self, tenant: &str) -> Vec<Ipv4Net> {
+        self.objects
+            .values()
+            .filter_map(|o| match o {
+                Object::Network(n) if n.tenant_name == tenant => Some(n.subnet.net()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The objects that depend on the object of `kind` with `key` (its tenant's objects, a
+    /// network's groups and endpoints, a host's endpoints).
+    fn users(&self, kind: Kind, key: &str) -> impl Iterator<Item = (Kind, String)> + '_ {
+        let key = key.to_string();
+        self.objects.iter().filter_map(move |((k, okey), o)| {
+            let uses = match (kind, o) {
+                (Kind::Tenant, _) => *k != Kind::Tenant && k.tenant_in_key(okey) == Some(&key),
+                (Kind::Network, Object::Endpoint(e)) => {
+                    format!("{}:{}", e.tenant_name, e.network_name) == key
+                }
+                (Kind::Network, Object::EndpointGroup(g)) => {
+                    format!("{}:{}", g.tenant_name, g.network_name) == key
+                }
+                (Kind::Host, Object::Endpoint(e)) => e.host.as_deref() == Some(key.as_str()),
+                _ => false,
+            };
+            uses.then(|| (*k, okey.clone()))
+        })
+    }
+}
+
+impl IntentFile {
+    /// The file's objects, parents before children: tenants, hosts, networks, endpoints (with
+    /// the file's host bindings applied). `existing` is what netmaster has when the file adds
+    /// to it (empty for a desired state): tenants and networks the file only names are left
+    /// out, new networks are carved around netmaster's, and implicit hosts it has are not
+    /// created again.
+    pub fn to_objects(&self, existing: &Existing) -> Result<Vec<Object>, IntentFileError> {
+        let mut objects = Vec::new();
         let mut names = HashSet::new();
         for tenant in &self.tenants {
             if !names.insert(&tenant.name) {
@@ -337,10 +415,9 @@ impl IntentFile {
                     tenant.name
                 )));
             }
-            objects.push(Object::Tenant(Tenant {
-                tenant_name: tenant.name.clone(),
-                default_network: None,
-            }));
+            if let Some(t) = tenant.tenant(existing.tenant(&tenant.name))? {
+                objects.push(Object::Tenant(t));
+            }
         }
         let mut names = HashSet::new();
         for host in &self.hosts {
@@ -355,8 +432,18 @@ impl IntentFile {
                 dpid: None,
             }));
         }
+        for name in self.implicit_hosts() {
+            if existing.get(Kind::Host, &name).is_none() {
+                objects.push(Object::Host(Host {
+                    name,
+                    vtep_ip: None,
+                    uplinks: Vec::new(),
+                    dpid: None,
+                }));
+            }
+        }
         for tenant in &self.tenants {
-            objects.extend(tenant.networks()?.into_iter().map(Object::Network));
+            objects.extend(tenant.networks(existing)?.into_iter().map(Object::Network));
         }
         let mut endpoints = Vec::new();
         for tenant in &self.tenants {
@@ -367,62 +454,128 @@ impl IntentFile {
         Ok(objects)
     }
 
-    /// A batch creating or replacing the file's objects; with `replace`, it is the desired state
-    /// (every other object is deleted).
-    pub fn to_batch(&self, replace: bool) -> Result<Batch, IntentFileError> {
+    /// The hosts the file's endpoints and bindings name that its `Hosts` does not define.
+    fn implicit_hosts(&self) -> BTreeSet<String> {
+        let defined: BTreeSet<&str> = self.hosts.iter().map(|h| h.name.as_str()).collect();
+        self.tenants
+            .iter()
+            .flat_map(|t| &t.networks)
+            .flat_map(|n| &n.endpoints)
+            .filter_map(|e| set(&e.host))
+            .chain(self.host_bindings.iter().map(|b| b.host.as_str()))
+            .filter(|h| !h.is_empty() && !defined.contains(h))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// A batch creating or replacing the file's objects: the desired state (every other object
+    /// is deleted) with `replace`, else an addition to `existing`.
+    pub fn to_batch(&self, replace: bool, existing: &Existing) -> Result<Batch, IntentFileError> {
+        let existing = if replace {
+            &Existing::default()
+        } else {
+            existing
+        };
         Ok(Batch {
-            upserts: self.to_objects()?,
+            upserts: self.to_objects(existing)?,
             deletes: Vec::new(),
             replace,
         })
     }
 
-    /// A batch deleting the file's objects, children first. The global settings, shared by every
-    /// tenant, are left alone.
-    pub fn to_delete_batch(&self) -> Result<Batch, IntentFileError> {
-        let mut deletes: Vec<(Kind, String)> = self
-            .to_objects()?
-            .iter()
-            .filter(|o| o.kind() != Kind::Global)
-            .map(|o| (o.kind(), o.key()))
+    /// A batch deleting the file's endpoints (each must exist), and the networks, tenants and
+    /// hosts the file defines that nothing in `existing` uses once they are gone; children
+    /// first.
+    pub fn to_delete_batch(&self, existing: &Existing) -> Result<Batch, IntentFileError> {
+        let mut deleted: BTreeSet<(Kind, String)> = BTreeSet::new();
+        let mut deletes = Vec::new();
+        for tenant in &self.tenants {
+            for ep in tenant.networks.iter().flat_map(|n| &n.endpoints) {
+                let key = (Kind::Endpoint, format!("{}:{}", tenant.name, ep.container));
+                if deleted.insert(key.clone()) {
+                    deletes.push(key);
+                }
+            }
+        }
+        let networks = self.tenants.iter().flat_map(|t| {
+            t.networks
+                .iter()
+                .map(move |n| format!("{}:{}", t.name, n.name))
+        });
+        let hosts = self.hosts.iter().map(|h| h.name.clone());
+        let tenants = self.tenants.iter().map(|t| t.name.clone());
+        let parents: Vec<(Kind, String)> = networks
+            .map(|k| (Kind::Network, k))
+            .chain(hosts.map(|k| (Kind::Host, k)))
+            .chain(tenants.map(|k| (Kind::Tenant, k)))
             .collect();
-        deletes.reverse();
+        for (kind, key) in parents {
+            let unused = existing.users(kind, &key).all(|u| deleted.contains(&u));
+            if existing.get(kind, &key).is_some() && unused {
+                deleted.insert((kind, key.clone()));
+                deletes.push((kind, key));
+            }
+        }
         Ok(Batch {
             deletes,
             ..Batch::default()
         })
     }
-
-    /// The tenants' VLAN and VXLAN ranges as one global object.
-    fn global(&self) -> Result<Option<Global>, IntentFileError> {
-        let join = |field: fn(&FileTenant) -> &Option<String>| {
-            let mut ranges: Vec<&str> = Vec::new();
-            for tenant in &self.tenants {
-                if let Some(r) = set(field(tenant)) {
-                    if !ranges.contains(&r) {
-                        ranges.push(r);
-                    }
-                }
-            }
-            (!ranges.is_empty()).then(|| ranges.join(","))
-        };
-        let vlans: Option<IdRanges> = typed("tenants", "Vlans", &join(|t| &t.vlans))?;
-        let vxlans: Option<IdRanges> = typed("tenants", "Vxlans", &join(|t| &t.vxlans))?;
-        if vlans.is_none() && vxlans.is_none() {
-            return Ok(None);
-        }
-        let default = Global::default();
-        Ok(Some(Global {
-            vlans: vlans.unwrap_or(default.vlans.clone()),
-            vxlans: vxlans.unwrap_or(default.vxlans.clone()),
-            ..default
-        }))
-    }
 }
 
 impl FileTenant {
-    /// The tenant's networks, with carved subnets where none is given.
-    fn networks(&self) -> Result<Vec<Network>, IntentFileError> {
+    /// The tenant with what the file gives it; none when the file only names a tenant that
+    /// `existing` has (a delta file), which is then left as it is.
+    fn tenant(&self, existing: Option<&Tenant>) -> Result<Option<Tenant>, IntentFileError> {
+        let what = format!("tenant `{}`", self.name);
+        let vlans: Option<IdRanges> = typed(&what, "Vlans", &self.vlans)?;
+        let vxlans: Option<IdRanges> = typed(&what, "Vxlans", &self.vxlans)?;
+        let subnet_pool = self
+            .pool()?
+            .map(Ipv4Subnet::new)
+            .transpose()
+            .map_err(|e| invalid(format!("{what}: SubnetPool: {e}")))?;
+        let alloc_subnet_len = self.alloc_subnet_len.filter(|l| *l != 0);
+        let gives_nothing = vlans.is_none()
+            && vxlans.is_none()
+            && subnet_pool.is_none()
+            && alloc_subnet_len.is_none()
+            && set(&self.default_net_type).is_none();
+        if gives_nothing && existing.is_some() {
+            return Ok(None);
+        }
+        let mut tenant = existing.cloned().unwrap_or(Tenant {
+            tenant_name: self.name.clone(),
+            default_network: None,
+            vlans: None,
+            vxlans: None,
+            subnet_pool: None,
+            alloc_subnet_len: None,
+        });
+        tenant.vlans = vlans.or(tenant.vlans);
+        tenant.vxlans = vxlans.or(tenant.vxlans);
+        tenant.subnet_pool = subnet_pool.or(tenant.subnet_pool);
+        tenant.alloc_subnet_len = alloc_subnet_len.or(tenant.alloc_subnet_len);
+        Ok(Some(tenant))
+    }
+
+    /// The file's `SubnetPool` (host bits ignored, as in the original).
+    fn pool(&self) -> Result<Option<Ipv4Net>, IntentFileError> {
+        set(&self.subnet_pool)
+            .map(|text| {
+                text.parse::<Ipv4Net>().map(|p| p.trunc()).map_err(|_| {
+                    invalid(format!(
+                        "tenant `{}`: SubnetPool `{text}` is not an IPv4 subnet a.b.c.d/len",
+                        self.name
+                    ))
+                })
+            })
+            .transpose()
+    }
+
+    /// The tenant's networks, with carved subnets where none is given; a network `existing`
+    /// has that the file only names is left out.
+    fn networks(&self, existing: &Existing) -> Result<Vec<Network>, IntentFileError> {
         let tenant = &self.name;
         let default_encap = match set(&self.default_net_type) {
             Some(t) => {
@@ -431,7 +584,16 @@ impl FileTenant {
             None => Encap::default(),
         };
         let mut names = HashSet::new();
-        let mut taken = Vec::new();
+        let mut taken = existing.subnets_of(tenant);
+        let server_tenant = existing.tenant(tenant);
+        let pool = match self.pool()? {
+            Some(pool) => Some(pool),
+            None => server_tenant.and_then(|t| t.subnet_pool).map(|p| p.net()),
+        };
+        let alloc_len = self
+            .alloc_subnet_len
+            .filter(|l| *l != 0)
+            .or(server_tenant.and_then(|t| t.alloc_subnet_len));
         for net in &self.networks {
             if !names.insert(&net.name) {
                 return Err(invalid(format!(
@@ -447,15 +609,23 @@ impl FileTenant {
         let mut networks = Vec::new();
         for net in &self.networks {
             let what = format!("network `{tenant}:{}`", net.name);
+            let known = existing.network(&format!("{tenant}:{}", net.name));
+            let names_only = set(&net.subnet_cidr).is_none()
+                && set(&net.pkt_tag_type).is_none()
+                && net.pkt_tag.is_none()
+                && set(&net.gateway).is_none();
+            if known.is_some() && names_only {
+                continue;
+            }
             let encap = match set(&net.pkt_tag_type) {
                 Some(t) => encap(t).map_err(|e| invalid(format!("{what}: PktTagType {e}")))?,
-                None => default_encap,
+                None => known.map_or(default_encap, |n| n.encap),
             };
             let subnet = match typed(&what, "SubnetCIDR", &net.subnet_cidr)? {
                 Some(cidr) => cidr,
+                None if known.is_some() => known.map(|n| n.subnet).expect("known"),
                 None => {
-                    let carved = self
-                        .carve(&taken)
+                    let carved = carve(pool, alloc_len, &taken)
                         .map_err(|e| invalid(format!("{what}: {e}")))?;
                     taken.push(carved);
                     Ipv4Subnet::new(carved).map_err(|e| invalid(format!("{what}: {e}")))?
@@ -477,34 +647,25 @@ impl FileTenant {
         }
         Ok(networks)
     }
+}
 
-    /// The next subnet of the pool that overlaps none of `taken`.
-    ///
-    /// The pool is `a.b.c.d/len`; host bits in it are ignored, as in the original.
-    fn carve(&self, taken: &[Ipv4Net]) -> Result<Ipv4Net, String> {
-        let text = set(&self.subnet_pool)
-            .ok_or("no SubnetCIDR, and the tenant has no SubnetPool to carve one from")?;
-        let pool = text
-            .parse::<Ipv4Net>()
-            .map_err(|_| format!("tenant SubnetPool `{text}` is not an IPv4 subnet a.b.c.d/len"))?
-            .trunc();
-        let len = match self.alloc_subnet_len {
-            None | Some(0) => 24,
-            Some(len) => len,
-        };
-        let overlaps =
-            |a: &Ipv4Net, b: &Ipv4Net| a.contains(&b.network()) || b.contains(&a.network());
-        pool.subnets(len)
-            .map_err(|_| {
-                format!(
-                    "AllocSubnetLen {len} must be between the pool's length {} and 32",
-                    pool.prefix_len()
-                )
-            })?
-            .find(|candidate| !taken.iter().any(|t| overlaps(t, candidate)))
-            .ok_or_else(|| format!("SubnetPool {pool} has no free /{len} left"))
-    }
+/// The next subnet of length `len` (24 when none) of `pool` that overlaps none of `taken`.
+fn carve(pool: Option<Ipv4Net>, len: Option<u8>, taken: &[Ipv4Net]) -> Result<Ipv4Net, String> {
+    let pool = pool.ok_or("no SubnetCIDR, and the tenant has no SubnetPool to carve one from")?;
+    let len = len.unwrap_or(24);
+    let overlaps = |a: &Ipv4Net, b: &Ipv4Net| a.contains(&b.network()) || b.contains(&a.network());
+    pool.subnets(len)
+        .map_err(|_| {
+            format!(
+                "AllocSubnetLen {len} must be between the pool's length {} and 32",
+                pool.prefix_len()
+            )
+        })?
+        .find(|candidate| !taken.iter().any(|t| overlaps(t, candidate)))
+        .ok_or_else(|| format!("SubnetPool {pool} has no free /{len} left"))
+}
 
+impl FileTenant {
     /// The tenant's endpoints.
     fn endpoints(&self) -> Result<Vec<Endpoint>, IntentFileError> {
         let mut endpoints: Vec<Endpoint> = Vec::new();
@@ -566,7 +727,7 @@ mod tests {
     }
 
     fn subnets(t: &FileTenant) -> Vec<String> {
-        t.networks()
+        t.networks(&Existing::default())
             .unwrap()
             .into_iter()
             .map(|n| n.subnet.to_string())
@@ -609,13 +770,13 @@ mod tests {
             Some(25),
             &[("a", None), ("b", None), ("c", None)],
         );
-        let err = t.networks().unwrap_err().to_string();
+        let err = t.networks(&Existing::default()).unwrap_err().to_string();
         assert!(err.contains("no free /25"), "{err}");
         let t = tenant("10.0.0.0/24", Some(16), &[("a", None)]);
-        let err = t.networks().unwrap_err().to_string();
+        let err = t.networks(&Existing::default()).unwrap_err().to_string();
         assert!(err.contains("AllocSubnetLen 16"), "{err}");
         let t = tenant("10.0.0.0/33", None, &[("a", None)]);
-        let err = t.networks().unwrap_err().to_string();
+        let err = t.networks(&Existing::default()).unwrap_err().to_string();
         assert!(
             err.contains("SubnetPool `10.0.0.0/33` is not an IPv4 subnet"),
             "{err}"
@@ -630,7 +791,7 @@ mod tests {
             Some(25),
             &[("a", Some("223.255.255.0/25")), ("b", None), ("c", None)],
         );
-        let err = t.networks().unwrap_err().to_string();
+        let err = t.networks(&Existing::default()).unwrap_err().to_string();
         assert!(err.contains("network `t:c`"), "{err}");
         // At the very top, the reserved block is refused before any arithmetic can overflow.
         let t = tenant(
@@ -638,7 +799,7 @@ mod tests {
             Some(25),
             &[("a", None), ("b", None), ("c", None)],
         );
-        let err = t.networks().unwrap_err().to_string();
+        let err = t.networks(&Existing::default()).unwrap_err().to_string();
         assert!(err.contains("240.0.0.0/4 (reserved)"), "{err}");
     }
 

@@ -4,8 +4,8 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
-use northbound_api::model::{Encap, Endpoint, Global, Host, Kind, Network, Object};
-use northbound_client::intent_file::{self, IntentFile};
+use northbound_api::model::{Encap, Endpoint, Host, Kind, Network, Object, Tenant};
+use northbound_client::intent_file::{self, Existing, IntentFile};
 use std::net::Ipv4Addr;
 
 fn load(name: &str) -> IntentFile {
@@ -16,18 +16,16 @@ fn load(name: &str) -> IntentFile {
 /// The objects of a file, by kind.
 struct Objects {
     all: Vec<Object>,
-    globals: Vec<Global>,
     hosts: Vec<Host>,
-    tenants: Vec<String>,
+    tenants: Vec<Tenant>,
     networks: Vec<Network>,
     endpoints: Vec<Endpoint>,
 }
 
 fn objects(file: &IntentFile) -> Objects {
-    let all = file.to_objects().unwrap();
+    let all = file.to_objects(&Existing::default()).unwrap();
     let mut o = Objects {
         all: all.clone(),
-        globals: vec![],
         hosts: vec![],
         tenants: vec![],
         networks: vec![],
@@ -35,12 +33,12 @@ fn objects(file: &IntentFile) -> Objects {
     };
     for object in all {
         match object {
-            Object::Global(g) => o.globals.push(g),
             Object::Host(h) => o.hosts.push(h),
-            Object::Tenant(t) => o.tenants.push(t.tenant_name),
+            Object::Tenant(t) => o.tenants.push(t),
             Object::Network(n) => o.networks.push(n),
             Object::Endpoint(e) => o.endpoints.push(e),
-            other @ (Object::EndpointGroup(_)
+            other @ (Object::Global(_)
+            | Object::EndpointGroup(_)
             | Object::Policy(_)
             | Object::Rule(_)
             | Object::NetProfile(_)) => {
@@ -49,6 +47,20 @@ fn objects(file: &IntentFile) -> Objects {
         }
     }
     o
+}
+
+/// The names of the tenants, and their (VLAN, VXLAN) ranges as text.
+fn tenants(o: &Objects) -> Vec<(&str, Option<String>, Option<String>)> {
+    o.tenants
+        .iter()
+        .map(|t| {
+            (
+                t.tenant_name.as_str(),
+                t.vlans.as_ref().map(ToString::to_string),
+                t.vxlans.as_ref().map(ToString::to_string),
+            )
+        })
+        .collect()
 }
 
 fn network<'a>(o: &'a Objects, key: &str) -> &'a Network {
@@ -101,10 +113,16 @@ fn check_consistent(o: &Objects) {
 fn one_host_multiple_nets() {
     let o = objects(&load("one_host_multiple_nets.json"));
     check_consistent(&o);
-    assert_eq!(o.all.len(), 1 + 1 + 1 + 2 + 4);
-    assert_eq!(o.globals[0].vlans.to_string(), "11-28");
-    assert_eq!(o.globals[0].vxlans, Global::default().vxlans);
-    assert_eq!(o.tenants, ["default"]);
+    assert_eq!(o.all.len(), 1 + 1 + 2 + 4);
+    // The tenant owns its ranges and pool, as in the original.
+    assert_eq!(tenants(&o), [("default", Some("11-28".into()), None)]);
+    assert_eq!(
+        (
+            o.tenants[0].subnet_pool.map(|p| p.to_string()),
+            o.tenants[0].alloc_subnet_len
+        ),
+        (Some("11.1.0.0/16".into()), Some(24))
+    );
     assert_eq!(
         o.hosts,
         [Host {
@@ -144,10 +162,14 @@ fn one_host_multiple_nets() {
 fn two_hosts_multiple_tenants_share_a_subnet_pool() {
     let o = objects(&load("two_hosts_multiple_tenants.json"));
     check_consistent(&o);
-    assert_eq!(o.all.len(), 1 + 2 + 2 + 2 + 4);
-    assert_eq!(o.globals[0].vxlans.to_string(), "10001-20000");
-    assert_eq!(o.globals[0].vlans, Global::default().vlans);
-    assert_eq!(o.tenants, ["tenant-one", "tenant-two"]);
+    assert_eq!(o.all.len(), 2 + 2 + 2 + 4);
+    assert_eq!(
+        tenants(&o),
+        [
+            ("tenant-one", None, Some("10001-20000".into())),
+            ("tenant-two", None, Some("10001-20000".into()))
+        ]
+    );
     let vteps: Vec<_> = o
         .hosts
         .iter()
@@ -210,13 +232,18 @@ fn two_hosts_multiple_tenants_share_a_subnet_pool() {
 fn two_hosts_multiple_tenants_mix_vlan_vxlan() {
     let o = objects(&load("two_hosts_multiple_tenants_mix_vlan_vxlan.json"));
     check_consistent(&o);
-    assert_eq!(o.all.len(), 1 + 2 + 2 + 2 + 4);
-    assert_eq!(
-        (
-            o.globals[0].vlans.to_string().as_str(),
-            o.globals[0].vxlans.to_string().as_str()
-        ),
-        ("200-300", "10001-14000")
+    assert_eq!(o.all.len(), 2 + 2 + 2 + 4);
+    let ranges: Vec<_> = tenants(&o)
+        .into_iter()
+        .map(|(_, vlans, vxlans)| (vlans, vxlans))
+        .collect();
+    assert!(
+        ranges.iter().any(|r| r.0.as_deref() == Some("200-300")),
+        "{ranges:?}"
+    );
+    assert!(
+        ranges.iter().any(|r| r.1.as_deref() == Some("10001-14000")),
+        "{ranges:?}"
     );
     for h in &o.hosts {
         assert_eq!(h.uplinks, ["eth2"]);
@@ -235,7 +262,7 @@ fn two_hosts_multiple_tenants_mix_vlan_vxlan() {
 fn three_hosts_vxlan() {
     let o = objects(&load("three_hosts_vxlan.json"));
     check_consistent(&o);
-    assert_eq!(o.all.len(), 1 + 1 + 3 + 2 + 6);
+    assert_eq!(o.all.len(), 1 + 3 + 2 + 6);
     assert_eq!(
         o.hosts
             .iter()
@@ -309,7 +336,7 @@ fn three_hosts_vxlan() {
 fn late_bindings() {
     let o = objects(&load("late_bindings/multiple_intents.json"));
     check_consistent(&o);
-    assert_eq!(o.all.len(), 1 + 1 + 2 + 2 + 4);
+    assert_eq!(o.all.len(), 1 + 2 + 2 + 4);
     assert!(o.endpoints.iter().all(|e| e.host.is_none()));
     assert_eq!(
         network(&o, "tenant-one:orange").subnet.to_string(),
@@ -399,13 +426,7 @@ fn host_bindings_in_the_intent_file_and_go_spellings() {
     }"#;
     let o = objects(&intent_file::parse(text).unwrap());
     check_consistent(&o);
-    assert_eq!(
-        (
-            o.globals[0].vlans.to_string().as_str(),
-            o.globals[0].vxlans.to_string().as_str()
-        ),
-        ("5-9", "7-8")
-    );
+    assert_eq!(tenants(&o), [("t", Some("5-9".into()), Some("7-8".into()))]);
     assert_eq!(
         o.hosts[0].vtep_ip.map(|v| v.to_string()).as_deref(),
         Some("10.0.0.1")
@@ -432,17 +453,20 @@ fn host_bindings_in_the_intent_file_and_go_spellings() {
 }
 
 #[test]
-fn no_ranges_no_global_and_delete_batch_is_children_first() {
+fn no_ranges_and_delete_batch_is_children_first() {
     let text = r#"{"Hosts": [{"Name": "h"}], "Tenants": [{"Name": "t", "Networks": [
         {"Name": "n", "SubnetCIDR": "10.0.0.0/24", "Endpoints": [{"Container": "c"}]}]}]}"#;
     let file = intent_file::parse(text).unwrap();
     let o = objects(&file);
-    assert!(o.globals.is_empty());
+    assert_eq!(tenants(&o), [("t", None, None)]);
     assert_eq!(network(&o, "t:n").encap, Encap::Vxlan);
-    let batch = file.to_batch(true).unwrap();
+    let batch = file.to_batch(true, &Existing::default()).unwrap();
     assert!(batch.replace && batch.deletes.is_empty());
     assert_eq!(batch.upserts, o.all);
-    let deletes = load("three_hosts_vxlan.json").to_delete_batch().unwrap();
+    // Deleting a whole file from a netmaster that has just it deletes all of it.
+    let three = load("three_hosts_vxlan.json");
+    let everything = Existing::new(three.to_objects(&Existing::default()).unwrap());
+    let deletes = three.to_delete_batch(&everything).unwrap();
     assert!(deletes.upserts.is_empty() && !deletes.replace);
     let kinds: Vec<Kind> = deletes.deletes.iter().map(|(k, _)| *k).collect();
     assert_eq!(kinds.len(), 6 + 2 + 3 + 1);
@@ -481,7 +505,7 @@ fn malformed_files_name_the_problem() {
     let invalid = |text: &str| {
         intent_file::parse(text)
             .unwrap()
-            .to_objects()
+            .to_objects(&Existing::default())
             .unwrap_err()
             .to_string()
     };
@@ -534,4 +558,74 @@ fn malformed_files_name_the_problem() {
     );
     let err = invalid(r#"{"HostBindings": [{"Container": "ghost", "Host": "h"}]}"#);
     assert!(err.contains("container `ghost`: no such endpoint"), "{err}");
+}
+
+/// A delta file against what netmaster has: the tenant and network it only names are left
+/// alone, a new network is carved from the tenant's pool netmaster keeps (around its
+/// networks), implicit hosts netmaster has are not created again; `-del-cfg` of the delta
+/// deletes its endpoint only, and of the whole file everything it emptied.
+#[test]
+fn delta_files_against_what_netmaster_has() {
+    let blue = load("migration/blue.json");
+    let server = Existing::new(blue.to_objects(&Existing::default()).unwrap());
+    let delta = intent_file::parse(
+        r#"{"Tenants": [{"Name": "blue", "Networks": [
+            {"Name": "web", "Endpoints": [{"Container": "blueWeb3", "Host": "host2"}]},
+            {"Name": "cache", "Endpoints": [{"Container": "blueCache1", "Host": "host3"}]}]}]}"#,
+    )
+    .unwrap();
+    let added = delta.to_objects(&server).unwrap();
+    let keys: Vec<String> = added
+        .iter()
+        .map(|o| format!("{:?} {}", o.kind(), o.key()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "Host host3",
+            "Network blue:cache",
+            "Endpoint blue:blueWeb3",
+            "Endpoint blue:blueCache1"
+        ]
+    );
+    let Object::Network(cache) = &added[1] else {
+        panic!()
+    };
+    assert_eq!(
+        cache.subnet.to_string(),
+        "10.20.2.0/24",
+        "after web's and db's"
+    );
+    // Without netmaster's state, the delta has no pool to carve from.
+    let err = delta
+        .to_objects(&Existing::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no SubnetPool"), "{err}");
+
+    let deletes = |file: &IntentFile| -> Vec<String> {
+        file.to_delete_batch(&server)
+            .unwrap()
+            .deletes
+            .iter()
+            .map(|(k, key)| format!("{k:?} {key}"))
+            .collect()
+    };
+    let one = intent_file::parse(
+        r#"{"Tenants": [{"Name": "blue", "Networks": [{"Name": "db", "Endpoints": [{"Container": "blueDb1"}]}]}]}"#,
+    )
+    .unwrap();
+    // db had only blueDb1: it goes too; the tenant keeps web.
+    assert_eq!(deletes(&one), ["Endpoint blue:blueDb1", "Network blue:db"]);
+    assert_eq!(
+        deletes(&blue),
+        [
+            "Endpoint blue:blueWeb1",
+            "Endpoint blue:blueWeb2",
+            "Endpoint blue:blueDb1",
+            "Network blue:web",
+            "Network blue:db",
+            "Tenant blue"
+        ]
+    );
 }

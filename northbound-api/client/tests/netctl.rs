@@ -65,7 +65,7 @@ impl Drop for TempFile {
 fn cfg_uploads_the_file_and_ls_shows_it() {
     let (svc, url) = server();
     let out = ok(&url, &["-cfg", &example("two_hosts_multiple_tenants.json")]);
-    assert_eq!(out, "desired state applied: 11 objects\n");
+    assert_eq!(out, "desired state applied: 10 objects\n");
     assert_eq!(svc.count(Kind::Tenant), 2);
     assert_eq!(svc.count(Kind::Endpoint), 4);
 
@@ -138,7 +138,11 @@ fn add_cfg_del_cfg_and_late_host_bindings() {
     for kind in [Kind::Tenant, Kind::Network, Kind::Endpoint, Kind::Host] {
         assert_eq!(svc.count(kind), 0, "{kind:?}");
     }
-    assert_eq!(svc.count(Kind::Global), 1);
+    assert_eq!(
+        svc.count(Kind::Global),
+        0,
+        "intent files give no global settings"
+    );
 
     let bindings = TempFile::new(
         "bindings.json",
@@ -603,7 +607,7 @@ fn netdcli_uploads_intent_like_netctl() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "desired state applied: 9 objects\n"
+        "desired state applied: 8 objects\n"
     );
     assert_eq!(svc.count(Kind::Endpoint), 4);
     let out = Command::new(env!("CARGO_BIN_EXE_netdcli"))

@@ -162,6 +162,23 @@ pub struct Tenant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
     pub default_network: Option<String>,
+    /// The VLAN ids the tenant's VLAN networks get their tags from, instead of the global
+    /// `vlans` (the original intent files' per-tenant `Vlans`). Tags stay unique across the
+    /// fabric: two tenants' ranges may overlap, their networks never share a tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vlans: Option<IdRanges>,
+    /// The VNIs the tenant's VXLAN networks get their tags from, instead of the global
+    /// `vxlans` (per-tenant `Vxlans`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vxlans: Option<IdRanges>,
+    /// The pool the subnets of the tenant's networks are carved from when an intent file gives
+    /// none (the original's per-tenant `SubnetPool`; `netctl -add-cfg` carves from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_pool: Option<Ipv4Subnet>,
+    /// The prefix length of those subnets (the original's `AllocSubnetLen`; 24 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 30))]
+    pub alloc_subnet_len: Option<u8>,
 }
 
 /// A network of a tenant (key `tenant:network`).

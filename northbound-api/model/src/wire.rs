@@ -224,6 +224,10 @@ mod tests {
             Object::Tenant(Tenant {
                 tenant_name: "t1".into(),
                 default_network: Some("net1".into()),
+                alloc_subnet_len: None,
+                subnet_pool: None,
+                vlans: None,
+                vxlans: None,
             }),
             Object::Host(Host {
                 name: "host1".into(),

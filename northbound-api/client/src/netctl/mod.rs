@@ -29,13 +29,10 @@ mod policy;
 mod table;
 
 use crate::client::Client;
-use crate::intent_file;
-use crate::model::{Endpoint, Kind, Object};
 use crate::text::printable;
 use crate::token::BearerToken;
 use clap::{CommandFactory, Parser, Subcommand};
 use debug::{AuditArgs, FlowsArgs, TraceArgs};
-use files::{read, read_intent, report};
 use global::{global_command, GlobalVerb};
 use northbound_model::go_flags;
 use objects::{
@@ -151,36 +148,16 @@ fn run(cli: Cli) -> CliResult<()> {
         return Err("a configuration file option can't be combined with a subcommand".into());
     }
     if let Some(path) = &cli.cfg {
-        let batch = read_intent(path)?.to_batch(true)?;
-        return report(&client, &batch, "desired state applied");
+        return files::desired_state(&client, path);
     }
     if let Some(path) = &cli.add_cfg {
-        let batch = read_intent(path)?.to_batch(false)?;
-        return report(&client, &batch, "added");
+        return files::add(&client, path);
     }
     if let Some(path) = &cli.del_cfg {
-        let batch = read_intent(path)?.to_delete_batch()?;
-        client.apply(&batch)?;
-        println!("{} objects deleted", batch.deletes.len());
-        return Ok(());
+        return files::delete(&client, path);
     }
     if let Some(path) = &cli.host_bindings_cfg {
-        let bindings =
-            intent_file::parse_host_bindings(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
-        let endpoints: Vec<Endpoint> = client
-            .list(Kind::Endpoint)?
-            .into_iter()
-            .filter_map(|o| match o {
-                Object::Endpoint(e) => Some(e),
-                _ => None,
-            })
-            .collect();
-        let bound = intent_file::bind_hosts(&bindings, &endpoints)?;
-        let batch = crate::batch::Batch {
-            upserts: bound.into_iter().map(Object::Endpoint).collect(),
-            ..Default::default()
-        };
-        return report(&client, &batch, "endpoints bound");
+        return files::bind_hosts(&client, path);
     }
     match cli.command {
         Some(Command::Tenant(verb)) => object_command(&client, verb),

@@ -306,6 +306,10 @@ impl Create for TenantArgs {
         Ok(Object::Tenant(Tenant {
             tenant_name: self.name,
             default_network: self.default_network,
+            alloc_subnet_len: None,
+            subnet_pool: None,
+            vlans: None,
+            vxlans: None,
         }))
     }
 }
