@@ -349,8 +349,14 @@ impl Existing {
         }
     }
 
-    fn get(&self, kind: Kind, key: &str) -> Option<&Object> {
+    /// The object of `kind` with `key`, if netmaster has it.
+    pub fn get(&self, kind: Kind, key: &str) -> Option<&Object> {
         self.objects.get(&(kind, key.to_string()))
+    }
+
+    /// Every object, by kind and key.
+    pub fn objects(&self) -> impl Iterator<Item = &Object> {
+        self.objects.values()
     }
 
     fn tenant(&self, name: &str) -> Option<&Tenant> {

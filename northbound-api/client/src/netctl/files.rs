@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::io::Read;
 
 /// Reads a file, or standard input for `-`.
-fn read(path: &str) -> CliResult<String> {
+pub(super) fn read(path: &str) -> CliResult<String> {
     if path == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text)?;
@@ -25,7 +25,7 @@ fn read_intent(path: &str) -> CliResult<IntentFile> {
 }
 
 /// Everything netmaster has.
-fn existing(client: &Client) -> CliResult<Existing> {
+pub(super) fn existing(client: &Client) -> CliResult<Existing> {
     let mut objects = Vec::new();
     for kind in Kind::ALL {
         objects.extend(client.list(kind)?);

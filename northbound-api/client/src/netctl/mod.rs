@@ -23,6 +23,7 @@
 mod debug;
 mod files;
 mod global;
+mod ipam;
 mod list;
 mod objects;
 mod policy;
@@ -34,6 +35,7 @@ use crate::token::BearerToken;
 use clap::{CommandFactory, Parser, Subcommand};
 use debug::{AuditArgs, FlowsArgs, TraceArgs};
 use global::{global_command, GlobalVerb};
+use ipam::{ipam_command, IpamVerb};
 use northbound_model::go_flags;
 use objects::{
     object_command, EndpointArgs, GroupArgs, HostArgs, NetProfileArgs, NetworkArgs, RuleArgs,
@@ -88,6 +90,9 @@ enum Command {
     /// The fabric-wide settings.
     #[command(subcommand)]
     Global(GlobalVerb),
+    /// Addresses managed elsewhere: imported as their owners' endpoints, exported.
+    #[command(subcommand)]
+    Ipam(IpamVerb),
     /// Hosts.
     #[command(subcommand)]
     Host(Verb<HostArgs>),
@@ -167,6 +172,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Host(verb)) => object_command(&client, verb),
         Some(Command::Policy(verb)) => policy_command(&client, verb),
         Some(Command::Global(verb)) => global_command(&client, verb),
+        Some(Command::Ipam(verb)) => ipam_command(&client, verb),
         Some(Command::Rule(verb)) => object_command(&client, verb),
         Some(Command::NetProfile(verb)) => object_command(&client, verb),
         Some(Command::Audit(args)) => debug::audit(&client, &args),
