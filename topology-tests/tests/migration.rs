@@ -108,3 +108,17 @@ fn tenants_own_their_ranges_and_delta_files_add_and_remove_an_endpoint() {
     f.detach("blueWeb3");
     assert_matrix(&f, "after the delta's removal");
 }
+
+/// The original's two-host VLAN walk-through (`docs/two-host-vlan.md`): its intent file as it
+/// was, two networks over two hosts on a VLAN trunk, tags from the tenant's `Vlans`.
+#[test]
+fn the_original_two_host_vlan_file() {
+    let mut f = Fabric::new(&FabricConfig::hosts(2));
+    f.apply_and_attach("examples/two_hosts_multiple_vlans_nets.json");
+    for o in f.api(|c| c.list(Kind::Network)).expect("networks") {
+        let Object::Network(n) = o else { continue };
+        let tag = n.pkt_tag.expect("an allocated VLAN");
+        assert!((11..=48).contains(&tag), "{}: VLAN {tag}", n.network_name);
+    }
+    assert_matrix(&f, "two_hosts_multiple_vlans_nets");
+}
