@@ -7,6 +7,9 @@
 //! on exit (its own trap), so the test can run beside other tests. `DEMO_RESTARTS=1` adds the
 //! restart phase (agent and netmaster SIGKILLed and started again under a continuous ping).
 
+#[path = "one_host/mod.rs"]
+mod one_host;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -55,37 +58,16 @@ fn run_demo(tag_prefix: &str, env: &[(&str, &str)], matrix_headers: &[&str]) -> 
         started.elapsed()
     );
     assert!(out.status.success(), "demo.sh failed: {}", out.status);
-    let expected = [
-        ("myContainer1", [".", "ok", "--", "--"]),
-        ("myContainer2", ["ok", ".", "--", "--"]),
-        ("myContainer3", ["--", "--", ".", "ok"]),
-        ("myContainer4", ["--", "--", "ok", "."]),
-    ];
     for header in matrix_headers {
         let matrix = stdout
             .split_once(&format!("== {header} ("))
             .unwrap_or_else(|| panic!("the demo prints \"{header}\""))
             .1;
-        for (row, cells) in expected {
-            let line = matrix
-                .lines()
-                .find(|l| l.starts_with(row))
-                .unwrap_or_else(|| panic!("no row for {row} in {header}"));
-            let got: Vec<&str> = line.split_whitespace().skip(1).collect();
-            assert_eq!(got, cells, "{header}: row {row}");
-        }
+        one_host::assert_matrix(matrix, header);
     }
     assert!(stdout.contains("DEMO PASSED"));
     // Nothing of this run is left behind.
-    let netns = Command::new("ip")
-        .args(["netns", "list"])
-        .output()
-        .expect("ip netns list");
-    let netns = String::from_utf8_lossy(&netns.stdout);
-    assert!(
-        !netns.lines().any(|l| l.contains(&tag)),
-        "namespaces of this run left behind:\n{netns}"
-    );
+    one_host::assert_no_namespace_left(&tag);
     stdout
 }
 

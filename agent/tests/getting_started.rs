@@ -4,6 +4,9 @@
 //! commands with no other flag, plugs four containers in and prints the ping matrix, which is
 //! checked here. Needs root and Open vSwitch, like the other end-to-end tests.
 
+#[path = "one_host/mod.rs"]
+mod one_host;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -87,28 +90,7 @@ fn the_original_getting_started_runs_as_printed() {
         .split_once("== ping matrix")
         .expect("the script prints the ping matrix")
         .1;
-    let expected = [
-        ("myContainer1", [".", "ok", "--", "--"]),
-        ("myContainer2", ["ok", ".", "--", "--"]),
-        ("myContainer3", ["--", "--", ".", "ok"]),
-        ("myContainer4", ["--", "--", "ok", "."]),
-    ];
-    for (row, cells) in expected {
-        let line = matrix
-            .lines()
-            .find(|l| l.starts_with(row))
-            .unwrap_or_else(|| panic!("no row for {row}"));
-        let got: Vec<&str> = line.split_whitespace().skip(1).collect();
-        assert_eq!(got, cells, "row {row}");
-    }
+    one_host::assert_matrix(matrix, "getting started");
     assert!(stdout.contains("GETTING STARTED DONE"));
-    let netns = Command::new("ip")
-        .args(["netns", "list"])
-        .output()
-        .expect("ip netns list");
-    let netns = String::from_utf8_lossy(&netns.stdout);
-    assert!(
-        !netns.lines().any(|l| l.contains(&format!("npgs{tag}"))),
-        "namespaces of this run left behind:\n{netns}"
-    );
+    one_host::assert_no_namespace_left(&format!("npgs{tag}"));
 }

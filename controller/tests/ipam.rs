@@ -8,7 +8,7 @@
 mod api_netmaster;
 
 use api_netmaster::ApiNetmaster;
-use northbound_api::model::{Encap, Endpoint, Kind, Network, Object, Tenant};
+use northbound_api::model::{Encap, Endpoint, Network, Object, Tenant};
 use northbound_api::service::Batch;
 use northbound_client::client::Client;
 use std::ffi::OsStr;
@@ -103,15 +103,7 @@ fn write(dir: &Path, name: &str, rows: &[String]) -> PathBuf {
 }
 
 fn endpoints(nm: &ApiNetmaster) -> Vec<Endpoint> {
-    Client::new(&nm.url)
-        .list(Kind::Endpoint)
-        .unwrap()
-        .into_iter()
-        .filter_map(|o| match o {
-            Object::Endpoint(e) => Some(e),
-            _ => None,
-        })
-        .collect()
+    Client::new(&nm.url).endpoints().expect("endpoints")
 }
 
 fn ok(out: Output) -> String {

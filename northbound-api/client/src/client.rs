@@ -7,7 +7,7 @@ use northbound_model::console::ConsoleState;
 use northbound_model::error::ApiError;
 use northbound_model::flows::{SwitchFlows, SwitchSelector};
 use northbound_model::info::{NetmasterInfo, VersionInfo};
-use northbound_model::model::{Kind, Object};
+use northbound_model::model::{Endpoint, Kind, Object};
 use northbound_model::oper::Inspect;
 use northbound_model::path;
 use northbound_model::tls::{trusting, CaError};
@@ -120,6 +120,18 @@ impl Client {
         let url = self.object_url(kind, key);
         let value = self.send(self.agent.get(&url), None)?;
         wire::from_value(kind, value).map_err(|e| bad_answer(&url, e))
+    }
+
+    /// Every endpoint, in key order.
+    pub fn endpoints(&self) -> Result<Vec<Endpoint>, ClientError> {
+        Ok(self
+            .list(Kind::Endpoint)?
+            .into_iter()
+            .filter_map(|o| match o {
+                Object::Endpoint(e) => Some(e),
+                _ => None,
+            })
+            .collect())
     }
 
     /// An object's intent and operational state (Contiv's inspect).

@@ -5,7 +5,7 @@ use super::CliResult;
 use crate::batch::Batch;
 use crate::client::Client;
 use crate::intent_file::{self, Existing, IntentFile};
-use crate::model::{Endpoint, Host, Kind, Object};
+use crate::model::{Host, Kind, Object};
 use std::collections::BTreeSet;
 use std::io::Read;
 
@@ -66,15 +66,7 @@ pub(super) fn delete(client: &Client, path: &str) -> CliResult<()> {
 pub(super) fn bind_hosts(client: &Client, path: &str) -> CliResult<()> {
     let bindings =
         intent_file::parse_host_bindings(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
-    let endpoints: Vec<Endpoint> = client
-        .list(Kind::Endpoint)?
-        .into_iter()
-        .filter_map(|o| match o {
-            Object::Endpoint(e) => Some(e),
-            _ => None,
-        })
-        .collect();
-    let bound = intent_file::bind_hosts(&bindings, &endpoints)?;
+    let bound = intent_file::bind_hosts(&bindings, &client.endpoints()?)?;
     let hosts: BTreeSet<String> = client.list(Kind::Host)?.iter().map(Object::key).collect();
     let new_hosts: BTreeSet<String> = bound
         .iter()

@@ -6,7 +6,6 @@ use super::CliResult;
 use crate::batch::Batch;
 use crate::client::Client;
 use crate::ipam_file::{self, Format};
-use crate::model::{Kind, Object};
 use clap::{Args, Subcommand};
 
 /// What to do with addresses.
@@ -46,15 +45,8 @@ pub(super) fn ipam_command(client: &Client, verb: IpamVerb) -> CliResult<()> {
     match verb {
         IpamVerb::Import(args) => import(client, &args),
         IpamVerb::Export(args) => {
-            let endpoints: Vec<_> = client
-                .list(Kind::Endpoint)?
-                .into_iter()
-                .filter_map(|o| match o {
-                    Object::Endpoint(e) => Some(e),
-                    _ => None,
-                })
-                .filter(|e| args.tenant.as_ref().is_none_or(|t| *t == e.tenant_name))
-                .collect();
+            let mut endpoints = client.endpoints()?;
+            endpoints.retain(|e| args.tenant.as_ref().is_none_or(|t| *t == e.tenant_name));
             let format = if args.json { Format::Json } else { Format::Csv };
             print!(
                 "{}",
