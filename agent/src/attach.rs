@@ -2,6 +2,11 @@
 //! netmaster's intent, a veth goes into the container's namespace, its host end onto the
 //! bridge, and an updated host report goes out at once (so that netmaster compiles the
 //! endpoint's flows without waiting for the daemon's next poll). `detach` reverses it.
+//!
+//! A container on several networks has one endpoint per interface (`tenant:container` is its
+//! `eth0`, `tenant:container:eth1` its `eth1`, ...): [`attach`] plumbs `eth0`, `eth1`, ... in
+//! turn until intent has no more (or only the interface the target names), and [`detach`]
+//! removes every port of the container.
 
 use crate::error::{Context, Error};
 use crate::naming::{host_ifname, ovsdb_path};
@@ -9,7 +14,9 @@ use crate::netlink::{EndpointSpec, IpConfig, Plumbing};
 use crate::netmaster::{self, Netmaster};
 use crate::ovsdb::vswitch::{InterfaceType, PortConfig, Vswitch};
 use crate::report;
-use northbound_model::model::{Encap, Endpoint, Global, Kind, Network, Object};
+use northbound_model::model::{
+    endpoint_key, Encap, Endpoint, Global, Kind, Network, Object, DEFAULT_IFNAME,
+};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -37,10 +44,26 @@ pub struct Target {
     pub ifname: Option<String>,
 }
 
+/// The most interfaces [`attach`] looks for in one container (`eth0` to `eth15`).
+const MAX_INTERFACES: usize = 16;
+
 impl Target {
-    /// The endpoint key `tenant:container`.
+    /// The key of the container's first endpoint, `tenant:container`.
     pub fn key(&self) -> String {
         format!("{}:{}", self.tenant, self.container)
+    }
+
+    /// The key of the container's endpoint on interface `ifname`.
+    fn key_of(&self, ifname: &str) -> String {
+        endpoint_key(&self.tenant, &self.container, ifname)
+    }
+
+    /// The same container, for its interface `ifname`.
+    fn on_interface(&self, ifname: &str) -> Target {
+        Target {
+            ifname: Some(ifname.to_string()),
+            ..self.clone()
+        }
     }
 }
 
@@ -62,7 +85,7 @@ pub fn resolve(
     network: Network,
     global: &Global,
 ) -> Result<Resolved, Failure> {
-    let key = target.key();
+    let key = endpoint.key();
     let ip = endpoint.ip_address.ok_or_else(|| {
         Failure::new(
             FailureKind::Invalid,
@@ -71,7 +94,10 @@ pub fn resolve(
     })?;
     let mac = endpoint.mac_address.map(|m| m.0);
     let prefix = network.subnet.net().prefix_len();
-    let gateway = network.gateway;
+    // The default route goes out of the container's first interface only.
+    let gateway = network
+        .gateway
+        .filter(|_| endpoint.ifname() == DEFAULT_IFNAME);
     let mtu = match network.encap {
         Encap::Vxlan => global.mtu.saturating_sub(VXLAN_OVERHEAD),
         Encap::Vlan => global.mtu,
@@ -149,10 +175,19 @@ impl Failure {
     }
 }
 
-/// Reads the endpoint, its network and the globals from netmaster.
+/// Reads the endpoint, its network and the globals from netmaster. The endpoint is the one of
+/// the target's interface (`tenant:container:ifname`), or the container's first one when the
+/// target names none, names `eth0`, or names an interface intent does not know (a runtime's
+/// own name for a container's only interface, e.g. CNI's `CNI_IFNAME`).
 pub async fn fetch(target: &Target) -> Result<Resolved, Failure> {
     let client = &target.netmaster;
-    let key = target.key();
+    let mut key = target.key();
+    if let Some(ifname) = target.ifname.as_deref().filter(|i| *i != DEFAULT_IFNAME) {
+        let own = target.key_of(ifname);
+        if client.get(Kind::Endpoint, &own).await.is_ok() {
+            key = own;
+        }
+    }
     let failed = |e: netmaster::Error, what: &str| match e {
         netmaster::Error::Api(a) if a.status == 404 => {
             Failure::new(FailureKind::NotInIntent, format!("{what}: {a}"))
@@ -207,15 +242,35 @@ pub struct Attached {
     pub mac: [u8; 6],
 }
 
-/// Attaches the container; returns the OpenFlow port of its endpoint.
-pub async fn attach(target: &Target) -> Result<u32, Failure> {
-    attach_endpoint(target).await.map(|a| a.ofport)
+/// Attaches the container: the interface the target names, else every interface intent has
+/// for it (`eth0`, then `eth1`, ... while they exist); returns the OpenFlow ports of its
+/// endpoints, in that order.
+pub async fn attach(target: &Target) -> Result<Vec<u32>, Failure> {
+    let first = attach_endpoint(target).await?;
+    let mut ports = vec![first.ofport];
+    if target.ifname.is_some() {
+        return Ok(ports);
+    }
+    for n in 1..MAX_INTERFACES {
+        let ifname = format!("eth{n}");
+        if target
+            .netmaster
+            .get(Kind::Endpoint, &target.key_of(&ifname))
+            .await
+            .is_err()
+        {
+            break;
+        }
+        ports.push(attach_endpoint(&target.on_interface(&ifname)).await?.ofport);
+    }
+    Ok(ports)
 }
 
-/// Attaches the container (typed failures, and everything about the endpoint).
+/// Attaches one interface of the container (typed failures, and everything about its
+/// endpoint).
 pub async fn attach_endpoint(target: &Target) -> Result<Attached, Failure> {
     let resolved = fetch(target).await?;
-    let key = target.key();
+    let key = resolved.endpoint.key();
     let spec = &resolved.spec;
     let vs = Vswitch::connect(ovsdb_path(&target.ovsdb))
         .await
@@ -240,6 +295,7 @@ pub async fn attach_endpoint(target: &Target) -> Result<Attached, Failure> {
                 (report::TENANT_KEY, resolved.endpoint.tenant_name.as_str()),
                 (report::NETWORK_KEY, resolved.endpoint.network_name.as_str()),
                 (report::NETNS_KEY, netns.as_str()),
+                (report::CONTAINER_IFNAME_KEY, spec.container_ifname.as_str()),
             ],
         );
         vs.ensure_port(&target.bridge, &port)
@@ -268,34 +324,58 @@ pub async fn attach_endpoint(target: &Target) -> Result<Attached, Failure> {
     })
 }
 
-/// Detaches the container: removes its port and veth; returns whether anything was there.
+/// Detaches the container: removes the port and veth of the interface the target names, else
+/// of every interface of the container; returns whether anything was there.
 pub async fn detach(target: &Target) -> Result<bool, Error> {
-    let key = target.key();
     let vs = Vswitch::connect(ovsdb_path(&target.ovsdb))
         .await
         .context(|| format!("connecting to {}", target.ovsdb))?;
-    // The port that carries the endpoint key (or, failing that, the name derived from it).
     let ports = vs
         .list_ports(&target.bridge)
         .await
         .context(|| format!("listing the ports of {}", target.bridge))?;
-    let ifname = ports
+    // The ports that carry the container's endpoint keys (names never hold `:`, so
+    // `tenant:container:` starts the keys of its further interfaces and no other's), only the
+    // one of the named interface when the target names one; failing that, the name derived
+    // from the key.
+    let base = target.key();
+    let mine = |key: &str| key == base || key.starts_with(&format!("{base}:"));
+    let mut found: Vec<(String, String)> = ports
         .iter()
-        .find(|p| p.external_ids.get(report::ENDPOINT_KEY) == Some(&key))
-        .map(|p| p.name.clone())
-        .unwrap_or_else(|| host_ifname(&key));
-    let had_port = vs
-        .delete_port(&target.bridge, &ifname)
-        .await
-        .context(|| format!("removing port {ifname}"))?;
+        .filter_map(|p| {
+            let key = p.external_ids.get(report::ENDPOINT_KEY)?;
+            let ifname = p.external_ids.get(report::CONTAINER_IFNAME_KEY);
+            let wanted = match target.ifname.as_deref() {
+                None => true,
+                Some(want) => match ifname {
+                    Some(ifname) => ifname == want,
+                    // A port plugged before interfaces were recorded: by its key.
+                    None => *key == target.key_of(want) || (*key == base && want == DEFAULT_IFNAME),
+                },
+            };
+            (mine(key) && wanted).then(|| (key.clone(), p.name.clone()))
+        })
+        .collect();
+    if found.is_empty() {
+        let key = target.ifname.as_deref().map_or(base, |i| target.key_of(i));
+        found.push((key.clone(), host_ifname(&key)));
+    }
     let plumbing = Plumbing::new().context(|| "netlink")?;
-    let had_veth = plumbing
-        .delete_endpoint(&ifname)
-        .await
-        .context(|| format!("removing veth {ifname}"))?;
-    tracing::info!(endpoint = %key, %ifname, had_port, had_veth, "detached");
+    let mut any = false;
+    for (key, ifname) in found {
+        let had_port = vs
+            .delete_port(&target.bridge, &ifname)
+            .await
+            .context(|| format!("removing port {ifname}"))?;
+        let had_veth = plumbing
+            .delete_endpoint(&ifname)
+            .await
+            .context(|| format!("removing veth {ifname}"))?;
+        tracing::info!(endpoint = %key, %ifname, had_port, had_veth, "detached");
+        any |= had_port || had_veth;
+    }
     report_now(target, &vs).await;
-    Ok(had_port || had_veth)
+    Ok(any)
 }
 
 /// Sends the bridge's report at once (a few attempts; the daemon keeps reporting anyway).

@@ -32,6 +32,8 @@ pub const TENANT_KEY: &str = "tenant";
 pub const NETWORK_KEY: &str = "network";
 /// `external_ids` key of an endpoint port: the container's network namespace path.
 pub const NETNS_KEY: &str = "netns";
+/// `external_ids` key of an endpoint port: the interface's name inside the container.
+pub const CONTAINER_IFNAME_KEY: &str = "container-ifname";
 /// `external_ids` key of a tunnel port: the host's VTEP address.
 pub const VTEP_KEY: &str = "vtep-ip";
 /// `external_ids` key of a per-peer tunnel port: the remote VTEP address.

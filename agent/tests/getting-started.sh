@@ -34,6 +34,7 @@ DIR=$(mktemp -d /tmp/npgs.XXXXXX)
 mkdir -p "$DIR/etc/openvswitch" "$DIR/w"
 export OVS_RUNDIR="$DIR" OVS_DBDIR="$DIR" OVS_LOGDIR="$DIR" OVS_SYSCONFDIR="$DIR/etc"
 CREATED_NS=()
+CREATED_RUN_DIR=
 
 dead() { # pid gone or a zombie
     local s
@@ -65,6 +66,7 @@ cleanup() {
     stop_pidfile "$DIR/ovs-vswitchd.pid"
     stop_pidfile "$DIR/ovsdb-server.pid"
     for ns in "${CREATED_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+    [ -n "$CREATED_RUN_DIR" ] && rmdir /run/netplugin 2>/dev/null
     rm -rf "$DIR"
     echo "== cleaned up (exit $rc)"
     exit "$rc"
@@ -97,8 +99,12 @@ in_ns ovs-vsctl add-br br-int -- set bridge br-int datapath_type=netdev
 ln -s "$BIN" "$DIR/w/bin"
 ln -s "$ROOT/examples" "$DIR/w/examples"
 # The agent's CNI socket is at its default place, /run/netplugin, made private to this host
-# (a tmpfs in a mount namespace of its own) so that nothing outside sees it.
-mkdir -p /run/netplugin
+# (a tmpfs in a mount namespace of its own) so that nothing outside sees it. The directory is
+# removed again if this run created it.
+if [ ! -d /run/netplugin ]; then
+    mkdir /run/netplugin
+    CREATED_RUN_DIR=1
+fi
 
 echo "== the original's commands"
 in_ns unshare --mount --propagation private bash -euc '

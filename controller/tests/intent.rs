@@ -746,6 +746,48 @@ fn tenants_own_their_tag_ranges() {
     assert_eq!(network(&db, "blue:a").pkt_tag, Some(5000));
 }
 
+/// A container on two networks: its second interface is an endpoint of its own,
+/// `tenant:container:eth1`, with its own address; an interface name Linux would refuse is
+/// refused.
+#[test]
+fn a_container_has_an_endpoint_per_interface() {
+    let db = base();
+    db.apply(ups(vec![Object::Network(net("t", "m", "10.2.0.0/24"))]))
+        .unwrap();
+    let mut second = ep("t", "c", "m");
+    second.interface = Some("eth1".into());
+    let stored = db
+        .apply(ups(vec![
+            Object::Endpoint(ep("t", "c", "n")),
+            Object::Endpoint(second),
+        ]))
+        .unwrap();
+    let keys: Vec<String> = stored.iter().map(Object::key).collect();
+    assert_eq!(keys, ["t:c", "t:c:eth1"]);
+    assert_eq!(
+        endpoint(&db, "t:c:eth1")
+            .ip_address
+            .map(|a| a.to_string())
+            .as_deref(),
+        Some("10.2.0.1")
+    );
+    // `eth0` named explicitly is the container's first endpoint.
+    let mut first = ep("t", "c", "n");
+    first.interface = Some("eth0".into());
+    assert_eq!(
+        db.apply(ups(vec![Object::Endpoint(first)])).unwrap()[0].key(),
+        "t:c"
+    );
+    let mut long = ep("t", "c", "m");
+    long.interface = Some("a-very-long-ifname".into());
+    rejected(
+        &db,
+        ups(vec![Object::Endpoint(long)]),
+        400,
+        "longer than an interface name may be",
+    );
+}
+
 /// Contiv's `default` tenant: created when absent, kept by a desired-state replace.
 #[test]
 fn the_default_tenant_is_there_and_stays() {

@@ -133,7 +133,7 @@ fn import_refuse_skip_allocate_around_and_round_trip() {
         "{err}"
     );
     assert!(
-        err.contains("row 1001 (beta,net,10.1.0.3,,intruder,): 10.1.0.3 is row 8's"),
+        err.contains("row 1001 (beta,net,10.1.0.3,,intruder,,): 10.1.0.3 is row 8's"),
         "{err}"
     );
     assert_eq!(err.matches("  row ").count(), 1, "{err}");
@@ -179,9 +179,9 @@ fn import_refuse_skip_allocate_around_and_round_trip() {
     let err =
         String::from_utf8_lossy(&netctl(&nm, &["ipam", "import", two.to_str().unwrap()]).stderr)
             .into_owned();
-    assert!(err.contains("row 1 (gamma,net,10.2.3.9,02:02:00:00:00:01,x1,): MAC 02:02:00:00:00:01 is endpoint alpha:c0's"), "{err}");
+    assert!(err.contains("row 1 (gamma,net,10.2.3.9,02:02:00:00:00:01,x1,,): MAC 02:02:00:00:00:01 is endpoint alpha:c0's"), "{err}");
     assert!(
-        err.contains("row 2 (gamma,nope,10.2.3.10,,x2,): network gamma:nope does not exist"),
+        err.contains("row 2 (gamma,nope,10.2.3.10,,x2,,): network gamma:nope does not exist"),
         "{err}"
     );
     // --skip-invalid imports the rest and lists what it skipped.

@@ -495,8 +495,9 @@ pub fn repo_root() -> PathBuf {
 }
 
 impl Fabric {
-    /// Applies intent file `file` with `netctl -cfg` and attaches every endpoint it places on
-    /// a host; returns the placed `(container, host, tenant)` triples.
+    /// Applies intent file `file` with `netctl -cfg` and attaches every container it places on
+    /// a host (once, with all its interfaces); returns the placed `(container, host, tenant)`
+    /// triples.
     pub fn apply_and_attach(&mut self, file: &str) -> Vec<(String, String, String)> {
         self.apply_intent(file);
         let text = std::fs::read_to_string(repo_root().join(file)).expect("intent file");
@@ -511,6 +512,11 @@ impl Fabric {
                     })
                 })
             })
+            .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        let placed: Vec<(String, String, String)> = placed
+            .into_iter()
+            .filter(|p| seen.insert(p.clone()))
             .collect();
         for (c, host, tenant) in &placed {
             self.attach(host, tenant, c);

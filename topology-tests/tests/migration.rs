@@ -1,14 +1,18 @@
-//! A Contiv user's intent files, uploaded one after another as the original allowed
-//! (`examples/migration/`): two tenants, each with its own VNI range and the same subnet pool,
-//! whose hosts exist only because endpoints name them (implicit hosts), then a delta file that
-//! adds one endpoint to an existing network and later removes it again. The tags come from each
-//! tenant's own range, the same subnet is carved for both tenants, and the connectivity matrix
-//! on Open vSwitch holds after every step: same tenant and network reach each other, nothing
-//! else does.
+//! A Contiv user's intent files on Open vSwitch, with their original meaning:
+//! * `examples/migration/`, uploaded one after another as the original allowed: two tenants,
+//!   each with its own VNI range and the same subnet pool, whose hosts exist only because
+//!   endpoints name them (implicit hosts), then a delta file that adds one endpoint to an
+//!   existing network and later removes it again; the tags come from each tenant's own range,
+//!   the same subnet is carved for both tenants, and the connectivity matrix holds after every
+//!   step (same tenant and network reach each other, nothing else does);
+//! * the original's `two_hosts_multiple_vlans_nets.json` (the two-host VLAN walk-through);
+//! * the original's `multiple_eps_in_container.json`: a container on two networks, plugged in
+//!   with one interface per network, reaches both.
 
 use northbound_api::model::{Kind, Object};
 use std::time::Duration;
 use topology_tests::fabric::repo_root;
+use topology_tests::matrix::Endpoint;
 use topology_tests::{Fabric, FabricConfig, Matrix};
 
 fn file(name: &str) -> String {
@@ -121,4 +125,71 @@ fn the_original_two_host_vlan_file() {
         assert!((11..=48).contains(&tag), "{}: VLAN {tag}", n.network_name);
     }
     assert_matrix(&f, "two_hosts_multiple_vlans_nets");
+}
+
+/// The original's `multiple_eps_in_container.json`: myContainer2 is on `orange` and `purple`,
+/// so it gets `eth0` on orange and `eth1` on purple (`netplugin attach` plugs both); it reaches
+/// myContainer1 and myContainer3 (orange) through eth0 and myContainer4 (purple) through eth1,
+/// while the containers of one network still do not reach the other.
+#[test]
+fn a_container_on_two_networks_reaches_both() {
+    let mut f = Fabric::new(&FabricConfig::hosts(2));
+    f.apply_and_attach("examples/multiple_eps_in_container.json");
+    f.wait_settled();
+    let eps = f.endpoints();
+    let ep = |name: &str, network: &str| {
+        eps.iter()
+            .find(|e| e.name == name && e.network == network)
+            .unwrap_or_else(|| panic!("no endpoint of {name} on {network}: {eps:?}"))
+    };
+    let two = ep("myContainer2", "orange");
+    assert_eq!(
+        two.ns,
+        ep("myContainer2", "purple").ns,
+        "one container, two interfaces"
+    );
+    let interfaces = topology_tests::cmd::in_ns(&two.ns, &["ip", "-o", "-4", "addr", "show"]);
+    for (ifname, e) in [("eth0", two), ("eth1", ep("myContainer2", "purple"))] {
+        assert!(
+            interfaces
+                .lines()
+                .any(|l| l.contains(&format!(" {ifname} ")) && l.contains(&format!("{}/", e.ip))),
+            "{ifname} should have {}:\n{interfaces}",
+            e.ip
+        );
+    }
+    // The single-interface containers get a route to the whole pool, so that a packet to the
+    // other network reaches the switch (which must drop it).
+    for e in eps.iter().filter(|e| e.name != "myContainer2") {
+        topology_tests::cmd::in_ns(&e.ns, &["ip", "route", "add", "11.1.0.0/16", "dev", "eth0"]);
+    }
+    let reaches = |from: &Endpoint, to: &Endpoint| {
+        (0..10).any(|_| topology_tests::traffic::ping(from, to, &["-c", "1"]))
+    };
+    for (from, to) in [
+        (two, ep("myContainer1", "orange")),
+        (two, ep("myContainer3", "orange")),
+        (ep("myContainer2", "purple"), ep("myContainer4", "purple")),
+        (ep("myContainer4", "purple"), ep("myContainer2", "purple")),
+        (ep("myContainer3", "orange"), two),
+    ] {
+        assert!(
+            reaches(from, to),
+            "{} -> {} ({})",
+            from.name,
+            to.name,
+            to.ip
+        );
+    }
+    for (from, to) in [
+        (ep("myContainer3", "orange"), ep("myContainer4", "purple")),
+        (ep("myContainer1", "orange"), ep("myContainer2", "purple")),
+    ] {
+        assert!(
+            !topology_tests::traffic::ping(from, to, &["-c", "2"]),
+            "{} reached {} across networks",
+            from.name,
+            to.ip
+        );
+    }
 }

@@ -159,9 +159,13 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct AttachArgs {
-    /// Container name (endpoint `TENANT:NAME`).
+    /// Container name: its endpoints are `TENANT:NAME` (eth0) and `TENANT:NAME:eth1`, ... (a
+    /// container on several networks); every one of them is plugged in (unplugged).
     #[arg(long)]
     container: String,
+    /// Only this interface of the container (`eth0`, `eth1`, ...).
+    #[arg(long)]
+    ifname: Option<String>,
     /// The container's network namespace (`/var/run/netns/NAME` or `/proc/PID/ns/net`).
     #[arg(long)]
     netns: PathBuf,
@@ -200,7 +204,7 @@ impl AttachArgs {
             ovsdb: self.common.ovsdb(),
             bridge: self.common.bridge.clone(),
             host_label: self.common.host_label.clone(),
-            ifname: None,
+            ifname: self.ifname.clone(),
         })
     }
 }
@@ -236,8 +240,10 @@ fn main() -> ExitCode {
                     .map_err(anyhow::Error::from),
                 None => attach::attach(&a.target()?)
                     .await
-                    .map(|port| {
-                        println!("{port}");
+                    .map(|ports| {
+                        for port in ports {
+                            println!("{port}");
+                        }
                     })
                     .map_err(anyhow::Error::from),
             },

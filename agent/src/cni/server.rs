@@ -153,8 +153,8 @@ fn failure(f: Failure) -> ErrorReply {
 }
 
 /// The `io.contiv.network` / `io.contiv.net-group` of the request must match intent.
-fn placement(target: &Target, req: &Request, r: &Resolved) -> Result<(), ErrorReply> {
-    let key = target.key();
+fn placement(req: &Request, r: &Resolved) -> Result<(), ErrorReply> {
+    let key = r.endpoint.key();
     if let Some(n) = req.network.as_deref().filter(|n| !n.is_empty()) {
         if n != r.endpoint.network_name {
             return Err(ErrorReply::new(
@@ -205,7 +205,7 @@ pub fn reply(r: &Resolved, mac: [u8; 6]) -> Reply {
 
 async fn add(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {
     let resolved = attach::fetch(target).await.map_err(failure)?;
-    placement(target, req, &resolved)?;
+    placement(req, &resolved)?;
     let attached = attach::attach_endpoint(target).await.map_err(failure)?;
     Ok(reply(&attached.resolved, attached.mac))
 }
@@ -219,9 +219,9 @@ async fn del(target: &Target) -> Result<Reply, ErrorReply> {
 
 async fn check(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {
     let resolved = attach::fetch(target).await.map_err(failure)?;
-    placement(target, req, &resolved)?;
+    placement(req, &resolved)?;
     let spec = &resolved.spec;
-    let key = target.key();
+    let key = resolved.endpoint.key();
     let mismatch = |d: String| ErrorReply::new(code::CHECK_FAILED, "check failed", d);
     let plumbing =
         Plumbing::new().map_err(|e| failure(Failure::new(FailureKind::Other, e.to_string())))?;

@@ -98,6 +98,9 @@ fn check_name(what: &str, field: &str, value: &str) -> Result<(), IntentError> {
     Ok(())
 }
 
+/// The longest interface name Linux takes (`IFNAMSIZ` less its terminating zero).
+const IFNAME_MAX: usize = 15;
+
 /// The underlay MTUs a fabric may have.
 const MTU: std::ops::RangeInclusive<u16> = 576..=9216;
 
@@ -828,10 +831,18 @@ impl State {
     }
 
     fn upsert_endpoint(&mut self, mut e: Endpoint) -> Result<Endpoint, IntentError> {
-        let key = net_key(&e.tenant_name, &e.container_name);
+        let key = e.key();
         let what = format!("endpoint {key}");
         check_name(&what, "tenantName", &e.tenant_name)?;
         check_name(&what, "containerName", &e.container_name)?;
+        if let Some(ifname) = &e.interface {
+            check_name(&what, "interface", ifname)?;
+            if ifname.len() > IFNAME_MAX {
+                return Err(IntentError::Invalid(format!(
+                    "{what}: interface '{ifname}' is longer than an interface name may be ({IFNAME_MAX} bytes)"
+                )));
+            }
+        }
         let nkey = net_key(&e.tenant_name, &e.network_name);
         let net = self.snap.networks.get(&nkey).cloned().ok_or_else(|| {
             IntentError::NotFound(format!(
@@ -910,7 +921,7 @@ impl State {
         field: impl Fn(&Endpoint) -> Option<T>,
         value: T,
     ) -> String {
-        let me = net_key(&me.tenant_name, &me.container_name);
+        let me = me.key();
         let on_net =
             |e: &Endpoint| net.is_none_or(|n| net_key(&e.tenant_name, &e.network_name) == n);
         self.snap

@@ -78,19 +78,18 @@ fn check_port(host: &str, what: &str, port: u32) -> Result<u32, ReportError> {
     }
 }
 
-/// Refuses an endpoint key that is not `tenant:container` with two valid names.
+/// Refuses an endpoint key that is not `tenant:container` or `tenant:container:interface`
+/// with valid names.
 fn check_endpoint_key(host: &str, key: &str) -> Result<(), ReportError> {
-    let valid = key
-        .split_once(':')
-        .is_some_and(|(t, c)| name::check(t).is_ok() && name::check(c).is_ok());
+    let parts: Vec<&str> = key.split(':').collect();
+    let valid = (2..=3).contains(&parts.len()) && parts.iter().all(|p| name::check(p).is_ok());
     if valid {
         Ok(())
     } else {
         Err(invalid(
             host,
             format!(
-                "endpoint key {:?} is not tenant:container (two valid names)",
-                key
+                "endpoint key {key:?} is not tenant:container or tenant:container:interface (valid names)"
             ),
         ))
     }
@@ -352,7 +351,15 @@ pub(crate) mod tests {
             host_ports("host3", &big_port).is_ok(),
             "a port past i32 is a port"
         );
-        for key in ["c1", "t1:", ":c1", "t1:c\u{1b}1", "t1:a b", "t1:c:1"] {
+        for key in [
+            "c1",
+            "t1:",
+            ":c1",
+            "t1:c\u{1b}1",
+            "t1:a b",
+            "t1:c:",
+            "t1:c:eth1:x",
+        ] {
             let bad = HostReport {
                 endpoint_ports: [(key.to_string(), 5)].into(),
                 ..report()

@@ -49,7 +49,9 @@
 //!   (a delta file that removes one endpoint leaves its network alone);
 //! * each endpoint becomes an [`Endpoint`] keyed `tenant:container` on its network, with `Host`
 //!   and `IPAddress` when given (else the controller allocates the address and the host is
-//!   bound later); a container may appear only once per tenant;
+//!   bound later); a container that appears on several networks of a tenant gets one interface
+//!   per network, `eth0`, `eth1`, ... in file order (its further endpoints are keyed
+//!   `tenant:container:eth1`, ...);
 //! * each `HostBindings` entry sets `host` on the file's endpoints of that container (in the named
 //!   tenant only, when it gives one); a binding that matches none is an error.
 //!
@@ -496,8 +498,8 @@ impl IntentFile {
         let mut deleted: BTreeSet<(Kind, String)> = BTreeSet::new();
         let mut deletes = Vec::new();
         for tenant in &self.tenants {
-            for ep in tenant.networks.iter().flat_map(|n| &n.endpoints) {
-                let key = (Kind::Endpoint, format!("{}:{}", tenant.name, ep.container));
+            for ep in tenant.endpoints()? {
+                let key = (Kind::Endpoint, ep.key());
                 if deleted.insert(key.clone()) {
                     deletes.push(key);
                 }
@@ -673,16 +675,23 @@ fn carve(pool: Option<Ipv4Net>, len: Option<u8>, taken: &[Ipv4Net]) -> Result<Ip
 
 impl FileTenant {
     /// The tenant's endpoints.
+    /// The tenant's endpoints: a container on several networks gets one interface per network,
+    /// `eth0`, `eth1`, ... in file order, as in the original.
     fn endpoints(&self) -> Result<Vec<Endpoint>, IntentFileError> {
         let mut endpoints: Vec<Endpoint> = Vec::new();
         for net in &self.networks {
             for ep in &net.endpoints {
-                if let Some(other) = endpoints.iter().find(|e| e.container_name == ep.container) {
+                let mine: Vec<&Endpoint> = endpoints
+                    .iter()
+                    .filter(|e| e.container_name == ep.container)
+                    .collect();
+                if let Some(other) = mine.iter().find(|e| e.network_name == net.name) {
                     return Err(invalid(format!(
-                        "container `{}` is on networks `{}` and `{}` of tenant `{}`: an endpoint's key is tenant:container, so a container may join one network per tenant",
-                        ep.container, other.network_name, net.name, self.name
+                        "container `{}` is on network `{}` of tenant `{}` twice",
+                        ep.container, other.network_name, self.name
                     )));
                 }
+                let interface = (!mine.is_empty()).then(|| format!("eth{}", mine.len()));
                 let what = format!("endpoint `{}:{}`", self.name, ep.container);
                 endpoints.push(Endpoint {
                     tenant_name: self.name.clone(),
@@ -690,7 +699,7 @@ impl FileTenant {
                     group_name: None,
                     container_name: ep.container.clone(),
                     host: set(&ep.host).map(Into::into),
-                    interface: None,
+                    interface,
                     mac_address: typed(&what, "MacAddress", &ep.mac_address)?,
                     ip_address: typed(&what, "IPAddress", &ep.ip_address)?,
                     ipv6_address: None,

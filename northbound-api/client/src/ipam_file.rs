@@ -1,7 +1,8 @@
 //! Addresses managed elsewhere, brought in and taken out (`netctl ipam import|export`): one
-//! row per address — tenant, network, IPv4 address, MAC, the owning container and optionally
-//! its host — as CSV (with the header `tenant,network,address,mac,owner,host`) or as a JSON
-//! array of objects with those fields.
+//! row per address — tenant, network, IPv4 address, MAC, the owning container, optionally its
+//! host and the interface inside it (`eth0` when empty) — as CSV (with the header
+//! `tenant,network,address,mac,owner,host,interface`; the last columns may be left out) or as
+//! a JSON array of objects with those fields.
 //!
 //! An imported row becomes the owner's endpoint (`tenant:owner` on the network, with that
 //! address and MAC), so netmaster never hands the address or MAC to anyone else, and the
@@ -13,7 +14,7 @@
 
 use crate::addr::{Ipv4Addr, MacAddr};
 use crate::intent_file::Existing;
-use crate::model::{Endpoint, Host, Kind, Object};
+use crate::model::{endpoint_key, Endpoint, Host, Kind, Object, DEFAULT_IFNAME};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -36,12 +37,19 @@ pub struct IpamRow {
     /// The host the container runs on, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// The interface inside the container (`eth0` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
 }
 
 impl IpamRow {
     /// The owner's endpoint key.
     fn key(&self) -> String {
-        format!("{}:{}", self.tenant, self.owner)
+        endpoint_key(
+            &self.tenant,
+            &self.owner,
+            self.interface.as_deref().unwrap_or(DEFAULT_IFNAME),
+        )
     }
 }
 
@@ -49,13 +57,14 @@ impl fmt::Display for IpamRow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{}",
             self.tenant,
             self.network,
             self.address,
             self.mac.map(|m| m.to_string()).unwrap_or_default(),
             self.owner,
-            self.host.as_deref().unwrap_or_default()
+            self.host.as_deref().unwrap_or_default(),
+            self.interface.as_deref().unwrap_or_default()
         )
     }
 }
@@ -107,6 +116,8 @@ struct CsvRow {
     owner: String,
     #[serde(default)]
     host: Option<String>,
+    #[serde(default)]
+    interface: Option<String>,
 }
 
 impl From<CsvRow> for IpamRow {
@@ -118,6 +129,7 @@ impl From<CsvRow> for IpamRow {
             mac: r.mac,
             owner: r.owner,
             host: r.host.filter(|h| !h.is_empty()),
+            interface: r.interface.filter(|i| !i.is_empty()),
         }
     }
 }
@@ -131,7 +143,7 @@ pub fn write(rows: &[IpamRow], format: Format) -> String {
             text
         }
         Format::Csv => {
-            let mut text = String::from("tenant,network,address,mac,owner,host\n");
+            let mut text = String::from("tenant,network,address,mac,owner,host,interface\n");
             for row in rows {
                 text.push_str(&row.to_string());
                 text.push('\n');
@@ -153,6 +165,7 @@ pub fn export(endpoints: &[Endpoint]) -> Vec<IpamRow> {
                 mac: e.mac_address,
                 owner: e.container_name.clone(),
                 host: e.host.clone(),
+                interface: e.interface.clone(),
             })
         })
         .collect();
@@ -204,20 +217,12 @@ pub fn plan(rows: &[IpamRow], existing: &Existing) -> Plan {
         .iter()
         .filter_map(|e| {
             let net = format!("{}:{}", e.tenant_name, e.network_name);
-            Some((
-                (net, e.ip_address?),
-                format!("endpoint {}:{}", e.tenant_name, e.container_name),
-            ))
+            Some(((net, e.ip_address?), format!("endpoint {}", e.key())))
         })
         .collect();
     let mut macs: BTreeMap<MacAddr, String> = endpoints
         .iter()
-        .filter_map(|e| {
-            Some((
-                e.mac_address?,
-                format!("endpoint {}:{}", e.tenant_name, e.container_name),
-            ))
-        })
+        .filter_map(|e| Some((e.mac_address?, format!("endpoint {}", e.key()))))
         .collect();
     let mut owners: BTreeSet<String> = BTreeSet::new();
     let mut hosts: BTreeSet<String> = BTreeSet::new();
@@ -271,7 +276,7 @@ pub fn plan(rows: &[IpamRow], existing: &Existing) -> Plan {
                 .host
                 .clone()
                 .or_else(|| known.and_then(|e| e.host.clone())),
-            interface: known.and_then(|e| e.interface.clone()),
+            interface: row.interface.clone(),
             mac_address: row.mac.or_else(|| known.and_then(|e| e.mac_address)),
             ip_address: Some(row.address),
             ipv6_address: known.and_then(|e| e.ipv6_address),
@@ -296,8 +301,10 @@ fn check(
     ] {
         crate::name::check(name).map_err(|e| format!("{field} `{name}` {e}"))?;
     }
-    if let Some(host) = &row.host {
-        crate::name::check(host).map_err(|e| format!("host `{host}` {e}"))?;
+    for (field, name) in [("host", &row.host), ("interface", &row.interface)] {
+        if let Some(name) = name {
+            crate::name::check(name).map_err(|e| format!("{field} `{name}` {e}"))?;
+        }
     }
     let key = row.key();
     let net_key = format!("{}:{}", row.tenant, row.network);

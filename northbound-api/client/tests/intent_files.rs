@@ -518,14 +518,6 @@ fn malformed_files_name_the_problem() {
     );
     let err = invalid(r#"{"Tenants": [{"Name": "t", "Networks": [{"Name": "n"}]}]}"#);
     assert_eq!(err, "invalid intent file: network `t:n`: no SubnetCIDR, and the tenant has no SubnetPool to carve one from");
-    let err = invalid(
-        r#"{"Tenants": [{"Name": "t", "SubnetPool": "10.0.0.0/8", "Networks": [
-        {"Name": "a", "Endpoints": [{"Container": "c"}]}, {"Name": "b", "Endpoints": [{"Container": "c"}]}]}]}"#,
-    );
-    assert!(
-        err.contains("container `c` is on networks `a` and `b` of tenant `t`"),
-        "{err}"
-    );
     let err = invalid(r#"{"Tenants": [{"Name": "t"}, {"Name": "t"}]}"#);
     assert_eq!(err, "invalid intent file: tenant `t` is defined twice");
     let err = invalid(r#"{"Hosts": [{"Name": "h"}, {"Name": "h"}]}"#);
@@ -627,5 +619,41 @@ fn delta_files_against_what_netmaster_has() {
             "Network blue:db",
             "Tenant blue"
         ]
+    );
+}
+
+/// The original's `multiple_eps_in_container.json`: a container on two networks gets `eth0` on
+/// the first and `eth1` on the second (its own endpoint, `tenant:container:eth1`).
+#[test]
+fn a_container_on_two_networks() {
+    let o = objects(&load("multiple_eps_in_container.json"));
+    check_consistent(&o);
+    let keys: Vec<(String, &str, &str)> = o
+        .endpoints
+        .iter()
+        .map(|e| (e.key(), e.network_name.as_str(), e.ifname()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("tenant-one:myContainer1".into(), "orange", "eth0"),
+            ("tenant-one:myContainer2".into(), "orange", "eth0"),
+            ("tenant-one:myContainer3".into(), "orange", "eth0"),
+            ("tenant-one:myContainer2:eth1".into(), "purple", "eth1"),
+            ("tenant-one:myContainer4".into(), "purple", "eth0"),
+        ]
+    );
+    let twice = intent_file::parse(
+        r#"{"Tenants": [{"Name": "t", "SubnetPool": "10.0.0.0/16", "Networks": [
+            {"Name": "n", "Endpoints": [{"Container": "c"}, {"Container": "c"}]}]}]}"#,
+    )
+    .unwrap();
+    let err = twice
+        .to_objects(&Existing::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("container `c` is on network `n` of tenant `t` twice"),
+        "{err}"
     );
 }

@@ -319,7 +319,10 @@ pub struct EndpointGroup {
     pub ext_contracts_grps: Vec<String>,
 }
 
-/// An endpoint: a container (or other workload) interface (key `tenant:container`).
+/// An endpoint: a container (or other workload) interface. Its key is `tenant:container` for
+/// the container's first interface (`interface` absent or `eth0`), and
+/// `tenant:container:interface` for another one: a container on several networks has one
+/// endpoint per network (`eth0`, `eth1`, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -341,7 +344,8 @@ pub struct Endpoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
     pub host: Option<String>,
-    /// Interface name inside the container.
+    /// Interface name inside the container (`eth0` when absent); a container's interfaces
+    /// other than `eth0` are endpoints of their own (see the key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<String>,
     /// MAC address; allocated when absent.
@@ -365,6 +369,31 @@ pub struct Endpoint {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+/// A container's first interface, the one an endpoint without `interface` is.
+pub const DEFAULT_IFNAME: &str = "eth0";
+
+impl Endpoint {
+    /// The interface inside the container.
+    pub fn ifname(&self) -> &str {
+        self.interface.as_deref().unwrap_or(DEFAULT_IFNAME)
+    }
+
+    /// The endpoint's key: `tenant:container`, or `tenant:container:interface` for an
+    /// interface other than [`DEFAULT_IFNAME`].
+    pub fn key(&self) -> String {
+        endpoint_key(&self.tenant_name, &self.container_name, self.ifname())
+    }
+}
+
+/// The key of `container`'s endpoint of `tenant` on its interface `ifname`.
+pub fn endpoint_key(tenant: &str, container: &str, ifname: &str) -> String {
+    if ifname == DEFAULT_IFNAME {
+        format!("{tenant}:{container}")
+    } else {
+        format!("{tenant}:{container}:{ifname}")
+    }
 }
 
 /// A host running the agent (key: its name).
@@ -649,7 +678,7 @@ impl Object {
             Object::Tenant(t) => t.tenant_name.clone(),
             Object::Network(n) => format!("{}:{}", n.tenant_name, n.network_name),
             Object::EndpointGroup(g) => format!("{}:{}", g.tenant_name, g.group_name),
-            Object::Endpoint(e) => format!("{}:{}", e.tenant_name, e.container_name),
+            Object::Endpoint(e) => e.key(),
             Object::Host(h) => h.name.clone(),
             Object::Policy(p) => format!("{}:{}", p.tenant_name, p.policy_name),
             Object::Rule(r) => format!("{}:{}:{}", r.tenant_name, r.policy_name, r.rule_id),

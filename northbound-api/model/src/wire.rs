@@ -56,9 +56,8 @@ pub fn decode_value<T: DeserializeOwned>(value: Value) -> Result<T, BodyError> {
     serde_path_to_error::deserialize(value).map_err(BodyError::new)
 }
 
-/// Parses the body of an object of `kind` (the fields of e.g. [`crate::model::Network`], and
-/// optionally its
-/// `key`).
+/// Parses the body of an object of `kind`: the fields of e.g. [`crate::model::Network`], and
+/// optionally its `key`.
 ///
 /// The error names the problem (unknown or missing field, wrong type, a bad address, a `key`
 /// that is not the object's) and the field, with its line and column (when the body has no

@@ -243,14 +243,11 @@ fn destination(
             (*ip, owners.first().copied())
         }
     };
-    let key = dst.map(|e| format!("{tenant}:{}", e.container_name));
+    let key = dst.map(Endpoint::key);
     if let Some(e) = dst.filter(|e| e.network_name == src.network_name) {
-        let mac = e.mac_address.ok_or_else(|| {
-            OperError::Invalid(format!(
-                "endpoint `{tenant}:{}` has no MAC",
-                e.container_name
-            ))
-        })?;
+        let mac = e
+            .mac_address
+            .ok_or_else(|| OperError::Invalid(format!("endpoint `{}` has no MAC", e.key())))?;
         return Ok((ip, mac, key));
     }
     if routes(compiled, src_net)
@@ -260,10 +257,12 @@ fn destination(
     }
     Err(OperError::Invalid(match dst {
         Some(e) => format!(
-            "{ip} (endpoint `{tenant}:{}`) is in network `{}`, not in the sender's `{}`, and \
+            "{ip} (endpoint `{}`) is in network `{}`, not in the sender's `{}`, and \
              the sender's network routes nothing (no gateway, or forwarding mode bridge): the \
              sender has no way to it",
-            e.container_name, e.network_name, src.network_name
+            e.key(),
+            e.network_name,
+            src.network_name
         ),
         None => format!(
             "no endpoint of tenant `{tenant}` has {ip}, and the sender's network `{}` routes \
