@@ -253,13 +253,16 @@ pub async fn attach(target: &Target) -> Result<Vec<u32>, Failure> {
     }
     for n in 1..MAX_INTERFACES {
         let ifname = format!("eth{n}");
-        if target
-            .netmaster
-            .get(Kind::Endpoint, &target.key_of(&ifname))
-            .await
-            .is_err()
-        {
-            break;
+        let key = target.key_of(&ifname);
+        match target.netmaster.get(Kind::Endpoint, &key).await {
+            Ok(_) => {}
+            Err(netmaster::Error::Api(a)) if a.status == 404 => break,
+            Err(e) => {
+                return Err(Failure::new(
+                    FailureKind::Unreachable,
+                    format!("endpoint {key}: netmaster: {e}"),
+                ))
+            }
         }
         ports.push(attach_endpoint(&target.on_interface(&ifname)).await?.ofport);
     }

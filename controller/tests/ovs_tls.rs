@@ -158,8 +158,11 @@ fn openflow_over_mutual_tls_binds_datapath_ids_to_certificates() {
     let failed = nm.wait_event(WAIT, "the foreign certificate refused", |e| {
         msg(e) == "connection set-up failed"
     });
+    // ovs-pki names a CA after the second it was made: a rogue CA made in the same second as
+    // ours has its name, and the chain fails on the signature instead of the issuer.
+    let error = field(&failed, "error");
     assert!(
-        field(&failed, "error").contains("UnknownIssuer"),
+        error.contains("UnknownIssuer") || error.contains("BadSignature"),
         "{failed}"
     );
 
