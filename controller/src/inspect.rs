@@ -104,11 +104,23 @@ impl<'a> View<'a> {
             .collect()
     }
 
+    /// The IPv4 addresses of the endpoints `keep` keeps, as numbers.
+    fn addresses(&self, keep: impl Fn(&Endpoint) -> bool) -> BTreeSet<u32> {
+        self.intent
+            .endpoints
+            .values()
+            .filter(|e| keep(e))
+            .filter_map(|e| e.ip_address)
+            .map(u32::from)
+            .collect()
+    }
+
     fn network(&self, snooping: &Snooping, key: &str) -> Option<NetworkOper> {
         let n = self.intent.networks.get(key)?;
-        let endpoints =
-            self.endpoints(|e| e.tenant_name == n.tenant_name && e.network_name == n.network_name);
-        let taken = ipv4s(&endpoints);
+        let on_network =
+            |e: &Endpoint| e.tenant_name == n.tenant_name && e.network_name == n.network_name;
+        let endpoints = self.endpoints(on_network);
+        let taken = self.addresses(on_network);
         let mut unavailable = taken.clone();
         unavailable.extend(n.gateway.map(u32::from));
         Some(NetworkOper {
@@ -130,19 +142,19 @@ impl<'a> View<'a> {
             .intent
             .networks
             .get(&format!("{}:{}", g.tenant_name, g.network_name))?;
-        let endpoints = self.endpoints(|e| {
+        let in_group = |e: &Endpoint| {
             e.tenant_name == g.tenant_name && e.group_name.as_deref() == Some(&g.group_name)
-        });
-        let on_network: Vec<EndpointOper> = self
-            .endpoints(|e| e.tenant_name == net.tenant_name && e.network_name == net.network_name);
-        let mut unavailable = ipv4s(&on_network);
+        };
+        let endpoints = self.endpoints(in_group);
+        let mut unavailable = self
+            .addresses(|e| e.tenant_name == net.tenant_name && e.network_name == net.network_name);
         unavailable.extend(net.gateway.map(u32::from));
         Some(EndpointGroupOper {
             group: key.to_string(),
             pkt_tag: self.intent.group_ids.get(key).copied().map_or(0, u64::from),
             group_tag: g.cfgd_tag.clone().unwrap_or_else(|| key.to_string()),
             num_endpoints: endpoints.len(),
-            allocated_ip_addresses: ip_ranges(ipv4s(&endpoints).into_iter()),
+            allocated_ip_addresses: ip_ranges(self.addresses(in_group).into_iter()),
             available_ip_addresses: available(
                 g.ip_pool.unwrap_or_else(|| net.subnet.pool()),
                 &unavailable,
@@ -251,15 +263,6 @@ impl<'a> View<'a> {
             num_hosts: self.compiled.topology.hosts.len(),
         }
     }
-}
-
-/// The IPv4 addresses of `endpoints`.
-fn ipv4s(endpoints: &[EndpointOper]) -> BTreeSet<u32> {
-    endpoints
-        .iter()
-        .filter_map(|e| e.ip_address.first()?.parse::<Ipv4Addr>().ok())
-        .map(u32::from)
-        .collect()
 }
 
 /// Ascending numbers as runs of consecutive ones.
