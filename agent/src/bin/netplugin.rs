@@ -10,6 +10,7 @@ use netplugin::netmaster::Netmaster;
 use netplugin::ovsdb::vswitch::{DatapathType, SslFiles};
 use netplugin::tunnels::TunnelMode;
 use northbound_model::go_flags;
+use northbound_model::model::DEFAULT_TENANT;
 use northbound_model::token::BearerToken;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -170,7 +171,7 @@ struct AttachArgs {
     #[arg(long)]
     netns: PathBuf,
     /// Tenant.
-    #[arg(long, default_value = "default")]
+    #[arg(long, default_value = DEFAULT_TENANT)]
     tenant: String,
     /// Use a VF of this SR-IOV physical function instead of a veth (with `--sriov-vf`).
     #[arg(long = "sriov-pf", requires = "sriov_vf")]

@@ -10,6 +10,7 @@ use crate::naming::ovsdb_path;
 use crate::netlink::{format_mac, Error as NlError, Plumbing};
 use crate::ovsdb::vswitch::Vswitch;
 use crate::report;
+use northbound_model::model::DEFAULT_TENANT;
 use std::net::IpAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -112,7 +113,7 @@ pub fn target(site: &Site, req: &Request) -> Target {
     let nonempty = |o: &Option<String>| o.clone().filter(|s| !s.is_empty());
     Target {
         container: nonempty(&req.container).unwrap_or_else(|| req.container_id.clone()),
-        tenant: nonempty(&req.tenant).unwrap_or_else(|| "default".to_string()),
+        tenant: nonempty(&req.tenant).unwrap_or_else(|| DEFAULT_TENANT.to_string()),
         netns: PathBuf::from(&req.netns),
         netmaster: site.netmaster.clone(),
         ovsdb: site.ovsdb.clone(),

@@ -5,7 +5,7 @@
 use super::table::table;
 use super::CliResult;
 use crate::client::Client;
-use crate::model::{Kind, Object};
+use crate::model::{Kind, Object, DEFAULT_TENANT};
 use crate::wire;
 use clap::Args;
 
@@ -13,7 +13,7 @@ use clap::Args;
 #[derive(Args)]
 pub(super) struct ListArgs {
     /// The tenant whose objects are listed.
-    #[arg(short, long, default_value = "default")]
+    #[arg(short, long, default_value = DEFAULT_TENANT)]
     tenant: String,
     /// Every tenant's objects.
     #[arg(short, long)]

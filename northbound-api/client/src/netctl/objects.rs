@@ -7,7 +7,7 @@ use crate::addr::{Ipv4Addr, Ipv4Range, Ipv4Selector, Ipv4Subnet, Ipv6Addr, Ipv6S
 use crate::client::Client;
 use crate::model::{
     Direction, Encap, Endpoint, EndpointGroup, Host, Kind, MulticastConfig, NetProfile, Network,
-    NetworkType, Object, Policy, Rule, RuleAction, Tenant, Unregistered,
+    NetworkType, Object, Policy, Rule, RuleAction, Tenant, Unregistered, DEFAULT_TENANT,
 };
 use clap::{Args, Subcommand};
 
@@ -33,7 +33,7 @@ pub(super) struct KeyArgs {
     /// Key: a name, or `tenant:name` for tenant objects.
     key: String,
     /// Tenant of a key given without `tenant:`.
-    #[arg(short, long, default_value = "default")]
+    #[arg(short, long, default_value = DEFAULT_TENANT)]
     tenant: String,
 }
 
@@ -69,7 +69,7 @@ pub(super) struct NetworkArgs {
     /// Name.
     name: String,
     /// Tenant.
-    #[arg(short, long, default_value = "default")]
+    #[arg(short, long, default_value = DEFAULT_TENANT)]
     tenant: String,
     /// Network type: data (Contiv's infra is not supported).
     #[arg(short, long = "nw-type", default_value = "data", value_parser = parse_network_type)]
@@ -135,7 +135,7 @@ pub(super) struct GroupArgs {
     #[arg(num_args = 1..=2, required = true, value_names = ["NETWORK", "GROUP"])]
     names: Vec<String>,
     /// Tenant.
-    #[arg(short, long, default_value = "default")]
+    #[arg(short, long, default_value = DEFAULT_TENANT)]
     tenant: String,
     /// Network of its endpoints (when only the group is named).
     #[arg(long)]
@@ -166,7 +166,7 @@ pub(super) struct EndpointArgs {
     /// Container name.
     container: String,
     /// Tenant.
-    #[arg(short, long, default_value = "default")]
+    #[arg(short, long, default_value = DEFAULT_TENANT)]
     tenant: String,
     /// Network.
     #[arg(short, long)]
@@ -216,7 +216,7 @@ pub(super) struct PolicyArgs {
     /// Name.
     name: String,
     /// Tenant.
-    #[arg(short, long, default_value = "default")]
+    #[arg(short, long, default_value = DEFAULT_TENANT)]
     tenant: String,
 }
 
@@ -226,7 +226,7 @@ pub(super) struct NetProfileArgs {
     /// Name.
     name: String,
     /// Tenant.
-    #[arg(short, long, default_value = "default")]
+    #[arg(short, long, default_value = DEFAULT_TENANT)]
     tenant: String,
     /// Rate limit, e.g. 10Mbps.
     #[arg(short, long)]
@@ -247,7 +247,7 @@ pub(super) struct RuleArgs {
     /// The rule's id within the policy.
     rule_id: String,
     /// Tenant.
-    #[arg(short, long, default_value = "default")]
+    #[arg(short, long, default_value = DEFAULT_TENANT)]
     tenant: String,
     /// in (to the group's endpoints) or out (from them).
     #[arg(short, long, default_value = "in", value_parser = parse_direction)]

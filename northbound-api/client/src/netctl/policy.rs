@@ -6,7 +6,7 @@ use super::list::{list, ListArgs};
 use super::objects::{object_command, Create, PolicyArgs, RuleArgs, Verb};
 use super::CliResult;
 use crate::client::Client;
-use crate::model::{Kind, Object};
+use crate::model::{Kind, Object, DEFAULT_TENANT};
 use clap::{Args, Subcommand};
 
 /// What to do with policies and their rules.
@@ -39,7 +39,7 @@ pub(super) struct RuleKeyArgs {
     /// The rule's id within the policy.
     rule_id: String,
     /// Tenant.
-    #[arg(short, long, default_value = "default")]
+    #[arg(short, long, default_value = DEFAULT_TENANT)]
     tenant: String,
 }
 
