@@ -6,7 +6,7 @@
 #[path = "support/api_netmaster.rs"]
 mod api_netmaster;
 
-use api_netmaster::ApiNetmaster;
+use api_netmaster::{raw_request, ApiNetmaster};
 use fakeswitch::FakeSwitch;
 use netmaster::cookie::{Cookie, OwnerKind};
 use netmaster::pipeline::Table;
@@ -223,8 +223,8 @@ fn intent_and_a_host_report_compile_into_flows_on_the_switch() {
     assert_eq!(macs.len(), 2);
 
     // Unusable reports are refused and stored nowhere.
-    let url = format!("{}/api/v1/agents/host1/", nm.url);
-    let answer = raw_put(&url, r#"{"dpid":1,"vtepIp":"192.168.2.300"}"#);
+    let raw_put = |body: &str| raw_request(&nm.url, "PUT", "/api/v1/agents/host1/", body);
+    let answer = raw_put(r#"{"dpid":1,"vtepIp":"192.168.2.300"}"#);
     assert_eq!(answer.0, 400, "{answer:?}");
     assert!(answer.1.contains("vtepIp"), "{answer:?}");
     let mut bad = report(5, 6);
@@ -243,13 +243,10 @@ fn intent_and_a_host_report_compile_into_flows_on_the_switch() {
     await_ports(&fs, &macs, 5, 6);
 
     // A malformed report (through raw HTTP) changes nothing: same report, same flows.
-    let answer = raw_put(&url, r#"{"dpid":1,"endpointPorts":{"t1:c1":"five"}}"#);
+    let answer = raw_put(r#"{"dpid":1,"endpointPorts":{"t1:c1":"five"}}"#);
     assert_eq!(answer.0, 400, "{answer:?}");
     assert!(answer.1.contains("invalid type"), "{answer:?}");
-    let answer = raw_put(
-        &url,
-        r#"{"dpid":1,"vtepIp":"nowhere","endpointPorts":{"t1:c1":7,"t1:c2":6}}"#,
-    );
+    let answer = raw_put(r#"{"dpid":1,"vtepIp":"nowhere","endpointPorts":{"t1:c1":7,"t1:c2":6}}"#);
     assert_eq!(answer.0, 400, "{answer:?}");
     assert!(answer.1.contains("vtepIp"), "{answer:?}");
     assert_eq!(
@@ -386,27 +383,4 @@ fn netctl(url: &str, args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .expect("run netctl")
-}
-
-/// A PUT of a raw body over plain HTTP/1.1: (status, body).
-fn raw_put(url: &str, body: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").expect("http URL");
-    let (addr, path) = rest.split_once('/').expect("path");
-    let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    write!(
-        s,
-        "PUT /{path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut text = String::new();
-    s.read_to_string(&mut text).expect("read");
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, body.to_string())
 }

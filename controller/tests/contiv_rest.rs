@@ -7,54 +7,14 @@
 #[path = "support/api_netmaster.rs"]
 mod api_netmaster;
 
-use api_netmaster::ApiNetmaster;
+use api_netmaster::{raw_request, ApiNetmaster};
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 
-/// One HTTP/1.1 request with a JSON body (or none); the status and the JSON answer.
+/// One request with a JSON body (or none); the status and the JSON answer.
 fn http(nm: &ApiNetmaster, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let addr = nm.url.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(addr).expect("connect to the API");
     let body = body.map(Value::to_string).unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read the answer");
-    let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status");
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
-}
-
-/// The payload of a chunked body.
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    out
+    let (status, answer) = raw_request(&nm.url, method, path, &body);
+    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
 }
 
 fn start() -> (tempfile::TempDir, ApiNetmaster) {

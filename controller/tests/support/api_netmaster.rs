@@ -76,3 +76,27 @@ impl Drop for ApiNetmaster {
         let _ = self.child.wait();
     }
 }
+
+/// One request over plain HTTP/1.1 to the API at `base` (`http://ADDR`), with a JSON `body`
+/// exactly as given (for bodies the typed client cannot send): the status and the body.
+pub fn raw_request(base: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = base.strip_prefix("http://").expect("an http:// base URL");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the API");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("read the answer");
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, body.to_string())
+}
