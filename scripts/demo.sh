@@ -22,6 +22,8 @@
 # and a stale port planted meanwhile), then the matrix is checked again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ME=demo
+. scripts/lib/processes.sh
 START=$(date +%s.%N)
 
 if [ -z "${NETPLUGIN_BIN_DIR:-}" ]; then
@@ -40,11 +42,7 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "demo: must run as root (network namespaces, Open vSwitch)" >&2
     exit 1
 fi
-OVS_CTL=$(command -v ovs-ctl || true)
-for c in /usr/share/openvswitch/scripts/ovs-ctl /usr/local/share/openvswitch/scripts/ovs-ctl; do
-    [ -n "$OVS_CTL" ] || { [ -x "$c" ] && OVS_CTL=$c; } || true
-done
-[ -n "$OVS_CTL" ] || { echo "demo: ovs-ctl not found" >&2; exit 1; }
+OVS_CTL=$(find_ovs_ctl)
 
 TAG="${DEMO_TAG:-}"
 NS="npdemo$TAG"
@@ -66,26 +64,6 @@ export OVS_RUNDIR="$DIR" OVS_DBDIR="$DIR" OVS_LOGDIR="$DIR" OVS_SYSCONFDIR="$DIR
 PIDS=()
 CREATED_NS=()
 
-dead() { # pid gone or a zombie
-    local s
-    s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-    [ -z "$s" ] || [ "$s" = Z ] || [ "$s" = X ]
-}
-stop_pid() {
-    local pid=$1 i
-    dead "$pid" && return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 50); do dead "$pid" && return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    for i in $(seq 50); do dead "$pid" && return 0; sleep 0.1; done
-}
-stop_pidfile() { # only a process whose command line names our directory
-    local f=$1 pid
-    [ -f "$f" ] || return 0
-    pid=$(cat "$f" 2>/dev/null) || return 0
-    grep -qa "$DIR" "/proc/$pid/cmdline" 2>/dev/null || return 0
-    stop_pid "$pid"
-}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -109,16 +87,6 @@ trap 'exit 130' INT TERM
 # (Daemons are started with a plain `ip netns exec ... &`, which execs the program, so that $!
 # is the daemon's own PID: a shell function run in the background would be a subshell.)
 in_ns() { ip netns exec "$NS" "$@"; }
-wait_for() { # TIMEOUT_S WHAT CMD...
-    local t=$1 what=$2 i
-    shift 2
-    for i in $(seq $((t * 10))); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    echo "demo: timed out waiting for $what" >&2
-    return 1
-}
 
 echo "== private Open vSwitch in namespace $NS ($DIR)"
 ip netns add "$NS"

@@ -17,13 +17,13 @@
 # suffix unique to this run for every name). Needs root. Everything is removed on exit.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ME=getting-started
+. "$ROOT/scripts/lib/processes.sh"
 BIN=${NETPLUGIN_BIN_DIR:?NETPLUGIN_BIN_DIR: the directory of the built binaries}
 for b in netmaster netplugin netctl netdcli; do
     [ -x "$BIN/$b" ] || { echo "getting-started: $BIN/$b missing" >&2; exit 1; }
 done
-OVS_CTL=$(command -v ovs-ctl || true)
-[ -n "$OVS_CTL" ] || OVS_CTL=/usr/share/openvswitch/scripts/ovs-ctl
-[ -x "$OVS_CTL" ] || { echo "getting-started: ovs-ctl not found" >&2; exit 1; }
+OVS_CTL=$(find_ovs_ctl)
 
 TAG=${GS_TAG:-$$}
 NS="npgs$TAG"
@@ -36,22 +36,6 @@ export OVS_RUNDIR="$DIR" OVS_DBDIR="$DIR" OVS_LOGDIR="$DIR" OVS_SYSCONFDIR="$DIR
 CREATED_NS=()
 CREATED_RUN_DIR=
 
-dead() { # pid gone or a zombie
-    local s
-    s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-    [ -z "$s" ] || [ "$s" = Z ] || [ "$s" = X ]
-}
-stop_pidfile() { # only a process whose command line or working directory is ours
-    local f=$1 pid i
-    [ -f "$f" ] || return 0
-    pid=$(cat "$f" 2>/dev/null) || return 0
-    [ -n "$pid" ] || return 0
-    grep -qa "$DIR" "/proc/$pid/cmdline" 2>/dev/null ||
-        [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$DIR/w" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 50); do dead "$pid" && return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -74,16 +58,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 in_ns() { ip netns exec "$NS" "$@"; }
-wait_for() { # TIMEOUT_S WHAT CMD...
-    local t=$1 what=$2 i
-    shift 2
-    for i in $(seq $((t * 10))); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    echo "getting-started: timed out waiting for $what" >&2
-    return 1
-}
 
 echo "== host1: namespace $NS with its own Open vSwitch ($DIR)"
 ip netns add "$NS"
