@@ -148,14 +148,7 @@ async fn serve() -> (String, Arc<Agents>) {
 
 /// The same, over TLS with `tls` (the URL is then `https://`).
 async fn serve_with(tls: Option<northbound_api::tls::TlsAcceptor>) -> (String, Arc<Agents>) {
-    let intent = Arc::new(Intent(vec![Object::Tenant(Tenant {
-        tenant_name: "t1".into(),
-        default_network: None,
-        alloc_subnet_len: None,
-        subnet_pool: None,
-        vlans: None,
-        vxlans: None,
-    })]));
+    let intent = Arc::new(Intent(vec![Object::Tenant(Tenant::named("t1"))]));
     let agents = Arc::new(Agents {
         reports: Mutex::default(),
         version: watch::Sender::new(1),
@@ -228,17 +221,7 @@ async fn reads_intent_objects_and_names_a_missing_one() {
     let (base, _) = serve().await;
     let client = Netmaster::new(&format!("{base}/"), None, None).unwrap();
     let tenant = client.get(Kind::Tenant, "t1").await.unwrap();
-    assert_eq!(
-        tenant,
-        Object::Tenant(Tenant {
-            tenant_name: "t1".into(),
-            default_network: None,
-            alloc_subnet_len: None,
-            subnet_pool: None,
-            vlans: None,
-            vxlans: None,
-        })
-    );
+    assert_eq!(tenant, Object::Tenant(Tenant::named("t1")));
     match client.get(Kind::Endpoint, "t1:c 1").await {
         Err(Error::Api(e)) => {
             assert_eq!(e.status, 404);

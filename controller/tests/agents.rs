@@ -90,14 +90,7 @@ fn endpoint(container: &str) -> Object {
 fn intent() -> Batch {
     Batch {
         upserts: vec![
-            Object::Tenant(Tenant {
-                tenant_name: "t1".into(),
-                default_network: None,
-                alloc_subnet_len: None,
-                subnet_pool: None,
-                vlans: None,
-                vxlans: None,
-            }),
+            Object::Tenant(Tenant::named("t1")),
             Object::Network(Network {
                 tenant_name: "t1".into(),
                 network_name: "net1".into(),

@@ -9,14 +9,7 @@ use northbound_api::service::{Batch, IntentError, IntentService};
 use std::path::Path;
 
 fn tenant(name: &str) -> Object {
-    Object::Tenant(Tenant {
-        tenant_name: name.into(),
-        default_network: None,
-        alloc_subnet_len: None,
-        subnet_pool: None,
-        vlans: None,
-        vxlans: None,
-    })
+    Object::Tenant(Tenant::named(name))
 }
 
 fn host(name: &str) -> Object {

@@ -40,14 +40,7 @@ fn start(dir: &Path) -> ApiNetmaster {
     );
     let mut upserts = Vec::new();
     for (i, t) in TENANTS.iter().enumerate() {
-        upserts.push(Object::Tenant(Tenant {
-            tenant_name: t.to_string(),
-            default_network: None,
-            vlans: None,
-            vxlans: None,
-            subnet_pool: None,
-            alloc_subnet_len: None,
-        }));
+        upserts.push(Object::Tenant(Tenant::named(*t)));
         upserts.push(Object::Network(Network {
             tenant_name: t.to_string(),
             network_name: "net".into(),

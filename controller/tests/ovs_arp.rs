@@ -78,22 +78,8 @@ fn endpoint(tenant: &str, name: &str, c: &Container) -> Object {
 fn desired(a1: &Container, a2: &Container, b1: &Container) -> SwitchState {
     let db = IntentDb::in_memory();
     let objects = vec![
-        Object::Tenant(Tenant {
-            tenant_name: "ta".into(),
-            default_network: None,
-            alloc_subnet_len: None,
-            subnet_pool: None,
-            vlans: None,
-            vxlans: None,
-        }),
-        Object::Tenant(Tenant {
-            tenant_name: "tb".into(),
-            default_network: None,
-            alloc_subnet_len: None,
-            subnet_pool: None,
-            vlans: None,
-            vxlans: None,
-        }),
+        Object::Tenant(Tenant::named("ta")),
+        Object::Tenant(Tenant::named("tb")),
         Object::Host(Host {
             name: HOST.into(),
             vtep_ip: None,

@@ -521,14 +521,7 @@ async fn traces_decode_and_refuse_bad_bodies() {
 fn client_over_a_real_server() {
     let svc = Arc::new(MemService::default());
     let client = Client::new(&common::spawn_server(svc.clone()));
-    let tenant = Object::Tenant(Tenant {
-        tenant_name: "a b".into(),
-        default_network: None,
-        alloc_subnet_len: None,
-        subnet_pool: None,
-        vlans: None,
-        vxlans: None,
-    });
+    let tenant = Object::Tenant(Tenant::named("a b"));
     assert_eq!(client.put(&tenant).unwrap(), tenant);
     assert_eq!(client.get(Kind::Tenant, "a b").unwrap(), tenant);
     let net: Network = serde_json::from_str(NET1).unwrap();

@@ -97,14 +97,7 @@ fn main() {
     let size = size();
     let mut f = Fabric::new(&FabricConfig::hosts(1));
     let mut upserts = vec![
-        Object::Tenant(Tenant {
-            tenant_name: "t".into(),
-            default_network: None,
-            alloc_subnet_len: None,
-            subnet_pool: None,
-            vlans: None,
-            vxlans: None,
-        }),
+        Object::Tenant(Tenant::named("t")),
         intent::host("host1", "192.168.2.10"),
         Object::Policy(Policy {
             tenant_name: "t".into(),

@@ -151,16 +151,7 @@ fn group_buckets(f: &Fabric, host: &str) -> Vec<usize> {
 fn igmp_snooping_replicates_to_members_only() {
     let mut f = Fabric::new(&FabricConfig::hosts(3));
     let mut upserts: Vec<Object> = ["ta", "tb"]
-        .map(|t| {
-            Object::Tenant(Tenant {
-                tenant_name: t.into(),
-                default_network: None,
-                alloc_subnet_len: None,
-                subnet_pool: None,
-                vlans: None,
-                vxlans: None,
-            })
-        })
+        .map(|t| Object::Tenant(Tenant::named(t)))
         .into();
     upserts.extend(
         (1..=3).map(|n| intent::host(&format!("host{n}"), &format!("192.168.2.{}", 9 + n))),

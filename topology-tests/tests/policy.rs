@@ -131,14 +131,7 @@ fn web_and_db(
         g.default_deny = default_deny;
     }
     let mut upserts = vec![
-        Object::Tenant(Tenant {
-            tenant_name: "blue".into(),
-            default_network: None,
-            alloc_subnet_len: None,
-            subnet_pool: None,
-            vlans: None,
-            vxlans: None,
-        }),
+        Object::Tenant(Tenant::named("blue")),
         host("host1", "192.168.2.10"),
         host("host2", "192.168.2.11"),
         Object::Network(net),
@@ -464,14 +457,7 @@ fn a_default_deny_group_is_stateful_across_routed_networks() {
             fwd_mode: FwdMode::Routing,
             ..Global::default()
         }),
-        Object::Tenant(Tenant {
-            tenant_name: "blue".into(),
-            default_network: None,
-            alloc_subnet_len: None,
-            subnet_pool: None,
-            vlans: None,
-            vxlans: None,
-        }),
+        Object::Tenant(Tenant::named("blue")),
         host("host1", "192.168.2.10"),
         host("host2", "192.168.2.11"),
         net("front", 1),

@@ -36,14 +36,7 @@ fn a_profile_limits_and_marks_a_groups_traffic_live() {
         intent::host("host1", "192.168.2.10"),
         intent::host("host2", "192.168.2.11"),
     ];
-    let mut upserts = vec![Object::Tenant(Tenant {
-        tenant_name: "t".into(),
-        default_network: None,
-        alloc_subnet_len: None,
-        subnet_pool: None,
-        vlans: None,
-        vxlans: None,
-    })];
+    let mut upserts = vec![Object::Tenant(Tenant::named("t"))];
     upserts.extend(hosts);
     upserts.extend([
         Object::Network(intent::vxlan_network("t", "net", "10.40.0.0/24", None)),

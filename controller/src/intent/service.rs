@@ -110,14 +110,7 @@ impl IntentDb {
             return Ok(false);
         }
         self.apply(Batch {
-            upserts: vec![Object::Tenant(Tenant {
-                tenant_name: DEFAULT_TENANT.into(),
-                default_network: None,
-                alloc_subnet_len: None,
-                subnet_pool: None,
-                vlans: None,
-                vxlans: None,
-            })],
+            upserts: vec![Object::Tenant(Tenant::named(DEFAULT_TENANT))],
             ..Batch::default()
         })?;
         Ok(true)

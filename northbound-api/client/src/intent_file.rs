@@ -552,14 +552,9 @@ impl FileTenant {
         if gives_nothing && existing.is_some() {
             return Ok(None);
         }
-        let mut tenant = existing.cloned().unwrap_or(Tenant {
-            tenant_name: self.name.clone(),
-            default_network: None,
-            vlans: None,
-            vxlans: None,
-            subnet_pool: None,
-            alloc_subnet_len: None,
-        });
+        let mut tenant = existing
+            .cloned()
+            .unwrap_or_else(|| Tenant::named(self.name.clone()));
         tenant.vlans = vlans.or(tenant.vlans);
         tenant.vxlans = vxlans.or(tenant.vxlans);
         tenant.subnet_pool = subnet_pool.or(tenant.subnet_pool);

@@ -181,6 +181,20 @@ pub struct Tenant {
     pub alloc_subnet_len: Option<u8>,
 }
 
+impl Tenant {
+    /// A tenant with only its name: no default network, its tags from the global ranges.
+    pub fn named(name: impl Into<String>) -> Tenant {
+        Tenant {
+            tenant_name: name.into(),
+            default_network: None,
+            vlans: None,
+            vxlans: None,
+            subnet_pool: None,
+            alloc_subnet_len: None,
+        }
+    }
+}
+
 /// A network of a tenant (key `tenant:network`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -221,12 +221,8 @@ mod tests {
         let objects = [
             Object::Global(Global::default()),
             Object::Tenant(Tenant {
-                tenant_name: "t1".into(),
                 default_network: Some("net1".into()),
-                alloc_subnet_len: None,
-                subnet_pool: None,
-                vlans: None,
-                vxlans: None,
+                ..Tenant::named("t1")
             }),
             Object::Host(Host {
                 name: "host1".into(),

@@ -304,12 +304,8 @@ impl Create for TenantArgs {
     const KIND: Kind = Kind::Tenant;
     fn object(self) -> CliResult<Object> {
         Ok(Object::Tenant(Tenant {
-            tenant_name: self.name,
             default_network: self.default_network,
-            alloc_subnet_len: None,
-            subnet_pool: None,
-            vlans: None,
-            vxlans: None,
+            ..Tenant::named(self.name)
         }))
     }
 }
