@@ -89,8 +89,17 @@ fn wait_members(f: &Fabric, tenant: &str, want: &[&str], timeout: Duration) -> D
 
 /// Each payload of `sent` (sent by `from` to the group) received exactly once, in any order.
 /// Once they are all in (a generous deadline), `from` sends one more datagram, a marker, on
-/// the same path: when it has arrived, so would have any duplicate of those before it.
-fn exactly_once(r: &Receiver, prefix: &str, sent: &[String], from: &Endpoint) {
+/// the same path: when it has arrived, so would have any duplicate of those before it. A
+/// failure shows what netmaster changed on the switches since `log_mark` (a line of its log
+/// taken before the datagrams were sent) and the datapaths' drop counters.
+fn exactly_once(
+    f: &Fabric,
+    log_mark: usize,
+    r: &Receiver,
+    prefix: &str,
+    sent: &[String],
+    from: &Endpoint,
+) {
     static MARKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let start = Instant::now();
     while r.received(prefix).len() < sent.len() && start.elapsed() < Duration::from_secs(30) {
@@ -113,7 +122,33 @@ fn exactly_once(r: &Receiver, prefix: &str, sent: &[String], from: &Endpoint) {
     got.sort();
     let mut want = sent.to_vec();
     want.sort();
-    assert_eq!(got, want, "{} received", r.name);
+    if got != want {
+        panic!(
+            "{} received {got:?}, want each of {want:?} once\n{}",
+            r.name,
+            delivery_context(f, log_mark)
+        );
+    }
+}
+
+/// What may explain a lost or doubled datagram: netmaster's changes to the switches and the
+/// membership changes since line `mark` of its log, and each datapath's drop counters.
+fn delivery_context(f: &Fabric, mark: usize) -> String {
+    let mut text = String::from("netmaster since the datagrams were sent:\n");
+    for e in f
+        .netmaster_events(mark)
+        .iter()
+        .filter(|e| e["message"] == "reconciled" || e["message"] == "multicast membership changed")
+    {
+        text.push_str(&format!("  {e}\n"));
+    }
+    for n in 1..=3 {
+        let host = format!("host{n}");
+        let coverage = f.host(&host).appctl(&["coverage/show"]);
+        let drops: Vec<&str> = coverage.lines().filter(|l| l.contains("drop")).collect();
+        text.push_str(&format!("{host} drop counters: {drops:?}\n"));
+    }
+    text
 }
 
 /// The packets of a capture (its non-empty lines).
@@ -234,15 +269,19 @@ fn igmp_snooping_replicates_to_members_only() {
     }
 
     // Every member gets every datagram once; the non-member n2 and tenant tb get nothing.
+    // Every switch holds what netmaster compiled for these memberships before anything is sent.
+    f.wait_settled();
     let n2_capture = Capture::start(&eps["n2"].ns, "eth0", "udp", &dir, "n2");
     let sent = payloads("ta", 20);
+    let mark = f.netmaster_log_len();
     send(&eps["s1"], G, PORT, &sent);
     for n in ["r1", "r2", "r3"] {
-        exactly_once(&r[n], "ta-", &sent, &eps["s1"]);
+        exactly_once(&f, mark, &r[n], "ta-", &sent, &eps["s1"]);
     }
     let tb_sent = payloads("tb", 10);
+    let mark = f.netmaster_log_len();
     send(&eps["b1"], G, PORT, &tb_sent);
-    exactly_once(&r["b3"], "tb-", &tb_sent, &eps["b1"]);
+    exactly_once(&f, mark, &r["b3"], "tb-", &tb_sent, &eps["b1"]);
     assert!(
         r["b3"].received("ta-").is_empty(),
         "tenant tb got ta's group"
@@ -271,9 +310,10 @@ fn igmp_snooping_replicates_to_members_only() {
         ["ta:r1", "ta:r2", "ta:r3"].map(String::from).into()
     );
     let late = payloads("ta-late", 5);
+    let mark = f.netmaster_log_len();
     send(&eps["s1"], G, PORT, &late);
     for n in ["r1", "r2", "r3"] {
-        exactly_once(&r[n], "ta-late-", &late, &eps["s1"]);
+        exactly_once(&f, mark, &r[n], "ta-late-", &late, &eps["s1"]);
     }
 
     // netmaster killed and started again on the same store: the memberships are back at once,
@@ -305,9 +345,10 @@ fn igmp_snooping_replicates_to_members_only() {
         "a restart changed the switches: {changed:?}"
     );
     let restarted = payloads("ta-restart", 5);
+    let mark = f.netmaster_log_len();
     send(&eps["s1"], G, PORT, &restarted);
     for n in ["r1", "r2", "r3"] {
-        exactly_once(&r[n], "ta-restart-", &restarted, &eps["s1"]);
+        exactly_once(&f, mark, &r[n], "ta-restart-", &restarted, &eps["s1"]);
     }
 
     // Leaves (IGMPv3 on r2, IGMPv2 on r3) end delivery at once.
@@ -321,8 +362,9 @@ fn igmp_snooping_replicates_to_members_only() {
         .map(|n| Capture::start(&eps[*n].ns, "eth0", "udp", &dir, &format!("{n}-left")))
         .collect();
     let after = payloads("ta-after", 5);
+    let mark = f.netmaster_log_len();
     send(&eps["s1"], G, PORT, &after);
-    exactly_once(&r["r1"], "ta-after-", &after, &eps["s1"]);
+    exactly_once(&f, mark, &r["r1"], "ta-after-", &after, &eps["s1"]);
     for c in captures {
         let seen = c.stop();
         assert_eq!(packets(&seen), 0, "delivered after the leave: {seen}");
