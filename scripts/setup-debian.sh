@@ -24,6 +24,12 @@ command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 # installed without their recommendations, which is where chromium's font is).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 [ -d /usr/share/fonts/truetype/liberation ] || need_pkgs+=(fonts-liberation)
+# The Docker tests run a private dockerd (Debian's Docker 20.10) with an image made from the
+# static busybox.
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+[ -x /usr/bin/docker ] || need_pkgs+=(docker.io)
+[ -x /bin/busybox ] || need_pkgs+=(busybox-static)
+command -v nsenter >/dev/null 2>&1 || need_pkgs+=(util-linux)
 
 if ((${#need_pkgs[@]})); then
     echo "setup: installing ${need_pkgs[*]}"

@@ -23,6 +23,20 @@ use std::time::Duration;
 /// VXLAN overhead subtracted from the global MTU for VXLAN networks.
 const VXLAN_OVERHEAD: u16 = 50;
 
+/// What every [`Target`] of this host shares (the daemon's settings): where the CNI socket
+/// and the Docker watcher plumb.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// netmaster's REST API.
+    pub netmaster: Netmaster,
+    /// ovsdb-server's socket (`unix:PATH` or PATH).
+    pub ovsdb: String,
+    /// The integration bridge.
+    pub bridge: String,
+    /// This host's name in intent.
+    pub host_label: String,
+}
+
 /// What `attach`/`detach` work on.
 #[derive(Clone, Debug)]
 pub struct Target {
@@ -42,6 +56,9 @@ pub struct Target {
     pub host_label: String,
     /// The container interface's name, overriding the endpoint's (CNI's `CNI_IFNAME`).
     pub ifname: Option<String>,
+    /// The Docker container the endpoint is plumbed into, recorded on the port (the Docker
+    /// watcher's ports carry it; see [`crate::docker`]).
+    pub docker_id: Option<String>,
 }
 
 /// The most interfaces [`attach`] looks for in one container (`eth0` to `eth15`).
@@ -291,16 +308,17 @@ pub async fn attach_endpoint(target: &Target) -> Result<Attached, Failure> {
     let plugged = async {
         let mut port = PortConfig::new(&spec.host_ifname, InterfaceType::System);
         let netns = target.netns.display().to_string();
-        port.external_ids = report::owned_ids(
-            report::ROLE_ENDPOINT,
-            &[
-                (report::ENDPOINT_KEY, key.as_str()),
-                (report::TENANT_KEY, resolved.endpoint.tenant_name.as_str()),
-                (report::NETWORK_KEY, resolved.endpoint.network_name.as_str()),
-                (report::NETNS_KEY, netns.as_str()),
-                (report::CONTAINER_IFNAME_KEY, spec.container_ifname.as_str()),
-            ],
-        );
+        let mut ids = vec![
+            (report::ENDPOINT_KEY, key.as_str()),
+            (report::TENANT_KEY, resolved.endpoint.tenant_name.as_str()),
+            (report::NETWORK_KEY, resolved.endpoint.network_name.as_str()),
+            (report::NETNS_KEY, netns.as_str()),
+            (report::CONTAINER_IFNAME_KEY, spec.container_ifname.as_str()),
+        ];
+        if let Some(id) = &target.docker_id {
+            ids.push((report::DOCKER_ID_KEY, id.as_str()));
+        }
+        port.external_ids = report::owned_ids(report::ROLE_ENDPOINT, &ids);
         vs.ensure_port(&target.bridge, &port)
             .await
             .map_err(|e| format!("adding {} to {}: {e}", spec.host_ifname, target.bridge))?;
@@ -366,33 +384,48 @@ pub async fn detach(target: &Target) -> Result<bool, Error> {
     let plumbing = Plumbing::new().context(|| "netlink")?;
     let mut any = false;
     for (key, ifname) in found {
-        let had_port = vs
-            .delete_port(&target.bridge, &ifname)
-            .await
-            .context(|| format!("removing port {ifname}"))?;
-        let had_veth = plumbing
-            .delete_endpoint(&ifname)
-            .await
-            .context(|| format!("removing veth {ifname}"))?;
-        tracing::info!(endpoint = %key, %ifname, had_port, had_veth, "detached");
-        any |= had_port || had_veth;
+        any |= unplug(&vs, &plumbing, &target.bridge, &key, &ifname).await?;
     }
     report_now(target, &vs).await;
     Ok(any)
 }
 
+/// Removes endpoint `key`'s port `ifname` from `bridge` and its veth; whether either was there.
+pub(crate) async fn unplug(
+    vs: &Vswitch,
+    plumbing: &Plumbing,
+    bridge: &str,
+    key: &str,
+    ifname: &str,
+) -> Result<bool, Error> {
+    let had_port = vs
+        .delete_port(bridge, ifname)
+        .await
+        .context(|| format!("removing port {ifname}"))?;
+    let had_veth = plumbing
+        .delete_endpoint(ifname)
+        .await
+        .context(|| format!("removing veth {ifname}"))?;
+    tracing::info!(endpoint = %key, %ifname, had_port, had_veth, "detached");
+    Ok(had_port || had_veth)
+}
+
 /// Sends the bridge's report at once (a few attempts; the daemon keeps reporting anyway).
 pub(crate) async fn report_now(target: &Target, vs: &Vswitch) {
-    let r = match report::collect(vs, &target.bridge, None).await {
+    report_to(&target.netmaster, &target.host_label, &target.bridge, vs).await
+}
+
+/// Sends `bridge`'s report for `host` to `client` at once (a few attempts).
+pub(crate) async fn report_to(client: &Netmaster, host: &str, bridge: &str, vs: &Vswitch) {
+    let r = match report::collect(vs, bridge, None).await {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "could not build the host report");
             return;
         }
     };
-    let client = &target.netmaster;
     for attempt in 1..=5 {
-        match client.report_host(&target.host_label, &r).await {
+        match client.report_host(host, &r).await {
             Ok(()) => return,
             Err(e) => {
                 tracing::warn!(attempt, error = %e, "sending the host report failed");

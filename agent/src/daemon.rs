@@ -58,6 +58,8 @@ pub struct Config {
     pub of_ssl: Option<SslFiles>,
     /// ovs-vswitchd's control socket, for live traces (`None`: ovs-appctl's default).
     pub vswitchd_ctl: Option<std::path::PathBuf>,
+    /// The Docker daemon to watch (`unix:///path/to/docker.sock`; none: not watched).
+    pub docker: Option<String>,
 }
 
 /// The flow-based VXLAN port's name ([`TunnelMode::Flow`]).
@@ -130,14 +132,8 @@ pub async fn run(cfg: Config) -> Result<(), Error> {
         Some(sock) => match crate::cni::server::bind(sock).await {
             Ok(listener) => {
                 tracing::info!(socket = %sock.display(), "serving CNI requests");
-                let site = crate::cni::server::Site {
-                    netmaster: cfg.netmaster.clone(),
-                    ovsdb: cfg.ovsdb.clone(),
-                    bridge: cfg.bridge.clone(),
-                    host_label: cfg.host_label.clone(),
-                };
                 Some(AbortOnDropHandle::new(tokio::spawn(
-                    crate::cni::server::serve(listener, site),
+                    crate::cni::server::serve(listener, site(&cfg)),
                 )))
             }
             Err(e) => {
@@ -176,6 +172,14 @@ pub async fn run(cfg: Config) -> Result<(), Error> {
         cfg.host_label.clone(),
         directives_tx,
     )));
+    // The Docker watcher follows the endpoints the directives bind here.
+    let _docker = cfg.docker.clone().map(|endpoint| {
+        AbortOnDropHandle::new(tokio::spawn(crate::docker::watch(
+            endpoint,
+            site(&cfg),
+            directives.clone(),
+        )))
+    });
     // Live traces, taken from netmaster by a task of their own (a long poll).
     let _tracer = AbortOnDropHandle::new(tokio::spawn(crate::live_trace::follow(
         netmaster.clone(),
@@ -245,6 +249,16 @@ pub async fn run(cfg: Config) -> Result<(), Error> {
                 }
             }
         }
+    }
+}
+
+/// What the CNI socket and the Docker watcher plumb into.
+fn site(cfg: &Config) -> crate::attach::Site {
+    crate::attach::Site {
+        netmaster: cfg.netmaster.clone(),
+        ovsdb: cfg.ovsdb.clone(),
+        bridge: cfg.bridge.clone(),
+        host_label: cfg.host_label.clone(),
     }
 }
 
@@ -327,6 +341,7 @@ async fn follow_directives(
                         c.tunnels != d.tunnels
                             || c.vxlan_port != d.vxlan_port
                             || c.uplinks != d.uplinks
+                            || c.endpoints != d.endpoints
                     });
                     *cur = Some(d);
                     new

@@ -15,6 +15,8 @@
 //! * [`restore`]: reconciliation of veths and endpoint ports when the daemon starts.
 //! * [`attach`]: `netplugin attach|detach` for runtimes without CNI.
 //! * [`cni`]: the CNI plugin `netplugin-cni` and the daemon's CNI socket.
+//! * [`docker`]: the Docker watcher: containers named in intent get their network when they
+//!   start.
 //! * [`error`]: the agent's [`error::Error`]: a context and a typed cause.
 
 pub mod attach;
@@ -22,6 +24,7 @@ pub mod attach_vf;
 pub mod cni;
 pub mod daemon;
 pub mod defaults;
+pub mod docker;
 pub mod error;
 pub mod live_trace;
 pub mod naming;

@@ -34,6 +34,8 @@ pub const NETWORK_KEY: &str = "network";
 pub const NETNS_KEY: &str = "netns";
 /// `external_ids` key of an endpoint port: the interface's name inside the container.
 pub const CONTAINER_IFNAME_KEY: &str = "container-ifname";
+/// `external_ids` key of an endpoint port the Docker watcher plumbed: the container's id.
+pub const DOCKER_ID_KEY: &str = "docker-id";
 /// `external_ids` key of a tunnel port: the host's VTEP address.
 pub const VTEP_KEY: &str = "vtep-ip";
 /// `external_ids` key of a per-peer tunnel port: the remote VTEP address.

@@ -70,6 +70,7 @@ impl AgentService for Agents {
                 .collect(),
             vxlan_port: 4789,
             uplinks: vec![],
+            endpoints: Vec::new(),
         }
     }
     fn directive_changes(&self) -> watch::Receiver<u64> {

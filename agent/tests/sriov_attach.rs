@@ -70,6 +70,7 @@ fn resolved(netns: &str) -> Resolved {
         ip_address: Some("10.7.0.5".parse().unwrap()),
         ipv6_address: None,
         external: false,
+        attach_uuid: None,
     };
     let network = Network {
         tenant_name: "t1".into(),
@@ -139,6 +140,7 @@ fn a_vf_moves_into_the_container_configured_and_back() {
         bridge: "br-int".into(),
         host_label: "host1".into(),
         ifname: None,
+        docker_id: None,
     };
     let vf = VfTarget {
         pf: "ens1f0".into(),

@@ -82,6 +82,7 @@ fn endpoint(container: &str) -> Object {
         ip_address: None,
         ipv6_address: None,
         external: false,
+        attach_uuid: None,
     })
 }
 

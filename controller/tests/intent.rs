@@ -63,6 +63,7 @@ fn ep(tenant: &str, name: &str, network: &str) -> Endpoint {
         ip_address: None,
         ipv6_address: None,
         external: false,
+        attach_uuid: None,
     }
 }
 

@@ -210,6 +210,7 @@ fn import_refuse_skip_allocate_around_and_round_trip() {
             ip_address: None,
             ipv6_address: None,
             external: false,
+            attach_uuid: None,
         })
     };
     let stored = client

@@ -70,6 +70,7 @@ fn endpoint(tenant: &str, name: &str, c: &Container) -> Object {
         ip_address: Some(c.ip),
         ipv6_address: None,
         external: false,
+        attach_uuid: None,
     })
 }
 

@@ -2,7 +2,9 @@
 //! [`northbound_model::agent`], re-exported here) and the [`AgentService`] trait the controller
 //! implements to receive reports and give directives.
 
-pub use northbound_model::agent::{HostDirectives, HostReport, TunnelReport, MAX_WAIT_S};
+pub use northbound_model::agent::{
+    BoundEndpoint, HostDirectives, HostReport, TunnelReport, MAX_WAIT_S,
+};
 pub use northbound_model::live_trace::{TraceAnswer, TraceJob, MAX_TRACE_OUTPUT};
 
 use std::collections::BTreeMap;

@@ -29,6 +29,8 @@ pub struct FabricConfig {
     pub fault: Option<&'static str>,
     /// Switches reach netmaster over mutual TLS with `ovs-pki` certificates.
     pub tls: bool,
+    /// The Docker daemon every agent watches (`--docker`).
+    pub docker: Option<String>,
 }
 
 impl FabricConfig {
@@ -41,6 +43,15 @@ impl FabricConfig {
             host_timeout_s: 3.0,
             fault: None,
             tls: false,
+            docker: None,
+        }
+    }
+
+    /// The same, with every agent watching the Docker daemon at `endpoint`.
+    pub fn with_docker(self, endpoint: String) -> FabricConfig {
+        FabricConfig {
+            docker: Some(endpoint),
+            ..self
         }
     }
 
@@ -120,6 +131,7 @@ impl Fabric {
             dir,
             tokens,
             pki,
+            docker: cfg.docker.clone(),
         };
         let mut fabric = Fabric {
             prefix,
@@ -318,6 +330,26 @@ impl Fabric {
                 ns,
             },
         );
+    }
+
+    /// Counts container `container` of `tenant` on `host`, plugged in by someone else (the
+    /// agent's Docker watcher), with its namespace `ns` (deleted on drop), among the
+    /// [`Fabric::endpoints`].
+    pub fn adopt(&mut self, host: &str, tenant: &str, container: &str, ns: &str) {
+        self.namespaces.push(ns.to_string());
+        self.containers.insert(
+            container.to_string(),
+            Container {
+                tenant: tenant.to_string(),
+                host: host.to_string(),
+                ns: ns.to_string(),
+            },
+        );
+    }
+
+    /// Stops counting container `container` (it is gone).
+    pub fn forget(&mut self, container: &str) {
+        self.containers.remove(container);
     }
 
     /// Adds namespaces created outside [`Fabric::attach`] to the ones deleted on drop.

@@ -33,6 +33,8 @@ pub struct Wiring {
     pub tokens: crate::tokens::Tokens,
     /// The certificates, when switches reach netmaster over TLS.
     pub pki: Option<crate::pki::Pki>,
+    /// The Docker daemon the agents watch (`--docker`), if any.
+    pub docker: Option<String>,
 }
 
 /// A running emulated host.
@@ -54,6 +56,8 @@ pub struct Host {
     /// The agent's TLS options (its certificate), when the controller is `ssl:`.
     tls_args: Vec<String>,
     agent: Option<Child>,
+    /// The agent's `--docker`, if any.
+    docker: Option<String>,
     running: bool,
 }
 
@@ -80,6 +84,7 @@ impl Host {
                 .map(|p| p.agent_args(name))
                 .unwrap_or_default(),
             agent: None,
+            docker: w.docker.clone(),
             running: false,
         };
         host.boot(w, bins);
@@ -223,7 +228,8 @@ impl Host {
         self.start_agent(bins);
     }
 
-    fn start_agent(&mut self, bins: &Binaries) {
+    /// Starts the agent (its log goes on in the same file).
+    pub fn start_agent(&mut self, bins: &Binaries) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -249,12 +255,22 @@ impl Host {
                 "--cni-socket={}",
                 self.dir.join("cni.sock").display()
             ))
+            .args(self.docker.iter().flat_map(|d| ["--docker", d.as_str()]))
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("starting netplugin");
         self.agent = Some(child);
+    }
+
+    /// Kills the agent (SIGKILL, as a crash would); Open vSwitch, the bridge and the
+    /// containers' ports stay. [`Host::start_agent`] starts it again.
+    pub fn stop_agent(&mut self) {
+        if let Some(mut agent) = self.agent.take() {
+            let _ = agent.kill();
+            let _ = agent.wait();
+        }
     }
 
     /// Plugs container `container` of `tenant` (its namespace `netns`) in with

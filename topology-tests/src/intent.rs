@@ -22,6 +22,7 @@ pub fn endpoint(
         ip_address: None,
         ipv6_address: None,
         external: false,
+        attach_uuid: None,
     })
 }
 

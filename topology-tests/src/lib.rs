@@ -24,6 +24,7 @@
 
 pub mod binaries;
 pub mod cmd;
+pub mod docker;
 pub mod explain;
 pub mod fabric;
 pub mod fault;

@@ -142,6 +142,11 @@ struct DaemonArgs {
     /// ovs-appctl's own, from OVS_RUNDIR).
     #[arg(long = "vswitchd-ctl", value_name = "FILE")]
     vswitchd_ctl: Option<PathBuf>,
+    /// Watch this Docker daemon (`unix:///var/run/docker.sock`): a container that starts gets
+    /// the endpoints intent binds to this host under its name (or `attachUuid`), and loses
+    /// them when it stops.
+    #[arg(long, value_name = "ENDPOINT")]
+    docker: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -206,6 +211,7 @@ impl AttachArgs {
             bridge: self.common.bridge.clone(),
             host_label: self.common.host_label.clone(),
             ifname: self.ifname.clone(),
+            docker_id: None,
         })
     }
 }
@@ -306,6 +312,7 @@ fn main() -> ExitCode {
                         _ => None,
                     },
                     vswitchd_ctl: d.vswitchd_ctl,
+                    docker: d.docker,
                 };
                 tokio::select! {
                     r = daemon::run(cfg) => r.map_err(anyhow::Error::from),

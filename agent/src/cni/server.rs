@@ -22,18 +22,8 @@ use tokio::sync::Mutex;
 /// Largest request accepted.
 const MAX_REQUEST: u64 = 64 * 1024;
 
-/// Where requests are served: what every [`Target`] shares (the daemon's settings).
-#[derive(Clone, Debug)]
-pub struct Site {
-    /// netmaster's REST API.
-    pub netmaster: crate::netmaster::Netmaster,
-    /// ovsdb-server's socket (`unix:PATH` or PATH).
-    pub ovsdb: String,
-    /// The integration bridge.
-    pub bridge: String,
-    /// This host's name in intent.
-    pub host_label: String,
-}
+/// Where requests are served.
+pub use crate::attach::Site;
 
 /// Binds the socket at `path`: creates its directory and replaces a stale socket, but refuses
 /// to take over the socket of a live agent.
@@ -120,6 +110,7 @@ pub fn target(site: &Site, req: &Request) -> Target {
         bridge: site.bridge.clone(),
         host_label: site.host_label.clone(),
         ifname: Some(req.ifname.clone()).filter(|s| !s.is_empty()),
+        docker_id: None,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod publisher;
 use crate::compiler::{compile_all, GroupMembers, HostPorts, MulticastPlan, Topology};
 use crate::desired::SwitchState;
 use crate::intent::Snapshot;
+use northbound_api::agent::BoundEndpoint;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -104,6 +105,8 @@ pub struct Directives {
     pub vxlan_port: u16,
     /// Uplink interfaces by host name (from intent).
     pub uplinks: BTreeMap<String, Vec<String>>,
+    /// The endpoints intent binds to each host (external ones have none), by host name.
+    pub endpoints: BTreeMap<String, Vec<BoundEndpoint>>,
 }
 
 /// Everything derived from one set of [`Inputs`].
@@ -202,12 +205,19 @@ pub fn compile(inputs: &Inputs) -> Compiled {
         .iter()
         .map(|(name, h)| (name.clone(), h.uplinks.clone()))
         .collect();
+    let mut endpoints: BTreeMap<String, Vec<BoundEndpoint>> = BTreeMap::new();
+    for e in inputs.intent.endpoints.values() {
+        if let Some(host) = &e.host {
+            endpoints.entry(host.clone()).or_default().push(e.into());
+        }
+    }
     Compiled {
         switches,
         directives: Directives {
             tunnels: out.tunnels,
             vxlan_port: inputs.intent.global.vxlan_port,
             uplinks,
+            endpoints,
         },
         directives_version: 0,
         number: 0,

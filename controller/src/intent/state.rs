@@ -835,6 +835,9 @@ impl State {
         let what = format!("endpoint {key}");
         check_name(&what, "tenantName", &e.tenant_name)?;
         check_name(&what, "containerName", &e.container_name)?;
+        if let Some(attach) = &e.attach_uuid {
+            check_name(&what, "attachUuid", attach)?;
+        }
         if let Some(ifname) = &e.interface {
             check_name(&what, "interface", ifname)?;
             if ifname.len() > IFNAME_MAX {

@@ -119,6 +119,7 @@ impl AgentService for AgentApi {
                 .unwrap_or_default(),
             vxlan_port: d.vxlan_port,
             uplinks: d.uplinks.get(host).cloned().unwrap_or_default(),
+            endpoints: d.endpoints.get(host).cloned().unwrap_or_default(),
         }
     }
 
@@ -419,6 +420,7 @@ mod tests {
                 tunnels: [("host1".to_string(), tunnels.iter().copied().collect())].into(),
                 vxlan_port,
                 uplinks: [("host1".to_string(), vec!["eth2".to_string()])].into(),
+                endpoints: BTreeMap::new(),
             },
             ..Compiled::default()
         }

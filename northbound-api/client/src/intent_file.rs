@@ -19,8 +19,7 @@
 //! Go matched field names case-insensitively, so the spellings the original files and structs use
 //! are all accepted: `VtepIp`/`VtepIP`, `Vlans`/`VLANs`, `Vxlans`/`VXLANs`, `SubnetCIDR`/`SubnetCidr`,
 //! `Gateway`/`DefaultGw`, `IPAddress`/`IpAddress`, and in host bindings `Container`/`ContainerName`,
-//! `Host`/`HostName`, `Tenant`/`TenantName`. `AttachUUID` (a runtime id the original tooling wrote
-//! into bindings) is accepted and ignored. Any other field is an error naming it. An empty
+//! `Host`/`HostName`, `Tenant`/`TenantName`. Any other field is an error naming it. An empty
 //! string means the field is absent, as in Go.
 //!
 //! Conversion rules ([`IntentFile::to_objects`]):
@@ -53,7 +52,11 @@
 //!   per network, `eth0`, `eth1`, ... in file order (its further endpoints are keyed
 //!   `tenant:container:eth1`, ...);
 //! * each `HostBindings` entry sets `host` on the file's endpoints of that container (in the named
-//!   tenant only, when it gives one); a binding that matches none is an error.
+//!   tenant only, when it gives one); a binding that matches none is an error;
+//! * an endpoint's or a binding's `AttachUUID` (the original's infra container mapping) names
+//!   the runtime container, by name or id, whose namespace the endpoint goes into when it is
+//!   not `Container` (a pod's infra container): the endpoint's `attachUuid`, which the agent's
+//!   Docker watcher follows.
 //!
 //! A host-bindings file (`netctl -host-bindings-cfg FILE`) is, as in the original, a JSON array
 //! of bindings — or an object with a `HostBindings` array; [`bind_hosts`] applies it to the
@@ -209,7 +212,8 @@ pub struct FileEndpoint {
     /// A workload outside the cluster behind the uplinks (VLAN networks only).
     #[serde(rename = "External", default)]
     pub external: bool,
-    /// The original's runtime attach id: accepted and ignored.
+    /// The runtime container (name or id) the endpoint goes into when it is not `Container`
+    /// (a pod's infra container): the endpoint's `attachUuid`.
     #[serde(rename = "AttachUUID", default)]
     pub attach_uuid: Option<String>,
 }
@@ -227,7 +231,8 @@ pub struct HostBinding {
     /// Only bind the container's endpoint in this tenant.
     #[serde(rename = "Tenant", alias = "TenantName", default)]
     pub tenant: Option<String>,
-    /// The original's runtime attach id: accepted and ignored.
+    /// The runtime container the bound endpoints go into, when not `Container` (the infra
+    /// container mapping): sets their `attachUuid`.
     #[serde(rename = "AttachUUID", default)]
     pub attach_uuid: Option<String>,
 }
@@ -318,6 +323,9 @@ fn bind(
         for (endpoint, bound) in endpoints.iter_mut().zip(&mut bound) {
             if binding.matches(endpoint) {
                 endpoint.host = Some(binding.host.clone());
+                if let Some(attach) = set(&binding.attach_uuid) {
+                    endpoint.attach_uuid = Some(attach.into());
+                }
                 *bound = true;
                 found = true;
             }
@@ -669,7 +677,6 @@ fn carve(pool: Option<Ipv4Net>, len: Option<u8>, taken: &[Ipv4Net]) -> Result<Ip
 }
 
 impl FileTenant {
-    /// The tenant's endpoints.
     /// The tenant's endpoints: a container on several networks gets one interface per network,
     /// `eth0`, `eth1`, ... in file order, as in the original.
     fn endpoints(&self) -> Result<Vec<Endpoint>, IntentFileError> {
@@ -699,6 +706,7 @@ impl FileTenant {
                     ip_address: typed(&what, "IPAddress", &ep.ip_address)?,
                     ipv6_address: None,
                     external: ep.external,
+                    attach_uuid: set(&ep.attach_uuid).map(Into::into),
                 });
             }
         }

@@ -281,6 +281,7 @@ pub fn plan(rows: &[IpamRow], existing: &Existing) -> Plan {
             ip_address: Some(row.address),
             ipv6_address: known.and_then(|e| e.ipv6_address),
             external: known.is_some_and(|e| e.external),
+            attach_uuid: None,
         })
     }));
     plan

@@ -386,14 +386,16 @@ fn host_bindings_object_form_aliases_and_tenant_scope() {
                 e.tenant_name.as_str(),
                 e.container_name.as_str(),
                 e.host.as_deref(),
+                e.attach_uuid.as_deref(),
             )
         })
         .collect();
+    // AttachUUID: the infra container whose namespace the endpoint goes into.
     assert_eq!(
         got,
         [
-            ("tenant-one", "myContainer1", Some("host2")),
-            ("tenant-two", "myContainer4", Some("host1"))
+            ("tenant-one", "myContainer1", Some("host2"), None),
+            ("tenant-two", "myContainer4", Some("host1"), Some("abc"))
         ]
     );
 

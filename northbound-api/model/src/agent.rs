@@ -74,6 +74,53 @@ pub struct HostDirectives {
     /// Uplink interfaces of the host in intent (`Host::uplinks`).
     #[serde(default)]
     pub uplinks: Vec<String>,
+    /// The endpoints intent binds to the host (not the external ones), in key order: what a
+    /// runtime watcher plumbs when their container runs here.
+    #[serde(default)]
+    pub endpoints: Vec<BoundEndpoint>,
+}
+
+/// An endpoint bound to a host, as its agent needs it to find the container it belongs in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BoundEndpoint {
+    /// Owning tenant.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
+    pub tenant_name: String,
+    /// Container name.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
+    pub container_name: String,
+    /// The interface inside the container.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Name))]
+    pub interface: String,
+    /// The runtime container whose namespace it goes into, when not `containerName`'s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
+    pub attach_uuid: Option<String>,
+}
+
+impl BoundEndpoint {
+    /// The endpoint's key.
+    pub fn key(&self) -> String {
+        crate::model::endpoint_key(&self.tenant_name, &self.container_name, &self.interface)
+    }
+
+    /// The runtime container the endpoint belongs in: its `attachUuid`, else its container.
+    pub fn runtime_container(&self) -> &str {
+        self.attach_uuid.as_deref().unwrap_or(&self.container_name)
+    }
+}
+
+impl From<&crate::model::Endpoint> for BoundEndpoint {
+    fn from(e: &crate::model::Endpoint) -> BoundEndpoint {
+        BoundEndpoint {
+            tenant_name: e.tenant_name.clone(),
+            container_name: e.container_name.clone(),
+            interface: e.ifname().to_string(),
+            attach_uuid: e.attach_uuid.clone(),
+        }
+    }
 }
 
 /// The longest a directives long poll waits, in seconds.

@@ -362,6 +362,12 @@ pub struct Endpoint {
     /// other than `eth0` are endpoints of their own (see the key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<String>,
+    /// The runtime container (its name or id) whose network namespace the endpoint goes into,
+    /// when it is not the one `containerName` names: a pod's infra container, say. Contiv's
+    /// `AttachUUID`. The agent's Docker watcher plumbs the endpoint when that container starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
+    pub attach_uuid: Option<String>,
     /// MAC address; allocated when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9A-Fa-f]{1,2}(:[0-9A-Fa-f]{1,2}){5}$", example = "02:02:0a:01:01:02"))]

@@ -592,7 +592,7 @@ struct DirectivesQuery {
 #[utoipa::path(get, path = "/api/v1/agents/{host}/directives", tag = "agents", operation_id = "getDirectives",
     params(("host" = String, Path, description = "The host's name (`--host-label` of its agent)."), DirectivesQuery),
     responses(
-        (status = 200, description = "The directives: the VXLAN tunnels and uplinks the host should have.", body = HostDirectives),
+        (status = 200, description = "The directives: the VXLAN tunnels and uplinks the host should have, and the endpoints bound to it.", body = HostDirectives),
         (status = 400, description = "The query does not decode.", body = ErrorBody),
         (status = 403, description = "The caller is not the host's agent (or an admin).", body = ErrorBody),
         (status = 404, description = "Hidden from the caller's role.", body = ErrorBody),

@@ -154,6 +154,7 @@ impl AgentService for MemAgents {
                 .unwrap_or_default(),
             vxlan_port: 4789,
             uplinks: Vec::new(),
+            endpoints: Vec::new(),
         }
     }
 

@@ -112,6 +112,7 @@ impl Fixture {
             ip_address: Some(Ipv4Addr::new(10, 0, 0, ip)),
             ipv6_address: None,
             external: false,
+            attach_uuid: None,
         };
         let id = self.snap.endpoint_ids.len() as u64 + 1;
         self.snap.endpoints.insert(key.clone(), ep);
@@ -137,6 +138,7 @@ impl Fixture {
             ip_address: Some(Ipv4Addr::new(10, 0, 0, ip)),
             ipv6_address: None,
             external: true,
+            attach_uuid: None,
         };
         let id = self.snap.endpoint_ids.len() as u64 + 1;
         self.snap.endpoints.insert(key.clone(), ep);

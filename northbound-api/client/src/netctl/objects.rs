@@ -372,6 +372,7 @@ impl Create for EndpointArgs {
             ip_address: self.ip,
             ipv6_address: self.ipv6,
             external: self.external,
+            attach_uuid: None,
         }))
     }
 }
