@@ -1,5 +1,6 @@
 //! An async client of the parts of netmaster's REST API the agent uses: intent objects
-//! (`GET /api/v1/{collection}/{key}/`), the host report (`PUT /api/v1/agents/{host}/`) and the
+//! (`GET /api/v1/{collection}/{key}/`; `PUT` and `DELETE` for the endpoints CNI creates on
+//! demand), the host report (`PUT /api/v1/agents/{host}/`) and the
 //! directives long poll (`GET /api/v1/agents/{host}/directives/`), and the live traces
 //! (`GET /api/v1/agents/{host}/traces/`, `PUT /api/v1/agents/{host}/traces/{id}/`). It runs on the agent's
 //! tokio runtime (reqwest over hyper, plain HTTP/1.1) and reuses its connections.
@@ -102,6 +103,22 @@ impl Netmaster {
         let url = self.url(&path::object(kind, key));
         let body = self.send(self.http.get(&url), &url).await?;
         wire::from_slice(kind, &body).map_err(|source| Error::Answer { url, source })
+    }
+
+    /// Creates or replaces `object`; the object as stored (with its allocations).
+    pub async fn put(&self, object: &Object) -> Result<Object, Error> {
+        let kind = object.kind();
+        let url = self.url(&path::object(kind, &object.key()));
+        let body = wire::to_value(object);
+        let answer = self.send(self.http.put(&url).json(&body), &url).await?;
+        wire::from_slice(kind, &answer).map_err(|source| Error::Answer { url, source })
+    }
+
+    /// Deletes object `key` of `kind`.
+    pub async fn delete(&self, kind: Kind, key: &str) -> Result<(), Error> {
+        let url = self.url(&path::object(kind, key));
+        self.send(self.http.delete(&url), &url).await?;
+        Ok(())
     }
 
     /// Replaces `host`'s report.

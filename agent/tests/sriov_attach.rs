@@ -71,6 +71,7 @@ fn resolved(netns: &str) -> Resolved {
         ipv6_address: None,
         external: false,
         attach_uuid: None,
+        sandbox: None,
     };
     let network = Network {
         tenant_name: "t1".into(),

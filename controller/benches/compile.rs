@@ -110,6 +110,7 @@ impl Intent {
             ipv6_address: None,
             external: false,
             attach_uuid: None,
+            sandbox: None,
         };
         self.snap.endpoints.insert(ep_key.clone(), ep);
         self.snap.endpoint_ids.insert(ep_key.clone(), i as u64 + 1);

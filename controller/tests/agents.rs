@@ -83,6 +83,7 @@ fn endpoint(container: &str) -> Object {
         ipv6_address: None,
         external: false,
         attach_uuid: None,
+        sandbox: None,
     })
 }
 

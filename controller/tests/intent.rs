@@ -64,6 +64,7 @@ fn ep(tenant: &str, name: &str, network: &str) -> Endpoint {
         ipv6_address: None,
         external: false,
         attach_uuid: None,
+        sandbox: None,
     }
 }
 

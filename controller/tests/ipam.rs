@@ -211,6 +211,7 @@ fn import_refuse_skip_allocate_around_and_round_trip() {
             ipv6_address: None,
             external: false,
             attach_uuid: None,
+            sandbox: None,
         })
     };
     let stored = client

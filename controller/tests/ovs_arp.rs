@@ -71,6 +71,7 @@ fn endpoint(tenant: &str, name: &str, c: &Container) -> Object {
         ipv6_address: None,
         external: false,
         attach_uuid: None,
+        sandbox: None,
     })
 }
 

@@ -670,7 +670,7 @@ async fn directives_answer_at_once_or_after_a_change() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body,
-        json!({"version": 0, "tunnels": [], "vxlanPort": 4789, "uplinks": []})
+        json!({"version": 0, "tunnels": [], "vxlanPort": 4789, "uplinks": [], "endpoints": []})
     );
     agents.set_tunnels("host1", &["10.200.0.2"]);
     // Past version 0 already: at once, without the slash too.

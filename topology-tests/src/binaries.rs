@@ -1,4 +1,5 @@
-//! The workspace binaries the harness runs: netmaster, netplugin (agent and `attach`), netctl.
+//! The workspace binaries the harness runs: netmaster, netplugin (agent and `attach`), netctl,
+//! netplugin-cni.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,9 +14,11 @@ pub struct Binaries {
     pub netplugin: PathBuf,
     /// The CLI.
     pub netctl: PathBuf,
+    /// The CNI plugin.
+    pub netplugin_cni: PathBuf,
 }
 
-const NAMES: [&str; 3] = ["netmaster", "netplugin", "netctl"];
+const NAMES: [&str; 4] = ["netmaster", "netplugin", "netctl", "netplugin-cni"];
 
 /// The binaries: from `NETPLUGIN_BIN_DIR` if set, else next to the test executable (where
 /// `cargo test --workspace` puts them); if they are not there, or older than a source file of
@@ -51,6 +54,7 @@ pub fn get() -> &'static Binaries {
             netmaster: dir.join("netmaster"),
             netplugin: dir.join("netplugin"),
             netctl: dir.join("netctl"),
+            netplugin_cni: dir.join("netplugin-cni"),
         }
     })
 }

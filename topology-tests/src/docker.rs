@@ -15,7 +15,7 @@ pub const DOCKER: &str = "/usr/bin/docker";
 pub const IMAGE: &str = "local/busybox";
 /// The busybox applets the image links.
 const APPLETS: &[&str] = &[
-    "sh", "ip", "ping", "sleep", "cat", "ifconfig", "route", "nslookup",
+    "sh", "ip", "ping", "sleep", "cat", "ifconfig", "route", "nslookup", "seq",
 ];
 
 /// A running private `dockerd`.
@@ -130,6 +130,11 @@ impl Dockerd {
             "/bin/sleep",
             "3600",
         ])
+    }
+
+    /// The socket of the containerd this daemon runs (`ctr -a`).
+    pub fn containerd_socket(&self) -> PathBuf {
+        self.dir.join("x/containerd/containerd.sock")
     }
 
     /// The init process of running container `name`.

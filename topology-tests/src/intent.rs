@@ -23,6 +23,7 @@ pub fn endpoint(
         ipv6_address: None,
         external: false,
         attach_uuid: None,
+        sandbox: None,
     })
 }
 

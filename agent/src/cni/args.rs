@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 /// `CNI_ARGS` key of the Kubernetes pod name (the endpoint's container name).
 pub const K8S_POD_NAME: &str = "K8S_POD_NAME";
+/// The pod's Kubernetes namespace (its tenant with `netplugin.tenantFromNamespace`).
+pub const K8S_POD_NAMESPACE: &str = "K8S_POD_NAMESPACE";
 /// `CNI_ARGS` key of the tenant.
 pub const TENANT: &str = "io.contiv.tenant";
 /// `CNI_ARGS` key of the network.

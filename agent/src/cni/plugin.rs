@@ -35,6 +35,27 @@ pub struct NetConf {
     pub dns: Option<Value>,
     /// `prevResult`.
     pub prev_result: Option<Value>,
+    /// `netplugin`: where pods intent does not declare go.
+    pub placement: Placement,
+}
+
+/// The configuration's `netplugin` section: the tenant, network and group of a pod that
+/// intent does not declare (its endpoint is created on demand). `CNI_ARGS` win over it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Placement {
+    /// The tenant (else `default`).
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// The pod's Kubernetes namespace (`K8S_POD_NAMESPACE`) is its tenant.
+    #[serde(default)]
+    pub tenant_from_namespace: bool,
+    /// The network (else the tenant's `defaultNetwork`).
+    #[serde(default)]
+    pub network: Option<String>,
+    /// The endpoint group.
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 fn err(c: u32, msg: &str, details: impl Into<String>) -> CniError {
@@ -116,6 +137,16 @@ pub fn parse_config(stdin: &[u8]) -> Result<NetConf, CniError> {
             ))
         }
     };
+    let placement = match obj.get("netplugin") {
+        None | Some(Value::Null) => Placement::default(),
+        Some(p) => serde_json::from_value(p.clone()).map_err(|e| {
+            err(
+                code::INVALID_CONFIG,
+                "invalid network configuration",
+                format!("netplugin: {e}"),
+            )
+        })?,
+    };
     Ok(NetConf {
         cni_version,
         name,
@@ -123,6 +154,7 @@ pub fn parse_config(stdin: &[u8]) -> Result<NetConf, CniError> {
         agent_socket,
         dns,
         prev_result: obj.get("prevResult").filter(|p| !p.is_null()).cloned(),
+        placement,
     })
 }
 
@@ -316,15 +348,19 @@ fn run_inner(
         ));
     }
     let get = |k: &str| cni_args.get(k).filter(|v| !v.is_empty()).cloned();
+    let p = &conf.placement;
+    let namespace = get(args::K8S_POD_NAMESPACE).filter(|_| p.tenant_from_namespace);
     let req = Request {
         command: command.clone(),
         container_id,
         netns: netns.clone(),
         ifname,
-        tenant: get(args::TENANT),
+        tenant: get(args::TENANT).or(namespace).or_else(|| p.tenant.clone()),
         network: get(args::NETWORK),
         group: get(args::GROUP),
         container: get(args::K8S_POD_NAME).or_else(|| get(args::CONTAINER)),
+        default_network: p.network.clone(),
+        default_group: p.group.clone(),
     };
     let reply = call_agent(&conf.agent_socket, &req)?;
     match command.as_str() {

@@ -40,7 +40,7 @@ pub mod code {
     pub const INVALID_CONFIG: u32 = 7;
     /// Try again later.
     pub const TRY_AGAIN: u32 = 11;
-    /// The endpoint is not in netmaster's intent.
+    /// The endpoint is not in netmaster's intent, and there is no network to create it on.
     pub const NOT_IN_INTENT: u32 = 100;
     /// The endpoint cannot be created as requested (bad intent, interface exists, ...).
     pub const INVALID_ENDPOINT: u32 = 101;
@@ -78,6 +78,13 @@ pub struct Request {
     /// Container name of the endpoint (default: the container id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
+    /// The network of an endpoint created on demand (a pod intent does not declare), when
+    /// `network` does not give one (the configuration's `netplugin.network`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_network: Option<String>,
+    /// The endpoint group of an endpoint created on demand, when `group` does not give one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_group: Option<String>,
 }
 
 /// An address of the container interface.

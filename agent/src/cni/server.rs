@@ -2,6 +2,12 @@
 //! [`attach`]. ADD attaches, DEL detaches (success when nothing is there, even
 //! without the namespace), CHECK compares the container's interface with intent.
 //! Requests are handled one at a time.
+//!
+//! A pod intent does not declare is created on demand: ADD creates its endpoint in netmaster
+//! (on the request's network, else its default network, else the tenant's `defaultNetwork`;
+//! bound to this host, with the request's container id as its `sandbox`) and attaches it;
+//! if the attach fails the endpoint is deleted again. DEL deletes an endpoint whose `sandbox`
+//! is the request's container id; endpoints declared in intent stay.
 
 use super::protocol::{code, ErrorReply, IpReply, Reply, Request, Response, RouteReply};
 use crate::attach::{self, Failure, FailureKind, Resolved, Target};
@@ -10,7 +16,9 @@ use crate::naming::ovsdb_path;
 use crate::netlink::{format_mac, Error as NlError, Plumbing};
 use crate::ovsdb::vswitch::Vswitch;
 use crate::report;
-use northbound_model::model::DEFAULT_TENANT;
+use northbound_model::model::{
+    endpoint_key, Endpoint, Kind, Object, DEFAULT_IFNAME, DEFAULT_TENANT,
+};
 use std::net::IpAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -119,7 +127,7 @@ pub async fn handle(site: &Site, req: &Request) -> Response {
     let target = target(site, req);
     let result = match req.command.as_str() {
         "ADD" => add(&target, req).await,
-        "DEL" => del(&target).await,
+        "DEL" => del(&target, req).await,
         "CHECK" => check(&target, req).await,
         other => Err(ErrorReply::new(
             code::INVALID_ENV,
@@ -196,17 +204,124 @@ pub fn reply(r: &Resolved, mac: [u8; 6]) -> Reply {
 }
 
 async fn add(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {
-    let resolved = attach::fetch(target).await.map_err(failure)?;
-    placement(req, &resolved)?;
-    let attached = attach::attach_endpoint(target).await.map_err(failure)?;
-    Ok(reply(&attached.resolved, attached.mac))
+    let created = match attach::fetch(target).await {
+        Ok(resolved) => {
+            placement(req, &resolved)?;
+            None
+        }
+        Err(f) if f.kind == FailureKind::NotInIntent => Some(create(target, req, f).await?),
+        Err(f) => return Err(failure(f)),
+    };
+    match attach::attach_endpoint(target).await {
+        Ok(attached) => Ok(reply(&attached.resolved, attached.mac)),
+        Err(f) => {
+            if let Some(key) = created {
+                if let Err(e) = target.netmaster.delete(Kind::Endpoint, &key).await {
+                    tracing::warn!(endpoint = %key, error = %e,
+                        "the endpoint created for a failed ADD was not deleted");
+                }
+            }
+            Err(failure(f))
+        }
+    }
 }
 
-async fn del(target: &Target) -> Result<Reply, ErrorReply> {
+/// The key of the endpoint of the request's interface (`tenant:container`, or
+/// `tenant:container:ifname` for an interface other than `eth0`).
+fn on_demand_key(target: &Target) -> String {
+    endpoint_key(
+        &target.tenant,
+        &target.container,
+        target.ifname.as_deref().unwrap_or(DEFAULT_IFNAME),
+    )
+}
+
+/// Creates the endpoint of a pod intent does not declare (`missing` says why it was not
+/// found); its key.
+async fn create(target: &Target, req: &Request, missing: Failure) -> Result<String, ErrorReply> {
+    let client = &target.netmaster;
+    let nonempty = |o: &Option<String>| o.clone().filter(|s| !s.is_empty());
+    let mut network = nonempty(&req.network).or_else(|| nonempty(&req.default_network));
+    if network.is_none() {
+        network = match client.get(Kind::Tenant, &target.tenant).await {
+            Ok(Object::Tenant(t)) => t.default_network,
+            _ => None,
+        };
+    }
+    let Some(network_name) = network else {
+        return Err(ErrorReply::new(
+            code::NOT_IN_INTENT,
+            "endpoint not in intent, and no network to create it on",
+            format!(
+                "{}; give io.contiv.network in CNI_ARGS, netplugin.network in the network \
+                 configuration, or tenant {} a defaultNetwork",
+                missing.msg, target.tenant
+            ),
+        ));
+    };
+    let ifname = target.ifname.clone().filter(|i| i != DEFAULT_IFNAME);
+    let endpoint = Endpoint {
+        tenant_name: target.tenant.clone(),
+        network_name,
+        group_name: nonempty(&req.group).or_else(|| nonempty(&req.default_group)),
+        container_name: target.container.clone(),
+        host: Some(target.host_label.clone()),
+        interface: ifname,
+        attach_uuid: None,
+        sandbox: Some(req.container_id.clone()),
+        mac_address: None,
+        ip_address: None,
+        ipv6_address: None,
+        external: false,
+    };
+    let key = endpoint.key();
+    match client.put(&Object::Endpoint(endpoint)).await {
+        Ok(_) => {
+            tracing::info!(endpoint = %key, sandbox = %req.container_id, "endpoint created on demand");
+            Ok(key)
+        }
+        Err(crate::netmaster::Error::Api(e)) => Err(ErrorReply::new(
+            code::INVALID_ENDPOINT,
+            "netmaster refused the endpoint",
+            format!("{key}: {e}"),
+        )),
+        Err(e) => Err(ErrorReply::new(
+            code::TRY_AGAIN,
+            "netmaster unreachable",
+            format!("creating {key}: {e}"),
+        )),
+    }
+}
+
+async fn del(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {
     attach::detach(target)
         .await
-        .map(|_| Reply::default())
-        .map_err(|e| ErrorReply::new(code::TRY_AGAIN, "detach failed", e.to_string()))
+        .map_err(|e| ErrorReply::new(code::TRY_AGAIN, "detach failed", e.to_string()))?;
+    // The endpoint this sandbox created on demand goes with it.
+    let key = on_demand_key(target);
+    let client = &target.netmaster;
+    let retry = |e: crate::netmaster::Error| {
+        ErrorReply::new(
+            code::TRY_AGAIN,
+            "netmaster unreachable",
+            format!("{key}: {e}"),
+        )
+    };
+    match client.get(Kind::Endpoint, &key).await {
+        Ok(Object::Endpoint(e)) if e.sandbox.as_deref() == Some(req.container_id.as_str()) => {
+            match client.delete(Kind::Endpoint, &key).await {
+                Ok(()) => {
+                    tracing::info!(endpoint = %key, sandbox = %req.container_id, "endpoint created on demand deleted");
+                }
+                Err(crate::netmaster::Error::Api(a)) if a.status == 404 => {}
+                Err(e) => return Err(retry(e)),
+            }
+        }
+        Ok(_) => {}
+        Err(crate::netmaster::Error::Api(a)) if a.status == 404 => {}
+        Err(e) => return Err(retry(e)),
+    }
+    Ok(Reply::default())
 }
 
 async fn check(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {

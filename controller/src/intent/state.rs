@@ -838,6 +838,9 @@ impl State {
         if let Some(attach) = &e.attach_uuid {
             check_name(&what, "attachUuid", attach)?;
         }
+        if let Some(sandbox) = &e.sandbox {
+            check_name(&what, "sandbox", sandbox)?;
+        }
         if let Some(ifname) = &e.interface {
             check_name(&what, "interface", ifname)?;
             if ifname.len() > IFNAME_MAX {

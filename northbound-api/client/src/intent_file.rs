@@ -707,6 +707,7 @@ impl FileTenant {
                     ipv6_address: None,
                     external: ep.external,
                     attach_uuid: set(&ep.attach_uuid).map(Into::into),
+                    sandbox: None,
                 });
             }
         }

@@ -282,6 +282,7 @@ pub fn plan(rows: &[IpamRow], existing: &Existing) -> Plan {
             ipv6_address: known.and_then(|e| e.ipv6_address),
             external: known.is_some_and(|e| e.external),
             attach_uuid: None,
+            sandbox: None,
         })
     }));
     plan

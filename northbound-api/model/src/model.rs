@@ -368,6 +368,11 @@ pub struct Endpoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
     pub attach_uuid: Option<String>,
+    /// The runtime sandbox (CNI's container id) that created the endpoint on demand: the
+    /// CNI DEL of that sandbox deletes it. Endpoints declared in intent have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::openapi::Name>))]
+    pub sandbox: Option<String>,
     /// MAC address; allocated when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9A-Fa-f]{1,2}(:[0-9A-Fa-f]{1,2}){5}$", example = "02:02:0a:01:01:02"))]

@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
 use northbound_model::error::ErrorBody;
-use northbound_model::model::Kind;
+use northbound_model::model::{Endpoint, Kind};
 use northbound_model::token::{BearerToken, TokenError};
 use northbound_model::wire::{self, BodyError};
 use serde::Deserialize;
@@ -313,6 +313,7 @@ const ADMIN_ONLY: &str = "this needs an admin token";
 const TENANT_OBJECTS: &str = "a tenant token reaches only its tenant's objects";
 const AGENT_READS: &str = "an agent token reads single objects and reports for its own host";
 const OWN_HOST: &str = "an agent token reports only for its own host";
+const ON_DEMAND: &str = "an agent token creates, replaces and deletes only the on-demand endpoints (with a sandbox) of its own host";
 
 impl Caller {
     /// Reading one object of `kind` with `key`.
@@ -339,6 +340,34 @@ impl Caller {
                 Some(_) if kind == Kind::Tenant => Err(Denied::Forbidden(ADMIN_ONLY)),
                 Some(_) => Ok(()),
             },
+        }
+    }
+
+    /// Creating or replacing endpoint `key` with `new`, or deleting it (`new` absent), where
+    /// `existing` is what is there now: as [`Caller::write`], except that an agent may do it
+    /// to the on-demand endpoints of its own host (CNI ADD and DEL of a pod not in intent):
+    /// those with a `sandbox` and its `host`, before and after.
+    pub fn write_endpoint(
+        &self,
+        key: &str,
+        new: Option<&Endpoint>,
+        existing: Option<&Endpoint>,
+    ) -> Result<(), Denied> {
+        let Role::Agent(host) = &self.0 else {
+            return self.write(Kind::Endpoint, key);
+        };
+        let on_demand_here =
+            |e: &Endpoint| e.sandbox.is_some() && e.host.as_deref() == Some(host.as_str());
+        let allowed = match (new, existing) {
+            (None, None) => false,
+            (new, existing) => {
+                new.is_none_or(on_demand_here) && existing.is_none_or(on_demand_here)
+            }
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Denied::Forbidden(ON_DEMAND))
         }
     }
 
@@ -485,5 +514,52 @@ mod tests {
         let admin = Caller(Role::Admin);
         assert_eq!(admin.host("node-b"), Ok(()));
         assert_eq!(admin.list(Kind::Host), Ok(Scope::All));
+    }
+
+    #[test]
+    fn an_agent_writes_only_the_on_demand_endpoints_of_its_own_host() {
+        let a = Caller(Role::Agent("node-a".into()));
+        let ep = |host: &str, sandbox: Option<&str>| Endpoint {
+            tenant_name: "t".into(),
+            network_name: "n".into(),
+            group_name: None,
+            container_name: "c1".into(),
+            host: Some(host.into()),
+            interface: None,
+            attach_uuid: None,
+            sandbox: sandbox.map(Into::into),
+            mac_address: None,
+            ip_address: None,
+            ipv6_address: None,
+            external: false,
+        };
+        let mine = ep("node-a", Some("abc"));
+        let declared = ep("node-a", None);
+        let elsewhere = ep("node-b", Some("abc"));
+        assert_eq!(a.write_endpoint("t:c1", Some(&mine), None), Ok(()));
+        assert_eq!(a.write_endpoint("t:c1", Some(&mine), Some(&mine)), Ok(()));
+        assert_eq!(a.write_endpoint("t:c1", None, Some(&mine)), Ok(()));
+        for (new, existing) in [
+            (Some(&declared), None),
+            (Some(&elsewhere), None),
+            (Some(&mine), Some(&declared)),
+            (Some(&mine), Some(&elsewhere)),
+            (None, Some(&declared)),
+            (None, Some(&elsewhere)),
+            (None, None),
+        ] {
+            assert!(
+                a.write_endpoint("t:c1", new, existing).is_err(),
+                "{new:?} over {existing:?}"
+            );
+        }
+        // Other roles: as for any object.
+        let admin = Caller(Role::Admin);
+        assert_eq!(admin.write_endpoint("t:c1", Some(&declared), None), Ok(()));
+        let other = Caller(Role::Tenant("u".into()));
+        assert_eq!(
+            other.write_endpoint("t:c1", Some(&mine), None),
+            Err(Denied::Hidden)
+        );
     }
 }

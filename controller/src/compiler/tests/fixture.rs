@@ -113,6 +113,7 @@ impl Fixture {
             ipv6_address: None,
             external: false,
             attach_uuid: None,
+            sandbox: None,
         };
         let id = self.snap.endpoint_ids.len() as u64 + 1;
         self.snap.endpoints.insert(key.clone(), ep);
@@ -139,6 +140,7 @@ impl Fixture {
             ipv6_address: None,
             external: true,
             attach_uuid: None,
+            sandbox: None,
         };
         let id = self.snap.endpoint_ids.len() as u64 + 1;
         self.snap.endpoints.insert(key.clone(), ep);

@@ -373,6 +373,7 @@ impl Create for EndpointArgs {
             ipv6_address: self.ipv6,
             external: self.external,
             attach_uuid: None,
+            sandbox: None,
         }))
     }
 }
