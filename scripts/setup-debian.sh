@@ -30,6 +30,8 @@ command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 [ -x /usr/bin/docker ] || need_pkgs+=(docker.io)
 [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
 command -v nsenter >/dev/null 2>&1 || need_pkgs+=(util-linux)
+# The reference CNI plugins (host-local, static, tuning, ...) the CNI tests chain and delegate to.
+[ -x /usr/lib/cni/host-local ] || need_pkgs+=(containernetworking-plugins)
 
 if ((${#need_pkgs[@]})); then
     echo "setup: installing ${need_pkgs[*]}"

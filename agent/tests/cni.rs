@@ -163,12 +163,28 @@ fn malformed_config() {
     );
     let v = run_cni(&env("ADD", &netns), &huge).error(7);
     assert!(v["msg"].as_str().unwrap().contains("too large"), "{v}");
-    // The agent assigns the addresses: an ipam section is an unsupported field.
+    // An ipam section needs a type, and that plugin in CNI_PATH.
     run_cni(
         &env("ADD", &netns),
-        r#"{"cniVersion":"1.0.0","name":"n","type":"netplugin-cni","ipam":{"type":"host-local"}}"#,
+        r#"{"cniVersion":"1.0.0","name":"n","type":"netplugin-cni","ipam":{}}"#,
     )
-    .error(2);
+    .error(7);
+    let v = run_cni(
+        &env("ADD", &netns),
+        r#"{"cniVersion":"1.0.0","name":"n","type":"netplugin-cni","ipam":{"type":"no-such-ipam"}}"#,
+    )
+    .error(7);
+    assert!(
+        v["msg"].as_str().unwrap().contains("IPAM plugin not found"),
+        "{v}"
+    );
+    // The netplugin section: its own fields only.
+    let v = run_cni(
+        &env("ADD", &netns),
+        r#"{"cniVersion":"1.0.0","name":"n","type":"netplugin-cni","netplugin":{"tenat":"t"}}"#,
+    )
+    .error(7);
+    assert!(v["details"].as_str().unwrap().contains("tenat"), "{v}");
 }
 
 #[test]

@@ -23,7 +23,12 @@ pub struct Dockerd {
     dir: PathBuf,
     sock: PathBuf,
     child: Option<Child>,
+    /// Whether `/run/containerd` was there before (containerd's shims make it).
+    had_run_dir: bool,
 }
+
+/// The machine-wide directory where containerd's shims keep their sockets.
+const CONTAINERD_RUN: &str = "/run/containerd";
 
 impl Dockerd {
     /// Starts a daemon in `dir` (created; a short path: it holds unix sockets) and imports
@@ -58,6 +63,7 @@ impl Dockerd {
             dir: dir.to_path_buf(),
             sock,
             child: Some(child),
+            had_run_dir: Path::new(CONTAINERD_RUN).exists(),
         };
         let start = Instant::now();
         while !d.docker(&["version"]).status.success() {
@@ -169,5 +175,11 @@ impl Drop for Dockerd {
             }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.had_run_dir {
+            // Only empty directories go: the shims' socket directory and its parent.
+            for d in ["s", "runc", "fifo", ""] {
+                let _ = std::fs::remove_dir(Path::new(CONTAINERD_RUN).join(d));
+            }
+        }
     }
 }

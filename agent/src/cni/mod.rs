@@ -13,9 +13,11 @@
 //! * [`protocol`]: the request/response messages of the socket and the error codes.
 //! * [`args`]: `CNI_ARGS` parsing and the spec's name rules.
 //! * [`plugin`]: the plugin's commands (ADD, DEL, CHECK, VERSION) and its result JSON.
+//! * [`ipam`]: delegation of the addresses to a CNI IPAM plugin (`ipam` in the configuration).
 //! * [`server`]: the daemon's socket, on top of [`crate::attach`].
 
 pub mod args;
+pub mod ipam;
 pub mod plugin;
 pub mod protocol;
 pub mod server;

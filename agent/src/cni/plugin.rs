@@ -37,6 +37,8 @@ pub struct NetConf {
     pub prev_result: Option<Value>,
     /// `netplugin`: where pods intent does not declare go.
     pub placement: Placement,
+    /// `ipam.type`: the IPAM plugin the addresses are delegated to ([`super::ipam`]).
+    pub ipam: Option<String>,
 }
 
 /// The configuration's `netplugin` section: the tenant, network and group of a pod that
@@ -119,13 +121,19 @@ pub fn parse_config(stdin: &[u8]) -> Result<NetConf, CniError> {
             "agentSocket is empty",
         ));
     }
-    if obj.contains_key("ipam") {
-        return Err(err(
-            code::UNSUPPORTED_FIELD,
-            "unsupported field: ipam",
-            "netplugin assigns the addresses from netmaster's intent; remove ipam",
-        ));
-    }
+    let ipam = match obj.get("ipam") {
+        None | Some(Value::Null) => None,
+        Some(ipam) => match ipam.get("type") {
+            Some(Value::String(t)) if !t.is_empty() => Some(t.clone()),
+            _ => {
+                return Err(err(
+                    code::INVALID_CONFIG,
+                    "invalid network configuration",
+                    "ipam needs a type (the IPAM plugin)",
+                ))
+            }
+        },
+    };
     let dns = match obj.get("dns") {
         None | Some(Value::Null) => None,
         Some(d @ Value::Object(_)) => Some(d.clone()),
@@ -155,6 +163,7 @@ pub fn parse_config(stdin: &[u8]) -> Result<NetConf, CniError> {
         dns,
         prev_result: obj.get("prevResult").filter(|p| !p.is_null()).cloned(),
         placement,
+        ipam,
     })
 }
 
@@ -175,8 +184,9 @@ pub fn error_json(version: &str, e: &CniError) -> String {
     Value::Object(o).to_string()
 }
 
-/// The CNI result of an ADD (or of the endpoint found by CHECK).
-pub fn result_json(conf: &NetConf, netns: &str, reply: &Reply) -> Value {
+/// The CNI result of an ADD (or of the endpoint found by CHECK), with the routes and DNS
+/// settings of the delegated IPAM plugin's result (`ipam`), if any.
+pub fn result_json(conf: &NetConf, netns: &str, reply: &Reply, ipam: Option<&Value>) -> Value {
     let pre_1 = conf.cni_version.starts_with("0.");
     let ips: Vec<Value> = reply
         .ips
@@ -195,7 +205,7 @@ pub fn result_json(conf: &NetConf, netns: &str, reply: &Reply) -> Value {
             Value::Object(o)
         })
         .collect();
-    let routes: Vec<Value> = reply
+    let mut routes: Vec<Value> = reply
         .routes
         .iter()
         .map(|r| match &r.gw {
@@ -203,12 +213,27 @@ pub fn result_json(conf: &NetConf, netns: &str, reply: &Reply) -> Value {
             None => json!({"dst": r.dst}),
         })
         .collect();
+    let delegated = |k: &str| ipam.and_then(|r| r.get(k)).filter(|v| !v.is_null());
+    for r in delegated("routes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if !routes.contains(r) {
+            routes.push(r.clone());
+        }
+    }
+    let dns = conf
+        .dns
+        .clone()
+        .or_else(|| delegated("dns").cloned())
+        .unwrap_or_else(|| json!({}));
     json!({
         "cniVersion": conf.cni_version,
         "interfaces": [{"name": reply.interface, "mac": reply.mac, "sandbox": netns}],
         "ips": ips,
         "routes": routes,
-        "dns": conf.dns.clone().unwrap_or_else(|| json!({})),
+        "dns": dns,
     })
 }
 
@@ -361,15 +386,52 @@ fn run_inner(
         container: get(args::K8S_POD_NAME).or_else(|| get(args::CONTAINER)),
         default_network: p.network.clone(),
         default_group: p.group.clone(),
+        address: None,
     };
-    let reply = call_agent(&conf.agent_socket, &req)?;
+    let Some(ipam_type) = &conf.ipam else {
+        let reply = call_agent(&conf.agent_socket, &req)?;
+        return match command.as_str() {
+            "ADD" => Ok(Some(result_json(&conf, &netns, &reply, None).to_string())),
+            "CHECK" => check_prev_result(&conf, &reply).map(|()| None),
+            _ => Ok(None),
+        };
+    };
+    // Delegated IPAM: the plugin's address for ADD (released again if the ADD fails), its
+    // CHECK after ours, its DEL after the interface is gone.
+    let ipam = super::ipam::find(ipam_type, &env("CNI_PATH").unwrap_or_default())?;
     match command.as_str() {
-        "ADD" => Ok(Some(result_json(&conf, &netns, &reply).to_string())),
+        "ADD" => {
+            let delegated = super::ipam::run(&ipam, "ADD", env, stdin)?;
+            let added = super::ipam::ipv4_address(&delegated).and_then(|a| {
+                call_agent(
+                    &conf.agent_socket,
+                    &Request {
+                        address: Some(a),
+                        ..req
+                    },
+                )
+            });
+            match added {
+                Ok(reply) => Ok(Some(
+                    result_json(&conf, &netns, &reply, Some(&delegated)).to_string(),
+                )),
+                Err(e) => {
+                    let _ = super::ipam::run(&ipam, "DEL", env, stdin);
+                    Err(e)
+                }
+            }
+        }
         "CHECK" => {
+            let reply = call_agent(&conf.agent_socket, &req)?;
             check_prev_result(&conf, &reply)?;
+            super::ipam::run(&ipam, "CHECK", env, stdin)?;
             Ok(None)
         }
-        _ => Ok(None),
+        _ => {
+            call_agent(&conf.agent_socket, &req)?;
+            super::ipam::run(&ipam, "DEL", env, stdin)?;
+            Ok(None)
+        }
     }
 }
 

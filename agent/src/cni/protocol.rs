@@ -85,6 +85,10 @@ pub struct Request {
     /// The endpoint group of an endpoint created on demand, when `group` does not give one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_group: Option<String>,
+    /// The address a delegated IPAM plugin gave (`a.b.c.d/len`): an endpoint created on
+    /// demand gets it, a declared one must have it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
 }
 
 /// An address of the container interface.

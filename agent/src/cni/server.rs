@@ -19,7 +19,7 @@ use crate::report;
 use northbound_model::model::{
     endpoint_key, Endpoint, Kind, Object, DEFAULT_IFNAME, DEFAULT_TENANT,
 };
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -204,12 +204,27 @@ pub fn reply(r: &Resolved, mac: [u8; 6]) -> Reply {
 }
 
 async fn add(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {
+    let address = delegated_address(req)?;
     let created = match attach::fetch(target).await {
         Ok(resolved) => {
             placement(req, &resolved)?;
+            if let (Some(want), Some(have)) = (address, resolved.endpoint.ip_address) {
+                if want != have {
+                    return Err(ErrorReply::new(
+                        code::PLACEMENT_MISMATCH,
+                        "the IPAM plugin's address is not the endpoint's",
+                        format!(
+                            "endpoint {} has {have} in intent, the IPAM plugin gave {want}",
+                            resolved.endpoint.key()
+                        ),
+                    ));
+                }
+            }
             None
         }
-        Err(f) if f.kind == FailureKind::NotInIntent => Some(create(target, req, f).await?),
+        Err(f) if f.kind == FailureKind::NotInIntent => {
+            Some(create(target, req, address, f).await?)
+        }
         Err(f) => return Err(failure(f)),
     };
     match attach::attach_endpoint(target).await {
@@ -236,9 +251,31 @@ fn on_demand_key(target: &Target) -> String {
     )
 }
 
+/// The IPv4 address a delegated IPAM plugin gave, if any.
+fn delegated_address(req: &Request) -> Result<Option<Ipv4Addr>, ErrorReply> {
+    let Some(cidr) = &req.address else {
+        return Ok(None);
+    };
+    cidr.split_once('/')
+        .and_then(|(ip, _)| ip.parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ErrorReply::new(
+                code::DECODE_FAILURE,
+                "bad address from the IPAM plugin",
+                format!("{cidr:?} is not a.b.c.d/len"),
+            )
+        })
+}
+
 /// Creates the endpoint of a pod intent does not declare (`missing` says why it was not
-/// found); its key.
-async fn create(target: &Target, req: &Request, missing: Failure) -> Result<String, ErrorReply> {
+/// found), with `address` when an IPAM plugin gave one; its key.
+async fn create(
+    target: &Target,
+    req: &Request,
+    address: Option<Ipv4Addr>,
+    missing: Failure,
+) -> Result<String, ErrorReply> {
     let client = &target.netmaster;
     let nonempty = |o: &Option<String>| o.clone().filter(|s| !s.is_empty());
     let mut network = nonempty(&req.network).or_else(|| nonempty(&req.default_network));
@@ -270,7 +307,7 @@ async fn create(target: &Target, req: &Request, missing: Failure) -> Result<Stri
         attach_uuid: None,
         sandbox: Some(req.container_id.clone()),
         mac_address: None,
-        ip_address: None,
+        ip_address: address,
         ipv6_address: None,
         external: false,
     };
