@@ -135,6 +135,12 @@ pub fn resolve(
             gateway,
         },
         ipv6: None,
+        // The DNS address, through the container's first interface.
+        on_link: global
+            .dns_address
+            .filter(|_| endpoint.ifname() == DEFAULT_IFNAME)
+            .into_iter()
+            .collect(),
     };
     Ok(Resolved {
         endpoint,

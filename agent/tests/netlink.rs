@@ -126,6 +126,7 @@ fn spec(netns: PathBuf, host_ifname: &str, last: u8) -> EndpointSpec {
             gateway: Some(v4(1)),
         },
         ipv6: None,
+        on_link: Vec::new(),
     }
 }
 

@@ -98,6 +98,7 @@ fn resolved(netns: &str) -> Resolved {
             gateway: Some(Ipv4Addr::new(10, 7, 0, 254)),
         },
         ipv6: None,
+        on_link: Vec::new(),
     };
     Resolved {
         endpoint,

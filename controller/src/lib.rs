@@ -23,6 +23,7 @@ pub mod compiler;
 pub mod console;
 pub mod cookie;
 pub mod desired;
+pub mod dns;
 pub mod explain;
 pub mod gateway_echo;
 pub mod inspect;

@@ -4,6 +4,7 @@ use anyhow::{bail, Context};
 use clap::{CommandFactory, Parser, ValueEnum};
 use netmaster::app::Controller;
 use netmaster::compiled::publisher::{self, Publisher, Sources};
+use netmaster::dns::DnsResponder;
 use netmaster::explain::live::LiveTraces;
 use netmaster::gateway_echo::GatewayEcho;
 use netmaster::intent::service::IntentDb;
@@ -329,6 +330,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         _ => None,
     };
     tasks.spawn(northbound_api::serve::serve(api, router, limits, tls));
+    let names = publisher.subscribe();
     tasks.spawn(publisher::run(sources, publisher));
     if let Some(path) = args.api_tokens.clone() {
         tasks.spawn(reload_tokens_on_sighup(path, access));
@@ -339,6 +341,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // (A weak reference: the controller holds its applications.)
     let registry = Arc::downgrade(&controller);
     controller.add_app(Arc::new(GatewayEcho::new(move |dpid| {
+        registry.upgrade()?.switch(dpid)
+    })));
+    let registry = Arc::downgrade(&controller);
+    controller.add_app(Arc::new(DnsResponder::new(names, move |dpid| {
         registry.upgrade()?.switch(dpid)
     })));
     if args.host_timeout_s > 0.0 {

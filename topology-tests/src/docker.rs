@@ -125,17 +125,14 @@ impl Dockerd {
         self.ok(&["import", &tar.display().to_string(), IMAGE]);
     }
 
-    /// Starts container `name` (`docker run -d --network=none`, sleeping); its id.
-    pub fn run(&self, name: &str) -> String {
-        self.ok(&[
-            "run",
-            "-d",
-            &format!("--name={name}"),
-            "--network=none",
-            IMAGE,
-            "/bin/sleep",
-            "3600",
-        ])
+    /// Starts container `name` (`docker run -d --network=none`, sleeping), with `options`
+    /// of `docker run` too; its id.
+    pub fn run(&self, name: &str, options: &[&str]) -> String {
+        let name = format!("--name={name}");
+        let mut args = vec!["run", "-d", &name, "--network=none"];
+        args.extend_from_slice(options);
+        args.extend([IMAGE, "/bin/sleep", "3600"]);
+        self.ok(&args)
     }
 
     /// The socket of the containerd this daemon runs (`ctr -a`).

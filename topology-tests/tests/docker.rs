@@ -4,14 +4,16 @@
 //! * a container whose name is an endpoint of the host is plumbed when it starts (its
 //!   address within a second of `docker run` returning), and the connectivity matrix is
 //!   exactly "same tenant and network"; a container no endpoint names is left alone;
-//! * the container's own tools reach its peers (`docker exec ... ping`);
+//! * the container's own tools reach its peers (`docker exec ... ping`), by address and by
+//!   name (netmaster's DNS, `global.dnsAddress`, given to the containers with `--dns`), and
+//!   the other tenant's names are unknown (NXDOMAIN);
 //! * an agent killed while containers run keeps their ports when it comes back (no
 //!   duplicates, same OpenFlow ports), and plumbs a container that was replaced meanwhile;
 //! * `docker rm -f` removes the container's port and veth;
 //! * the infra container mapping (`AttachUUID`): a pod's endpoint goes into the infra
 //!   container's namespace, not into a container of the pod's name.
 
-use northbound_api::model::{Kind, Object};
+use northbound_api::model::{Global, Kind, Object};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
@@ -19,6 +21,11 @@ use topology_tests::cmd::{output, run};
 use topology_tests::docker::Dockerd;
 use topology_tests::fabric::repo_root;
 use topology_tests::{Fabric, FabricConfig, Matrix};
+
+/// netmaster's DNS address (`global.dnsAddress`), the containers' name server.
+const DNS: &str = "169.254.0.53";
+/// `docker run`'s option that makes it the containers' name server.
+const DNS_OPTION: &[&str] = &["--dns", DNS];
 
 /// Where the intent file places each container: (container, host, tenant).
 const PLACED: [(&str, &str, &str); 4] = [
@@ -78,7 +85,7 @@ fn run_plumbed(
     (name, host, tenant): (&str, &str, &str),
 ) -> Duration {
     let ip = address(f, tenant, name);
-    docker.run(name);
+    docker.run(name, DNS_OPTION);
     let returned = Instant::now();
     let pid = docker.pid(name);
     wait_for_address(pid, ip, Duration::from_secs(5));
@@ -141,6 +148,11 @@ fn docker_containers_named_in_intent_are_plumbed_when_they_start() {
     let docker = Dockerd::start(&std::env::temp_dir().join(format!("dk{:x}", std::process::id())));
     let mut f = Fabric::new(&FabricConfig::hosts(2).with_docker(docker.endpoint()));
     f.apply_intent("examples/two_hosts_multiple_tenants.json");
+    let global = Object::Global(Global {
+        dns_address: Some(DNS.parse().expect("an address")),
+        ..Global::default()
+    });
+    f.api(move |c| c.put(&global)).expect("DNS on");
     // The two tenants' networks are carved from the same pool: overlapping addresses.
     assert_eq!(
         address(&f, "tenant-one", "myContainer1"),
@@ -159,7 +171,7 @@ fn docker_containers_named_in_intent_are_plumbed_when_they_start() {
     );
 
     // A container no endpoint names is left alone.
-    docker.run("stranger");
+    docker.run("stranger", DNS_OPTION);
     let stranger = docker.pid("stranger");
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(
@@ -181,9 +193,26 @@ fn docker_containers_named_in_intent_are_plumbed_when_they_start() {
     }
     assert_matrix(&f, "four Docker containers, two tenants");
 
-    // The container's own tools reach its peer on the other host.
+    // The container's own tools reach its peer on the other host, by address and by name
+    // (netmaster's DNS), and the other tenant's names are not there.
     let peer = address(&f, "tenant-one", "myContainer3").to_string();
     docker.ok(&["exec", "myContainer1", "ping", "-c", "2", "-W", "2", &peer]);
+    docker.ok(&[
+        "exec",
+        "myContainer1",
+        "ping",
+        "-c",
+        "2",
+        "-W",
+        "2",
+        "myContainer3",
+    ]);
+    let other = docker.docker(&["exec", "myContainer1", "nslookup", "myContainer4"]);
+    let text = String::from_utf8_lossy(&other.stdout);
+    assert!(
+        !other.status.success() && text.contains("NXDOMAIN"),
+        "tenant-two's name from tenant-one: {text}"
+    );
 
     // The agent of host1 dies; meanwhile myContainer2 is replaced (removed, run again:
     // another id and namespace). When the agent is back, myContainer1 keeps its port and
@@ -193,7 +222,7 @@ fn docker_containers_named_in_intent_are_plumbed_when_they_start() {
     docker.ok(&["rm", "-f", "myContainer2"]);
     f.forget("myContainer2");
     let ip2 = address(&f, "tenant-two", "myContainer2");
-    docker.run("myContainer2");
+    docker.run("myContainer2", DNS_OPTION);
     let bins = f.bins;
     f.hosts.get_mut("host1").expect("host1").start_agent(bins);
     wait_for_address(docker.pid("myContainer2"), ip2, Duration::from_secs(10));
@@ -237,8 +266,8 @@ fn docker_containers_named_in_intent_are_plumbed_when_they_start() {
     let file = repo_root().join("examples/container_bindings/infra_container.json");
     f.netctl(&["-add-cfg", &file.display().to_string()]);
     let pod_ip = address(&f, "tenant-one", "myPod1");
-    docker.run("myPod1");
-    docker.run("myPod1-infra");
+    docker.run("myPod1", DNS_OPTION);
+    docker.run("myPod1-infra", DNS_OPTION);
     let returned = Instant::now();
     wait_for_address(docker.pid("myPod1-infra"), pod_ip, Duration::from_secs(5));
     eprintln!(

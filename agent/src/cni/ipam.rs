@@ -162,6 +162,10 @@ mod tests {
     use serde_json::json;
     use std::os::unix::fs::PermissionsExt;
 
+    /// Held by each test that writes and runs fake plugins: a plugin written while another
+    /// test's child is between fork and exec would be busy ("Text file busy") when run.
+    static PLUGINS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     /// A fake IPAM plugin: a shell script in a fresh directory.
     fn plugin(name: &str, script: &str) -> (PathBuf, PathBuf) {
         let dir = std::env::temp_dir().join(format!("ipam-test-{}-{name}", std::process::id()));
@@ -174,6 +178,7 @@ mod tests {
 
     #[test]
     fn the_plugin_is_found_in_cni_path_and_gets_the_command_environment_and_stdin() {
+        let _one_at_a_time = PLUGINS.lock().unwrap_or_else(|e| e.into_inner());
         let (dir, _) = plugin(
             "echo-ipam",
             r#"read conf; printf '{"cniVersion":"1.0.0","ips":[{"address":"10.0.0.5/24"}],"env":"%s %s %s","conf":%s}' "$CNI_COMMAND" "$CNI_CONTAINERID" "$CNI_IFNAME" "$conf""#,
@@ -197,6 +202,7 @@ mod tests {
 
     #[test]
     fn an_ipam_error_is_passed_on_with_its_code() {
+        let _one_at_a_time = PLUGINS.lock().unwrap_or_else(|e| e.into_inner());
         let (dir, path) = plugin(
             "failing-ipam",
             r#"echo '{"cniVersion":"1.0.0","code":11,"msg":"no addresses left","details":"range full"}'; exit 1"#,

@@ -185,7 +185,8 @@ pub fn error_json(version: &str, e: &CniError) -> String {
 }
 
 /// The CNI result of an ADD (or of the endpoint found by CHECK), with the routes and DNS
-/// settings of the delegated IPAM plugin's result (`ipam`), if any.
+/// settings of the delegated IPAM plugin's result (`ipam`), if any. Its `dns` is the
+/// configuration's, else the IPAM plugin's, else netmaster's DNS address as name server.
 pub fn result_json(conf: &NetConf, netns: &str, reply: &Reply, ipam: Option<&Value>) -> Value {
     let pre_1 = conf.cni_version.starts_with("0.");
     let ips: Vec<Value> = reply
@@ -227,6 +228,12 @@ pub fn result_json(conf: &NetConf, netns: &str, reply: &Reply, ipam: Option<&Val
         .dns
         .clone()
         .or_else(|| delegated("dns").cloned())
+        .or_else(|| {
+            reply
+                .nameserver
+                .as_ref()
+                .map(|ns| json!({"nameservers": [ns]}))
+        })
         .unwrap_or_else(|| json!({}));
     json!({
         "cniVersion": conf.cni_version,

@@ -123,6 +123,9 @@ pub struct Reply {
     pub ips: Vec<IpReply>,
     /// The container's routes through it.
     pub routes: Vec<RouteReply>,
+    /// The name server the container should use (netmaster's DNS address), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nameserver: Option<String>,
 }
 
 /// A failure, with a CNI error code.

@@ -200,6 +200,7 @@ pub fn reply(r: &Resolved, mac: [u8; 6]) -> Reply {
             })
             .into_iter()
             .collect(),
+        nameserver: r.spec.on_link.first().map(ToString::to_string),
     }
 }
 

@@ -7,7 +7,9 @@ use std::os::fd::AsFd;
 use futures_util::TryStreamExt;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressFlags, AddressScope};
 use rtnetlink::packet_route::link::LinkMessage;
-use rtnetlink::packet_route::route::{RouteAddress, RouteAttribute, RouteHeader, RouteMessage};
+use rtnetlink::packet_route::route::{
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteScope,
+};
 use rtnetlink::{Handle, LinkUnspec, RouteMessageBuilder};
 
 use super::error::{Context, Error, Result};
@@ -38,6 +40,19 @@ pub(crate) async fn configure(ns: &NetnsSockets, spec: &EndpointSpec) -> Result<
             .output_interface(index)
             .build();
         add_route(&ns.handle, route, gw.into()).await?;
+    }
+    for &dst in &spec.on_link {
+        let route = RouteMessageBuilder::<Ipv4Addr>::new()
+            .destination_prefix(dst, 32)
+            .scope(RouteScope::Link)
+            .output_interface(index)
+            .build();
+        ns.handle
+            .route()
+            .add(route)
+            .execute()
+            .await
+            .context(|| format!("adding the route to {dst} through {ifname}"))?;
     }
     if let Some(gw) = spec.ipv6.and_then(|v6| v6.gateway) {
         let route = RouteMessageBuilder::<Ipv6Addr>::new()

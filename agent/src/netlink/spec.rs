@@ -33,6 +33,9 @@ pub struct EndpointSpec {
     pub ipv4: IpConfig<Ipv4Addr>,
     /// The container's optional IPv6 address, prefix and gateway.
     pub ipv6: Option<IpConfig<Ipv6Addr>>,
+    /// Addresses reached straight through the interface (a `/32` route each, link scope):
+    /// the DNS address.
+    pub on_link: Vec<Ipv4Addr>,
 }
 
 /// What [`Plumbing::create_endpoint`](super::Plumbing::create_endpoint) made.
@@ -163,6 +166,7 @@ mod tests {
                 gateway: Some(Ipv4Addr::new(10, 0, 0, 1)),
             },
             ipv6: None,
+            on_link: Vec::new(),
         }
     }
 

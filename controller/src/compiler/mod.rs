@@ -24,6 +24,7 @@
 mod arp;
 pub(crate) mod classes;
 mod classify;
+pub mod dns;
 pub mod fault;
 mod forward;
 pub mod gateway;
@@ -117,6 +118,7 @@ pub fn compile_all(snapshot: &Snapshot, topo: &Topology) -> Compiled {
     let routing = snapshot.global.fwd_mode == FwdMode::Routing;
     let opts = Options {
         arp_proxy: snapshot.global.arp_mode == ArpMode::Proxy,
+        dns: snapshot.global.dns_address,
         routing,
         policies: policy::Policies::compile(snapshot, &classes),
         profiles: qos::Profiles::compile(snapshot, &classes),
@@ -140,6 +142,8 @@ pub fn compile_all(snapshot: &Snapshot, topo: &Topology) -> Compiled {
 struct Options {
     /// ARP proxy mode.
     arp_proxy: bool,
+    /// The DNS address (`Global::dns_address`), if DNS is on.
+    dns: Option<Ipv4Addr>,
     /// Routing mode.
     routing: bool,
     /// The rule flows of every tenant.
@@ -164,6 +168,9 @@ fn compile_host(host: &Host, nets: &BTreeMap<u32, Net>, opts: &Options) -> Switc
         if opts.routing {
             let epgs = opts.policies.applies_to(&net.tenant);
             gateway::add(&mut s, host, net, nets, epgs);
+        }
+        if let Some(address) = opts.dns {
+            dns::add(&mut s, net, address);
         }
         tenants.insert(net.tenant.as_str());
     }

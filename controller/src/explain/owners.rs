@@ -2,6 +2,7 @@
 
 use crate::compiled::Compiled;
 use crate::compiler::classes::group_classes;
+use crate::compiler::dns::DNS_APP;
 use crate::compiler::gateway::ECHO_APP;
 use crate::compiler::multicast::IGMP_APP;
 use crate::compiler::policy::rule_cookie_id;
@@ -112,6 +113,7 @@ impl Owners {
                 let app = match id {
                     IGMP_APP => "igmp snooping".to_string(),
                     ECHO_APP => "gateway echo".to_string(),
+                    DNS_APP => "dns".to_string(),
                     other => format!("application {other}"),
                 };
                 (Wire::PacketIn, Vec::new(), Some(app))

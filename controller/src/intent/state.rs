@@ -572,6 +572,11 @@ impl State {
         for encap in [Encap::Vlan, Encap::Vxlan] {
             tag_ranges(&g, encap)?;
         }
+        if let Some(dns) = g.dns_address.filter(|a| !a.is_link_local()) {
+            return Err(IntentError::Invalid(format!(
+                "global: dnsAddress {dns} is not link-local (169.254.0.0/16): it must be no endpoint's address"
+            )));
+        }
         if !MTU.contains(&g.mtu) {
             return Err(IntentError::Invalid(format!(
                 "global: mtu {} is outside {}..={}",

@@ -82,6 +82,13 @@ pub struct Global {
     /// kept and shown; netplugin gives hosts no interface on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pvt_subnet: Option<Ipv4Subnet>,
+    /// The address (link-local, `169.254.0.0/16`) at which every network answers DNS for the
+    /// names of its tenant's endpoints: `container` and `container.network`. Containers
+    /// reach it through their first interface; give it to the runtime as the name server
+    /// (`docker run --dns`, the CNI result's `dns`). Absent: no DNS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Ipv4, example = "169.254.0.53"))]
+    pub dns_address: Option<Ipv4Addr>,
 }
 
 /// Contiv's `networkInfraType`.
@@ -141,6 +148,7 @@ impl Default for Global {
             mtu: default_mtu(),
             network_infra_type: NetworkInfraType::Default,
             pvt_subnet: None,
+            dns_address: None,
         }
     }
 }
