@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# The demo: one host, four containers on two networks, end to end.
+# The demo: the original's getting started, one host, four containers on two networks, end to
+# end.
 #
 # A private Open vSwitch (ovsdb-server + ovs-vswitchd, userspace datapath) runs inside its own
 # network namespace, so nothing touches a system OVS. netmaster (the controller and the REST
 # API) and the netplugin agent daemon run in that namespace too; the agent creates br-int with
 # netmaster as its controller and reports its ports. The intent
-# examples/one_host_multiple_nets.json is uploaded with netctl, four containers (network
-# namespaces) are plugged in with `netplugin attach`, and every pair pings: containers on the
-# same network must reach each other, containers on different networks must not. Then netctl
+# examples/one_host_multiple_nets.json is uploaded with netctl, four containers are started
+# with `docker run --name=myContainerN` on a private Docker daemon (the agent's Docker watcher
+# plumbs each as it starts; netmaster's DNS answers their names), and every pair pings:
+# containers on the same network must reach each other, containers on different networks must
+# not; `docker exec myContainer1 ping` reaches its peers by address and by name. Then netctl
 # shows one container's flows with their owners and traces a packet (live: Open vSwitch must
 # agree) and one the sender has no way to send. The exit status is non-zero if any expectation
 # fails. Everything is removed on exit.
@@ -15,8 +18,10 @@
 # Environment (for tests running several demos at once): DEMO_TAG makes every name unique
 # (namespaces npdemo$DEMO_TAG and ${DEMO_TAG}-myContainerN); NETPLUGIN_BIN_DIR points at
 # already built netmaster/netctl/netplugin binaries (otherwise they are built here).
-# DEMO_CNI=1 plugs the containers in with the CNI plugin `netplugin-cni` (ADD, CHECK; DEL twice
-# for the detach) through the daemon's CNI socket instead of `netplugin attach|detach`.
+# DEMO_RUNTIME=netns runs the containers as bare network namespaces plugged in with
+# `netplugin attach|detach` (for machines without Docker); the default is docker.
+# DEMO_CNI=1 plugs the namespaces in with the CNI plugin `netplugin-cni` (ADD, CHECK; DEL twice
+# for the detach) through the daemon's CNI socket instead (implies DEMO_RUNTIME=netns).
 # DEMO_RESTARTS=1 adds the restart phase: under a continuous ping the agent and netmaster are
 # SIGKILLed and started again (no packet lost, ports untouched, the agent removes an orphan veth
 # and a stale port planted meanwhile), then the matrix is checked again.
@@ -45,6 +50,10 @@ fi
 OVS_CTL=$(find_ovs_ctl)
 
 TAG="${DEMO_TAG:-}"
+RUNTIME="${DEMO_RUNTIME:-docker}"
+[ "${DEMO_CNI:-}" = 1 ] && RUNTIME=netns
+case "$RUNTIME" in docker | netns) ;; *) echo "demo: DEMO_RUNTIME is docker or netns" >&2; exit 1 ;; esac
+DNS=169.254.0.53 # netmaster's DNS address (global dnsAddress), the containers' name server
 NS="npdemo$TAG"
 CT_PREFIX="${TAG:+$TAG-}"
 CONTAINERS=(myContainer1 myContainer2 myContainer3 myContainer4)
@@ -68,6 +77,13 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     set +e
+    if [ -n "${DOCKER_PID:-}" ]; then
+        # The containers first (their shims outlive the daemon), then the daemon.
+        ids=$("${DOCKER[@]}" ps -aq 2>/dev/null)
+        [ -n "$ids" ] && "${DOCKER[@]}" rm -f $ids >/dev/null 2>&1
+        stop_pid "$DOCKER_PID"
+        [ -n "${HAD_CONTAINERD_RUN:-}" ] || rmdir /run/containerd/s /run/containerd 2>/dev/null
+    fi
     if [ "$rc" -ne 0 ] && [ -d "$DIR" ]; then
         for f in netmaster.log netplugin.log ovs-vswitchd.log; do
             [ -f "$DIR/$f" ] && { echo "--- last lines of $f"; tail -n 15 "$DIR/$f"; }
@@ -121,11 +137,29 @@ if in_ns env -u NETMASTER_TOKEN "$BIN/netctl" --netmaster "$URL" network ls >/de
 fi
 echo "  a request without a token is refused (401)"
 
-echo "== netplugin daemon (host1, br-int, dpid 1)"
+if [ "$RUNTIME" = docker ]; then
+    echo "== private Docker daemon ($DIR/docker.sock; no iptables, no bridge, no IP forwarding)"
+    [ -d /run/containerd ] && HAD_CONTAINERD_RUN=1
+    mkdir -p "$DIR/docker/rootfs/bin"
+    echo '{}' >"$DIR/docker/daemon.json"
+    dockerd --data-root "$DIR/docker/data" --exec-root "$DIR/docker/x" -H "unix://$DIR/docker.sock" \
+        --pidfile "$DIR/docker/docker.pid" --config-file "$DIR/docker/daemon.json" --iptables=false \
+        --ip-forward=false --ip-masq=false --bridge=none --log-level=warn >"$DIR/dockerd.log" 2>&1 &
+    DOCKER_PID=$!
+    DOCKER=(/usr/bin/docker --host "unix://$DIR/docker.sock")
+    wait_for 60 "dockerd" "${DOCKER[@]}" version
+    # The image: Debian's static busybox (no registry is reachable).
+    cp /bin/busybox "$DIR/docker/rootfs/bin/"
+    for a in sh ip ping nslookup sleep cat; do ln -s busybox "$DIR/docker/rootfs/bin/$a"; done
+    tar -C "$DIR/docker/rootfs" -c . | "${DOCKER[@]}" import - local/busybox >/dev/null
+    echo "  image local/busybox"
+fi
+
+echo "== netplugin daemon (host1, br-int, dpid 1${DOCKER_PID:+, watching Docker})"
 start_agent() { # sets AGENT_PID
     ip netns exec "$NS" "$BIN/netplugin" --host-label host1 --netmaster "$URL" --token-file "$AGENT_TOKEN_FILE" --ovsdb "unix:$DIR/db.sock" \
         --bridge br-int --datapath netdev --controller "unix:$DIR/netmaster.sock" --dpid 1 \
-        --uplink eth2 --cni-socket "$DIR/cni.sock" >>"$DIR/netplugin.log" 2>&1 &
+        --uplink eth2 --cni-socket "$DIR/cni.sock" ${DOCKER_PID:+--docker "unix://$DIR/docker.sock"} >>"$DIR/netplugin.log" 2>&1 &
     AGENT_PID=$!
     PIDS+=("$AGENT_PID")
 }
@@ -137,6 +171,10 @@ wait_for 30 "br-int to connect to netmaster" \
 echo "== intent: examples/one_host_multiple_nets.json"
 in_ns "$BIN/netctl" --netmaster "$URL" -cfg examples/one_host_multiple_nets.json
 in_ns "$BIN/netctl" --netmaster "$URL" network ls
+if [ "$RUNTIME" = docker ]; then
+    echo "== netctl global set --dns-address $DNS (names of the tenant's containers)"
+    in_ns "$BIN/netctl" --netmaster "$URL" global set --dns-address "$DNS"
+fi
 
 # The CNI plugin as a runtime runs it: CNI_* variables, the network configuration on stdin.
 CNI_CONF="{\"cniVersion\":\"1.0.0\",\"name\":\"contiv\",\"type\":\"netplugin-cni\",\"agentSocket\":\"$DIR/cni.sock\"}"
@@ -149,13 +187,26 @@ cni_conf_with_prev() { # RESULT
     echo "${CNI_CONF%\}},\"prevResult\":$1}"
 }
 
+port_of() { "${VSCTL[@]}" --bare --columns=name find Port "external_ids:endpoint-id=\"default:$1\""; }
+has_port() { [ -n "$(port_of "$1")" ]; }
+no_port() { [ -z "$(port_of "$1")" ]; }
 echo "== containers"
 for c in "${CONTAINERS[@]}"; do
     ns="$CT_PREFIX$c"
-    ip netns add "$ns"
-    CREATED_NS+=("$ns")
-    ip -n "$ns" link set lo up
-    if [ "${DEMO_CNI:-}" = 1 ]; then
+    if [ "$RUNTIME" = docker ]; then
+        echo "  docker run -d --name=$c --network=none --dns $DNS local/busybox sleep 3600"
+        "${DOCKER[@]}" run -d --name="$c" --network=none --dns "$DNS" local/busybox /bin/sleep 3600 >/dev/null
+        pid=$("${DOCKER[@]}" inspect -f '{{.State.Pid}}' "$c")
+        # The watcher plumbs it as it starts; its namespace gets a name for the checks below.
+        ip netns attach "$ns" "$pid"
+        CREATED_NS+=("$ns")
+        wait_for 10 "$c's port" has_port "$c"
+        wait_for 10 "$c's address" bash -c "ip -n $ns -4 -o addr show dev eth0 | grep -q inet"
+        port=$("${VSCTL[@]}" get Interface "$(port_of "$c")" ofport)
+    elif [ "${DEMO_CNI:-}" = 1 ]; then
+        ip netns add "$ns"
+        CREATED_NS+=("$ns")
+        ip -n "$ns" link set lo up
         wait_for 30 "the CNI socket" test -S "$DIR/cni.sock"
         result=$(cni ADD "$c" "$ns" "$CNI_CONF")
         echo "  CNI ADD $c: $result"
@@ -163,6 +214,9 @@ for c in "${CONTAINERS[@]}"; do
         cni CHECK "$c" "$ns" "$(cni_conf_with_prev "$result")" >/dev/null
         echo "  CNI CHECK $c: ok"
     else
+        ip netns add "$ns"
+        CREATED_NS+=("$ns")
+        ip -n "$ns" link set lo up
         port=$(in_ns "$BIN/netplugin" attach --container "$c" --netns "/var/run/netns/$ns" \
             --netmaster "$URL" --token-file "$AGENT_TOKEN_FILE" --ovsdb "unix:$DIR/db.sock" --bridge br-int --host-label host1 \
             2>>"$DIR/attach.log")
@@ -315,6 +369,22 @@ ping_matrix() { # TITLE; sets FAIL=1 on a wrong cell
 FAIL=0
 ping_matrix "ping matrix"
 
+if [ "$RUNTIME" = docker ]; then
+    echo "== docker exec myContainer1 ping PEER, by address and by name (DNS at $DNS)"
+    for b in myContainer2 myContainer3 myContainer4; do
+        [ "${NET[$b]}" = "${NET[myContainer1]}" ] && want=ok || want=--
+        for dst in "${IP[${b#myContainer}]}" "$b"; do
+            got=--
+            "${DOCKER[@]}" exec myContainer1 ping -c 2 -W 1 "$dst" >/dev/null 2>&1 && got=ok
+            [ "$got" = "$want" ] && mark="" || { mark="(WRONG)"; FAIL=1; }
+            printf '  myContainer1 -> %s (%s): %s%s\n' "$b" "$dst" "$got" "$mark"
+        done
+    done
+    answer=$("${DOCKER[@]}" exec myContainer1 nslookup myContainer3 2>&1 | awk '/^Address/ {a=$2} END {print a}')
+    echo "  nslookup myContainer3: $answer"
+    [ "$answer" = "${IP[3]}" ] || { echo "  WRONG: myContainer3 is ${IP[3]}" >&2; FAIL=1; }
+fi
+
 echo "== netctl flows --host host1 --owner default:myContainer1: the flows, each with its owner"
 in_ns "$BIN/netctl" --netmaster "$URL" flows --host host1 --owner default:myContainer1 | sed 's/^/  /'
 all_flows=$(in_ns "$BIN/netctl" --netmaster "$URL" flows --host host1)
@@ -345,7 +415,11 @@ fi
 echo "== ovs-ofctl -O OpenFlow13 dump-flows br-int"
 ovs-ofctl -O OpenFlow13 dump-flows br-int --no-stats | sed 's/^ */  /'
 
-if [ "${DEMO_CNI:-}" = 1 ]; then
+if [ "$RUNTIME" = docker ]; then
+    echo "== docker rm -f myContainer4"
+    "${DOCKER[@]}" rm -f myContainer4 >/dev/null
+    wait_for 10 "myContainer4's port to go" no_port myContainer4
+elif [ "${DEMO_CNI:-}" = 1 ]; then
     echo "== netplugin-cni DEL myContainer4 (twice: DEL is idempotent)"
     cni DEL myContainer4 "${CT_PREFIX}myContainer4" "$CNI_CONF"
     cni DEL myContainer4 "${CT_PREFIX}myContainer4" "$CNI_CONF"

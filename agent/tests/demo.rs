@@ -1,7 +1,9 @@
 //! The demo end to end: runs `scripts/demo.sh` (private Open vSwitch in its own namespace,
-//! netmaster, the netplugin daemon, `netctl -cfg examples/one_host_multiple_nets.json`, four
-//! containers attached with `netplugin attach`, the ping matrix) and checks its exit status and
-//! the matrix it prints. Needs root and Open vSwitch, like the other end-to-end tests.
+//! netmaster, the netplugin daemon watching a private Docker daemon, `netctl -cfg
+//! examples/one_host_multiple_nets.json`, four containers started with `docker run`, the ping
+//! matrix, `docker exec` pings by address and by name) and checks its exit status and the
+//! matrix it prints; once more with bare namespaces plugged in by `netplugin attach`
+//! (`DEMO_RUNTIME=netns`). Needs root, Open vSwitch and Docker, like the other end-to-end tests.
 //!
 //! Every name is unique to this run (`DEMO_TAG`), and the script removes everything it created
 //! on exit (its own trap), so the test can run beside other tests. `DEMO_RESTARTS=1` adds the
@@ -73,7 +75,22 @@ fn run_demo(tag_prefix: &str, env: &[(&str, &str)], matrix_headers: &[&str]) -> 
 
 #[test]
 fn demo_same_network_pings_other_networks_isolated() {
-    run_demo("t", &[], &["ping matrix"]);
+    let out = run_demo("t", &[], &["ping matrix"]);
+    for expected in [
+        "docker run -d --name=myContainer1",
+        "myContainer1 -> myContainer2 (myContainer2): ok",
+        "myContainer1 -> myContainer3 (myContainer3): --",
+        "nslookup myContainer3: 11.1.",
+    ] {
+        assert!(out.contains(expected), "missing from the demo: {expected}");
+    }
+}
+
+/// `DEMO_RUNTIME=netns`: the same with bare namespaces and `netplugin attach|detach`, for
+/// machines without Docker.
+#[test]
+fn demo_with_bare_namespaces() {
+    run_demo("n", &[("DEMO_RUNTIME", "netns")], &["ping matrix"]);
 }
 
 /// `DEMO_RESTARTS=1`: the agent daemon is SIGKILLed and started again under a continuous ping

@@ -580,6 +580,17 @@ fn more_conflicts() {
         400,
         "global: vlans",
     );
+    // The DNS address is no endpoint's: link-local only.
+    let routable_dns = Global {
+        dns_address: Some("10.1.0.53".parse().unwrap()),
+        ..Global::default()
+    };
+    rejected(
+        &db,
+        ups(vec![Object::Global(routable_dns)]),
+        400,
+        "dnsAddress 10.1.0.53 is not link-local",
+    );
     // Network-level delete with groups only.
     db.apply(del(Kind::Endpoint, "t:a")).unwrap();
     rejected(&db, del(Kind::Network, "t:n"), 409, "endpoint group t:g");

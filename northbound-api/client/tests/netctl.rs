@@ -565,6 +565,8 @@ fn contiv_netctl_syntax() {
             "100-200",
             "-s",
             "172.20.0.0/16",
+            "--dns-address",
+            "169.254.0.53",
         ],
     );
     let info = ok(&url, &["global", "info"]);
@@ -575,6 +577,7 @@ fn contiv_netctl_syntax() {
         "Vlan Range: 100-200",
         "Vxlan range: 1-10000",
         "Private subnet: 172.20.0.0/16",
+        "DNS address: 169.254.0.53",
     ] {
         assert!(info.contains(line), "{line} missing from:\n{info}");
     }
@@ -584,6 +587,7 @@ fn contiv_netctl_syntax() {
     assert_eq!(global["fwdMode"], "routing");
     assert_eq!(global["vxlans"], "5000-6000");
     assert_eq!(global["pvtSubnet"], "172.20.0.0/16");
+    assert_eq!(global["dnsAddress"], "169.254.0.53");
     assert_eq!(global["key"], "global");
 }
 

@@ -52,6 +52,10 @@ pub(super) struct SetArgs {
     /// MTU of the underlay.
     #[arg(long)]
     mtu: Option<u16>,
+    /// The link-local address at which every network answers DNS for its tenant's names
+    /// (e.g. 169.254.0.53).
+    #[arg(long)]
+    dns_address: Option<std::net::Ipv4Addr>,
 }
 
 fn parse_infra(s: &str) -> Result<NetworkInfraType, String> {
@@ -109,6 +113,10 @@ pub(super) fn global_command(client: &Client, verb: GlobalVerb) -> CliResult<()>
                 g.pvt_subnet.map_or_else(String::new, |s| s.to_string())
             );
             println!("MTU: {}", g.mtu);
+            println!(
+                "DNS address: {}",
+                g.dns_address.map_or_else(String::new, |a| a.to_string())
+            );
         }
         GlobalVerb::Set(set) => {
             let mut g = current(client)?;
@@ -119,6 +127,7 @@ pub(super) fn global_command(client: &Client, verb: GlobalVerb) -> CliResult<()>
             g.arp_mode = set.arp_mode.unwrap_or(g.arp_mode);
             g.pvt_subnet = set.private_subnet.or(g.pvt_subnet);
             g.mtu = set.mtu.unwrap_or(g.mtu);
+            g.dns_address = set.dns_address.or(g.dns_address);
             client.put(&Object::Global(g))?;
         }
     }
