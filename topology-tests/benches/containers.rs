@@ -1,0 +1,160 @@
+//! The containers benchmark (not a timed test): how fast a container gets its network, measured
+//! from the client's side on one emulated host.
+//! * Docker: `docker run -d` of a container named in intent (a private dockerd, the agent
+//!   watching it): from `docker run` returning to the container's address being on its `eth0`
+//!   (read from outside, `nsenter` into its namespace, every millisecond).
+//! * CNI: `netplugin-cni` ADD run as a runtime runs it (environment, configuration on stdin)
+//!   for a pod intent does not declare (its endpoint created on demand), from exec to exit;
+//!   then DEL.
+//!
+//! Before it prints, it checks the work: every container has the address intent gave it, every
+//! ADD answered a result with an address of the network, every DEL deleted its endpoint.
+//!
+//! `cargo bench -p topology-tests --bench containers` (root): 50 of each (`CONTAINERS_N`).
+//! Without `--bench` (as under `cargo test --benches`) it runs 3 of each.
+
+use northbound_api::model::{Kind, Object, Tenant};
+use northbound_api::service::Batch;
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use topology_tests::cmd::{output, run};
+use topology_tests::docker::Dockerd;
+use topology_tests::{intent, Fabric, FabricConfig};
+
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
+}
+
+fn report(what: &str, mut d: Vec<Duration>) {
+    d.sort();
+    eprintln!(
+        "{what}: n={} p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        d.len(),
+        percentile(&d, 50).as_secs_f64() * 1e3,
+        percentile(&d, 99).as_secs_f64() * 1e3,
+        d[d.len() - 1].as_secs_f64() * 1e3
+    );
+}
+
+/// Whether process `pid`'s network namespace has `ip` on an interface.
+fn has_address(pid: &str, ip: Ipv4Addr) -> bool {
+    let out = output(&["nsenter", "-t", pid, "-n", "ip", "-4", "-o", "addr", "show"]);
+    String::from_utf8_lossy(&out.stdout).contains(&format!(" {ip}/"))
+}
+
+fn main() {
+    let bench = std::env::args().any(|a| a == "--bench");
+    let n: usize = if bench {
+        std::env::var("CONTAINERS_N")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(50)
+    } else {
+        3
+    };
+    let docker = Dockerd::start(&std::env::temp_dir().join(format!("db{:x}", std::process::id())));
+    let mut f = Fabric::new(&FabricConfig::hosts(1).with_docker(docker.endpoint()));
+    let mut upserts = vec![
+        Object::Tenant(Tenant::named("t")),
+        intent::host("host1", "192.168.2.10"),
+        Object::Network(intent::vxlan_network("t", "net", "10.70.0.0/16", None)),
+    ];
+    upserts.extend((0..n).map(|i| intent::endpoint("t", "net", &format!("c{i}"), None, "host1")));
+    let batch = Batch {
+        upserts,
+        ..Batch::default()
+    };
+    f.api(move |c| c.apply(&batch)).expect("intent");
+    let address = |f: &Fabric, key: String| match f.api(move |c| c.get(Kind::Endpoint, &key)) {
+        Ok(Object::Endpoint(e)) => e.ip_address.expect("an address"),
+        other => panic!("{other:?}"),
+    };
+
+    // Docker: docker run returned -> the address is inside.
+    let mut docker_times = Vec::new();
+    for i in 0..n {
+        let name = format!("c{i}");
+        let ip = address(&f, format!("t:{name}"));
+        docker.run(&name, &[]);
+        let returned = Instant::now();
+        let pid = docker.ok(&["inspect", "-f", "{{.State.Pid}}", &name]);
+        while !has_address(&pid, ip) {
+            assert!(
+                returned.elapsed() < Duration::from_secs(10),
+                "{name} never got {ip}"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        docker_times.push(returned.elapsed());
+    }
+
+    // CNI: ADD of pods on demand, then DEL, each timed from exec to exit.
+    let conf = serde_json::json!({
+        "cniVersion": "1.0.0",
+        "name": "bench",
+        "type": "netplugin-cni",
+        "agentSocket": f.host("host1").dir.join("cni.sock"),
+        "netplugin": {"tenant": "t", "network": "net"}
+    })
+    .to_string();
+    let cni = |command: &str, pod: &str, ns: &str| -> (Duration, String) {
+        let start = Instant::now();
+        let mut child = Command::new(&f.bins.netplugin_cni)
+            .env("CNI_COMMAND", command)
+            .env("CNI_CONTAINERID", format!("bench-{pod}"))
+            .env("CNI_NETNS", format!("/var/run/netns/{ns}"))
+            .env("CNI_IFNAME", "eth0")
+            .env("CNI_PATH", "/usr/lib/cni")
+            .env("CNI_ARGS", format!("IgnoreUnknown=1;K8S_POD_NAME={pod}"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("netplugin-cni");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(conf.as_bytes())
+            .expect("configuration");
+        let out = child.wait_with_output().expect("netplugin-cni");
+        let took = start.elapsed();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{command} {pod}: {text}");
+        (took, text)
+    };
+    let mut namespaces = Vec::new();
+    let (mut adds, mut dels) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let (pod, ns) = (format!("pod{i}"), format!("{}-p{i}", f.prefix));
+        run(&["ip", "netns", "add", &ns]);
+        namespaces.push(ns.clone());
+        let (took, result) = cni("ADD", &pod, &ns);
+        let result: serde_json::Value = serde_json::from_str(&result).expect("a CNI result");
+        let ip = result["ips"][0]["address"].as_str().unwrap_or_default();
+        assert!(ip.starts_with("10.70."), "pod{i}: {result}");
+        adds.push(took);
+    }
+    f.track_namespaces(namespaces.clone());
+    for (i, ns) in namespaces.iter().enumerate() {
+        let pod = format!("pod{i}");
+        dels.push(cni("DEL", &pod, ns).0);
+        let key = format!("t:{pod}");
+        assert!(
+            f.api(move |c| c.get(Kind::Endpoint, &key)).is_err(),
+            "{pod}'s endpoint outlived DEL"
+        );
+    }
+
+    eprintln!("one emulated host, 2 cores; {n} containers of each kind, one after another:");
+    report(
+        "docker run returned -> address inside the container",
+        docker_times,
+    );
+    report(
+        "netplugin-cni ADD (pod created on demand), exec to exit",
+        adds,
+    );
+    report("netplugin-cni DEL (endpoint deleted), exec to exit", dels);
+}
