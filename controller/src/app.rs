@@ -31,6 +31,21 @@ pub trait PacketInApp: Send + Sync {
     fn packet_in(&self, dpid: u64, packet_in: &PacketIn);
 }
 
+/// Sends `frame` out of port `port` of the switch of `handle` (a packet-out, as from the
+/// controller): how a packet-in application answers; logs, naming `what`, when the switch's
+/// session cannot take it.
+pub fn send_frame(handle: &SwitchHandle, port: u32, frame: Vec<u8>, what: &str) {
+    let out = ofproto::msg::PacketOut {
+        buffer_id: ofproto::msg::OFP_NO_BUFFER,
+        in_port: ofproto::action::port_no::CONTROLLER,
+        actions: vec![ofproto::Action::output(port)],
+        data: frame,
+    };
+    if let Err(e) = handle.post(vec![ofproto::msg::Body::PacketOut(out)]) {
+        warn!(dpid = %dpid_str(handle.dpid()), error = %e, "{what} not sent");
+    }
+}
+
 /// Whether the switch whose TLS certificate proves a name (the second argument) may be the
 /// datapath id it claims (the first): why not, if not.
 pub type IdentityCheck = Box<dyn Fn(u64, &str) -> Result<(), IdentityRefusal> + Send + Sync>;

@@ -15,7 +15,7 @@
 //! dropped. The answer is sent back out of the port the query came in on, from the DNS
 //! address and [`DNS_MAC`].
 
-use crate::app::PacketInApp;
+use crate::app::{send_frame, PacketInApp};
 use crate::checksum::checksum;
 use crate::compiled::Compiled;
 use crate::compiler::dns::{DNS_APP, DNS_MAC, DNS_PORT};
@@ -26,9 +26,7 @@ use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA};
 use hickory_proto::rr::{RData, Record, RecordType};
 use northbound_api::model::Endpoint;
-use ofproto::action::port_no;
-use ofproto::msg::{Body, PacketIn, PacketOut, OFP_NO_BUFFER};
-use ofproto::Action;
+use ofproto::msg::PacketIn;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -267,17 +265,8 @@ impl<F: Fn(u64) -> Option<SwitchHandle> + Send + Sync> PacketInApp for DnsRespon
                 return;
             }
         };
-        let Some(handle) = (self.switch)(dpid) else {
-            return;
-        };
-        let out = PacketOut {
-            buffer_id: OFP_NO_BUFFER,
-            in_port: port_no::CONTROLLER,
-            actions: vec![Action::output(port)],
-            data: frame,
-        };
-        if let Err(e) = handle.post(vec![Body::PacketOut(out)]) {
-            warn!(dpid = %dpid_str(handle.dpid()), error = %e, "DNS answer not sent");
+        if let Some(handle) = (self.switch)(dpid) {
+            send_frame(&handle, port, frame, "DNS answer");
         }
     }
 }

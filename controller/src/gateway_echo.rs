@@ -4,16 +4,13 @@
 //! the port it came in on, from the gateway MAC and address. It keeps no state: the flow that
 //! sent the request vouches that its destination is the gateway of the sender's network.
 
-use crate::app::PacketInApp;
+use crate::app::{send_frame, PacketInApp};
 use crate::checksum::checksum;
 use crate::compiler::gateway::{ECHO_APP, GATEWAY_MAC};
 use crate::cookie::{Cookie, OwnerKind};
-use crate::session::{dpid_str, SwitchHandle};
-use ofproto::action::port_no;
-use ofproto::msg::{Body, PacketIn, PacketOut, OFP_NO_BUFFER};
-use ofproto::Action;
+use crate::session::SwitchHandle;
+use ofproto::msg::PacketIn;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tracing::warn;
 
 /// ICMP echo request and reply types.
 const ECHO_REQUEST: u8 = 8;
@@ -99,17 +96,8 @@ impl<F: Fn(u64) -> Option<SwitchHandle> + Send + Sync> PacketInApp for GatewayEc
             self.refused.fetch_add(1, Ordering::Relaxed);
             return;
         };
-        let Some(handle) = (self.switch)(dpid) else {
-            return;
-        };
-        let out = PacketOut {
-            buffer_id: OFP_NO_BUFFER,
-            in_port: port_no::CONTROLLER,
-            actions: vec![Action::output(port)],
-            data: frame,
-        };
-        if let Err(e) = handle.post(vec![Body::PacketOut(out)]) {
-            warn!(dpid = %dpid_str(handle.dpid()), error = %e, "gateway echo reply not sent");
+        if let Some(handle) = (self.switch)(dpid) {
+            send_frame(&handle, port, frame, "gateway echo reply");
         }
     }
 }
@@ -117,6 +105,7 @@ impl<F: Fn(u64) -> Option<SwitchHandle> + Send + Sync> PacketInApp for GatewayEc
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ofproto::msg::OFP_NO_BUFFER;
 
     /// An echo request from 10.0.0.5 (MAC 02:00:00:00:00:05) to 10.0.0.254.
     fn request() -> Vec<u8> {

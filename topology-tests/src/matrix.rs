@@ -38,6 +38,23 @@ pub struct Endpoint {
 }
 
 impl Fabric {
+    /// Asserts that the measured matrix over every attached container is exactly "same tenant
+    /// and same network" (and reaches some pair); the matrix, printed under `what`.
+    pub fn assert_same_network_matrix(&self, what: &str) -> Matrix {
+        let eps = self.endpoints();
+        let expected =
+            Matrix::expected(&eps, |a, b| a.tenant == b.tenant && a.network == b.network);
+        let got = self.measure(&eps, &expected, Duration::from_secs(20));
+        eprintln!(
+            "{what}: {} endpoints, measured after {:.1?}:\n{got}",
+            eps.len(),
+            self.age()
+        );
+        assert_eq!(got, expected, "{what}: the matrix differs");
+        assert!(got.reachable_pairs() > 0);
+        got
+    }
+
     /// Every attached container, with its addresses from netmaster, in name order.
     pub fn endpoints(&self) -> Vec<Endpoint> {
         let objects = self

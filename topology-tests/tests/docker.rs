@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use topology_tests::cmd::{output, run};
 use topology_tests::docker::Dockerd;
 use topology_tests::fabric::repo_root;
-use topology_tests::{Fabric, FabricConfig, Matrix};
+use topology_tests::{Fabric, FabricConfig};
 
 /// netmaster's DNS address (`global.dnsAddress`), the containers' name server.
 const DNS: &str = "169.254.0.53";
@@ -124,16 +124,6 @@ fn endpoint_ports(f: &Fabric, host: &str) -> BTreeMap<String, (String, String)> 
         .collect()
 }
 
-/// The measured matrix is exactly "same tenant and same network".
-fn assert_matrix(f: &Fabric, what: &str) {
-    let eps = f.endpoints();
-    let expected = Matrix::expected(&eps, |a, b| a.tenant == b.tenant && a.network == b.network);
-    let got = f.measure(&eps, &expected, Duration::from_secs(20));
-    eprintln!("{what}: {} endpoints:\n{got}", eps.len());
-    assert_eq!(got, expected, "{what}: the matrix differs");
-    assert!(got.reachable_pairs() > 0);
-}
-
 /// Waits until `check` holds (at most 10 s), or panics with `what`.
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -191,7 +181,7 @@ fn docker_containers_named_in_intent_are_plumbed_when_they_start() {
             endpoint_ports(&f, host)
         );
     }
-    assert_matrix(&f, "four Docker containers, two tenants");
+    f.assert_same_network_matrix("four Docker containers, two tenants");
 
     // The container's own tools reach its peer on the other host, by address and by name
     // (netmaster's DNS), and the other tenant's names are not there.
@@ -243,7 +233,7 @@ fn docker_containers_named_in_intent_are_plumbed_when_they_start() {
         after["tenant-one:myContainer1"], before["tenant-one:myContainer1"],
         "the running container's port was kept"
     );
-    assert_matrix(&f, "after the agent's restart");
+    f.assert_same_network_matrix("after the agent's restart");
 
     // docker rm -f: the port and the veth go.
     let (veth, _) = endpoint_ports(&f, "host2")["tenant-one:myContainer3"].clone();
