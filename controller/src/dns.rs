@@ -236,7 +236,12 @@ impl<F: Fn(u64) -> Option<SwitchHandle> + Send + Sync> DnsResponder<F> {
             .ports
             .get(&(dpid, port))
             .ok_or(NoAnswer::NotAnEndpoint)?;
-        let key = &compiled.multicast.networks[net].key;
+        let key = &compiled
+            .multicast
+            .networks
+            .get(net)
+            .ok_or(NoAnswer::NotAnEndpoint)?
+            .key;
         let (tenant, network) = key.split_once(':').ok_or(NoAnswer::NotAnEndpoint)?;
         let query = datagram(&pi.data)?;
         let message =
