@@ -171,10 +171,8 @@ wait_for 30 "br-int to connect to netmaster" \
 echo "== intent: examples/one_host_multiple_nets.json"
 in_ns "$BIN/netctl" --netmaster "$URL" -cfg examples/one_host_multiple_nets.json
 in_ns "$BIN/netctl" --netmaster "$URL" network ls
-if [ "$RUNTIME" = docker ]; then
-    echo "== netctl global set --dns-address $DNS (names of the tenant's containers)"
-    in_ns "$BIN/netctl" --netmaster "$URL" global set --dns-address "$DNS"
-fi
+echo "== netctl global set --dns-address $DNS (names of the tenant's containers)"
+in_ns "$BIN/netctl" --netmaster "$URL" global set --dns-address "$DNS"
 
 # The CNI plugin as a runtime runs it: CNI_* variables, the network configuration on stdin.
 CNI_CONF="{\"cniVersion\":\"1.0.0\",\"name\":\"contiv\",\"type\":\"netplugin-cni\",\"agentSocket\":\"$DIR/cni.sock\"}"

@@ -350,7 +350,8 @@ fn check() {
 /// End to end (needs root and Open vSwitch, like `tests/demo.rs`): `scripts/demo.sh` with
 /// `DEMO_CNI=1` plugs the four containers in with `netplugin-cni` ADD (then CHECK with the
 /// result as prevResult) through the real daemon's CNI socket, checks the ping matrix, and
-/// removes one container with DEL twice.
+/// removes one container with DEL twice. Each ADD's result names netmaster's DNS address as
+/// the name server.
 #[test]
 fn end_to_end_with_the_daemon() {
     let uid =
@@ -395,6 +396,12 @@ fn end_to_end_with_the_daemon() {
             .as_str()
             .unwrap()
             .starts_with("11.1."));
+        // netmaster's DNS address (the demo sets it) is the name server.
+        assert_eq!(
+            result["dns"]["nameservers"],
+            json!(["169.254.0.53"]),
+            "{result}"
+        );
         assert!(stdout.contains(&format!("CNI CHECK myContainer{c}: ok")));
     }
     assert!(stdout.contains("DEMO PASSED"));
