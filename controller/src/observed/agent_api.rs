@@ -98,8 +98,10 @@ impl AgentService for AgentApi {
             ReportRefused::Invalid(format!("host name '{}' {e}", host.escape_debug()))
         })?;
         check_declared(host, &report, &self.intent.hosts())?;
-        self.reports.report(host, &report)?;
+        // Seen before stored: a host stored but not yet seen counts as silent, and the expiry
+        // task could forget it in between.
         self.liveness.seen(host, Instant::now());
+        self.reports.report(host, &report)?;
         Ok(())
     }
 
