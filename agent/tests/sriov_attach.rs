@@ -60,18 +60,10 @@ fn fake_sysfs(root: &std::path::Path) {
 
 fn resolved(netns: &str) -> Resolved {
     let endpoint = Endpoint {
-        tenant_name: "t1".into(),
-        network_name: "red".into(),
-        group_name: None,
-        container_name: "vm1".into(),
         host: Some("host1".into()),
-        interface: None,
         mac_address: Some("02:00:00:00:0a:01".parse().unwrap()),
         ip_address: Some("10.7.0.5".parse().unwrap()),
-        ipv6_address: None,
-        external: false,
-        attach_uuid: None,
-        sandbox: None,
+        ..Endpoint::named("t1", "red", "vm1")
     };
     let network = Network {
         tenant_name: "t1".into(),

@@ -94,12 +94,7 @@ impl Intent {
         let container = format!("c{i}");
         let ep_key = format!("{tenant}:{container}");
         let ep = Endpoint {
-            tenant_name: tenant.into(),
-            network_name: net.into(),
-            group_name: None,
-            container_name: container,
             host: Some(format!("host{host}")),
-            interface: None,
             mac_address: Some(MacAddr::from_u64(0x0200_0000_0000 | i as u64)),
             ip_address: Some(Ipv4Addr::new(
                 10,
@@ -107,10 +102,7 @@ impl Intent {
                 ((i / 250) % 250) as u8,
                 (i % 250 + 1) as u8,
             )),
-            ipv6_address: None,
-            external: false,
-            attach_uuid: None,
-            sandbox: None,
+            ..Endpoint::named(tenant, net, container)
         };
         self.snap.endpoints.insert(ep_key.clone(), ep);
         self.snap.endpoint_ids.insert(ep_key.clone(), i as u64 + 1);

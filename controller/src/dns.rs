@@ -285,18 +285,9 @@ mod tests {
 
     fn endpoint(tenant: &str, network: &str, container: &str, ip: [u8; 4]) -> Endpoint {
         Endpoint {
-            tenant_name: tenant.into(),
-            network_name: network.into(),
-            group_name: None,
-            container_name: container.into(),
             host: Some("host1".into()),
-            interface: None,
-            attach_uuid: None,
-            sandbox: None,
-            mac_address: None,
             ip_address: Some(ip.into()),
-            ipv6_address: None,
-            external: false,
+            ..Endpoint::named(tenant, network, container)
         }
     }
 

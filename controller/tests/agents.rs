@@ -72,18 +72,8 @@ impl Drop for Netmaster {
 
 fn endpoint(container: &str) -> Object {
     Object::Endpoint(Endpoint {
-        tenant_name: "t1".into(),
-        network_name: "net1".into(),
-        group_name: None,
-        container_name: container.into(),
         host: Some("host1".into()),
-        interface: None,
-        mac_address: None,
-        ip_address: None,
-        ipv6_address: None,
-        external: false,
-        attach_uuid: None,
-        sandbox: None,
+        ..Endpoint::named("t1", "net1", container)
     })
 }
 

@@ -52,20 +52,7 @@ fn group(tenant: &str, name: &str, network: &str, pool: Option<&str>) -> Endpoin
 }
 
 fn ep(tenant: &str, name: &str, network: &str) -> Endpoint {
-    Endpoint {
-        tenant_name: tenant.into(),
-        network_name: network.into(),
-        group_name: None,
-        container_name: name.into(),
-        host: None,
-        interface: None,
-        mac_address: None,
-        ip_address: None,
-        ipv6_address: None,
-        external: false,
-        attach_uuid: None,
-        sandbox: None,
-    }
+    Endpoint::named(tenant, network, name)
 }
 
 fn ups(objects: Vec<Object>) -> Batch {

@@ -198,22 +198,7 @@ fn import_refuse_skip_allocate_around_and_round_trip() {
     // Imported addresses and MACs are never handed to anyone else; an owner appearing later
     // (an intent batch naming it without addresses) gets its own.
     let client = Client::new(&nm.url);
-    let fresh = |tenant: &str, name: &str| {
-        Object::Endpoint(Endpoint {
-            tenant_name: tenant.into(),
-            network_name: "net".into(),
-            group_name: None,
-            container_name: name.into(),
-            host: None,
-            interface: None,
-            mac_address: None,
-            ip_address: None,
-            ipv6_address: None,
-            external: false,
-            attach_uuid: None,
-            sandbox: None,
-        })
-    };
+    let fresh = |tenant: &str, name: &str| Object::Endpoint(Endpoint::named(tenant, "net", name));
     let stored = client
         .apply(&Batch {
             upserts: vec![fresh("alpha", "newcomer"), fresh("alpha", "c3")],

@@ -60,18 +60,10 @@ fn network(tenant: &str) -> Network {
 
 fn endpoint(tenant: &str, name: &str, c: &Container) -> Object {
     Object::Endpoint(Endpoint {
-        tenant_name: tenant.into(),
-        network_name: "net".into(),
-        group_name: None,
-        container_name: name.into(),
         host: Some(HOST.into()),
-        interface: None,
         mac_address: Some(c.mac.parse().expect("a MAC")),
         ip_address: Some(c.ip),
-        ipv6_address: None,
-        external: false,
-        attach_uuid: None,
-        sandbox: None,
+        ..Endpoint::named(tenant, "net", name)
     })
 }
 

@@ -12,18 +12,9 @@ pub fn endpoint(
     host: &str,
 ) -> Object {
     Object::Endpoint(Endpoint {
-        tenant_name: tenant.into(),
-        network_name: network.into(),
         group_name: group.map(Into::into),
-        container_name: name.into(),
         host: Some(host.into()),
-        interface: None,
-        mac_address: None,
-        ip_address: None,
-        ipv6_address: None,
-        external: false,
-        attach_uuid: None,
-        sandbox: None,
+        ..Endpoint::named(tenant, network, name)
     })
 }
 

@@ -408,6 +408,29 @@ fn is_false(b: &bool) -> bool {
 pub const DEFAULT_IFNAME: &str = "eth0";
 
 impl Endpoint {
+    /// Endpoint `tenant:container` on `network`: no group, host, interface, runtime
+    /// container or sandbox; its addresses allocated by netmaster.
+    pub fn named(
+        tenant: impl Into<String>,
+        network: impl Into<String>,
+        container: impl Into<String>,
+    ) -> Endpoint {
+        Endpoint {
+            tenant_name: tenant.into(),
+            network_name: network.into(),
+            group_name: None,
+            container_name: container.into(),
+            host: None,
+            interface: None,
+            attach_uuid: None,
+            sandbox: None,
+            mac_address: None,
+            ip_address: None,
+            ipv6_address: None,
+            external: false,
+        }
+    }
+
     /// The interface inside the container.
     pub fn ifname(&self) -> &str {
         self.interface.as_deref().unwrap_or(DEFAULT_IFNAME)

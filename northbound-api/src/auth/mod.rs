@@ -520,18 +520,9 @@ mod tests {
     fn an_agent_writes_only_the_on_demand_endpoints_of_its_own_host() {
         let a = Caller(Role::Agent("node-a".into()));
         let ep = |host: &str, sandbox: Option<&str>| Endpoint {
-            tenant_name: "t".into(),
-            network_name: "n".into(),
-            group_name: None,
-            container_name: "c1".into(),
             host: Some(host.into()),
-            interface: None,
-            attach_uuid: None,
             sandbox: sandbox.map(Into::into),
-            mac_address: None,
-            ip_address: None,
-            ipv6_address: None,
-            external: false,
+            ..Endpoint::named("t", "n", "c1")
         };
         let mine = ep("node-a", Some("abc"));
         let declared = ep("node-a", None);

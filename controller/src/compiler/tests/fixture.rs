@@ -102,18 +102,10 @@ impl Fixture {
     pub fn endpoint(&mut self, tenant: &str, net: &str, container: &str, at: Port, ip: u8) -> u64 {
         let key = format!("{tenant}:{container}");
         let ep = Endpoint {
-            tenant_name: tenant.into(),
-            network_name: net.into(),
-            group_name: None,
-            container_name: container.into(),
             host: Some(format!("h{}", at.host)),
-            interface: None,
             mac_address: Some(mac_of(container)),
             ip_address: Some(Ipv4Addr::new(10, 0, 0, ip)),
-            ipv6_address: None,
-            external: false,
-            attach_uuid: None,
-            sandbox: None,
+            ..Endpoint::named(tenant, net, container)
         };
         let id = self.snap.endpoint_ids.len() as u64 + 1;
         self.snap.endpoints.insert(key.clone(), ep);
@@ -129,18 +121,10 @@ impl Fixture {
     pub fn external(&mut self, tenant: &str, net: &str, name: &str, ip: u8) -> u64 {
         let key = format!("{tenant}:{name}");
         let ep = Endpoint {
-            tenant_name: tenant.into(),
-            network_name: net.into(),
-            group_name: None,
-            container_name: name.into(),
-            host: None,
-            interface: None,
             mac_address: Some(mac_of(name)),
             ip_address: Some(Ipv4Addr::new(10, 0, 0, ip)),
-            ipv6_address: None,
             external: true,
-            attach_uuid: None,
-            sandbox: None,
+            ..Endpoint::named(tenant, net, name)
         };
         let id = self.snap.endpoint_ids.len() as u64 + 1;
         self.snap.endpoints.insert(key.clone(), ep);
