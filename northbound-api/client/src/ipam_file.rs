@@ -281,8 +281,8 @@ pub fn plan(rows: &[IpamRow], existing: &Existing) -> Plan {
             ip_address: Some(row.address),
             ipv6_address: known.and_then(|e| e.ipv6_address),
             external: known.is_some_and(|e| e.external),
-            attach_uuid: None,
-            sandbox: None,
+            attach_uuid: known.and_then(|e| e.attach_uuid.clone()),
+            sandbox: known.and_then(|e| e.sandbox.clone()),
         })
     }));
     plan
@@ -366,5 +366,44 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line: 2") || err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn a_row_of_a_known_endpoint_keeps_what_the_row_does_not_say() {
+        let network = crate::model::Network {
+            tenant_name: "t1".into(),
+            network_name: "n1".into(),
+            encap: crate::model::Encap::Vxlan,
+            pkt_tag: None,
+            subnet: "10.1.1.0/24".parse().unwrap(),
+            gateway: None,
+            ipv6_subnet: None,
+            ipv6_gateway: None,
+            multicast: Default::default(),
+            cfgd_tag: None,
+            nw_type: Default::default(),
+        };
+        let known = Endpoint {
+            group_name: Some("web".into()),
+            host: Some("h1".into()),
+            attach_uuid: Some("infra5".into()),
+            sandbox: Some("pod5".into()),
+            ..Endpoint::named("t1", "n1", "c5")
+        };
+        let existing = Existing::new([
+            Object::Tenant(crate::model::Tenant::named("t1")),
+            Object::Network(network),
+            Object::Endpoint(known.clone()),
+        ]);
+        let rows = parse("tenant,network,address,mac,owner\nt1,n1,10.1.1.5,,c5\n").unwrap();
+        let p = plan(&rows, &existing);
+        assert!(p.refused.is_empty(), "{:?}", p.refused);
+        assert_eq!(
+            p.upserts,
+            [Object::Endpoint(Endpoint {
+                ip_address: Some("10.1.1.5".parse().unwrap()),
+                ..known
+            })]
+        );
     }
 }
