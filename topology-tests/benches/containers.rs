@@ -16,11 +16,10 @@
 use northbound_api::model::{Kind, Object, Tenant};
 use northbound_api::service::Batch;
 use std::io::Write;
-use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use topology_tests::cmd::{output, run};
-use topology_tests::docker::Dockerd;
+use topology_tests::cmd::run;
+use topology_tests::docker::{addresses, Dockerd};
 use topology_tests::{intent, Fabric, FabricConfig};
 
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
@@ -36,12 +35,6 @@ fn report(what: &str, mut d: Vec<Duration>) {
         percentile(&d, 99).as_secs_f64() * 1e3,
         d[d.len() - 1].as_secs_f64() * 1e3
     );
-}
-
-/// Whether process `pid`'s network namespace has `ip` on an interface.
-fn has_address(pid: &str, ip: Ipv4Addr) -> bool {
-    let out = output(&["nsenter", "-t", pid, "-n", "ip", "-4", "-o", "addr", "show"]);
-    String::from_utf8_lossy(&out.stdout).contains(&format!(" {ip}/"))
 }
 
 fn main() {
@@ -79,8 +72,9 @@ fn main() {
         let ip = address(&f, format!("t:{name}"));
         docker.run(&name, &[]);
         let returned = Instant::now();
-        let pid = docker.ok(&["inspect", "-f", "{{.State.Pid}}", &name]);
-        while !has_address(&pid, ip) {
+        let pid = docker.pid(&name);
+        let want = format!(" {ip}/");
+        while !addresses(pid).contains(&want) {
             assert!(
                 returned.elapsed() < Duration::from_secs(10),
                 "{name} never got {ip}"

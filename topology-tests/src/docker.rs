@@ -18,6 +18,23 @@ const APPLETS: &[&str] = &[
     "sh", "ip", "ping", "sleep", "cat", "ifconfig", "route", "nslookup", "seq",
 ];
 
+/// The `ip -4 -o addr` lines inside the network namespace of process `pid` (a container's
+/// init process), read from outside.
+pub fn addresses(pid: u32) -> String {
+    let out = output(&[
+        "nsenter",
+        "-t",
+        &pid.to_string(),
+        "-n",
+        "ip",
+        "-4",
+        "-o",
+        "addr",
+        "show",
+    ]);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A running private `dockerd`.
 pub struct Dockerd {
     dir: PathBuf,

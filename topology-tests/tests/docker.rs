@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 use topology_tests::cmd::{output, run};
-use topology_tests::docker::Dockerd;
+use topology_tests::docker::{addresses, Dockerd};
 use topology_tests::fabric::repo_root;
 use topology_tests::{Fabric, FabricConfig};
 
@@ -42,22 +42,6 @@ fn address(f: &Fabric, tenant: &str, container: &str) -> Ipv4Addr {
         Ok(Object::Endpoint(e)) => e.ip_address.expect("an allocated address"),
         other => panic!("endpoint {tenant}:{container}: {other:?}"),
     }
-}
-
-/// The `ip -4 -o addr` lines inside the network namespace of process `pid`.
-fn addresses(pid: u32) -> String {
-    let out = output(&[
-        "nsenter",
-        "-t",
-        &pid.to_string(),
-        "-n",
-        "ip",
-        "-4",
-        "-o",
-        "addr",
-        "show",
-    ]);
-    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// How long after now container process `pid` has `ip` (at most `timeout`).
