@@ -160,19 +160,32 @@ pub fn ipv4_address(result: &Value) -> Result<String, ErrorReply> {
 mod tests {
     use super::*;
     use serde_json::json;
-    use std::os::unix::fs::PermissionsExt;
 
-    /// Held by each test that writes and runs fake plugins: a plugin written while another
-    /// test's child is between fork and exec would be busy ("Text file busy") when run.
+    /// Held by each test that writes and runs fake plugins, so that they do not run each
+    /// other's half-made plugins.
     static PLUGINS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-    /// A fake IPAM plugin: a shell script in a fresh directory.
+    /// A fake IPAM plugin: a shell script in a fresh directory. The executable is written by
+    /// `install`, not by this process: a file this process has open for writing is inherited
+    /// by any child another test forks meanwhile, and running it then fails with "Text file
+    /// busy" (CI saw it).
     fn plugin(name: &str, script: &str) -> (PathBuf, PathBuf) {
         let dir = std::env::temp_dir().join(format!("ipam-test-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        let source = dir.join(format!("{name}.sh"));
+        std::fs::write(&source, format!("#!/bin/sh\n{script}\n")).unwrap();
         let path = dir.join(name);
-        std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let installed = Command::new("install")
+            .args(["-m", "0755"])
+            .arg(&source)
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(
+            installed.success(),
+            "install {}: {installed}",
+            path.display()
+        );
         (dir, path)
     }
 
@@ -208,7 +221,7 @@ mod tests {
             r#"echo '{"cniVersion":"1.0.0","code":11,"msg":"no addresses left","details":"range full"}'; exit 1"#,
         );
         let e = run(&path, "ADD", &|_| None, b"{}").unwrap_err();
-        assert_eq!(e.code, 11);
+        assert_eq!(e.code, 11, "{e:?}");
         assert_eq!(e.msg, "IPAM plugin: no addresses left");
         assert_eq!(e.details, "range full");
         let (dir2, quiet) = plugin("quiet-ipam", "exit 0");
