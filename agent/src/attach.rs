@@ -183,7 +183,7 @@ impl Failure {
         }
     }
 
-    fn other(msg: impl Into<String>) -> Failure {
+    pub(crate) fn other(msg: impl Into<String>) -> Failure {
         Failure::new(FailureKind::Other, msg)
     }
 
@@ -298,49 +298,22 @@ pub async fn attach_endpoint(target: &Target) -> Result<Attached, Failure> {
     let resolved = fetch(target).await?;
     let key = resolved.endpoint.key();
     let spec = &resolved.spec;
-    let vs = Vswitch::connect(ovsdb_path(&target.ovsdb))
-        .await
-        .map_err(|e| {
-            Failure::new(
-                FailureKind::Unreachable,
-                format!("connecting to {}: {e}", target.ovsdb),
-            )
-        })?;
+    let vs = connect_vswitch(&target.ovsdb).await?;
     let plumbing = Plumbing::new().map_err(|e| Failure::other(e.to_string()))?;
     let created = plumbing
         .create_endpoint(spec)
         .await
         .map_err(|e| Failure::plumbing(&format!("plumbing {key}"), e))?;
-    let plugged = async {
-        let mut port = PortConfig::new(&spec.host_ifname, InterfaceType::System);
-        let netns = target.netns.display().to_string();
-        let mut ids = vec![
-            (report::ENDPOINT_KEY, key.as_str()),
-            (report::TENANT_KEY, resolved.endpoint.tenant_name.as_str()),
-            (report::NETWORK_KEY, resolved.endpoint.network_name.as_str()),
-            (report::NETNS_KEY, netns.as_str()),
-            (report::CONTAINER_IFNAME_KEY, spec.container_ifname.as_str()),
-        ];
-        if let Some(id) = &target.docker_id {
-            ids.push((report::DOCKER_ID_KEY, id.as_str()));
-        }
-        port.external_ids = report::owned_ids(report::ROLE_ENDPOINT, &ids);
-        vs.ensure_port(&target.bridge, &port)
-            .await
-            .map_err(|e| format!("adding {} to {}: {e}", spec.host_ifname, target.bridge))?;
-        vs.wait_ofport(&spec.host_ifname, Duration::from_secs(10))
-            .await
-            .map_err(|e| format!("OpenFlow port of {}: {e}", spec.host_ifname))
-    }
-    .await;
-    let ofport = match plugged {
-        Ok(p) => p,
-        Err(e) => {
-            let _ = vs.delete_port(&target.bridge, &spec.host_ifname).await;
-            let _ = plumbing.delete_endpoint(&spec.host_ifname).await;
-            return Err(Failure::other(e));
-        }
-    };
+    let netns = target.netns.display().to_string();
+    let ofport = plug(
+        &vs,
+        &plumbing,
+        &target.bridge,
+        &resolved,
+        &netns,
+        target.docker_id.as_deref(),
+    )
+    .await?;
     tracing::info!(endpoint = %key, ifname = %spec.host_ifname, ofport,
         ip = %spec.ipv4.address, "attached");
     report_now(target, &vs).await;
@@ -349,6 +322,61 @@ pub async fn attach_endpoint(target: &Target) -> Result<Attached, Failure> {
         mac: created.container_mac,
         resolved,
     })
+}
+
+/// Connects to ovsdb-server at `ovsdb` (`unix:PATH` or PATH).
+pub(crate) async fn connect_vswitch(ovsdb: &str) -> Result<Vswitch, Failure> {
+    Vswitch::connect(ovsdb_path(ovsdb)).await.map_err(|e| {
+        Failure::new(
+            FailureKind::Unreachable,
+            format!("connecting to {ovsdb}: {e}"),
+        )
+    })
+}
+
+/// Adds the host end of `resolved`'s veth (made already) to `bridge` as the endpoint's port,
+/// recording the endpoint, its container's namespace `netns` and interface (and the Docker
+/// container, when there is one), and waits for its OpenFlow port. On failure the port and
+/// the veth are removed again.
+pub(crate) async fn plug(
+    vs: &Vswitch,
+    plumbing: &Plumbing,
+    bridge: &str,
+    resolved: &Resolved,
+    netns: &str,
+    docker_id: Option<&str>,
+) -> Result<u32, Failure> {
+    let key = resolved.endpoint.key();
+    let spec = &resolved.spec;
+    let plugged = async {
+        let mut port = PortConfig::new(&spec.host_ifname, InterfaceType::System);
+        let mut ids = vec![
+            (report::ENDPOINT_KEY, key.as_str()),
+            (report::TENANT_KEY, resolved.endpoint.tenant_name.as_str()),
+            (report::NETWORK_KEY, resolved.endpoint.network_name.as_str()),
+            (report::NETNS_KEY, netns),
+            (report::CONTAINER_IFNAME_KEY, spec.container_ifname.as_str()),
+        ];
+        if let Some(id) = docker_id {
+            ids.push((report::DOCKER_ID_KEY, id));
+        }
+        port.external_ids = report::owned_ids(report::ROLE_ENDPOINT, &ids);
+        vs.ensure_port(bridge, &port)
+            .await
+            .map_err(|e| format!("adding {} to {bridge}: {e}", spec.host_ifname))?;
+        vs.wait_ofport(&spec.host_ifname, Duration::from_secs(10))
+            .await
+            .map_err(|e| format!("OpenFlow port of {}: {e}", spec.host_ifname))
+    }
+    .await;
+    match plugged {
+        Ok(p) => Ok(p),
+        Err(e) => {
+            let _ = vs.delete_port(bridge, &spec.host_ifname).await;
+            let _ = plumbing.delete_endpoint(&spec.host_ifname).await;
+            Err(Failure::other(format!("{key}: {e}")))
+        }
+    }
 }
 
 /// Detaches the container: removes the port and veth of the interface the target names, else

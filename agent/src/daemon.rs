@@ -60,6 +60,19 @@ pub struct Config {
     pub vswitchd_ctl: Option<std::path::PathBuf>,
     /// The Docker daemon to watch (`unix:///path/to/docker.sock`; none: not watched).
     pub docker: Option<String>,
+    /// Docker's network and IPAM driver (none: not served).
+    pub docker_driver: Option<DockerDriver>,
+}
+
+/// Where and how the Docker network and IPAM driver is served.
+#[derive(Clone, Debug)]
+pub struct DockerDriver {
+    /// Its socket (`/run/docker/plugins/NAME.sock`: the driver `NAME`).
+    pub socket: std::path::PathBuf,
+    /// Its state file.
+    pub state: std::path::PathBuf,
+    /// The client that creates networks netmaster lacks (none: they must exist).
+    pub creator: Option<Netmaster>,
 }
 
 /// The flow-based VXLAN port's name ([`TunnelMode::Flow`]).
@@ -129,7 +142,7 @@ pub async fn run(cfg: Config) -> Result<(), Error> {
     let netmaster = cfg.netmaster.clone();
     // The CNI socket; the task ends with the daemon (aborted when this future is dropped).
     let _cni = match &cfg.cni_socket {
-        Some(sock) => match crate::cni::server::bind(sock).await {
+        Some(sock) => match crate::unix_socket::bind(sock).await {
             Ok(listener) => {
                 tracing::info!(socket = %sock.display(), "serving CNI requests");
                 Some(AbortOnDropHandle::new(tokio::spawn(
@@ -180,6 +193,20 @@ pub async fn run(cfg: Config) -> Result<(), Error> {
             directives.clone(),
         )))
     });
+    // Docker's network and IPAM driver.
+    let _driver = match &cfg.docker_driver {
+        Some(d) => {
+            let driver =
+                crate::docker::driver::Driver::new(site(&cfg), d.creator.clone(), d.state.clone())
+                    .context(|| "the Docker driver's state")?;
+            let listener = crate::unix_socket::bind(&d.socket).await?;
+            tracing::info!(socket = %d.socket.display(), "serving Docker's network and IPAM driver");
+            Some(AbortOnDropHandle::new(tokio::spawn(
+                crate::docker::driver::serve(listener, std::sync::Arc::new(driver)),
+            )))
+        }
+        None => None,
+    };
     // Live traces, taken from netmaster by a task of their own (a long poll).
     let _tracer = AbortOnDropHandle::new(tokio::spawn(crate::live_trace::follow(
         netmaster.clone(),

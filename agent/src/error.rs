@@ -30,6 +30,9 @@ pub enum Cause {
     /// The SR-IOV sysfs interface failed.
     #[error(transparent)]
     Sriov(#[from] sriov::Error),
+    /// The Docker driver's state file is unreadable.
+    #[error(transparent)]
+    DriverState(#[from] crate::docker::driver::state::FileError),
     /// A file or socket operation failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -17,6 +17,7 @@
 //! * [`cni`]: the CNI plugin `netplugin-cni` and the daemon's CNI socket.
 //! * [`docker`]: the Docker watcher: containers named in intent get their network when they
 //!   start.
+//! * [`unix_socket`]: binding the agent's unix sockets.
 //! * [`error`]: the agent's [`error::Error`]: a context and a typed cause.
 
 pub mod attach;
@@ -35,4 +36,5 @@ pub mod report;
 pub mod restore;
 pub mod sriov;
 pub mod tunnels;
+pub mod unix_socket;
 pub mod uplinks;

@@ -98,6 +98,14 @@ impl Netmaster {
         })
     }
 
+    /// The same netmaster, with `token` instead (the connections are shared).
+    pub fn with_token(&self, token: BearerToken) -> Netmaster {
+        Netmaster {
+            token: Some(token),
+            ..self.clone()
+        }
+    }
+
     /// One intent object.
     pub async fn get(&self, kind: Kind, key: &str) -> Result<Object, Error> {
         let url = self.url(&path::object(kind, key));

@@ -51,14 +51,28 @@ impl Dockerd {
     /// Starts a daemon in `dir` (created; a short path: it holds unix sockets) and imports
     /// the busybox image into it.
     pub fn start(dir: &Path) -> Dockerd {
-        require_tools(&["dockerd", DOCKER, "/bin/busybox"]);
+        Dockerd::start_in(dir, None)
+    }
+
+    /// The same, with the daemon in network namespace `netns` (an emulated host's, where
+    /// that host's agent makes the veths a network driver hands to Docker) when given.
+    pub fn start_in(dir: &Path, netns: Option<&str>) -> Dockerd {
+        require_tools(&["dockerd", DOCKER, "/bin/busybox", "nsenter"]);
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir).expect("dockerd directory");
         let config = dir.join("daemon.json");
         std::fs::write(&config, "{}").expect("dockerd configuration");
         let sock = dir.join("docker.sock");
         let log = std::fs::File::create(dir.join("dockerd.log")).expect("dockerd log");
-        let child = Command::new("dockerd")
+        let mut command = match netns {
+            Some(ns) => {
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--net=/var/run/netns/{ns}")).arg("dockerd");
+                c
+            }
+            None => Command::new("dockerd"),
+        };
+        let child = command
             .arg(format!("--data-root={}", dir.join("data").display()))
             .arg(format!("--exec-root={}", dir.join("x").display()))
             .arg(format!("--host=unix://{}", sock.display()))
@@ -147,6 +161,17 @@ impl Dockerd {
     pub fn run(&self, name: &str, options: &[&str]) -> String {
         let name = format!("--name={name}");
         let mut args = vec!["run", "-d", &name, "--network=none"];
+        args.extend_from_slice(options);
+        args.extend([IMAGE, "/bin/sleep", "3600"]);
+        self.ok(&args)
+    }
+
+    /// Starts container `name` on Docker network `network` (`docker run -d --net=NETWORK`,
+    /// sleeping), with `options` of `docker run` too; its id.
+    pub fn run_on(&self, network: &str, name: &str, options: &[&str]) -> String {
+        let name = format!("--name={name}");
+        let net = format!("--net={network}");
+        let mut args = vec!["run", "-d", &name, &net];
         args.extend_from_slice(options);
         args.extend([IMAGE, "/bin/sleep", "3600"]);
         self.ok(&args)

@@ -31,6 +31,8 @@ pub struct FabricConfig {
     pub tls: bool,
     /// The Docker daemon every agent watches (`--docker`).
     pub docker: Option<String>,
+    /// Every agent serves Docker's network and IPAM driver.
+    pub docker_driver: bool,
 }
 
 impl FabricConfig {
@@ -44,6 +46,7 @@ impl FabricConfig {
             fault: None,
             tls: false,
             docker: None,
+            docker_driver: false,
         }
     }
 
@@ -51,6 +54,16 @@ impl FabricConfig {
     pub fn with_docker(self, endpoint: String) -> FabricConfig {
         FabricConfig {
             docker: Some(endpoint),
+            ..self
+        }
+    }
+
+    /// The same, with every agent serving Docker's network and IPAM driver on
+    /// `/run/docker/plugins/<run prefix>-<host>.sock` ([`Host::docker_driver`] names it), able to
+    /// create networks in netmaster (with the admin token).
+    pub fn with_docker_driver(self) -> FabricConfig {
+        FabricConfig {
+            docker_driver: true,
             ..self
         }
     }
@@ -132,6 +145,7 @@ impl Fabric {
             tokens,
             pki,
             docker: cfg.docker.clone(),
+            docker_driver: cfg.docker_driver,
         };
         let mut fabric = Fabric {
             prefix,

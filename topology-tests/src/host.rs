@@ -5,7 +5,7 @@
 use crate::binaries::Binaries;
 use crate::cmd::{in_ns, run};
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -35,7 +35,12 @@ pub struct Wiring {
     pub pki: Option<crate::pki::Pki>,
     /// The Docker daemon the agents watch (`--docker`), if any.
     pub docker: Option<String>,
+    /// Every agent serves Docker's network and IPAM driver (`--docker-plugin`).
+    pub docker_driver: bool,
 }
+
+/// Where Docker finds plugins' sockets (the driver's name is its socket's).
+const DOCKER_PLUGINS: &str = "/run/docker/plugins";
 
 /// A running emulated host.
 pub struct Host {
@@ -58,6 +63,9 @@ pub struct Host {
     agent: Option<Child>,
     /// The agent's `--docker`, if any.
     docker: Option<String>,
+    /// The agent's Docker driver: its socket and the admin token file it creates networks
+    /// with.
+    driver: Option<(PathBuf, PathBuf)>,
     running: bool,
 }
 
@@ -85,10 +93,23 @@ impl Host {
                 .unwrap_or_default(),
             agent: None,
             docker: w.docker.clone(),
+            driver: w.docker_driver.then(|| {
+                (
+                    Path::new(DOCKER_PLUGINS).join(format!("{}-{name}.sock", w.prefix)),
+                    w.tokens.admin_file(),
+                )
+            }),
             running: false,
         };
         host.boot(w, bins);
         host
+    }
+
+    /// The name of its agent's Docker driver (the name of the driver's socket), if it serves
+    /// one.
+    pub fn docker_driver(&self) -> Option<String> {
+        let (socket, _) = self.driver.as_ref()?;
+        Some(socket.file_stem()?.to_string_lossy().into_owned())
     }
 
     /// The OVSDB socket.
@@ -256,6 +277,16 @@ impl Host {
                 self.dir.join("cni.sock").display()
             ))
             .args(self.docker.iter().flat_map(|d| ["--docker", d.as_str()]))
+            .args(self.driver.iter().flat_map(|(socket, admin)| {
+                [
+                    format!("--docker-plugin={}", socket.display()),
+                    format!(
+                        "--docker-driver-state={}",
+                        self.dir.join("docker-driver.json").display()
+                    ),
+                    format!("--docker-network-token-file={}", admin.display()),
+                ]
+            }))
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
@@ -370,6 +401,11 @@ impl Host {
         }
         crate::ovs::stop(&self.dir);
         let _ = crate::cmd::output(&["ip", "netns", "del", &self.ns]);
+        if let Some((socket, _)) = &self.driver {
+            let _ = std::fs::remove_file(socket);
+            // The agent made the directory; it goes when no other plugin is left in it.
+            let _ = std::fs::remove_dir(DOCKER_PLUGINS);
+        }
         self.running = false;
     }
 

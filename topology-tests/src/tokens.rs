@@ -34,6 +34,13 @@ impl Tokens {
         Tokens { file, admin, dir }
     }
 
+    /// A file holding the admin token (written on first use).
+    pub fn admin_file(&self) -> PathBuf {
+        let file = self.dir.join("admin.token");
+        std::fs::write(&file, format!("{}\n", self.admin)).expect("admin token file");
+        file
+    }
+
     /// The file holding the agent token of `host`.
     pub fn agent_file(&self, host: &str) -> PathBuf {
         self.dir.join(format!("{host}.token"))

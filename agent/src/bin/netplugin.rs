@@ -3,7 +3,7 @@
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use netplugin::attach::{self, Target};
 use netplugin::attach_vf::{self, VfTarget};
-use netplugin::daemon::{self, Config};
+use netplugin::daemon::{self, Config, DockerDriver};
 use netplugin::defaults;
 use netplugin::naming;
 use netplugin::netmaster::Netmaster;
@@ -147,6 +147,23 @@ struct DaemonArgs {
     /// them when it stops.
     #[arg(long, value_name = "ENDPOINT")]
     docker: Option<String>,
+    /// Serve Docker's network and IPAM driver on this socket (the driver is named after it;
+    /// without a value: /run/docker/plugins/netplugin.sock, the driver `netplugin`).
+    #[arg(long = "docker-plugin", value_name = "SOCKET", num_args = 0..=1,
+          default_missing_value = netplugin::docker::driver::DEFAULT_SOCKET)]
+    docker_plugin: Option<PathBuf>,
+    /// Where the Docker driver keeps its pools, networks and endpoints.
+    #[arg(long = "docker-driver-state", value_name = "FILE",
+          default_value = netplugin::docker::driver::DEFAULT_STATE)]
+    docker_driver_state: PathBuf,
+    /// File holding a tenant or admin token with which the Docker driver creates the networks
+    /// netmaster lacks (without it, `docker network create` needs an existing network).
+    #[arg(
+        long = "docker-network-token-file",
+        value_name = "FILE",
+        requires = "docker_plugin"
+    )]
+    docker_network_token_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -277,6 +294,19 @@ fn main() -> ExitCode {
                     }
                 };
                 let ovsdb = d.common.ovsdb();
+                let docker_driver = match d.docker_plugin {
+                    Some(socket) => Some(DockerDriver {
+                        socket,
+                        state: d.docker_driver_state,
+                        creator: d
+                            .docker_network_token_file
+                            .as_deref()
+                            .map(BearerToken::from_file)
+                            .transpose()?
+                            .map(|token| netmaster.with_token(token)),
+                    }),
+                    None => None,
+                };
                 let cfg = Config {
                     host_label: d.common.host_label,
                     netmaster,
@@ -313,6 +343,7 @@ fn main() -> ExitCode {
                     },
                     vswitchd_ctl: d.vswitchd_ctl,
                     docker: d.docker,
+                    docker_driver,
                 };
                 tokio::select! {
                     r = daemon::run(cfg) => r.map_err(anyhow::Error::from),

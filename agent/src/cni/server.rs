@@ -11,7 +11,6 @@
 
 use super::protocol::{code, ErrorReply, IpReply, Reply, Request, Response, RouteReply};
 use crate::attach::{self, Failure, FailureKind, Resolved, Target};
-use crate::error::{Context, Error};
 use crate::naming::ovsdb_path;
 use crate::netlink::{format_mac, Error as NlError, Plumbing};
 use crate::ovsdb::vswitch::Vswitch;
@@ -20,8 +19,7 @@ use northbound_model::model::{
     endpoint_key, Endpoint, Kind, Object, DEFAULT_IFNAME, DEFAULT_TENANT,
 };
 use std::net::{IpAddr, Ipv4Addr};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
@@ -32,27 +30,6 @@ const MAX_REQUEST: u64 = 64 * 1024;
 
 /// Where requests are served.
 pub use crate::attach::Site;
-
-/// Binds the socket at `path`: creates its directory and replaces a stale socket, but refuses
-/// to take over the socket of a live agent.
-pub async fn bind(path: &Path) -> Result<UnixListener, Error> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
-    }
-    if path.exists() {
-        if UnixStream::connect(path).await.is_ok() {
-            return Err(Error::found(
-                path.display().to_string(),
-                "served by another agent",
-            ));
-        }
-        std::fs::remove_file(path).context(|| format!("removing {}", path.display()))?;
-    }
-    let listener = UnixListener::bind(path).context(|| format!("binding {}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .context(|| format!("chmod {}", path.display()))?;
-    Ok(listener)
-}
 
 /// Serves the socket until the task is dropped.
 pub async fn serve(listener: UnixListener, site: Site) {

@@ -19,6 +19,7 @@
 //! still right are kept) and again every [`RESYNC`], which repairs a missed event or a failed
 //! plumbing. While the daemon is unreachable the watcher retries, every second.
 
+pub mod driver;
 mod engine;
 pub mod plan;
 

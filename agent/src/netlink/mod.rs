@@ -128,6 +128,55 @@ impl Plumbing {
         Ok(link::mac(&container))
     }
 
+    /// Creates a veth pair whose ends both stay in this namespace, for a runtime that moves
+    /// the peer into its container itself (Docker's network drivers): `host_ifname` up, the
+    /// peer `peer_ifname` down, both with `mtu`; the peer with `mac` (when given) and TX
+    /// checksumming off (see [`ethtool`]). Nothing is left behind on failure.
+    pub async fn create_pair(
+        &self,
+        host_ifname: &str,
+        peer_ifname: &str,
+        mtu: u32,
+        mac: Option<[u8; 6]>,
+    ) -> Result<()> {
+        validate_ifname(host_ifname)?;
+        validate_ifname(peer_ifname)?;
+        for name in [host_ifname, peer_ifname] {
+            if link::by_name(&self.handle, name).await?.is_some() {
+                return Err(Error::InterfaceExists(name.to_string()));
+            }
+        }
+        let mut peer = LinkUnspec::new_with_name(peer_ifname).mtu(mtu);
+        if let Some(mac) = mac {
+            peer = peer.address(mac.to_vec());
+        }
+        let message = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
+            .name(host_ifname.to_string())
+            .mtu(mtu)
+            .up()
+            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer.build())))
+            .build();
+        self.handle
+            .link()
+            .add(message)
+            .execute()
+            .await
+            .context(|| format!("creating veth {host_ifname} <-> {peer_ifname}"))?;
+        let offload = nix::sys::socket::socket(
+            nix::sys::socket::AddressFamily::Inet,
+            nix::sys::socket::SockType::Datagram,
+            nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .context(|| "opening an ioctl socket".to_string())
+        .and_then(|socket| ethtool::set_tx_checksum(socket.as_fd(), peer_ifname, false));
+        if let Err(e) = offload {
+            let _ = self.delete_endpoint(host_ifname).await;
+            return Err(e);
+        }
+        Ok(())
+    }
+
     async fn add_veth(&self, spec: &EndpointSpec, netns: &Netns) -> Result<()> {
         let mut peer = LinkUnspec::new_with_name(&spec.container_ifname)
             .mtu(spec.mtu)
