@@ -283,3 +283,81 @@ pub struct ErrorAnswer {
     /// The message Docker shows.
     pub err: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Requests as Docker 20.10 sent them (captured from a daemon).
+    #[test]
+    fn docker_s_requests_decode() {
+        let pool: RequestPool = serde_json::from_str(
+            r#"{"AddressSpace":"np","Pool":"10.9.0.0/24","SubPool":"","Options":{"a":"b"},"V6":false}"#,
+        )
+        .unwrap();
+        assert_eq!(pool.pool, "10.9.0.0/24");
+        assert_eq!(pool.options.unwrap()["a"], "b");
+        let gw: RequestAddress = serde_json::from_str(
+            r#"{"PoolID":"pool1","Address":"","Options":{"RequestAddressType":"com.docker.network.gateway"}}"#,
+        )
+        .unwrap();
+        assert_eq!(gw.options.unwrap()[REQUEST_ADDRESS_TYPE], GATEWAY_ADDRESS);
+        let any: RequestAddress =
+            serde_json::from_str(r#"{"PoolID":"pool1","Address":"","Options":null}"#).unwrap();
+        assert!(any.options.is_none());
+        let net: CreateNetwork = serde_json::from_str(
+            r#"{"NetworkID":"e581","Options":{"com.docker.network.enable_ipv6":false,
+            "com.docker.network.generic":{"network":"N","tenant":"T"}},
+            "IPv4Data":[{"AddressSpace":"np","Gateway":"10.9.0.2/24","Pool":"10.9.0.0/24"}],"IPv6Data":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(net.options.unwrap()[GENERIC_OPTIONS]["tenant"], "T");
+        assert_eq!(net.ipv4_data.unwrap()[0].gateway, "10.9.0.2/24");
+        let ep: CreateEndpoint = serde_json::from_str(
+            r#"{"NetworkID":"e581","EndpointID":"7e20","Interface":{"Address":"10.9.0.3/24",
+            "AddressIPv6":"","MacAddress":""},"Options":{"com.docker.network.portmap":[]}}"#,
+        )
+        .unwrap();
+        assert_eq!(ep.interface.unwrap().address, "10.9.0.3/24");
+        let join: Join = serde_json::from_str(
+            r#"{"NetworkID":"e581","EndpointID":"7e20","SandboxKey":"/x/netns/8dff","Options":{}}"#,
+        )
+        .unwrap();
+        assert_eq!(join.sandbox_key, "/x/netns/8dff");
+        assert!(serde_json::from_str::<Join>(r#"{"NetworkID":"e581"}"#).is_err());
+    }
+
+    #[test]
+    fn answers_use_docker_s_names() {
+        let joined = Joined {
+            interface_name: InterfaceName {
+                src_name: "dnp1".into(),
+                dst_prefix: "eth",
+            },
+            gateway: String::new(),
+            static_routes: vec![StaticRoute {
+                destination: "169.254.0.53/32".into(),
+                route_type: ROUTE_CONNECTED,
+            }],
+        };
+        assert_eq!(
+            serde_json::to_value(&joined).unwrap(),
+            serde_json::json!({"InterfaceName": {"SrcName": "dnp1", "DstPrefix": "eth"},
+                "StaticRoutes": [{"Destination": "169.254.0.53/32", "RouteType": 1}]})
+        );
+        let caps = IpamCapabilities {
+            requires_mac_address: false,
+            requires_request_replay: false,
+        };
+        assert_eq!(
+            serde_json::to_value(&caps).unwrap(),
+            serde_json::json!({"RequiresMACAddress": false, "RequiresRequestReplay": false})
+        );
+        let granted = PoolGranted {
+            pool_id: "p".into(),
+            pool: "10.0.0.0/8".into(),
+            data: Default::default(),
+        };
+        assert_eq!(serde_json::to_value(&granted).unwrap()["PoolID"], "p");
+    }
+}

@@ -210,11 +210,14 @@ impl State {
 
     /// The netmaster network of pool `id`.
     pub fn pool_network(&self, id: &str) -> Result<&NetworkRef, StateError> {
-        self.pool(id)?
-            .network
-            .as_ref()
-            .filter(|_| self.pool(id).is_ok_and(|p| p.taken))
-            .ok_or_else(|| StateError::Unbound(id.to_string()))
+        match self.pool(id)? {
+            Pool {
+                network: Some(n),
+                taken: true,
+                ..
+            } => Ok(n),
+            _ => Err(StateError::Unbound(id.to_string())),
+        }
     }
 
     /// Whether another endpoint may be granted an address.
