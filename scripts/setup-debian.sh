@@ -32,6 +32,11 @@ command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v nsenter >/dev/null 2>&1 || need_pkgs+=(util-linux)
 # The reference CNI plugins (host-local, static, tuning, ...) the CNI tests chain and delegate to.
 [ -x /usr/lib/cni/host-local ] || need_pkgs+=(containernetworking-plugins)
+# A conflist chain (netplugin, tuning, portmap, bandwidth) runs through libcni, the reference
+# runtime library (topology-tests/cni-runner, built with Debian's Go); portmap needs iptables.
+command -v go >/dev/null 2>&1 || need_pkgs+=(golang-go)
+[ -d /usr/share/gocode/src/github.com/containernetworking/cni/libcni ] || need_pkgs+=(golang-github-appc-cni-dev)
+command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
 
 if ((${#need_pkgs[@]})); then
     echo "setup: installing ${need_pkgs[*]}"

@@ -263,6 +263,8 @@ pub struct Attached {
     pub resolved: Resolved,
     /// The container end's MAC address.
     pub mac: [u8; 6],
+    /// The host end's MAC address.
+    pub host_mac: [u8; 6],
 }
 
 /// Attaches the container: the interface the target names, else every interface intent has
@@ -320,6 +322,7 @@ pub async fn attach_endpoint(target: &Target) -> Result<Attached, Failure> {
     Ok(Attached {
         ofport,
         mac: created.container_mac,
+        host_mac: created.host_mac,
         resolved,
     })
 }

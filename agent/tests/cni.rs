@@ -114,7 +114,8 @@ fn env<'a>(command: &'a str, netns: &'a str) -> Vec<(&'a str, &'a str)> {
 fn ok_answer() -> Value {
     json!({"ok": {"interface": "eth0", "mac": "02:02:0a:01:01:02",
         "ips": [{"address": "10.1.1.2/24", "gateway": "10.1.1.1"}],
-        "routes": [{"dst": "0.0.0.0/0", "gw": "10.1.1.1"}]}})
+        "routes": [{"dst": "0.0.0.0/0", "gw": "10.1.1.1"}],
+        "hostInterface": {"name": "vnp0123456789ab", "mac": "8e:01:02:03:04:05"}}})
 }
 
 #[test]
@@ -253,16 +254,24 @@ fn add_result_has_every_required_field() {
     let v = r.json();
     assert_eq!(v["cniVersion"], "1.0.0");
     let ifaces = v["interfaces"].as_array().expect("interfaces");
-    assert_eq!(ifaces.len(), 1);
-    assert_eq!(ifaces[0]["name"], "eth0");
-    assert_eq!(ifaces[0]["mac"], "02:02:0a:01:01:02");
-    assert_eq!(ifaces[0]["sandbox"], netns.as_str());
+    // The veth's host end (no sandbox: chained plugins such as bandwidth look for it), then
+    // the container's interface.
+    assert_eq!(
+        ifaces[0],
+        json!({"name": "vnp0123456789ab", "mac": "8e:01:02:03:04:05"})
+    );
+    assert_eq!(ifaces.len(), 2);
+    assert_eq!(ifaces[1]["name"], "eth0");
+    assert_eq!(ifaces[1]["mac"], "02:02:0a:01:01:02");
+    assert_eq!(ifaces[1]["sandbox"], netns.as_str());
     let ips = v["ips"].as_array().expect("ips");
     assert_eq!(ips.len(), 1);
     assert_eq!(ips[0]["address"], "10.1.1.2/24");
     assert_eq!(ips[0]["gateway"], "10.1.1.1");
-    let idx = ips[0]["interface"].as_u64().expect("ips[].interface") as usize;
-    assert!(idx < ifaces.len());
+    assert_eq!(
+        ips[0]["interface"], 1,
+        "the address is on the container's interface"
+    );
     assert!(ips[0].get("version").is_none(), "no version field in 1.0.0");
     assert_eq!(v["routes"], json!([{"dst": "0.0.0.0/0", "gw": "10.1.1.1"}]));
     assert_eq!(v["dns"], json!({"nameservers": ["10.1.1.53"]}));
@@ -391,7 +400,11 @@ fn end_to_end_with_the_daemon() {
             .expect("an ADD result");
         let result: Value = serde_json::from_str(line.split_once(": ").unwrap().1).unwrap();
         assert_eq!(result["cniVersion"], "1.0.0");
-        assert_eq!(result["interfaces"][0]["name"], "eth0");
+        assert_eq!(result["interfaces"][1]["name"], "eth0");
+        assert!(result["interfaces"][0]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("vnp"));
         assert!(result["ips"][0]["address"]
             .as_str()
             .unwrap()

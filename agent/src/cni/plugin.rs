@@ -186,9 +186,18 @@ pub fn error_json(version: &str, e: &CniError) -> String {
 
 /// The CNI result of an ADD (or of the endpoint found by CHECK), with the routes and DNS
 /// settings of the delegated IPAM plugin's result (`ipam`), if any. Its `dns` is the
-/// configuration's, else the IPAM plugin's, else netmaster's DNS address as name server.
+/// configuration's, else the IPAM plugin's, else netmaster's DNS address as name server. Its
+/// interfaces are the veth's host end (when the agent named it; no `sandbox`) and the
+/// container's interface, which the addresses are on.
 pub fn result_json(conf: &NetConf, netns: &str, reply: &Reply, ipam: Option<&Value>) -> Value {
     let pre_1 = conf.cni_version.starts_with("0.");
+    let mut interfaces: Vec<Value> = reply
+        .host_interface
+        .iter()
+        .map(|h| json!({"name": h.name, "mac": h.mac}))
+        .collect();
+    let container = interfaces.len();
+    interfaces.push(json!({"name": reply.interface, "mac": reply.mac, "sandbox": netns}));
     let ips: Vec<Value> = reply
         .ips
         .iter()
@@ -202,7 +211,7 @@ pub fn result_json(conf: &NetConf, netns: &str, reply: &Reply, ipam: Option<&Val
             if let Some(g) = &ip.gateway {
                 o.insert("gateway".into(), json!(g));
             }
-            o.insert("interface".into(), json!(0));
+            o.insert("interface".into(), json!(container));
             Value::Object(o)
         })
         .collect();
@@ -237,7 +246,7 @@ pub fn result_json(conf: &NetConf, netns: &str, reply: &Reply, ipam: Option<&Val
         .unwrap_or_else(|| json!({}));
     json!({
         "cniVersion": conf.cni_version,
-        "interfaces": [{"name": reply.interface, "mac": reply.mac, "sandbox": netns}],
+        "interfaces": interfaces,
         "ips": ips,
         "routes": routes,
         "dns": dns,

@@ -4,7 +4,8 @@
 //! -> {"command":"ADD"|"DEL"|"CHECK","containerId":..,"netns":..,"ifname":..,
 //!     "tenant":..,"network":..,"group":..,"container":..}
 //! <- {"ok":{"interface":"eth0","mac":"02:..","ips":[{"address":"10.1.1.2/24","gateway":"10.1.1.1"}],
-//!           "routes":[{"dst":"0.0.0.0/0","gw":"10.1.1.1"}]}}
+//!           "routes":[{"dst":"0.0.0.0/0","gw":"10.1.1.1"}],
+//!           "hostInterface":{"name":"vnp..","mac":".."}}}
 //! <- {"error":{"code":N,"msg":"..","details":".."}}
 //! ```
 //!
@@ -126,6 +127,23 @@ pub struct Reply {
     /// The name server the container should use (netmaster's DNS address), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nameserver: Option<String>,
+    /// The host end of the container's veth (ADD): chained plugins such as `bandwidth` find
+    /// it in the result.
+    #[serde(
+        default,
+        rename = "hostInterface",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub host_interface: Option<HostInterface>,
+}
+
+/// The host end of a container's veth, in the agent's namespace.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostInterface {
+    /// Its name.
+    pub name: String,
+    /// Its MAC address.
+    pub mac: String,
 }
 
 /// A failure, with a CNI error code.

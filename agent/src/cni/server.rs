@@ -9,7 +9,9 @@
 //! if the attach fails the endpoint is deleted again. DEL deletes an endpoint whose `sandbox`
 //! is the request's container id; endpoints declared in intent stay.
 
-use super::protocol::{code, ErrorReply, IpReply, Reply, Request, Response, RouteReply};
+use super::protocol::{
+    code, ErrorReply, HostInterface, IpReply, Reply, Request, Response, RouteReply,
+};
 use crate::attach::{self, Failure, FailureKind, Resolved, Target};
 use crate::naming::ovsdb_path;
 use crate::netlink::{format_mac, Error as NlError, Plumbing};
@@ -160,7 +162,7 @@ fn placement(req: &Request, r: &Resolved) -> Result<(), ErrorReply> {
 }
 
 /// The reply describing an endpoint.
-pub fn reply(r: &Resolved, mac: [u8; 6]) -> Reply {
+pub fn reply(r: &Resolved, mac: [u8; 6], host_mac: Option<[u8; 6]>) -> Reply {
     let ip = &r.spec.ipv4;
     let gateway = ip.gateway.map(|g| g.to_string());
     Reply {
@@ -178,6 +180,10 @@ pub fn reply(r: &Resolved, mac: [u8; 6]) -> Reply {
             .into_iter()
             .collect(),
         nameserver: r.spec.on_link.first().map(ToString::to_string),
+        host_interface: host_mac.map(|m| HostInterface {
+            name: r.spec.host_ifname.clone(),
+            mac: format_mac(&m),
+        }),
     }
 }
 
@@ -206,7 +212,11 @@ async fn add(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {
         Err(f) => return Err(failure(f)),
     };
     match attach::attach_endpoint(target).await {
-        Ok(attached) => Ok(reply(&attached.resolved, attached.mac)),
+        Ok(attached) => Ok(reply(
+            &attached.resolved,
+            attached.mac,
+            Some(attached.host_mac),
+        )),
         Err(f) => {
             if let Some(key) = created {
                 if let Err(e) = target.netmaster.delete(Kind::Endpoint, &key).await {
@@ -405,5 +415,5 @@ async fn check(target: &Target, req: &Request) -> Result<Reply, ErrorReply> {
     {
         return Err(mismatch(format!("{key}: no port on {}", target.bridge)));
     }
-    Ok(reply(&resolved, found.mac))
+    Ok(reply(&resolved, found.mac, None))
 }

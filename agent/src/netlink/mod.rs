@@ -85,6 +85,7 @@ impl Plumbing {
             Ok(container) => Ok(CreatedEndpoint {
                 host_ifname: spec.host_ifname.clone(),
                 host_ifindex: host.header.index,
+                host_mac: link::mac(&host),
                 container_ifindex: container.header.index,
                 container_mac: link::mac(&container),
             }),

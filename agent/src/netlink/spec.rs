@@ -45,6 +45,8 @@ pub struct CreatedEndpoint {
     pub host_ifname: String,
     /// The host end's interface index in the agent's namespace (for the OVS port).
     pub host_ifindex: u32,
+    /// The host end's MAC address.
+    pub host_mac: [u8; 6],
     /// The container end's interface index inside the container.
     pub container_ifindex: u32,
     /// The container end's MAC address (the one asked for, or the kernel's pick).
