@@ -3,12 +3,17 @@
 //! * Docker: `docker run -d` of a container named in intent (a private dockerd, the agent
 //!   watching it): from `docker run` returning to the container's address being on its `eth0`
 //!   (read from outside, `nsenter` into its namespace, every millisecond).
+//! * Docker's network driver (the agent's `--docker-plugin`, a second private dockerd in the
+//!   host's namespace): `docker run -d --net=<a network of the driver>` from exec to exit (the
+//!   driver's IPAM, endpoint and join included; the address is inside before the container
+//!   starts), beside the same `docker run -d --network=none` of the watcher's containers.
 //! * CNI: `netplugin-cni` ADD run as a runtime runs it (environment, configuration on stdin)
 //!   for a pod intent does not declare (its endpoint created on demand), from exec to exit;
 //!   then DEL.
 //!
 //! Before it prints, it checks the work: every container has the address intent gave it, every
-//! ADD answered a result with an address of the network, every DEL deleted its endpoint.
+//! ADD answered a result with an address of the network, every DEL deleted its endpoint, every
+//! container of the driver has the address netmaster gave its endpoint.
 //!
 //! `cargo bench -p topology-tests --bench containers` (root): 50 of each (`CONTAINERS_N`).
 //! Without `--bench` (as under `cargo test --benches`) it runs 3 of each.
@@ -48,7 +53,11 @@ fn main() {
         3
     };
     let docker = Dockerd::start(&std::env::temp_dir().join(format!("db{:x}", std::process::id())));
-    let mut f = Fabric::new(&FabricConfig::hosts(1).with_docker(docker.endpoint()));
+    let mut f = Fabric::new(
+        &FabricConfig::hosts(1)
+            .with_docker(docker.endpoint())
+            .with_docker_driver(),
+    );
     let mut upserts = vec![
         Object::Tenant(Tenant::named("t")),
         intent::host("host1", "192.168.2.10"),
@@ -66,11 +75,13 @@ fn main() {
     };
 
     // Docker: docker run returned -> the address is inside.
-    let mut docker_times = Vec::new();
+    let (mut docker_times, mut none_runs) = (Vec::new(), Vec::new());
     for i in 0..n {
         let name = format!("c{i}");
         let ip = address(&f, format!("t:{name}"));
+        let start = Instant::now();
         docker.run(&name, &[]);
+        none_runs.push(start.elapsed());
         let returned = Instant::now();
         let pid = docker.pid(&name);
         let want = format!(" {ip}/");
@@ -83,6 +94,53 @@ fn main() {
         }
         docker_times.push(returned.elapsed());
     }
+
+    // Docker's network driver: docker run --net, exec to exit.
+    let driver = f.host("host1").docker_driver().expect("the driver");
+    let in_host = Dockerd::start_in(
+        &std::env::temp_dir().join(format!("dn{:x}", std::process::id())),
+        Some(&f.host("host1").ns),
+    );
+    in_host.ok(&[
+        "network",
+        "create",
+        "-d",
+        &driver,
+        "--ipam-driver",
+        &driver,
+        "--subnet",
+        "10.70.0.0/16",
+        "-o",
+        "tenant=t",
+        "-o",
+        "network=net",
+        "net",
+    ]);
+    let mut driver_runs = Vec::new();
+    for i in 0..n {
+        let name = format!("d{i}");
+        let start = Instant::now();
+        in_host.run_on("net", &name, &[]);
+        driver_runs.push(start.elapsed());
+        let inside = in_host.ok(&[
+            "inspect",
+            "-f",
+            "{{.NetworkSettings.Networks.net.IPAddress}}",
+            &name,
+        ]);
+        let pid = in_host.pid(&name);
+        assert!(
+            addresses(pid).contains(&format!(" {inside}/")),
+            "{name} lacks {inside}"
+        );
+        let given = f
+            .api(|c| c.endpoints())
+            .expect("endpoints")
+            .into_iter()
+            .any(|e| e.ip_address.map(|a| a.to_string()) == Some(inside.clone()));
+        assert!(given, "{name}'s {inside} is no endpoint's");
+    }
+    drop(in_host);
 
     // CNI: ADD of pods on demand, then DEL, each timed from exec to exit.
     let conf = serde_json::json!({
@@ -145,6 +203,14 @@ fn main() {
     report(
         "docker run returned -> address inside the container",
         docker_times,
+    );
+    report(
+        "docker run -d --network=none (watcher's containers), exec to exit",
+        none_runs,
+    );
+    report(
+        "docker run -d --net=<driver network>, exec to exit",
+        driver_runs,
     );
     report(
         "netplugin-cni ADD (pod created on demand), exec to exit",

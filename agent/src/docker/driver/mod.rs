@@ -65,7 +65,9 @@ async fn answer(
     Path(call): Path<String>,
     body: Bytes,
 ) -> (StatusCode, Json<Value>) {
+    let start = std::time::Instant::now();
     let result = tokio::time::timeout(CALL_TIMEOUT, driver.call(&call, &body)).await;
+    tracing::debug!(%call, ms = start.elapsed().as_secs_f64() * 1e3, "Docker driver call");
     let error = |status, err: String| {
         tracing::warn!(%call, error = %err, "Docker driver call failed");
         (
