@@ -23,7 +23,7 @@ use netmaster::compiler::{compile, HostPorts, Topology};
 use netmaster::desired::SwitchState;
 use netmaster::intent::service::IntentDb;
 use netmaster::reconcile::diff::diff;
-use northbound_api::model::{Encap, Endpoint, Host, Network, Object, Tenant};
+use northbound_api::model::{ArpMode, Encap, Endpoint, Global, Host, Network, Object, Tenant};
 use northbound_api::service::{Batch, IntentService};
 use ofproto::nx::{NxmHeader, NX_VENDOR_ID};
 use ofproto::{Action, Instruction};
@@ -70,8 +70,17 @@ fn endpoint(tenant: &str, name: &str, c: &Container) -> Object {
 /// The intent (two tenants, `ta:net` with a1 and a2, `tb:net` with b1) and the topology (all
 /// three on the bridge), compiled: the desired state of the bridge.
 fn desired(a1: &Container, a2: &Container, b1: &Container) -> SwitchState {
+    desired_in(ArpMode::Proxy, a1, a2, b1)
+}
+
+/// [`desired`] with ARP mode `arp`.
+fn desired_in(arp: ArpMode, a1: &Container, a2: &Container, b1: &Container) -> SwitchState {
     let db = IntentDb::in_memory();
     let objects = vec![
+        Object::Global(Global {
+            arp_mode: arp,
+            ..Global::default()
+        }),
         Object::Tenant(Tenant::named("ta")),
         Object::Tenant(Tenant::named("tb")),
         Object::Host(Host {
@@ -248,6 +257,15 @@ fn arp_for_known_endpoints_is_answered_by_the_switch() {
     );
     let entry = neigh(&a1, IP_A2);
     assert!(entry.contains(&a2.mac), "a1's entry for a2: {entry:?}");
+    // The in-place reply rewrites ARP fields, which the datapath cannot: ovs-vswitchd's slow
+    // path handles every request (what directed mode avoids; see the test below).
+    let datapath = ovs.appctl(&["dpctl/dump-flows"]);
+    assert!(
+        datapath
+            .lines()
+            .any(|l| l.contains("arp") && l.contains("slow_path")),
+        "no slow-path ARP datapath flow:\n{datapath}"
+    );
     let text = ovs.ofctl(&["dump-flows", BR, "table=10,arp,arp_tpa=10.78.0.2"]);
     let hits: u64 = parse_dump_flows(&text)
         .iter()
@@ -328,5 +346,63 @@ fn arp_for_known_endpoints_is_answered_by_the_switch() {
             b.key()
         );
     }
+    drop(ctl);
+}
+
+#[test]
+fn directed_arp_reaches_the_target_alone_without_an_upcall() {
+    let ovs = Ovs::start();
+    ovs.add_bridge(BR, DPID, false);
+    let a1 = ovs.add_container(BR, 1, IP_A1);
+    let a2 = ovs.add_container(BR, 2, IP_A2);
+    let b1 = ovs.add_container(BR, 3, IP_B1);
+    let want = desired_in(ArpMode::Directed, &a1, &a2, &b1);
+    let directed = responder_actions(&want);
+    assert_eq!(directed.len(), 3, "one flow per endpoint");
+    assert!(
+        directed
+            .iter()
+            .all(|a| matches!(a.as_slice(), [Action::SetField(_)])),
+        "{directed:?}"
+    );
+    let ctl = Ctl::start(&ovs, want.clone());
+    ovs.set_controller(BR);
+    ctl.switch(DPID);
+    wait_until(WAIT, "the compiled flows on the bridge", || {
+        let mut have: Vec<_> = ovs.dump_flows(BR).iter().map(DumpedFlow::key).collect();
+        have.sort_unstable();
+        (have == keys(&want)).then_some(())
+    });
+
+    // a1 -> a2: a2 gets a1's request, addressed to it, and answers it itself.
+    let on_a2 = ArpCapture::start(&a2);
+    let on_b1 = ArpCapture::start(&b1);
+    a1.ping_ok(IP_A2, 3, WAIT)
+        .unwrap_or_else(|e| panic!("a1 -> a2: {e}\n{}", ovs.log_tail(20)));
+    // a1 -> b1 (other tenant, same subnet): nothing answers, nothing reaches b1.
+    assert!(
+        a1.ping_ok(IP_B1, 1, Duration::from_secs(2)).is_err(),
+        "a1 reached b1 of another tenant"
+    );
+    let seen_a2 = on_a2.stop();
+    let seen_b1 = on_b1.stop();
+    assert!(
+        seen_a2.contains(&(1, IP_A1, IP_A2)),
+        "a2 never got a1's request: {seen_a2:?}"
+    );
+    assert!(seen_b1.is_empty(), "b1 received ARP: {seen_b1:?}");
+    let entry = neigh(&a1, IP_A2);
+    assert!(entry.contains(&a2.mac), "a1's entry for a2: {entry:?}");
+
+    // The datapath forwarded every ARP frame itself: no flow with a slow-path action.
+    let datapath = ovs.appctl(&["dpctl/dump-flows"]);
+    assert!(
+        datapath.lines().any(|l| l.contains("arp")),
+        "no ARP datapath flow:\n{datapath}"
+    );
+    assert!(
+        !datapath.contains("slow_path"),
+        "slow-path datapath flows:\n{datapath}"
+    );
     drop(ctl);
 }

@@ -20,6 +20,13 @@
 //! duplicate-address probe) is not answered: a higher-priority flow drops it (the controller
 //! knows every address, and answering it would report a conflict with itself). ARP for any
 //! other address is flooded like any broadcast.
+//!
+//! Directed mode ([`add_directed`]) keeps those guarantees without rewriting ARP fields: the
+//! request's destination MAC becomes the target endpoint's and the request goes on through the
+//! pipeline as unicast to it (its local port, or the tunnel or uplink to its host), where the
+//! target answers it; the reply is ordinary unicast back. Setting `eth_dst` is a datapath
+//! action, so Open vSwitch forwards these requests without an upcall, where the in-place
+//! reply's ARP field rewrites run in ovs-vswitchd's slow path, one upcall per request.
 
 use super::forward::{from_local, route};
 use super::priority::{ARP_RESPONDER, ARP_SELF};
@@ -57,6 +64,31 @@ pub(super) fn add(s: &mut SwitchState, host: &Host, net: &Net) {
             // Port security (table 0) guarantees that this source MAC is the endpoint's.
             let own = request.with(OxmField::EthSrc(Masked::exact(m.mac)));
             s.add_flow(table, ARP_SELF, &own, cookie, Vec::new());
+        }
+    }
+}
+
+/// The directed-mode flows of `net` on `host`: one per member with an IPv4 address that `host`
+/// can reach, sending requests for it on to it alone, and the same own-address drops.
+pub(super) fn add_directed(s: &mut SwitchState, host: &Host, net: &Net) {
+    let table = Table::Protocols;
+    for m in &net.members {
+        let Some(ip) = m.ip else { continue };
+        if route(host, net, m).is_none() {
+            continue;
+        }
+        let cookie = Cookie::new(OwnerKind::Endpoint, m.id);
+        let request = request_for(net, ip);
+        let instructions = vec![
+            Instruction::ApplyActions(vec![Action::SetField(OxmField::EthDst(Masked::exact(
+                m.mac,
+            )))]),
+            table.goto_next().expect("a table follows Protocols"),
+        ];
+        s.add_flow(table.id(), ARP_RESPONDER, &request, cookie, instructions);
+        if m.host == host.name {
+            let own = request.with(OxmField::EthSrc(Masked::exact(m.mac)));
+            s.add_flow(table.id(), ARP_SELF, &own, cookie, Vec::new());
         }
     }
 }

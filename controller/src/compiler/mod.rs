@@ -117,7 +117,7 @@ pub fn compile_all(snapshot: &Snapshot, topo: &Topology) -> Compiled {
     let nets = resolve::networks(snapshot, topo, &classes);
     let routing = snapshot.global.fwd_mode == FwdMode::Routing;
     let opts = Options {
-        arp_proxy: snapshot.global.arp_mode == ArpMode::Proxy,
+        arp: snapshot.global.arp_mode,
         dns: snapshot.global.dns_address,
         routing,
         policies: policy::Policies::compile(snapshot, &classes),
@@ -140,8 +140,8 @@ pub fn compile_all(snapshot: &Snapshot, topo: &Topology) -> Compiled {
 
 /// What applies to every host alike.
 struct Options {
-    /// ARP proxy mode.
-    arp_proxy: bool,
+    /// How ARP requests for known endpoints are handled.
+    arp: ArpMode,
     /// The DNS address (`Global::dns_address`), if DNS is on.
     dns: Option<Ipv4Addr>,
     /// Routing mode.
@@ -158,8 +158,10 @@ fn compile_host(host: &Host, nets: &BTreeMap<u32, Net>, opts: &Options) -> Switc
     let mut tenants = std::collections::BTreeSet::new();
     for net in nets.values().filter(|n| host.has_member_of(n)) {
         classify::add(&mut s, host, net);
-        if opts.arp_proxy {
-            arp::add(&mut s, host, net);
+        match opts.arp {
+            ArpMode::Proxy => arp::add(&mut s, host, net),
+            ArpMode::Directed => arp::add_directed(&mut s, host, net),
+            ArpMode::Flood => {}
         }
         opts.policies.add_epg_lookups(&mut s, host, net);
         opts.profiles.add(&mut s, host, net);

@@ -32,6 +32,11 @@ pub enum ArpMode {
     Proxy,
     /// ARP is flooded like other broadcasts.
     Flood,
+    /// A request for a known endpoint is sent to that endpoint only (its destination MAC
+    /// rewritten to the endpoint's), which answers it itself: never flooded, never seen by
+    /// another tenant, and forwarded by the datapath without an upcall (proxy mode's in-place
+    /// reply needs ovs-vswitchd's slow path for every request).
+    Directed,
 }
 
 /// Encapsulation of a network between hosts.

@@ -11,7 +11,13 @@ use std::net::Ipv4Addr;
 
 /// One host, three networks: t1:blue, t1:red and t2:blue, which reuses t1:blue's addresses.
 fn one_host() -> BTreeMap<u8, FakeSwitch> {
+    one_host_in(ArpMode::Proxy)
+}
+
+/// [`one_host`] with ARP mode `arp`.
+fn one_host_in(arp: ArpMode) -> BTreeMap<u8, FakeSwitch> {
     let mut f = Fixture::new(1, Fabric::VxlanFlow);
+    f.snap.global.arp_mode = arp;
     f.network("t1", "blue", 100);
     f.network("t1", "red", 200);
     f.network("t2", "blue", 300);
@@ -166,7 +172,13 @@ fn port_security_drops_foreign_source_macs_and_tagged_frames() {
 /// Three hosts; t1:net (tag 100) has a1, a2, a3 on h1, h2, h3; t2:net (tag 200) reuses the
 /// subnet with b1 on h1 and b2 on h2 (same IPs as a1 and a2).
 fn two_tenants(fabric: Fabric) -> BTreeMap<u8, FakeSwitch> {
+    two_tenants_in(fabric, ArpMode::Proxy)
+}
+
+/// [`two_tenants`] with ARP mode `arp`.
+fn two_tenants_in(fabric: Fabric, arp: ArpMode) -> BTreeMap<u8, FakeSwitch> {
     let mut f = Fixture::new(3, fabric);
+    f.snap.global.arp_mode = arp;
     f.network("t1", "net", 100);
     f.network("t2", "net", 200);
     f.endpoint("t1", "net", "a1", at(1, 1), 1);
@@ -399,4 +411,73 @@ fn an_endpoints_own_ipv6_address_passes_port_security() {
     };
     assert_eq!(sw[&1].trace(&from_b1("2001:db8::1")).ports(), [2]);
     assert!(sw[&1].trace(&from_b1("2001:db8::3")).dropped());
+}
+
+/// Asserts that `p` is `requester`'s ARP request for `10.0.0.<tpa>`, unchanged but for its
+/// destination MAC, which is `target`'s.
+fn assert_directed_request(p: &Packet, requester: &str, tpa: u8, target: &str) {
+    assert_eq!(p.arp_op, Some(1), "still a request: {p:?}");
+    assert_eq!(p.eth_dst, mac_of(target), "eth_dst");
+    assert_eq!(p.eth_src, mac_of(requester), "eth_src");
+    assert_eq!(p.arp_sha, Some(mac_of(requester)), "arp_sha");
+    assert_eq!(p.arp_tpa, Some(Ipv4Addr::new(10, 0, 0, tpa)), "arp_tpa");
+}
+
+#[test]
+fn directed_arp_reaches_the_target_alone_within_the_tenant() {
+    let sw = one_host_in(ArpMode::Directed);
+    let h1 = &sw[&1];
+    // b2 and x2 both have 10.0.0.2: each tenant's request goes to its own endpoint only.
+    let t = h1.trace(&arp(1, "b1", 1, 2));
+    assert_directed_request(&only(&t, 2), "b1", 2, "b2");
+    let t = h1.trace(&arp(5, "x1", 1, 2));
+    assert_directed_request(&only(&t, 6), "x1", 2, "x2");
+    // The target's reply is ordinary unicast back to the requester.
+    let reply = Packet::arp_reply(
+        2,
+        mac_of("b2"),
+        Ipv4Addr::new(10, 0, 0, 2),
+        mac_of("b1"),
+        Ipv4Addr::new(10, 0, 0, 1),
+    );
+    assert_eq!(h1.trace(&reply).ports(), [1]);
+    // Unknown in t1:red: flooded in red only, still a broadcast request.
+    let t = h1.trace(&arp(3, "r1", 3, 1));
+    assert_eq!(t.output_to(4).map(|p| p.eth_dst), Some(MacAddr::BROADCAST));
+    assert_eq!(t.ports(), [4]);
+    // Own address: dropped.
+    assert!(h1.trace(&arp(1, "b1", 1, 1)).dropped());
+    // Nothing rewrites ARP fields (the datapath can forward it without an upcall).
+    let mut f = Fixture::new(1, Fabric::VxlanFlow);
+    f.snap.global.arp_mode = ArpMode::Directed;
+    f.network("t1", "blue", 100);
+    f.endpoint("t1", "blue", "b1", at(1, 1), 1);
+    f.endpoint("t1", "blue", "b2", at(1, 2), 2);
+    let states = f.compile();
+    let table10: Vec<String> = states[&1]
+        .flows
+        .iter()
+        .filter(|(k, _)| k.table_id == 10)
+        .map(|(_, e)| format!("{:?}", e.instructions))
+        .collect();
+    assert!(table10.iter().any(|i| i.contains("EthDst")), "{table10:?}");
+    assert!(
+        table10
+            .iter()
+            .all(|i| !i.contains("Arp") && !i.contains("Experimenter")),
+        "{table10:?}"
+    );
+    // Across hosts, on every fabric: to the target's host, then to the target alone.
+    for fabric in FABRICS {
+        let sw = two_tenants_in(fabric, ArpMode::Directed);
+        for (src, port, target, tag, target_port) in
+            [("a1", 1, "a2", 100, 1), ("b1", 2, "b2", 200, 2)]
+        {
+            let out = only(&sw[&1].trace(&arp(port, src, 1, 2)), egress(fabric, 2));
+            assert_encap(fabric, &out, tag, 2);
+            assert_directed_request(&out, src, 2, target);
+            let t = sw[&2].trace(&arriving(fabric, &out, 1, tag));
+            assert_directed_request(&only(&t, target_port), src, 2, target);
+        }
+    }
 }

@@ -43,7 +43,7 @@ pub(super) struct SetArgs {
     /// Forwarding mode: bridge or routing.
     #[arg(short = 'b', long, value_parser = parse_fwd_mode)]
     fwd_mode: Option<FwdMode>,
-    /// ARP mode: proxy or flood.
+    /// ARP mode: proxy, flood or directed.
     #[arg(short = 'a', long, value_parser = parse_arp_mode)]
     arp_mode: Option<ArpMode>,
     /// Contiv's /16 private subnet for host access (kept and shown).
@@ -67,7 +67,7 @@ fn parse_fwd_mode(s: &str) -> Result<FwdMode, String> {
 }
 
 fn parse_arp_mode(s: &str) -> Result<ArpMode, String> {
-    by_json_name(s, "proxy or flood")
+    by_json_name(s, "proxy, flood or directed")
 }
 
 /// The global settings as they are now.
