@@ -18,7 +18,8 @@
 //!
 //! `cargo bench -p topology-tests --bench fabric` (root; builds the release binaries).
 //! `FABRIC_HOSTS`, `FABRIC_TENANTS`, `FABRIC_PER_TENANT` change the size,
-//! `FABRIC_PING_SOURCES` how many sources ping at a time (8). Without `--bench` (as under
+//! `FABRIC_PING_SOURCES` how many sources ping at a time (8), `FABRIC_ARP_MODE` the global
+//! `arpMode` (`proxy`, the default, `directed` or `flood`). Without `--bench` (as under
 //! `cargo test --benches`, in the test command) it runs a smoke version: 2 hosts, 2 tenants of
 //! 3 containers.
 
@@ -238,6 +239,18 @@ fn main() {
     let setup = Instant::now();
     let mut f = Fabric::new(&FabricConfig::hosts(hosts as u8));
     eprintln!("{hosts} hosts up in {:.2?}", setup.elapsed());
+    if let Ok(mode) = std::env::var("FABRIC_ARP_MODE") {
+        let arp_mode: northbound_api::model::ArpMode =
+            serde_json::from_value(serde_json::Value::String(mode.clone()))
+                .unwrap_or_else(|e| panic!("FABRIC_ARP_MODE={mode}: {e}"));
+        let global = northbound_api::model::Global {
+            arp_mode,
+            ..Default::default()
+        };
+        f.api(move |c| c.put(&northbound_api::model::Object::Global(global)))
+            .expect("the ARP mode");
+        eprintln!("arpMode {mode}");
+    }
     let (json, placed) = intent(hosts, tenants, per_tenant);
     let file = f.dir().join("bench-intent.json");
     std::fs::write(&file, json).unwrap();

@@ -7,7 +7,7 @@
 //! Each example also runs against a deliberately broken compiler (`NETMASTER_FAULT`, debug
 //! builds only) and must then fail: the checks can fail.
 
-use northbound_api::model::{Encap, Kind, Object};
+use northbound_api::model::{ArpMode, Encap, Kind, Object};
 use northbound_api::trace::{FabricPort, TraceIngress, TraceProtocol};
 use topology_tests::explain::{assert_every_flow_owned, trace_entering, trace_pings};
 use topology_tests::fault::fails_with;
@@ -160,6 +160,34 @@ fn three_hosts_vxlan(fault: Option<&'static str>) {
 #[test]
 fn two_hosts_multiple_tenants_matrix() {
     two_hosts_multiple_tenants(None);
+}
+
+/// The same example with `arpMode: directed`: the same matrix, and after it no datapath flow
+/// of either host goes through ovs-vswitchd's slow path (proxy mode's ARP replies would).
+#[test]
+fn two_hosts_multiple_tenants_with_directed_arp() {
+    let mut f = Fabric::new(&FabricConfig::hosts(2));
+    f.apply_and_attach("examples/two_hosts_multiple_tenants.json");
+    let mut global = match f.api(|c| c.get(Kind::Global, "global")) {
+        Ok(Object::Global(g)) => g,
+        other => panic!("global: {other:?}"),
+    };
+    global.arp_mode = ArpMode::Directed;
+    f.api(move |c| c.put(&Object::Global(global)))
+        .expect("directed ARP");
+    f.wait_settled();
+    f.assert_same_network_matrix("two_hosts_multiple_tenants, directed ARP");
+    for host in ["host1", "host2"] {
+        let datapath = f.host(host).appctl(&["dpctl/dump-flows"]);
+        assert!(
+            datapath.lines().any(|l| l.contains("arp")),
+            "{host}: no ARP datapath flow:\n{datapath}"
+        );
+        assert!(
+            !datapath.contains("slow_path"),
+            "{host}: slow-path datapath flows:\n{datapath}"
+        );
+    }
 }
 
 /// The same matrix with every switch programmed over mutual TLS (`ssl:` controllers, `ovs-pki`
