@@ -50,6 +50,33 @@ const ARP_REPLY: u16 = 2;
 /// The ARP responder flows of `net` on `host`: one per member with an IPv4 address that
 /// `host` can reach, and one per local member that drops its requests for its own address.
 pub(super) fn add(s: &mut SwitchState, host: &Host, net: &Net) {
+    add_with(s, host, net, |mac, ip| {
+        vec![Instruction::ApplyActions(reply_actions(mac, ip))]
+    });
+}
+
+/// The directed-mode flows of `net` on `host`: one per member with an IPv4 address that `host`
+/// can reach, sending requests for it on to it alone, and the same own-address drops.
+pub(super) fn add_directed(s: &mut SwitchState, host: &Host, net: &Net) {
+    add_with(s, host, net, |mac, _| {
+        vec![
+            Instruction::ApplyActions(vec![Action::SetField(OxmField::EthDst(Masked::exact(mac)))]),
+            Table::Protocols
+                .goto_next()
+                .expect("a table follows Protocols"),
+        ]
+    });
+}
+
+/// For every member of `net` with an IPv4 address that `host` can reach, a flow that handles
+/// requests for it with the instructions `handling(MAC, IP)` gives; and for every local one, a
+/// flow that drops its requests for its own address.
+fn add_with(
+    s: &mut SwitchState,
+    host: &Host,
+    net: &Net,
+    handling: impl Fn(ofproto::MacAddr, Ipv4Addr) -> Vec<Instruction>,
+) {
     let table = Table::Protocols.id();
     for m in &net.members {
         let Some(ip) = m.ip else { continue };
@@ -58,37 +85,11 @@ pub(super) fn add(s: &mut SwitchState, host: &Host, net: &Net) {
         }
         let cookie = Cookie::new(OwnerKind::Endpoint, m.id);
         let request = request_for(net, ip);
-        let instructions = vec![Instruction::ApplyActions(reply_actions(m.mac, ip))];
-        s.add_flow(table, ARP_RESPONDER, &request, cookie, instructions);
+        s.add_flow(table, ARP_RESPONDER, &request, cookie, handling(m.mac, ip));
         if m.host == host.name {
             // Port security (table 0) guarantees that this source MAC is the endpoint's.
             let own = request.with(OxmField::EthSrc(Masked::exact(m.mac)));
             s.add_flow(table, ARP_SELF, &own, cookie, Vec::new());
-        }
-    }
-}
-
-/// The directed-mode flows of `net` on `host`: one per member with an IPv4 address that `host`
-/// can reach, sending requests for it on to it alone, and the same own-address drops.
-pub(super) fn add_directed(s: &mut SwitchState, host: &Host, net: &Net) {
-    let table = Table::Protocols;
-    for m in &net.members {
-        let Some(ip) = m.ip else { continue };
-        if route(host, net, m).is_none() {
-            continue;
-        }
-        let cookie = Cookie::new(OwnerKind::Endpoint, m.id);
-        let request = request_for(net, ip);
-        let instructions = vec![
-            Instruction::ApplyActions(vec![Action::SetField(OxmField::EthDst(Masked::exact(
-                m.mac,
-            )))]),
-            table.goto_next().expect("a table follows Protocols"),
-        ];
-        s.add_flow(table.id(), ARP_RESPONDER, &request, cookie, instructions);
-        if m.host == host.name {
-            let own = request.with(OxmField::EthSrc(Masked::exact(m.mac)));
-            s.add_flow(table.id(), ARP_SELF, &own, cookie, Vec::new());
         }
     }
 }

@@ -534,13 +534,7 @@ impl Driver {
         .await?;
         tracing::info!(endpoint = %resolved.endpoint.key(), ifname = %spec.host_ifname, ofport,
             ip = %spec.ipv4.address, "Docker endpoint joined");
-        attach::report_to(
-            &self.site.netmaster,
-            &self.site.host_label,
-            &self.site.bridge,
-            &vs,
-        )
-        .await;
+        self.report(&vs).await;
         Ok(Joined {
             interface_name: InterfaceName {
                 src_name: peer,
@@ -568,15 +562,20 @@ impl Driver {
             .await
             .map_err(|e| Failure::other(e.to_string()))?;
         if had {
-            attach::report_to(
-                &self.site.netmaster,
-                &self.site.host_label,
-                &self.site.bridge,
-                &vs,
-            )
-            .await;
+            self.report(&vs).await;
         }
         Ok(())
+    }
+
+    /// Sends the bridge's report at once, so that netmaster need not wait for the next poll.
+    async fn report(&self, vs: &crate::ovsdb::vswitch::Vswitch) {
+        attach::report_to(
+            &self.site.netmaster,
+            &self.site.host_label,
+            &self.site.bridge,
+            vs,
+        )
+        .await;
     }
 
     /// netmaster's network `n`, `None` when it has none.
