@@ -207,7 +207,10 @@ impl Driver {
             ));
         };
         let mut state = self.state.lock().await;
-        let id = state.grant_pool(subnet, named, random() as u32)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let id = state.grant_pool(subnet, named, random() as u32, now)?;
         state::save(&self.path, &state)?;
         tracing::info!(pool = %id, "Docker pool granted");
         Ok(PoolGranted {

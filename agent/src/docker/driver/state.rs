@@ -6,7 +6,7 @@
 //! is (`CreateNetwork`, which sees `-o tenant= -o network=`), and neither call names the other.
 //! Both run within one `docker network create`, so the network takes the pool of its subnet
 //! that no network has taken yet; to keep that unambiguous, a second pool of a subnet is
-//! refused while the first one waits for its network.
+//! refused while the first one waits for its network (at most [`POOL_WAIT_S`]).
 //!
 //! Every change is written to a JSON file (a new file renamed over the old one), read back when
 //! the agent starts: Docker does not repeat its calls to a restarted plugin.
@@ -21,6 +21,10 @@ use std::path::{Path, PathBuf};
 pub const MAX_POOLS: usize = 1024;
 /// The most endpoints kept.
 pub const MAX_ENDPOINTS: usize = 65_536;
+/// How long a pool waits for its network (seconds): both calls come within one `docker
+/// network create`; a pool still waiting after this was left by a create that broke off (a
+/// daemon that died in between), and a new pool of its subnet replaces it.
+pub const POOL_WAIT_S: u64 = 60;
 
 /// A netmaster network: tenant and name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -48,6 +52,8 @@ pub struct Pool {
     pub network: Option<NetworkRef>,
     /// Whether a Docker network took it.
     pub taken: bool,
+    /// When it was granted (seconds since the Unix epoch).
+    pub granted_at: u64,
     /// The addresses granted to endpoints: the netmaster endpoint (container name) of each.
     pub addresses: BTreeMap<Ipv4Addr, String>,
 }
@@ -133,16 +139,30 @@ pub struct State {
 
 impl State {
     /// Grants a pool of `subnet` (for `network`, when `--ipam-opt` named one) under id
-    /// `<subnet>#<nonce>`.
+    /// `<subnet>#<nonce>` at `now` (seconds since the Unix epoch). A pool of the subnet that
+    /// has waited for its network longer than [`POOL_WAIT_S`] is dropped.
     pub fn grant_pool(
         &mut self,
         subnet: Ipv4Net,
         network: Option<NetworkRef>,
         nonce: u32,
+        now: u64,
     ) -> Result<String, StateError> {
-        if self.pools.values().any(|p| p.subnet == subnet && !p.taken) {
+        let waiting = |p: &Pool| p.subnet == subnet && !p.taken;
+        if self
+            .pools
+            .values()
+            .any(|p| waiting(p) && now.saturating_sub(p.granted_at) < POOL_WAIT_S)
+        {
             return Err(StateError::PoolPending(subnet));
         }
+        self.pools.retain(|id, p| {
+            let stale = waiting(p);
+            if stale {
+                tracing::warn!(pool = %id, "dropping a pool that never got its network");
+            }
+            !stale
+        });
         if self.pools.len() >= MAX_POOLS {
             return Err(StateError::TooManyPools);
         }
@@ -153,6 +173,7 @@ impl State {
                 subnet,
                 network,
                 taken: false,
+                granted_at: now,
                 addresses: BTreeMap::new(),
             },
         );
@@ -358,11 +379,11 @@ mod tests {
     #[test]
     fn a_network_takes_the_waiting_pool_of_its_subnet() {
         let mut s = State::default();
-        let a = s.grant_pool(subnet("10.1.0.0/24"), None, 1).unwrap();
+        let a = s.grant_pool(subnet("10.1.0.0/24"), None, 1, 1000).unwrap();
         assert_eq!(a, "10.1.0.0/24#00000001");
         // A second pool of the subnet waits until the first one is taken.
         assert_eq!(
-            s.grant_pool(subnet("10.1.0.0/24"), None, 2),
+            s.grant_pool(subnet("10.1.0.0/24"), None, 2, 1000),
             Err(StateError::PoolPending(subnet("10.1.0.0/24")))
         );
         assert_eq!(s.pool_network(&a), Err(StateError::Unbound(a.clone())));
@@ -374,7 +395,7 @@ mod tests {
         s.bind("docker-net-1", &id, net("t1", "n")).unwrap();
         assert_eq!(s.pool_network(&a), Ok(&net("t1", "n")));
         // Then another tenant's network may use the same subnet, with a pool of its own.
-        let b = s.grant_pool(subnet("10.1.0.0/24"), None, 2).unwrap();
+        let b = s.grant_pool(subnet("10.1.0.0/24"), None, 2, 1000).unwrap();
         assert_eq!(
             s.waiting_pool(subnet("10.1.0.0/24"), &net("t2", "n")),
             Ok(b.as_str())
@@ -389,10 +410,29 @@ mod tests {
     }
 
     #[test]
+    fn a_pool_that_never_got_its_network_gives_way_after_a_while() {
+        let mut s = State::default();
+        let a = s.grant_pool(subnet("10.1.0.0/24"), None, 1, 1000).unwrap();
+        assert!(s
+            .grant_pool(subnet("10.1.0.0/24"), None, 2, 1000 + POOL_WAIT_S - 1)
+            .is_err());
+        let b = s
+            .grant_pool(subnet("10.1.0.0/24"), None, 2, 1000 + POOL_WAIT_S)
+            .unwrap();
+        assert!(s.pool(&a).is_err(), "the stale pool is gone");
+        assert!(s.pool(&b).is_ok());
+        // A taken pool never goes that way.
+        s.bind("n", &b, net("t", "n")).unwrap();
+        s.grant_pool(subnet("10.1.0.0/24"), None, 3, 1000 + 10 * POOL_WAIT_S)
+            .unwrap();
+        assert!(s.pool(&b).is_ok());
+    }
+
+    #[test]
     fn a_pool_granted_for_a_network_is_not_taken_by_another() {
         let mut s = State::default();
         let a = s
-            .grant_pool(subnet("10.2.0.0/16"), Some(net("t1", "a")), 7)
+            .grant_pool(subnet("10.2.0.0/16"), Some(net("t1", "a")), 7, 1000)
             .unwrap();
         assert!(matches!(
             s.waiting_pool(subnet("10.2.0.0/16"), &net("t1", "b")),
@@ -407,7 +447,7 @@ mod tests {
     #[test]
     fn addresses_map_to_endpoints_until_released() {
         let mut s = State::default();
-        let a = s.grant_pool(subnet("10.1.0.0/24"), None, 1).unwrap();
+        let a = s.grant_pool(subnet("10.1.0.0/24"), None, 1, 1000).unwrap();
         let ip: Ipv4Addr = "10.1.0.5".parse().unwrap();
         s.grant_address(&a, ip, "docker-1".into()).unwrap();
         assert_eq!(s.address(&a, ip), Ok("docker-1"));
@@ -423,7 +463,7 @@ mod tests {
         let path = dir.join("state.json");
         assert_eq!(load(&path).unwrap(), State::default());
         let mut s = State::default();
-        let a = s.grant_pool(subnet("10.1.0.0/24"), None, 1).unwrap();
+        let a = s.grant_pool(subnet("10.1.0.0/24"), None, 1, 1000).unwrap();
         s.bind("n1", &a, net("t", "n")).unwrap();
         s.grant_address(&a, "10.1.0.2".parse().unwrap(), "docker-1".into())
             .unwrap();
