@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 . scripts/setup-debian.sh
 
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+# No incremental caches: CI's target directory is kept between runs, and its incremental
+# caches grew to 33 GB and filled the disk (a CI run failed with "No space left on device").
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
