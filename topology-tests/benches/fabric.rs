@@ -19,7 +19,8 @@
 //! `cargo bench -p topology-tests --bench fabric` (root; builds the release binaries).
 //! `FABRIC_HOSTS`, `FABRIC_TENANTS`, `FABRIC_PER_TENANT` change the size,
 //! `FABRIC_PING_SOURCES` how many sources ping at a time (8), `FABRIC_ARP_MODE` the global
-//! `arpMode` (`proxy`, the default, `directed` or `flood`). Without `--bench` (as under
+//! `arpMode` (`proxy`, the default, `directed` or `flood`; set after the intent file, which
+//! writes the globals). Without `--bench` (as under
 //! `cargo test --benches`, in the test command) it runs a smoke version: 2 hosts, 2 tenants of
 //! 3 containers.
 
@@ -239,18 +240,6 @@ fn main() {
     let setup = Instant::now();
     let mut f = Fabric::new(&FabricConfig::hosts(hosts as u8));
     eprintln!("{hosts} hosts up in {:.2?}", setup.elapsed());
-    if let Ok(mode) = std::env::var("FABRIC_ARP_MODE") {
-        let arp_mode: northbound_api::model::ArpMode =
-            serde_json::from_value(serde_json::Value::String(mode.clone()))
-                .unwrap_or_else(|e| panic!("FABRIC_ARP_MODE={mode}: {e}"));
-        let global = northbound_api::model::Global {
-            arp_mode,
-            ..Default::default()
-        };
-        f.api(move |c| c.put(&northbound_api::model::Object::Global(global)))
-            .expect("the ARP mode");
-        eprintln!("arpMode {mode}");
-    }
     let (json, placed) = intent(hosts, tenants, per_tenant);
     let file = f.dir().join("bench-intent.json");
     std::fs::write(&file, json).unwrap();
@@ -266,6 +255,20 @@ fn main() {
     let sampler = sample_flows(mgmt, t0, stop_sampling.clone());
     f.netctl(&["-cfg", &file.display().to_string()]);
     let applied = t0.elapsed();
+    // The ARP mode, after the intent file (which writes the globals).
+    if let Ok(mode) = std::env::var("FABRIC_ARP_MODE") {
+        let arp_mode: northbound_api::model::ArpMode =
+            serde_json::from_value(serde_json::Value::String(mode.clone()))
+                .unwrap_or_else(|e| panic!("FABRIC_ARP_MODE={mode}: {e}"));
+        let mut global = match f.api(|c| c.get(northbound_api::model::Kind::Global, "global")) {
+            Ok(northbound_api::model::Object::Global(g)) => g,
+            other => panic!("global: {other:?}"),
+        };
+        global.arp_mode = arp_mode;
+        f.api(move |c| c.put(&northbound_api::model::Object::Global(global)))
+            .expect("the ARP mode");
+        eprintln!("arpMode {mode}");
+    }
     // Attach, one thread per host (each host's agent plumbs its own containers).
     let mut by_host: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for (c, h, t) in &placed {
