@@ -21,6 +21,7 @@ use crate::compiled::Compiled;
 use crate::compiler::dns::{DNS_APP, DNS_MAC, DNS_PORT};
 use crate::cookie::{Cookie, OwnerKind};
 use crate::intent::Snapshot;
+use crate::ipv4_frame::Ipv4Packet;
 use crate::session::{dpid_str, SwitchHandle};
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA};
@@ -67,25 +68,19 @@ pub struct Datagram<'a> {
 
 /// The UDP datagram to port 53 in `frame` (untagged Ethernet, IPv4).
 pub fn datagram(frame: &[u8]) -> Result<Datagram<'_>, NoAnswer> {
-    if frame.len() < 14 + 20 + 8 || frame[12..14] != [0x08, 0x00] {
+    let ip = Ipv4Packet::of(frame).map_err(|_| NoAnswer::NotDns)?;
+    if ip.protocol() != 17 {
         return Err(NoAnswer::NotDns);
     }
-    let ip = &frame[14..];
-    let ihl = usize::from(ip[0] & 0x0f) * 4;
-    let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
-    if ip[0] >> 4 != 4 || ihl < 20 || total < ihl + 8 || total > ip.len() || ip[9] != 17 {
-        return Err(NoAnswer::NotDns);
-    }
-    let udp = &ip[ihl..total];
+    let udp = ip.payload();
     let len = usize::from(u16::from_be_bytes([udp[4], udp[5]]));
     if u16::from_be_bytes([udp[2], udp[3]]) != DNS_PORT || len < 8 || len > udp.len() {
         return Err(NoAnswer::NotDns);
     }
-    let octets = |b: &[u8]| Ipv4Addr::new(b[0], b[1], b[2], b[3]);
     Ok(Datagram {
         mac: frame[6..12].try_into().expect("six bytes"),
-        src: octets(&ip[12..16]),
-        dst: octets(&ip[16..20]),
+        src: ip.src(),
+        dst: ip.dst(),
         port: u16::from_be_bytes([udp[0], udp[1]]),
         payload: &udp[8..len],
     })

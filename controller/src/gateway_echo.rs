@@ -8,6 +8,7 @@ use crate::app::{send_frame, PacketInApp};
 use crate::checksum::checksum;
 use crate::compiler::gateway::{ECHO_APP, GATEWAY_MAC};
 use crate::cookie::{Cookie, OwnerKind};
+use crate::ipv4_frame::{FrameError, Ipv4Packet};
 use crate::session::SwitchHandle;
 use ofproto::msg::PacketIn;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,16 +34,14 @@ pub enum NoReply {
 /// The echo reply to the echo request in `frame` (untagged Ethernet, IPv4, ICMP), or why
 /// there is none.
 pub fn reply(frame: &[u8]) -> Result<Vec<u8>, NoReply> {
-    if frame.len() < 14 + 20 + 8 || frame[12..14] != [0x08, 0x00] {
-        return Err(NoReply::NotIpv4);
-    }
-    let ip = &frame[14..];
-    let ihl = usize::from(ip[0] & 0x0f) * 4;
-    let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
-    if ip[0] >> 4 != 4 || ihl < 20 || total < ihl + 8 || total > ip.len() || ip[9] != 1 {
+    let ip = Ipv4Packet::of(frame).map_err(|e| match e {
+        FrameError::NotIpv4 => NoReply::NotIpv4,
+        FrameError::Malformed => NoReply::NotIcmp,
+    })?;
+    if ip.protocol() != 1 {
         return Err(NoReply::NotIcmp);
     }
-    let icmp = &ip[ihl..total];
+    let icmp = ip.payload();
     if icmp[0] != ECHO_REQUEST || checksum(icmp) != 0 {
         return Err(NoReply::NotEchoRequest);
     }
@@ -52,8 +51,8 @@ pub fn reply(frame: &[u8]) -> Result<Vec<u8>, NoReply> {
     out.extend_from_slice(&[0x08, 0x00]);
     let mut hdr = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 1, 0, 0];
     hdr[2..4].copy_from_slice(&((20 + icmp.len()) as u16).to_be_bytes());
-    hdr.extend_from_slice(&ip[16..20]); // from the gateway address it was sent to
-    hdr.extend_from_slice(&ip[12..16]);
+    hdr.extend_from_slice(&ip.dst().octets()); // from the gateway address it was sent to
+    hdr.extend_from_slice(&ip.src().octets());
     let c = checksum(&hdr);
     hdr[10..12].copy_from_slice(&c.to_be_bytes());
     out.extend(hdr);

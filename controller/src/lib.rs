@@ -28,6 +28,7 @@ pub mod explain;
 pub mod gateway_echo;
 pub mod inspect;
 pub mod intent;
+pub mod ipv4_frame;
 pub mod multicast;
 pub mod observed;
 pub mod oper;

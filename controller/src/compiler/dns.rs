@@ -10,14 +10,13 @@
 
 use super::arp::{reply_actions, request_for};
 use super::forward::from_local;
-use super::multicast::packet_in_meter;
+use super::multicast::to_controller;
 use super::priority::ARP_RESPONDER;
 use super::resolve::Net;
 use crate::cookie::{Cookie, OwnerKind};
 use crate::desired::SwitchState;
 use crate::pipeline::Table;
-use ofproto::action::port_no;
-use ofproto::{Action, Instruction, MacAddr, Masked, Match, OxmField};
+use ofproto::{Instruction, MacAddr, Masked, Match, OxmField};
 use std::net::Ipv4Addr;
 
 /// The DNS responder's MAC address (locally administered, next to the gateway's).
@@ -53,9 +52,6 @@ pub(super) fn add(s: &mut SwitchState, net: &Net, dns: Ipv4Addr) {
         DNS_QUERY,
         &query,
         Cookie::new(OwnerKind::PacketIn, DNS_APP),
-        vec![
-            Instruction::Meter(packet_in_meter()),
-            Instruction::ApplyActions(vec![Action::output(port_no::CONTROLLER)]),
-        ],
+        to_controller(),
     );
 }

@@ -23,7 +23,7 @@
 
 use super::arp::{reply_actions, request_for};
 use super::forward::{from_local, route};
-use super::multicast::packet_in_meter;
+use super::multicast::to_controller;
 use super::priority::{ARP_RESPONDER, ROUTE};
 use super::resolve::Net;
 use super::Host;
@@ -31,7 +31,6 @@ use crate::cookie::{Cookie, OwnerKind};
 use crate::desired::SwitchState;
 use crate::pipeline::metadata::{Meta, FROM_TUNNEL, FROM_UPLINK};
 use crate::pipeline::Table;
-use ofproto::action::port_no;
 use ofproto::{Action, Instruction, MacAddr, Masked, Match, OxmField};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -84,10 +83,7 @@ pub(super) fn add(
         GATEWAY_ECHO,
         &echo,
         Cookie::new(OwnerKind::PacketIn, ECHO_APP),
-        vec![
-            Instruction::Meter(packet_in_meter()),
-            Instruction::ApplyActions(vec![Action::output(port_no::CONTROLLER)]),
-        ],
+        to_controller(),
     );
     s.add_flow(
         Table::L3.id(),

@@ -50,6 +50,14 @@ pub fn packet_in_meter() -> u32 {
     owned_id(MULTICAST_INDEX_BASE)
 }
 
+/// The instructions of every packet-in flow: through the packet-in meter to netmaster.
+pub fn to_controller() -> Vec<Instruction> {
+    vec![
+        Instruction::Meter(packet_in_meter()),
+        apply(vec![Action::output(ofproto::action::port_no::CONTROLLER)]),
+    ]
+}
+
 /// The OpenFlow group id of multicast group `index`.
 pub fn group_id(index: u32) -> u32 {
     owned_id(MULTICAST_INDEX_BASE + index)
@@ -126,11 +134,7 @@ pub(super) fn add_igmp(s: &mut SwitchState) {
             }],
         },
     );
-    let to_controller = vec![
-        Instruction::Meter(packet_in_meter()),
-        apply(vec![Action::output(ofproto::action::port_no::CONTROLLER)]),
-    ];
-    s.add_flow(Table::Protocols.id(), IGMP, &local, cookie, to_controller);
+    s.add_flow(Table::Protocols.id(), IGMP, &local, cookie, to_controller());
     s.add_flow(
         Table::Protocols.id(),
         IGMP_FABRIC,
