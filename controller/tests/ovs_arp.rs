@@ -23,7 +23,7 @@ use netmaster::compiler::{compile, HostPorts, Topology};
 use netmaster::desired::SwitchState;
 use netmaster::intent::service::IntentDb;
 use netmaster::reconcile::diff::diff;
-use northbound_api::model::{ArpMode, Encap, Endpoint, Global, Host, Network, Object, Tenant};
+use northbound_api::model::{ArpMode, Endpoint, Global, Host, Network, Object, Tenant};
 use northbound_api::service::{Batch, IntentService};
 use ofproto::nx::{NxmHeader, NX_VENDOR_ID};
 use ofproto::{Action, Instruction};
@@ -43,19 +43,7 @@ const IP_A2: Ipv4Addr = Ipv4Addr::new(10, 78, 0, 2);
 const IP_B1: Ipv4Addr = Ipv4Addr::new(10, 78, 0, 3);
 
 fn network(tenant: &str) -> Network {
-    Network {
-        tenant_name: tenant.into(),
-        network_name: "net".into(),
-        encap: Encap::Vxlan,
-        pkt_tag: None,
-        subnet: "10.78.0.0/24".parse().unwrap(),
-        gateway: None,
-        ipv6_subnet: None,
-        ipv6_gateway: None,
-        multicast: Default::default(),
-        cfgd_tag: None,
-        nw_type: Default::default(),
-    }
+    Network::vxlan(tenant, "net", "10.78.0.0/24".parse().unwrap())
 }
 
 fn endpoint(tenant: &str, name: &str, c: &Container) -> Object {

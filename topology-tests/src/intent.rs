@@ -1,6 +1,6 @@
 //! Intent objects the tests build again and again.
 
-use northbound_api::model::{Encap, Endpoint, Host, Network, Object};
+use northbound_api::model::{Endpoint, Host, Network, Object};
 
 /// Endpoint `tenant:name` on network `network` and `host`, in `group` if given; its addresses
 /// are allocated by netmaster.
@@ -32,16 +32,7 @@ pub fn host(name: &str, vtep: &str) -> Object {
 /// settings.
 pub fn vxlan_network(tenant: &str, name: &str, subnet: &str, gateway: Option<&str>) -> Network {
     Network {
-        tenant_name: tenant.into(),
-        network_name: name.into(),
-        encap: Encap::Vxlan,
-        pkt_tag: None,
-        subnet: subnet.parse().expect("a subnet"),
         gateway: gateway.map(|g| g.parse().expect("a gateway address")),
-        ipv6_subnet: None,
-        ipv6_gateway: None,
-        multicast: Default::default(),
-        cfgd_tag: None,
-        nw_type: Default::default(),
+        ..Network::vxlan(tenant, name, subnet.parse().expect("a subnet"))
     }
 }

@@ -370,19 +370,7 @@ mod tests {
 
     #[test]
     fn a_row_of_a_known_endpoint_keeps_what_the_row_does_not_say() {
-        let network = crate::model::Network {
-            tenant_name: "t1".into(),
-            network_name: "n1".into(),
-            encap: crate::model::Encap::Vxlan,
-            pkt_tag: None,
-            subnet: "10.1.1.0/24".parse().unwrap(),
-            gateway: None,
-            ipv6_subnet: None,
-            ipv6_gateway: None,
-            multicast: Default::default(),
-            cfgd_tag: None,
-            nw_type: Default::default(),
-        };
+        let network = crate::model::Network::vxlan("t1", "n1", "10.1.1.0/24".parse().unwrap());
         let known = Endpoint {
             group_name: Some("web".into()),
             host: Some("h1".into()),

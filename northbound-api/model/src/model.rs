@@ -251,6 +251,30 @@ pub struct Network {
     pub cfgd_tag: Option<String>,
 }
 
+impl Network {
+    /// VXLAN network `tenant:name` on `subnet`: VNI allocated, no gateway, no IPv6, default
+    /// multicast settings.
+    pub fn vxlan(
+        tenant: impl Into<String>,
+        name: impl Into<String>,
+        subnet: Ipv4Subnet,
+    ) -> Network {
+        Network {
+            tenant_name: tenant.into(),
+            network_name: name.into(),
+            nw_type: NetworkType::default(),
+            encap: Encap::Vxlan,
+            pkt_tag: None,
+            subnet,
+            gateway: None,
+            ipv6_subnet: None,
+            ipv6_gateway: None,
+            multicast: MulticastConfig::default(),
+            cfgd_tag: None,
+        }
+    }
+}
+
 /// What a network does with IPv4 multicast. IGMP snooping is always on: a group with members
 /// goes to its members only (across hosts by head-end replication).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

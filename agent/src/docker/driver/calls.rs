@@ -8,7 +8,7 @@ use crate::netlink::Plumbing;
 use crate::netmaster::{self, Netmaster};
 use ipnet::Ipv4Net;
 use northbound_model::addr::{Ipv4Subnet, MacAddr};
-use northbound_model::model::{Encap, Endpoint, Kind, Network, Object, DEFAULT_TENANT};
+use northbound_model::model::{Endpoint, Kind, Network, Object, DEFAULT_TENANT};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::net::Ipv4Addr;
@@ -407,18 +407,10 @@ impl Driver {
                  networks (--docker-network-token-file); create it with netctl first"
             )));
         };
+        let subnet = Ipv4Subnet::new(subnet).map_err(|e| invalid(format!("{subnet}: {e}")))?;
         let n = Network {
-            tenant_name: network.tenant.clone(),
-            network_name: network.network.clone(),
-            nw_type: Default::default(),
-            encap: Encap::default(),
-            pkt_tag: None,
-            subnet: Ipv4Subnet::new(subnet).map_err(|e| invalid(format!("{subnet}: {e}")))?,
             gateway,
-            ipv6_subnet: None,
-            ipv6_gateway: None,
-            multicast: Default::default(),
-            cfgd_tag: None,
+            ..Network::vxlan(&network.tenant, &network.network, subnet)
         };
         creator
             .put(&Object::Network(n))
