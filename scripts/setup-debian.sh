@@ -37,6 +37,10 @@ command -v nsenter >/dev/null 2>&1 || need_pkgs+=(util-linux)
 command -v go >/dev/null 2>&1 || need_pkgs+=(golang-go)
 [ -d /usr/share/gocode/src/github.com/containernetworking/cni/libcni ] || need_pkgs+=(golang-github-appc-cni-dev)
 command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
+# etcd for the replicas' store and their tests; protoc builds the etcd client's gRPC code.
+command -v etcd >/dev/null 2>&1 || need_pkgs+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || need_pkgs+=(etcd-client)
+command -v protoc >/dev/null 2>&1 || need_pkgs+=(protobuf-compiler)
 
 if ((${#need_pkgs[@]})); then
     echo "setup: installing ${need_pkgs[*]}"

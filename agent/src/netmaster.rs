@@ -88,6 +88,7 @@ impl Netmaster {
         };
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
             .use_preconfigured_tls(tls)
             .build()
             .map_err(Error::Setup)?;
@@ -183,7 +184,22 @@ impl Netmaster {
             Some(t) => request.bearer_auth(t.expose()),
             None => request,
         };
-        let response = request.send().await.map_err(transport)?;
+        let request = request.build().map_err(transport)?;
+        // A follower replica's 307 to the leader is followed once, with the same method,
+        // body and token (reqwest's own redirect drops the token at another address).
+        let again = request.try_clone();
+        let mut response = self.http.execute(request).await.map_err(transport)?;
+        if response.status() == reqwest::StatusCode::TEMPORARY_REDIRECT {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| reqwest::Url::parse(l).ok());
+            if let (Some(mut again), Some(location)) = (again, location) {
+                *again.url_mut() = location;
+                response = self.http.execute(again).await.map_err(transport)?;
+            }
+        }
         let status = response.status();
         let body = response.bytes().await.map_err(transport)?;
         if !status.is_success() {

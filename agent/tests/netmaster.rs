@@ -113,6 +113,7 @@ impl OperService for NoOper {
 
     fn info(&self) -> NetmasterInfo {
         NetmasterInfo {
+            leader_url: None,
             current_state: ReplicaState::Leader,
             leader_ip: String::new(),
             local_ip: String::new(),
@@ -139,6 +140,10 @@ impl OperService for NoOper {
 
     fn console_changes(&self) -> watch::Receiver<u64> {
         watch::channel(0).1
+    }
+
+    fn writes(&self) -> northbound_api::oper::Writes {
+        northbound_api::oper::Writes::Here
     }
 }
 

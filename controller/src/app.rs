@@ -7,7 +7,7 @@
 use crate::compiled::{Capabilities, Compiled};
 use crate::reconcile::status::SyncStatus;
 use crate::reconcile::{self, ReconcileConfig};
-use crate::session::{self, dpid_str, SessionConfig, SessionEvent, SwitchHandle};
+use crate::session::{self, dpid_str, Claim, SessionConfig, SessionEvent, SwitchHandle};
 use crate::transport::{BoxedStream, Incoming, Listener};
 use ofproto::msg::PacketIn;
 use std::collections::{BTreeMap, HashMap};
@@ -325,13 +325,58 @@ impl Controller {
         self.capabilities
             .send_if_modified(|all| all.insert(handle.dpid(), caps) != Some(caps));
         let reconciler = reconcile::run(
-            handle,
+            handle.clone(),
             self.compiled.clone(),
             self.reconcile.clone(),
             status,
         );
         self.tasks
             .spawn(self.shutdown.clone().run_until_cancelled_owned(reconciler));
+        let claim = *self.sessions.claim.borrow();
+        if handle.info().role != claim.role {
+            self.claim_on(handle, claim);
+        }
+    }
+
+    /// Asks `handle`'s switch for the role of `claim` (in a task of its own).
+    fn claim_on(&self, handle: SwitchHandle, claim: Claim) {
+        let ask = async move {
+            match handle.claim(claim).await {
+                Ok(()) => {
+                    info!(dpid = %dpid_str(handle.dpid()), role = claim.role.name(), generation_id = claim.generation_id, "role granted")
+                }
+                Err(e) => {
+                    warn!(dpid = %dpid_str(handle.dpid()), role = claim.role.name(), generation_id = claim.generation_id, error = %e, "role refused")
+                }
+            }
+        };
+        self.tasks
+            .spawn(self.shutdown.clone().run_until_cancelled_owned(ask));
+    }
+
+    /// Asks every connected switch for the new role whenever the claim changes (the replicas'
+    /// election).
+    async fn follow_claim(self: Arc<Self>) {
+        let mut claims = self.sessions.claim.clone();
+        while claims.changed().await.is_ok() {
+            let claim = *claims.borrow_and_update();
+            let handles: Vec<SwitchHandle> = self
+                .switches
+                .lock()
+                .expect("registry lock")
+                .values()
+                .map(|r| r.handle.clone())
+                .collect();
+            info!(
+                role = claim.role.name(),
+                generation_id = claim.generation_id,
+                switches = handles.len(),
+                "claiming a new role on every switch"
+            );
+            for h in handles {
+                self.claim_on(h, claim);
+            }
+        }
     }
 
     async fn event_loop(
@@ -355,6 +400,11 @@ impl Controller {
             self.tasks
                 .spawn(self.shutdown.clone().run_until_cancelled_owned(accept));
         }
+        self.tasks.spawn(
+            self.shutdown
+                .clone()
+                .run_until_cancelled_owned(self.clone().follow_claim()),
+        );
         loop {
             tokio::select! {
                 ev = events.recv() => match ev {

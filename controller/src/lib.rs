@@ -13,6 +13,8 @@
 //! * [`reconcile`] diffs desired against actual state and sends only the difference, and
 //!   says where every switch stands ([`reconcile::status`]); [`oper`] shows it, with what
 //!   IGMP snooping learned and Contiv's inspect of every object ([`inspect`]).
+//! * [`replica`] runs netmaster as replicas on etcd: one leader (OpenFlow MASTER, the only
+//!   writer), followers (SLAVE) that serve reads from their watched copy.
 //!
 //! The in-memory OpenFlow 1.3 switch used by the tests is the `fakeswitch` crate beside this one.
 
@@ -34,6 +36,7 @@ pub mod observed;
 pub mod oper;
 pub mod pipeline;
 pub mod reconcile;
+pub mod replica;
 pub mod session;
 pub mod static_flows;
 pub mod store;

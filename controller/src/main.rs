@@ -16,9 +16,10 @@ use netmaster::observed::switch_owner;
 use netmaster::oper::Oper;
 use netmaster::pipeline::base_pipeline;
 use netmaster::reconcile::ReconcileConfig;
-use netmaster::session::SessionConfig;
+use netmaster::replica::{self, Leadership, ReplicaConfig, Replicated};
+use netmaster::session::{Claim, SessionConfig};
 use netmaster::static_flows;
-use netmaster::store::{MemStore, RedbStore, Store};
+use netmaster::store::{EtcdConfig, EtcdStore, MemStore, RedbStore, Store, StoreLocation};
 use netmaster::transport::tls::{self, TlsFiles};
 use netmaster::transport::{ListenAddr, Listener};
 use northbound_api::auth::{Access, TokenTable};
@@ -31,6 +32,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
@@ -95,10 +97,35 @@ struct Args {
     /// Never use ONF bundles (send flow-mods fenced by barriers).
     #[arg(long)]
     no_bundles: bool,
-    /// The store (a redb file, created if absent) of intent, agent reports and multicast
-    /// memberships. Without it, they live in memory and are lost on restart.
-    #[arg(long, value_name = "PATH")]
-    store: Option<PathBuf>,
+    /// The store of intent, agent reports and multicast memberships: a redb file (created if
+    /// absent), or `etcd://HOST:PORT[,HOST:PORT...]` for replicas of netmaster (one leads,
+    /// the others follow; see docs/replicas.md). Without it, they live in memory and are lost
+    /// on restart.
+    #[arg(long, value_name = "PATH|etcd://MEMBERS")]
+    store: Option<StoreLocation>,
+    /// The key prefix of everything netmaster keeps in etcd.
+    #[arg(long, default_value = "/netplugin")]
+    etcd_prefix: String,
+    /// The CA certificate (PEM) of etcd's client URLs: etcd over TLS.
+    #[arg(long, value_name = "FILE")]
+    etcd_ca: Option<PathBuf>,
+    /// netmaster's client certificate (PEM) for etcd (with --etcd-key).
+    #[arg(long, value_name = "FILE", requires_all = ["etcd_key", "etcd_ca"])]
+    etcd_cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "etcd_cert")]
+    etcd_key: Option<PathBuf>,
+    /// Seconds etcd waits for an answer to one store call.
+    #[arg(long, default_value_t = 5.0)]
+    etcd_timeout_s: f64,
+    /// Seconds the leader's lease lives without renewal: how soon a dead leader's place is
+    /// taken.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=60))]
+    lease_ttl_s: u64,
+    /// This replica's API URL as clients and agents reach it, which followers give as the
+    /// leader's (default: `http://` or `https://` and --api-listen).
+    #[arg(long, value_name = "URL")]
+    advertise_api: Option<String>,
     /// Address of the REST API (`/api/v1`).
     #[arg(long, default_value = "127.0.0.1:9999")]
     api_listen: SocketAddr,
@@ -221,13 +248,46 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0)
     });
+    let api_url = args.advertise_api.clone().unwrap_or_else(|| {
+        let scheme = match args.api_tls_cert {
+            Some(_) => "https",
+            None => "http",
+        };
+        format!("{scheme}://{}", args.api_listen)
+    });
+    // One store for everything that survives a restart: intent, the agents' reports (so that
+    // after a restart every switch is compared with its full desired state, never with one
+    // that lacks its ports) and the multicast memberships (the switches keep their groups).
+    let (store, etcd) = open_store(&args)?;
+    // A replica follows until it wins the election; a single netmaster leads.
+    let (claim, leadership) = match &etcd {
+        Some(etcd) => {
+            let now = replica::current(etcd)?;
+            info!(leader = ?now.leader, generation = now.generation, "replica of netmaster on etcd: following until elected");
+            (
+                watch::channel(replica::follower_claim(&now)),
+                watch::channel(now),
+            )
+        }
+        None => {
+            let fixed = Claim {
+                role: match args.role {
+                    RoleArg::Equal => Role::Equal,
+                    RoleArg::Master => Role::Master,
+                    RoleArg::Slave => Role::Slave,
+                },
+                generation_id,
+            };
+            let me = Leadership {
+                leader: Some(api_url.clone()),
+                is_me: true,
+                generation: generation_id,
+            };
+            (watch::channel(fixed), watch::channel(me))
+        }
+    };
     let sessions = SessionConfig {
-        role: match args.role {
-            RoleArg::Equal => Role::Equal,
-            RoleArg::Master => Role::Master,
-            RoleArg::Slave => Role::Slave,
-        },
-        generation_id,
+        claim: claim.1,
         echo_interval: Duration::from_secs(args.echo_interval_s.max(1)),
         dead_after: Duration::from_secs(args.dead_after_s.max(2)),
         ..SessionConfig::default()
@@ -266,13 +326,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
             listeners.push(l);
         }
     }
-    // One store for everything that survives a restart: intent, the agents' reports (so that
-    // after a restart every switch is compared with its full desired state, never with one
-    // that lacks its ports) and the multicast memberships (the switches keep their groups).
-    let store = open_store(args.store.as_deref())?;
     let db = Arc::new(IntentDb::open(store.clone())?);
     info!(version = db.version(), "intent loaded");
-    if db.ensure_default_tenant()? {
+    // Replicas: the leader creates it.
+    if etcd.is_none() && db.ensure_default_tenant()? {
         info!("tenant `default` created");
     }
     let reports = Arc::new(AgentReports::open(store.clone())?);
@@ -311,8 +368,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
         live: live_traces,
         console: Arc::default(),
         api_addr: api.local_addr().unwrap_or(args.api_listen),
+        leadership: leadership.1.clone(),
     });
     tasks.spawn(netmaster::console::feed::run((*oper).clone()));
+    if let Some(etcd) = etcd {
+        let replicated = Arc::new(Replicated {
+            intent: db.clone(),
+            reports: reports.clone(),
+            snooping: snooping.clone(),
+        });
+        let cfg = ReplicaConfig {
+            api_url,
+            lease_ttl: Duration::from_secs(args.lease_ttl_s),
+        };
+        replica::start(etcd, cfg, replicated, claim.0, leadership.0);
+    }
     let services = Services {
         intent: db,
         agents: agents.clone(),
@@ -367,18 +437,47 @@ async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn open_store(path: Option<&std::path::Path>) -> anyhow::Result<Arc<dyn Store>> {
-    Ok(match path {
-        Some(p) => {
+/// The store `--store` names, and the same as an etcd store when it is one (replicas).
+type Opened = (Arc<dyn Store>, Option<Arc<EtcdStore>>);
+
+fn open_store(args: &Args) -> anyhow::Result<Opened> {
+    Ok(match &args.store {
+        Some(StoreLocation::File(p)) => {
             let store = RedbStore::open(p).with_context(|| format!("{}", p.display()))?;
             info!(store = %p.display(), "store opened");
-            Arc::new(store)
+            (Arc::new(store), None)
+        }
+        Some(StoreLocation::Etcd(members)) => {
+            let tls = etcd_tls(args)?;
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            let config = EtcdConfig {
+                endpoints: members.iter().map(|m| format!("{scheme}://{m}")).collect(),
+                prefix: args.etcd_prefix.clone(),
+                timeout: Duration::from_secs_f64(args.etcd_timeout_s.max(0.1)),
+                tls,
+            };
+            let store = Arc::new(EtcdStore::connect(config).with_context(|| "--store etcd")?);
+            (store.clone(), Some(store))
         }
         None => {
             info!("no --store: intent, reports and memberships are kept in memory only");
-            Arc::new(MemStore::default())
+            (Arc::new(MemStore::default()), None)
         }
     })
+}
+
+/// TLS to etcd, when --etcd-ca is given.
+fn etcd_tls(args: &Args) -> anyhow::Result<Option<etcd_client::TlsOptions>> {
+    let Some(ca) = &args.etcd_ca else {
+        return Ok(None);
+    };
+    let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("{}", p.display()));
+    let mut tls = etcd_client::TlsOptions::new()
+        .ca_certificate(etcd_client::Certificate::from_pem(read(ca)?));
+    if let (Some(cert), Some(key)) = (&args.etcd_cert, &args.etcd_key) {
+        tls = tls.identity(etcd_client::Identity::from_pem(read(cert)?, read(key)?));
+    }
+    Ok(Some(tls))
 }
 
 fn main() -> ExitCode {

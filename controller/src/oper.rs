@@ -15,16 +15,29 @@ use crate::intent::service::IntentDb;
 use crate::multicast::snooping::Snooping;
 use crate::observed::reports::AgentReports;
 use crate::reconcile::status::unix_ms;
+use crate::replica::Leadership;
 use northbound_api::audit::{Audit, SwitchAudit, SyncState};
 use northbound_api::model::Kind;
 use northbound_api::oper::{
     ConsoleState, NetmasterInfo, ObjectOper, OperError, OperFuture, OperService, ReplicaState,
-    SwitchFlows, SwitchSelector, TraceReport, TraceRequest, VersionInfo,
+    SwitchFlows, SwitchSelector, TraceReport, TraceRequest, VersionInfo, Writes,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
+
+/// The host of an API URL (`http://10.0.0.1:9999` -> `10.0.0.1`).
+fn url_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or_default();
+    match authority.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => authority,
+    }
+    .trim_matches(|c| c == '[' || c == ']')
+    .to_string()
+}
 
 /// netmaster's operational-state service.
 #[derive(Clone)]
@@ -45,6 +58,8 @@ pub struct Oper {
     pub console: Arc<ConsoleFeed>,
     /// The address the REST API serves (what `GET /info` calls this netmaster).
     pub api_addr: SocketAddr,
+    /// Who leads the replicas (a single netmaster always leads).
+    pub leadership: watch::Receiver<Leadership>,
 }
 
 impl OperService for Oper {
@@ -66,14 +81,35 @@ impl OperService for Oper {
     }
 
     fn info(&self) -> NetmasterInfo {
-        // One netmaster: it leads.
         let me = self.api_addr.ip().to_string();
+        let leadership = self.leadership.borrow().clone();
+        let leader_ip = match &leadership.leader {
+            Some(url) => url_host(url),
+            None => String::new(),
+        };
+        let mut nodes = vec![me.clone()];
+        if !leader_ip.is_empty() && leader_ip != me {
+            nodes.push(leader_ip.clone());
+        }
         NetmasterInfo {
-            current_state: ReplicaState::Leader,
-            leader_ip: me.clone(),
-            local_ip: me.clone(),
-            netmaster_nodes: vec![me],
+            current_state: match leadership.is_me {
+                true => ReplicaState::Leader,
+                false => ReplicaState::Follower,
+            },
+            leader_ip,
+            leader_url: leadership.leader,
+            local_ip: me,
+            netmaster_nodes: nodes,
             netplugin_nodes: self.reports.hosts().into_keys().collect(),
+        }
+    }
+
+    fn writes(&self) -> Writes {
+        let leadership = self.leadership.borrow();
+        match (&leadership.leader, leadership.is_me) {
+            (_, true) => Writes::Here,
+            (Some(url), false) => Writes::Leader(url.clone()),
+            (None, false) => Writes::NoLeader,
         }
     }
 

@@ -13,7 +13,7 @@ use netmaster::cookie::{Cookie, OwnerKind};
 use netmaster::desired::SwitchState;
 use netmaster::pipeline::{base_cookie, base_flows, base_pipeline, Table};
 use netmaster::reconcile::{self, Delivery, ReconcileConfig};
-use netmaster::session::{self, SessionConfig, SessionEvent, SwitchHandle};
+use netmaster::session::{self, Claim, SessionConfig, SessionEvent, SwitchHandle};
 use netmaster::static_flows;
 use netmaster::transport::{ListenAddr, Listener};
 use ofproto::msg::{BundleCtrlType, FlowModCommand, GroupModCommand, MeterModCommand};
@@ -757,8 +757,11 @@ async fn a_slave_controller_never_writes() {
     let fs = fake();
     let store = Desired::new(base_pipeline());
     let cfg = SessionConfig {
-        role: ofproto::msg::Role::Slave,
-        generation_id: 1,
+        claim: Claim {
+            role: ofproto::msg::Role::Slave,
+            generation_id: 1,
+        }
+        .fixed(),
         ..session_cfg()
     };
     let controller = Controller::new(cfg, audit(1), store.subscribe());

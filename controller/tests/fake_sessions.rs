@@ -12,7 +12,7 @@ use netmaster::app::{Controller, PacketInApp};
 use netmaster::compiled::{Capabilities, Compiled};
 use netmaster::desired::SwitchState;
 use netmaster::reconcile::ReconcileConfig;
-use netmaster::session::{self, RequestError, SessionConfig, SessionEvent, SwitchHandle};
+use netmaster::session::{self, Claim, RequestError, SessionConfig, SessionEvent, SwitchHandle};
 use netmaster::transport::{ListenAddr, Listener};
 use ofproto::msg::{
     error_type, ErrorMsg, FlowModCommand, GroupModCommand, PacketIn, PacketOut, Role, OFP_NO_BUFFER,
@@ -223,8 +223,11 @@ async fn handshake_as_master_sends_role_request_with_generation_id() {
     let (_rig, h) = connect(
         &fs,
         SessionConfig {
-            role: Role::Master,
-            generation_id: 7,
+            claim: Claim {
+                role: Role::Master,
+                generation_id: 7,
+            }
+            .fixed(),
             ..cfg()
         },
     )
@@ -258,8 +261,11 @@ async fn handshake_as_master_sends_role_request_with_generation_id() {
 async fn handshake_with_stale_generation_id_fails_cleanly() {
     let fs = fake(1);
     let master = |generation_id| SessionConfig {
-        role: Role::Master,
-        generation_id,
+        claim: Claim {
+            role: Role::Master,
+            generation_id,
+        }
+        .fixed(),
         ..cfg()
     };
     let (_first, h1) = connect(&fs, master(10)).await;

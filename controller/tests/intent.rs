@@ -100,6 +100,7 @@ fn status(err: &IntentError) -> u16 {
         IntentError::NotFound(_) => 404,
         IntentError::Conflict(_) => 409,
         IntentError::Store(_) => 500,
+        IntentError::Unavailable(_) => 503,
     }
 }
 

@@ -60,4 +60,17 @@ pub trait OperService: Send + Sync + 'static {
     fn console(&self) -> OperFuture<ConsoleState>;
     /// A receiver whose value changes whenever what the console shows may have changed.
     fn console_changes(&self) -> tokio::sync::watch::Receiver<u64>;
+    /// Where writes go: this netmaster, or (a follower replica) the leader.
+    fn writes(&self) -> Writes;
+}
+
+/// Where this netmaster sends a write (a request other than GET and HEAD).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Writes {
+    /// It takes them: a single netmaster, or the leader of the replicas.
+    Here,
+    /// A follower: the leader at this API URL takes them (answered 307 with `Location`).
+    Leader(String),
+    /// A follower while no leader is elected (answered 503).
+    NoLeader,
 }

@@ -24,6 +24,10 @@ pub enum IntentError {
     /// The store could not keep the change.
     #[error("the intent store failed: {0}")]
     Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The store is out of reach, or this replica is not (any more) the leader: the same
+    /// request may succeed later, or at the leader.
+    #[error("unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The intent service: validated, all-or-nothing changes to the object store.

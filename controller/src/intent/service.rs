@@ -43,6 +43,26 @@ pub struct IntentDb {
 impl IntentDb {
     /// Loads the state from a store.
     pub fn open(store: Arc<dyn Store>) -> Result<IntentDb, StoreError> {
+        let state = Self::load(store.as_ref())?;
+        Ok(IntentDb {
+            store,
+            writer: Mutex::new(()),
+            state: RwLock::new(Arc::new(state)),
+            version: watch::channel(0).0,
+        })
+    }
+
+    /// Loads the state again from the store, which another replica changed (a follower's
+    /// watched copy; a new leader's starting point); the version is bumped.
+    pub fn reload(&self) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let state = Self::load(self.store.as_ref())?;
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(state);
+        self.version.send_modify(|v| *v += 1);
+        Ok(())
+    }
+
+    fn load(store: &dyn Store) -> Result<State, StoreError> {
         let counters: Counters = match store.rows(Table::Meta)?.get(COUNTERS) {
             Some(v) => decode(Table::Meta, COUNTERS, v)?,
             None => Counters::default(),
@@ -66,12 +86,7 @@ impl IntentDb {
                     message: e.to_string(),
                 })?;
         }
-        Ok(IntentDb {
-            store,
-            writer: Mutex::new(()),
-            state: RwLock::new(Arc::new(state)),
-            version: watch::channel(0).0,
-        })
+        Ok(state)
     }
 
     /// An empty database kept in memory only (tests).
@@ -158,7 +173,10 @@ impl IntentService for IntentDb {
         let applied = next.apply(batch)?;
         self.store
             .commit(&Self::txn(&next, &applied))
-            .map_err(|e| IntentError::Store(Box::new(e)))?;
+            .map_err(|e| match e.is_unavailable() {
+                true => IntentError::Unavailable(Box::new(e)),
+                false => IntentError::Store(Box::new(e)),
+            })?;
         *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
         self.version.send_modify(|v| *v += 1);
         Ok(applied.objects)

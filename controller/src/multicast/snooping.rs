@@ -87,21 +87,34 @@ impl Snooping {
         store: Arc<dyn Store>,
         compiled: watch::Receiver<Arc<Compiled>>,
     ) -> Result<Snooping, StoreError> {
-        let table = match store.rows(Table::Multicast)?.get(MEMBERSHIPS) {
-            Some(bytes) => {
-                let saved: Vec<SavedMembership> = decode(Table::Multicast, MEMBERSHIPS, bytes)?;
-                Memberships::restore(&saved, Instant::now(), unix_ms())
-            }
-            None => Memberships::default(),
-        };
         Ok(Snooping {
-            inner: Mutex::new(table),
+            inner: Mutex::new(Self::load(store.as_ref())?),
             compiled,
             store,
             version: watch::channel(0).0,
             refused: AtomicU64::new(0),
             dirty: AtomicBool::new(false),
         })
+    }
+
+    fn load(store: &dyn Store) -> Result<Memberships, StoreError> {
+        Ok(match store.rows(Table::Multicast)?.get(MEMBERSHIPS) {
+            Some(bytes) => {
+                let saved: Vec<SavedMembership> = decode(Table::Multicast, MEMBERSHIPS, bytes)?;
+                Memberships::restore(&saved, Instant::now(), unix_ms())
+            }
+            None => Memberships::default(),
+        })
+    }
+
+    /// Loads the memberships again from the store, which another replica changed; the
+    /// version is bumped.
+    pub fn reload(&self) -> Result<(), StoreError> {
+        let table = Self::load(self.store.as_ref())?;
+        *self.inner.lock().expect("snooping lock") = table;
+        self.dirty.store(false, Ordering::Relaxed);
+        self.version.send_modify(|v| *v += 1);
+        Ok(())
     }
 
     /// Writes the table to the store (one transaction) if it changed since the last write,

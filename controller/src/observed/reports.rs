@@ -165,6 +165,32 @@ pub struct AgentReports {
 impl AgentReports {
     /// The reports kept in `store` (its `agents` table).
     pub fn open(store: Arc<dyn Store>) -> Result<AgentReports, StoreError> {
+        Ok(AgentReports {
+            hosts: RwLock::new(Self::load(store.as_ref())?),
+            store,
+            writer: Mutex::new(()),
+            version: watch::channel(0).0,
+        })
+    }
+
+    /// Loads the reports again from the store, which another replica changed; the version is
+    /// bumped when they differ.
+    pub fn reload(&self) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let hosts = Self::load(self.store.as_ref())?;
+        let changed = {
+            let mut current = self.hosts.write().expect("reports lock");
+            let changed = *current != hosts;
+            *current = hosts;
+            changed
+        };
+        if changed {
+            self.version.send_modify(|v| *v += 1);
+        }
+        Ok(())
+    }
+
+    fn load(store: &dyn Store) -> Result<BTreeMap<String, HostPorts>, StoreError> {
         let mut hosts = BTreeMap::new();
         for (host, bytes) in &store.rows(Table::Agents)? {
             let report: HostReport = decode(Table::Agents, host, bytes)?;
@@ -175,12 +201,7 @@ impl AgentReports {
             })?;
             hosts.insert(host.clone(), ports);
         }
-        Ok(AgentReports {
-            store,
-            writer: Mutex::new(()),
-            hosts: RwLock::new(hosts),
-            version: watch::channel(0).0,
-        })
+        Ok(hosts)
     }
 
     /// Replaces `host`'s report, durably before it returns: refused if it does not convert

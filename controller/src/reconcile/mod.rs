@@ -211,6 +211,31 @@ async fn next_trigger(
     }
 }
 
+/// Waits until this controller is no longer a slave of the switch; `false` when the session
+/// ended first.
+async fn until_not_slave(
+    h: &SwitchHandle,
+    role: &mut watch::Receiver<Role>,
+    cfg: &ReconcileConfig,
+) -> bool {
+    loop {
+        tokio::select! {
+            changed = role.changed() => {
+                if changed.is_err() {
+                    return false;
+                }
+            }
+            _ = tokio::time::sleep(cfg.audit_interval) => {}
+        }
+        if h.is_closed() {
+            return false;
+        }
+        if *role.borrow_and_update() != Role::Slave {
+            return true;
+        }
+    }
+}
+
 /// Keeps one switch in the state the compiled snapshots give it until its session ends, and
 /// publishes where it stands on `status`.
 pub async fn run(
@@ -219,11 +244,7 @@ pub async fn run(
     cfg: ReconcileConfig,
     status: watch::Sender<SyncStatus>,
 ) {
-    if h.info().role == Role::Slave {
-        info!(dpid = %dpid_str(h.dpid()), "slave role: read-only, not reconciling");
-        status.send_modify(|s| s.enter(SyncState::ReadOnly));
-        return;
-    }
+    let mut role = h.role();
     let mut bundles = cfg.use_bundles;
     let mut trigger = Trigger::Connect;
     let mut ticks = 0u32;
@@ -236,6 +257,17 @@ pub async fn run(
     let mut last: Option<Arc<SwitchState>> = None;
     let mut left_out = 0;
     loop {
+        if *role.borrow_and_update() == Role::Slave {
+            info!(dpid = %dpid_str(dpid), "slave role: read-only, not reconciling");
+            status.send_modify(|s| s.enter(SyncState::ReadOnly));
+            if !until_not_slave(&h, &mut role, &cfg).await {
+                return;
+            }
+            // A new master reads the switch whole: it sends nothing when it is in sync.
+            info!(dpid = %dpid_str(dpid), role = role.borrow().name(), "role granted: reconciling");
+            trigger = Trigger::Connect;
+            last = None;
+        }
         // Only this switch's state is kept, never the whole snapshot: a reconcile that waits
         // on its switch must not hold every other switch's state of an old snapshot.
         let (number, fitted) = {

@@ -139,7 +139,7 @@ impl Driver {
                 Event::Connected(info) => {
                     let cmd = self.cmd_tx.take().expect("one handshake per session");
                     let dpid = info.features.datapath_id;
-                    info!(dpid = %dpid_str(dpid), peer = %self.peer, session_id = self.session_id, ports = info.ports.len(), role = self.cfg.role.name(), "switch connected");
+                    info!(dpid = %dpid_str(dpid), peer = %self.peer, session_id = self.session_id, ports = info.ports.len(), role = info.role.name(), "switch connected");
                     let h = SwitchHandle::new(
                         self.session_id,
                         self.cfg.request_timeout,

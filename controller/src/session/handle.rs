@@ -1,7 +1,10 @@
 //! The handle the rest of the controller uses to talk to one switch.
 
 use super::core::{describe_error, BatchErrors, RequestError, SwitchInfo};
-use ofproto::msg::{bundle_flags, error_type, BundleAdd, BundleControl, BundleCtrlType, ErrorMsg};
+use super::Claim;
+use ofproto::msg::{
+    bundle_flags, error_type, BundleAdd, BundleControl, BundleCtrlType, ErrorMsg, Role, RoleMessage,
+};
 use ofproto::multipart::{
     FlowStats, FlowStatsRequest, GroupDesc, MeterConfig, MultipartReplyBody, MultipartRequest,
     MultipartRequestBody,
@@ -11,7 +14,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 /// Why a bundle was not applied.
@@ -59,6 +62,8 @@ struct Inner {
     timeout: Duration,
     cmd: mpsc::Sender<Command>,
     info: RwLock<SwitchInfo>,
+    /// The role held, as `info.role`, for whoever waits for it to change.
+    role: watch::Sender<Role>,
     next_bundle: AtomicU32,
     /// Cancelled to end the session (by [`SwitchHandle::close`] or the controller's shutdown).
     closer: CancellationToken,
@@ -99,6 +104,7 @@ impl SwitchHandle {
                 identity,
                 timeout,
                 cmd,
+                role: watch::channel(info.role).0,
                 info: RwLock::new(info),
                 next_bundle: AtomicU32::new(1),
                 closer,
@@ -130,6 +136,37 @@ impl SwitchHandle {
 
     pub(super) fn update_info(&self, f: impl FnOnce(&mut SwitchInfo)) {
         f(&mut self.inner.info.write().expect("info lock"));
+    }
+
+    /// A receiver of the role this controller holds on the switch.
+    pub fn role(&self) -> watch::Receiver<Role> {
+        self.inner.role.subscribe()
+    }
+
+    /// Asks the switch for the role of `claim`. The role held changes once the switch grants
+    /// it; a refusal (a stale generation id: another controller claimed with a newer one)
+    /// leaves it as it was.
+    pub async fn claim(&self, claim: Claim) -> Result<(), RequestError> {
+        if claim.role == self.info().role && claim.role == Role::Equal {
+            return Ok(());
+        }
+        let reply = self
+            .request(Body::RoleRequest(RoleMessage {
+                role: claim.role,
+                generation_id: claim.generation_id,
+            }))
+            .await?;
+        match reply.into_iter().last().map(|m| m.body) {
+            Some(Body::RoleReply(r)) if r.role == claim.role => {
+                self.update_info(|i| i.role = claim.role);
+                self.inner.role.send_replace(claim.role);
+                Ok(())
+            }
+            other => Err(RequestError::Unexpected(format!(
+                "{:?}",
+                other.map(|b| b.msg_type())
+            ))),
+        }
     }
 
     /// True once the session has ended.

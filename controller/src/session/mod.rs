@@ -23,16 +23,38 @@ use ofproto::msg::{FlowRemoved, PacketIn, PortStatus, Role};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-/// Settings shared by all sessions.
-#[derive(Debug, Clone)]
-pub struct SessionConfig {
+/// The role this controller claims on every switch, with the generation id of a master or
+/// slave claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
     /// Role to request (`Equal` sends no ROLE_REQUEST).
     pub role: Role,
     /// Generation id for master/slave role requests.
     pub generation_id: u64,
+}
+
+impl Claim {
+    /// The claim of a controller alone on its switches: EQUAL, no role request.
+    pub const EQUAL: Claim = Claim {
+        role: Role::Equal,
+        generation_id: 0,
+    };
+
+    /// A claim that never changes.
+    pub fn fixed(self) -> watch::Receiver<Claim> {
+        watch::channel(self).1
+    }
+}
+
+/// Settings shared by all sessions.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// The role claimed on every switch: fixed (`--of-role`), or changed by the replicas'
+    /// election (each session asks for the new role when it changes).
+    pub claim: watch::Receiver<Claim>,
     /// Idle time after which an ECHO_REQUEST is sent.
     pub echo_interval: Duration,
     /// Silence after which the switch is considered dead.
@@ -52,8 +74,7 @@ pub struct SessionConfig {
 impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
-            role: Role::Equal,
-            generation_id: 0,
+            claim: Claim::EQUAL.fixed(),
             echo_interval: Duration::from_secs(5),
             dead_after: Duration::from_secs(15),
             handshake_timeout: Duration::from_secs(10),

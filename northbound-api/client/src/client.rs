@@ -82,6 +82,7 @@ impl Client {
             base: base.trim_end_matches('/').to_string(),
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(60))
+                .redirects(0)
                 .build(),
             token: None,
         }
@@ -92,6 +93,7 @@ impl Client {
         let config = trusting(ca)?;
         self.agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(60))
+            .redirects(0)
             .tls_config(Arc::new(config))
             .build();
         Ok(self)
@@ -254,8 +256,26 @@ impl Client {
         format!("{}{}", self.base, path::object(kind, key))
     }
 
-    /// Sends a request; the JSON answer (`null` for an empty one), or the server's error.
+    /// Sends a request; the JSON answer (`null` for an empty one), or the server's error. A
+    /// follower replica's `307` to the leader is followed once, with the same method, body
+    /// and token (a library's redirect would drop the token at another address).
     fn send(&self, request: ureq::Request, body: Option<String>) -> Result<Value, ClientError> {
+        let method = request.method().to_string();
+        match self.send_once(request, body.clone())? {
+            Sent::Answer(v) => Ok(v),
+            Sent::Redirect(location) => {
+                match self.send_once(self.agent.request(&method, &location), body)? {
+                    Sent::Answer(v) => Ok(v),
+                    Sent::Redirect(again) => Err(ClientError::Api(ApiError {
+                        status: 307,
+                        message: format!("redirected again, to {again}: no leader takes writes"),
+                    })),
+                }
+            }
+        }
+    }
+
+    fn send_once(&self, request: ureq::Request, body: Option<String>) -> Result<Sent, ClientError> {
         let url = request.url().to_string();
         let request = match &self.token {
             Some(t) => request.set("Authorization", &t.header_value()),
@@ -268,15 +288,24 @@ impl Client {
             None => request.call(),
         };
         match result {
+            Ok(response) if response.status() == 307 => match response.header("Location") {
+                Some(location) => Ok(Sent::Redirect(location.to_string())),
+                None => Err(ClientError::Api(ApiError {
+                    status: 307,
+                    message: "a redirect without a Location".into(),
+                })),
+            },
             Ok(response) => {
                 let text = response.into_string().map_err(|source| ClientError::Read {
                     url: url.clone(),
                     source,
                 })?;
                 if text.trim().is_empty() {
-                    return Ok(Value::Null);
+                    return Ok(Sent::Answer(Value::Null));
                 }
-                serde_json::from_str(&text).map_err(|e| bad_answer(&url, e))
+                serde_json::from_str(&text)
+                    .map(Sent::Answer)
+                    .map_err(|e| bad_answer(&url, e))
             }
             Err(ureq::Error::Status(status, response)) => {
                 let text = response.into_string().unwrap_or_default();
@@ -292,6 +321,12 @@ impl Client {
             }),
         }
     }
+}
+
+/// What one request got: an answer, or a follower's redirect to the leader.
+enum Sent {
+    Answer(Value),
+    Redirect(String),
 }
 
 fn bad_answer(url: &str, e: impl Into<BadAnswer>) -> ClientError {

@@ -39,9 +39,17 @@ pub struct NetmasterInfo {
     /// Whether this netmaster leads (a single netmaster always does).
     #[serde(rename = "current-state")]
     pub current_state: ReplicaState,
-    /// The leader's API address.
+    /// The leader's API address (empty while replicas have no leader).
     #[serde(rename = "leader-ip")]
     pub leader_ip: String,
+    /// The leader's API URL, where writes go (replicas on etcd; none while there is no
+    /// leader).
+    #[serde(
+        rename = "leader-url",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub leader_url: Option<String>,
     /// This netmaster's API address.
     #[serde(rename = "local-ip")]
     pub local_ip: String,

@@ -36,6 +36,7 @@
 //! they are synchronous and [`IntentService`] may write to disk.
 
 mod debug;
+mod follower;
 mod live;
 mod openapi;
 
@@ -140,7 +141,13 @@ pub fn router(services: Services, access: Access) -> Api {
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(services.clone())
-        .merge(console::routes().with_state(Console::new(services.oper, rejections.clone())))
+        .merge(
+            console::routes().with_state(Console::new(services.oper.clone(), rejections.clone())),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            services.oper,
+            follower::forward_writes,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             access,
             auth::authenticate,
@@ -191,6 +198,7 @@ impl From<IntentError> for Error {
             IntentError::NotFound(_) => StatusCode::NOT_FOUND,
             IntentError::Conflict(_) => StatusCode::CONFLICT,
             IntentError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            IntentError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         Error(status, e.to_string())
     }

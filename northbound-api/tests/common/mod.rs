@@ -233,6 +233,7 @@ impl OperService for FixedOper {
 
     fn info(&self) -> NetmasterInfo {
         NetmasterInfo {
+            leader_url: None,
             current_state: ReplicaState::Leader,
             leader_ip: "127.0.0.1".into(),
             local_ip: "127.0.0.1".into(),
@@ -324,6 +325,10 @@ impl OperService for FixedOper {
 
     fn console_changes(&self) -> tokio::sync::watch::Receiver<u64> {
         tokio::sync::watch::channel(0).1
+    }
+
+    fn writes(&self) -> northbound_api::oper::Writes {
+        northbound_api::oper::Writes::Here
     }
 }
 

@@ -4,7 +4,7 @@
 use super::end::HandshakeError;
 use super::info::SwitchInfo;
 use super::Outbox;
-use crate::session::SessionConfig;
+use crate::session::{Claim, SessionConfig};
 use ofproto::msg::{
     error_type, ErrorMsg, FeaturesReply, Hello, Port, Role, RoleMessage, SwitchConfig,
 };
@@ -63,6 +63,8 @@ pub(super) struct Handshake {
     features: Option<FeaturesReply>,
     ports: BTreeMap<u32, Port>,
     desc: Option<Desc>,
+    /// The role asked for, with its generation id (the claim current when it was sent).
+    claim: Claim,
     /// Asynchronous messages (PORT_STATUS, PACKET_IN...) that arrived during the handshake,
     /// handled once it completes.
     pub early: Vec<Message>,
@@ -79,6 +81,7 @@ impl Handshake {
             features: None,
             ports: BTreeMap::new(),
             desc: None,
+            claim: Claim::EQUAL,
             early: Vec::new(),
         }
     }
@@ -194,20 +197,21 @@ impl Handshake {
                     },
                     _ => None,
                 };
-                if cfg.role == Role::Equal {
-                    return Ok(Some(self.info(cfg)));
+                self.claim = *cfg.claim.borrow();
+                if self.claim.role == Role::Equal {
+                    return Ok(Some(self.info()));
                 }
                 let xid = out.send(Body::RoleRequest(RoleMessage {
-                    role: cfg.role,
-                    generation_id: cfg.generation_id,
+                    role: self.claim.role,
+                    generation_id: self.claim.generation_id,
                 }));
                 self.wait(Request::Role, xid);
             }
             Request::Role => match last(reply.map_err(refused)?) {
-                Body::RoleReply(r) if r.role == cfg.role => return Ok(Some(self.info(cfg))),
+                Body::RoleReply(r) if r.role == self.claim.role => return Ok(Some(self.info())),
                 other => {
                     return Err(HandshakeError::Role {
-                        wanted: cfg.role,
+                        wanted: self.claim.role,
                         got: format!("{:?}", other.msg_type()),
                     })
                 }
@@ -220,12 +224,12 @@ impl Handshake {
         self.stage = Stage::Reply { request, xid };
     }
 
-    fn info(&mut self, cfg: &SessionConfig) -> SwitchInfo {
+    fn info(&mut self) -> SwitchInfo {
         SwitchInfo {
             features: self.features.take().expect("FEATURES_REPLY came first"),
             ports: std::mem::take(&mut self.ports),
             peer: std::mem::take(&mut self.peer),
-            role: cfg.role,
+            role: self.claim.role,
             desc: self.desc.take(),
         }
     }

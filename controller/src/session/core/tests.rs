@@ -2,6 +2,7 @@
 //! and reads back what it sends, what happened and when it wants waking. No test sleeps.
 
 use super::*;
+use crate::session::Claim;
 use ofproto::msg::{
     BundleAdd, FeaturesReply, Hello, HelloElement, Port, Role, RoleMessage, SwitchConfig,
 };
@@ -205,8 +206,11 @@ fn the_handshake_learns_the_switch_in_order_and_reports_it_once() {
 fn as_master_the_handshake_requests_the_role_with_the_generation_id() {
     let t0 = Instant::now();
     let master = SessionConfig {
-        role: Role::Master,
-        generation_id: 7,
+        claim: Claim {
+            role: Role::Master,
+            generation_id: 7,
+        }
+        .fixed(),
         ..cfg()
     };
     let (mut core, xid) = up_to_desc(master.clone(), t0);

@@ -10,7 +10,13 @@
 //!
 //! [`RedbStore`] is the embedded default: one redb file, whose copy-on-write commit survives a
 //! crash at any point; redb serialises write transactions, so concurrent writers of every kind
-//! are safe. [`MemStore`] keeps everything in memory (no `--store`, tests).
+//! are safe. [`MemStore`] keeps everything in memory (no `--store`, tests). [`EtcdStore`] keeps
+//! the tables in etcd for replicas (`--store etcd://...`), fenced by the leadership.
+
+mod etcd;
+mod location;
+pub use etcd::{EtcdConfig, EtcdStore, Fence};
+pub use location::{LocationError, StoreLocation};
 
 use redb::{ReadableTable, TableDefinition};
 use std::collections::BTreeMap;
@@ -108,6 +114,18 @@ pub enum StoreError {
     /// Another thread panicked while holding the in-memory store.
     #[error("store: poisoned by a panic")]
     Poisoned,
+    /// etcd refused or failed a call (no member reachable, no quorum, a request too large).
+    #[error("etcd: {0}")]
+    Etcd(#[source] Box<etcd_client::Error>),
+    /// etcd did not answer in time.
+    #[error("etcd: no answer within {0:?}")]
+    EtcdTimeout(std::time::Duration),
+    /// The etcd store's runtime could not be started.
+    #[error("etcd store: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// This replica does not hold the leadership (any more): only the leader writes.
+    #[error("this netmaster replica is not the leader")]
+    NotLeader,
     /// A row does not decode as the record its table holds.
     #[error("store: {table} `{key}`: {source}")]
     Decode {
@@ -131,6 +149,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the failure is the store's being out of reach or this replica's not leading,
+    /// which a retry (elsewhere, later) may overcome: the API answers 503.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Etcd(_) | StoreError::EtcdTimeout(_) | StoreError::NotLeader
+        )
+    }
+
     /// Converts any redb error.
     fn redb(e: impl Into<redb::Error>) -> StoreError {
         StoreError::Redb(Box::new(e.into()))

@@ -1,0 +1,151 @@
+//! A three-member etcd cluster on loopback for tests (Debian's etcd-server): free ports, its
+//! own data directories, each member stopped by its PID (SIGKILL) when dropped.
+
+// Each test crate that includes this module uses a part of it.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One member.
+struct Member {
+    child: Option<Child>,
+    name: String,
+    client: String,
+    args: Vec<String>,
+}
+
+/// A running cluster.
+pub struct EtcdCluster {
+    members: Vec<Member>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+impl EtcdCluster {
+    /// Starts three members with their data under `dir`, and waits until the cluster has a
+    /// leader and takes writes.
+    pub fn start(dir: &Path) -> EtcdCluster {
+        let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
+        let cluster: Vec<String> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (_, peer))| format!("e{i}=http://127.0.0.1:{peer}"))
+            .collect();
+        let mut members = Vec::new();
+        for (i, (client, peer)) in ports.iter().enumerate() {
+            let name = format!("e{i}");
+            let client = format!("127.0.0.1:{client}");
+            let args = vec![
+                format!("--name={name}"),
+                format!("--data-dir={}", dir.join(&name).display()),
+                format!("--listen-client-urls=http://{client}"),
+                format!("--advertise-client-urls=http://{client}"),
+                format!("--listen-peer-urls=http://127.0.0.1:{peer}"),
+                format!("--initial-advertise-peer-urls=http://127.0.0.1:{peer}"),
+                format!("--initial-cluster={}", cluster.join(",")),
+                "--initial-cluster-state=new".into(),
+                "--initial-cluster-token=netmaster-test".into(),
+                // netmaster writes an intent file's objects in one transaction.
+                "--max-txn-ops=100000".into(),
+                "--pre-vote".into(),
+                "--logger=zap".into(),
+                format!(
+                    "--log-outputs={}",
+                    dir.join(format!("{name}.log")).display()
+                ),
+            ];
+            members.push(Member {
+                child: None,
+                name,
+                client,
+                args,
+            });
+        }
+        let mut c = EtcdCluster { members };
+        for i in 0..3 {
+            c.start_member(i);
+        }
+        c.wait_healthy();
+        c
+    }
+
+    fn start_member(&mut self, i: usize) {
+        let m = &mut self.members[i];
+        let child = Command::new("etcd")
+            .args(&m.args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("etcd (Debian's etcd-server; the set-up installs it)");
+        m.child = Some(child);
+    }
+
+    /// Waits until a write through every running member succeeds.
+    pub fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for m in self.members.iter().filter(|m| m.child.is_some()) {
+            loop {
+                let ok = Command::new("etcdctl")
+                    .env("ETCDCTL_API", "3")
+                    .args(["--endpoints", &m.client, "put", "health-probe", &m.name])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success());
+                if ok {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "etcd member {} never took a write",
+                    m.name
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+
+    /// `etcd://` and every member's client address, for `--store`.
+    pub fn store_url(&self) -> String {
+        let members: Vec<&str> = self.members.iter().map(|m| m.client.as_str()).collect();
+        format!("etcd://{}", members.join(","))
+    }
+
+    /// SIGKILLs member `i`.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.members[i].child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGKILLs every member.
+    pub fn kill_all(&mut self) {
+        for i in 0..self.members.len() {
+            self.kill(i);
+        }
+    }
+
+    /// Starts every member that is not running again (same data).
+    pub fn restart_stopped(&mut self) {
+        for i in 0..self.members.len() {
+            if self.members[i].child.is_none() {
+                self.start_member(i);
+            }
+        }
+    }
+}
+
+impl Drop for EtcdCluster {
+    fn drop(&mut self) {
+        self.kill_all();
+    }
+}
