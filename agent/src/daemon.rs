@@ -30,8 +30,9 @@ pub struct Config {
     pub ovsdb: String,
     /// The integration bridge.
     pub bridge: String,
-    /// Controller target of the bridge (`unix:PATH` or `tcp:IP:PORT`).
-    pub controller: String,
+    /// Controller targets of the bridge (`unix:PATH` or `tcp:IP:PORT`): one per netmaster
+    /// replica.
+    pub controllers: Vec<String>,
     /// VTEP address: the host takes part in VXLAN networks when set.
     pub vtep_ip: Option<Ipv4Addr>,
     /// How the VXLAN tunnels are built (per peer as netmaster asks, or one flow-based port).
@@ -96,7 +97,7 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), Error> {
         name: cfg.bridge.clone(),
         datapath_type: cfg.datapath,
         datapath_id: cfg.dpid,
-        controller: cfg.controller.clone(),
+        controllers: cfg.controllers.clone(),
         external_ids: [(
             report::BRIDGE_VTEP_KEY.to_string(),
             cfg.vtep_ip.map(|v| v.to_string()).unwrap_or_default(),
@@ -105,7 +106,7 @@ pub async fn setup(cfg: &Config, vs: &Vswitch) -> Result<(), Error> {
     })
     .await
     .context(|| format!("bridge {}", cfg.bridge))?;
-    tracing::info!(bridge = %cfg.bridge, dpid = cfg.dpid, controller = %cfg.controller, "bridge ready");
+    tracing::info!(bridge = %cfg.bridge, dpid = cfg.dpid, controllers = ?cfg.controllers, "bridge ready");
     if cfg.hw_offload {
         vs.set_hw_offload(true).await.context(|| "hw-offload")?;
     }

@@ -33,6 +33,14 @@ pub fn ovsdb_target(ovs_rundir: Option<&str>) -> String {
     format!("unix:{}/db.sock", rundir.trim_end_matches('/'))
 }
 
+/// The netmaster URLs of `--netmaster` (comma-separated: one per replica).
+pub fn netmaster_urls(netmaster: &str) -> impl Iterator<Item = &str> {
+    netmaster
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+}
+
 /// The bridge's controller target for the netmaster whose API is at `netmaster_url`:
 /// `tcp:ADDR:6653` (`ssl:` with `tls`), ADDR being the URL's host, resolved (Open vSwitch
 /// takes addresses only).

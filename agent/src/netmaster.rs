@@ -16,6 +16,8 @@ use northbound_model::token::BearerToken;
 use northbound_model::wire::{self, BodyError};
 use serde_json::Value;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The longest one request may take (a directives long poll included).
@@ -68,15 +70,18 @@ fn chain(e: &dyn std::error::Error) -> String {
 /// A client of one netmaster. Cheap to clone (clones share the connection pool).
 #[derive(Clone, Debug)]
 pub struct Netmaster {
-    base: String,
+    /// Every replica's base URL (one for a single netmaster).
+    bases: Arc<[String]>,
+    /// The one that answered last: requests go there first.
+    current: Arc<AtomicUsize>,
     http: reqwest::Client,
     token: Option<BearerToken>,
 }
 
 impl Netmaster {
-    /// A client of the netmaster at `base` (e.g. `http://127.0.0.1:9999`), presenting
-    /// `token` with every request when there is one; for an `https://` netmaster, trusting
-    /// only the CA certificate in `ca`.
+    /// A client of the netmaster at `base` (e.g. `http://127.0.0.1:9999`; for replicas,
+    /// every replica's URL, comma-separated), presenting `token` with every request when
+    /// there is one; for an `https://` netmaster, trusting only the CA certificate in `ca`.
     pub fn new(
         base: &str,
         token: Option<BearerToken>,
@@ -92,8 +97,12 @@ impl Netmaster {
             .use_preconfigured_tls(tls)
             .build()
             .map_err(Error::Setup)?;
+        let bases: Vec<String> = crate::defaults::netmaster_urls(base)
+            .map(|b| b.trim_end_matches('/').to_string())
+            .collect();
         Ok(Netmaster {
-            base: base.trim_end_matches('/').to_string(),
+            bases: bases.into(),
+            current: Arc::default(),
             http,
             token,
         })
@@ -171,7 +180,48 @@ impl Netmaster {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        format!("{}{path}", self.base())
+    }
+
+    /// The base URL requests go to first.
+    fn base(&self) -> &str {
+        let i = self.current.load(Ordering::Relaxed) % self.bases.len().max(1);
+        self.bases.get(i).map(String::as_str).unwrap_or_default()
+    }
+
+    /// Sends `request`; when its replica cannot be reached, the same request to every other
+    /// replica in turn (the first that answers is used first from then on).
+    async fn execute(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
+        let first = self.current.load(Ordering::Relaxed) % self.bases.len().max(1);
+        let again = request.try_clone();
+        let error = match self.http.execute(request).await {
+            Err(e) if e.is_connect() || e.is_timeout() => e,
+            done => return done,
+        };
+        let Some(again) = again else {
+            return Err(error);
+        };
+        let from = &self.bases[first];
+        for step in 1..self.bases.len() {
+            let i = (first + step) % self.bases.len();
+            let rebased = again
+                .url()
+                .as_str()
+                .strip_prefix(from.as_str())
+                .and_then(|path| reqwest::Url::parse(&format!("{}{path}", self.bases[i])).ok());
+            let (Some(url), Some(mut other)) = (rebased, again.try_clone()) else {
+                break;
+            };
+            *other.url_mut() = url;
+            match self.http.execute(other).await {
+                Err(e) if e.is_connect() || e.is_timeout() => continue,
+                done => {
+                    self.current.store(i, Ordering::Relaxed);
+                    return done;
+                }
+            }
+        }
+        Err(error)
     }
 
     /// Sends a request; the answer's body, or the server's error.
@@ -188,7 +238,7 @@ impl Netmaster {
         // A follower replica's 307 to the leader is followed once, with the same method,
         // body and token (reqwest's own redirect drops the token at another address).
         let again = request.try_clone();
-        let mut response = self.http.execute(request).await.map_err(transport)?;
+        let mut response = self.execute(request).await.map_err(transport)?;
         if response.status() == reqwest::StatusCode::TEMPORARY_REDIRECT {
             let location = response
                 .headers()

@@ -9,7 +9,7 @@ use northbound_api::live_trace::OfprotoFlow;
 use northbound_api::model::{Kind, Object, Tenant};
 use northbound_api::oper::{
     NetmasterInfo, ObjectOper, OperError, OperFuture, OperService, ReplicaState, SwitchFlows,
-    SwitchSelector, TraceReport, TraceRequest, VersionInfo,
+    SwitchSelector, TraceReport, TraceRequest, VersionInfo, Writes,
 };
 use northbound_api::service::{Batch, IntentError, IntentService};
 use std::collections::BTreeMap;
@@ -96,7 +96,8 @@ impl AgentService for Agents {
     }
 }
 
-struct NoOper;
+/// No operational state; writes taken here or (a follower replica) sent to the leader.
+struct NoOper(Writes);
 
 impl OperService for NoOper {
     fn inspect(&self, _: Kind, _: &str) -> Option<ObjectOper> {
@@ -142,8 +143,8 @@ impl OperService for NoOper {
         watch::channel(0).1
     }
 
-    fn writes(&self) -> northbound_api::oper::Writes {
-        northbound_api::oper::Writes::Here
+    fn writes(&self) -> Writes {
+        self.0.clone()
     }
 }
 
@@ -154,6 +155,14 @@ async fn serve() -> (String, Arc<Agents>) {
 
 /// The same, over TLS with `tls` (the URL is then `https://`).
 async fn serve_with(tls: Option<northbound_api::tls::TlsAcceptor>) -> (String, Arc<Agents>) {
+    serve_as(tls, Writes::Here).await
+}
+
+/// The same, taking writes as `writes` says.
+async fn serve_as(
+    tls: Option<northbound_api::tls::TlsAcceptor>,
+    writes: Writes,
+) -> (String, Arc<Agents>) {
     let intent = Arc::new(Intent(vec![Object::Tenant(Tenant::named("t1"))]));
     let agents = Arc::new(Agents {
         reports: Mutex::default(),
@@ -166,7 +175,7 @@ async fn serve_with(tls: Option<northbound_api::tls::TlsAcceptor>) -> (String, A
         northbound_api::rest::Services {
             intent,
             agents: agents.clone(),
-            oper: Arc::new(NoOper),
+            oper: Arc::new(NoOper(writes)),
         },
         northbound_api::auth::Access::Open,
     );
@@ -344,6 +353,32 @@ async fn live_trace_jobs_are_long_polled_and_answered() {
         ),
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn passes_over_a_dead_replica_and_follows_a_follower_to_the_leader() {
+    let (leader, leader_agents) = serve().await;
+    let (follower, follower_agents) = serve_as(None, Writes::Leader(leader.clone())).await;
+    // A port nothing listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client =
+        Netmaster::new(&format!("http://127.0.0.1:{port},{follower}"), None, None).unwrap();
+    let r = HostReport {
+        dpid: 1,
+        vtep_ip: None,
+        endpoint_ports: BTreeMap::new(),
+        uplinks: Vec::new(),
+        tunnel: None,
+    };
+    client.report_host("host1", &r).await.unwrap();
+    assert_eq!(leader_agents.reports().get("host1"), Some(&r));
+    assert!(follower_agents.reports().is_empty());
+    // Reads are the follower's own.
+    assert!(client.get(Kind::Tenant, "t1").await.is_ok());
 }
 
 #[tokio::test]

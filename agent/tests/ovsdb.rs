@@ -260,7 +260,7 @@ async fn open_vswitch_row_and_hw_offload() {
             name: "br-x".into(),
             datapath_type: Some(DatapathType::Netdev),
             datapath_id: 1,
-            controller: "tcp:127.0.0.1:6653".into(),
+            controllers: vec!["tcp:127.0.0.1:6653".into()],
             external_ids: Default::default(),
         };
         // Nothing can be attached before the Open_vSwitch row exists.
@@ -345,7 +345,7 @@ fn bridge(dpid: u64, controller: &str) -> BridgeConfig {
         name: "br-int".into(),
         datapath_type: Some(DatapathType::Netdev),
         datapath_id: dpid,
-        controller: controller.into(),
+        controllers: vec![controller.into()],
         external_ids: [("netplugin-vtep-ip".to_string(), "10.0.0.1".to_string())].into(),
     }
 }
@@ -422,6 +422,31 @@ async fn bridge_with_controller_in_one_transaction() {
         assert_eq!(get("controller").trim_matches(['[', ']']), ctl_uuid);
         assert_eq!(get("other_config:datapath-id"), "0000000000000def");
         assert_eq!(get("other_config:disable-in-band"), "true");
+
+        // Three replicas: the row of the target kept stays, two rows are added; back to one,
+        // the others go.
+        let replicas: Vec<String> = (2..=4)
+            .map(|i| format!("unix:{}/ctl{i}.sock", ovs.dir.display()))
+            .collect();
+        let three = BridgeConfig {
+            controllers: replicas.clone(),
+            ..bridge(0xdef, &target2)
+        };
+        assert!(vs.ensure_bridge(&three).await.unwrap().changed);
+        assert_eq!(
+            ovs.vsctl(&["get-controller", "br-int"]),
+            replicas.join("\n")
+        );
+        assert!(get("controller").contains(&ctl_uuid));
+        assert!(!vs.ensure_bridge(&three).await.unwrap().changed);
+        assert!(
+            vs.ensure_bridge(&bridge(0xdef, &target2))
+                .await
+                .unwrap()
+                .changed
+        );
+        assert_eq!(ovs.vsctl(&["get-controller", "br-int"]), target2);
+        assert_eq!(get("controller").trim_matches(['[', ']']), ctl_uuid);
 
         // Settings changed by hand are repaired; external ids of others stay.
         ovs.vsctl(&[

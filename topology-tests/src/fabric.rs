@@ -33,6 +33,9 @@ pub struct FabricConfig {
     pub docker: Option<String>,
     /// Every agent serves Docker's network and IPAM driver.
     pub docker_driver: bool,
+    /// netmaster replicas: 1 is a single netmaster on a redb file; more run on a
+    /// three-member etcd cluster in the controller namespace.
+    pub replicas: u8,
 }
 
 impl FabricConfig {
@@ -47,6 +50,16 @@ impl FabricConfig {
             tls: false,
             docker: None,
             docker_driver: false,
+            replicas: 1,
+        }
+    }
+
+    /// The same, with `n` netmaster replicas on etcd (every switch connects to each, every
+    /// agent knows each).
+    pub fn with_replicas(self, n: u8) -> FabricConfig {
+        FabricConfig {
+            replicas: n,
+            ..self
         }
     }
 
@@ -102,7 +115,10 @@ pub struct Fabric {
     pub hosts: BTreeMap<String, Host>,
     /// The containers by name.
     pub containers: BTreeMap<String, Container>,
-    netmaster: Option<Child>,
+    /// The netmaster processes, by replica number (`None`: killed).
+    netmasters: Vec<Option<Child>>,
+    /// The etcd cluster of the replicas.
+    etcd: Option<crate::etcd::EtcdCluster>,
     host_timeout_s: f64,
     fault: Option<&'static str>,
     namespaces: Vec<String>,
@@ -146,6 +162,7 @@ impl Fabric {
             pki,
             docker: cfg.docker.clone(),
             docker_driver: cfg.docker_driver,
+            replicas: cfg.replicas.max(1),
         };
         let mut fabric = Fabric {
             prefix,
@@ -153,7 +170,8 @@ impl Fabric {
             wiring: wiring.clone(),
             hosts: BTreeMap::new(),
             containers: BTreeMap::new(),
-            netmaster: None,
+            netmasters: Vec::new(),
+            etcd: None,
             namespaces: Vec::new(),
             started: Instant::now(),
             host_timeout_s: cfg.host_timeout_s,
@@ -195,6 +213,12 @@ impl Fabric {
                 "fail_mode=standalone",
             ],
         );
+        if wiring.replicas > 1 {
+            fabric.etcd = Some(crate::etcd::EtcdCluster::start_in(
+                &wiring.dir.join("etcd"),
+                Some(&wiring.ctl_ns),
+            ));
+        }
         fabric.start_netmaster(cfg.host_timeout_s);
         let hosts: Vec<Host> = std::thread::scope(|s| {
             let handles: Vec<_> = cfg
@@ -248,14 +272,42 @@ impl Fabric {
         in_ns(ns, &["ip", "link", "set", "lo", "up"]);
     }
 
+    /// Starts every netmaster replica (one without replicas) and waits for their APIs.
     fn start_netmaster(&mut self, host_timeout_s: f64) {
+        self.host_timeout_s = host_timeout_s;
+        for i in 0..self.wiring.replicas {
+            self.start_replica(i);
+        }
+    }
+
+    /// The log file of replica `i` (`netmaster.log` for the first).
+    fn replica_log(&self, i: u8) -> PathBuf {
+        match i {
+            0 => self.wiring.dir.join("netmaster.log"),
+            i => self.wiring.dir.join(format!("netmaster-{i}.log")),
+        }
+    }
+
+    /// Starts replica `i` (again) and waits until its API answers.
+    pub fn start_replica(&mut self, i: u8) {
         // Appended to, so that a restarted netmaster's log follows the first one's.
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.wiring.dir.join("netmaster.log"))
+            .open(self.replica_log(i))
             .expect("log");
-        self.host_timeout_s = host_timeout_s;
+        let of_addr = format!("{MGMT_CONTROLLER}:{}", OF_PORT + u16::from(i));
+        let store = match &self.etcd {
+            Some(etcd) => vec![
+                format!("--store={}", etcd.store_url()),
+                format!("--etcd-prefix=/{}", self.prefix),
+                format!("--advertise-api={}", self.wiring.api_url(i)),
+            ],
+            None => vec![format!(
+                "--store={}",
+                self.wiring.dir.join("intent.redb").display()
+            )],
+        };
         let mut cmd = Command::new("ip");
         if let Some(fault) = self.fault {
             cmd.env("NETMASTER_FAULT", fault);
@@ -264,30 +316,35 @@ impl Fabric {
             .args(["netns", "exec", &self.wiring.ctl_ns])
             .arg(&self.bins.netmaster)
             .args(match &self.wiring.pki {
-                None => vec![format!("--of-listen={MGMT_CONTROLLER}:{OF_PORT}")],
+                None => vec![format!("--of-listen={of_addr}")],
                 Some(pki) => {
-                    let mut a = vec![format!("--of-tls-listen={MGMT_CONTROLLER}:{OF_PORT}")];
+                    let mut a = vec![format!("--of-tls-listen={of_addr}")];
                     a.extend(pki.netmaster_args());
                     a
                 }
             })
-            .arg(format!("--api-listen={MGMT_CONTROLLER}:{API_PORT}"))
+            .arg(format!(
+                "--api-listen={MGMT_CONTROLLER}:{}",
+                API_PORT + u16::from(i)
+            ))
             .arg("--api-tokens")
             .arg(&self.wiring.tokens.file)
-            .arg(format!(
-                "--store={}",
-                self.wiring.dir.join("intent.redb").display()
-            ))
-            .arg(format!("--host-timeout-s={host_timeout_s}"))
+            .args(store)
+            .arg(format!("--host-timeout-s={}", self.host_timeout_s))
             .arg("--log-format=json")
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("starting netmaster");
-        self.netmaster = Some(child);
+        let slot = usize::from(i);
+        if self.netmasters.len() <= slot {
+            self.netmasters.resize_with(slot + 1, || None);
+        }
+        self.netmasters[slot] = Some(child);
         let start = Instant::now();
-        while self.api(|c| c.host_reports()).is_err() {
+        let url = self.wiring.api_url(i);
+        while self.api_at(&url, |c| c.host_reports()).is_err() {
             assert!(
                 start.elapsed() < Duration::from_secs(30),
                 "netmaster's API did not come up:\n{}",
@@ -297,18 +354,81 @@ impl Fabric {
         }
     }
 
-    /// Runs `f` with a REST client of netmaster, from inside the controller namespace.
+    /// Runs `f` with a REST client of netmaster (the leader, with replicas), from inside the
+    /// controller namespace.
     pub fn api<T: Send + 'static>(&self, f: impl FnOnce(&Client) -> T + Send + 'static) -> T {
+        self.api_at(&self.leader_url(), f)
+    }
+
+    /// Runs `f` with a REST client of the netmaster at `url`, from inside the controller
+    /// namespace.
+    pub fn api_at<T: Send + 'static>(
+        &self,
+        url: &str,
+        f: impl FnOnce(&Client) -> T + Send + 'static,
+    ) -> T {
         let token = BearerToken::new(&self.wiring.tokens.admin).expect("admin token");
+        let url = url.to_string();
         run_in(&self.wiring.ctl_ns, move || {
-            f(&Client::new(&api_url()).with_token(Some(token)))
+            f(&Client::new(&url).with_token(Some(token)))
         })
+    }
+
+    /// The API URL of the replica that leads now, as the running replicas say (waits up to
+    /// 10 s for one); a single netmaster's.
+    pub fn leader_url(&self) -> String {
+        self.leader_replica()
+            .map(|i| self.wiring.api_url(i))
+            .unwrap_or_else(api_url)
+    }
+
+    /// The number of the replica that leads now (waits up to 10 s for one); `None` without
+    /// replicas.
+    pub fn leader_replica(&self) -> Option<u8> {
+        self.etcd.as_ref()?;
+        let start = Instant::now();
+        loop {
+            for i in 0..self.wiring.replicas {
+                if self
+                    .netmasters
+                    .get(usize::from(i))
+                    .is_none_or(Option::is_none)
+                {
+                    continue;
+                }
+                let leads = self
+                    .api_at(&self.wiring.api_url(i), |c| c.info())
+                    .is_ok_and(|info| {
+                        info.current_state == northbound_client::info::ReplicaState::Leader
+                    });
+                if leads {
+                    return Some(i);
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no netmaster replica leads"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILLs replica `i`.
+    pub fn kill_replica(&mut self, i: u8) {
+        if let Some(mut nm) = self
+            .netmasters
+            .get_mut(usize::from(i))
+            .and_then(Option::take)
+        {
+            let _ = nm.kill();
+            let _ = nm.wait();
+        }
     }
 
     /// Runs `netctl ARGS` against netmaster (in the controller namespace); its stdout.
     pub fn netctl(&self, args: &[&str]) -> String {
         let netctl = self.bins.netctl.display().to_string();
-        let url = format!("--netmaster={}", api_url());
+        let url = format!("--netmaster={}", self.leader_url());
         let token = format!("--token={}", self.wiring.tokens.admin);
         let mut a = vec![netctl.as_str(), url.as_str(), token.as_str()];
         a.extend_from_slice(args);
@@ -464,11 +584,8 @@ impl Fabric {
     /// returns once every host's switch has connected to the new process.
     pub fn restart_netmaster(&mut self) {
         let from = self.netmaster_log_len();
-        if let Some(mut nm) = self.netmaster.take() {
-            let _ = nm.kill();
-            let _ = nm.wait();
-        }
-        self.start_netmaster(self.host_timeout_s);
+        self.kill_replica(0);
+        self.start_replica(0);
         let want = self.hosts.len();
         let start = Instant::now();
         loop {
@@ -493,7 +610,11 @@ impl Fabric {
 
     /// netmaster's process id.
     pub fn netmaster_pid(&self) -> u32 {
-        self.netmaster.as_ref().expect("netmaster runs").id()
+        self.netmasters
+            .first()
+            .and_then(Option::as_ref)
+            .expect("netmaster runs")
+            .id()
     }
 
     /// The run directory.
@@ -521,10 +642,10 @@ impl Drop for Fabric {
         for h in self.hosts.values_mut() {
             h.stop();
         }
-        if let Some(mut nm) = self.netmaster.take() {
-            let _ = nm.kill();
-            let _ = nm.wait();
+        for i in 0..self.wiring.replicas {
+            self.kill_replica(i);
         }
+        drop(self.etcd.take());
         crate::ovs::stop(&self.wiring.dir.join("fab"));
         for ns in self.namespaces.iter().rev() {
             let _ = output(&["ip", "netns", "del", ns]);

@@ -37,6 +37,33 @@ pub struct Wiring {
     pub docker: Option<String>,
     /// Every agent serves Docker's network and IPAM driver (`--docker-plugin`).
     pub docker_driver: bool,
+    /// netmaster replicas (1: a single netmaster): replica `i` serves its API on
+    /// `API_PORT + i` and OpenFlow on `OF_PORT + i`.
+    pub replicas: u8,
+}
+
+impl Wiring {
+    /// The API URL of replica `i`.
+    pub fn api_url(&self, i: u8) -> String {
+        format!("http://{MGMT_CONTROLLER}:{}", API_PORT + u16::from(i))
+    }
+
+    /// Every replica's API URL, comma-separated (the agents' `--netmaster`).
+    pub fn netmaster_urls(&self) -> String {
+        (0..self.replicas.max(1))
+            .map(|i| self.api_url(i))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Every replica's controller target, comma-separated (the agents' `--controller`).
+    pub fn controllers(&self) -> String {
+        let scheme = if self.pki.is_some() { "ssl" } else { "tcp" };
+        (0..self.replicas.max(1))
+            .map(|i| format!("{scheme}:{MGMT_CONTROLLER}:{}", OF_PORT + u16::from(i)))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 /// Where Docker finds plugins' sockets (the driver's name is its socket's).
@@ -56,8 +83,10 @@ pub struct Host {
     pub vtep: Ipv4Addr,
     /// The file of its agent's API token.
     pub token_file: PathBuf,
-    /// Its bridge's controller target (`tcp:` or `ssl:`).
+    /// Its bridge's controller targets (`tcp:` or `ssl:`), comma-separated.
     controller: String,
+    /// netmaster's API URLs, comma-separated.
+    netmaster: String,
     /// The agent's TLS options (its certificate), when the controller is `ssl:`.
     tls_args: Vec<String>,
     agent: Option<Child>,
@@ -82,10 +111,8 @@ impl Host {
             dir,
             vtep,
             token_file: w.tokens.agent_file(name),
-            controller: format!(
-                "{}:{MGMT_CONTROLLER}:{OF_PORT}",
-                if w.pki.is_some() { "ssl" } else { "tcp" }
-            ),
+            controller: w.controllers(),
+            netmaster: w.netmaster_urls(),
             tls_args: w
                 .pki
                 .as_ref()
@@ -259,7 +286,7 @@ impl Host {
         let child = Command::new("ip")
             .args(["netns", "exec", &self.ns])
             .arg(&bins.netplugin)
-            .args(["--host-label", &self.name, "--netmaster", &api_url()])
+            .args(["--host-label", &self.name, "--netmaster", &self.netmaster])
             .arg("--token-file")
             .arg(&self.token_file)
             .arg(format!("--ovsdb=unix:{}", self.db_sock().display()))
@@ -322,7 +349,7 @@ impl Host {
             format!("--container={container}"),
             format!("--tenant={tenant}"),
             format!("--netns=/var/run/netns/{netns}"),
-            format!("--netmaster={}", api_url()),
+            format!("--netmaster={}", self.netmaster),
             format!("--token-file={}", self.token_file.display()),
             format!("--ovsdb=unix:{}", self.db_sock().display()),
             "--bridge=br-int".to_string(),

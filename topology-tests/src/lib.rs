@@ -25,6 +25,9 @@
 pub mod binaries;
 pub mod cmd;
 pub mod docker;
+/// A three-member etcd cluster for the replicas of netmaster (the controller tests' own).
+#[path = "../../controller/tests/support/etcd.rs"]
+pub mod etcd;
 pub mod explain;
 pub mod fabric;
 pub mod fault;

@@ -35,7 +35,8 @@ struct Common {
     /// This host's name in intent.
     #[arg(long = "host-label", default_value = "host1")]
     host_label: String,
-    /// Base URL of netmaster's REST API.
+    /// Base URL of netmaster's REST API; for replicas, each replica's, comma-separated (a
+    /// replica that does not answer is passed over for the next).
     #[arg(long, default_value = "http://127.0.0.1:9999")]
     netmaster: String,
     /// File holding this host's agent token for netmaster's API (when netmaster has
@@ -87,10 +88,11 @@ enum TunnelModeArg {
 struct DaemonArgs {
     #[command(flatten)]
     common: Common,
-    /// Controller target of the bridge: `unix:PATH`, `tcp:IP:PORT` or `ssl:IP:PORT`
-    /// [default: netmaster's host (from `--netmaster`), port 6653; `ssl:` with `--of-ssl-key`].
-    #[arg(long)]
-    controller: Option<String>,
+    /// Controller targets of the bridge, one per netmaster replica (comma-separated or
+    /// repeated): `unix:PATH`, `tcp:IP:PORT` or `ssl:IP:PORT` [default: each netmaster's host
+    /// (from `--netmaster`), port 6653; `ssl:` with `--of-ssl-key`].
+    #[arg(long, value_delimiter = ',')]
+    controller: Vec<String>,
     /// VTEP address: the host takes part in VXLAN networks.
     #[arg(long = "vtep-ip")]
     vtep_ip: Option<std::net::Ipv4Addr>,
@@ -287,11 +289,11 @@ fn main() -> ExitCode {
                     .dpid
                     .unwrap_or_else(|| naming::default_dpid(&d.common.host_label));
                 let netmaster = d.common.client()?;
-                let controller = match d.controller {
-                    Some(target) => target,
-                    None => {
-                        defaults::controller_target(&d.common.netmaster, d.of_ssl_key.is_some())?
-                    }
+                let controllers = match d.controller.is_empty() {
+                    false => d.controller,
+                    true => defaults::netmaster_urls(&d.common.netmaster)
+                        .map(|url| defaults::controller_target(url, d.of_ssl_key.is_some()))
+                        .collect::<Result<_, _>>()?,
                 };
                 let ovsdb = d.common.ovsdb();
                 let docker_driver = match d.docker_plugin {
@@ -312,7 +314,7 @@ fn main() -> ExitCode {
                     netmaster,
                     ovsdb,
                     bridge: d.common.bridge,
-                    controller,
+                    controllers,
                     vtep_ip: d.vtep_ip,
                     tunnel_mode: match d.tunnel_mode {
                         TunnelModeArg::PerPeer => TunnelMode::PerPeer,

@@ -164,7 +164,19 @@ impl IntentService for IntentDb {
     }
 
     fn get(&self, kind: Kind, key: &str) -> Option<Object> {
-        self.current().get(kind, key)
+        if let Some(object) = self.current().get(kind, key) {
+            return Some(object);
+        }
+        // A follower replica's copy may not have an object the leader just wrote (a client
+        // that created an endpoint through one replica and reads it through another): a miss
+        // is read from the store itself, one key.
+        let skey = store_key(kind, key);
+        match self.store.read_through(Table::Objects, &skey)? {
+            Ok(Some(bytes)) => decode::<Record>(Table::Objects, &skey, &bytes)
+                .ok()
+                .map(|r| r.object),
+            Ok(None) | Err(_) => None,
+        }
     }
 
     fn apply(&self, batch: Batch) -> Result<Vec<Object>, IntentError> {

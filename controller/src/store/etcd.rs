@@ -69,7 +69,7 @@ impl EtcdStore {
         let runtime = store_runtime()?;
         let mut waiting = ConnectOptions::new()
             .with_connect_timeout(ATTEMPT)
-            .with_keep_alive(Duration::from_secs(1), ATTEMPT);
+            .with_keep_alive(Duration::from_secs(2), Duration::from_secs(3));
         if let Some(tls) = config.tls.clone() {
             waiting = waiting.with_tls(tls);
         }
@@ -350,6 +350,18 @@ impl Store for EtcdStore {
         } else {
             Err(StoreError::NotLeader)
         }
+    }
+
+    fn read_through(&self, table: Table, key: &str) -> Option<Result<Option<Vec<u8>>, StoreError>> {
+        let follower = self
+            .fence
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none();
+        follower.then(|| {
+            self.get(&format!("{}{key}", self.table_prefix(table)))
+                .map(|row| row.map(|(value, _)| value))
+        })
     }
 }
 

@@ -188,6 +188,16 @@ pub trait Store: Send + Sync + 'static {
     fn rows(&self, table: Table) -> Result<Rows, StoreError>;
     /// Applies one transaction atomically and durably.
     fn commit(&self, txn: &Txn) -> Result<(), StoreError>;
+    /// One row read now from the store itself, for a process whose copy may lag behind it
+    /// (a follower replica); `None` when this process's copy is the store's (it alone
+    /// writes).
+    fn read_through(
+        &self,
+        _table: Table,
+        _key: &str,
+    ) -> Option<Result<Option<Vec<u8>>, StoreError>> {
+        None
+    }
 }
 
 /// An in-memory store (no `--store`, tests).

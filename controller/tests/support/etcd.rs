@@ -1,5 +1,6 @@
 //! A three-member etcd cluster on loopback for tests (Debian's etcd-server): free ports, its
-//! own data directories, each member stopped by its PID (SIGKILL) when dropped.
+//! own data directories, each member stopped by its PID (SIGKILL) when dropped; optionally in
+//! a network namespace (the topology tests' controller namespace, which includes this file).
 
 // Each test crate that includes this module uses a part of it.
 #![allow(dead_code)]
@@ -20,6 +21,8 @@ struct Member {
 /// A running cluster.
 pub struct EtcdCluster {
     members: Vec<Member>,
+    /// The network namespace the members run in (`None`: this one).
+    ns: Option<String>,
 }
 
 fn free_port() -> u16 {
@@ -33,6 +36,13 @@ impl EtcdCluster {
     /// Starts three members with their data under `dir`, and waits until the cluster has a
     /// leader and takes writes.
     pub fn start(dir: &Path) -> EtcdCluster {
+        EtcdCluster::start_in(dir, None)
+    }
+
+    /// The same, in network namespace `ns` (its loopback, which must be up; a new namespace
+    /// has every port free).
+    pub fn start_in(dir: &Path, ns: Option<&str>) -> EtcdCluster {
+        std::fs::create_dir_all(dir).expect("etcd's directory");
         let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
         let cluster: Vec<String> = ports
             .iter()
@@ -69,7 +79,10 @@ impl EtcdCluster {
                 args,
             });
         }
-        let mut c = EtcdCluster { members };
+        let mut c = EtcdCluster {
+            members,
+            ns: ns.map(str::to_string),
+        };
         for i in 0..3 {
             c.start_member(i);
         }
@@ -77,9 +90,23 @@ impl EtcdCluster {
         c
     }
 
+    /// `program`, run in the cluster's namespace.
+    fn command(&self, program: &str) -> Command {
+        match &self.ns {
+            None => Command::new(program),
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                // `ip netns exec` execs the program: the child's PID is the program's.
+                c.args(["netns", "exec", ns, program]);
+                c
+            }
+        }
+    }
+
     fn start_member(&mut self, i: usize) {
+        let mut cmd = self.command("etcd");
         let m = &mut self.members[i];
-        let child = Command::new("etcd")
+        let child = cmd
             .args(&m.args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -93,7 +120,8 @@ impl EtcdCluster {
         let deadline = Instant::now() + Duration::from_secs(30);
         for m in self.members.iter().filter(|m| m.child.is_some()) {
             loop {
-                let ok = Command::new("etcdctl")
+                let ok = self
+                    .command("etcdctl")
                     .env("ETCDCTL_API", "3")
                     .args(["--endpoints", &m.client, "put", "health-probe", &m.name])
                     .stdout(Stdio::null())

@@ -11,7 +11,9 @@
 //! * [`text`]: server text made safe to print.
 //! * [`netctl`]: the command line of the binaries `netctl` and `netdcli` (the original's name).
 
-pub use northbound_model::{addr, audit, batch, console, flows, model, name, token, trace, wire};
+pub use northbound_model::{
+    addr, audit, batch, console, flows, info, model, name, token, trace, wire,
+};
 
 pub mod audit_report;
 pub mod client;

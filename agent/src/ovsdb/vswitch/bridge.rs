@@ -31,7 +31,7 @@ impl DatapathType {
 }
 
 /// A bridge programmed by netmaster: OpenFlow 1.3 only, `fail_mode=secure`, in-band control
-/// off, a fixed datapath id and one controller.
+/// off, a fixed datapath id and its controllers (every netmaster replica).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BridgeConfig {
     /// Bridge name.
@@ -41,8 +41,9 @@ pub struct BridgeConfig {
     pub datapath_type: Option<DatapathType>,
     /// Datapath id (`other_config:datapath-id`, written as 16 hex digits).
     pub datapath_id: u64,
-    /// Controller target, e.g. `tcp:10.254.0.254:6653` or `unix:/run/ovs/ctl.sock`.
-    pub controller: String,
+    /// Controller targets, e.g. `tcp:10.254.0.254:6653` or `unix:/run/ovs/ctl.sock`: one per
+    /// netmaster replica (at least one).
+    pub controllers: Vec<String>,
     /// `external_ids` keys to set (other keys are left alone).
     pub external_ids: BTreeMap<String, String>,
 }
@@ -56,6 +57,51 @@ fn bridge_other_config(cfg: &BridgeConfig) -> BTreeMap<String, String> {
         ),
         ("disable-in-band".to_string(), "true".to_string()),
     ])
+}
+
+/// What makes a bridge's controllers (`attached`, whose targets are in `targets`) exactly
+/// `wanted`: rows with a wanted target stay, a row with a target no longer wanted is retargeted
+/// to a missing one (which keeps the flows), missing ones are inserted (the operations go to
+/// `ops`); the new value of the bridge's `controller` column, when it changes.
+fn controllers_update(
+    attached: &[Uuid],
+    targets: &BTreeMap<Uuid, String>,
+    wanted: &[String],
+    ops: &mut Vec<Operation>,
+) -> Option<Datum> {
+    let target = |u: &Uuid| targets.get(u).map(String::as_str).unwrap_or_default();
+    let mut keep: Vec<Atom> = Vec::new();
+    let mut spare: Vec<&Uuid> = Vec::new();
+    for u in attached {
+        if wanted.iter().any(|w| w == target(u)) && !keep.contains(&Atom::Uuid(u.clone())) {
+            keep.push(Atom::Uuid(u.clone()));
+        } else {
+            spare.push(u);
+        }
+    }
+    let missing: Vec<&String> = wanted
+        .iter()
+        .filter(|w| !attached.iter().any(|u| target(u) == w.as_str()))
+        .collect();
+    if missing.is_empty() && spare.is_empty() {
+        return None;
+    }
+    let mut spare = spare.into_iter();
+    for (i, w) in missing.into_iter().enumerate() {
+        let row = Row::from([("target".into(), w.as_str().into())]);
+        match spare.next() {
+            Some(u) => {
+                ops.push(Operation::update("Controller", &by_uuid(u), &row));
+                keep.push(Atom::Uuid(u.clone()));
+            }
+            None => {
+                let name = format!("ctl{i}");
+                ops.push(Operation::insert("Controller", &row).uuid_name(&name));
+                keep.push(Atom::NamedUuid(name));
+            }
+        }
+    }
+    Some(Datum::set(keep))
 }
 
 impl Vswitch {
@@ -132,35 +178,9 @@ impl Vswitch {
                 Ok((row_uuid(r)?, target.to_string()))
             })
             .collect::<Result<_>>()?;
-        match column(&bridge, "controller")?.uuids().as_slice() {
-            [only] if targets.get(only) == Some(&cfg.controller) => {}
-            [] => {
-                ops.push(
-                    Operation::insert(
-                        "Controller",
-                        &Row::from([("target".into(), cfg.controller.as_str().into())]),
-                    )
-                    .uuid_name("ctl"),
-                );
-                ops.push(Operation::mutate(
-                    "Bridge",
-                    &wh,
-                    &[Mutation::insert(
-                        "controller",
-                        Datum::set([Atom::NamedUuid("ctl".into())]),
-                    )],
-                ));
-            }
-            [first, rest @ ..] => {
-                ops.push(Operation::update(
-                    "Controller",
-                    &by_uuid(first),
-                    &Row::from([("target".into(), cfg.controller.as_str().into())]),
-                ));
-                if !rest.is_empty() {
-                    update.insert("controller".into(), Datum::set([first.clone()]));
-                }
-            }
+        let attached = column(&bridge, "controller")?.uuids();
+        if let Some(set) = controllers_update(&attached, &targets, &cfg.controllers, &mut ops) {
+            update.insert("controller".into(), set);
         }
         if !update.is_empty() {
             ops.push(Operation::update("Bridge", &wh, &update));
@@ -183,7 +203,18 @@ impl Vswitch {
         cfg: &BridgeConfig,
         other_config: BTreeMap<String, String>,
     ) -> Result<Ensured> {
-        let controller = Row::from([("target".into(), cfg.controller.as_str().into())]);
+        let controllers: Vec<Operation> = cfg
+            .controllers
+            .iter()
+            .enumerate()
+            .map(|(i, target)| {
+                Operation::insert(
+                    "Controller",
+                    &Row::from([("target".into(), target.as_str().into())]),
+                )
+                .uuid_name(&format!("ctl{i}"))
+            })
+            .collect();
         let bridge = Row::from([
             ("name".into(), cfg.name.as_str().into()),
             (
@@ -202,7 +233,7 @@ impl Vswitch {
             ),
             (
                 "controller".into(),
-                Datum::set([Atom::NamedUuid("ctl".into())]),
+                Datum::set((0..cfg.controllers.len()).map(|i| Atom::NamedUuid(format!("ctl{i}")))),
             ),
             (
                 "ports".into(),
@@ -219,26 +250,30 @@ impl Vswitch {
                 Datum::set([Atom::NamedUuid("local_if".into())]),
             ),
         ]);
-        let res = self
-            .transact(&[
-                Operation::insert("Controller", &controller).uuid_name("ctl"),
-                Operation::insert("Interface", &local_iface).uuid_name("local_if"),
-                Operation::insert("Port", &local_port).uuid_name("local"),
-                Operation::insert("Bridge", &bridge).uuid_name("br"),
-                Operation::mutate(
-                    DB,
-                    &[],
-                    &[Mutation::insert(
-                        "bridges",
-                        Datum::set([Atom::NamedUuid("br".into())]),
-                    )],
-                ),
-                Operation::comment(&format!("netplugin: create bridge {}", cfg.name)),
-            ])
-            .await?;
+        let mut ops = controllers;
+        let first = ops.len();
+        ops.extend([
+            Operation::insert("Interface", &local_iface).uuid_name("local_if"),
+            Operation::insert("Port", &local_port).uuid_name("local"),
+            Operation::insert("Bridge", &bridge).uuid_name("br"),
+            Operation::mutate(
+                DB,
+                &[],
+                &[Mutation::insert(
+                    "bridges",
+                    Datum::set([Atom::NamedUuid("br".into())]),
+                )],
+            ),
+            Operation::comment(&format!("netplugin: create bridge {}", cfg.name)),
+        ]);
+        let res = self.transact(&ops).await?;
         // Without the Open_vSwitch row the unreferenced rows were garbage-collected.
-        expect_count(&res, 4, "the Open_vSwitch row (initialize the database)")?;
-        inserted(&res, 3)
+        expect_count(
+            &res,
+            first + 3,
+            "the Open_vSwitch row (initialize the database)",
+        )?;
+        inserted(&res, first + 2)
     }
 
     /// Deletes bridge `name` with its ports and controller; `false` if it did not exist.
