@@ -18,6 +18,8 @@ echo "== cargo doc (warnings are errors: broken links, private links)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 echo "== cargo test"
 cargo test --workspace
+echo "== the examples and policy suites again, against three netmaster replicas on etcd"
+NETPLUGIN_TEST_REPLICAS=3 cargo test -p topology-tests --test examples --test policy
 echo "== the benchmarks' smoke runs (small sizes; each checks its work before it prints)"
 cargo test --workspace --benches
 echo "== ofdump on the captured ovs-ofctl session"

@@ -5,6 +5,7 @@
 //! channel.
 
 use crate::compiled::{Capabilities, Compiled};
+use crate::metrics::METRICS;
 use crate::reconcile::status::SyncStatus;
 use crate::reconcile::{self, ReconcileConfig};
 use crate::session::{self, dpid_str, Claim, SessionConfig, SessionEvent, SwitchHandle};
@@ -469,6 +470,7 @@ impl Controller {
                 if self.switch(dpid).map(|h| h.session_id()) != Some(session_id) {
                     return;
                 }
+                METRICS.packet_in(packet_in.cookie);
                 for app in self.apps.read().expect("apps lock").iter() {
                     app.packet_in(dpid, &packet_in);
                 }

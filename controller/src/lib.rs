@@ -31,6 +31,7 @@ pub mod gateway_echo;
 pub mod inspect;
 pub mod intent;
 pub mod ipv4_frame;
+pub mod metrics;
 pub mod multicast;
 pub mod observed;
 pub mod oper;

@@ -8,6 +8,7 @@ use netmaster::dns::DnsResponder;
 use netmaster::explain::live::LiveTraces;
 use netmaster::gateway_echo::GatewayEcho;
 use netmaster::intent::service::IntentDb;
+use netmaster::metrics::TimedStore;
 use netmaster::multicast::querier;
 use netmaster::multicast::snooping::Snooping;
 use netmaster::observed::agent_api::{self, AgentApi};
@@ -259,6 +260,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // after a restart every switch is compared with its full desired state, never with one
     // that lacks its ports) and the multicast memberships (the switches keep their groups).
     let (store, etcd) = open_store(&args)?;
+    let store: Arc<dyn Store> = Arc::new(TimedStore(store));
     // A replica follows until it wins the election; a single netmaster leads.
     let (claim, leadership) = match &etcd {
         Some(etcd) => {

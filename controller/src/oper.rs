@@ -12,6 +12,7 @@ use crate::explain::live::LiveTraces;
 use crate::explain::{switch_flows, trace};
 use crate::inspect;
 use crate::intent::service::IntentDb;
+use crate::metrics::{Scrape, METRICS};
 use crate::multicast::snooping::Snooping;
 use crate::observed::reports::AgentReports;
 use crate::reconcile::status::unix_ms;
@@ -22,6 +23,7 @@ use northbound_api::oper::{
     ConsoleState, NetmasterInfo, ObjectOper, OperError, OperFuture, OperService, ReplicaState,
     SwitchFlows, SwitchSelector, TraceReport, TraceRequest, VersionInfo, Writes,
 };
+use ofproto::msg::Role;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -102,6 +104,29 @@ impl OperService for Oper {
             netmaster_nodes: nodes,
             netplugin_nodes: self.reports.hosts().into_keys().collect(),
         }
+    }
+
+    fn metrics(&self) -> String {
+        let switches = self
+            .controller
+            .connected()
+            .into_iter()
+            .filter_map(|dpid| self.controller.switch(dpid))
+            .map(|h| match h.info().role {
+                Role::Master => "master",
+                Role::Slave => "slave",
+                _ => "equal",
+            })
+            .collect();
+        METRICS.render(&Scrape {
+            leader: self.leadership.borrow().is_me,
+            switches,
+            agents: self.reports.hosts().len(),
+        })
+    }
+
+    fn record_request(&self, method: &str, route: &str, status: u16) {
+        METRICS.request(method, route, status);
     }
 
     fn writes(&self) -> Writes {

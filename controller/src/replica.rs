@@ -176,12 +176,7 @@ async fn campaign_once(
     let ttl = cfg.lease_ttl.as_secs().max(1) as i64;
     let lease = client.lease_grant(ttl, None).await?.id();
     let (lost_tx, mut lost) = watch::channel(false);
-    let keeper = tokio::spawn(keep_lease(
-        store.waiting_client(),
-        lease,
-        cfg.lease_ttl,
-        lost_tx,
-    ));
+    let keeper = tokio::spawn(keep_lease(store.clone(), lease, cfg.lease_ttl, lost_tx));
     let _stop_keeper = AbortOnDrop(keeper);
     let mut waiting = store.waiting_client();
     let won = tokio::select! {
@@ -273,20 +268,26 @@ fn step_down(
     }
 }
 
-/// Renews the lease every third of its TTL, through any member (a renewal stream that
-/// breaks is opened again); sets `lost` once etcd says the lease is gone or no renewal
+/// Renews the lease every quarter of its TTL through one member, moving to the next member
+/// at once when that one fails; sets `lost` once etcd says the lease is gone or no renewal
 /// succeeded for a whole TTL (measured on this replica's clock, so a paused process notices
 /// on waking, before anything else it does).
-async fn keep_lease(client: Client, lease: i64, ttl: Duration, lost: watch::Sender<bool>) {
+async fn keep_lease(store: Arc<EtcdStore>, lease: i64, ttl: Duration, lost: watch::Sender<bool>) {
     let mut last_ok = Instant::now();
+    let mut member = 0;
     while last_ok.elapsed() < ttl {
-        match renew(client.clone(), lease, ttl, &mut last_ok).await {
+        let renewed = match store.member_client(member).await {
+            Ok(client) => renew(client, lease, ttl, &mut last_ok).await,
+            Err(e) => Err(e),
+        };
+        match renewed {
             Ok(()) => break,
             Err(e) => {
-                warn!(error = %e, lease, "lease renewal broke: renewing through another member")
+                warn!(error = %e, lease, member, "lease renewal broke: renewing through the next member")
             }
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        member += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = lost.send(true);
 }
@@ -305,7 +306,7 @@ async fn renew(
             return Ok(());
         }
         keeper.keep_alive().await?;
-        match tokio::time::timeout(ttl / 3, responses.message()).await {
+        match tokio::time::timeout(ttl / 4, responses.message()).await {
             Ok(Ok(Some(r))) if r.ttl() > 0 => *last_ok = Instant::now(),
             Ok(Ok(Some(_))) => return Ok(()),
             Ok(Ok(None)) => {
@@ -314,9 +315,14 @@ async fn renew(
                 ))
             }
             Ok(Err(e)) => return Err(e),
-            Err(_) => {}
+            // No answer in time: the member is not answering; the next one is tried.
+            Err(_) => {
+                return Err(etcd_client::Error::LeaseKeepAliveError(
+                    "no answer to a renewal".into(),
+                ))
+            }
         }
-        tokio::time::sleep(ttl / 3).await;
+        tokio::time::sleep(ttl / 4).await;
     }
 }
 

@@ -106,6 +106,25 @@ fn one_leader_followers_redirect_failover_and_etcd_outages() {
     let leader = r.leader(Duration::from_secs(10));
     r.everyone_has("default");
     let follower = r.running().find(|i| *i != leader).expect("a follower");
+    // Every replica's metrics say whether it leads.
+    for i in r.running() {
+        let (status, text) = raw_request(
+            &r.nms[i].as_ref().expect("running").url,
+            "GET",
+            "/metrics",
+            "",
+        );
+        assert_eq!(status, 200, "{text}");
+        let want = if i == leader { 1 } else { 0 };
+        assert!(
+            text.contains(&format!("netmaster_leader {want}\n")),
+            "replica {i}:\n{text}"
+        );
+        assert!(
+            text.contains("netmaster_store_commit_duration_seconds_count"),
+            "{text}"
+        );
+    }
 
     // A write to a follower is redirected to the leader, path and query kept.
     let follower_url = r.nms[follower].as_ref().expect("running").url.clone();

@@ -62,6 +62,13 @@ pub trait OperService: Send + Sync + 'static {
     fn console_changes(&self) -> tokio::sync::watch::Receiver<u64>;
     /// Where writes go: this netmaster, or (a follower replica) the leader.
     fn writes(&self) -> Writes;
+    /// Every metric in Prometheus's text format (`GET /metrics`).
+    fn metrics(&self) -> String {
+        String::new()
+    }
+    /// Counts an answered API request: its method, its route (the path pattern, e.g.
+    /// `/api/v1/{collection}/{key}`) and its status.
+    fn record_request(&self, _method: &str, _route: &str, _status: u16) {}
 }
 
 /// Where this netmaster sends a write (a request other than GET and HEAD).

@@ -115,7 +115,7 @@ impl Fixture {
 }
 
 /// Every route, with a body where it takes one.
-const ROUTES: [(&str, &str, &str); 16] = [
+const ROUTES: [(&str, &str, &str); 17] = [
     ("GET", "/api/v1/networks/", ""),
     ("GET", "/api/v1/networks/acme:web/", ""),
     ("POST", "/api/v1/networks/acme:db/", ""),
@@ -129,6 +129,7 @@ const ROUTES: [(&str, &str, &str); 16] = [
     ("GET", "/api/v1/inspect/endpoints/acme:c1/", ""),
     ("GET", "/api/v1/inspect/networks/acme:web/", ""),
     ("GET", "/api/v1/audit/", ""),
+    ("GET", "/metrics", ""),
     ("GET", "/api/v1/flows/?switch=1", ""),
     (
         "POST",
@@ -298,6 +299,7 @@ async fn a_tenant_token_sees_and_changes_only_its_tenant() {
         ("POST", "/api/v1/hosts/h9/", r#"{"name":"h9"}"#.to_string()),
         ("DELETE", "/api/v1/tenants/acme/", String::new()),
         ("GET", "/api/v1/audit/", String::new()),
+        ("GET", "/metrics", String::new()),
         ("GET", "/api/v1/flows/?host=h1", String::new()),
         ("GET", "/api/v1/agents/", String::new()),
         ("PUT", "/api/v1/agents/node-a/", r#"{"dpid":1}"#.to_string()),
@@ -347,6 +349,7 @@ async fn an_agent_token_acts_for_its_own_host_only() {
         ("/api/v1/endpoints/other:c1/", StatusCode::OK),
         ("/api/v1/endpoints/", StatusCode::FORBIDDEN),
         ("/api/v1/audit/", StatusCode::FORBIDDEN),
+        ("/metrics", StatusCode::FORBIDDEN),
     ] {
         let (status, answer) = f.send(a, "GET", path, "").await;
         assert_eq!(status, want, "{path}: {answer}");

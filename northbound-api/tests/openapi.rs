@@ -108,6 +108,7 @@ async fn every_documented_operation_is_routed_and_every_route_documented() {
         (Method::GET, "/api/v1/openapi.json".into()),
         (Method::GET, "/version".into()),
         (Method::GET, "/info".into()),
+        (Method::GET, "/metrics".into()),
     ];
     for kind in Kind::ALL {
         let c = kind.collection();

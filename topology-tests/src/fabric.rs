@@ -50,7 +50,7 @@ impl FabricConfig {
             tls: false,
             docker: None,
             docker_driver: false,
-            replicas: 1,
+            replicas: replicas_from_env(),
         }
     }
 
@@ -89,6 +89,19 @@ impl FabricConfig {
     /// The same, with netmaster's compiler deliberately wrong in the way `fault` names.
     pub fn with_fault(self, fault: Option<&'static str>) -> FabricConfig {
         FabricConfig { fault, ..self }
+    }
+}
+
+/// The environment variable that runs every fabric with that many netmaster replicas on etcd
+/// (CI runs the examples and policy suites so); unset: one netmaster on a redb file.
+pub const REPLICAS_ENV: &str = "NETPLUGIN_TEST_REPLICAS";
+
+fn replicas_from_env() -> u8 {
+    match std::env::var(REPLICAS_ENV) {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{REPLICAS_ENV}={v}: not a number of replicas")),
+        Err(_) => 1,
     }
 }
 

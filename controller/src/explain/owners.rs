@@ -2,11 +2,9 @@
 
 use crate::compiled::Compiled;
 use crate::compiler::classes::group_classes;
-use crate::compiler::dns::DNS_APP;
-use crate::compiler::gateway::ECHO_APP;
-use crate::compiler::multicast::IGMP_APP;
 use crate::compiler::policy::rule_cookie_id;
 use crate::cookie::{Cookie, OwnerKind};
+use crate::metrics::packet_in_app;
 use northbound_api::flows::{FlowOwner, OwnerKind as Wire};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -110,11 +108,9 @@ impl Owners {
                 }
             }
             OwnerKind::PacketIn => {
-                let app = match id {
-                    IGMP_APP => "igmp snooping".to_string(),
-                    ECHO_APP => "gateway echo".to_string(),
-                    DNS_APP => "dns".to_string(),
-                    other => format!("application {other}"),
+                let app = match packet_in_app(id) {
+                    Some(name) => name.replace('_', " "),
+                    None => format!("application {id}"),
                 };
                 (Wire::PacketIn, Vec::new(), Some(app))
             }

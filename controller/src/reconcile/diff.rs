@@ -91,6 +91,13 @@ pub struct Counts {
     pub foreign: usize,
 }
 
+impl Counts {
+    /// The mods these counts stand for: added, modified and deleted entries.
+    pub fn mods(&self) -> u64 {
+        (self.added + self.modified + self.deleted) as u64
+    }
+}
+
 /// The counts of a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PlanStats {

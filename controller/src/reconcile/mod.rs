@@ -17,6 +17,7 @@ pub mod status;
 use crate::compiled::{Capabilities, Compiled};
 use crate::cookie::CookieFilter;
 use crate::desired::SwitchState;
+use crate::metrics::{BundleResult, METRICS};
 use crate::session::{dpid_str, BundleError, RequestError, SwitchHandle};
 use diff::{diff, Plan, PlanStats};
 use northbound_api::audit::SyncState;
@@ -105,7 +106,13 @@ pub async fn apply(
     outcome.errors += send_fenced(h, before).await?;
     outcome.delivery = Delivery::Barrier;
     if *bundles && !inner.is_empty() {
-        match h.bundle(inner.to_vec()).await {
+        let bundled = h.bundle(inner.to_vec()).await;
+        match &bundled {
+            Ok(()) => METRICS.bundle(BundleResult::committed),
+            Err(BundleError::Failed(_)) => METRICS.bundle(BundleResult::failed),
+            Err(BundleError::Unsupported(_)) => {}
+        }
+        match bundled {
             Ok(()) => outcome.delivery = Delivery::Bundle,
             Err(BundleError::Unsupported(e)) => {
                 info!(dpid = %dpid_str(h.dpid()), error = ?e, "switch has no bundle support: using barriers");
@@ -320,10 +327,17 @@ pub async fn run(
             status.send_modify(|s| s.enter(SyncState::Pending));
         }
         if full {
-            match reconcile_once(&h, &desired, &mut bundles).await {
+            let done = reconcile_once(&h, &desired, &mut bundles).await;
+            let took = started.1.elapsed();
+            METRICS.reconciled(trigger, done.is_ok(), took);
+            match done {
                 Ok(o) => {
                     log_outcome(&h, &o, started.1, trigger);
-                    let took = started.1.elapsed();
+                    let s = &o.stats;
+                    // An audit that had to send something for an unchanged snapshot
+                    // repaired drift.
+                    let audit = trigger == Trigger::Audit && !changed;
+                    METRICS.sent(audit, s.flows.mods(), s.groups.mods(), s.meters.mods());
                     status
                         .send_modify(|s| s.read(number, trigger, (started.0, took), &o, !changed));
                     last = Some(desired);

@@ -51,6 +51,9 @@ pub struct EtcdStore {
     /// The same members, without the call timeout: a campaign waits as long as another
     /// replica leads.
     waiting_client: Client,
+    /// The members' URLs and how to connect to them, for a client of one member.
+    endpoints: Vec<String>,
+    waiting_options: ConnectOptions,
     prefix: String,
     timeout: Duration,
     runtime: tokio::runtime::Handle,
@@ -75,6 +78,7 @@ impl EtcdStore {
         }
         let bounded = waiting.clone().with_timeout(ATTEMPT);
         let endpoints = config.endpoints.clone();
+        let waiting_options = waiting.clone();
         let (client, waiting_client) = call(&runtime, config.timeout, move || {
             let (endpoints, bounded, waiting) =
                 (endpoints.clone(), bounded.clone(), waiting.clone());
@@ -90,6 +94,8 @@ impl EtcdStore {
         Ok(EtcdStore {
             client,
             waiting_client,
+            endpoints: config.endpoints,
+            waiting_options,
             prefix: config.prefix.trim_end_matches('/').to_string(),
             timeout: config.timeout,
             runtime,
@@ -106,6 +112,13 @@ impl EtcdStore {
     /// A client whose calls wait as long as they must (a campaign, a watch).
     pub fn waiting_client(&self) -> Client {
         self.waiting_client.clone()
+    }
+
+    /// A client of member `i` (modulo their number) alone, for a stream that must move to
+    /// another member at once when its member fails (the leader's lease renewal).
+    pub async fn member_client(&self, i: usize) -> Result<Client, etcd_client::Error> {
+        let member = &self.endpoints[i % self.endpoints.len()];
+        Client::connect([member], Some(self.waiting_options.clone())).await
     }
 
     /// The store's runtime, where the election and the watch run.

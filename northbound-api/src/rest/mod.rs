@@ -130,6 +130,7 @@ pub fn router(services: Services, access: Access) -> Api {
         .route("/api/v1/flows", get(debug::flows))
         .route("/api/v1/inspect/endpoints", get(inspect_endpoints))
         .route("/api/v1/inspect/{collection}/{key}", get(inspect))
+        .route("/metrics", get(metrics))
         .route("/version", get(version))
         .route("/info", get(info))
         .route("/api/v1/trace", post(debug::trace))
@@ -145,8 +146,12 @@ pub fn router(services: Services, access: Access) -> Api {
             console::routes().with_state(Console::new(services.oper.clone(), rejections.clone())),
         )
         .layer(axum::middleware::from_fn_with_state(
-            services.oper,
+            services.oper.clone(),
             follower::forward_writes,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            services.oper,
+            count_request,
         ))
         .layer(axum::middleware::from_fn_with_state(
             access,
@@ -528,6 +533,44 @@ async fn audit(
         .admin()
         .map_err(|d| Error::denied(d, || "the audit".into()))?;
     Ok(Json(call_oper(&oper, |o| o.audit()).await?))
+}
+
+/// `GET /metrics`: Prometheus's text format, for admins (a scraper with an admin token).
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
+    responses(
+        (status = 200, description = "Every metric in Prometheus's text format (OpenMetrics 1.0).", content_type = "application/openmetrics-text", body = String),
+        (status = 403, description = "Only an admin reads the metrics.", body = ErrorBody),
+        (status = 404, description = "Hidden from the caller's role.", body = ErrorBody),
+    ))]
+async fn metrics(
+    State(oper): State<Oper>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, Error> {
+    caller
+        .admin()
+        .map_err(|d| Error::denied(d, || "the metrics".into()))?;
+    let text = call_oper(&oper, |o| o.metrics()).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
+/// Counts every request a route answered, by method, route pattern and status.
+async fn count_request(
+    State(oper): State<Oper>,
+    route: axum::extract::MatchedPath,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    oper.record_request(method.as_str(), route.as_str(), response.status().as_u16());
+    response
 }
 
 /// Runs `f` on the operational-state service in tokio's blocking pool.

@@ -49,6 +49,7 @@ pub const PATH: &str = "/api/v1/openapi.json";
         super::inspect,
         super::version,
         super::info,
+        super::metrics,
     ),
     components(schemas(ErrorBody, Global, Tenant, Network, EndpointGroup, Endpoint, Host, Policy, Rule, NetProfile)),
     tags(
