@@ -136,6 +136,14 @@ fn one_leader_followers_redirect_failover_and_etcd_outages() {
     );
     assert_eq!(status, 307);
     assert!(r.client(follower).get(Kind::Tenant, "raw").is_err());
+    // The follower counted it by route and status.
+    let (_, text) = raw_request(&follower_url, "GET", "/metrics", "");
+    assert!(
+        text.contains(
+            "netmaster_api_requests_total{method=\"PUT\",route=\"/api/v1/{collection}/{key}\",status=\"307\"} 1"
+        ),
+        "{text}"
+    );
     // The client follows it; every replica reads the new tenant.
     r.client(follower)
         .put(&tenant("blue"))

@@ -61,6 +61,29 @@ fn roles(f: &Fabric, host: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// `GET /metrics` of the netmaster at `url` with the admin token, from the controller
+/// namespace.
+fn metrics(f: &Fabric, url: String) -> String {
+    let token = f.wiring.tokens.admin.clone();
+    topology_tests::netns::run_in(&f.wiring.ctl_ns, move || {
+        use std::io::{Read, Write};
+        let addr = url
+            .strip_prefix("http://")
+            .expect("an http:// URL")
+            .to_string();
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect to the API");
+        write!(
+            s,
+            "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut text = String::new();
+        s.read_to_string(&mut text).expect("read the answer");
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        text
+    })
+}
+
 /// The controller target of replica `i`.
 fn target(i: u8) -> String {
     format!("tcp:10.254.0.254:{}", 6653 + u16::from(i))
@@ -206,6 +229,23 @@ fn the_leader_dies_during_a_ping_and_nothing_is_lost() {
             writes.join("\n")
         );
     }
+
+    // The new leader's own metrics say the same: it leads, it is master of both switches,
+    // it reconciled them on taking over and sent no mod.
+    let text = metrics(&f, f.leader_url());
+    for line in [
+        "netmaster_leader 1",
+        "netmaster_switches_connected{role=\"master\"} 2",
+        "netmaster_mods_sent_total{kind=\"flow\"} 0",
+        "netmaster_mods_sent_total{kind=\"group\"} 0",
+        "netmaster_mods_sent_total{kind=\"meter\"} 0",
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
+    assert!(
+        text.contains("netmaster_reconciles_total{trigger=\"connect\",result=\"ok\"}"),
+        "{text}"
+    );
 
     // The Controller table agrees, once refreshed: the new leader is master, the other
     // replica slave.
