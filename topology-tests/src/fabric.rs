@@ -426,6 +426,15 @@ impl Fabric {
         }
     }
 
+    /// The process id of replica `i`.
+    pub fn replica_pid(&self, i: u8) -> u32 {
+        self.netmasters
+            .get(usize::from(i))
+            .and_then(Option::as_ref)
+            .expect("the replica runs")
+            .id()
+    }
+
     /// SIGKILLs replica `i`.
     pub fn kill_replica(&mut self, i: u8) {
         if let Some(mut nm) = self

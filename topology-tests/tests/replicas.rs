@@ -6,7 +6,8 @@
 //! ovs-vswitchd's own log of every OpenFlow message it receives), and a change made through a
 //! follower's API afterwards reaches the switches.
 
-use northbound_client::model::Endpoint as IntentEndpoint;
+use northbound_client::info::ReplicaState;
+use northbound_client::model::{Endpoint as IntentEndpoint, Kind};
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -276,4 +277,84 @@ fn the_leader_dies_during_a_ping_and_nothing_is_lost() {
     wait_for("a1 -> a3", Duration::from_secs(10), || {
         ping(&eps["a1"], &eps["a3"], &["-c", "1"])
     });
+
+    // The leader paused past its lease (SIGSTOP): the last replica leads, and a3's endpoint is
+    // deleted through it. Woken (SIGCONT), the paused replica still holds the old state with
+    // a3: the switches refuse whatever it sends (it is their slave now, its generation id
+    // stale), it steps down, and a3 stays gone.
+    let paused = new_leader;
+    let last = follower;
+    let last_url = f.wiring.api_url(last);
+    let paused_url = f.wiring.api_url(paused);
+    let pid = nix::unistd::Pid::from_raw(f.replica_pid(paused) as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).expect("SIGSTOP");
+    let info = |f: &Fabric, url: &str| f.api_at(url, |c| c.info());
+    wait_for("the last replica to lead", Duration::from_secs(10), || {
+        info(&f, &last_url).is_ok_and(|i| i.current_state == ReplicaState::Leader)
+    });
+    f.api_at(&last_url, |c| c.delete(Kind::Endpoint, "blue:a3"))
+        .expect("a3 deleted through the last replica");
+    wait_for("the last replica settled", Duration::from_secs(20), || {
+        f.api_at(&last_url, |c| c.audit())
+            .is_ok_and(|a| a.settled())
+    });
+    let mac = eps["a3"].mac.clone();
+    let holds_a3 = |f: &Fabric| {
+        ["host1", "host2"].into_iter().any(|h| {
+            f.host(h)
+                .ofctl("dump-flows", &[])
+                .to_lowercase()
+                .contains(&mac.to_lowercase())
+        })
+    };
+    assert!(!holds_a3(&f), "a3's flows are still on a switch");
+    let marks: BTreeMap<&str, usize> = ["host1", "host2"]
+        .into_iter()
+        .map(|h| (h, vswitchd_log(&f, h, 0).len()))
+        .collect();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).expect("SIGCONT");
+    wait_for(
+        "the woken replica to follow",
+        Duration::from_secs(10),
+        || info(&f, &paused_url).is_ok_and(|i| i.current_state == ReplicaState::Follower),
+    );
+    // Several audit intervals of the woken replica.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!holds_a3(&f), "the woken replica put a3's flows back");
+    let stale = target(paused);
+    for (host, from) in &marks {
+        let received = vswitchd_log(&f, host, *from);
+        let writes = received
+            .lines()
+            .filter(|l| {
+                l.contains(&format!("{stale}: received:")) && WRITES.iter().any(|w| l.contains(w))
+            })
+            .count();
+        let refused = received
+            .lines()
+            // Open vSwitch 3 names OFPBRC_IS_SLAVE `OFPBRC_IS_SECONDARY`.
+            .filter(|l| {
+                l.contains(&format!("{stale}: sent"))
+                    && (l.contains("OFPBRC_IS_SLAVE") || l.contains("OFPBRC_IS_SECONDARY"))
+            })
+            .count();
+        eprintln!(
+            "{host}: the woken replica sent {writes} table writes, {refused} refused as a slave's"
+        );
+        assert!(
+            refused >= writes,
+            "{host}: {writes} writes, {refused} refused:\n{received}"
+        );
+    }
+    let text = metrics(&f, last_url.clone());
+    let repairs = text
+        .lines()
+        .find_map(|l| l.strip_prefix("netmaster_drift_repairs_total "))
+        .unwrap_or_else(|| panic!("no drift repairs counter:\n{text}"));
+    assert_eq!(
+        repairs.trim(),
+        "0",
+        "the last leader had to repair a switch"
+    );
+    assert!(text.contains("netmaster_leader 1"), "{text}");
 }

@@ -72,7 +72,9 @@ impl EtcdStore {
         let runtime = store_runtime()?;
         let mut waiting = ConnectOptions::new()
             .with_connect_timeout(ATTEMPT)
-            .with_keep_alive(Duration::from_secs(2), Duration::from_secs(3));
+            // etcd answers pings more often than every 5 s (`--grpc-keepalive-min-time`)
+            // by closing the connection ("too many pings").
+            .with_keep_alive(Duration::from_secs(10), Duration::from_secs(5));
         if let Some(tls) = config.tls.clone() {
             waiting = waiting.with_tls(tls);
         }
