@@ -18,10 +18,14 @@ use serde_json::Value;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The longest one request may take (a directives long poll included).
 const TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a request answered 503 (replicas without a leader) is made again.
+const NO_LEADER_WAIT: Duration = Duration::from_secs(10);
+/// The pause between two such attempts.
+const NO_LEADER_RETRY: Duration = Duration::from_millis(200);
 
 /// Why a request to netmaster failed.
 #[derive(Debug, thiserror::Error)]
@@ -189,6 +193,30 @@ impl Netmaster {
         self.bases.get(i).map(String::as_str).unwrap_or_default()
     }
 
+    /// Sends `request` and reads the answer. A follower replica's 307 to the leader is
+    /// followed once, with the same method, body and token (reqwest's own redirect drops the
+    /// token at another address).
+    async fn exchange(
+        &self,
+        request: reqwest::Request,
+    ) -> reqwest::Result<(reqwest::StatusCode, Bytes)> {
+        let again = request.try_clone();
+        let mut response = self.execute(request).await?;
+        if response.status() == reqwest::StatusCode::TEMPORARY_REDIRECT {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| reqwest::Url::parse(l).ok());
+            if let (Some(mut again), Some(location)) = (again, location) {
+                *again.url_mut() = location;
+                response = self.http.execute(again).await?;
+            }
+        }
+        let status = response.status();
+        Ok((status, response.bytes().await?))
+    }
+
     /// Sends `request`; when its replica cannot be reached, the same request to every other
     /// replica in turn (the first that answers is used first from then on).
     async fn execute(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
@@ -235,23 +263,21 @@ impl Netmaster {
             None => request,
         };
         let request = request.build().map_err(transport)?;
-        // A follower replica's 307 to the leader is followed once, with the same method,
-        // body and token (reqwest's own redirect drops the token at another address).
-        let again = request.try_clone();
-        let mut response = self.execute(request).await.map_err(transport)?;
-        if response.status() == reqwest::StatusCode::TEMPORARY_REDIRECT {
-            let location = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .and_then(|l| reqwest::Url::parse(l).ok());
-            if let (Some(mut again), Some(location)) = (again, location) {
-                *again.url_mut() = location;
-                response = self.http.execute(again).await.map_err(transport)?;
+        // Replicas without a leader (a failover, etcd out of reach) answer 503: the request
+        // is made again until one leads, for a while.
+        let started = Instant::now();
+        let (status, body) = loop {
+            let Some(attempt) = request.try_clone() else {
+                break self.exchange(request).await.map_err(transport)?;
+            };
+            let (status, body) = self.exchange(attempt).await.map_err(transport)?;
+            if status != reqwest::StatusCode::SERVICE_UNAVAILABLE
+                || started.elapsed() >= NO_LEADER_WAIT
+            {
+                break (status, body);
             }
-        }
-        let status = response.status();
-        let body = response.bytes().await.map_err(transport)?;
+            tokio::time::sleep(NO_LEADER_RETRY).await;
+        };
         if !status.is_success() {
             let text = String::from_utf8_lossy(&body).into_owned();
             let message = serde_json::from_str::<Value>(&text)

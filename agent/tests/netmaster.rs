@@ -97,7 +97,7 @@ impl AgentService for Agents {
 }
 
 /// No operational state; writes taken here or (a follower replica) sent to the leader.
-struct NoOper(Writes);
+struct NoOper(Mutex<Writes>);
 
 impl OperService for NoOper {
     fn inspect(&self, _: Kind, _: &str) -> Option<ObjectOper> {
@@ -144,7 +144,7 @@ impl OperService for NoOper {
     }
 
     fn writes(&self) -> Writes {
-        self.0.clone()
+        self.0.lock().unwrap().clone()
     }
 }
 
@@ -163,6 +163,16 @@ async fn serve_as(
     tls: Option<northbound_api::tls::TlsAcceptor>,
     writes: Writes,
 ) -> (String, Arc<Agents>) {
+    let (base, agents, _) = serve_replica(tls, writes).await;
+    (base, agents)
+}
+
+/// The same; with the operational service, whose writes may change.
+async fn serve_replica(
+    tls: Option<northbound_api::tls::TlsAcceptor>,
+    writes: Writes,
+) -> (String, Arc<Agents>, Arc<NoOper>) {
+    let oper = Arc::new(NoOper(Mutex::new(writes)));
     let intent = Arc::new(Intent(vec![Object::Tenant(Tenant::named("t1"))]));
     let agents = Arc::new(Agents {
         reports: Mutex::default(),
@@ -175,7 +185,7 @@ async fn serve_as(
         northbound_api::rest::Services {
             intent,
             agents: agents.clone(),
-            oper: Arc::new(NoOper(writes)),
+            oper: oper.clone(),
         },
         northbound_api::auth::Access::Open,
     );
@@ -184,7 +194,7 @@ async fn serve_as(
     let base = format!("{scheme}://{}", listener.local_addr().unwrap());
     let limits = northbound_api::serve::Limits::default();
     tokio::spawn(northbound_api::serve::serve(listener, api, limits, tls));
-    (base, agents)
+    (base, agents, oper)
 }
 
 #[tokio::test]
@@ -379,6 +389,30 @@ async fn passes_over_a_dead_replica_and_follows_a_follower_to_the_leader() {
     assert!(follower_agents.reports().is_empty());
     // Reads are the follower's own.
     assert!(client.get(Kind::Tenant, "t1").await.is_ok());
+}
+
+#[tokio::test]
+async fn a_write_waits_for_a_leader() {
+    let (leader, leader_agents) = serve().await;
+    let (follower, _, oper) = serve_replica(None, Writes::NoLeader).await;
+    let client = Netmaster::new(&follower, None, None).unwrap();
+    let r = HostReport {
+        dpid: 1,
+        vtep_ip: None,
+        endpoint_ports: BTreeMap::new(),
+        uplinks: Vec::new(),
+        tunnel: None,
+    };
+    // A leader is elected half a second later.
+    let elected = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        *oper.0.lock().unwrap() = Writes::Leader(leader);
+    });
+    let started = std::time::Instant::now();
+    client.report_host("host1", &r).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(500));
+    assert_eq!(leader_agents.reports().get("host1"), Some(&r));
+    elected.await.unwrap();
 }
 
 #[tokio::test]
