@@ -197,6 +197,17 @@ async fn serve_replica(
     (base, agents, oper)
 }
 
+/// A report of a bridge `dpid` with no port of netmaster's yet.
+fn bare_report(dpid: u64) -> HostReport {
+    HostReport {
+        dpid,
+        vtep_ip: None,
+        endpoint_ports: BTreeMap::new(),
+        uplinks: Vec::new(),
+        tunnel: None,
+    }
+}
+
 #[tokio::test]
 async fn reports_over_tls_to_a_netmaster_whose_ca_it_trusts() {
     let dir = std::env::temp_dir().join(format!("np-agent-tls-{}", std::process::id()));
@@ -222,13 +233,7 @@ async fn reports_over_tls_to_a_netmaster_whose_ca_it_trusts() {
     let (base, agents) = serve_with(Some(tls)).await;
 
     let trusting = Netmaster::new(&base, None, Some(&ca_pem)).unwrap();
-    let r = HostReport {
-        dpid: 1,
-        vtep_ip: None,
-        endpoint_ports: BTreeMap::new(),
-        uplinks: Vec::new(),
-        tunnel: None,
-    };
+    let r = bare_report(1);
     trusting.report_host("host1", &r).await.unwrap();
     assert_eq!(agents.reports().get("host1"), Some(&r));
     // Without the CA the certificate is not trusted: nothing is sent.
@@ -377,13 +382,7 @@ async fn passes_over_a_dead_replica_and_follows_a_follower_to_the_leader() {
         .port();
     let client =
         Netmaster::new(&format!("http://127.0.0.1:{port},{follower}"), None, None).unwrap();
-    let r = HostReport {
-        dpid: 1,
-        vtep_ip: None,
-        endpoint_ports: BTreeMap::new(),
-        uplinks: Vec::new(),
-        tunnel: None,
-    };
+    let r = bare_report(1);
     client.report_host("host1", &r).await.unwrap();
     assert_eq!(leader_agents.reports().get("host1"), Some(&r));
     assert!(follower_agents.reports().is_empty());
@@ -396,13 +395,7 @@ async fn a_write_waits_for_a_leader() {
     let (leader, leader_agents) = serve().await;
     let (follower, _, oper) = serve_replica(None, Writes::NoLeader).await;
     let client = Netmaster::new(&follower, None, None).unwrap();
-    let r = HostReport {
-        dpid: 1,
-        vtep_ip: None,
-        endpoint_ports: BTreeMap::new(),
-        uplinks: Vec::new(),
-        tunnel: None,
-    };
+    let r = bare_report(1);
     // A leader is elected half a second later.
     let elected = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(500)).await;

@@ -43,5 +43,20 @@ pub mod tokens;
 pub mod traffic;
 
 pub use fabric::{Fabric, FabricConfig};
+
+/// Polls `check` every 20 ms until it holds, or panics naming `what` after `timeout`; how long
+/// it took.
+pub fn wait_for(
+    what: &str,
+    timeout: std::time::Duration,
+    mut check: impl FnMut() -> bool,
+) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    while !check() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    start.elapsed()
+}
 pub use host::Host;
 pub use matrix::{Endpoint, Matrix};

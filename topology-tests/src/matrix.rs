@@ -55,6 +55,14 @@ impl Fabric {
         got
     }
 
+    /// Every attached container, with its addresses from netmaster, by container name.
+    pub fn endpoints_by_name(&self) -> std::collections::BTreeMap<String, Endpoint> {
+        self.endpoints()
+            .into_iter()
+            .map(|e| (e.name.clone(), e))
+            .collect()
+    }
+
     /// Every attached container, with its addresses from netmaster, in name order.
     pub fn endpoints(&self) -> Vec<Endpoint> {
         let objects = self

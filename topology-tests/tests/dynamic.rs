@@ -2,18 +2,10 @@
 //! messages, running pings lose nothing, ARP for known endpoints never crosses the underlay),
 //! and a host that leaves and comes back.
 
-use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use topology_tests::traffic::{ping, Capture};
-use topology_tests::{Endpoint, Fabric, FabricConfig, Matrix};
-
-fn by_name(f: &Fabric) -> BTreeMap<String, Endpoint> {
-    f.endpoints()
-        .into_iter()
-        .map(|e| (e.name.clone(), e))
-        .collect()
-}
+use topology_tests::{wait_for, Endpoint, Fabric, FabricConfig, Matrix};
 
 fn tunnel_count(f: &Fabric, host: &str) -> usize {
     f.host(host)
@@ -21,15 +13,6 @@ fn tunnel_count(f: &Fabric, host: &str) -> usize {
         .lines()
         .filter(|p| p.starts_with("vx"))
         .count()
-}
-
-fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    start.elapsed()
 }
 
 const INTENT: &str = r#"{
@@ -65,7 +48,7 @@ fn endpoints_come_and_go_while_traffic_runs() {
     ] {
         f.attach(h, "blue", c);
     }
-    let eps = by_name(&f);
+    let eps = f.endpoints_by_name();
     for (a, b) in [("a1", "a2"), ("b2", "b3")] {
         wait_for(&format!("{a} -> {b}"), Duration::from_secs(20), || {
             ping(&eps[a], &eps[b], &["-c", "1"])
@@ -100,7 +83,7 @@ fn endpoints_come_and_go_while_traffic_runs() {
     // host3, which has no endpoint of the network.
     let mark = f.netmaster_log_len();
     f.attach("host1", "blue", "a3");
-    let eps = by_name(&f);
+    let eps = f.endpoints_by_name();
     let took = wait_for("a3 -> a2", Duration::from_secs(20), || {
         ping(&eps["a3"], &eps["a2"], &["-c", "1"])
     });

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use topology_tests::traffic::ping;
-use topology_tests::{Endpoint, Fabric, FabricConfig};
+use topology_tests::{wait_for, Fabric, FabricConfig};
 
 const INTENT: &str = r#"{
     "Hosts": [{"Name": "host1", "VtepIp": "192.168.2.10"},
@@ -27,22 +27,6 @@ const INTENT: &str = r#"{
         ]
     }]
 }"#;
-
-fn by_name(f: &Fabric) -> BTreeMap<String, Endpoint> {
-    f.endpoints()
-        .into_iter()
-        .map(|e| (e.name.clone(), e))
-        .collect()
-}
-
-fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    start.elapsed()
-}
 
 /// The role Open vSwitch gives each of `host`'s controllers, by target.
 fn roles(f: &Fabric, host: &str) -> BTreeMap<String, String> {
@@ -122,7 +106,7 @@ fn the_leader_dies_during_a_ping_and_nothing_is_lost() {
     f.netctl(&["-cfg", &file.display().to_string()]);
     f.attach("host1", "blue", "a1");
     f.attach("host2", "blue", "a2");
-    let eps = by_name(&f);
+    let eps = f.endpoints_by_name();
     wait_for("a1 -> a2", Duration::from_secs(20), || {
         ping(&eps["a1"], &eps["a2"], &["-c", "1"])
     });
@@ -273,7 +257,7 @@ fn the_leader_dies_during_a_ping_and_nothing_is_lost() {
     f.api_at(&f.wiring.api_url(follower), move |c| c.put(&a3))
         .expect("an endpoint created through a follower");
     f.attach("host2", "blue", "a3");
-    let eps = by_name(&f);
+    let eps = f.endpoints_by_name();
     wait_for("a1 -> a3", Duration::from_secs(10), || {
         ping(&eps["a1"], &eps["a3"], &["-c", "1"])
     });
