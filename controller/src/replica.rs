@@ -162,6 +162,8 @@ enum CampaignEnd {
     Fenced,
     #[error("the store could not be read: {0}")]
     Store(#[from] StoreError),
+    #[error("the store's reload task ended: {0}")]
+    Reload(#[from] tokio::task::JoinError),
 }
 
 async fn campaign_once(
@@ -207,9 +209,7 @@ async fn campaign_once(
     let generation = resp.header().map(|h| h.revision()).unwrap_or(0) as u64;
     // Everything the last leader wrote, before the first compile as leader.
     let r = replicated.clone();
-    tokio::task::spawn_blocking(move || r.reload())
-        .await
-        .map_err(|_| CampaignEnd::Fenced)??;
+    tokio::task::spawn_blocking(move || r.reload()).await??;
     store.set_fence(Some(fence));
     let intent = replicated.intent.clone();
     match tokio::task::spawn_blocking(move || intent.ensure_default_tenant()).await {
@@ -222,14 +222,15 @@ async fn campaign_once(
         generation,
         lease, "elected leader: claiming MASTER on every switch"
     );
+    // The claim first: `seen_generation` knows this replica's own generation by it.
+    claim.send_replace(Claim {
+        role: Role::Master,
+        generation_id: generation,
+    });
     leadership.send_replace(Leadership {
         leader: Some(cfg.api_url.clone()),
         is_me: true,
         generation,
-    });
-    claim.send_replace(Claim {
-        role: Role::Master,
-        generation_id: generation,
     });
     lost.wait_for(|l| *l).await.ok();
     let _ = client.lease_revoke(lease).await;
