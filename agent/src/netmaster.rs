@@ -220,7 +220,16 @@ impl Netmaster {
     /// Sends `request`; when its replica cannot be reached, the same request to every other
     /// replica in turn (the first that answers is used first from then on).
     async fn execute(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
-        let first = self.current.load(Ordering::Relaxed) % self.bases.len().max(1);
+        // The replica the request was built for (another request may have moved `current`).
+        let Some(first) = self.bases.iter().position(|b| {
+            request
+                .url()
+                .as_str()
+                .strip_prefix(b.as_str())
+                .is_some_and(|path| path.starts_with('/'))
+        }) else {
+            return self.http.execute(request).await;
+        };
         let again = request.try_clone();
         let error = match self.http.execute(request).await {
             Err(e) if e.is_connect() || e.is_timeout() => e,

@@ -29,16 +29,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
 
-/// The host of an API URL (`http://10.0.0.1:9999` -> `10.0.0.1`).
+/// The host of an API URL (`http://10.0.0.1:9999` -> `10.0.0.1`; empty when it has none).
 fn url_host(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split('/').next().unwrap_or_default();
-    match authority.rsplit_once(':') {
-        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
-        _ => authority,
-    }
-    .trim_matches(|c| c == '[' || c == ']')
-    .to_string()
+    url.parse::<http::Uri>()
+        .ok()
+        .and_then(|u| u.host().map(|h| h.trim_matches(['[', ']']).to_string()))
+        .unwrap_or_default()
 }
 
 /// netmaster's operational-state service.

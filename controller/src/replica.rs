@@ -2,7 +2,7 @@
 //! switches as their OpenFlow MASTER; the others follow.
 //!
 //! - **Election.** Every replica campaigns on an etcd election (`<prefix>/election`) with a
-//!   lease of its own, kept alive every third of its TTL. The winner fences every store commit
+//!   lease of its own, renewed every quarter of its TTL. The winner fences every store commit
 //!   with its leader key ([`Fence`]), writes `<prefix>/generation` (its API URL) and takes the
 //!   revision of that write as its OpenFlow generation id: strictly larger than any earlier
 //!   leader's, so a deposed leader's late role requests are refused by the switches (stale
@@ -26,6 +26,7 @@ use ofproto::msg::Role;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
+use tokio_util::task::AbortOnDropHandle;
 use tracing::{error, info, warn};
 
 /// Who leads the replicas, as this replica knows it.
@@ -37,6 +38,18 @@ pub struct Leadership {
     pub is_me: bool,
     /// The leader's generation id (0 before the first leader).
     pub generation: u64,
+}
+
+impl Leadership {
+    /// Another replica leads: the one whose API URL `url` is in the generation key, written at
+    /// `revision`.
+    fn following(url: &[u8], revision: i64) -> Leadership {
+        Leadership {
+            leader: Some(String::from_utf8_lossy(url).into_owned()),
+            is_me: false,
+            generation: revision as u64,
+        }
+    }
 }
 
 /// This replica's settings.
@@ -72,11 +85,7 @@ impl Replicated {
 pub fn current(store: &EtcdStore) -> Result<Leadership, StoreError> {
     let keys = Keys::new(store.prefix());
     Ok(match store.get(&keys.generation)? {
-        Some((url, revision)) => Leadership {
-            leader: Some(String::from_utf8_lossy(&url).into_owned()),
-            is_me: false,
-            generation: revision as u64,
-        },
+        Some((url, revision)) => Leadership::following(&url, revision),
         None => Leadership::default(),
     })
 }
@@ -178,8 +187,12 @@ async fn campaign_once(
     let ttl = cfg.lease_ttl.as_secs().max(1) as i64;
     let lease = client.lease_grant(ttl, None).await?.id();
     let (lost_tx, mut lost) = watch::channel(false);
-    let keeper = tokio::spawn(keep_lease(store.clone(), lease, cfg.lease_ttl, lost_tx));
-    let _stop_keeper = AbortOnDrop(keeper);
+    let _keeper = AbortOnDropHandle::new(tokio::spawn(keep_lease(
+        store.clone(),
+        lease,
+        cfg.lease_ttl,
+        lost_tx,
+    )));
     let mut waiting = store.waiting_client();
     let won = tokio::select! {
         won = waiting.campaign(keys.election.as_str(), cfg.api_url.as_str(), lease) => won?,
@@ -254,12 +267,8 @@ fn step_down(
         }
         changed
     });
-    let generation = leadership.borrow().generation;
+    let new = follower_claim(&leadership.borrow());
     claim.send_if_modified(|c| {
-        let new = Claim {
-            role: Role::Slave,
-            generation_id: generation,
-        };
         let changed = *c != new;
         *c = new;
         changed
@@ -328,7 +337,8 @@ async fn renew(
 }
 
 /// Follows the generation key: who leads and with which generation id. A follower claims
-/// SLAVE with it; a leader that sees another's generation steps down.
+/// SLAVE with it, as does a leader that sees another's generation (its lease is gone: etcd
+/// refuses its commits already).
 async fn follow_generation(
     client: Client,
     keys: Keys,
@@ -377,26 +387,18 @@ fn seen_generation(
     claim: &watch::Sender<Claim>,
     leadership: &watch::Sender<Leadership>,
 ) {
-    let generation = kv.mod_revision() as u64;
-    let leader = String::from_utf8_lossy(kv.value()).into_owned();
+    let seen = Leadership::following(kv.value(), kv.mod_revision());
     let mine = *claim.borrow()
         == Claim {
             role: Role::Master,
-            generation_id: generation,
+            generation_id: seen.generation,
         };
     if mine {
         return;
     }
-    info!(%leader, generation, "leader");
-    leadership.send_replace(Leadership {
-        leader: Some(leader),
-        is_me: false,
-        generation,
-    });
-    claim.send_replace(Claim {
-        role: Role::Slave,
-        generation_id: generation,
-    });
+    info!(leader = ?seen.leader, generation = seen.generation, "leader");
+    claim.send_replace(follower_claim(&seen));
+    leadership.send_replace(seen);
 }
 
 /// A follower reads every change of the store into its copy (its API's reads, its compile).
@@ -419,14 +421,5 @@ async fn follow_store(
             Ok(Err(e)) => warn!(error = %e, "follower: store not read"),
             Err(e) => warn!(error = %e, "follower: store not read"),
         }
-    }
-}
-
-/// Aborts a task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }

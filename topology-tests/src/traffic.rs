@@ -107,6 +107,21 @@ pub fn ping(from: &Endpoint, to: &Endpoint, extra: &[&str]) -> bool {
     output(&a).status.success()
 }
 
+/// Starts pinging `to` from `from` every `interval` seconds, `count` times, in the
+/// background (each ping waits at most 1 s for its answer); its report goes to `log`.
+pub fn start_ping(from: &Endpoint, to: &Endpoint, interval: &str, count: u32, log: &Path) -> Child {
+    Command::new("ip")
+        .args([
+            "netns", "exec", &from.ns, "ping", "-n", "-i", interval, "-W", "1", "-c",
+        ])
+        .arg(count.to_string())
+        .arg(to.ip.to_string())
+        .stdout(std::fs::File::create(log).expect("the ping log"))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting ping")
+}
+
 /// TCP throughput from `client` to `server` with iperf3 for `secs` seconds, in bit/s as the
 /// receiver counted it.
 pub fn iperf3(server: &Endpoint, client: &Endpoint, secs: u32) -> f64 {

@@ -2,9 +2,8 @@
 //! messages, running pings lose nothing, ARP for known endpoints never crosses the underlay),
 //! and a host that leaves and comes back.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
-use topology_tests::traffic::{ping, Capture};
+use topology_tests::traffic::{ping, start_ping, Capture};
 use topology_tests::{wait_for, Endpoint, Fabric, FabricConfig, Matrix};
 
 fn tunnel_count(f: &Fabric, host: &str) -> usize {
@@ -59,25 +58,7 @@ fn endpoints_come_and_go_while_traffic_runs() {
 
     // A continuous ping a1 -> a2 while a3 comes and goes on host1.
     let log = f.dir().join("ping.log");
-    let mut pinger = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &eps["a1"].ns,
-            "ping",
-            "-n",
-            "-i",
-            "0.05",
-            "-W",
-            "1",
-            "-c",
-            "120",
-        ])
-        .arg(eps["a2"].ip.to_string())
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut pinger = start_ping(&eps["a1"], &eps["a2"], "0.05", 120, &log);
 
     // Plugging a3 in changes host1 (its port) and host2 (where a3 is now reachable), never
     // host3, which has no endpoint of the network.

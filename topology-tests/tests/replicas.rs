@@ -9,9 +9,8 @@
 use northbound_client::info::ReplicaState;
 use northbound_client::model::{Endpoint as IntentEndpoint, Kind};
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use topology_tests::traffic::ping;
+use topology_tests::traffic::{ping, start_ping};
 use topology_tests::{wait_for, Fabric, FabricConfig};
 
 const INTENT: &str = r#"{
@@ -134,25 +133,7 @@ fn the_leader_dies_during_a_ping_and_nothing_is_lost() {
 
     // A ping every 10 ms for 8 s.
     let log = f.dir().join("ping.log");
-    let mut pinger = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &eps["a1"].ns,
-            "ping",
-            "-n",
-            "-i",
-            "0.01",
-            "-W",
-            "1",
-            "-c",
-            "800",
-        ])
-        .arg(eps["a2"].ip.to_string())
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut pinger = start_ping(&eps["a1"], &eps["a2"], "0.01", 800, &log);
     std::thread::sleep(Duration::from_secs(1));
 
     let killed = Instant::now();
