@@ -37,10 +37,13 @@ command -v nsenter >/dev/null 2>&1 || need_pkgs+=(util-linux)
 command -v go >/dev/null 2>&1 || need_pkgs+=(golang-go)
 [ -d /usr/share/gocode/src/github.com/containernetworking/cni/libcni ] || need_pkgs+=(golang-github-appc-cni-dev)
 command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
-# etcd for the replicas' store and their tests; protoc builds the etcd client's gRPC code.
+# etcd for the replicas' store and their tests; protoc builds the etcd client's gRPC code,
+# with protobuf's well-known types (google/protobuf/*.proto, in libprotobuf-dev: only a
+# recommendation of protobuf-compiler, which --no-install-recommends leaves out).
 command -v etcd >/dev/null 2>&1 || need_pkgs+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need_pkgs+=(etcd-client)
 command -v protoc >/dev/null 2>&1 || need_pkgs+=(protobuf-compiler)
+[ -f /usr/include/google/protobuf/descriptor.proto ] || need_pkgs+=(libprotobuf-dev)
 
 if ((${#need_pkgs[@]})); then
     echo "setup: installing ${need_pkgs[*]}"

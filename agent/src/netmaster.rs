@@ -195,7 +195,8 @@ impl Netmaster {
 
     /// Sends `request` and reads the answer. A follower replica's 307 to the leader is
     /// followed once, with the same method, body and token (reqwest's own redirect drops the
-    /// token at another address).
+    /// token at another address). A leader the follower names but that cannot be reached (it
+    /// died, and the follower does not know yet) is answered as no leader: 503.
     async fn exchange(
         &self,
         request: reqwest::Request,
@@ -210,7 +211,16 @@ impl Netmaster {
                 .and_then(|l| reqwest::Url::parse(l).ok());
             if let (Some(mut again), Some(location)) = (again, location) {
                 *again.url_mut() = location;
-                response = self.http.execute(again).await?;
+                response = match self.http.execute(again).await {
+                    Err(e) if e.is_connect() || e.is_timeout() => {
+                        let gone = format!("the leader cannot be reached: {}", chain(&e));
+                        return Ok((
+                            reqwest::StatusCode::SERVICE_UNAVAILABLE,
+                            serde_json::json!({ "error": gone }).to_string().into(),
+                        ));
+                    }
+                    answer => answer?,
+                };
             }
         }
         let status = response.status();

@@ -409,6 +409,31 @@ async fn a_write_waits_for_a_leader() {
 }
 
 #[tokio::test]
+async fn a_write_redirected_to_a_dead_leader_waits_for_the_next() {
+    let (leader, leader_agents) = serve().await;
+    // A port nothing listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("http://127.0.0.1:{port}");
+    // The follower still names the leader that died, until the next one is elected.
+    let (follower, _, oper) = serve_replica(None, Writes::Leader(dead)).await;
+    let client = Netmaster::new(&follower, None, None).unwrap();
+    let r = bare_report(1);
+    let elected = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        *oper.0.lock().unwrap() = Writes::Leader(leader);
+    });
+    let started = std::time::Instant::now();
+    client.report_host("host1", &r).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(500));
+    assert_eq!(leader_agents.reports().get("host1"), Some(&r));
+    elected.await.unwrap();
+}
+
+#[tokio::test]
 async fn an_unreachable_netmaster_is_a_transport_error() {
     // A port nothing listens on: bound, then closed.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

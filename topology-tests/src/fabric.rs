@@ -426,6 +426,11 @@ impl Fabric {
         }
     }
 
+    /// The etcd cluster of the replicas (panics without replicas).
+    pub fn etcd(&mut self) -> &mut crate::etcd::EtcdCluster {
+        self.etcd.as_mut().expect("a fabric with replicas")
+    }
+
     /// The process id of replica `i`.
     pub fn replica_pid(&self, i: u8) -> u32 {
         self.netmasters

@@ -24,6 +24,7 @@
 
 pub mod binaries;
 pub mod cmd;
+pub mod cni;
 pub mod docker;
 /// A three-member etcd cluster for the replicas of netmaster (the controller tests' own).
 #[path = "../../controller/tests/support/etcd.rs"]

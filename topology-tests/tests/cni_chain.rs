@@ -11,10 +11,11 @@
 //! * DEL: endpoint, port, veth, host-local's lease and portmap's rule are gone.
 
 use northbound_api::model::{Endpoint, Object, Tenant};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 use std::sync::OnceLock;
 use topology_tests::cmd::{in_ns, output};
+use topology_tests::cni::{text, CniRunner};
 use topology_tests::{intent, Fabric, FabricConfig};
 
 /// The reference plugins.
@@ -22,52 +23,18 @@ const CNI_PLUGINS: &str = "/usr/lib/cni";
 /// The pod's ingress limit (bits per second).
 const RATE: u64 = 10_000_000;
 
-/// libcni's runner, built once with Debian's Go and libcni sources.
-fn runner() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+/// libcni's runner, built once.
+fn runner() -> &'static CniRunner {
+    static BUILT: OnceLock<CniRunner> = OnceLock::new();
     BUILT.get_or_init(|| {
-        topology_tests::cmd::require_tools(&["go", "iptables", "iperf3"]);
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cni-runner");
-        let out = dir.join("cni-runner");
-        let source = topology_tests::fabric::repo_root().join("topology-tests/cni-runner/main.go");
-        let built = std::process::Command::new("go")
-            .args(["build", "-o"])
-            .arg(&out)
-            .arg(&source)
-            .env("GOPATH", "/usr/share/gocode")
-            .env("GO111MODULE", "off")
-            .env("GOCACHE", dir.join("cache"))
-            .env("GOFLAGS", "")
-            .output()
-            .expect("running go build");
-        assert!(
-            built.status.success(),
-            "building the CNI runner: {}",
-            String::from_utf8_lossy(&built.stderr)
-        );
-        out
+        topology_tests::cmd::require_tools(&["iptables", "iperf3"]);
+        CniRunner::build(Path::new(env!("CARGO_TARGET_TMPDIR")))
     })
 }
 
 /// A run of the runner in host namespace `ns`.
 fn cni(ns: &str, command: &str, env: &[(&str, String)], args: &[&str]) -> Output {
-    let mut cmd = std::process::Command::new("ip");
-    cmd.args(["netns", "exec", ns])
-        .arg(runner())
-        .arg(command)
-        .args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("running the CNI runner")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    runner().run(ns, command, env, args)
 }
 
 /// iperf3's received bits per second, from `client_ns` to `server` (an iperf3 server).

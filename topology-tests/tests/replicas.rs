@@ -5,11 +5,21 @@
 //! table), the switches receive no flow, group or meter mod for the unchanged state (read from
 //! ovs-vswitchd's own log of every OpenFlow message it receives), and a change made through a
 //! follower's API afterwards reaches the switches.
+//!
+//! A second fabric: a pod's CNI ADD (libcni's runner, the runtime library of containerd and
+//! CRI-O) made the moment the leader is SIGKILLed succeeds once another replica leads, and
+//! the pod reaches a container on the other host. Then all of etcd is stopped during a ping
+//! every 10 ms: no ping is lost, writes are refused with 503 while reads are served, no
+//! replica leads; etcd restarted, a leader returns by itself and a new endpoint reaches the
+//! switches; the pod's CNI DEL deletes its endpoint.
 
+use northbound_client::client::ClientError;
 use northbound_client::info::ReplicaState;
-use northbound_client::model::{Endpoint as IntentEndpoint, Kind};
+use northbound_client::model::{Endpoint as IntentEndpoint, Kind, Object};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use topology_tests::cmd::{in_ns, output};
+use topology_tests::cni::{text, CniRunner};
 use topology_tests::traffic::{ping, start_ping};
 use topology_tests::{wait_for, Fabric, FabricConfig};
 
@@ -99,17 +109,8 @@ fn vswitchd_log(f: &Fabric, host: &str, from: usize) -> String {
 
 #[test]
 fn the_leader_dies_during_a_ping_and_nothing_is_lost() {
-    let mut f = Fabric::new(&FabricConfig::hosts(2).with_replicas(3));
-    let file = f.dir().join("intent.json");
-    std::fs::write(&file, INTENT).unwrap();
-    f.netctl(&["-cfg", &file.display().to_string()]);
-    f.attach("host1", "blue", "a1");
-    f.attach("host2", "blue", "a2");
+    let mut f = blue_fabric();
     let eps = f.endpoints_by_name();
-    wait_for("a1 -> a2", Duration::from_secs(20), || {
-        ping(&eps["a1"], &eps["a2"], &["-c", "1"])
-    });
-    f.wait_settled();
     let leader = f.leader_replica().expect("a leader");
     let leader_target = target(leader);
     // Open vSwitch's Controller table (refreshed every few seconds) shows the leader as
@@ -322,4 +323,168 @@ fn the_leader_dies_during_a_ping_and_nothing_is_lost() {
         "the last leader had to repair a switch"
     );
     assert!(text.contains("netmaster_leader 1"), "{text}");
+}
+
+/// Builds the intent of [`INTENT`] with a1 on host1 and a2 on host2 plugged in, and waits
+/// until a1 reaches a2 and the switches are settled.
+fn blue_fabric() -> Fabric {
+    let mut f = Fabric::new(&FabricConfig::hosts(2).with_replicas(3));
+    let file = f.dir().join("intent.json");
+    std::fs::write(&file, INTENT).unwrap();
+    f.netctl(&["-cfg", &file.display().to_string()]);
+    f.attach("host1", "blue", "a1");
+    f.attach("host2", "blue", "a2");
+    let eps = f.endpoints_by_name();
+    wait_for("a1 -> a2", Duration::from_secs(20), || {
+        ping(&eps["a1"], &eps["a2"], &["-c", "1"])
+    });
+    f.wait_settled();
+    f
+}
+
+/// Whether the replica at `url` leads, as its `GET /info` says.
+fn leads(f: &Fabric, url: &str) -> bool {
+    f.api_at(url, |c| c.info())
+        .is_ok_and(|i| i.current_state == ReplicaState::Leader)
+}
+
+#[test]
+fn a_cni_add_during_failover_and_an_etcd_outage() {
+    let mut f = blue_fabric();
+    let eps = f.endpoints_by_name();
+    let runner = CniRunner::build(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")));
+    let host_ns = f.host("host1").ns.clone();
+    let pod_ns = format!("{}-pod", f.prefix);
+    output(&["ip", "netns", "add", &pod_ns]);
+    f.track_namespaces(vec![pod_ns.clone()]);
+    in_ns(&pod_ns, &["ip", "link", "set", "lo", "up"]);
+    let dir = f.dir().join("cni");
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(&f.bins.netplugin_cni, bin.join("netplugin-cni")).unwrap();
+    let conf = dir.join("blue.conflist");
+    let conflist = serde_json::json!({
+        "cniVersion": "1.0.0",
+        "name": "blue",
+        "plugins": [{
+            "type": "netplugin-cni",
+            "agentSocket": f.host("host1").dir.join("cni.sock"),
+            "netplugin": {"tenant": "blue", "network": "web"}
+        }]
+    });
+    std::fs::write(&conf, conflist.to_string()).unwrap();
+    let env = [
+        ("CNI_PATH", bin.display().to_string()),
+        ("CNI_CACHE_DIR", dir.join("cache").display().to_string()),
+    ];
+    let netns = format!("/var/run/netns/{pod_ns}");
+    let conf_s = conf.display().to_string();
+    let args = [conf_s.as_str(), "failoverpod", netns.as_str(), "eth0"];
+
+    // The pod's ADD is made the moment the leader dies: its endpoint is created on demand,
+    // which only a leader can do.
+    let leader = f.leader_replica().expect("a leader");
+    f.kill_replica(leader);
+    let killed = Instant::now();
+    let added = runner.run(&host_ns, "add", &env, &args);
+    let took = killed.elapsed();
+    assert!(
+        added.status.success(),
+        "ADD during failover: {}",
+        text(&added)
+    );
+    eprintln!("CNI ADD made at the leader's SIGKILL succeeded {took:?} later");
+    let new_leader = f.leader_replica().expect("a new leader");
+    assert_ne!(new_leader, leader);
+    let result: serde_json::Value = serde_json::from_slice(&added.stdout).expect("a result");
+    let address = result["ips"][0]["address"].as_str().expect("an address");
+    assert!(address.starts_with("10.9."), "{result}");
+    let a2 = eps["a2"].ip.to_string();
+    wait_for("the pod -> a2", Duration::from_secs(10), || {
+        output(&[
+            "ip", "netns", "exec", &pod_ns, "ping", "-c", "1", "-W", "1", &a2,
+        ])
+        .status
+        .success()
+    });
+    let pod_endpoint = f
+        .api(|c| c.endpoints())
+        .unwrap()
+        .into_iter()
+        .find(|e| e.sandbox.as_deref() == Some("failoverpod"))
+        .expect("the pod's endpoint");
+    let pod_key = Object::Endpoint(pod_endpoint).key();
+
+    // All of etcd stops during a ping every 10 ms for 6 s.
+    f.wait_settled();
+    let log = f.dir().join("ping.log");
+    let mut pinger = start_ping(&eps["a1"], &eps["a2"], "0.01", 600, &log);
+    std::thread::sleep(Duration::from_millis(500));
+    f.etcd().kill_all();
+    let leader_url = f.wiring.api_url(new_leader);
+    let a3 = Object::Endpoint(IntentEndpoint {
+        host: Some("host2".into()),
+        ..IntentEndpoint::named("blue", "web", "a3")
+    });
+    let refused = {
+        let a3 = a3.clone();
+        f.api_at(&leader_url, move |c| c.put(&a3))
+    };
+    match refused {
+        Err(ClientError::Api(e)) => assert_eq!(e.status, 503, "{}", e.message),
+        other => panic!("a write without etcd was not refused with 503: {other:?}"),
+    }
+    // Reads are served from each replica's copy; once the lease is gone, no replica leads.
+    for i in 0..3u8 {
+        if i == leader {
+            continue;
+        }
+        let read = f.api_at(&f.wiring.api_url(i), |c| c.get(Kind::Endpoint, "blue:a1"));
+        assert!(read.is_ok(), "replica {i} read nothing: {read:?}");
+    }
+    wait_for("no replica to lead", Duration::from_secs(10), || {
+        (0..3u8)
+            .filter(|i| *i != leader)
+            .all(|i| !leads(&f, &f.wiring.api_url(i)))
+    });
+    let status = pinger.wait().unwrap();
+    let out = std::fs::read_to_string(&log).unwrap();
+    eprintln!(
+        "{}",
+        out.lines().rev().take(2).collect::<Vec<_>>().join("\n")
+    );
+    assert!(status.success(), "the running ping failed:\n{out}");
+    assert!(
+        out.contains("600 packets transmitted, 600 received"),
+        "packets were lost while etcd was down:\n{out}"
+    );
+
+    // etcd back: a leader again, by itself; the refused write was not half-made, and made
+    // again it reaches the switches.
+    let stopped = Instant::now();
+    f.etcd().restart_stopped();
+    f.etcd().wait_healthy();
+    let back = f.leader_replica().expect("a leader once etcd is back");
+    eprintln!("a leader {:?} after etcd was restarted", stopped.elapsed());
+    let url = f.wiring.api_url(back);
+    assert!(
+        f.api_at(&url, |c| c.get(Kind::Endpoint, "blue:a3"))
+            .is_err(),
+        "the refused write was made"
+    );
+    f.api_at(&url, move |c| c.put(&a3))
+        .expect("a write once etcd is back");
+    f.attach("host2", "blue", "a3");
+    let eps = f.endpoints_by_name();
+    wait_for("a1 -> a3", Duration::from_secs(10), || {
+        ping(&eps["a1"], &eps["a3"], &["-c", "1"])
+    });
+
+    // The pod's DEL deletes its on-demand endpoint.
+    let deleted = runner.run(&host_ns, "del", &env, &args);
+    assert!(deleted.status.success(), "DEL: {}", text(&deleted));
+    assert!(
+        f.api(move |c| c.get(Kind::Endpoint, &pod_key)).is_err(),
+        "the pod's endpoint outlived its DEL"
+    );
 }
