@@ -7,7 +7,8 @@
 //! follower's API afterwards reaches the switches.
 //!
 //! A second fabric: a pod's CNI ADD (libcni's runner, the runtime library of containerd and
-//! CRI-O) made the moment the leader is SIGKILLed succeeds once another replica leads, and
+//! CRI-O) made the moment the leader is SIGKILLed (one etcd member down) succeeds once another
+//! replica leads, and
 //! the pod reaches a container on the other host. Then all of etcd is stopped during a ping
 //! every 10 ms: no ping is lost, writes are refused with 503 while reads are served, no
 //! replica leads; etcd restarted, a leader returns by itself and a new endpoint reaches the
@@ -381,8 +382,9 @@ fn a_cni_add_during_failover_and_an_etcd_outage() {
     let conf_s = conf.display().to_string();
     let args = [conf_s.as_str(), "failoverpod", netns.as_str(), "eth0"];
 
-    // The pod's ADD is made the moment the leader dies: its endpoint is created on demand,
-    // which only a leader can do.
+    // The pod's ADD is made the moment the leader dies, with one etcd member down: its
+    // endpoint is created on demand, which only a leader can do.
+    f.etcd().kill(0);
     let leader = f.leader_replica().expect("a leader");
     f.kill_replica(leader);
     let killed = Instant::now();

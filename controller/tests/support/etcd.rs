@@ -1,13 +1,14 @@
 //! A three-member etcd cluster on loopback for tests (Debian's etcd-server): free ports, its
 //! own data directories, each member stopped by its PID (SIGKILL) when dropped; optionally in
-//! a network namespace (the topology tests' controller namespace, which includes this file).
+//! a network namespace (the topology tests' controller namespace, which includes this file),
+//! optionally with TLS on its client URLs.
 
 // Each test crate that includes this module uses a part of it.
 #![allow(dead_code)]
 
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// One member.
@@ -18,11 +19,23 @@ struct Member {
     args: Vec<String>,
 }
 
+/// TLS on the members' client URLs, with client certificates required.
+#[derive(Clone, Debug)]
+pub struct ClientTls {
+    /// The CA that signs the members' certificate and their clients' (PEM).
+    pub ca: PathBuf,
+    /// The members' certificate (for 127.0.0.1; etcdctl's too) and its key.
+    pub cert: PathBuf,
+    /// Its key.
+    pub key: PathBuf,
+}
+
 /// A running cluster.
 pub struct EtcdCluster {
     members: Vec<Member>,
     /// The network namespace the members run in (`None`: this one).
     ns: Option<String>,
+    tls: Option<ClientTls>,
 }
 
 fn free_port() -> u16 {
@@ -42,7 +55,17 @@ impl EtcdCluster {
     /// The same, in network namespace `ns` (its loopback, which must be up; a new namespace
     /// has every port free).
     pub fn start_in(dir: &Path, ns: Option<&str>) -> EtcdCluster {
+        EtcdCluster::start_with(dir, ns, None)
+    }
+
+    /// The same, with TLS on the client URLs (`https://`) and client certificates required.
+    pub fn start_tls(dir: &Path, tls: ClientTls) -> EtcdCluster {
+        EtcdCluster::start_with(dir, None, Some(tls))
+    }
+
+    fn start_with(dir: &Path, ns: Option<&str>, tls: Option<ClientTls>) -> EtcdCluster {
         std::fs::create_dir_all(dir).expect("etcd's directory");
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
         let cluster: Vec<String> = ports
             .iter()
@@ -53,11 +76,11 @@ impl EtcdCluster {
         for (i, (client, peer)) in ports.iter().enumerate() {
             let name = format!("e{i}");
             let client = format!("127.0.0.1:{client}");
-            let args = vec![
+            let mut args = vec![
                 format!("--name={name}"),
                 format!("--data-dir={}", dir.join(&name).display()),
-                format!("--listen-client-urls=http://{client}"),
-                format!("--advertise-client-urls=http://{client}"),
+                format!("--listen-client-urls={scheme}://{client}"),
+                format!("--advertise-client-urls={scheme}://{client}"),
                 format!("--listen-peer-urls=http://127.0.0.1:{peer}"),
                 format!("--initial-advertise-peer-urls=http://127.0.0.1:{peer}"),
                 format!("--initial-cluster={}", cluster.join(",")),
@@ -72,6 +95,14 @@ impl EtcdCluster {
                     dir.join(format!("{name}.log")).display()
                 ),
             ];
+            if let Some(tls) = &tls {
+                args.extend([
+                    format!("--cert-file={}", tls.cert.display()),
+                    format!("--key-file={}", tls.key.display()),
+                    format!("--trusted-ca-file={}", tls.ca.display()),
+                    "--client-cert-auth".into(),
+                ]);
+            }
             members.push(Member {
                 child: None,
                 name,
@@ -82,6 +113,7 @@ impl EtcdCluster {
         let mut c = EtcdCluster {
             members,
             ns: ns.map(str::to_string),
+            tls,
         };
         for i in 0..3 {
             c.start_member(i);
@@ -121,13 +153,9 @@ impl EtcdCluster {
         for m in self.members.iter().filter(|m| m.child.is_some()) {
             loop {
                 let ok = self
-                    .command("etcdctl")
-                    .env("ETCDCTL_API", "3")
-                    .args(["--endpoints", &m.client, "put", "health-probe", &m.name])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success());
+                    .etcdctl_at(&m.client, &["put", "health-probe", &m.name])
+                    .status
+                    .success();
                 if ok {
                     break;
                 }
@@ -139,6 +167,34 @@ impl EtcdCluster {
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
+    }
+
+    /// `etcdctl ARGS` (API v3, over TLS with the members' certificate when the cluster has
+    /// TLS) against the first running member.
+    pub fn etcdctl(&self, args: &[&str]) -> Output {
+        let m = self
+            .members
+            .iter()
+            .find(|m| m.child.is_some())
+            .expect("a running member");
+        self.etcdctl_at(&m.client, args)
+    }
+
+    fn etcdctl_at(&self, client: &str, args: &[&str]) -> Output {
+        let mut cmd = self.command("etcdctl");
+        cmd.env("ETCDCTL_API", "3");
+        match &self.tls {
+            None => cmd.arg(format!("--endpoints=http://{client}")),
+            Some(tls) => cmd
+                .arg(format!("--endpoints=https://{client}"))
+                .arg(format!("--cacert={}", tls.ca.display()))
+                .arg(format!("--cert={}", tls.cert.display()))
+                .arg(format!("--key={}", tls.key.display())),
+        };
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("etcdctl (Debian's etcd-client; the set-up installs it)")
     }
 
     /// `etcd://` and every member's client address, for `--store`.
