@@ -35,7 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum RoleArg {
@@ -485,6 +485,12 @@ fn etcd_tls(args: &Args) -> anyhow::Result<Option<etcd_client::TlsOptions>> {
 fn main() -> ExitCode {
     let args = Args::parse_from(go_flags::long_options(&Args::command(), std::env::args()));
     init_logging(args.log_format);
+    // Every switch, agent and API client is a connection: the soft open files limit (often
+    // 1,024) is raised to the hard one.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => debug!(limit, "open files limit"),
+        Err(e) => warn!(error = %e, "cannot raise the open files limit"),
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
