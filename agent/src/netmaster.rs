@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 
 /// The longest one request may take (a directives long poll included).
 const TIMEOUT: Duration = Duration::from_secs(60);
+/// How many redirects from replica to replica one request follows.
+const MAX_REDIRECTS: usize = 3;
 /// How long a request answered 503 (replicas without a leader) is made again.
 const NO_LEADER_WAIT: Duration = Duration::from_secs(10);
 /// The pause between two such attempts.
@@ -194,34 +196,47 @@ impl Netmaster {
     }
 
     /// Sends `request` and reads the answer. A follower replica's 307 to the leader is
-    /// followed once, with the same method, body and token (reqwest's own redirect drops the
-    /// token at another address). A leader the follower names but that cannot be reached (it
-    /// died, and the follower does not know yet) is answered as no leader: 503.
+    /// followed, with the same method, body and token (reqwest's own redirect drops the token
+    /// at another address), up to [`MAX_REDIRECTS`] times: during a failover a follower may
+    /// still name a replica that follows by now, and that one names the new leader. A leader
+    /// that cannot be reached (it died, and the follower does not know yet), or redirects that
+    /// go on (the replicas do not agree yet), are answered as no leader: 503.
     async fn exchange(
         &self,
         request: reqwest::Request,
     ) -> reqwest::Result<(reqwest::StatusCode, Bytes)> {
-        let again = request.try_clone();
+        let no_leader = |why: String| {
+            Ok((
+                reqwest::StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::json!({ "error": why }).to_string().into(),
+            ))
+        };
+        let mut again = request.try_clone();
         let mut response = self.execute(request).await?;
-        if response.status() == reqwest::StatusCode::TEMPORARY_REDIRECT {
+        let mut redirects = 0;
+        while response.status() == reqwest::StatusCode::TEMPORARY_REDIRECT {
             let location = response
                 .headers()
                 .get(reqwest::header::LOCATION)
                 .and_then(|l| l.to_str().ok())
                 .and_then(|l| reqwest::Url::parse(l).ok());
-            if let (Some(mut again), Some(location)) = (again, location) {
-                *again.url_mut() = location;
-                response = match self.http.execute(again).await {
-                    Err(e) if e.is_connect() || e.is_timeout() => {
-                        let gone = format!("the leader cannot be reached: {}", chain(&e));
-                        return Ok((
-                            reqwest::StatusCode::SERVICE_UNAVAILABLE,
-                            serde_json::json!({ "error": gone }).to_string().into(),
-                        ));
-                    }
-                    answer => answer?,
-                };
+            let (Some(mut next), Some(location)) = (again.take(), location) else {
+                break;
+            };
+            if redirects == MAX_REDIRECTS {
+                return no_leader(format!(
+                    "the replicas do not agree on a leader yet (still redirected to {location})"
+                ));
             }
+            redirects += 1;
+            *next.url_mut() = location;
+            again = next.try_clone();
+            response = match self.http.execute(next).await {
+                Err(e) if e.is_connect() || e.is_timeout() => {
+                    return no_leader(format!("the leader cannot be reached: {}", chain(&e)));
+                }
+                answer => answer?,
+            };
         }
         let status = response.status();
         Ok((status, response.bytes().await?))

@@ -434,6 +434,30 @@ async fn a_write_redirected_to_a_dead_leader_waits_for_the_next() {
 }
 
 #[tokio::test]
+async fn a_chain_of_redirects_reaches_the_leader_and_a_loop_waits_for_one() {
+    let (leader, leader_agents) = serve().await;
+    // A follower that still names another follower, which names the leader.
+    let (second, _) = serve_as(None, Writes::Leader(leader.clone())).await;
+    let (first, _, first_oper) = serve_replica(None, Writes::Leader(second.clone())).await;
+    let client = Netmaster::new(&first, None, None).unwrap();
+    client.report_host("host1", &bare_report(1)).await.unwrap();
+    assert_eq!(leader_agents.reports().len(), 1);
+    // Two followers that name each other, until one of them learns the leader.
+    let (third, _, third_oper) = serve_replica(None, Writes::Leader(first.clone())).await;
+    *first_oper.0.lock().unwrap() = Writes::Leader(third.clone());
+    let client = Netmaster::new(&third, None, None).unwrap();
+    let learns = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        *third_oper.0.lock().unwrap() = Writes::Leader(leader);
+    });
+    let started = std::time::Instant::now();
+    client.report_host("host2", &bare_report(2)).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(500));
+    assert!(leader_agents.reports().contains_key("host2"));
+    learns.await.unwrap();
+}
+
+#[tokio::test]
 async fn an_unreachable_netmaster_is_a_transport_error() {
     // A port nothing listens on: bound, then closed.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -6,11 +6,13 @@
 //!   base pipeline, netmaster's RSS per switch and its idle CPU over 5 s once all are programmed;
 //! * restart: 10 switches programmed with 100,000 static flows each (`--flows`), netmaster
 //!   SIGKILLed and started again: table writes it sends (must be 0, or ofbench fails) and the
-//!   time from each new connection until the switch has answered the full read-back.
+//!   time from each new connection until the switch has answered the full read-back;
+//! * packet-in: 1, 16 and 64 switches each keep 16 gateway echo requests in flight for 5 s;
+//!   replies per second and latency, every reply checked by ofbench.
 //!
 //! `cargo bench -p netmaster --bench ofbench`. Without `--bench` (as under `cargo test
 //! --benches`, in the test command) it runs a smoke version: 20 switches; 2 switches with 1,000
-//! flows.
+//! flows; 2 switches loaded for a second.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -154,6 +156,35 @@ fn restart(dir: &Path, switches: usize, flows: u32) {
     );
 }
 
+fn packet_in(dir: &Path, switches: usize, window: usize, secs: u64) {
+    let sock = dir.join(format!("packet-in-{switches}.sock"));
+    let _nm = Netmaster::start(&sock, None);
+    let r = report(
+        ofbench(
+            "packet-in",
+            &sock,
+            &[
+                format!("--switches={switches}"),
+                format!("--window={window}"),
+                format!("--duration-s={secs}"),
+                "--quiet-ms=300".into(),
+            ],
+        )
+        .output()
+        .expect("ofbench"),
+    );
+    println!(
+        "packet-in {switches:>2} switches, {window} in flight each: {:.0} replies/s, latency p50 \
+         {:.2} ms p99 {:.2} ms, {} answered, {} wrong, {} missing",
+        r["replies_per_s"].as_f64().unwrap_or(0.0),
+        r["latency_p50_ms"].as_f64().unwrap_or(0.0),
+        r["latency_p99_ms"].as_f64().unwrap_or(0.0),
+        r["echo_answered"],
+        r["echo_wrong"],
+        r["echo_missing"],
+    );
+}
+
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -161,8 +192,12 @@ fn main() {
         scale(dir.path(), 1_000, 5);
         scale(dir.path(), 10_000, 5);
         restart(dir.path(), 10, 100_000);
+        for switches in [1, 16, 64] {
+            packet_in(dir.path(), switches, 16, 5);
+        }
     } else {
         scale(dir.path(), 20, 1);
         restart(dir.path(), 2, 1_000);
+        packet_in(dir.path(), 2, 4, 1);
     }
 }

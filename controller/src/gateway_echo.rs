@@ -6,6 +6,7 @@
 
 use crate::app::{send_frame, PacketInApp};
 use crate::checksum::checksum;
+use crate::compiler::fault::{self, Fault};
 use crate::compiler::gateway::{ECHO_APP, GATEWAY_MAC};
 use crate::cookie::{Cookie, OwnerKind};
 use crate::ipv4_frame::{FrameError, Ipv4Packet};
@@ -69,6 +70,8 @@ pub fn reply(frame: &[u8]) -> Result<Vec<u8>, NoReply> {
 pub struct GatewayEcho<F> {
     switch: F,
     refused: AtomicU64,
+    /// Requests answered (only counted for [`Fault::EchoSilent`]).
+    answered: AtomicU64,
 }
 
 impl<F: Fn(u64) -> Option<SwitchHandle> + Send + Sync> GatewayEcho<F> {
@@ -77,6 +80,7 @@ impl<F: Fn(u64) -> Option<SwitchHandle> + Send + Sync> GatewayEcho<F> {
         GatewayEcho {
             switch,
             refused: AtomicU64::new(0),
+            answered: AtomicU64::new(0),
         }
     }
 
@@ -91,10 +95,18 @@ impl<F: Fn(u64) -> Option<SwitchHandle> + Send + Sync> PacketInApp for GatewayEc
         if pi.cookie != Cookie::new(OwnerKind::PacketIn, ECHO_APP) {
             return;
         }
-        let (Some(port), Ok(frame)) = (pi.in_port(), reply(&pi.data)) else {
+        let (Some(port), Ok(mut frame)) = (pi.in_port(), reply(&pi.data)) else {
             self.refused.fetch_add(1, Ordering::Relaxed);
             return;
         };
+        if fault::active(Fault::EchoWrong) {
+            frame[36] ^= 0xff;
+        }
+        if fault::active(Fault::EchoSilent)
+            && self.answered.fetch_add(1, Ordering::Relaxed) % 10 == 9
+        {
+            return;
+        }
         if let Some(handle) = (self.switch)(dpid) {
             send_frame(&handle, port, frame, "gateway echo reply");
         }

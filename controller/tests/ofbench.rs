@@ -1,7 +1,10 @@
 //! `ofbench` against a real netmaster process (unix socket): it programs every emulated switch
 //! and reads the controller's memory and CPU from /proc; it catches a controller that never
 //! writes (a slave) and, after a restart, a controller that writes to switches that were in
-//! sync; a restart that finds them in sync passes with zero writes.
+//! sync; a restart that finds them in sync passes with zero writes. Under a packet-in load
+//! netmaster's gateway echo answers every request rightly; with a deliberately wrong
+//! (`NETMASTER_FAULT=echo-wrong`) or silent (`echo-silent`) responder, ofbench fails and says
+//! which.
 
 #[path = "support/api_netmaster.rs"]
 mod api_netmaster;
@@ -149,6 +152,52 @@ fn a_restart_that_finds_the_switches_in_sync_writes_nothing_and_one_that_writes_
     assert!(!out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("the restarted controller wrote 8 times"),
+        "{}",
+        text(&out)
+    );
+}
+
+fn packet_in_load(env: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("of.sock");
+    let _nm = ApiNetmaster::start_with_env(&sock, &[] as &[&str], env);
+    ofbench(&[
+        "packet-in".into(),
+        target(&sock),
+        "--switches=4".into(),
+        "--window=4".into(),
+        "--duration-s=1".into(),
+        "--quiet-ms=300".into(),
+        "--json".into(),
+    ])
+}
+
+#[test]
+fn every_packet_in_gets_its_right_reply() {
+    let r = report(&packet_in_load(&[]));
+    let answered = r["echo_answered"].as_u64().unwrap();
+    assert!(answered > 100, "{r}");
+    assert_eq!(r["echo_sent"].as_u64().unwrap(), answered, "{r}");
+    assert_eq!(r["echo_wrong"], 0, "{r}");
+    assert_eq!(r["echo_missing"], 0, "{r}");
+    assert!(r["replies_per_s"].as_f64().unwrap() > 100.0, "{r}");
+    assert!(r["latency_p99_ms"].as_f64().unwrap() > 0.0, "{r}");
+}
+
+#[test]
+fn a_wrong_or_a_missing_reply_is_caught() {
+    let out = packet_in_load(&[("NETMASTER_FAULT", "echo-wrong")]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out)
+            .contains("wrong replies (the first not an ICMP echo reply with a right checksum)"),
+        "{}",
+        text(&out)
+    );
+    let out = packet_in_load(&[("NETMASTER_FAULT", "echo-silent")]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("requests got no reply"),
         "{}",
         text(&out)
     );

@@ -1,5 +1,6 @@
-//! Deliberately wrong compilations, to prove that the end-to-end tests catch what they claim
-//! to catch: with a fault injected, the suite that checks the property must turn red.
+//! Deliberately wrong compilations (and answers of the packet-in applications), to prove that
+//! the end-to-end tests and ofbench catch what they claim to catch: with a fault injected, the
+//! suite that checks the property must turn red.
 //!
 //! Only debug builds (what the tests run) read `NETMASTER_FAULT`; in a release build
 //! [`active`] is `false` and the faults compile to nothing.
@@ -9,6 +10,8 @@
 //! | `cross-network-flood` | every flood group of a switch floods to the ports and tunnels of every network |
 //! | `tunnel-without-vni` | frames from a tunnel are classified without matching their VNI |
 //! | `no-deny-rules` | policy rules that deny are left out |
+//! | `echo-wrong` | the gateway echo reply carries a wrong ICMP checksum |
+//! | `echo-silent` | every tenth gateway echo request gets no reply |
 
 /// A deliberate compilation error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +22,10 @@ pub enum Fault {
     TunnelWithoutVni,
     /// Deny rules are dropped.
     NoDenyRules,
+    /// Gateway echo replies are corrupted.
+    EchoWrong,
+    /// Some gateway echo requests are not answered.
+    EchoSilent,
 }
 
 impl Fault {
@@ -30,6 +37,8 @@ impl Fault {
             "cross-network-flood" => Fault::CrossNetworkFlood,
             "tunnel-without-vni" => Fault::TunnelWithoutVni,
             "no-deny-rules" => Fault::NoDenyRules,
+            "echo-wrong" => Fault::EchoWrong,
+            "echo-silent" => Fault::EchoSilent,
             other => panic!("NETMASTER_FAULT={other}: not a known fault"),
         };
         tracing::warn!(fault = %name, "fault injection: the compiler is deliberately wrong");

@@ -23,6 +23,15 @@ impl ApiNetmaster {
     /// Starts netmaster with its OpenFlow listener on `sock` and `args` besides, and waits
     /// until its API answers and the socket exists; panics if it exits first.
     pub fn start<S: AsRef<OsStr>>(sock: &Path, args: &[S]) -> ApiNetmaster {
+        ApiNetmaster::start_with_env(sock, args, &[])
+    }
+
+    /// The same, with environment variables `env` added.
+    pub fn start_with_env<S: AsRef<OsStr>>(
+        sock: &Path,
+        args: &[S],
+        env: &[(&str, &str)],
+    ) -> ApiNetmaster {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
@@ -33,6 +42,7 @@ impl ApiNetmaster {
             .arg(sock)
             .arg(format!("-api-listen=127.0.0.1:{port}"))
             .args(args)
+            .envs(env.iter().copied())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("start netmaster");

@@ -114,6 +114,13 @@ impl Fleet {
         self.switches.iter().map(Switch::notes).collect()
     }
 
+    /// Every switch keeps `window` echo requests in flight from now on (`None`: no more).
+    pub fn set_load(&self, window: Option<usize>) {
+        for sw in &self.switches {
+            sw.set_load(window);
+        }
+    }
+
     /// Every switch's flow, group and meter counts.
     pub fn counts(&self) -> Vec<(usize, usize, usize)> {
         self.switches.iter().map(Switch::counts).collect()

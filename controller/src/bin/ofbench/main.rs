@@ -12,9 +12,16 @@
 //!   back); reports the time from each new connection to its full read-back (in sync) and the
 //!   writes received after it, which must be none.
 //!
+//! * `ofbench packet-in ...`: programs the switches, then every switch keeps `--window` ICMP
+//!   echo requests to a gateway in flight as PACKET_INs of netmaster's gateway echo flow for
+//!   `--duration-s`, and checks every PACKET_OUT it gets back; reports replies per second and
+//!   their latency (p50, p99), wrong and missing replies (unanswered for 1 s).
+//!
 //! It exits 1, saying why, when a switch is not programmed in time, when a restarted
-//! controller writes to a switch, or when a switch refused a write.
+//! controller writes to a switch, when a switch refused a write, or when a reply is wrong or
+//! missing.
 
+mod echo;
 mod fleet;
 mod process;
 mod switch;
@@ -40,6 +47,20 @@ enum Mode {
     Scale(Common),
     /// Program the switches, wait for the controller to restart, report what it wrote then.
     Restart(Common),
+    /// Program the switches, then load the controller with packet-ins and check its answers.
+    PacketIn(PacketInArgs),
+}
+
+#[derive(Args)]
+struct PacketInArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Echo requests each switch keeps in flight.
+    #[arg(long, default_value_t = 1)]
+    window: usize,
+    /// How long the load lasts (s).
+    #[arg(long, default_value_t = 5)]
+    duration_s: u64,
 }
 
 #[derive(Args)]
@@ -189,6 +210,49 @@ async fn restart(c: &Common) -> Result<Value, String> {
     Ok(report)
 }
 
+async fn packet_in(a: &PacketInArgs) -> Result<Value, String> {
+    let (fleet, _, mut r) = program(&a.common).await?;
+    let duration = Duration::from_secs(a.duration_s);
+    let started = Instant::now();
+    fleet.set_load(Some(a.window.max(1)));
+    tokio::time::sleep(duration).await;
+    fleet.set_load(None);
+    let elapsed = started.elapsed();
+    let answered_in_time = sum(&fleet.notes(), |n| n.echo_answered.len() as u64);
+    // Stragglers: answered late, or given up as missing.
+    tokio::time::sleep(echo::PATIENCE + Duration::from_millis(200)).await;
+    let notes = fleet.notes();
+    let mut latency: Vec<Duration> = notes
+        .iter()
+        .flat_map(|n| n.echo_answered.iter().copied())
+        .collect();
+    let wrong = sum(&notes, |n| n.echo_wrong);
+    let missing = sum(&notes, |n| n.echo_missing);
+    r.insert("window".into(), json!(a.window));
+    r.insert("echo_sent".into(), json!(sum(&notes, |n| n.echo_sent)));
+    r.insert("echo_answered".into(), json!(latency.len()));
+    r.insert(
+        "replies_per_s".into(),
+        json!(answered_in_time as f64 / elapsed.as_secs_f64()),
+    );
+    r.insert("latency_p50_ms".into(), json!(quantile(&mut latency, 0.5)));
+    r.insert("latency_p99_ms".into(), json!(quantile(&mut latency, 0.99)));
+    r.insert("echo_wrong".into(), json!(wrong));
+    r.insert("echo_missing".into(), json!(missing));
+    let first_wrong = notes.iter().find_map(|n| n.echo_first_wrong);
+    let report = Value::Object(r);
+    if wrong > 0 {
+        return Err(format!(
+            "{wrong} wrong replies (the first {}): {report}",
+            first_wrong.unwrap_or("?")
+        ));
+    }
+    if missing > 0 {
+        return Err(format!("{missing} requests got no reply: {report}"));
+    }
+    Ok(report)
+}
+
 fn print(report: &Value, as_json: bool) {
     if as_json {
         println!("{report}");
@@ -220,6 +284,7 @@ fn main() -> ExitCode {
             c.json,
         ),
         Mode::Restart(c) => (rt.block_on(restart(c)), c.json),
+        Mode::PacketIn(a) => (rt.block_on(packet_in(a)), a.common.json),
     };
     match result {
         Ok(report) => {

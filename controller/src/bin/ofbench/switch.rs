@@ -5,6 +5,7 @@
 //! features, read and written: the figures the fleet reports come from these notes, never from
 //! the controller.
 
+use crate::echo::{InFlight, Sender};
 use crate::tables::{error_msg, Refusal, Tables, EXPERIMENTER};
 use bytes::BytesMut;
 use futures_util::StreamExt;
@@ -20,7 +21,7 @@ use ofproto::multipart::{
 use ofproto::{Body, Message};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_util::codec::FramedRead;
 
@@ -66,6 +67,16 @@ pub struct Notes {
     pub last_write_at: Option<Instant>,
     /// The role the controller holds on the current connection.
     pub role: Option<Role>,
+    /// Echo requests sent as PACKET_INs.
+    pub echo_sent: u64,
+    /// Right echo replies, and how long each took.
+    pub echo_answered: Vec<Duration>,
+    /// Wrong replies, and what was wrong with the first.
+    pub echo_wrong: u64,
+    /// What was wrong with the first wrong reply.
+    pub echo_first_wrong: Option<&'static str>,
+    /// Requests unanswered for [`crate::echo::PATIENCE`].
+    pub echo_missing: u64,
 }
 
 impl Notes {
@@ -81,6 +92,8 @@ struct State {
     notes: Notes,
     generation: Option<u64>,
     config: SwitchConfig,
+    /// Echo requests to keep in flight (`None`: no packet-in load).
+    window: Option<usize>,
 }
 
 /// One switch; clones share it.
@@ -98,6 +111,8 @@ struct Connection {
     bundles: BTreeMap<u32, Vec<Message>>,
     /// Which parts of a read-back this connection has answered: flows, groups, meters.
     read: [bool; 3],
+    /// Its echo requests in flight.
+    in_flight: InFlight,
 }
 
 impl Switch {
@@ -116,6 +131,11 @@ impl Switch {
     /// What it noted so far.
     pub fn notes(&self) -> Notes {
         self.lock().notes.clone()
+    }
+
+    /// Keeps `window` echo requests in flight from now on (`None`: sends no more).
+    pub fn set_load(&self, window: Option<usize>) {
+        self.lock().window = window;
     }
 
     /// Its flow, group and meter counts.
@@ -144,6 +164,7 @@ impl Switch {
             async_config: default_async(),
             bundles: BTreeMap::new(),
             read: [false; 3],
+            in_flight: InFlight::default(),
         };
         let mut out = BytesMut::new();
         push(&mut out, &Message::new(0, Body::Hello(Hello::of13())));
@@ -151,7 +172,19 @@ impl Switch {
             return;
         }
         let mut frames = FramedRead::new(rd, OfCodec);
-        while let Some(frame) = frames.next().await {
+        let mut tick = tokio::time::interval(Duration::from_millis(5));
+        loop {
+            let frame = tokio::select! {
+                frame = frames.next() => frame,
+                _ = tick.tick() => {
+                    self.echo_tick(&mut conn, &mut out);
+                    if !out.is_empty() && wr.write_all(&out.split()).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let Some(frame) = frame else { break };
             match frame {
                 Ok(Ok(msg)) => self.handle(&mut conn, msg, &mut out),
                 Ok(Err(bad)) => {
@@ -234,7 +267,49 @@ impl Switch {
             }
             Body::BundleControl(bc) => self.bundle_control(conn, xid, bc, &frame(), out),
             Body::MultipartRequest(req) => self.multipart(conn, xid, req, out),
+            Body::PacketOut(po) => {
+                let sender = Sender::of(self.dpid);
+                let mut s = self.lock();
+                match sender.check(po) {
+                    Ok(seq) => {
+                        if let Some(took) = conn.in_flight.answered(seq) {
+                            s.notes.echo_answered.push(took);
+                        }
+                    }
+                    Err(why) => {
+                        s.notes.echo_wrong += 1;
+                        s.notes.echo_first_wrong.get_or_insert(why);
+                    }
+                }
+                let window = s.window;
+                drop(s);
+                if let Some(w) = window {
+                    self.send_echoes(conn, w, out);
+                }
+            }
             _ => refuse(out, BAD_TYPE, &frame()),
+        }
+    }
+
+    /// Gives up requests unanswered too long and keeps the window full.
+    fn echo_tick(&self, conn: &mut Connection, out: &mut BytesMut) {
+        let expired = conn.in_flight.expire();
+        let window = {
+            let mut s = self.lock();
+            s.notes.echo_missing += expired;
+            s.window
+        };
+        if let Some(w) = window {
+            self.send_echoes(conn, w, out);
+        }
+    }
+
+    fn send_echoes(&self, conn: &mut Connection, window: usize, out: &mut BytesMut) {
+        let sender = Sender::of(self.dpid);
+        let seqs = conn.in_flight.top_up(window);
+        self.lock().notes.echo_sent += seqs.len() as u64;
+        for seq in seqs {
+            push(out, &Message::new(0, Body::PacketIn(sender.packet_in(seq))));
         }
     }
 
