@@ -7,8 +7,9 @@
 //! * restart: 10 switches programmed with 100,000 static flows each (`--flows`), netmaster
 //!   SIGKILLed and started again: table writes it sends (must be 0, or ofbench fails) and the
 //!   time from each new connection until the switch has answered the full read-back;
-//! * packet-in: 1, 16 and 64 switches each keep 16 gateway echo requests in flight for 5 s;
-//!   replies per second and latency, every reply checked by ofbench.
+//! * packet-in: 1, 16 and 64 switches each keep one gateway echo request in flight for 5 s
+//!   (netmaster closes a switch that sends more than 20,000 messages a second); replies per
+//!   second and latency, every reply checked by ofbench.
 //!
 //! `cargo bench -p netmaster --bench ofbench`. Without `--bench` (as under `cargo test
 //! --benches`, in the test command) it runs a smoke version: 20 switches; 2 switches with 1,000
@@ -193,11 +194,11 @@ fn main() {
         scale(dir.path(), 10_000, 5);
         restart(dir.path(), 10, 100_000);
         for switches in [1, 16, 64] {
-            packet_in(dir.path(), switches, 16, 5);
+            packet_in(dir.path(), switches, 1, 5);
         }
     } else {
         scale(dir.path(), 20, 1);
         restart(dir.path(), 2, 1_000);
-        packet_in(dir.path(), 2, 4, 1);
+        packet_in(dir.path(), 2, 1, 1);
     }
 }

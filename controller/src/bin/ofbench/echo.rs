@@ -147,6 +147,13 @@ impl InFlight {
         self.sent.remove(&seq).map(|t| t.elapsed())
     }
 
+    /// Every request in flight, given up (its connection ended): how many.
+    pub fn abandon(&mut self) -> u64 {
+        let n = self.sent.len() as u64;
+        self.sent.clear();
+        n
+    }
+
     /// Requests that waited longer than [`PATIENCE`], given up.
     pub fn expire(&mut self) -> u64 {
         let before = self.sent.len();
@@ -193,5 +200,7 @@ mod tests {
         assert_eq!(f.top_up(3), [3]);
         assert_eq!(f.expire(), 0);
         assert!(f.top_up(3).is_empty(), "three are in flight");
+        assert_eq!(f.abandon(), 3);
+        assert_eq!(f.top_up(1), [4]);
     }
 }

@@ -15,11 +15,12 @@
 //! * `ofbench packet-in ...`: programs the switches, then every switch keeps `--window` ICMP
 //!   echo requests to a gateway in flight as PACKET_INs of netmaster's gateway echo flow for
 //!   `--duration-s`, and checks every PACKET_OUT it gets back; reports replies per second and
-//!   their latency (p50, p99), wrong and missing replies (unanswered for 1 s).
+//!   their latency (p50, p99), wrong and missing replies (unanswered for 1 s, or lost with a
+//!   connection the controller closed).
 //!
 //! It exits 1, saying why, when a switch is not programmed in time, when a restarted
-//! controller writes to a switch, when a switch refused a write, or when a reply is wrong or
-//! missing.
+//! controller writes to a switch, when a switch refused a write, when a reply is wrong or
+//! missing, or when the controller closes a switch's connection under the packet-in load.
 
 mod echo;
 mod fleet;
@@ -228,6 +229,7 @@ async fn packet_in(a: &PacketInArgs) -> Result<Value, String> {
         .collect();
     let wrong = sum(&notes, |n| n.echo_wrong);
     let missing = sum(&notes, |n| n.echo_missing);
+    let lost = sum(&notes, |n| n.echo_sessions_lost);
     r.insert("window".into(), json!(a.window));
     r.insert("echo_sent".into(), json!(sum(&notes, |n| n.echo_sent)));
     r.insert("echo_answered".into(), json!(latency.len()));
@@ -239,12 +241,18 @@ async fn packet_in(a: &PacketInArgs) -> Result<Value, String> {
     r.insert("latency_p99_ms".into(), json!(quantile(&mut latency, 0.99)));
     r.insert("echo_wrong".into(), json!(wrong));
     r.insert("echo_missing".into(), json!(missing));
+    r.insert("sessions_lost".into(), json!(lost));
     let first_wrong = notes.iter().find_map(|n| n.echo_first_wrong);
     let report = Value::Object(r);
     if wrong > 0 {
         return Err(format!(
             "{wrong} wrong replies (the first {}): {report}",
             first_wrong.unwrap_or("?")
+        ));
+    }
+    if lost > 0 {
+        return Err(format!(
+            "the controller closed {lost} switch connections under the load: {report}"
         ));
     }
     if missing > 0 {

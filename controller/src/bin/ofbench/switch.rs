@@ -75,8 +75,10 @@ pub struct Notes {
     pub echo_wrong: u64,
     /// What was wrong with the first wrong reply.
     pub echo_first_wrong: Option<&'static str>,
-    /// Requests unanswered for [`crate::echo::PATIENCE`].
+    /// Requests unanswered for [`crate::echo::PATIENCE`], or lost with their connection.
     pub echo_missing: u64,
+    /// Connections that ended while the packet-in load was on.
+    pub echo_sessions_lost: u64,
 }
 
 impl Notes {
@@ -208,6 +210,12 @@ impl Switch {
             }
         }
         let _ = wr.shutdown().await;
+        let abandoned = conn.in_flight.abandon();
+        let mut s = self.lock();
+        s.notes.echo_missing += abandoned;
+        if s.window.is_some() {
+            s.notes.echo_sessions_lost += 1;
+        }
     }
 
     fn handle(&self, conn: &mut Connection, msg: Message, out: &mut BytesMut) {
