@@ -198,6 +198,16 @@ async fn serve_replica(
 }
 
 /// A report of a bridge `dpid` with no port of netmaster's yet.
+/// The URL of a port nothing listens on (bound, then closed).
+fn dead_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
 fn bare_report(dpid: u64) -> HostReport {
     HostReport {
         dpid,
@@ -374,14 +384,8 @@ async fn live_trace_jobs_are_long_polled_and_answered() {
 async fn passes_over_a_dead_replica_and_follows_a_follower_to_the_leader() {
     let (leader, leader_agents) = serve().await;
     let (follower, follower_agents) = serve_as(None, Writes::Leader(leader.clone())).await;
-    // A port nothing listens on: bound, then closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let client =
-        Netmaster::new(&format!("http://127.0.0.1:{port},{follower}"), None, None).unwrap();
+    let dead = dead_url();
+    let client = Netmaster::new(&format!("{dead},{follower}"), None, None).unwrap();
     let r = bare_report(1);
     client.report_host("host1", &r).await.unwrap();
     assert_eq!(leader_agents.reports().get("host1"), Some(&r));
@@ -411,13 +415,7 @@ async fn a_write_waits_for_a_leader() {
 #[tokio::test]
 async fn a_write_redirected_to_a_dead_leader_waits_for_the_next() {
     let (leader, leader_agents) = serve().await;
-    // A port nothing listens on: bound, then closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dead = format!("http://127.0.0.1:{port}");
+    let dead = dead_url();
     // The follower still names the leader that died, until the next one is elected.
     let (follower, _, oper) = serve_replica(None, Writes::Leader(dead)).await;
     let client = Netmaster::new(&follower, None, None).unwrap();
@@ -459,19 +457,14 @@ async fn a_chain_of_redirects_reaches_the_leader_and_a_loop_waits_for_one() {
 
 #[tokio::test]
 async fn an_unreachable_netmaster_is_a_transport_error() {
-    // A port nothing listens on: bound, then closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let client = Netmaster::new(&format!("http://127.0.0.1:{port}"), None, None).unwrap();
+    let dead = dead_url();
+    let client = Netmaster::new(&dead, None, None).unwrap();
     let err = client.get(Kind::Tenant, "t1").await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     let text = err.to_string();
     // The message names the URL and the cause (reqwest's own leaves the cause out).
     assert!(
-        text.contains(&format!("http://127.0.0.1:{port}/api/v1/tenants/t1/")),
+        text.contains(&format!("{dead}/api/v1/tenants/t1/")),
         "{text}"
     );
     assert!(text.contains("Connection refused"), "{text}");

@@ -51,6 +51,26 @@ impl CniRunner {
     }
 }
 
+/// A pod for the runner: network namespace `<prefix>-pod` with its loopback up, deleted with
+/// the fabric; its name.
+pub fn pod_namespace(f: &mut crate::Fabric) -> String {
+    let pod = format!("{}-pod", f.prefix);
+    crate::cmd::output(&["ip", "netns", "add", &pod]);
+    f.track_namespaces(vec![pod.clone()]);
+    crate::cmd::in_ns(&pod, &["ip", "link", "set", "lo", "up"]);
+    pod
+}
+
+/// `<the fabric's directory>/cni`, with netplugin's plugin in its `bin/` (for `CNI_PATH`).
+pub fn plugin_dir(f: &crate::Fabric) -> PathBuf {
+    let dir = f.dir().join("cni");
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("the CNI plugin directory");
+    std::os::unix::fs::symlink(&f.bins.netplugin_cni, bin.join("netplugin-cni"))
+        .expect("netplugin's CNI plugin");
+    dir
+}
+
 /// A command's stdout and stderr, for a failure message.
 pub fn text(out: &Output) -> String {
     format!(

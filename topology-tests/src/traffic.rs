@@ -122,6 +122,19 @@ pub fn start_ping(from: &Endpoint, to: &Endpoint, interval: &str, count: u32, lo
         .expect("starting ping")
 }
 
+/// Waits for a ping started with [`start_ping`] to end, prints its summary and returns its
+/// report; panics when ping itself failed.
+pub fn finish_ping(mut pinger: Child, log: &Path) -> String {
+    let status = pinger.wait().expect("waiting for ping");
+    let out = std::fs::read_to_string(log).expect("the ping log");
+    eprintln!(
+        "{}",
+        out.lines().rev().take(2).collect::<Vec<_>>().join("\n")
+    );
+    assert!(status.success(), "the running ping failed:\n{out}");
+    out
+}
+
 /// TCP throughput from `client` to `server` with iperf3 for `secs` seconds, in bit/s as the
 /// receiver counted it.
 pub fn iperf3(server: &Endpoint, client: &Endpoint, secs: u32) -> f64 {

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::Output;
 use std::sync::OnceLock;
 use topology_tests::cmd::{in_ns, output};
-use topology_tests::cni::{text, CniRunner};
+use topology_tests::cni::{plugin_dir, pod_namespace, text, CniRunner};
 use topology_tests::{intent, Fabric, FabricConfig};
 
 /// The reference plugins.
@@ -74,16 +74,11 @@ fn a_conflist_chain_of_reference_plugins_runs_after_netplugin() {
         other => panic!("chain:peer: {other:?}"),
     };
     let host_ns = f.host("host1").ns.clone();
-    let pod_ns = format!("{}-pod", f.prefix);
-    output(&["ip", "netns", "add", &pod_ns]);
-    f.track_namespaces(vec![pod_ns.clone()]);
-    in_ns(&pod_ns, &["ip", "link", "set", "lo", "up"]);
+    let pod_ns = pod_namespace(&mut f);
 
     // The plugin directory: netplugin's plugin beside the reference ones.
-    let dir = f.dir().join("cni");
+    let dir = plugin_dir(&f);
     let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink(&f.bins.netplugin_cni, bin.join("netplugin-cni")).unwrap();
     let store = dir.join("host-local");
     let conflist = serde_json::json!({
         "cniVersion": "1.0.0",

@@ -3,7 +3,7 @@
 //! and a host that leaves and comes back.
 
 use std::time::Duration;
-use topology_tests::traffic::{ping, start_ping, Capture};
+use topology_tests::traffic::{finish_ping, ping, start_ping, Capture};
 use topology_tests::{wait_for, Endpoint, Fabric, FabricConfig, Matrix};
 
 fn tunnel_count(f: &Fabric, host: &str) -> usize {
@@ -58,7 +58,7 @@ fn endpoints_come_and_go_while_traffic_runs() {
 
     // A continuous ping a1 -> a2 while a3 comes and goes on host1.
     let log = f.dir().join("ping.log");
-    let mut pinger = start_ping(&eps["a1"], &eps["a2"], "0.05", 120, &log);
+    let pinger = start_ping(&eps["a1"], &eps["a2"], "0.05", 120, &log);
 
     // Plugging a3 in changes host1 (its port) and host2 (where a3 is now reachable), never
     // host3, which has no endpoint of the network.
@@ -108,13 +108,7 @@ fn endpoints_come_and_go_while_traffic_runs() {
     );
     assert!(!ping(&eps["a2"], &eps["a3"], &["-c", "2"]), "a3 is gone");
 
-    let status = pinger.wait().unwrap();
-    let out = std::fs::read_to_string(&log).unwrap();
-    eprintln!(
-        "{}",
-        out.lines().rev().take(2).collect::<Vec<_>>().join("\n")
-    );
-    assert!(status.success(), "the running ping failed:\n{out}");
+    let out = finish_ping(pinger, &log);
     // At most one packet may be lost, and only while a3's port is added or removed on host1:
     // Open vSwitch's userspace datapath has been seen to drop one tunneled packet at the
     // instant a port of the same bridge comes or goes (host1's log and the underlay capture

@@ -19,9 +19,9 @@ use northbound_client::info::ReplicaState;
 use northbound_client::model::{Endpoint as IntentEndpoint, Kind, Object};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use topology_tests::cmd::{in_ns, output};
-use topology_tests::cni::{text, CniRunner};
-use topology_tests::traffic::{ping, start_ping};
+use topology_tests::cmd::output;
+use topology_tests::cni::{plugin_dir, pod_namespace, text, CniRunner};
+use topology_tests::traffic::{finish_ping, ping, start_ping};
 use topology_tests::{wait_for, Fabric, FabricConfig};
 
 const INTENT: &str = r#"{
@@ -135,7 +135,7 @@ fn the_leader_dies_during_a_ping_and_nothing_is_lost() {
 
     // A ping every 10 ms for 8 s.
     let log = f.dir().join("ping.log");
-    let mut pinger = start_ping(&eps["a1"], &eps["a2"], "0.01", 800, &log);
+    let pinger = start_ping(&eps["a1"], &eps["a2"], "0.01", 800, &log);
     std::thread::sleep(Duration::from_secs(1));
 
     let killed = Instant::now();
@@ -157,13 +157,7 @@ fn the_leader_dies_during_a_ping_and_nothing_is_lost() {
     let took = killed.elapsed();
     eprintln!("MASTER granted on both switches {took:?} after the SIGKILL");
     assert!(took < Duration::from_secs(5), "{took:?}");
-    let status = pinger.wait().unwrap();
-    let out = std::fs::read_to_string(&log).unwrap();
-    eprintln!(
-        "{}",
-        out.lines().rev().take(2).collect::<Vec<_>>().join("\n")
-    );
-    assert!(status.success(), "the running ping failed:\n{out}");
+    let out = finish_ping(pinger, &log);
     assert!(
         out.contains("800 packets transmitted, 800 received"),
         "the running ping lost packets:\n{out}"
@@ -355,14 +349,9 @@ fn a_cni_add_during_failover_and_an_etcd_outage() {
     let eps = f.endpoints_by_name();
     let runner = CniRunner::build(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")));
     let host_ns = f.host("host1").ns.clone();
-    let pod_ns = format!("{}-pod", f.prefix);
-    output(&["ip", "netns", "add", &pod_ns]);
-    f.track_namespaces(vec![pod_ns.clone()]);
-    in_ns(&pod_ns, &["ip", "link", "set", "lo", "up"]);
-    let dir = f.dir().join("cni");
+    let pod_ns = pod_namespace(&mut f);
+    let dir = plugin_dir(&f);
     let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink(&f.bins.netplugin_cni, bin.join("netplugin-cni")).unwrap();
     let conf = dir.join("blue.conflist");
     let conflist = serde_json::json!({
         "cniVersion": "1.0.0",
@@ -420,7 +409,7 @@ fn a_cni_add_during_failover_and_an_etcd_outage() {
     // All of etcd stops during a ping every 10 ms for 6 s.
     f.wait_settled();
     let log = f.dir().join("ping.log");
-    let mut pinger = start_ping(&eps["a1"], &eps["a2"], "0.01", 600, &log);
+    let pinger = start_ping(&eps["a1"], &eps["a2"], "0.01", 600, &log);
     std::thread::sleep(Duration::from_millis(500));
     f.etcd().kill_all();
     let leader_url = f.wiring.api_url(new_leader);
@@ -449,13 +438,7 @@ fn a_cni_add_during_failover_and_an_etcd_outage() {
             .filter(|i| *i != leader)
             .all(|i| !leads(&f, &f.wiring.api_url(i)))
     });
-    let status = pinger.wait().unwrap();
-    let out = std::fs::read_to_string(&log).unwrap();
-    eprintln!(
-        "{}",
-        out.lines().rev().take(2).collect::<Vec<_>>().join("\n")
-    );
-    assert!(status.success(), "the running ping failed:\n{out}");
+    let out = finish_ping(pinger, &log);
     assert!(
         out.contains("600 packets transmitted, 600 received"),
         "packets were lost while etcd was down:\n{out}"

@@ -24,6 +24,7 @@ const REASON_ACTION: u8 = 1;
 const DATA: &[u8; 32] = b"ofbench packet-in load 0123456\0\0";
 
 /// The internet checksum (RFC 1071) of `data`: 0 over a header that holds its right one.
+/// ofbench's own, not netmaster's `checksum`: the check must not share the code it checks.
 fn checksum(data: &[u8]) -> u16 {
     let mut sum: u32 = data
         .chunks(2)
