@@ -116,11 +116,20 @@ impl EtcdStore {
         self.waiting_client.clone()
     }
 
-    /// A client of member `i` (modulo their number) alone, for a stream that must move to
-    /// another member at once when its member fails (the leader's lease renewal).
+    /// A client of member `i` (modulo their number) alone, for calls that must move to
+    /// another member at once when theirs fails (the election, the leader's lease renewal):
+    /// a client balanced over all members keeps picking one that is down. Its calls wait as
+    /// long as they must.
     pub async fn member_client(&self, i: usize) -> Result<Client, etcd_client::Error> {
         let member = &self.endpoints[i % self.endpoints.len()];
         Client::connect([member], Some(self.waiting_options.clone())).await
+    }
+
+    /// The same, each call bounded by one attempt's time.
+    pub async fn bounded_member_client(&self, i: usize) -> Result<Client, etcd_client::Error> {
+        let member = &self.endpoints[i % self.endpoints.len()];
+        let options = self.waiting_options.clone().with_timeout(ATTEMPT);
+        Client::connect([member], Some(options)).await
     }
 
     /// The store's runtime, where the election and the watch run.
