@@ -155,6 +155,11 @@ impl InFlight {
         n
     }
 
+    /// Whether none is in flight.
+    pub fn is_empty(&self) -> bool {
+        self.sent.is_empty()
+    }
+
     /// Requests that waited longer than [`PATIENCE`], given up.
     pub fn expire(&mut self) -> u64 {
         let before = self.sent.len();
@@ -201,7 +206,9 @@ mod tests {
         assert_eq!(f.top_up(3), [3]);
         assert_eq!(f.expire(), 0);
         assert!(f.top_up(3).is_empty(), "three are in flight");
+        assert!(!f.is_empty());
         assert_eq!(f.abandon(), 3);
+        assert!(f.is_empty());
         assert_eq!(f.top_up(1), [4]);
     }
 }

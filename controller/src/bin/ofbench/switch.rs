@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::sync::watch;
 use tokio_util::codec::FramedRead;
 
 /// `OFPET_BAD_REQUEST`, `OFPBRC_IS_SLAVE`.
@@ -39,6 +40,8 @@ const BUNDLE_BAD_ID: Refusal = (EXPERIMENTER, 2302);
 const BUNDLE_MSG_FAILED: Refusal = (EXPERIMENTER, 2313);
 /// Tables of an Open vSwitch bridge.
 const N_TABLES: u8 = 254;
+/// How often a switch under load gives up late requests and tops its window up.
+const TICK: Duration = Duration::from_millis(20);
 /// Records per multipart reply part at most (fewer when a part would pass 64 KiB).
 const PART_RECORDS: usize = 512;
 
@@ -94,8 +97,6 @@ struct State {
     notes: Notes,
     generation: Option<u64>,
     config: SwitchConfig,
-    /// Echo requests to keep in flight (`None`: no packet-in load).
-    window: Option<usize>,
 }
 
 /// One switch; clones share it.
@@ -104,6 +105,8 @@ pub struct Switch {
     /// Its datapath id.
     pub dpid: u64,
     state: Arc<Mutex<State>>,
+    /// Echo requests to keep in flight (`None`: no packet-in load).
+    window: Arc<watch::Sender<Option<usize>>>,
 }
 
 /// What one connection keeps: its role, its async config and its open bundles.
@@ -123,6 +126,7 @@ impl Switch {
         Switch {
             dpid,
             state: Arc::default(),
+            window: Arc::new(watch::channel(None).0),
         }
     }
 
@@ -137,7 +141,7 @@ impl Switch {
 
     /// Keeps `window` echo requests in flight from now on (`None`: sends no more).
     pub fn set_load(&self, window: Option<usize>) {
-        self.lock().window = window;
+        self.window.send_replace(window);
     }
 
     /// Its flow, group and meter counts.
@@ -174,11 +178,24 @@ impl Switch {
             return;
         }
         let mut frames = FramedRead::new(rd, OfCodec);
-        let mut tick = tokio::time::interval(Duration::from_millis(5));
+        let mut load = self.window.subscribe();
         loop {
+            // Only a switch under load, or with requests in flight, wakes up on its own: ten
+            // thousand idle switches cost nothing between messages.
+            let active = load.borrow().is_some() || !conn.in_flight.is_empty();
             let frame = tokio::select! {
                 frame = frames.next() => frame,
-                _ = tick.tick() => {
+                changed = load.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    self.echo_tick(&mut conn, &mut out);
+                    if !out.is_empty() && wr.write_all(&out.split()).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                _ = tokio::time::sleep(TICK), if active => {
                     self.echo_tick(&mut conn, &mut out);
                     if !out.is_empty() && wr.write_all(&out.split()).await.is_err() {
                         break;
@@ -211,9 +228,10 @@ impl Switch {
         }
         let _ = wr.shutdown().await;
         let abandoned = conn.in_flight.abandon();
+        let under_load = self.window.borrow().is_some();
         let mut s = self.lock();
         s.notes.echo_missing += abandoned;
-        if s.window.is_some() {
+        if under_load {
             s.notes.echo_sessions_lost += 1;
         }
     }
@@ -289,8 +307,8 @@ impl Switch {
                         s.notes.echo_first_wrong.get_or_insert(why);
                     }
                 }
-                let window = s.window;
                 drop(s);
+                let window = *self.window.borrow();
                 if let Some(w) = window {
                     self.send_echoes(conn, w, out);
                 }
@@ -302,11 +320,8 @@ impl Switch {
     /// Gives up requests unanswered too long and keeps the window full.
     fn echo_tick(&self, conn: &mut Connection, out: &mut BytesMut) {
         let expired = conn.in_flight.expire();
-        let window = {
-            let mut s = self.lock();
-            s.notes.echo_missing += expired;
-            s.window
-        };
+        self.lock().notes.echo_missing += expired;
+        let window = *self.window.borrow();
         if let Some(w) = window {
             self.send_echoes(conn, w, out);
         }
