@@ -58,6 +58,7 @@ pub mod trace;
 pub use datapath::{Datapath, FlowEntry, GroupEntry, MeterEntry, PortCounters, RemovedFlow};
 pub use error::OfError;
 pub use matching::CanonicalMatch;
+pub use multipart::split as split_multipart;
 pub use ofproto::MacAddr;
 pub use packet::{MplsTag, Packet, VlanTag};
 pub use trace::Trace;

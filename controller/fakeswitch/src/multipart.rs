@@ -41,7 +41,7 @@ fn fits(body: &R) -> bool {
 }
 
 /// Splits records into parts of at most `limit` (fewer if a part would not fit in 64 KiB).
-fn split<T: Clone>(items: Vec<T>, limit: usize, mk: impl Fn(Vec<T>) -> R) -> Vec<R> {
+pub fn split<T: Clone>(items: Vec<T>, limit: usize, mk: impl Fn(Vec<T>) -> R) -> Vec<R> {
     fn go<T: Clone>(items: &[T], mk: &impl Fn(Vec<T>) -> R, out: &mut Vec<R>) {
         let body = mk(items.to_vec());
         if items.len() <= 1 || fits(&body) {

@@ -8,6 +8,7 @@
 use crate::echo::{InFlight, Sender};
 use crate::tables::{error_msg, Refusal, Tables, EXPERIMENTER};
 use bytes::BytesMut;
+use fakeswitch::split_multipart;
 use futures_util::StreamExt;
 use ofproto::codec::OfCodec;
 use ofproto::msg::{
@@ -440,10 +441,12 @@ impl Switch {
                     dp_desc: format!("emulated switch {:#x}", self.dpid),
                 })],
                 Q::PortDesc => vec![R::PortDesc(Vec::new())],
-                Q::Flow(f) => split(s.tables.flow_stats(f), R::Flow),
+                Q::Flow(f) => split_multipart(s.tables.flow_stats(f), PART_RECORDS, R::Flow),
                 Q::Aggregate(f) => vec![R::Aggregate(s.tables.aggregate(f))],
-                Q::GroupDesc => split(s.tables.group_descs(), R::GroupDesc),
-                Q::MeterConfig(_) => split(s.tables.meter_configs(), R::MeterConfig),
+                Q::GroupDesc => split_multipart(s.tables.group_descs(), PART_RECORDS, R::GroupDesc),
+                Q::MeterConfig(_) => {
+                    split_multipart(s.tables.meter_configs(), PART_RECORDS, R::MeterConfig)
+                }
                 _ => {
                     drop(s);
                     let frame = Message::new(xid, Body::MultipartRequest(req.clone()))
@@ -506,33 +509,6 @@ fn apply(tables: &mut Tables, notes: &mut Notes, body: &Body) -> Result<(), Refu
 /// Appends `msg`'s encoding to `out` (a message that does not encode is a bug here).
 fn push(out: &mut BytesMut, msg: &Message) {
     msg.encode(out).expect("ofbench's own messages encode");
-}
-
-/// Records split into reply bodies of at most [`PART_RECORDS`], each within 64 KiB.
-fn split<T: Clone>(records: Vec<T>, make: impl Fn(Vec<T>) -> R) -> Vec<R> {
-    fn fits(body: &R) -> bool {
-        Message::new(0, Body::MultipartReply(MultipartReply::new(body.clone())))
-            .to_bytes()
-            .is_ok()
-    }
-    fn halve<T: Clone>(records: &[T], make: &impl Fn(Vec<T>) -> R, out: &mut Vec<R>) {
-        let body = make(records.to_vec());
-        if records.len() <= 1 || fits(&body) {
-            out.push(body);
-        } else {
-            let (a, b) = records.split_at(records.len() / 2);
-            halve(a, make, out);
-            halve(b, make, out);
-        }
-    }
-    if records.is_empty() {
-        return vec![make(Vec::new())];
-    }
-    let mut out = Vec::new();
-    for chunk in records.chunks(PART_RECORDS) {
-        halve(chunk, &make, &mut out);
-    }
-    out
 }
 
 /// Open vSwitch's default asynchronous configuration: packet-ins and port status to masters
