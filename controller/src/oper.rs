@@ -98,7 +98,7 @@ impl OperService for Oper {
             leader_url: leadership.leader,
             local_ip: me,
             netmaster_nodes: nodes,
-            netplugin_nodes: self.reports.hosts().into_keys().collect(),
+            netplugin_nodes: self.reports.hosts().keys().cloned().collect(),
         }
     }
 

@@ -34,7 +34,7 @@ pub struct Inputs {
     /// The intent.
     pub intent: Arc<Snapshot>,
     /// What the agents reported, by host name.
-    pub reports: BTreeMap<String, HostPorts>,
+    pub reports: imbl::OrdMap<String, HostPorts>,
     /// Multicast groups with members, by network id and group address.
     pub memberships: BTreeMap<u32, BTreeMap<Ipv4Addr, GroupMembers>>,
     /// The capabilities of the connected switches, by datapath id.

@@ -9,8 +9,9 @@ use std::net::Ipv4Addr;
 /// multicast memberships IGMP snooping learned.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Topology {
-    /// Hosts by name.
-    pub hosts: BTreeMap<String, HostPorts>,
+    /// Hosts by name (a persistent map: shared by the topologies compiled one after another,
+    /// and compared without visiting the hosts that did not change).
+    pub hosts: imbl::OrdMap<String, HostPorts>,
     /// Multicast groups with members, by network id and group address.
     pub multicast: BTreeMap<u32, BTreeMap<Ipv4Addr, GroupMembers>>,
 }

@@ -12,11 +12,11 @@
 //!
 //! Only the [`Counters`] are persisted; what is in use is rebuilt from the stored objects.
 
+use imbl::{OrdMap, OrdSet};
 use northbound_api::addr::IdRanges;
 use northbound_api::model::Encap;
 use northbound_api::service::IntentError;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// The largest network id.
 pub const MAX_NETWORK_ID: u64 = 0xff_ffff;
@@ -52,7 +52,7 @@ impl Default for Counters {
 }
 
 /// The lowest value of `lo..=hi` that is neither used nor reserved.
-fn lowest_free(used: &BTreeSet<u128>, lo: u128, hi: u128, reserved: Option<u128>) -> Option<u128> {
+fn lowest_free(used: &OrdSet<u128>, lo: u128, hi: u128, reserved: Option<u128>) -> Option<u128> {
     let mut c = lo;
     while c <= hi {
         if !used.contains(&c) && Some(c) != reserved {
@@ -64,15 +64,18 @@ fn lowest_free(used: &BTreeSet<u128>, lo: u128, hi: u128, reserved: Option<u128>
 }
 
 /// What is allocated, plus the persistent counters.
+///
+/// Its sets are persistent ([`OrdSet`]): every write applies a batch to a clone, which shares
+/// them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ipam {
     /// The never-reused counters.
     pub counters: Counters,
-    v4: BTreeMap<String, BTreeSet<u128>>,
-    v6: BTreeMap<String, BTreeSet<u128>>,
-    macs: BTreeSet<u128>,
-    vlans: BTreeSet<u128>,
-    vnis: BTreeSet<u128>,
+    v4: OrdMap<String, OrdSet<u128>>,
+    v6: OrdMap<String, OrdSet<u128>>,
+    macs: OrdSet<u128>,
+    vlans: OrdSet<u128>,
+    vnis: OrdSet<u128>,
 }
 
 /// Which address family of a network.
@@ -116,7 +119,7 @@ impl Ipam {
         Self::next_id(&mut self.counters.endpoint, MAX_ENDPOINT_ID, "endpoint")
     }
 
-    fn addrs(&mut self, family: Family, network: &str) -> &mut BTreeSet<u128> {
+    fn addrs(&mut self, family: Family, network: &str) -> &mut OrdSet<u128> {
         let map = match family {
             Family::V4 => &mut self.v4,
             Family::V6 => &mut self.v6,
@@ -140,7 +143,7 @@ impl Ipam {
 
     /// Marks an address of a network in use; false if it already was.
     pub fn take_addr(&mut self, family: Family, network: &str, a: u128) -> bool {
-        self.addrs(family, network).insert(a)
+        self.addrs(family, network).insert(a).is_none()
     }
 
     /// Releases an address of a network.
@@ -171,7 +174,7 @@ impl Ipam {
             }
             let mac = MAC_PREFIX | self.counters.mac;
             self.counters.mac += 1;
-            if self.macs.insert(u128::from(mac)) {
+            if self.macs.insert(u128::from(mac)).is_none() {
                 return Ok(mac);
             }
         }
@@ -179,7 +182,7 @@ impl Ipam {
 
     /// Marks a MAC address in use; false if it already was.
     pub fn take_mac(&mut self, mac: u64) -> bool {
-        self.macs.insert(u128::from(mac))
+        self.macs.insert(u128::from(mac)).is_none()
     }
 
     /// Releases a MAC address.
@@ -187,7 +190,7 @@ impl Ipam {
         self.macs.remove(&u128::from(mac));
     }
 
-    fn tags(&mut self, encap: Encap) -> &mut BTreeSet<u128> {
+    fn tags(&mut self, encap: Encap) -> &mut OrdSet<u128> {
         match encap {
             Encap::Vlan => &mut self.vlans,
             Encap::Vxlan => &mut self.vnis,
@@ -207,7 +210,7 @@ impl Ipam {
 
     /// Marks a VLAN id or VNI in use; false if it already was.
     pub fn take_tag(&mut self, encap: Encap, tag: u32) -> bool {
-        self.tags(encap).insert(u128::from(tag))
+        self.tags(encap).insert(u128::from(tag)).is_none()
     }
 
     /// Releases a VLAN id or VNI.

@@ -17,37 +17,41 @@ pub mod ipam;
 pub mod service;
 pub mod state;
 
+use imbl::OrdMap;
 use northbound_api::model::{
     Endpoint, EndpointGroup, Global, Host, NetProfile, Network, Policy, Rule, Tenant,
 };
-use std::collections::BTreeMap;
 
 /// Everything the compiler needs from intent, keyed as the API keys objects
 /// (`tenant:name`, or the plain name for tenants and hosts).
+///
+/// Its maps are persistent ([`OrdMap`]): a clone shares them, and a write copies only the
+/// path to what it changes, so a snapshot per write and per compile costs O(the change), and
+/// two snapshots are compared ([`OrdMap::diff`]) without visiting what they share.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Snapshot {
     /// Global settings.
     pub global: Global,
     /// Tenants by name.
-    pub tenants: BTreeMap<String, Tenant>,
+    pub tenants: OrdMap<String, Tenant>,
     /// Networks by `tenant:network`; `pkt_tag` is always set.
-    pub networks: BTreeMap<String, Network>,
+    pub networks: OrdMap<String, Network>,
     /// Endpoint groups by `tenant:group`.
-    pub groups: BTreeMap<String, EndpointGroup>,
+    pub groups: OrdMap<String, EndpointGroup>,
     /// Endpoints by `tenant:container`; `mac_address` and `ip_address` are always set.
-    pub endpoints: BTreeMap<String, Endpoint>,
+    pub endpoints: OrdMap<String, Endpoint>,
     /// Hosts by name.
-    pub hosts: BTreeMap<String, Host>,
+    pub hosts: OrdMap<String, Host>,
     /// Policies by `tenant:policy`.
-    pub policies: BTreeMap<String, Policy>,
+    pub policies: OrdMap<String, Policy>,
     /// Rules by `tenant:policy:ruleId`.
-    pub rules: BTreeMap<String, Rule>,
+    pub rules: OrdMap<String, Rule>,
     /// QoS profiles by `tenant:profile`.
-    pub profiles: BTreeMap<String, NetProfile>,
+    pub profiles: OrdMap<String, NetProfile>,
     /// Stable network ids (1..=0xffffff) by network key.
-    pub network_ids: BTreeMap<String, u32>,
+    pub network_ids: OrdMap<String, u32>,
     /// Stable endpoint-group ids (1..=0xffff) by group key.
-    pub group_ids: BTreeMap<String, u16>,
+    pub group_ids: OrdMap<String, u16>,
     /// Stable endpoint ids (1..=2^40-1) by endpoint key.
-    pub endpoint_ids: BTreeMap<String, u64>,
+    pub endpoint_ids: OrdMap<String, u64>,
 }

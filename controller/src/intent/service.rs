@@ -12,7 +12,6 @@ use crate::store::{decode, encode, MemStore, Store, StoreError, Table, Txn};
 use northbound_api::model::{Host, Kind, Object, Tenant, DEFAULT_TENANT};
 use northbound_api::service::{Batch, IntentError, IntentService};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::watch;
 
@@ -103,8 +102,8 @@ impl IntentDb {
         self.current().snap.clone()
     }
 
-    /// The hosts intent declares, by name (without copying the rest of the snapshot).
-    pub fn hosts(&self) -> BTreeMap<String, Host> {
+    /// The hosts intent declares, by name (shared with the snapshot, not copied).
+    pub fn hosts(&self) -> imbl::OrdMap<String, Host> {
         self.current().snap.hosts.clone()
     }
 

@@ -149,7 +149,7 @@ impl AgentService for AgentApi {
 fn check_declared(
     host: &str,
     report: &HostReport,
-    hosts: &BTreeMap<String, Host>,
+    hosts: &imbl::OrdMap<String, Host>,
 ) -> Result<(), ReportError> {
     let contradicts = |what: String| ReportError::Contradicts {
         host: host.to_owned(),

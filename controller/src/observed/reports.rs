@@ -158,7 +158,7 @@ pub struct AgentReports {
     store: Arc<dyn Store>,
     /// Serialises writers: the dpid check, the store commit and the memory update are one step.
     writer: Mutex<()>,
-    hosts: RwLock<BTreeMap<String, HostPorts>>,
+    hosts: RwLock<imbl::OrdMap<String, HostPorts>>,
     version: watch::Sender<u64>,
 }
 
@@ -190,8 +190,8 @@ impl AgentReports {
         Ok(())
     }
 
-    fn load(store: &dyn Store) -> Result<BTreeMap<String, HostPorts>, StoreError> {
-        let mut hosts = BTreeMap::new();
+    fn load(store: &dyn Store) -> Result<imbl::OrdMap<String, HostPorts>, StoreError> {
+        let mut hosts = imbl::OrdMap::new();
         for (host, bytes) in &store.rows(Table::Agents)? {
             let report: HostReport = decode(Table::Agents, host, bytes)?;
             let ports = host_ports(host, &report).map_err(|e| StoreError::Invalid {
@@ -279,7 +279,7 @@ impl AgentReports {
     }
 
     /// Every reported host's ports, by host name.
-    pub fn hosts(&self) -> BTreeMap<String, HostPorts> {
+    pub fn hosts(&self) -> imbl::OrdMap<String, HostPorts> {
         self.hosts.read().expect("reports lock").clone()
     }
 

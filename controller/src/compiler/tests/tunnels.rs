@@ -43,8 +43,9 @@ fn vlan_networks_and_hosts_without_a_vtep_need_no_tunnel() {
     f.endpoint("t1", "net", "a1", at(1, 1), 1);
     f.endpoint("t1", "net", "a2", at(2, 1), 2);
     assert!(compile_all(&f.snap, &f.topo).tunnels.is_empty());
-    for (n, h) in f.topo.hosts.values_mut().enumerate() {
-        h.vtep_ip = Some(vtep(n as u8 + 1));
+    let names: Vec<String> = f.topo.hosts.keys().cloned().collect();
+    for (n, name) in names.iter().enumerate() {
+        f.topo.hosts.get_mut(name).unwrap().vtep_ip = Some(vtep(n as u8 + 1));
     }
     assert_eq!(tunnels_of(&f, "h1"), BTreeSet::new(), "VLAN only");
 }
