@@ -28,6 +28,7 @@ pub mod dns;
 pub mod fault;
 mod forward;
 pub mod gateway;
+mod incremental;
 pub mod multicast;
 pub(crate) mod policy;
 mod qos;
@@ -38,6 +39,7 @@ mod tunnels;
 #[cfg(test)]
 mod tests;
 
+pub use incremental::{Incremental, Recompiled};
 pub use multicast::{MulticastPlan, NetPlan};
 pub use topology::{GroupMembers, HostPorts, Topology, TunnelMode};
 
@@ -112,30 +114,34 @@ pub struct Compiled {
 
 /// The switch states ([`compile`]) and the tunnels each host needs, from one resolution of
 /// the intent (group classes, networks, policies and QoS profiles, each computed once).
+/// [`Incremental`] gives the same after a change, compiling only what the change can reach.
 pub fn compile_all(snapshot: &Snapshot, topo: &Topology) -> Compiled {
     let classes = classes::group_classes(snapshot);
     let nets = resolve::networks(snapshot, topo, &classes);
-    let routing = snapshot.global.fwd_mode == FwdMode::Routing;
-    let opts = Options {
-        arp: snapshot.global.arp_mode,
-        dns: snapshot.global.dns_address,
-        routing,
-        policies: policy::Policies::compile(snapshot, &classes),
-        profiles: qos::Profiles::compile(snapshot, &classes),
-    };
-    let switches = topo
-        .hosts
-        .iter()
-        .map(|(name, ports)| {
-            let host = Host { name, ports, topo };
-            (ports.dpid, compile_host(&host, &nets, &opts))
-        })
-        .collect();
+    let opts = Options::new(snapshot, &classes);
     Compiled {
-        switches,
-        tunnels: tunnels::wanted(&nets, topo, routing),
+        switches: compile_hosts(topo.hosts.keys(), topo, &nets, &opts),
+        tunnels: tunnels::wanted(&nets, topo, opts.routing),
         multicast: multicast::plan(&nets, topo),
     }
+}
+
+/// The switch states of the hosts `names` of `topo`, by datapath id.
+fn compile_hosts<'a>(
+    names: impl Iterator<Item = &'a String>,
+    topo: &Topology,
+    nets: &BTreeMap<u32, Net>,
+    opts: &Options,
+) -> BTreeMap<u64, SwitchState> {
+    let local = local_networks(nets);
+    names
+        .filter_map(|name| {
+            let ports = topo.hosts.get(name)?;
+            let host = Host { name, ports, topo };
+            let local = local.get(name.as_str()).map_or(&[][..], Vec::as_slice);
+            Some((ports.dpid, compile_host(&host, local, nets, opts)))
+        })
+        .collect()
 }
 
 /// What applies to every host alike.
@@ -152,11 +158,41 @@ struct Options {
     profiles: qos::Profiles,
 }
 
-/// The state of one host's switch.
-fn compile_host(host: &Host, nets: &BTreeMap<u32, Net>, opts: &Options) -> SwitchState {
+impl Options {
+    /// The options of `snapshot`, whose groups have the classes `classes`.
+    fn new(snapshot: &Snapshot, classes: &BTreeMap<String, u16>) -> Options {
+        Options {
+            arp: snapshot.global.arp_mode,
+            dns: snapshot.global.dns_address,
+            routing: snapshot.global.fwd_mode == FwdMode::Routing,
+            policies: policy::Policies::compile(snapshot, classes),
+            profiles: qos::Profiles::compile(snapshot, classes),
+        }
+    }
+}
+
+/// The networks with a member on each host, by host name, in network-id order.
+fn local_networks(nets: &BTreeMap<u32, Net>) -> BTreeMap<&str, Vec<&Net>> {
+    let mut local: BTreeMap<&str, Vec<&Net>> = BTreeMap::new();
+    for net in nets.values() {
+        for host in &net.hosts {
+            local.entry(host.as_str()).or_default().push(net);
+        }
+    }
+    local
+}
+
+/// The state of one host's switch; `local` are the networks with a member on it, in
+/// network-id order.
+fn compile_host(
+    host: &Host,
+    local: &[&Net],
+    nets: &BTreeMap<u32, Net>,
+    opts: &Options,
+) -> SwitchState {
     let mut s = base_pipeline();
     let mut tenants = std::collections::BTreeSet::new();
-    for net in nets.values().filter(|n| host.has_member_of(n)) {
+    for &net in local {
         classify::add(&mut s, host, net);
         match opts.arp {
             ArpMode::Proxy => arp::add(&mut s, host, net),
@@ -183,11 +219,7 @@ fn compile_host(host: &Host, nets: &BTreeMap<u32, Net>, opts: &Options) -> Switc
         opts.policies.add_rules(&mut s, tenant);
     }
     if fault::active(fault::Fault::CrossNetworkFlood) {
-        let groups: Vec<u32> = nets
-            .values()
-            .filter(|n| host.has_member_of(n))
-            .map(forward::flood_group)
-            .collect();
+        let groups: Vec<u32> = local.iter().map(|n| forward::flood_group(n)).collect();
         fault::mix_flood_groups(&mut s, &groups);
     }
     if opts.routing {
@@ -216,6 +248,6 @@ struct Host<'a> {
 impl Host<'_> {
     /// Whether an endpoint of `net` is on this host (only then does it get flows for `net`).
     fn has_member_of(&self, net: &Net) -> bool {
-        net.members.iter().any(|m| m.host == self.name)
+        net.hosts.contains(self.name)
     }
 }

@@ -63,14 +63,54 @@ pub fn group_id(index: u32) -> u32 {
     owned_id(MULTICAST_INDEX_BASE + index)
 }
 
-/// What the snooping application needs to know about the compiled networks.
+/// What the snooping application needs to know about the compiled networks (persistent maps:
+/// a recompile changes the networks a change touches and shares the rest).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MulticastPlan {
     /// Every compiled network, by network id.
-    pub networks: BTreeMap<u32, NetPlan>,
+    pub networks: imbl::OrdMap<u32, NetPlan>,
     /// Which local endpoint of which network each switch port is: (dpid, OpenFlow port) to
     /// (network id, endpoint key).
-    pub ports: BTreeMap<(u64, u32), (u32, String)>,
+    pub ports: imbl::OrdMap<(u64, u32), (u32, String)>,
+}
+
+impl MulticastPlan {
+    /// Network `id`'s part taken out.
+    pub(super) fn remove(&mut self, id: u32) {
+        if let Some(np) = self.networks.remove(&id) {
+            for (dpid, ports) in &np.ports {
+                for port in ports {
+                    if self
+                        .ports
+                        .get(&(*dpid, *port))
+                        .is_some_and(|(n, _)| *n == id)
+                    {
+                        self.ports.remove(&(*dpid, *port));
+                    }
+                }
+            }
+        }
+    }
+
+    /// `net`'s part put in.
+    pub(super) fn insert(&mut self, net: &Net, topo: &Topology) {
+        let mut np = NetPlan {
+            key: net.key.clone(),
+            config: net.multicast.clone(),
+            querier_ip: net.gateway.unwrap_or(Ipv4Addr::UNSPECIFIED),
+            ports: BTreeMap::new(),
+            hosts: BTreeMap::new(),
+        };
+        for m in &net.members {
+            let Some(h) = topo.hosts.get(&m.host) else {
+                continue; // external endpoints
+            };
+            np.ports.entry(h.dpid).or_default().push(m.port);
+            np.hosts.insert(m.key.clone(), m.host.clone());
+            self.ports.insert((h.dpid, m.port), (net.id, m.key.clone()));
+        }
+        self.networks.insert(net.id, np);
+    }
 }
 
 /// One network, as the snooping application sees it.
@@ -92,22 +132,7 @@ pub struct NetPlan {
 pub(super) fn plan(nets: &BTreeMap<u32, Net>, topo: &Topology) -> MulticastPlan {
     let mut plan = MulticastPlan::default();
     for net in nets.values() {
-        let mut np = NetPlan {
-            key: net.key.clone(),
-            config: net.multicast.clone(),
-            querier_ip: net.gateway.unwrap_or(Ipv4Addr::UNSPECIFIED),
-            ports: BTreeMap::new(),
-            hosts: BTreeMap::new(),
-        };
-        for m in &net.members {
-            let Some(h) = topo.hosts.get(&m.host) else {
-                continue; // external endpoints
-            };
-            np.ports.entry(h.dpid).or_default().push(m.port);
-            np.hosts.insert(m.key.clone(), m.host.clone());
-            plan.ports.insert((h.dpid, m.port), (net.id, m.key.clone()));
-        }
-        plan.networks.insert(net.id, np);
+        plan.insert(net, topo);
     }
     plan
 }

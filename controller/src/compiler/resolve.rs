@@ -14,7 +14,7 @@ use super::topology::Topology;
 use crate::intent::Snapshot;
 use northbound_api::model::{Encap, Endpoint, MulticastConfig};
 use ofproto::MacAddr;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 /// A network that can be compiled.
@@ -37,6 +37,8 @@ pub(super) struct Net {
     pub gateway: Option<Ipv4Addr>,
     /// Its endpoints that are plugged in, in host-name then endpoint-key order.
     pub members: Vec<Member>,
+    /// The hosts of its members.
+    pub hosts: BTreeSet<String>,
 }
 
 /// An endpoint plugged into a host's bridge.
@@ -69,31 +71,8 @@ pub(super) fn networks(
 ) -> BTreeMap<u32, Net> {
     let mut by_key: BTreeMap<&str, Net> = snap
         .networks
-        .iter()
-        .filter_map(|(key, n)| {
-            let id = *snap.network_ids.get(key)?;
-            let tag = n.pkt_tag?;
-            let tag_ok = match n.encap {
-                Encap::Vlan => (1..=4094).contains(&tag),
-                Encap::Vxlan => tag <= 0xff_ffff,
-            };
-            // Group ids: flood groups use the network id as index, multicast groups the
-            // upper half of the index range.
-            let id_ok = (1..crate::cookie::MULTICAST_INDEX_BASE).contains(&id);
-            (tag_ok && id_ok).then(|| {
-                let net = Net {
-                    id,
-                    key: key.clone(),
-                    multicast: n.multicast.clone(),
-                    encap: n.encap,
-                    tag,
-                    tenant: n.tenant_name.clone(),
-                    gateway: n.gateway,
-                    members: Vec::new(),
-                };
-                (key.as_str(), net)
-            })
-        })
+        .keys()
+        .filter_map(|key| Some((key.as_str(), network(snap, key)?)))
         .collect();
     for (host, ports) in &topo.hosts {
         for (key, &port) in &ports.endpoint_ports {
@@ -121,7 +100,77 @@ pub(super) fn networks(
             }
         }
     }
-    by_key.into_values().map(|n| (n.id, n)).collect()
+    by_key
+        .into_values()
+        .map(|mut n| {
+            n.hosts = n.members.iter().map(|m| m.host.clone()).collect();
+            (n.id, n)
+        })
+        .collect()
+}
+
+/// Network `key` without its members, if it can be compiled.
+pub(super) fn network(snap: &Snapshot, key: &str) -> Option<Net> {
+    let n = snap.networks.get(key)?;
+    let id = *snap.network_ids.get(key)?;
+    let tag = n.pkt_tag?;
+    let tag_ok = match n.encap {
+        Encap::Vlan => (1..=4094).contains(&tag),
+        Encap::Vxlan => tag <= 0xff_ffff,
+    };
+    // Group ids: flood groups use the network id as index, multicast groups the upper half
+    // of the index range.
+    let id_ok = (1..crate::cookie::MULTICAST_INDEX_BASE).contains(&id);
+    (tag_ok && id_ok).then(|| Net {
+        id,
+        key: key.to_owned(),
+        multicast: n.multicast.clone(),
+        encap: n.encap,
+        tag,
+        tenant: n.tenant_name.clone(),
+        gateway: n.gateway,
+        members: Vec::new(),
+        hosts: BTreeSet::new(),
+    })
+}
+
+/// Network `net` with its members: `endpoints` are the keys of its endpoints in intent, in key
+/// order, and `placed` says where the agents found an endpoint (port by host name). The same
+/// members, in the same order, as [`networks`] gives it.
+pub(super) fn with_members<'a>(
+    mut net: Net,
+    snap: &Snapshot,
+    classes: &BTreeMap<String, u16>,
+    endpoints: impl Iterator<Item = &'a String> + Clone,
+    placed: impl Fn(&str) -> Option<&'a BTreeMap<String, u32>>,
+) -> Net {
+    let mut hosted = Vec::new();
+    for key in endpoints.clone() {
+        let (Some(ep), Some(ports)) = (snap.endpoints.get(key), placed(key)) else {
+            continue;
+        };
+        hosted.extend(
+            ports
+                .iter()
+                .filter_map(|(host, &port)| member(snap, classes, key, ep, host, port)),
+        );
+    }
+    hosted.sort_by(|a, b| (&a.host, &a.key).cmp(&(&b.host, &b.key)));
+    net.members = hosted;
+    if net.encap == Encap::Vlan {
+        for key in endpoints {
+            if let Some(m) = snap
+                .endpoints
+                .get(key)
+                .filter(|e| e.external)
+                .and_then(|ep| member(snap, classes, key, ep, EXTERNAL, 0))
+            {
+                net.members.push(m);
+            }
+        }
+    }
+    net.hosts = net.members.iter().map(|m| m.host.clone()).collect();
+    net
 }
 
 /// The host name of an external endpoint's member: no host is called that (host names are

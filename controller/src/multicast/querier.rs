@@ -130,8 +130,8 @@ mod tests {
             hosts: BTreeMap::new(),
         };
         MulticastPlan {
-            networks: [(7, np)].into(),
-            ports: BTreeMap::new(),
+            networks: imbl::OrdMap::unit(7, np),
+            ports: imbl::OrdMap::new(),
         }
     }
 

@@ -291,8 +291,8 @@ mod tests {
             hosts: [("t:a".to_string(), "h1".to_string())].into(),
         };
         MulticastPlan {
-            networks: [(7, np)].into(),
-            ports: [((1, 3), (7, "t:a".to_string()))].into(),
+            networks: imbl::OrdMap::unit(7, np),
+            ports: imbl::OrdMap::unit((1, 3), (7, "t:a".to_string())),
         }
     }
 

@@ -7,5 +7,6 @@ pub(super) mod isolation;
 mod multicast;
 mod policy;
 mod qos;
+mod recompile;
 mod routing;
 mod tunnels;
