@@ -4,25 +4,32 @@
 //! (10 tenants of 10 VXLAN networks) over 50 hosts, each network spread over 10 hosts
 //! (`NM_BENCH_ENDPOINTS`, `NM_BENCH_NETWORKS`, `NM_BENCH_HOSTS` override the sizes).
 //!
-//! * full: `compile` of the whole intent (best and median of `NM_BENCH_RUNS`, default 5), and
-//!   the number of flows and groups it produced;
-//! * increment: one endpoint added to a network, then `compile` again and
-//!   `reconcile::diff::diff` of every switch against its previous state, timed together; with
-//!   the flow and group changes the increment produced and on how many switches.
+//! * full: `compile` of the whole intent from scratch (best and median of `NM_BENCH_RUNS`,
+//!   default 5), and the number of flows and groups it produced;
+//! * first: netmaster's first compile (`compiled::Compiler`, which also fits every switch and
+//!   lists the agents' directives), and the memory the process holds after it;
+//! * increment (`NM_BENCH_RUNS` times): one endpoint added to a network, then netmaster's
+//!   compile of the new inputs (`compiled::Compiler::compile`: only what the change reaches),
+//!   then `reconcile::diff::diff` of every switch whose state is not the one it had (a
+//!   switch's reconciler skips a state it already holds by pointer); best and median of each,
+//!   with the flow and group changes the increment produced and on how many switches.
 //!
-//! Before it prints, it checks the work (a switch per host with flows and a flood group; the
-//! increment touching exactly its network's switches, adding and deleting nothing else).
+//! Before it prints, it checks the work: a switch per host with flows and a flood group; each
+//! increment touching exactly its network's switches, adding and deleting nothing else; the
+//! last increment's snapshot equal to a compile of the same inputs from scratch.
 //! Without `--bench` (as under `cargo test --benches`, in the test command) it runs a small
-//! intent once.
+//! intent.
 
+use netmaster::compiled::{self, Compiled, Compiler, Inputs};
 use netmaster::compiler::{compile, HostPorts, Topology, TunnelMode};
 use netmaster::desired::SwitchState;
 use netmaster::intent::Snapshot;
+use netmaster::pipeline::base_pipeline;
 use netmaster::reconcile::diff::diff;
 use northbound_api::addr::MacAddr;
 use northbound_api::model::{Encap, Endpoint, Network};
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Hosts each network spans.
@@ -121,6 +128,115 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
+/// Best and median of `times`, sorted in place.
+fn best_median(times: &mut [Duration]) -> String {
+    times.sort();
+    format!(
+        "best {}, median {}",
+        ms(times[0]),
+        ms(times[times.len() / 2])
+    )
+}
+
+/// The resident memory of this process (VmRSS), in MiB.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// One increment's figures.
+struct Increment {
+    compile: Duration,
+    diff: Duration,
+    flows: (usize, usize, usize),
+    groups: usize,
+    touched: usize,
+}
+
+impl Intent {
+    /// netmaster's inputs for this intent.
+    fn inputs(&self) -> Inputs {
+        Inputs {
+            intent: Arc::new(self.snap.clone()),
+            reports: self.topo.hosts.clone(),
+            fixed: Arc::new(base_pipeline()),
+            ..Inputs::default()
+        }
+    }
+
+    /// The hosts of network `net`'s endpoints.
+    fn hosts_of(&self, net: &str) -> usize {
+        let hosts: std::collections::BTreeSet<&String> = self
+            .snap
+            .endpoints
+            .values()
+            .filter(|e| format!("{}:{}", e.tenant_name, e.network_name) == net)
+            .filter_map(|e| e.host.as_ref())
+            .collect();
+        hosts.len()
+    }
+
+    /// Endpoint `i` added, compiled by `compiler` after `before`, and the switches whose state
+    /// changed diffed; checked to touch the switches of its network's hosts and no other.
+    fn increment(&mut self, i: usize, compiler: &mut Compiler, before: &mut Compiled) -> Increment {
+        self.add_endpoint(i);
+        let hosts_of_net = self.hosts_of(&net_key(i % self.networks));
+        let inputs = self.inputs();
+        let t = Instant::now();
+        let after = compiler.compile(&inputs);
+        let compiled = t.elapsed();
+        let plans: Vec<_> = after
+            .switches
+            .iter()
+            .filter(|(dpid, f)| {
+                before
+                    .switches
+                    .get(dpid)
+                    .is_none_or(|b| !Arc::ptr_eq(&b.state, &f.state))
+            })
+            .map(|(dpid, f)| {
+                let was = before.switches.get(dpid).map(|b| b.state.as_ref());
+                diff(&f.state, was.unwrap_or(&SwitchState::default()))
+            })
+            .collect();
+        let diffed = t.elapsed() - compiled;
+        let sum = |f: fn(&netmaster::reconcile::diff::PlanStats) -> usize| -> usize {
+            plans.iter().map(|p| f(&p.stats)).sum()
+        };
+        let touched = plans.iter().filter(|p| !p.is_empty()).count();
+        assert_eq!(
+            touched, hosts_of_net,
+            "the switches of the network's hosts, no other"
+        );
+        assert!(
+            sum(|s| s.flows.added) >= hosts_of_net,
+            "the new endpoint's flows on every switch of its network"
+        );
+        assert_eq!(
+            sum(|s| s.flows.deleted),
+            0,
+            "nothing is deleted for a new endpoint"
+        );
+        let old = std::mem::replace(before, after);
+        drop(old);
+        Increment {
+            compile: compiled,
+            diff: diffed,
+            flows: (
+                sum(|s| s.flows.added),
+                sum(|s| s.flows.modified),
+                sum(|s| s.flows.deleted),
+            ),
+            groups: sum(|s| s.groups.added + s.groups.modified + s.groups.deleted),
+            touched,
+        }
+    }
+}
+
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let (endpoints, networks, hosts, runs) = if bench {
@@ -131,87 +247,67 @@ fn main() {
             env("NM_BENCH_RUNS", 5).max(1),
         )
     } else {
-        (500, 20, 12, 1)
+        (500, 20, 12, 3)
     };
     let mut intent = Intent::new(endpoints, networks, hosts);
 
     let mut times = Vec::new();
-    let mut before = BTreeMap::new();
+    let mut flows = 0;
+    let mut groups = 0;
     for _ in 0..runs {
         let t = Instant::now();
-        before = compile(&intent.snap, &intent.topo);
+        let full = compile(&intent.snap, &intent.topo);
         times.push(t.elapsed());
+        assert_eq!(full.len(), hosts, "a switch per host");
+        assert!(
+            full.values()
+                .all(|s| !s.flows.is_empty() && !s.groups.is_empty()),
+            "a switch without flows or flood group"
+        );
+        flows = full.values().map(|s| s.flows.len()).sum();
+        groups = full.values().map(|s| s.groups.len()).sum();
     }
-    times.sort();
-    let flows: usize = before.values().map(|s| s.flows.len()).sum();
-    let groups: usize = before.values().map(|s| s.groups.len()).sum();
+    let full = best_median(&mut times);
 
-    // The increment: endpoint number `endpoints`, on network `endpoints % networks`.
-    let net = net_key(endpoints % networks);
-    intent.add_endpoint(endpoints);
-    let hosts_of_net: std::collections::BTreeSet<&String> = intent
-        .snap
-        .endpoints
-        .values()
-        .filter(|e| format!("{}:{}", e.tenant_name, e.network_name) == net)
-        .filter_map(|e| e.host.as_ref())
-        .collect();
-    let hosts_of_net = hosts_of_net.len();
+    let mut compiler = Compiler::default();
     let t = Instant::now();
-    let after = compile(&intent.snap, &intent.topo);
-    let compiled = t.elapsed();
-    let plans: Vec<_> = after
-        .iter()
-        .map(|(dpid, s)| diff(s, before.get(dpid).unwrap_or(&SwitchState::default())))
-        .collect();
-    let total = t.elapsed();
-    let sum = |f: fn(&netmaster::reconcile::diff::PlanStats) -> usize| -> usize {
-        plans.iter().map(|p| f(&p.stats)).sum()
-    };
-    let flow_changes = sum(|s| s.flows.added + s.flows.modified + s.flows.deleted);
-    let group_changes = sum(|s| s.groups.added + s.groups.modified + s.groups.deleted);
-    let touched = plans.iter().filter(|p| !p.is_empty()).count();
+    let mut before = compiler.compile(&intent.inputs());
+    let first = t.elapsed();
+    let rss = rss_mib();
 
-    // The work, checked before anything is printed: every host has its switch and every
-    // switch a network's flows and flood group; the new endpoint changes the switches of its
-    // network's hosts (its flows added there), and no other.
-    assert_eq!(before.len(), hosts, "a switch per host");
+    let mut compiles = Vec::new();
+    let mut diffs = Vec::new();
+    let mut last = None;
+    for r in 0..runs {
+        let inc = intent.increment(endpoints + r, &mut compiler, &mut before);
+        compiles.push(inc.compile);
+        diffs.push(inc.diff);
+        last = Some(inc);
+    }
+    let last = last.expect("one increment at least");
+    let scratch = compiled::compile(&intent.inputs());
     assert!(
-        before
-            .values()
-            .all(|s| !s.flows.is_empty() && !s.groups.is_empty()),
-        "a switch without flows or flood group"
-    );
-    assert_eq!(
-        touched, hosts_of_net,
-        "the switches of the network's hosts, no other"
-    );
-    assert!(
-        sum(|s| s.flows.added) >= hosts_of_net,
-        "the new endpoint's flows on every switch of its network"
-    );
-    assert_eq!(
-        sum(|s| s.flows.deleted),
-        0,
-        "nothing is deleted for a new endpoint"
+        scratch.switches == before.switches && scratch.directives == before.directives,
+        "the increments' snapshot is the one a compile from scratch gives"
     );
 
     println!("intent: {endpoints} endpoints, {networks} networks, {hosts} hosts");
     println!(
-        "full compile: best {}, median {} ({runs} runs); {flows} flows, {groups} groups on {} switches",
-        ms(times[0]),
-        ms(times[times.len() / 2]),
-        before.len()
+        "full compile: {full} ({runs} runs); {flows} flows, {groups} groups on {hosts} switches"
     );
     println!(
-        "increment (+1 endpoint): compile {} + diff {} = {}; {flow_changes} flow changes \
-         ({} added, {} modified, {} deleted), {group_changes} group changes, on {touched} of {} switches",
-        ms(compiled),
-        ms(total - compiled),
-        ms(total),
-        sum(|s| s.flows.added),
-        sum(|s| s.flows.modified),
-        sum(|s| s.flows.deleted),
-        plans.len()
+        "netmaster's first compile: {}; resident memory after it {rss:.0} MiB",
+        ms(first)
+    );
+    let (added, modified, deleted) = last.flows;
+    println!(
+        "increment (+1 endpoint, {runs} runs): compile {}; diff {}; {} flow changes ({added} \
+         added, {modified} modified, {deleted} deleted), {} group changes, on {} of {hosts} \
+         switches",
+        best_median(&mut compiles),
+        best_median(&mut diffs),
+        added + modified + deleted,
+        last.groups,
+        last.touched,
     );
 }

@@ -8,7 +8,7 @@ use ofproto::msg::{Bucket, GroupType, MeterBand};
 use ofproto::multipart::{FlowStats, GroupDesc, MeterConfig};
 use ofproto::oxm::OFPXMC_OPENFLOW_BASIC;
 use ofproto::{Instruction, Match, OxmField};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The identity of a flow entry in a switch.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -63,7 +63,7 @@ pub struct MeterEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SwitchState {
     /// Flows by key.
-    pub flows: HashMap<FlowKey, FlowEntry>,
+    pub flows: foldhash::HashMap<FlowKey, FlowEntry>,
     /// Groups by id.
     pub groups: BTreeMap<u32, GroupEntry>,
     /// Meters by id.

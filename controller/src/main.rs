@@ -357,6 +357,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         snooping: snooping.clone(),
         capabilities: controller.capabilities(),
         fixed: Arc::new(fixed),
+        compiler: Default::default(),
     };
     // The first compile completes before any switch is served.
     publisher::compile_now(&mut sources, &publisher);

@@ -6,8 +6,11 @@
 //! into an input.
 
 pub mod publisher;
+mod recompile;
 
-use crate::compiler::{compile_all, GroupMembers, HostPorts, MulticastPlan, Topology};
+pub use recompile::Compiler;
+
+use crate::compiler::{GroupMembers, HostPorts, MulticastPlan, Topology};
 use crate::desired::SwitchState;
 use crate::intent::Snapshot;
 use northbound_api::agent::BoundEndpoint;
@@ -100,13 +103,13 @@ impl Fitted {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Directives {
     /// Remote VTEPs each host needs a VXLAN tunnel to, by host name.
-    pub tunnels: BTreeMap<String, BTreeSet<Ipv4Addr>>,
+    pub tunnels: imbl::OrdMap<String, BTreeSet<Ipv4Addr>>,
     /// The VXLAN UDP port.
     pub vxlan_port: u16,
     /// Uplink interfaces by host name (from intent).
     pub uplinks: BTreeMap<String, Vec<String>>,
     /// The endpoints intent binds to each host (external ones have none), by host name.
-    pub endpoints: BTreeMap<String, Vec<BoundEndpoint>>,
+    pub endpoints: imbl::OrdMap<String, Vec<BoundEndpoint>>,
 }
 
 /// Everything derived from one set of [`Inputs`].
@@ -176,58 +179,12 @@ fn effective_topology(inputs: &Inputs) -> Topology {
     topo
 }
 
-/// Compiles `inputs` (a pure function): every host's switch state fitted to its switch's
-/// capabilities (Open vSwitch until it connects), the fixed state for connected switches of
-/// no host, the agents' directives and the multicast plan.
+/// Compiles `inputs` from scratch (a pure function): every host's switch state fitted to its
+/// switch's capabilities (Open vSwitch until it connects), the fixed state for connected
+/// switches of no host, the agents' directives and the multicast plan.
 pub fn compile(inputs: &Inputs) -> Compiled {
-    let topology = effective_topology(inputs);
-    let out = compile_all(&inputs.intent, &topology);
-    let caps = |dpid: &u64| {
-        inputs
-            .capabilities
-            .get(dpid)
-            .copied()
-            .unwrap_or(Capabilities::OPEN_VSWITCH)
-    };
-    let mut switches: BTreeMap<u64, Fitted> = out
-        .switches
-        .into_iter()
-        .map(|(dpid, own)| (dpid, Fitted::new(&inputs.fixed, own, caps(&dpid))))
-        .collect();
-    for (dpid, c) in &inputs.capabilities {
-        switches
-            .entry(*dpid)
-            .or_insert_with(|| Fitted::new(&inputs.fixed, SwitchState::default(), *c));
-    }
-    let uplinks = inputs
-        .intent
-        .hosts
-        .iter()
-        .map(|(name, h)| (name.clone(), h.uplinks.clone()))
-        .collect();
-    let mut endpoints: BTreeMap<String, Vec<BoundEndpoint>> = BTreeMap::new();
-    for e in inputs.intent.endpoints.values() {
-        if let Some(host) = &e.host {
-            endpoints.entry(host.clone()).or_default().push(e.into());
-        }
-    }
-    Compiled {
-        switches,
-        directives: Directives {
-            tunnels: out.tunnels,
-            vxlan_port: inputs.intent.global.vxlan_port,
-            uplinks,
-            endpoints,
-        },
-        directives_version: 0,
-        number: 0,
-        inputs: InputVersions::default(),
-        multicast: Arc::new(out.multicast),
-        intent: inputs.intent.clone(),
-        topology: Arc::new(topology),
-    }
+    Compiler::default().compile(inputs)
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

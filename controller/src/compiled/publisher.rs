@@ -1,8 +1,9 @@
 //! Publishes the compiled snapshot: [`Publisher`] holds the one `watch` channel every reader
 //! subscribes to; [`run`] recompiles whenever an input changes (intent, agent reports,
-//! multicast memberships, switch capabilities) and publishes the result.
+//! multicast memberships, switch capabilities) and publishes the result. It compiles with one
+//! [`Compiler`], so each compile after the first compiles only what changed.
 
-use super::{compile, Capabilities, Compiled, InputVersions, Inputs};
+use super::{Capabilities, Compiled, Compiler, InputVersions, Inputs};
 use crate::desired::SwitchState;
 use crate::intent::service::IntentDb;
 use crate::multicast::snooping::Snooping;
@@ -71,6 +72,9 @@ pub struct Sources {
     pub capabilities: watch::Receiver<BTreeMap<u64, Capabilities>>,
     /// The base pipeline and static flows.
     pub fixed: Arc<SwitchState>,
+    /// The compiler, with the memory of its last compile (each compile after the first
+    /// compiles only what changed).
+    pub compiler: Compiler,
 }
 
 impl Sources {
@@ -108,7 +112,7 @@ pub fn input_versions(
 pub fn compile_now(sources: &mut Sources, publisher: &Publisher) {
     let started = Instant::now();
     let (versions, inputs) = sources.inputs();
-    let mut compiled = compile(&inputs);
+    let mut compiled = sources.compiler.compile(&inputs);
     compiled.inputs = versions;
     let switches = compiled.switches.len();
     let flows: usize = compiled

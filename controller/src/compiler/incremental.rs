@@ -42,7 +42,7 @@ pub struct Recompiled {
     /// Whether every host's switch was compiled.
     pub full: bool,
     /// The remote VTEPs each host needs a tunnel to ([`super::Compiled::tunnels`]).
-    pub tunnels: BTreeMap<String, BTreeSet<Ipv4Addr>>,
+    pub tunnels: OrdMap<String, BTreeSet<Ipv4Addr>>,
     /// What the IGMP snooping application needs to know about the networks.
     pub multicast: MulticastPlan,
 }
@@ -61,7 +61,7 @@ struct Last {
     endpoints_of: HashMap<String, BTreeSet<String>>,
     /// Where the agents found each endpoint: its port by host name, by endpoint key.
     placements: HashMap<String, BTreeMap<String, u32>>,
-    tunnels: BTreeMap<String, BTreeSet<Ipv4Addr>>,
+    tunnels: OrdMap<String, BTreeSet<Ipv4Addr>>,
     multicast: MulticastPlan,
 }
 
@@ -189,7 +189,9 @@ impl Last {
         let out = Recompiled {
             switches: compile_hosts(topo.hosts.keys(), topo, &nets, &opts),
             full: true,
-            tunnels: tunnels::wanted(&nets, topo, opts.routing),
+            tunnels: tunnels::wanted(&nets, topo, opts.routing)
+                .into_iter()
+                .collect(),
             multicast: multicast::plan(&nets, topo),
         };
         let mut endpoints_of: HashMap<String, BTreeSet<String>> = HashMap::new();

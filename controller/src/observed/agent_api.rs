@@ -419,10 +419,10 @@ mod tests {
     fn with_directives(tunnels: &[Ipv4Addr], vxlan_port: u16) -> Compiled {
         Compiled {
             directives: Directives {
-                tunnels: [("host1".to_string(), tunnels.iter().copied().collect())].into(),
+                tunnels: imbl::OrdMap::unit("host1".to_string(), tunnels.iter().copied().collect()),
                 vxlan_port,
                 uplinks: [("host1".to_string(), vec!["eth2".to_string()])].into(),
-                endpoints: BTreeMap::new(),
+                endpoints: imbl::OrdMap::new(),
             },
             ..Compiled::default()
         }
