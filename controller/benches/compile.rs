@@ -27,7 +27,7 @@ use netmaster::intent::Snapshot;
 use netmaster::pipeline::base_pipeline;
 use netmaster::reconcile::diff::diff;
 use northbound_api::addr::MacAddr;
-use northbound_api::model::{Encap, Endpoint, Network};
+use northbound_api::model::{Endpoint, Network};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -65,17 +65,8 @@ impl Intent {
             let key = net_key(n);
             let (tenant, name) = key.split_once(':').unwrap();
             let net = Network {
-                tenant_name: tenant.into(),
-                network_name: name.into(),
-                encap: Encap::Vxlan,
                 pkt_tag: Some(1000 + n as u32),
-                subnet: "10.0.0.0/16".parse().unwrap(),
-                gateway: None,
-                ipv6_subnet: None,
-                ipv6_gateway: None,
-                multicast: Default::default(),
-                cfgd_tag: None,
-                nw_type: Default::default(),
+                ..Network::vxlan(tenant, name, "10.0.0.0/16".parse().unwrap())
             };
             snap.networks.insert(key.clone(), net);
             snap.network_ids.insert(key, n as u32 + 1);

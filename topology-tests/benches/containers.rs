@@ -33,7 +33,7 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
 
 fn report(what: &str, mut d: Vec<Duration>) {
     d.sort();
-    eprintln!(
+    println!(
         "{what}: n={} p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         d.len(),
         percentile(&d, 50).as_secs_f64() * 1e3,
@@ -199,7 +199,7 @@ fn main() {
         );
     }
 
-    eprintln!("one emulated host, 2 cores; {n} containers of each kind, one after another:");
+    println!("one emulated host, 2 cores; {n} containers of each kind, one after another:");
     report(
         "docker run returned -> address inside the container",
         docker_times,

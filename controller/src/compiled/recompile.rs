@@ -181,7 +181,7 @@ mod tests {
     use crate::compiler::{HostPorts, TunnelMode};
     use crate::pipeline::base_pipeline;
     use northbound_api::addr::MacAddr;
-    use northbound_api::model::{Encap, Endpoint, Host, Network};
+    use northbound_api::model::{Endpoint, Host, Network};
     use proptest::prelude::*;
     use std::net::Ipv4Addr;
 
@@ -221,17 +221,8 @@ mod tests {
             snap.networks.insert(
                 key.clone(),
                 Network {
-                    tenant_name: "t".into(),
-                    network_name: format!("n{n}"),
-                    nw_type: Default::default(),
-                    encap: Encap::Vxlan,
                     pkt_tag: Some(100 + n),
-                    subnet: "10.0.0.0/24".parse().unwrap(),
-                    gateway: None,
-                    ipv6_subnet: None,
-                    ipv6_gateway: None,
-                    multicast: Default::default(),
-                    cfgd_tag: None,
+                    ..Network::vxlan("t", format!("n{n}"), "10.0.0.0/24".parse().unwrap())
                 },
             );
             snap.network_ids.insert(key, n + 1);

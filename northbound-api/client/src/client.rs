@@ -296,14 +296,14 @@ impl Client {
                 })),
             },
             Ok(response) => {
-                let text = response.into_string().map_err(|source| ClientError::Read {
+                let text = read_answer(response).map_err(|source| ClientError::Read {
                     url: url.clone(),
                     source,
                 })?;
-                if text.trim().is_empty() {
+                if text.iter().all(u8::is_ascii_whitespace) {
                     return Ok(Sent::Answer(Value::Null));
                 }
-                serde_json::from_str(&text)
+                serde_json::from_slice(&text)
                     .map(Sent::Answer)
                     .map_err(|e| bad_answer(&url, e))
             }
@@ -321,6 +321,26 @@ impl Client {
             }),
         }
     }
+}
+
+/// The largest answer the client reads: far above any list netmaster gives (100,000
+/// endpoints are about 30 MiB), and a bound on what a wrong server can make it hold.
+const MAX_ANSWER: u64 = 512 << 20;
+
+/// The body of a successful answer, up to [`MAX_ANSWER`] bytes.
+fn read_answer(response: ureq::Response) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut body = Vec::new();
+    response
+        .into_reader()
+        .take(MAX_ANSWER + 1)
+        .read_to_end(&mut body)?;
+    if body.len() as u64 > MAX_ANSWER {
+        return Err(std::io::Error::other(format!(
+            "the answer is larger than {MAX_ANSWER} bytes"
+        )));
+    }
+    Ok(body)
 }
 
 /// What one request got: an answer, or a follower's redirect to the leader.
