@@ -20,6 +20,9 @@
 //! Without `--bench` (as under `cargo test --benches`, in the test command) it runs a small
 //! intent.
 
+#[path = "support/sizes.rs"]
+mod sizes;
+
 use netmaster::compiled::{self, Compiled, Compiler, Inputs};
 use netmaster::compiler::{compile, HostPorts, Topology, TunnelMode};
 use netmaster::desired::SwitchState;
@@ -28,20 +31,13 @@ use netmaster::pipeline::base_pipeline;
 use netmaster::reconcile::diff::diff;
 use northbound_api::addr::MacAddr;
 use northbound_api::model::{Endpoint, Network};
+use sizes::{env, rss_mib};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Hosts each network spans.
 const SPREAD: usize = 10;
-
-/// A size from the environment, or `default`.
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The benchmark intent and topology.
 struct Intent {
@@ -127,16 +123,6 @@ fn best_median(times: &mut [Duration]) -> String {
         ms(times[0]),
         ms(times[times.len() / 2])
     )
-}
-
-/// The resident memory of this process (VmRSS), in MiB.
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// One increment's figures.
@@ -264,7 +250,7 @@ fn main() {
     let t = Instant::now();
     let mut before = compiler.compile(&intent.inputs());
     let first = t.elapsed();
-    let rss = rss_mib();
+    let rss = rss_mib(std::process::id());
 
     let mut compiles = Vec::new();
     let mut diffs = Vec::new();

@@ -18,22 +18,17 @@
 mod api_netmaster;
 #[path = "../tests/support/etcd.rs"]
 mod etcd;
+#[path = "support/sizes.rs"]
+mod sizes;
 
 use api_netmaster::ApiNetmaster;
 use etcd::EtcdCluster;
 use northbound_api::model::{Kind, Object, Tenant};
 use northbound_api::oper::ReplicaState;
 use northbound_client::client::Client;
+use sizes::env;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// A count from the environment, or `default`.
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The replica every running one names as leading (waits up to 20 s).
 fn leader(nms: &[Option<ApiNetmaster>]) -> usize {

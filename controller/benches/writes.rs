@@ -15,21 +15,16 @@
 
 #[path = "../tests/support/api_netmaster.rs"]
 mod api_netmaster;
+#[path = "support/sizes.rs"]
+mod sizes;
 
 use api_netmaster::ApiNetmaster;
 use northbound_api::model::{Endpoint, Host, Kind, Network, Object, Tenant};
 use northbound_api::service::Batch;
 use northbound_client::client::Client;
+use sizes::{env, rss_mib};
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
-
-/// A count from the environment, or `default`.
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Objects per batch of the load.
 const BATCH: usize = 1000;
@@ -47,16 +42,6 @@ fn endpoint(i: usize, n: usize, h: usize) -> Endpoint {
         host: Some(format!("host{h}")),
         ..Endpoint::named(net.tenant_name, net.network_name, format!("c{i}"))
     }
-}
-
-/// The resident memory of process `pid` (VmRSS), in MiB.
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// p50 and p99 of `times`, sorted in place.
