@@ -111,29 +111,14 @@ impl Compiler {
     /// The endpoints intent binds to each host: only the hosts of the endpoints that changed
     /// since the last compile are listed again. Leaves `self.last` set.
     fn endpoints(&mut self, intent: &Arc<Snapshot>) -> OrdMap<String, Vec<BoundEndpoint>> {
-        let Some(last) = &mut self.last else {
-            let mut bound: HashMap<String, BTreeMap<String, BoundEndpoint>> = HashMap::new();
-            for (key, e) in &intent.endpoints {
-                if let Some(host) = &e.host {
-                    bound
-                        .entry(host.clone())
-                        .or_default()
-                        .insert(key.clone(), e.into());
-                }
-            }
-            let endpoints: OrdMap<String, Vec<BoundEndpoint>> = bound
-                .iter()
-                .map(|(host, eps)| (host.clone(), eps.values().cloned().collect::<Vec<_>>()))
-                .collect();
-            self.last = Some(Last {
-                intent: intent.clone(),
-                fixed: Arc::default(),
-                switches: BTreeMap::new(),
-                bound,
-                endpoints: endpoints.clone(),
-            });
-            return endpoints;
-        };
+        // The first compile lists every endpoint: the change from an empty intent.
+        let last = self.last.get_or_insert_with(|| Last {
+            intent: Arc::default(),
+            fixed: Arc::default(),
+            switches: BTreeMap::new(),
+            bound: HashMap::new(),
+            endpoints: OrdMap::new(),
+        });
         let mut hosts = BTreeSet::new();
         for d in last.intent.endpoints.diff(&intent.endpoints) {
             use imbl::ordmap::DiffItem;
