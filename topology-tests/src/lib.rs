@@ -37,6 +37,7 @@ pub mod host;
 pub mod intent;
 pub mod matrix;
 pub mod multicast;
+pub mod neighbours;
 pub mod netns;
 pub mod ovs;
 pub mod pki;
