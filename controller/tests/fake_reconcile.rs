@@ -497,6 +497,90 @@ async fn flow_changes_are_sent_as_add_modify_strict_and_delete_strict() {
 }
 
 #[tokio::test]
+async fn a_change_to_a_switch_in_sync_is_sent_without_a_read_unless_it_is_shared() {
+    // No audit during the test: every read is one a change made.
+    let quiet = ReconcileConfig {
+        audit_interval: Duration::from_secs(3600),
+        ..audit(1)
+    };
+    let cookie = Cookie::new(OwnerKind::Endpoint, 1);
+    let ours = |port: u8| {
+        let f = parse_flow_mod(
+            &format!("table=60,priority=100,dl_dst=02:00:00:00:00:02,actions=output:{port}"),
+            FlowModCommand::Add,
+        )
+        .unwrap();
+        let mut s = SwitchState::default();
+        s.add_flow(f.table_id, f.priority, &f.r#match, cookie, f.instructions);
+        s
+    };
+    let flow = |cmd| Sent::Flow {
+        cmd,
+        table: 60,
+        priority: 100,
+        cookie,
+        bundled: true,
+    };
+
+    // Alone on the switch: read once on connect, then every change is sent unread.
+    let fs = fake();
+    let store = Desired::new(base_pipeline());
+    let ctl = Ctl::start(store.clone(), quiet.clone()).await;
+    ctl.attach(&fs).await;
+    converge(&fs, &base_pipeline()).await;
+    assert_eq!(full_reads(&fs), 1);
+    fs.clear_received();
+    store.set_switch(DPID, ours(2));
+    converge(&fs, &with_base(&ours(2))).await;
+    store.set_switch(DPID, ours(3));
+    converge(&fs, &with_base(&ours(3))).await;
+    assert_eq!(
+        mods(&fs),
+        [
+            flow(FlowModCommand::Add),
+            flow(FlowModCommand::ModifyStrict)
+        ]
+    );
+    assert_eq!(
+        full_reads(&fs),
+        0,
+        "a switch in sync is not read for a change"
+    );
+    ctl.stop();
+
+    // Shared with another controller (a foreign flow): every change reads the switch first,
+    // and a desired flow with the foreign one's match and priority is a conflict, not sent.
+    let fs = fake();
+    let mut foreign = parse_flow_mod(
+        "table=60,priority=100,dl_dst=02:00:00:00:00:02,actions=output:1",
+        FlowModCommand::Add,
+    )
+    .unwrap();
+    foreign.cookie = 0x1234;
+    fs.apply_flow_mod(foreign).unwrap();
+    let store = Desired::new(base_pipeline());
+    let ctl = Ctl::start(store.clone(), quiet).await;
+    ctl.attach(&fs).await;
+    assert!(
+        fs.wait_until(WAIT, |f| f.flows().len() > 1 && full_reads(f) == 1)
+            .await
+    );
+    fs.clear_received();
+    store.set_switch(DPID, ours(2));
+    assert!(
+        fs.wait_until(WAIT, |f| full_reads(f) == 1).await,
+        "read first"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(mods(&fs).is_empty(), "{:#?}", mods(&fs));
+    assert!(
+        fs.flows().iter().any(|e| e.cookie == 0x1234),
+        "foreign flow kept"
+    );
+    ctl.stop();
+}
+
+#[tokio::test]
 async fn a_group_goes_before_the_flow_that_uses_it_and_after_it_on_removal() {
     let fs = fake();
     let store = Desired::new(base_pipeline());

@@ -75,6 +75,12 @@ impl SyncStatus {
             messages: outcome.messages as u64,
             errors: outcome.errors as u64,
         });
+        self.pushed(snapshot, outcome);
+    }
+
+    /// Records a reconciliation that sent `outcome` for `snapshot` without reading the
+    /// switch (it held the previous snapshot).
+    pub(super) fn pushed(&mut self, snapshot: u64, outcome: &Outcome) {
         if outcome.errors == 0 {
             self.enter(SyncState::InSync);
             self.snapshot = Some(snapshot);
