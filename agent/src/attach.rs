@@ -1,7 +1,9 @@
 //! Attaching a container to its network without CNI: the endpoint's addresses come from
 //! netmaster's intent, a veth goes into the container's namespace, its host end onto the
 //! bridge, and an updated host report goes out at once (so that netmaster compiles the
-//! endpoint's flows without waiting for the daemon's next poll). `detach` reverses it.
+//! endpoint's flows without waiting for the daemon's next poll); then it waits (at most
+//! [`USABLE_WAIT`]) until netmaster says every switch concerned holds them, so that the
+//! container can talk as soon as attach returns. `detach` reverses it.
 //!
 //! A container on several networks has one endpoint per interface (`tenant:container` is its
 //! `eth0`, `tenant:container:eth1` its `eth1`, ...): [`attach`] plumbs `eth0`, `eth1`, ... in
@@ -19,6 +21,9 @@ use northbound_model::model::{
 };
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// The longest an attach waits for its endpoint's flows on every switch concerned.
+pub const USABLE_WAIT: Duration = Duration::from_secs(2);
 
 /// VXLAN overhead subtracted from the global MTU for VXLAN networks.
 const VXLAN_OVERHEAD: u16 = 50;
@@ -297,10 +302,9 @@ pub async fn attach(target: &Target) -> Result<Vec<u32>, Failure> {
 /// Attaches one interface of the container (typed failures, and everything about its
 /// endpoint).
 pub async fn attach_endpoint(target: &Target) -> Result<Attached, Failure> {
-    let resolved = fetch(target).await?;
+    let (resolved, vs) = tokio::try_join!(fetch(target), connect_vswitch(&target.ovsdb))?;
     let key = resolved.endpoint.key();
     let spec = &resolved.spec;
-    let vs = connect_vswitch(&target.ovsdb).await?;
     let plumbing = Plumbing::new().map_err(|e| Failure::other(e.to_string()))?;
     let created = plumbing
         .create_endpoint(spec)
@@ -319,6 +323,7 @@ pub async fn attach_endpoint(target: &Target) -> Result<Attached, Failure> {
     tracing::info!(endpoint = %key, ifname = %spec.host_ifname, ofport,
         ip = %spec.ipv4.address, "attached");
     report_now(target, &vs).await;
+    await_usable(target, &key).await;
     Ok(Attached {
         ofport,
         mac: created.container_mac,
@@ -450,6 +455,28 @@ pub(crate) async fn unplug(
 /// Sends the bridge's report at once (a few attempts; the daemon keeps reporting anyway).
 pub(crate) async fn report_now(target: &Target, vs: &Vswitch) {
     report_to(&target.netmaster, &target.host_label, &target.bridge, vs).await
+}
+
+/// Waits (at most [`USABLE_WAIT`]) until netmaster says that every switch concerned holds
+/// endpoint `key`, so that the container's first packets are not lost; a container whose
+/// switches take longer is attached all the same (logged).
+async fn await_usable(target: &Target, key: &str) {
+    let started = std::time::Instant::now();
+    match target
+        .netmaster
+        .endpoint_ready(&target.host_label, key, USABLE_WAIT)
+        .await
+    {
+        Ok(r) if r.ready => {
+            tracing::debug!(endpoint = %key, ms = started.elapsed().as_secs_f64() * 1e3, "usable")
+        }
+        Ok(r) => {
+            tracing::warn!(endpoint = %key, waiting = ?r.waiting, placed = r.snapshot.is_some(),
+            "not programmed on every switch in time; attached all the same")
+        }
+        Err(e) => tracing::warn!(endpoint = %key, error = %e,
+            "could not ask netmaster whether it is programmed; attached all the same"),
+    }
 }
 
 /// Sends `bridge`'s report for `host` to `client` at once (a few attempts).

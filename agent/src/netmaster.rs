@@ -1,12 +1,13 @@
 //! An async client of the parts of netmaster's REST API the agent uses: intent objects
 //! (`GET /api/v1/{collection}/{key}/`; `PUT` and `DELETE` for the endpoints CNI creates on
 //! demand), the host report (`PUT /api/v1/agents/{host}/`) and the
-//! directives long poll (`GET /api/v1/agents/{host}/directives/`), and the live traces
+//! directives long poll (`GET /api/v1/agents/{host}/directives/`), whether a plugged-in
+//! endpoint is usable (`GET /api/v1/agents/{host}/ready/`), and the live traces
 //! (`GET /api/v1/agents/{host}/traces/`, `PUT /api/v1/agents/{host}/traces/{id}/`). It runs on the agent's
 //! tokio runtime (reqwest over hyper, plain HTTP/1.1) and reuses its connections.
 
 use bytes::Bytes;
-use northbound_model::agent::{HostDirectives, HostReport};
+use northbound_model::agent::{EndpointReadiness, HostDirectives, HostReport};
 use northbound_model::error::ApiError;
 use northbound_model::live_trace::{TraceAnswer, TraceJob};
 use northbound_model::model::{Kind, Object};
@@ -161,6 +162,19 @@ impl Netmaster {
         wait: Duration,
     ) -> Result<HostDirectives, Error> {
         let url = self.url(&path::directives(host, after, wait.as_secs()));
+        let body = self.send(self.http.get(&url), &url).await?;
+        wire::decode(&body).map_err(|source| Error::Answer { url, source })
+    }
+
+    /// Whether endpoint `key`, plugged in on `host`, is usable: waits (at most `wait`, a long
+    /// poll) until every switch concerned holds it.
+    pub async fn endpoint_ready(
+        &self,
+        host: &str,
+        key: &str,
+        wait: Duration,
+    ) -> Result<EndpointReadiness, Error> {
+        let url = self.url(&path::ready(host, key, wait.as_millis() as u64));
         let body = self.send(self.http.get(&url), &url).await?;
         wire::decode(&body).map_err(|source| Error::Answer { url, source })
     }

@@ -76,6 +76,26 @@ impl AgentService for Agents {
     fn directive_changes(&self) -> watch::Receiver<u64> {
         self.version.subscribe()
     }
+    fn endpoint_readiness(
+        &self,
+        host: &str,
+        key: &str,
+        _: Option<u64>,
+    ) -> northbound_api::agent::EndpointReadiness {
+        // Usable once its host reported it.
+        let ready = self
+            .reports
+            .lock()
+            .unwrap()
+            .get(host)
+            .is_some_and(|r| r.endpoint_ports.contains_key(key));
+        northbound_api::agent::EndpointReadiness {
+            endpoint: key.to_string(),
+            snapshot: ready.then_some(1),
+            waiting: Vec::new(),
+            ready,
+        }
+    }
     fn trace_jobs(&self, host: &str) -> Vec<TraceJob> {
         let mut jobs = self.jobs.lock().unwrap();
         let (mine, others) = jobs.drain(..).partition(|(h, _)| h == host);

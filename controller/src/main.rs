@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context};
 use clap::{CommandFactory, Parser, ValueEnum};
-use netmaster::app::Controller;
+use netmaster::app::{Controller, SwitchView};
 use netmaster::compiled::publisher::{self, Publisher, Sources};
 use netmaster::dns::DnsResponder;
 use netmaster::explain::live::LiveTraces;
@@ -338,18 +338,23 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let publisher = Arc::new(Publisher::default());
     let snooping = Arc::new(Snooping::open(store, publisher.subscribe())?);
     let live_traces = Arc::new(LiveTraces::default());
+    let controller = Controller::new(sessions, reconcile, publisher.subscribe());
+    let registry = Arc::downgrade(&controller);
     let agents = Arc::new(AgentApi::new(
         reports.clone(),
         db.clone(),
         publisher.subscribe(),
         publisher.directive_changes(),
         live_traces.clone(),
+        Arc::new(move |dpid| match registry.upgrade()?.view(dpid) {
+            SwitchView::Connected { sync, .. } => Some(sync),
+            SwitchView::Gone(_) => None,
+        }),
     ));
     let api = tokio::net::TcpListener::bind(args.api_listen)
         .await
         .with_context(|| format!("API listen on {}", args.api_listen))?;
     info!(addr = %args.api_listen, tls = args.api_tls_cert.is_some(), "REST API listening");
-    let controller = Controller::new(sessions, reconcile, publisher.subscribe());
     controller.set_identity_check(switch_owner::identity_check(db.clone(), reports.clone()));
     let mut sources = Sources {
         intent: db.clone(),

@@ -3,7 +3,8 @@
 //! implements to receive reports and give directives.
 
 pub use northbound_model::agent::{
-    BoundEndpoint, HostDirectives, HostReport, TunnelReport, MAX_WAIT_S,
+    BoundEndpoint, EndpointReadiness, HostDirectives, HostReport, TunnelReport, MAX_READY_WAIT_MS,
+    MAX_WAIT_S,
 };
 pub use northbound_model::live_trace::{TraceAnswer, TraceJob, MAX_TRACE_OUTPUT};
 
@@ -33,6 +34,9 @@ pub trait AgentService: Send + Sync + 'static {
     fn directives(&self, host: &str) -> HostDirectives;
     /// A receiver of the directives' version, to wait for a change.
     fn directive_changes(&self) -> tokio::sync::watch::Receiver<u64>;
+    /// Whether endpoint `key`, plugged in on `host`, is usable; `since` is the snapshot an
+    /// earlier answer named (the first one seen that places it).
+    fn endpoint_readiness(&self, host: &str, key: &str, since: Option<u64>) -> EndpointReadiness;
     /// The live traces queued for `host`'s agent; each is handed out once.
     fn trace_jobs(&self, host: &str) -> Vec<TraceJob>;
     /// A receiver that changes whenever a live trace is queued, to wait for one.

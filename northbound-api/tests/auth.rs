@@ -115,7 +115,7 @@ impl Fixture {
 }
 
 /// Every route, with a body where it takes one.
-const ROUTES: [(&str, &str, &str); 17] = [
+const ROUTES: [(&str, &str, &str); 18] = [
     ("GET", "/api/v1/networks/", ""),
     ("GET", "/api/v1/networks/acme:web/", ""),
     ("POST", "/api/v1/networks/acme:db/", ""),
@@ -140,6 +140,7 @@ const ROUTES: [(&str, &str, &str); 17] = [
     ("GET", "/api/v1/agents/", ""),
     ("GET", "/api/v1/agents/node-a/", ""),
     ("GET", "/api/v1/agents/node-a/directives/", ""),
+    ("GET", "/api/v1/agents/node-a/ready/?endpoint=acme:c1", ""),
     ("DELETE", "/api/v1/endpoints/acme:c1/", ""),
 ];
 
@@ -304,6 +305,11 @@ async fn a_tenant_token_sees_and_changes_only_its_tenant() {
         ("GET", "/api/v1/agents/", String::new()),
         ("PUT", "/api/v1/agents/node-a/", r#"{"dpid":1}"#.to_string()),
         ("GET", "/api/v1/agents/node-a/directives/", String::new()),
+        (
+            "GET",
+            "/api/v1/agents/node-a/ready/?endpoint=acme:c1",
+            String::new(),
+        ),
     ] {
         let (status, answer) = f.send(t, method, path, &body).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {answer}");
@@ -343,6 +349,14 @@ async fn an_agent_token_acts_for_its_own_host_only() {
     for (path, want) in [
         ("/api/v1/agents/node-a/directives/", StatusCode::OK),
         ("/api/v1/agents/node-b/directives/", StatusCode::FORBIDDEN),
+        (
+            "/api/v1/agents/node-a/ready/?endpoint=acme:c1",
+            StatusCode::OK,
+        ),
+        (
+            "/api/v1/agents/node-b/ready/?endpoint=acme:c1",
+            StatusCode::FORBIDDEN,
+        ),
         ("/api/v1/agents/node-a/", StatusCode::OK),
         ("/api/v1/agents/node-b/", StatusCode::FORBIDDEN),
         ("/api/v1/agents/", StatusCode::FORBIDDEN),

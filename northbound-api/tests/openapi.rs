@@ -97,6 +97,7 @@ async fn every_documented_operation_is_routed_and_every_route_documented() {
         (Method::GET, "/api/v1/agents/{host}".into()),
         (Method::PUT, "/api/v1/agents/{host}".into()),
         (Method::GET, "/api/v1/agents/{host}/directives".into()),
+        (Method::GET, "/api/v1/agents/{host}/ready".into()),
         (Method::GET, "/api/v1/agents/{host}/traces".into()),
         (Method::PUT, "/api/v1/agents/{host}/traces/{id}".into()),
         (Method::GET, "/api/v1/audit".into()),

@@ -664,6 +664,50 @@ fn client_reports_a_host() {
 }
 
 #[tokio::test]
+async fn readiness_waits_for_the_endpoint_and_gives_up_after_the_wait() {
+    let (_, agents, app) = app_with_agents();
+    let uri = "/api/v1/agents/host1/ready/?endpoint=blue:a&waitMs=60000";
+    // Not reported yet: the poll waits, and answers once the host's report holds it.
+    let waiting = {
+        let app = app.clone();
+        tokio::spawn(async move { send(&app, "GET", uri, "").await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert!(
+        !waiting.is_finished(),
+        "answered before the endpoint was there"
+    );
+    let mut report: HostReport = serde_json::from_str(REPORT).unwrap();
+    report.endpoint_ports.insert("blue:a".into(), 7);
+    agents.report("host1", report).unwrap();
+    let (status, body) = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .expect("the long poll answers once the endpoint is usable")
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"endpoint": "blue:a", "snapshot": 1, "waiting": [], "ready": true})
+    );
+    // Never usable: the answer after the wait (capped), not ready.
+    let started = std::time::Instant::now();
+    let uri = "/api/v1/agents/host1/ready?endpoint=blue:zz&waitMs=100";
+    let (status, body) = send(&app, "GET", uri, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["ready"], false);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(100));
+    // Without the endpoint, or with an unknown parameter: refused.
+    for uri in [
+        "/api/v1/agents/host1/ready/",
+        "/api/v1/agents/host1/ready/?endpoint=blue:a&waitMs=1&after=3",
+        "/api/v1/agents/host1/ready/?endpoint=blue:a&waitMs=-1",
+    ] {
+        let (status, body) = send(&app, "GET", uri, "").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn directives_answer_at_once_or_after_a_change() {
     let (_, agents, app) = app_with_agents();
     let (status, body) = send(&app, "GET", "/api/v1/agents/host1/directives/", "").await;

@@ -5,12 +5,14 @@
 //! live traces are handed to the agents and their answers taken ([`LiveTraces`]).
 
 use super::liveness::Liveness;
+use super::readiness::{readiness, SwitchSync};
 use super::reports::{AgentReports, ReportError};
 use crate::compiled::Compiled;
 use crate::explain::live::LiveTraces;
 use crate::intent::service::IntentDb;
 use northbound_api::agent::{
-    AgentService, HostDirectives, HostReport, ReportRefused, TraceAnswer, TraceJob,
+    AgentService, EndpointReadiness, HostDirectives, HostReport, ReportRefused, TraceAnswer,
+    TraceJob,
 };
 use northbound_api::model::Host;
 use std::collections::BTreeMap;
@@ -27,6 +29,7 @@ pub struct AgentApi {
     compiled: watch::Receiver<Arc<Compiled>>,
     directives_version: watch::Receiver<u64>,
     live: Arc<LiveTraces>,
+    sync: Arc<SwitchSync>,
 }
 
 impl AgentApi {
@@ -34,13 +37,14 @@ impl AgentApi {
     /// the hosts `intent` declares, serving the
     /// directives of the snapshots `compiled` receives; `directives_version` follows their
     /// [`Compiled::directives_version`] (see [`crate::compiled::publisher::Publisher`]),
-    /// handing out the live traces of `live`.
+    /// handing out the live traces of `live`, reading where the switches stand from `sync`.
     pub fn new(
         reports: Arc<AgentReports>,
         intent: Arc<IntentDb>,
         compiled: watch::Receiver<Arc<Compiled>>,
         directives_version: watch::Receiver<u64>,
         live: Arc<LiveTraces>,
+        sync: Arc<SwitchSync>,
     ) -> AgentApi {
         let liveness = Liveness::seen_all(reports.hosts().keys(), Instant::now());
         AgentApi {
@@ -50,6 +54,7 @@ impl AgentApi {
             compiled,
             directives_version,
             live,
+            sync,
         }
     }
 
@@ -127,6 +132,11 @@ impl AgentService for AgentApi {
 
     fn directive_changes(&self) -> watch::Receiver<u64> {
         self.directives_version.clone()
+    }
+
+    fn endpoint_readiness(&self, host: &str, key: &str, since: Option<u64>) -> EndpointReadiness {
+        let compiled = self.compiled.borrow().clone();
+        readiness(&compiled, &*self.sync, host, key, since)
     }
 
     fn trace_jobs(&self, host: &str) -> Vec<TraceJob> {
@@ -226,6 +236,7 @@ mod tests {
             p.subscribe(),
             p.directive_changes(),
             Arc::default(),
+            Arc::new(|_| None),
         );
         (api, p)
     }

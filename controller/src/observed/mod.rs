@@ -7,5 +7,6 @@
 
 pub mod agent_api;
 pub mod liveness;
+pub mod readiness;
 pub mod reports;
 pub mod switch_owner;

@@ -125,3 +125,25 @@ impl From<&crate::model::Endpoint> for BoundEndpoint {
 
 /// The longest a directives long poll waits, in seconds.
 pub const MAX_WAIT_S: u64 = 60;
+
+/// The longest a readiness long poll waits, in milliseconds.
+pub const MAX_READY_WAIT_MS: u64 = 10_000;
+
+/// Whether an endpoint a host's agent plugged in is usable (`GET
+/// /api/v1/agents/{host}/ready/?endpoint=KEY&waitMs=M`, a long poll until it is or `M` ms
+/// passed): netmaster compiled a snapshot that places it on the host, and every connected
+/// switch of a host with an endpoint of its tenant holds that snapshot (a disconnected switch
+/// is not waited for).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointReadiness {
+    /// The endpoint's key (`tenant:container`).
+    pub endpoint: String,
+    /// The first snapshot seen that places the endpoint on the host; `None` while none does.
+    pub snapshot: Option<u64>,
+    /// The hosts whose switch does not hold that snapshot yet, by name.
+    pub waiting: Vec<String>,
+    /// Placed, and no switch waited for.
+    pub ready: bool,
+}

@@ -76,6 +76,15 @@ pub fn directives(host: &str, after: Option<u64>, wait_s: u64) -> String {
     path
 }
 
+/// Whether endpoint `key` on `host` is usable: a long poll of at most `wait_ms` milliseconds.
+pub fn ready(host: &str, key: &str, wait_ms: u64) -> String {
+    format!(
+        "/api/v1/agents/{}/ready/?endpoint={}&waitMs={wait_ms}",
+        encode_segment(host),
+        encode_segment(key)
+    )
+}
+
 /// The live traces queued for `host`'s agent: a long poll of at most `wait_s` seconds.
 pub fn trace_jobs(host: &str, wait_s: u64) -> String {
     format!(

@@ -19,6 +19,7 @@
 //! | `GET` | `/api/v1/agents/` | every host's latest report, as a JSON object by host name |
 //! | `GET` | `/api/v1/agents/{host}/` | one host's latest report (404 if it never reported) |
 //! | `GET` | `/api/v1/agents/{host}/directives/?after=V&waitS=S` | the ports netmaster wants on the host ([`HostDirectives`]); long poll until the version is past `V` (at most `S` s) |
+//! | `GET` | `/api/v1/agents/{host}/ready/?endpoint=KEY&waitMs=M` | whether an endpoint plugged in on the host is usable ([`EndpointReadiness`](crate::agent::EndpointReadiness)): every switch concerned holds it; long poll until it is (at most `M` ms) |
 //! | `GET` | `/api/v1/agents/{host}/traces/?waitS=S` | the live traces queued for the host's agent ([`TraceJob`](crate::agent::TraceJob)s, each handed out once); long poll of at most `S` s |
 //! | `PUT` | `/api/v1/agents/{host}/traces/{id}/` | the agent's answer ([`TraceAnswer`](crate::agent::TraceAnswer)): what `ofproto/trace` printed (204) |
 //!
@@ -39,6 +40,7 @@ mod debug;
 mod follower;
 mod live;
 mod openapi;
+mod ready;
 
 pub(crate) use debug::run_trace;
 
@@ -120,6 +122,7 @@ pub fn router(services: Services, access: Access) -> Api {
         .route("/api/v1/agents", get(list_reports))
         .route("/api/v1/agents/{host}", get(get_report).put(put_report))
         .route("/api/v1/agents/{host}/directives", get(get_directives))
+        .route("/api/v1/agents/{host}/ready", get(ready::ready))
         .route("/api/v1/agents/{host}/traces", get(live::jobs))
         .route(
             "/api/v1/agents/{host}/traces/{id}",

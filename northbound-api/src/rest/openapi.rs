@@ -39,6 +39,7 @@ pub const PATH: &str = "/api/v1/openapi.json";
         super::get_report,
         super::put_report,
         super::get_directives,
+        super::ready::ready,
         super::live::jobs,
         super::live::answer,
         super::audit,

@@ -162,6 +162,26 @@ impl AgentService for MemAgents {
         self.version.subscribe()
     }
 
+    fn endpoint_readiness(
+        &self,
+        host: &str,
+        key: &str,
+        _: Option<u64>,
+    ) -> northbound_api::agent::EndpointReadiness {
+        // Usable once its host reported it.
+        let ready = self
+            .reports
+            .lock()
+            .unwrap()
+            .get(host)
+            .is_some_and(|r| r.endpoint_ports.contains_key(key));
+        northbound_api::agent::EndpointReadiness {
+            endpoint: key.to_string(),
+            snapshot: ready.then_some(1),
+            waiting: Vec::new(),
+            ready,
+        }
+    }
     /// No live trace is ever queued here.
     fn trace_jobs(&self, _: &str) -> Vec<northbound_api::agent::TraceJob> {
         Vec::new()
