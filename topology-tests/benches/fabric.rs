@@ -5,10 +5,17 @@
 //! containers in a tenant had its first successful ping; and it counts the flow-mods and group
 //! mods netmaster sent and reads its memory.
 //!
-//! The ping figure is bounded by the measurement: sources take turns, eight at a time, each
-//! pinging all its peers at once from one shell in its namespace (about 2 s a round on two
-//! cores). With every source pinging at once, a good part of the pairs got no answer for a
-//! minute on this machine (see `docs/topology-tests.md`).
+//! Every source pings all its peers at once, from one shell in its namespace, and all sources
+//! at once. The emulated hosts share one kernel and so one ARP table, whose limits the
+//! benchmark raises for its run ([`topology_tests::neighbours`]): 3,840 neighbour entries do
+//! not fit in the default 1,024, and a container whose entry cannot be made sends nothing.
+//! Right after the pings it counts the datapath flows in ovs-vswitchd's slow path (none
+//! allowed with `FABRIC_ARP_MODE=directed`).
+//!
+//! Then, 20 s later on the idle fabric (the pings' datapath flows gone), new containers one
+//! after another: `netplugin attach` timed from spawn to exit (it returns once netmaster says
+//! every switch concerned holds the endpoint), and the first answered ping to a peer on
+//! another host timed from attach's exit.
 //!
 //! When the switches are complete is measured from the switches' side: every switch's flow
 //! count is sampled (`ovs-ofctl dump-aggregate`, about every 200 ms) from `netctl -cfg` on,
@@ -18,7 +25,7 @@
 //!
 //! `cargo bench -p topology-tests --bench fabric` (root; builds the release binaries).
 //! `FABRIC_HOSTS`, `FABRIC_TENANTS`, `FABRIC_PER_TENANT` change the size,
-//! `FABRIC_PING_SOURCES` how many sources ping at a time (8), `FABRIC_ARP_MODE` the global
+//! `FABRIC_PING_SOURCES` how many sources ping at a time (all), `FABRIC_ARP_MODE` the global
 //! `arpMode` (`proxy`, the default, `directed` or `flood`; set after the intent file, which
 //! writes the globals). Without `--bench` (as under
 //! `cargo test --benches`, in the test command) it runs a smoke version: 2 hosts, 2 tenants of
@@ -162,6 +169,156 @@ fn diagnose(f: &Fabric, eps: &[Endpoint], pair: &str) {
     }
 }
 
+/// Writes both hosts' OpenFlow and datapath flows for pair `a -> b` to
+/// `/tmp/fabdiag/diag-<label>-<host>.txt`, with a trace of `a`'s ARP request for `b`.
+fn snapshot(f: &Fabric, a: &Endpoint, b: &Endpoint, label: &str) {
+    let dir = std::path::PathBuf::from("/tmp/fabdiag");
+    std::fs::create_dir_all(&dir).unwrap();
+    eprintln!(
+        "--- snapshot {label}: {} -> {} in {}",
+        a.name,
+        b.name,
+        dir.display()
+    );
+    for h in [&a.host, &b.host] {
+        let host = f.host(h);
+        let flows = host.ofctl("dump-flows", &["--no-stats"]);
+        let port = flows
+            .lines()
+            .find(|l| l.contains(&format!("dl_src={}", a.mac)) && l.contains("in_port="))
+            .and_then(|l| l.split("in_port=").nth(1))
+            .and_then(|r| r.split([',', ' ']).next())
+            .unwrap_or("")
+            .to_string();
+        let trace = if h == &a.host && !port.is_empty() {
+            host.appctl(&[
+                "ofproto/trace",
+                "br-int",
+                &format!(
+                    "in_port={port},arp,arp_op=1,dl_src={},dl_dst=ff:ff:ff:ff:ff:ff,arp_sha={},arp_spa={},arp_tpa={}",
+                    a.mac, a.mac, a.ip, b.ip
+                ),
+            ])
+        } else {
+            String::new()
+        };
+        let dp = host.appctl(&["dpctl/dump-flows"]);
+        let groups = host.ofctl("dump-groups", &[]);
+        std::fs::write(
+            dir.join(format!("diag-{label}-{h}.txt")),
+            format!("{flows}\n--- groups\n{groups}\n--- trace\n{trace}\n--- datapath\n{dp}"),
+        )
+        .unwrap();
+    }
+}
+
+/// Waits until netmaster's log (from line `mark` on) has had no new event for two seconds:
+/// it logs every reconcile after its barrier reply.
+fn wait_quiet(f: &Fabric, mark: usize) {
+    let mut quiet_since = Instant::now();
+    let mut seen = f.netmaster_events(mark).len();
+    while quiet_since.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(200));
+        let n = f.netmaster_events(mark).len();
+        if n != seen {
+            seen = n;
+            quiet_since = Instant::now();
+        }
+    }
+}
+
+/// The datapath flows of every host whose actions go to ovs-vswitchd's slow path.
+fn slow_path_flows(f: &Fabric) -> usize {
+    count_datapath_flows(f, |l| l.contains("slow_path"))
+}
+
+/// The datapath flows of every host.
+fn datapath_flows(f: &Fabric) -> usize {
+    count_datapath_flows(f, |_| true)
+}
+
+fn count_datapath_flows(f: &Fabric, which: impl Fn(&str) -> bool) -> usize {
+    f.hosts
+        .values()
+        .map(|h| {
+            h.appctl(&["dpctl/dump-flows"])
+                .lines()
+                .filter(|l| which(l))
+                .count()
+        })
+        .sum()
+}
+
+/// How soon new containers are usable, measured from the outside.
+struct Usable {
+    /// `netplugin attach`, from spawning it to its exit.
+    attach: Vec<Duration>,
+    /// From attach's exit to the first echo reply from a peer on another host.
+    first_ping: Vec<Duration>,
+}
+
+/// The `p`th percentile of `v` (0 when empty).
+fn percentile(v: &[Duration], p: usize) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v.get((v.len() * p / 100).min(v.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default()
+}
+
+/// On the idle fabric, `n` new containers of tenant `t00`, one after another, each on the
+/// next host: the endpoint is created through the API, then `netplugin attach` is timed, then the
+/// container pings a peer of its tenant on another host every 5 ms until the first answer
+/// (ARP included), whose time `ping -D` stamps.
+fn usable(f: &mut Fabric, eps: &[Endpoint], n: usize) -> Usable {
+    use northbound_api::model::{Endpoint as IntentEndpoint, Object};
+    let hosts: Vec<String> = f.hosts.keys().cloned().collect();
+    let mut out = Usable {
+        attach: Vec::new(),
+        first_ping: Vec::new(),
+    };
+    for i in 0..n {
+        let host = hosts[i % hosts.len()].clone();
+        let name = format!("new{i:02}");
+        let peer = eps
+            .iter()
+            .find(|e| e.tenant == "t00" && e.host != host)
+            .expect("a peer on another host");
+        let ep = Object::Endpoint(IntentEndpoint {
+            host: Some(host.clone()),
+            ..IntentEndpoint::named("t00", "net", &name)
+        });
+        f.api(move |c| c.put(&ep)).expect("the new endpoint");
+        let ns = format!("{}-c-{name}", f.prefix);
+        topology_tests::cmd::run(&["ip", "netns", "add", &ns]);
+        f.track_namespaces(vec![ns.clone()]);
+        let start = Instant::now();
+        f.host(&host).attach(f.bins, "t00", &name, &ns);
+        out.attach.push(start.elapsed());
+        let attached = std::time::SystemTime::now();
+        let ip = peer.ip.to_string();
+        let ping = topology_tests::cmd::in_ns(
+            &ns,
+            &["ping", "-n", "-D", "-c", "1", "-i", "0.005", "-w", "5", &ip],
+        );
+        // "[1733628000.123456] 64 bytes from 10.1.0.2: icmp_seq=3 ttl=64 time=0.9 ms"
+        let stamp: f64 = ping
+            .lines()
+            .find(|l| l.contains(" bytes from "))
+            .and_then(|l| l.strip_prefix('['))
+            .and_then(|l| l.split(']').next())
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("{name} on {host} never reached {}: {ping}", peer.name));
+        let since = stamp
+            - attached
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64();
+        out.first_ping.push(Duration::from_secs_f64(since.max(0.0)));
+    }
+    out
+}
+
 /// A switch's flow count, read from the switch through its management socket
 /// (`ovs-ofctl dump-aggregate`).
 fn switch_flow_count(mgmt: &str) -> u64 {
@@ -237,8 +394,13 @@ fn main() {
     } else {
         (2, 2, 3)
     };
+    // Every container resolves every peer of its tenant, in the one ARP table of this kernel.
+    let _neighbours = topology_tests::neighbours::Raised::to_hold(
+        (tenants * per_tenant * per_tenant + 1024) as u64,
+    );
     let setup = Instant::now();
-    let mut f = Fabric::new(&FabricConfig::hosts(hosts as u8));
+    let mut fabric = Fabric::new(&FabricConfig::hosts(hosts as u8));
+    let f = &mut fabric;
     eprintln!("{hosts} hosts up in {:.2?}", setup.elapsed());
     let (json, placed) = intent(hosts, tenants, per_tenant);
     let file = f.dir().join("bench-intent.json");
@@ -309,6 +471,7 @@ fn main() {
     // the network rather than process start-up), and again for those not answered yet.
     let eps = f.endpoints();
     assert_eq!(eps.len(), placed.len(), "every container has its addresses");
+
     let pairs = eps
         .iter()
         .map(|a| {
@@ -320,8 +483,10 @@ fn main() {
     let next = AtomicUsize::new(0);
     let firsts = Mutex::new(Vec::new());
     let failed = Mutex::new(Vec::new());
+    let snapped = std::sync::atomic::AtomicBool::new(false);
+    let f: &Fabric = f;
     std::thread::scope(|s| {
-        for _ in 0..env("FABRIC_PING_SOURCES", 8) {
+        for _ in 0..env("FABRIC_PING_SOURCES", eps.len()) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(a) = eps.get(i) else { return };
@@ -340,6 +505,12 @@ fn main() {
                         }
                         !ok
                     });
+                    if start.elapsed() > Duration::from_secs(10)
+                        && std::env::var("FABRIC_DIAGNOSE").is_ok()
+                        && !snapped.swap(true, Ordering::Relaxed)
+                    {
+                        snapshot(f, a, waiting[0], "during");
+                    }
                     if start.elapsed() > Duration::from_secs(30) {
                         let mut failed = failed.lock().unwrap();
                         failed.extend(waiting.iter().map(|b| format!("{} -> {}", a.name, b.name)));
@@ -350,18 +521,10 @@ fn main() {
         }
     });
     let all_pinged = t0.elapsed();
-    // The last reconcile of each switch: netmaster logs every reconcile after its barrier
-    // reply; wait until a second passes without one.
-    let mut quiet_since = Instant::now();
-    let mut seen = f.netmaster_events(mark).len();
-    while quiet_since.elapsed() < Duration::from_secs(2) {
-        std::thread::sleep(Duration::from_millis(200));
-        let n = f.netmaster_events(mark).len();
-        if n != seen {
-            seen = n;
-            quiet_since = Instant::now();
-        }
-    }
+    // Right after the pings, before their datapath flows idle out (10 s).
+    let slow_path = slow_path_flows(f);
+    // The last reconcile of each switch.
+    wait_quiet(f, mark);
     let events = f.netmaster_events(mark);
     let reconciles: Vec<&serde_json::Value> = events
         .iter()
@@ -384,12 +547,16 @@ fn main() {
     let samples = sampler.join().expect("the flow sampler");
     let complete = completed_at(&samples);
     let final_counts = samples.last().map(|(_, c)| c.clone()).unwrap_or_default();
-    let console = console_fetches(&f, hosts, eps.len());
-    let page = console_page(&f, eps.len());
+    let console = console_fetches(f, hosts, eps.len());
+    let page = console_page(f, eps.len());
 
     // The work, checked before anything is printed.
     if let (Some(first), Ok(_)) = (failed.first(), std::env::var("FABRIC_DIAGNOSE")) {
-        diagnose(&f, &eps, first);
+        let (a, b) = first.split_once(" -> ").unwrap();
+        let a = eps.iter().find(|e| e.name == a).unwrap();
+        let b = eps.iter().find(|e| e.name == b).unwrap();
+        snapshot(f, a, b, "after");
+        diagnose(f, &eps, first);
     }
     assert!(
         failed.is_empty(),
@@ -402,6 +569,16 @@ fn main() {
         final_counts.len() == hosts && final_counts.iter().all(|n| *n > 0),
         "a switch without flows: {final_counts:?}"
     );
+    let directed = std::env::var("FABRIC_ARP_MODE").as_deref() == Ok("directed");
+    assert!(
+        !directed || slow_path == 0,
+        "{slow_path} datapath flows in the slow path with directed ARP"
+    );
+    // New containers once the fabric is idle again: the pings' datapath flows idle out
+    // after 10 s, the containers' IPv6 neighbour discovery is over.
+    std::thread::sleep(Duration::from_secs(if bench { 20 } else { 0 }));
+    let idle_flows = datapath_flows(&fabric);
+    let usable = usable(&mut fabric, &eps, if bench { 32 } else { 2 });
     println!(
         "== fabric benchmark: {hosts} hosts, {} containers, {tenants} tenants",
         eps.len()
@@ -422,6 +599,20 @@ fn main() {
     println!(
         "reconciles: {}, flow-mods {flow_mods}, group-mods {group_mods}, messages {messages}",
         reconciles.len()
+    );
+    println!(
+        "datapath flows in the slow path after the pings: {slow_path} (arpMode {})",
+        std::env::var("FABRIC_ARP_MODE").unwrap_or_else(|_| "proxy".into())
+    );
+    println!(
+        "a new container on the idle fabric ({idle_flows} datapath flows on the hosts; {} one after another): attach p50 {:.1?}, p90 {:.1?}, max {:.1?} (spawn to exit); first ping to a peer on another host answered p50 {:.1?}, p90 {:.1?}, max {:.1?} after attach returned",
+        usable.attach.len(),
+        percentile(&usable.attach, 50),
+        percentile(&usable.attach, 90),
+        percentile(&usable.attach, 100),
+        percentile(&usable.first_ping, 50),
+        percentile(&usable.first_ping, 90),
+        percentile(&usable.first_ping, 100),
     );
     println!(
         "netmaster memory: RSS {} MiB, peak {} MiB",
