@@ -77,12 +77,17 @@ fn fixture() -> Batch {
 }
 
 /// The parameters schemathesis uses instead of random ones: real keys for the reads (so their
-/// answers are checked against the schema with real objects), and no wait in the directives'
-/// and live traces' long polls (a random `waitS` would hold every request up to a minute).
+/// answers are checked against the schema with real objects), and no wait in the directives',
+/// live traces' and readiness long polls (a random `waitS` would hold every request up to a
+/// minute, a random `waitMs` up to ten seconds).
 const CONFIG: &str = r#"
 [[operations]]
 include-operation-id = "getDirectives"
 parameters = { "waitS" = 0, "host" = "host1" }
+
+[[operations]]
+include-operation-id = "getEndpointReadiness"
+parameters = { "waitMs" = 0, "host" = "host1" }
 
 [[operations]]
 include-operation-id = "getTraceJobs"
@@ -197,7 +202,7 @@ fn fuzz(name: &str, tokens: bool, token: Option<&str>) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("Tested: 61"),
+        stdout.contains("Tested: 62"),
         "every operation should be tested:\n{stdout}"
     );
 }

@@ -52,6 +52,11 @@ pub fn start(ns: &str, dir: &Path) {
 
 /// Starts ovs-vswitchd of the instance in `dir` (in namespace `ns`) on its existing database.
 pub fn start_vswitchd(ns: &str, dir: &Path) {
+    start_vswitchd_with(ns, dir, &[]);
+}
+
+/// [`start_vswitchd`] with more arguments for ovs-vswitchd (e.g. `-vvconn:file:dbg`).
+pub fn start_vswitchd_with(ns: &str, dir: &Path, extra: &[&str]) {
     let d = dir.display().to_string();
     let env = [
         format!("OVS_RUNDIR={d}"),
@@ -72,6 +77,7 @@ pub fn start_vswitchd(ns: &str, dir: &Path) {
         .into_iter()
         .chain(env.iter().map(String::as_str))
         .chain(switchd.iter().map(String::as_str))
+        .chain(extra.iter().copied())
         .collect();
     run(&args);
 }
@@ -79,8 +85,13 @@ pub fn start_vswitchd(ns: &str, dir: &Path) {
 /// Restarts ovs-vswitchd of the instance in `dir`: it comes back with the bridges and ports of
 /// its database and no flows (the userspace datapath keeps none).
 pub fn restart_vswitchd(ns: &str, dir: &Path) {
+    restart_vswitchd_with(ns, dir, &[]);
+}
+
+/// [`restart_vswitchd`] with more arguments for ovs-vswitchd.
+pub fn restart_vswitchd_with(ns: &str, dir: &Path, extra: &[&str]) {
     kill_pidfile(&dir.join("ovs-vswitchd.pid"));
-    start_vswitchd(ns, dir);
+    start_vswitchd_with(ns, dir, extra);
 }
 
 /// Kills both daemons started by [`start`] in `dir`.
