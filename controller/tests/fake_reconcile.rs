@@ -444,6 +444,29 @@ async fn drift_is_repaired_and_foreign_flows_are_kept() {
 // Desired-state changes
 // ---------------------------------------------------------------------------------------------
 
+/// A state of one flow of `cookie` in table 60 for dl_dst 02:00:00:00:00:02 with `actions`.
+fn endpoint_flow(cookie: u64, actions: &str) -> SwitchState {
+    let f = parse_flow_mod(
+        &format!("table=60,priority=100,dl_dst=02:00:00:00:00:02,actions={actions}"),
+        FlowModCommand::Add,
+    )
+    .unwrap();
+    let mut s = SwitchState::default();
+    s.add_flow(f.table_id, f.priority, &f.r#match, cookie, f.instructions);
+    s
+}
+
+/// [`endpoint_flow`]'s flow as the switch receives it in a bundle, sent as `cmd`.
+fn endpoint_flow_sent(cookie: u64, cmd: FlowModCommand) -> Sent {
+    Sent::Flow {
+        cmd,
+        table: 60,
+        priority: 100,
+        cookie,
+        bundled: true,
+    }
+}
+
 #[tokio::test]
 async fn flow_changes_are_sent_as_add_modify_strict_and_delete_strict() {
     let fs = fake();
@@ -452,23 +475,8 @@ async fn flow_changes_are_sent_as_add_modify_strict_and_delete_strict() {
     ctl.attach(&fs).await;
     converge(&fs, &base_pipeline()).await;
     let cookie = Cookie::new(OwnerKind::Endpoint, 1);
-    let ours = |actions: &str| {
-        let f = parse_flow_mod(
-            &format!("table=60,priority=100,dl_dst=02:00:00:00:00:02,actions={actions}"),
-            FlowModCommand::Add,
-        )
-        .unwrap();
-        let mut s = SwitchState::default();
-        s.add_flow(f.table_id, f.priority, &f.r#match, cookie, f.instructions);
-        s
-    };
-    let flow = |cmd| Sent::Flow {
-        cmd,
-        table: 60,
-        priority: 100,
-        cookie,
-        bundled: true,
-    };
+    let ours = |actions: &str| endpoint_flow(cookie, actions);
+    let flow = |cmd| endpoint_flow_sent(cookie, cmd);
 
     fs.clear_received();
     store.set_switch(DPID, ours("output:2"));
@@ -504,23 +512,8 @@ async fn a_change_to_a_switch_in_sync_is_sent_without_a_read_unless_it_is_shared
         ..audit(1)
     };
     let cookie = Cookie::new(OwnerKind::Endpoint, 1);
-    let ours = |port: u8| {
-        let f = parse_flow_mod(
-            &format!("table=60,priority=100,dl_dst=02:00:00:00:00:02,actions=output:{port}"),
-            FlowModCommand::Add,
-        )
-        .unwrap();
-        let mut s = SwitchState::default();
-        s.add_flow(f.table_id, f.priority, &f.r#match, cookie, f.instructions);
-        s
-    };
-    let flow = |cmd| Sent::Flow {
-        cmd,
-        table: 60,
-        priority: 100,
-        cookie,
-        bundled: true,
-    };
+    let ours = |port: u8| endpoint_flow(cookie, &format!("output:{port}"));
+    let flow = |cmd| endpoint_flow_sent(cookie, cmd);
 
     // Alone on the switch: read once on connect, then every change is sent unread.
     let fs = fake();

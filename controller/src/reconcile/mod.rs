@@ -344,41 +344,31 @@ pub async fn run(
             Some(l) if holds_last && changed && trigger == Trigger::Intent => Some(l.clone()),
             _ => None,
         };
-        if let Some(held) = held {
-            let done = apply(&h, diff(&desired, &held), &mut bundles).await;
+        if held.is_some() || full {
+            let read = held.is_none();
+            let done = match &held {
+                Some(held) => apply(&h, diff(&desired, held), &mut bundles).await,
+                None => reconcile_once(&h, &desired, &mut bundles).await,
+            };
             let took = started.1.elapsed();
             METRICS.reconciled(trigger, done.is_ok(), took);
             match done {
                 Ok(o) => {
-                    log_outcome(&h, &o, started.1, trigger, false);
-                    let s = &o.stats;
-                    METRICS.sent(false, s.flows.mods(), s.groups.mods(), s.meters.mods());
-                    status.send_modify(|s| s.pushed(number, &o));
-                    holds_last = o.errors == 0;
-                    last = Some(desired);
-                }
-                Err(RequestError::Closed) => return,
-                Err(e) => {
-                    warn!(dpid = %dpid_str(dpid), trigger = trigger.as_str(), error = %e, "reconcile failed");
-                    status.send_modify(|s| s.fail(e.to_string()));
-                    holds_last = false;
-                }
-            }
-        } else if full {
-            let done = reconcile_once(&h, &desired, &mut bundles).await;
-            let took = started.1.elapsed();
-            METRICS.reconciled(trigger, done.is_ok(), took);
-            match done {
-                Ok(o) => {
-                    log_outcome(&h, &o, started.1, trigger, true);
+                    log_outcome(&h, &o, started.1, trigger, read);
                     let s = &o.stats;
                     // An audit that had to send something for an unchanged snapshot
                     // repaired drift.
                     let audit = trigger == Trigger::Audit && !changed;
                     METRICS.sent(audit, s.flows.mods(), s.groups.mods(), s.meters.mods());
-                    status
-                        .send_modify(|s| s.read(number, trigger, (started.0, took), &o, !changed));
-                    holds_last = o.errors == 0 && s.flows.foreign == 0;
+                    if read {
+                        status.send_modify(|s| {
+                            s.read(number, trigger, (started.0, took), &o, !changed)
+                        });
+                    } else {
+                        status.send_modify(|s| s.pushed(number, &o));
+                    }
+                    // Unread, the switch had no foreign entry at the last read.
+                    holds_last = o.errors == 0 && (!read || s.flows.foreign == 0);
                     last = Some(desired);
                 }
                 Err(RequestError::Closed) => return,
