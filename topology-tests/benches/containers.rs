@@ -25,11 +25,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use topology_tests::cmd::run;
 use topology_tests::docker::{addresses, Dockerd};
+use topology_tests::timing::percentile;
 use topology_tests::{intent, Fabric, FabricConfig};
-
-fn percentile(sorted: &[Duration], p: usize) -> Duration {
-    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
-}
 
 fn report(what: &str, mut d: Vec<Duration>) {
     d.sort();

@@ -35,6 +35,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use topology_tests::timing::{percentile, settled_at};
 use topology_tests::{Endpoint, Fabric, FabricConfig};
 
 fn env(name: &str, default: usize) -> usize {
@@ -257,15 +258,6 @@ struct Usable {
     first_ping: Vec<Duration>,
 }
 
-/// The `p`th percentile of `v` (0 when empty).
-fn percentile(v: &[Duration], p: usize) -> Duration {
-    let mut v = v.to_vec();
-    v.sort();
-    v.get((v.len() * p / 100).min(v.len().saturating_sub(1)))
-        .copied()
-        .unwrap_or_default()
-}
-
 /// On the idle fabric, `n` new containers of tenant `t00`, one after another, each on the
 /// next host: the endpoint is created through the API, then `netplugin attach` is timed, then the
 /// container pings a peer of its tenant on another host every 5 ms until the first answer
@@ -319,16 +311,6 @@ fn usable(f: &mut Fabric, eps: &[Endpoint], n: usize) -> Usable {
     out
 }
 
-/// A switch's flow count, read from the switch through its management socket
-/// (`ovs-ofctl dump-aggregate`).
-fn switch_flow_count(mgmt: &str) -> u64 {
-    topology_tests::cmd::run(&["ovs-ofctl", "-O", "OpenFlow13", "dump-aggregate", mgmt])
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("flow_count="))
-        .and_then(|n| n.parse().ok())
-        .expect("flow_count in dump-aggregate")
-}
-
 /// One sample of every switch's flow count: (time since `t0`, counts).
 type Sample = (Duration, Vec<u64>);
 
@@ -342,7 +324,10 @@ fn sample_flows(
     std::thread::spawn(move || {
         let mut samples = Vec::new();
         while !stop.load(Ordering::Relaxed) {
-            let counts = mgmt.iter().map(|m| switch_flow_count(m)).collect();
+            let counts = mgmt
+                .iter()
+                .map(|m| topology_tests::ovs::flow_count(m).expect("flow_count in dump-aggregate"))
+                .collect();
             samples.push((t0.elapsed(), counts));
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -353,19 +338,11 @@ fn sample_flows(
 /// When each switch became complete: the first sample from which on its count equals its
 /// final one.
 fn completed_at(samples: &[Sample]) -> Vec<Duration> {
-    let Some((end, last)) = samples.last() else {
-        return Vec::new();
-    };
-    (0..last.len())
-        .map(|i| {
-            let mut at = *end;
-            for (t, counts) in samples.iter().rev() {
-                if counts[i] != last[i] {
-                    break;
-                }
-                at = *t;
-            }
-            at
+    let switches = samples.last().map_or(0, |(_, last)| last.len());
+    (0..switches)
+        .filter_map(|i| {
+            let one: Vec<(Duration, u64)> = samples.iter().map(|(t, c)| (*t, c[i])).collect();
+            settled_at(&one)
         })
         .collect()
 }
@@ -575,10 +552,12 @@ fn main() {
         "{slow_path} datapath flows in the slow path with directed ARP"
     );
     // New containers once the fabric is idle again: the pings' datapath flows idle out
-    // after 10 s, the containers' IPv6 neighbour discovery is over.
+    // after 10 s (the containers' IPv6 router solicitations go on: their flows are counted).
     std::thread::sleep(Duration::from_secs(if bench { 20 } else { 0 }));
     let idle_flows = datapath_flows(&fabric);
-    let usable = usable(&mut fabric, &eps, if bench { 32 } else { 2 });
+    let mut usable = usable(&mut fabric, &eps, if bench { 32 } else { 2 });
+    usable.attach.sort();
+    usable.first_ping.sort();
     println!(
         "== fabric benchmark: {hosts} hosts, {} containers, {tenants} tenants",
         eps.len()

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use topology_tests::timing::settled_at;
 use topology_tests::{intent, Fabric, FabricConfig};
 
 /// The sizes: networks (one group each), endpoints per network, rules (the last allows all).
@@ -102,35 +103,16 @@ fn sample_switch(
     std::thread::spawn(move || {
         let mut samples = Vec::new();
         while !stop.load(Ordering::Relaxed) {
-            let out = topology_tests::cmd::output(&[
-                "ovs-ofctl",
-                "-O",
-                "OpenFlow13",
-                "dump-aggregate",
-                &mgmt,
-            ]);
-            let count = String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .find_map(|w| w.strip_prefix("flow_count="))
-                .and_then(|n| n.parse().ok());
+            let count = topology_tests::ovs::flow_count(&mgmt);
             samples.push((SystemTime::now(), count));
         }
         samples
     })
 }
 
-/// When the switch first held the count it ended with, for good: the first sample after the
-/// last one with another count.
+/// When the switch first held the count it ended with, for good.
 fn held_from(samples: &[(SystemTime, Option<u64>)]) -> SystemTime {
-    let last = samples.last().expect("samples").1;
-    let mut at = samples.last().expect("samples").0;
-    for (t, n) in samples.iter().rev() {
-        if *n != last {
-            break;
-        }
-        at = *t;
-    }
-    at
+    settled_at(samples).expect("samples of the switch's flow count")
 }
 
 /// Milliseconds from `a` to `b`.
@@ -212,8 +194,7 @@ fn main() {
     f.wait_settled();
     let flows = flow_count(&f);
 
-    // A fresh switch: ovs-vswitchd restarted (no flows), reconnecting to netmaster, logging
-    // every OpenFlow message.
+    // A fresh switch: ovs-vswitchd restarted (no flows), reconnecting to netmaster.
     let mark = f.netmaster_log_len();
     let host = f.host("host1");
     let stop = Arc::new(AtomicBool::new(false));

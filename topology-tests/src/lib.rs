@@ -41,6 +41,7 @@ pub mod neighbours;
 pub mod netns;
 pub mod ovs;
 pub mod pki;
+pub mod timing;
 pub mod tokens;
 pub mod traffic;
 

@@ -52,11 +52,6 @@ pub fn start(ns: &str, dir: &Path) {
 
 /// Starts ovs-vswitchd of the instance in `dir` (in namespace `ns`) on its existing database.
 pub fn start_vswitchd(ns: &str, dir: &Path) {
-    start_vswitchd_with(ns, dir, &[]);
-}
-
-/// [`start_vswitchd`] with more arguments for ovs-vswitchd (e.g. `-vvconn:file:dbg`).
-pub fn start_vswitchd_with(ns: &str, dir: &Path, extra: &[&str]) {
     let d = dir.display().to_string();
     let env = [
         format!("OVS_RUNDIR={d}"),
@@ -77,7 +72,6 @@ pub fn start_vswitchd_with(ns: &str, dir: &Path, extra: &[&str]) {
         .into_iter()
         .chain(env.iter().map(String::as_str))
         .chain(switchd.iter().map(String::as_str))
-        .chain(extra.iter().copied())
         .collect();
     run(&args);
 }
@@ -85,13 +79,19 @@ pub fn start_vswitchd_with(ns: &str, dir: &Path, extra: &[&str]) {
 /// Restarts ovs-vswitchd of the instance in `dir`: it comes back with the bridges and ports of
 /// its database and no flows (the userspace datapath keeps none).
 pub fn restart_vswitchd(ns: &str, dir: &Path) {
-    restart_vswitchd_with(ns, dir, &[]);
+    kill_pidfile(&dir.join("ovs-vswitchd.pid"));
+    start_vswitchd(ns, dir);
 }
 
-/// [`restart_vswitchd`] with more arguments for ovs-vswitchd.
-pub fn restart_vswitchd_with(ns: &str, dir: &Path, extra: &[&str]) {
-    kill_pidfile(&dir.join("ovs-vswitchd.pid"));
-    start_vswitchd_with(ns, dir, extra);
+/// How many flows the switch behind management socket `mgmt` (`unix:PATH`) holds, asked over
+/// an OpenFlow connection of its own (`ovs-ofctl dump-aggregate`); `None` while it does not
+/// answer (e.g. restarting).
+pub fn flow_count(mgmt: &str) -> Option<u64> {
+    let out = crate::cmd::output(&["ovs-ofctl", "-O", "OpenFlow13", "dump-aggregate", mgmt]);
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("flow_count="))
+        .and_then(|n| n.parse().ok())
 }
 
 /// Kills both daemons started by [`start`] in `dir`.
